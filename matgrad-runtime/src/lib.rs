@@ -1,0 +1,27 @@
+//! Kernels for the code that `#[grad]` generates, and the functions a user may call
+//! inside an annotated body (re-exported by the `matgrad` crate).
+//!
+//! Everything here works on nalgebra's dynamically sized matrices in `f32` and `f64`
+//! (see [`Real`]). The public vocabulary ([`sigmoid`], [`add_row`], [`ln_det`], …)
+//! is usable in plain code too; the `__private` module holds the kernels the
+//! generated code calls and is not a stable API.
+#![deny(missing_docs)]
+
+pub mod blas;
+pub mod broadcast;
+pub mod decomp;
+pub mod elementwise;
+pub mod reduce;
+mod real;
+mod workspace;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use blas::{gemm_nn, gemm_nt, gemm_tn, gemm_tt};
+pub use broadcast::{add_col, add_row};
+pub use decomp::ln_det;
+pub use elementwise::{relu, sigmoid, softplus};
+pub use real::Real;
+pub use reduce::{log_sum_exp, softmax_cross_entropy};
+pub use workspace::Workspace;

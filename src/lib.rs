@@ -1,0 +1,3 @@
+//! stub
+pub use matgrad_macros::grad;
+pub use matgrad_runtime::*;
