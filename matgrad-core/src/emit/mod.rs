@@ -1,0 +1,605 @@
+//! Code emission: the forward pass, then the adjoint program, as straight-line Rust
+//! calling `::matgrad::__private` kernels, in `NAME_grad_into`; `NAME_grad` wraps it.
+//!
+//! Every temporary is named with `Span::mixed_site()`, so it can never collide
+//! with the user's names; matrices live in `Workspace` slots, taken at first use and
+//! put back at the end, so a second call with the same shapes allocates nothing.
+
+pub mod fallback;
+pub mod formula;
+
+use crate::diff::Adjoints;
+use crate::ir::{Float, Graph, Kind, NodeId, Op};
+use crate::parse::signature::{Param, Signature};
+use crate::rules::{self, Contrib, Forward, KArg, Names};
+use crate::sym::{Cmp, Operand, Sym};
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::{format_ident, quote};
+use std::cell::RefCell;
+
+/// Everything emission needs about one function.
+pub struct Input<'a> {
+    /// The original function.
+    pub item: &'a syn::ItemFn,
+    /// Its checked signature.
+    pub sig: &'a Signature,
+    /// The `wrt` parameters, as indices into `sig.params`, in the order written.
+    pub wrt: &'a [usize],
+    /// Its graph.
+    pub graph: &'a Graph,
+    /// Its adjoint program.
+    pub adjoints: &'a Adjoints,
+}
+
+fn mixed(name: &str) -> Ident {
+    Ident::new(name, Span::mixed_site())
+}
+
+/// The runtime path.
+fn rt() -> TokenStream {
+    quote!(::matgrad::__private)
+}
+
+/// The name of a value, adjoint or aux buffer of node `id`.
+fn val(id: NodeId) -> Ident {
+    mixed(&format!("__mg_v{id}"))
+}
+fn adj(id: NodeId) -> Ident {
+    mixed(&format!("__mg_g{id}"))
+}
+fn aux(id: NodeId) -> Ident {
+    mixed(&format!("__mg_aux{id}"))
+}
+fn aux_scratch(id: NodeId) -> Ident {
+    mixed(&format!("__mg_auxw{id}"))
+}
+
+/// The identifier of the gradient output of parameter `p` in `_grad_into`.
+pub fn grad_out(p: &Param) -> Ident {
+    mixed(&format!("grad_{}", p.name))
+}
+
+/// The float type as tokens.
+pub fn float_ty(f: Float) -> Ident {
+    Ident::new(f.name(), Span::call_site())
+}
+
+/// A float literal of the function's type (suffixed, so method calls on it resolve).
+pub fn lit(v: f64, f: Float) -> TokenStream {
+    let t = float_ty(f);
+    if v.is_nan() {
+        return quote!(#t::NAN);
+    }
+    if v.is_infinite() {
+        return if v > 0.0 {
+            quote!(#t::INFINITY)
+        } else {
+            quote!(#t::NEG_INFINITY)
+        };
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    let l = match f {
+        Float::F64 => Literal::f64_suffixed(v.abs()),
+        Float::F32 => Literal::f32_suffixed((v as f32).abs()),
+    };
+    if v.is_sign_negative() {
+        quote!((-#l))
+    } else {
+        quote!(#l)
+    }
+}
+
+/// Names as seen while emitting one node (or one contribution from `consumer`).
+struct At<'a> {
+    cx: &'a Emit<'a>,
+    /// The node whose `Grad` operands refer to (the consumer).
+    consumer: NodeId,
+    /// The buffer matrix forward rules write into.
+    out: TokenStream,
+}
+
+impl Names for At<'_> {
+    fn rt(&self) -> TokenStream {
+        rt()
+    }
+    fn out(&self) -> TokenStream {
+        self.out.clone()
+    }
+    fn view(&self, id: NodeId) -> TokenStream {
+        self.cx.view(id)
+    }
+    fn scalar(&self, id: NodeId) -> TokenStream {
+        self.cx.scalar(id)
+    }
+    fn sym(&self, s: &Sym) -> TokenStream {
+        self.cx.sym(s, self.consumer, 0)
+    }
+    fn text(&self, id: NodeId) -> TokenStream {
+        let t = &self.cx.g.node(id).text;
+        quote!(#t)
+    }
+    fn aux(&self, id: NodeId) -> (TokenStream, TokenStream) {
+        let (a, w) = (aux(id), aux_scratch(id));
+        (quote!(#a), quote!(#w))
+    }
+    fn differentiated(&self, id: NodeId) -> bool {
+        self.cx.adj.differentiated[id]
+    }
+}
+
+struct Emit<'a> {
+    g: &'a Graph,
+    sig: &'a Signature,
+    adj: &'a Adjoints,
+    /// Workspace slots taken so far: (variable, slot).
+    slots: RefCell<Vec<(Ident, usize)>>,
+    ws: Ident,
+}
+
+impl Emit<'_> {
+    fn param(&self, id: NodeId) -> Option<&Param> {
+        match self.g.node(id).op {
+            Op::Param(i) => self.sig.params.get(i),
+            _ => None,
+        }
+    }
+
+    fn view(&self, id: NodeId) -> TokenStream {
+        let rt = rt();
+        match self.param(id) {
+            Some(p) if p.by_ref => {
+                let name = &p.name;
+                quote!(#rt::view(#name))
+            }
+            Some(p) => {
+                let name = &p.name;
+                quote!(#rt::view(&#name))
+            }
+            None => {
+                let v = val(id);
+                quote!(#rt::view(&#v))
+            }
+        }
+    }
+
+    fn scalar(&self, id: NodeId) -> TokenStream {
+        match self.param(id) {
+            Some(p) if p.by_ref => {
+                let name = &p.name;
+                quote!((*#name))
+            }
+            Some(p) => {
+                let name = &p.name;
+                quote!(#name)
+            }
+            None => {
+                let v = val(id);
+                quote!(#v)
+            }
+        }
+    }
+
+    fn operand(&self, o: Operand, consumer: NodeId) -> TokenStream {
+        let rt = rt();
+        match o {
+            Operand::Grad => {
+                let g = adj(consumer);
+                quote!(#rt::view(&#g))
+            }
+            Operand::Value(id) => self.view(id),
+            Operand::Aux(id) => {
+                let a = aux(id);
+                quote!(#rt::view(&#a))
+            }
+        }
+    }
+
+    /// Takes a fresh workspace slot into a new variable `name`.
+    fn take(&self, name: &Ident) -> TokenStream {
+        let mut slots = self.slots.borrow_mut();
+        let k = slots.len();
+        slots.push((name.clone(), k));
+        let ws = &self.ws;
+        quote!(let mut #name = #ws.take(#k);)
+    }
+
+    /// A scalar expression; `prec` is the binding strength the context needs
+    /// (0 statement, 1 sum, 2 product, 3 unary, 4 method receiver).
+    fn sym(&self, s: &Sym, consumer: NodeId, prec: u8) -> TokenStream {
+        let f = self.g.float;
+        let (tokens, own) = match s {
+            Sym::Lit(v) => {
+                let l = lit(*v, f);
+                return l;
+            }
+            Sym::Val(id) => (self.scalar(*id), 4),
+            Sym::Grad => {
+                let g = adj(consumer);
+                (quote!(#g), 4)
+            }
+            Sym::Var => {
+                let x = mixed("__mg_x");
+                (quote!(#x), 4)
+            }
+            Sym::Arg(k) => {
+                let a = mixed(&format!("__mg_a{k}"));
+                (quote!(#a), 4)
+            }
+            Sym::Neg(a) => {
+                let a = self.sym(a, consumer, 3);
+                (quote!(-#a), 3)
+            }
+            Sym::Add(a, b) => {
+                let (a, b) = (self.sym(a, consumer, 1), self.sym(b, consumer, 2));
+                (quote!(#a + #b), 1)
+            }
+            Sym::Sub(a, b) => {
+                let (a, b) = (self.sym(a, consumer, 1), self.sym(b, consumer, 2));
+                (quote!(#a - #b), 1)
+            }
+            Sym::Mul(a, b) => {
+                let (a, b) = (self.sym(a, consumer, 2), self.sym(b, consumer, 3));
+                (quote!(#a * #b), 2)
+            }
+            Sym::Div(a, b) => {
+                let (a, b) = (self.sym(a, consumer, 2), self.sym(b, consumer, 3));
+                (quote!(#a / #b), 2)
+            }
+            Sym::Powi(a, n) => {
+                let a = self.sym(a, consumer, 4);
+                (quote!(#a.powi(#n)), 4)
+            }
+            Sym::Call(m, a, b) => {
+                let a = self.sym(a, consumer, 4);
+                let m = Ident::new(m.name(), Span::call_site());
+                match b {
+                    Some(b) => {
+                        let b = self.sym(b, consumer, 0);
+                        (quote!(#a.#m(#b)), 4)
+                    }
+                    None => (quote!(#a.#m()), 4),
+                }
+            }
+            Sym::Signum(a) => {
+                let a = self.sym(a, consumer, 4);
+                (quote!(#a.signum()), 4)
+            }
+            Sym::Step(c, a, b) => {
+                let (a, b) = (self.sym(a, consumer, 1), self.sym(b, consumer, 1));
+                let cmp = match c {
+                    Cmp::Gt => quote!(>),
+                    Cmp::Ge => quote!(>=),
+                    Cmp::Lt => quote!(<),
+                    Cmp::Le => quote!(<=),
+                };
+                let (one, zero) = (lit(1.0, f), lit(0.0, f));
+                (quote!(if #a #cmp #b { #one } else { #zero }), 0)
+            }
+            Sym::Sum(o) => {
+                let o = self.operand(*o, consumer);
+                (quote!(#o.sum()), 4)
+            }
+            Sym::Dot(a, b) => {
+                let (a, b) = (self.operand(*a, consumer), self.operand(*b, consumer));
+                (quote!(#a.dot(&#b)), 4)
+            }
+            Sym::Len(o) => {
+                let o = self.operand(*o, consumer);
+                let t = float_ty(f);
+                (quote!((#o.len() as #t)), 4)
+            }
+            Sym::ZipSum(args, body) => {
+                let rt = rt();
+                let ops: Vec<_> = args.iter().map(|o| self.operand(*o, consumer)).collect();
+                let params: Vec<_> = (0..args.len())
+                    .map(|k| mixed(&format!("__mg_a{k}")))
+                    .collect();
+                let body = self.sym(body, consumer, 0);
+                (quote!(#rt::zip_map_sum(#(#ops),*, |#(#params),*| #body)), 4)
+            }
+        };
+        if own < prec {
+            quote!((#tokens))
+        } else {
+            tokens
+        }
+    }
+
+    fn forward(&self, id: NodeId) -> TokenStream {
+        let node = self.g.node(id);
+        let t = float_ty(self.g.float);
+        let v = val(id);
+        let mut pre = TokenStream::new();
+        if rules::needs_aux(self.g, id) {
+            pre.extend(self.take(&aux(id)));
+            pre.extend(self.take(&aux_scratch(id)));
+        }
+        let at = At {
+            cx: self,
+            consumer: id,
+            out: quote!(#v),
+        };
+        match rules::forward(self.g, id, &at) {
+            Forward::Nothing => pre,
+            Forward::Scalar(e) => quote!(#pre let #v: #t = #e;),
+            Forward::Matrix(stmt) => {
+                debug_assert!(matches!(node.kind, Kind::Matrix(_)));
+                let take = self.take(&v);
+                quote!(#pre #take #stmt)
+            }
+        }
+    }
+
+    /// The statements defining the adjoint of node `t` from its contributions.
+    fn adjoint(&self, t: NodeId, into: Option<&Param>) -> TokenStream {
+        let f = self.g.float;
+        let ty = float_ty(f);
+        let g = adj(t);
+        let incoming = &self.adj.incoming[t];
+        let node = self.g.node(t);
+        if !node.kind.is_matrix() {
+            let mut total = if t == self.g.output {
+                Sym::Lit(1.0)
+            } else {
+                Sym::Lit(0.0)
+            };
+            let mut parts = Vec::new();
+            for (c, contrib) in incoming {
+                if let Contrib::Scalar(s) = contrib {
+                    parts.push(self.sym(s, *c, 1));
+                }
+            }
+            if parts.is_empty() {
+                let e = self.sym(&total, t, 0);
+                return quote!(let #g: #ty = #e;);
+            }
+            if !total.is_lit(0.0) {
+                parts.insert(
+                    0,
+                    self.sym(&std::mem::replace(&mut total, Sym::Lit(0.0)), t, 1),
+                );
+            }
+            return quote!(let #g: #ty = #(#parts)+*;);
+        }
+        let rt = rt();
+        let mut out = match into {
+            Some(p) => {
+                let o = grad_out(p);
+                quote!(let mut #g = #rt::GradBuf::take_matrix(#o);)
+            }
+            None => self.take(&g),
+        };
+        if incoming.is_empty() {
+            let v = self.view(t);
+            let zero = lit(0.0, f);
+            out.extend(quote!(#rt::fill_to(&mut #g, false, #zero, #v.nrows(), #v.ncols());));
+        }
+        for (k, (c, contrib)) in incoming.iter().enumerate() {
+            let acc = k > 0;
+            out.extend(self.lower(contrib, t, *c, acc));
+        }
+        out
+    }
+
+    fn lower(&self, contrib: &Contrib, t: NodeId, c: NodeId, acc: bool) -> TokenStream {
+        let rt = rt();
+        let g = adj(t);
+        let o = |x: &Operand| self.operand(*x, c);
+        let s = |x: &Sym| self.sym(x, c, 0);
+        let shape = || {
+            let v = self.view(t);
+            quote!(#v.nrows(), #v.ncols())
+        };
+        match contrib {
+            Contrib::Axpy { alpha, a, ta } => {
+                let (alpha, a) = (s(alpha), o(a));
+                quote!(#rt::axpy_to(&mut #g, #acc, #alpha, #a, #ta);)
+            }
+            Contrib::Gemm {
+                alpha,
+                a,
+                ta,
+                b,
+                tb,
+            } => {
+                let (alpha, a, b) = (s(alpha), o(a), o(b));
+                quote!(#rt::gemm_to(&mut #g, #acc, #alpha, #a, #ta, #b, #tb);)
+            }
+            Contrib::Hadamard { alpha, a, b } => {
+                let (alpha, a, b) = (s(alpha), o(a), o(b));
+                quote!(#rt::hadamard_to(&mut #g, #acc, #alpha, #a, #b);)
+            }
+            Contrib::Fill(x) => {
+                let (x, sh) = (s(x), shape());
+                quote!(#rt::fill_to(&mut #g, #acc, #x, #sh);)
+            }
+            Contrib::Diag(x) => {
+                let (x, v) = (s(x), self.view(t));
+                quote!(#rt::add_diag_to(&mut #g, #acc, #x, #v.nrows());)
+            }
+            Contrib::Index(x, i, j) => {
+                let (x, sh) = (s(x), shape());
+                quote!(#rt::index_adjoint_to(&mut #g, #acc, #x, #i, #j, #sh);)
+            }
+            Contrib::ZipMap(args, f) => {
+                let ops: Vec<_> = args.iter().map(o).collect();
+                let params: Vec<_> = (0..args.len())
+                    .map(|k| mixed(&format!("__mg_a{k}")))
+                    .collect();
+                let f = s(f);
+                let kernel = if args.len() == 3 {
+                    quote!(zip3_map_to)
+                } else {
+                    quote!(zip_map_to)
+                };
+                quote!(#rt::#kernel(&mut #g, #acc, #(#ops),*, |#(#params),*| #f);)
+            }
+            Contrib::Kernel(name, args) => {
+                let name = Ident::new(name, Span::call_site());
+                let mut pre = TokenStream::new();
+                let mut toks = Vec::new();
+                for a in args {
+                    toks.push(match a {
+                        KArg::Scal(x) => s(x),
+                        KArg::Mat(x) => o(x),
+                        KArg::Scratch => {
+                            let k = self.slots.borrow().len();
+                            let w = mixed(&format!("__mg_w{k}"));
+                            pre.extend(self.take(&w));
+                            quote!(&mut #w)
+                        }
+                    });
+                }
+                quote!(#pre #rt::#name(&mut #g, #acc, #(#toks),*);)
+            }
+            Contrib::Scalar(_) => TokenStream::new(),
+        }
+    }
+}
+
+/// The companions `NAME_grad_into` and `NAME_grad`.
+pub fn companions(input: &Input<'_>) -> TokenStream {
+    let Input {
+        item,
+        sig,
+        wrt,
+        graph: g,
+        adjoints,
+    } = *input;
+    let ws = mixed("ws");
+    let cx = Emit {
+        g,
+        sig,
+        adj: adjoints,
+        slots: RefCell::new(Vec::new()),
+        ws: ws.clone(),
+    };
+    let t = float_ty(g.float);
+
+    let mut body = TokenStream::new();
+    for id in 0..g.nodes.len() {
+        body.extend(cx.forward(id));
+    }
+    let value = mixed("__mg_value");
+    let out = cx.scalar(g.output);
+    body.extend(quote!(let #value: #t = #out;));
+
+    // The reverse sweep: adjoints in reverse order, each defined once from all its contributions.
+    let wrt_params: Vec<&Param> = wrt.iter().filter_map(|&i| sig.params.get(i)).collect();
+    for id in (0..g.nodes.len()).rev() {
+        if !adjoints.differentiated[id] {
+            continue;
+        }
+        let into = match g.node(id).op {
+            Op::Param(i) => sig.params.get(i).filter(|_| g.node(id).kind.is_matrix()),
+            _ => None,
+        };
+        body.extend(cx.adjoint(id, into));
+    }
+    let rt = rt();
+    for &i in wrt.iter() {
+        let Some(p) = sig.params.get(i) else { continue };
+        let o = grad_out(p);
+        let gid = adj(i);
+        let differentiated = adjoints.differentiated.get(i).copied().unwrap_or(false);
+        body.extend(match (p.kind.is_matrix(), differentiated) {
+            (true, true) => quote!(#rt::GradBuf::put_matrix(#o, #gid);),
+            (true, false) => {
+                let v = cx.view(i);
+                let zero = lit(0.0, g.float);
+                quote!(
+                    let mut #gid = #rt::GradBuf::take_matrix(#o);
+                    #rt::fill_to(&mut #gid, false, #zero, #v.nrows(), #v.ncols());
+                    #rt::GradBuf::put_matrix(#o, #gid);
+                )
+            }
+            (false, true) => quote!(*#o = #gid;),
+            (false, false) => {
+                let zero = lit(0.0, g.float);
+                quote!(*#o = #zero;)
+            }
+        });
+    }
+    for (name, k) in cx.slots.borrow().iter() {
+        body.extend(quote!(#ws.put(#k, #name);));
+    }
+    body.extend(quote!(#value));
+
+    let formulas = formula::doc(input);
+    signatures(item, sig, &wrt_params, &formulas, &body)
+}
+
+/// The two companions around a body for `_grad_into` (also used by the fallback with
+/// an unreachable body).
+pub fn signatures(
+    item: &syn::ItemFn,
+    sig: &Signature,
+    wrt: &[&Param],
+    doc: &[String],
+    into_body: &TokenStream,
+) -> TokenStream {
+    let vis = &item.vis;
+    let name = &item.sig.ident;
+    let cfgs: Vec<_> = item
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("cfg"))
+        .collect();
+    let grad_name = format_ident!("{}_grad", name);
+    let into_name = format_ident!("{}_grad_into", name);
+    let t = float_ty(sig.float);
+    let params: Vec<TokenStream> = sig
+        .params
+        .iter()
+        .map(|p| {
+            let (n, ty) = (&p.name, &p.ty);
+            quote!(#n: #ty)
+        })
+        .collect();
+    let args: Vec<&Ident> = sig.params.iter().map(|p| &p.name).collect();
+    let outs: Vec<TokenStream> = wrt
+        .iter()
+        .map(|p| {
+            let (o, ty) = (grad_out(p), &p.owned);
+            quote!(#o: &mut #ty)
+        })
+        .collect();
+    let owned: Vec<&TokenStream> = wrt.iter().map(|p| &p.owned).collect();
+    let locals: Vec<Ident> = wrt.iter().map(|p| grad_out(p)).collect();
+    let ws = mixed("ws");
+    let value = mixed("__mg_value");
+    let head = format!(
+        "Value and gradient of [`{name}`] with respect to {}, derived by `#[grad]`.",
+        wrt.iter()
+            .map(|p| format!("`{}`", p.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let into_head = format!(
+        "[`{grad_name}`] writing the gradients into `grad_*` (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`{name}`]."
+    );
+    let doc_lines = doc.iter();
+    let doc_lines2 = doc.iter();
+    quote! {
+        #(#cfgs)*
+        #[doc = #head]
+        #[doc = ""]
+        #(#[doc = #doc_lines])*
+        #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_parens, unused_variables, non_snake_case)]
+        #vis fn #grad_name(#(#params),*) -> (#t, #(#owned),*) {
+            let mut #ws = ::matgrad::Workspace::new();
+            #(let mut #locals: #owned = ::core::default::Default::default();)*
+            let #value = #into_name(#(#args,)* #(&mut #locals,)* &mut #ws);
+            (#value, #(#locals),*)
+        }
+
+        #(#cfgs)*
+        #[doc = #into_head]
+        #[doc = ""]
+        #(#[doc = #doc_lines2])*
+        #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_parens, unused_variables, unused_mut, non_snake_case)]
+        #vis fn #into_name(#(#params,)* #(#outs,)* #ws: &mut ::matgrad::Workspace<#t>) -> #t {
+            #into_body
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! The intermediate representation: one annotated function as a flat list of nodes.
+//!
+//! Invariants, which every pass may rely on:
+//!
+//! - [`Graph::nodes`] is in evaluation order: a node's arguments always have smaller
+//!   ids than the node itself (a straight-line body is already topologically sorted,
+//!   as egg's `RecExpr`). The reverse sweep is a backwards iteration.
+//! - Every node has a [`Kind`], fixed when the node is built: a scalar of the
+//!   function's float type, or a matrix with a [`Shape`].
+//! - Parameters come first, one [`Op::Param`] node per parameter, in signature order,
+//!   so the node id of parameter `i` is `i`.
+//! - No-op syntax (`&a`, `(a)`, `a.clone()`) makes no node: it is the node of `a`.
+//! - [`Graph::output`] is a scalar node: the function's value.
+
+mod sexpr;
+
+use crate::sym::{SOp, Sym};
+use proc_macro2::{Span, TokenStream};
+
+/// Index of a node in [`Graph::nodes`].
+pub type NodeId = usize;
+
+/// A dimension as far as the types tell: one, or known only at run time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dim {
+    /// Statically one (the column count of a `DVector`).
+    One,
+    /// Known at run time (`Dyn`).
+    Dyn,
+}
+
+/// The static shape of a matrix value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// Rows.
+    pub rows: Dim,
+    /// Columns.
+    pub cols: Dim,
+}
+
+impl Shape {
+    /// `DMatrix`.
+    pub const MATRIX: Shape = Shape {
+        rows: Dim::Dyn,
+        cols: Dim::Dyn,
+    };
+    /// `DVector` (a column).
+    pub const COLUMN: Shape = Shape {
+        rows: Dim::Dyn,
+        cols: Dim::One,
+    };
+    /// `RowDVector`.
+    pub const ROW: Shape = Shape {
+        rows: Dim::One,
+        cols: Dim::Dyn,
+    };
+
+    /// The shape of the transpose.
+    pub fn transpose(self) -> Shape {
+        Shape {
+            rows: self.cols,
+            cols: self.rows,
+        }
+    }
+}
+
+/// What a node evaluates to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A scalar of the function's float type.
+    Scalar,
+    /// A matrix (or vector) of that float type.
+    Matrix(Shape),
+}
+
+impl Kind {
+    /// Whether this is a matrix kind.
+    pub fn is_matrix(self) -> bool {
+        matches!(self, Kind::Matrix(_))
+    }
+}
+
+/// The closure of a `map`: `|v| body`, with `body` a scalar expression in
+/// [`Sym::Var`] and captured scalar nodes ([`Sym::Val`]).
+#[derive(Clone, Debug)]
+pub struct Closure {
+    /// The closure's body.
+    pub body: Sym,
+}
+
+/// An operation. Arguments are in [`Node::args`], in the order listed.
+#[derive(Clone, Debug)]
+pub enum Op {
+    /// Parameter `i` of the signature.
+    Param(usize),
+    /// A float literal.
+    Lit(f64),
+    /// An outside scalar constant, such as `LAMBDA` or `std::f64::consts::PI`.
+    Const(TokenStream),
+    /// Scalar arithmetic or a scalar method; args: the operands.
+    Scalar(SOp),
+
+    /// `a + b` on matrices.
+    Add,
+    /// `a - b` on matrices.
+    Sub,
+    /// `-a` on a matrix.
+    Neg,
+    /// `a * b`, the matrix product.
+    MatMul,
+    /// `s * a`, `a * s`, `a.scale(s)`; args: (a, s).
+    Scale,
+    /// `a / s`; args: (a, s).
+    DivScalar,
+    /// `a.transpose()`.
+    Transpose,
+    /// `a.component_mul(&b)`.
+    ComponentMul,
+    /// `a.component_div(&b)`.
+    ComponentDiv,
+    /// `a.map(|v| body)`; args: (a, captured scalars...).
+    Map(Closure),
+    /// `a.add_scalar(s)`; args: (a, s).
+    AddScalar,
+    /// `a.kronecker(&b)`.
+    Kronecker,
+    /// `a.try_inverse().unwrap()` or `.expect(msg)`.
+    Inverse(Option<String>),
+
+    /// `a.sum()`.
+    Sum,
+    /// `a.mean()`.
+    Mean,
+    /// `a.norm_squared()`.
+    NormSquared,
+    /// `a.norm()`.
+    Norm,
+    /// `a.dot(&b)`.
+    Dot,
+    /// `a.trace()`.
+    Trace,
+    /// `a.determinant()`.
+    Determinant,
+    /// `a[(i, j)]`.
+    Index(usize, usize),
+
+    /// `sigmoid(&a)`.
+    Sigmoid,
+    /// `relu(&a)`.
+    Relu,
+    /// `softplus(&a)`.
+    Softplus,
+    /// `add_row(&m, &r)`.
+    AddRow,
+    /// `add_col(&m, &c)`.
+    AddCol,
+    /// `ln_det(&a)`.
+    LnDet,
+    /// `log_sum_exp(&a)`.
+    LogSumExp,
+    /// `softmax_cross_entropy(&z, &y)`.
+    SoftmaxCrossEntropy,
+}
+
+/// One operation applied to earlier nodes.
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// What it computes.
+    pub op: Op,
+    /// Its operands (ids of earlier nodes).
+    pub args: Vec<NodeId>,
+    /// What it evaluates to.
+    pub kind: Kind,
+    /// Where the user wrote it.
+    pub span: Span,
+    /// The source text, for messages at run time (`x * w`).
+    pub text: String,
+    /// The name the user gave it (a parameter or the first `let` that binds it).
+    pub name: Option<String>,
+}
+
+/// The float type of the whole function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Float {
+    /// `f32`.
+    F32,
+    /// `f64`.
+    F64,
+}
+
+impl Float {
+    /// `"f32"` or `"f64"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Float::F32 => "f32",
+            Float::F64 => "f64",
+        }
+    }
+}
+
+/// A whole function body.
+#[derive(Clone, Debug)]
+pub struct Graph {
+    /// The nodes, in evaluation order.
+    pub nodes: Vec<Node>,
+    /// The node of the function's value.
+    pub output: NodeId,
+    /// The float type.
+    pub float: Float,
+}
+
+impl Graph {
+    /// The node with id `id`.
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id]
+    }
+
+    /// A readable name for node `id`: its user name, else `%id`.
+    pub fn label(&self, id: NodeId) -> String {
+        match &self.nodes[id].name {
+            Some(n) => n.clone(),
+            None => format!("%{id}"),
+        }
+    }
+}

@@ -1,0 +1,918 @@
+//! The body: `syn` statements and expressions to IR nodes, with each node's kind
+//! inferred as it is built (a straight-line body needs no fixpoint).
+
+use super::signature::Signature;
+use crate::ctxt::Ctxt;
+use crate::ir::{Closure, Dim, Float, Graph, Kind, Node, NodeId, Op, Shape};
+use crate::sym::{Method, SOp, Sym};
+use crate::symbol::RUNTIME_FNS;
+use proc_macro2::Span;
+use quote::ToTokens;
+use std::collections::HashMap;
+use syn::spanned::Spanned;
+use syn::{BinOp, Block, Expr, Lit, Pat, Stmt, UnOp};
+
+/// What a name in the body refers to.
+#[derive(Clone, Copy)]
+enum Binding {
+    Node(NodeId),
+    /// A name whose definition was rejected: uses of it are not reported again.
+    Poisoned,
+}
+
+/// `Err(())` means "already reported to the `Ctxt`".
+type Res<T> = Result<T, ()>;
+
+struct Builder<'a> {
+    cx: &'a mut Ctxt,
+    nodes: Vec<Node>,
+    env: HashMap<String, Binding>,
+    float: Float,
+}
+
+/// Builds the graph of `block`. `None` when anything was rejected (all of it reported).
+pub fn build(cx: &mut Ctxt, sig: &Signature, block: &Block) -> Option<Graph> {
+    let before = cx.errors().len();
+    let mut b = Builder {
+        cx,
+        nodes: Vec::new(),
+        env: HashMap::new(),
+        float: sig.float,
+    };
+    for (i, p) in sig.params.iter().enumerate() {
+        let id = b.push(
+            Op::Param(i),
+            vec![],
+            p.kind,
+            p.name.span(),
+            p.name.to_string(),
+        );
+        b.nodes[id].name = Some(p.name.to_string());
+        b.env.insert(p.name.to_string(), Binding::Node(id));
+    }
+    let output = b.block(block);
+    let failed = b.cx.errors().len() > before;
+    let nodes = b.nodes;
+    match output {
+        Ok(output) if !failed => Some(Graph {
+            nodes,
+            output,
+            float: sig.float,
+        }),
+        _ => None,
+    }
+}
+
+/// The source text of `t` for messages: the user's own text when the compiler
+/// gives it, else its tokens with the spacing tidied.
+pub fn source_text<T: ToTokens + Spanned>(t: &T) -> String {
+    if let Some(s) = t.span().source_text() {
+        return s;
+    }
+    let raw = t.to_token_stream().to_string();
+    let mut s = raw
+        .replace(" . ", ".")
+        .replace(" (", "(")
+        .replace("( ", "(")
+        .replace(" )", ")");
+    s = s
+        .replace("& ", "&")
+        .replace(" ,", ",")
+        .replace("[ ", "[")
+        .replace(" ]", "]")
+        .replace(" [", "[");
+    s
+}
+
+impl Builder<'_> {
+    fn push(&mut self, op: Op, args: Vec<NodeId>, kind: Kind, span: Span, text: String) -> NodeId {
+        self.nodes.push(Node {
+            op,
+            args,
+            kind,
+            span,
+            text,
+            name: None,
+        });
+        self.nodes.len() - 1
+    }
+
+    fn kind(&self, id: NodeId) -> Kind {
+        self.nodes[id].kind
+    }
+
+    fn err<T: ToTokens>(&mut self, t: T, msg: impl std::fmt::Display) -> Res<NodeId> {
+        self.cx.error_spanned_by(t, msg);
+        Err(())
+    }
+
+    // -- statements -------------------------------------------------------
+
+    fn block(&mut self, block: &Block) -> Res<NodeId> {
+        let mut tail: Option<Res<NodeId>> = None;
+        let n = block.stmts.len();
+        for (i, stmt) in block.stmts.iter().enumerate() {
+            let last = i + 1 == n;
+            if tail.is_some() {
+                self.cx.error_spanned_by(
+                    stmt,
+                    "code after `return` is never run: the value of a #[grad] function is its last expression",
+                );
+                continue;
+            }
+            match stmt {
+                Stmt::Local(local) => self.local(local),
+                Stmt::Expr(Expr::Return(r), _) => {
+                    let r = match &r.expr {
+                        Some(e) => self.expr(e),
+                        None => self.err(r, "`return` needs the function's value: `return expr;`"),
+                    };
+                    tail = Some(r);
+                }
+                Stmt::Expr(e, None) if last => tail = Some(self.expr(e)),
+                Stmt::Expr(e, _) => self.statement_expr(e),
+                Stmt::Item(item) => self.cx.error_spanned_by(
+                    item,
+                    "items inside a #[grad] function are not supported: move them outside the function",
+                ),
+                Stmt::Macro(m) => self.macro_error(&m.mac),
+            }
+        }
+        match tail {
+            Some(Ok(id)) if self.kind(id).is_matrix() => {
+                let node = &self.nodes[id];
+                let msg = "this #[grad] function ends with a matrix: its value must be a scalar; reduce it with `.sum()`, `.norm_squared()`, `.dot(&b)` or `[(0, 0)]`";
+                self.cx.error_at(node.span, msg);
+                Err(())
+            }
+            Some(r) => r,
+            None => {
+                let span = block.brace_token.span.close();
+                self.cx.error_at(span, "a #[grad] function must end with its scalar value (an expression without `;`, or `return expr;`)");
+                Err(())
+            }
+        }
+    }
+
+    fn local(&mut self, local: &syn::Local) {
+        let name = match &local.pat {
+            Pat::Ident(pi) => Some(pi),
+            Pat::Type(pt) => match &*pt.pat {
+                Pat::Ident(pi) => Some(pi),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(pi) = name.filter(|pi| pi.by_ref.is_none() && pi.subpat.is_none()) else {
+            self.cx.error_spanned_by(
+                &local.pat,
+                "patterns in `let` are not supported in a #[grad] function: bind one name per `let`, as in `let z = x * w;`",
+            );
+            return;
+        };
+        let key = pi.ident.to_string();
+        if let Some(m) = &pi.mutability {
+            self.cx.error_spanned_by(
+                m,
+                "`let mut` is not supported in a #[grad] function: values cannot be modified; use a new `let` (shadowing is fine)",
+            );
+            self.env.insert(key, Binding::Poisoned);
+            return;
+        }
+        let Some(init) = &local.init else {
+            self.cx.error_spanned_by(local, "`let` without a value is not supported in a #[grad] function: write `let name = expr;`");
+            self.env.insert(key, Binding::Poisoned);
+            return;
+        };
+        if let Some((else_token, _)) = &init.diverge {
+            self.cx.error_spanned_by(
+                else_token,
+                "`let ... else` is not supported in a #[grad] function",
+            );
+        }
+        match self.expr(&init.expr) {
+            Ok(id) => {
+                if self.nodes[id].name.is_none() {
+                    self.nodes[id].name = Some(key.clone());
+                }
+                self.env.insert(key, Binding::Node(id));
+            }
+            Err(()) => {
+                self.env.insert(key, Binding::Poisoned);
+            }
+        }
+    }
+
+    fn statement_expr(&mut self, e: &Expr) {
+        match e {
+            Expr::Assign(a) => self.cx.error_spanned_by(
+                a,
+                "assignment is not supported in a #[grad] function: values cannot be modified; bind a new name with `let`",
+            ),
+            Expr::Binary(b) if is_compound(&b.op) => {
+                let _ = self.expr(e);
+            }
+            Expr::Macro(m) => self.macro_error(&m.mac),
+            Expr::If(_) | Expr::Match(_) | Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
+                let _ = self.expr(e);
+            }
+            other => {
+                if self.expr(other).is_ok() {
+                    self.cx.error_spanned_by(
+                        other,
+                        "this statement has no effect: bind it with `let name = ...;` or make it the function's last expression",
+                    );
+                }
+            }
+        }
+    }
+
+    fn macro_error(&mut self, mac: &syn::Macro) {
+        let name = mac
+            .path
+            .segments
+            .last()
+            .map_or_else(String::new, |s| s.ident.to_string());
+        self.cx.error_spanned_by(
+            mac,
+            format!("macros such as `{name}!` are not supported in a #[grad] function: matgrad cannot see through them; write the expression directly"),
+        );
+    }
+
+    // -- expressions ------------------------------------------------------
+
+    fn expr(&mut self, e: &Expr) -> Res<NodeId> {
+        match e {
+            Expr::Paren(p) => self.expr(&p.expr),
+            Expr::Group(g) => self.expr(&g.expr),
+            Expr::Reference(r) => {
+                if let Some(m) = &r.mutability {
+                    return self.err(m, "`&mut` is not supported in a #[grad] function: values cannot be modified; use `&`");
+                }
+                self.expr(&r.expr)
+            }
+            Expr::Lit(l) => self.literal(&l.lit),
+            Expr::Path(p) => self.path(p),
+            Expr::Binary(b) => self.binary(b),
+            Expr::Unary(u) => self.unary(u),
+            Expr::MethodCall(m) => self.method(m),
+            Expr::Call(c) => self.call(c),
+            Expr::Index(ix) => self.index(ix),
+            other => self.unsupported(other),
+        }
+    }
+
+    fn unsupported(&mut self, e: &Expr) -> Res<NodeId> {
+        let msg = match e {
+            Expr::If(i) => return self.err(i.if_token, "`if` is not supported in a #[grad] function: matgrad differentiates straight-line code; compute both branches or use `relu`/`max`"),
+            Expr::Match(m) => return self.err(m.match_token, "`match` is not supported in a #[grad] function: matgrad differentiates straight-line code; compute every case or use `max`/`min`"),
+            Expr::ForLoop(f) => return self.err(f.for_token, "`for` loops are not supported in a #[grad] function: matgrad differentiates straight-line code; use whole-matrix operations (`*`, `.map`, `.sum()`) instead of loops"),
+            Expr::While(w) => return self.err(w.while_token, "`while` loops are not supported in a #[grad] function: matgrad differentiates straight-line code; use whole-matrix operations instead of loops"),
+            Expr::Loop(l) => return self.err(l.loop_token, "`loop` is not supported in a #[grad] function: matgrad differentiates straight-line code; use whole-matrix operations instead of loops"),
+            Expr::Closure(_) => "closures are only supported as the argument of `.map(|v| ...)` in a #[grad] function",
+            Expr::Macro(m) => {
+                self.macro_error(&m.mac);
+                return Err(());
+            }
+            Expr::Assign(_) => "assignment is not supported in a #[grad] function: values cannot be modified; bind a new name with `let`",
+            Expr::Try(t) => return self.err(t.question_token, "`?` is not supported in a #[grad] function: the loss returns a plain scalar; use `.unwrap()` or `.expect(\"...\")` on `try_inverse()`"),
+            Expr::Block(_) | Expr::Unsafe(_) => "blocks are not supported in a #[grad] function: write the statements at the top level of the body",
+            Expr::Return(_) => "`return` is only supported as the last statement of a #[grad] function",
+            Expr::Cast(_) => "`as` casts are not supported in a #[grad] function: use float literals (`2.0`) and one float type",
+            Expr::Field(_) => "field access is not supported in a #[grad] function: pass the matrices as parameters",
+            Expr::Tuple(_) | Expr::Array(_) | Expr::Struct(_) | Expr::Repeat(_) => "tuples, arrays and structs are not supported in a #[grad] function: every value is a matrix or a scalar",
+            Expr::Range(_) => "ranges are not supported in a #[grad] function",
+            Expr::Async(_) | Expr::Await(_) => "`async`/`.await` are not supported in a #[grad] function",
+            _ => "this expression is not supported in a #[grad] function: see the supported language in matgrad's documentation",
+        };
+        self.err(e, msg)
+    }
+
+    fn literal(&mut self, lit: &Lit) -> Res<NodeId> {
+        match lit {
+            Lit::Float(f) => {
+                let v = parse_float(f.base10_digits(), self.float);
+                Ok(self.push(Op::Lit(v), vec![], Kind::Scalar, f.span(), f.to_string()))
+            }
+            Lit::Int(i) => self.err(
+                i,
+                format!(
+                    "integer literal `{i}` in float arithmetic: write `{}.0`",
+                    i.base10_digits()
+                ),
+            ),
+            other => self.err(
+                other,
+                "only float literals are supported in a #[grad] function",
+            ),
+        }
+    }
+
+    fn path(&mut self, p: &syn::ExprPath) -> Res<NodeId> {
+        if let Some(id) = p.path.get_ident() {
+            match self.env.get(&id.to_string()) {
+                Some(Binding::Node(n)) => return Ok(*n),
+                Some(Binding::Poisoned) => return Err(()),
+                None => {}
+            }
+        }
+        // Anything else is a scalar constant from outside (`LAMBDA`, `std::f64::consts::PI`).
+        let tokens = p.to_token_stream();
+        Ok(self.push(
+            Op::Const(tokens),
+            vec![],
+            Kind::Scalar,
+            p.span(),
+            source_text(p),
+        ))
+    }
+
+    fn binary(&mut self, b: &syn::ExprBinary) -> Res<NodeId> {
+        if is_compound(&b.op) {
+            return self.err(
+                b.op,
+                "compound assignment is not supported in a #[grad] function: values cannot be modified; write `let a = a + b;`",
+            );
+        }
+        let sym = match b.op {
+            BinOp::Add(_) => "+",
+            BinOp::Sub(_) => "-",
+            BinOp::Mul(_) => "*",
+            BinOp::Div(_) => "/",
+            _ => {
+                return self.err(
+                    b.op,
+                    "this operator is not supported in a #[grad] function: use `+`, `-`, `*`, `/` (comparisons and boolean logic have no gradient)",
+                )
+            }
+        };
+        let l = self.expr(&b.left);
+        let r = self.expr(&b.right);
+        let (l, r) = (l?, r?);
+        let (kl, kr) = (self.kind(l), self.kind(r));
+        let text = source_text(b);
+        let span = b.span();
+        use Kind::{Matrix as M, Scalar as S};
+        let (op, args, kind) = match (sym, kl, kr) {
+            ("+", S, S) => (Op::Scalar(SOp::Add), vec![l, r], S),
+            ("-", S, S) => (Op::Scalar(SOp::Sub), vec![l, r], S),
+            ("*", S, S) => (Op::Scalar(SOp::Mul), vec![l, r], S),
+            ("/", S, S) => (Op::Scalar(SOp::Div), vec![l, r], S),
+            ("+", M(a), M(b)) => (Op::Add, vec![l, r], M(unify(a, b))),
+            ("-", M(a), M(b)) => (Op::Sub, vec![l, r], M(unify(a, b))),
+            ("*", M(a), M(b)) => (Op::MatMul, vec![l, r], M(Shape { rows: a.rows, cols: b.cols })),
+            ("*", M(a), S) => (Op::Scale, vec![l, r], M(a)),
+            ("*", S, M(b)) => (Op::Scale, vec![r, l], M(b)),
+            ("/", M(a), S) => (Op::DivScalar, vec![l, r], M(a)),
+            ("/", _, M(_)) => {
+                return self.err(b, "cannot divide by a matrix: for an entrywise quotient write `a.component_div(&b)`")
+            }
+            ("+" | "-", M(_), S) | ("+" | "-", S, M(_)) => {
+                return self.err(b, format!("cannot `{sym}` a scalar and a matrix: to add a scalar to every entry write `a.add_scalar(s)` (or `a.add_scalar(-s)`)"))
+            }
+            _ => return self.err(b, "unsupported operands"),
+        };
+        Ok(self.push(op, args, kind, span, text))
+    }
+
+    fn unary(&mut self, u: &syn::ExprUnary) -> Res<NodeId> {
+        match u.op {
+            UnOp::Neg(_) => {
+                let a = self.expr(&u.expr)?;
+                let (op, kind) = match self.kind(a) {
+                    Kind::Scalar => (Op::Scalar(SOp::Neg), Kind::Scalar),
+                    k => (Op::Neg, k),
+                };
+                Ok(self.push(op, vec![a], kind, u.span(), source_text(u)))
+            }
+            UnOp::Deref(_) => self.expr(&u.expr),
+            _ => self.err(
+                u.op,
+                "`!` is not supported in a #[grad] function: it has no gradient",
+            ),
+        }
+    }
+
+    fn index(&mut self, ix: &syn::ExprIndex) -> Res<NodeId> {
+        let idx = match &*ix.index {
+            Expr::Tuple(t) if t.elems.len() == 2 => {
+                let mut it = t.elems.iter().map(int_literal);
+                match (it.next().flatten(), it.next().flatten()) {
+                    (Some(i), Some(j)) => Some((i, j)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let Some((i, j)) = idx else {
+            return self.err(
+                &ix.index,
+                "only indexing by integer literals is supported in a #[grad] function: write `a[(0, 0)]`",
+            );
+        };
+        let a = self.expr(&ix.expr)?;
+        if !self.kind(a).is_matrix() {
+            return self.err(ix, "cannot index a scalar");
+        }
+        Ok(self.push(
+            Op::Index(i, j),
+            vec![a],
+            Kind::Scalar,
+            ix.span(),
+            source_text(ix),
+        ))
+    }
+
+    // -- calls ------------------------------------------------------------
+
+    fn call(&mut self, c: &syn::ExprCall) -> Res<NodeId> {
+        let Expr::Path(p) = &*c.func else {
+            return self.err(&c.func, "only calls of matgrad's functions (`sigmoid`, `add_row`, …) are supported in a #[grad] function");
+        };
+        let name = p
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        let Some((_, arity)) = RUNTIME_FNS.iter().find(|(n, _)| *n == name) else {
+            let known: Vec<&str> = RUNTIME_FNS.iter().map(|(n, _)| *n).collect();
+            return self.err(
+                &c.func,
+                format!(
+                    "unknown function `{name}` in a #[grad] function: matgrad can differentiate {}",
+                    known.join(", ")
+                ),
+            );
+        };
+        if c.args.len() != *arity {
+            return self.err(c, format!("`{name}` takes {arity} argument(s)"));
+        }
+        let mut args = Vec::new();
+        let mut failed = false;
+        for a in &c.args {
+            match self.expr(a) {
+                Ok(id) => args.push(id),
+                Err(()) => failed = true,
+            }
+        }
+        if failed {
+            return Err(());
+        }
+        for (&id, a) in args.iter().zip(&c.args) {
+            if !self.kind(id).is_matrix() {
+                return self.err(a, format!("`{name}` takes matrices, but this is a scalar"));
+            }
+        }
+        let shape0 = match self.kind(args[0]) {
+            Kind::Matrix(s) => s,
+            Kind::Scalar => Shape::MATRIX,
+        };
+        let (op, kind) = match name.as_str() {
+            "sigmoid" => (Op::Sigmoid, Kind::Matrix(shape0)),
+            "relu" => (Op::Relu, Kind::Matrix(shape0)),
+            "softplus" => (Op::Softplus, Kind::Matrix(shape0)),
+            "add_row" => (Op::AddRow, Kind::Matrix(Shape::MATRIX)),
+            "add_col" => (Op::AddCol, Kind::Matrix(Shape::MATRIX)),
+            "ln_det" => (Op::LnDet, Kind::Scalar),
+            "log_sum_exp" => (Op::LogSumExp, Kind::Scalar),
+            _ => (Op::SoftmaxCrossEntropy, Kind::Scalar),
+        };
+        Ok(self.push(op, args, kind, c.span(), source_text(c)))
+    }
+
+    fn method(&mut self, m: &syn::ExprMethodCall) -> Res<NodeId> {
+        let name = m.method.to_string();
+        let text = source_text(m);
+        let span = m.span();
+
+        // `a.try_inverse().unwrap()` / `.expect(msg)`
+        if name == "unwrap" || name == "expect" {
+            if let Expr::MethodCall(inner) = strip(&m.receiver) {
+                if inner.method == "try_inverse" && inner.args.is_empty() {
+                    let msg = if name == "expect" {
+                        match m.args.first() {
+                            Some(Expr::Lit(syn::ExprLit {
+                                lit: Lit::Str(s), ..
+                            })) if m.args.len() == 1 => Some(s.value()),
+                            _ => return self.err(m, "`.expect(..)` takes a string literal here"),
+                        }
+                    } else {
+                        None
+                    };
+                    let a = self.expr(&inner.receiver)?;
+                    return self.matrix_square_op(a, Op::Inverse(msg), m, text);
+                }
+            }
+            return self.err(
+                &m.method,
+                format!("`{name}` is only supported after `try_inverse()` in a #[grad] function"),
+            );
+        }
+        if name == "try_inverse" {
+            return self.err(&m.method, "`try_inverse()` returns an `Option`: write `a.try_inverse().unwrap()` or `.expect(\"singular\")`");
+        }
+        if name == "map" {
+            return self.map(m);
+        }
+        if let Some(t) = &m.turbofish {
+            return self.err(
+                t,
+                "turbofish arguments are not supported in a #[grad] function",
+            );
+        }
+
+        let recv = self.expr(&m.receiver);
+        let mut args = Vec::new();
+        let mut failed = recv.is_err();
+        let powi = name == "powi";
+        if !powi {
+            for a in &m.args {
+                match self.expr(a) {
+                    Ok(id) => args.push(id),
+                    Err(()) => failed = true,
+                }
+            }
+        }
+        if failed {
+            return Err(());
+        }
+        let recv = recv?;
+        let nargs = m.args.len();
+        let want = |n: usize, this: &mut Self| -> Res<()> {
+            if nargs == n {
+                Ok(())
+            } else {
+                this.cx
+                    .error_spanned_by(m, format!("`{name}` takes {n} argument(s)"));
+                Err(())
+            }
+        };
+
+        match self.kind(recv) {
+            Kind::Scalar => {
+                if powi {
+                    want(1, self)?;
+                    let n = m.args.first().and_then(int_literal_i32);
+                    let Some(n) = n else {
+                        return self.err(&m.args, "`powi` takes an integer literal in a #[grad] function, as in `x.powi(2)`");
+                    };
+                    return Ok(self.push(
+                        Op::Scalar(SOp::Powi(n)),
+                        vec![recv],
+                        Kind::Scalar,
+                        span,
+                        text,
+                    ));
+                }
+                if name == "clone" {
+                    want(0, self)?;
+                    return Ok(recv);
+                }
+                let Some(method) = Method::from_name(&name) else {
+                    return self.err(
+                        &m.method,
+                        format!("unknown scalar method `{name}` in a #[grad] function: matgrad can differentiate ln exp sqrt powi powf sin cos tan tanh sinh cosh abs recip max min ln_1p exp_m1"),
+                    );
+                };
+                want(usize::from(method.is_binary()), self)?;
+                for (&a, e) in args.iter().zip(&m.args) {
+                    if self.kind(a).is_matrix() {
+                        return self.err(e, format!("`{name}` takes a scalar argument here"));
+                    }
+                }
+                let mut all = vec![recv];
+                all.extend(args);
+                Ok(self.push(
+                    Op::Scalar(SOp::Method(method)),
+                    all,
+                    Kind::Scalar,
+                    span,
+                    text,
+                ))
+            }
+            Kind::Matrix(shape) => {
+                let scalar_result = |op: Op, this: &mut Self| -> Res<NodeId> {
+                    want(0, this)?;
+                    Ok(this.push(op, vec![recv], Kind::Scalar, span, text.clone()))
+                };
+                match name.as_str() {
+                    "clone" => {
+                        want(0, self)?;
+                        Ok(recv)
+                    }
+                    "transpose" => {
+                        want(0, self)?;
+                        Ok(self.push(
+                            Op::Transpose,
+                            vec![recv],
+                            Kind::Matrix(shape.transpose()),
+                            span,
+                            text,
+                        ))
+                    }
+                    "sum" => scalar_result(Op::Sum, self),
+                    "mean" => scalar_result(Op::Mean, self),
+                    "norm_squared" => scalar_result(Op::NormSquared, self),
+                    "norm" => scalar_result(Op::Norm, self),
+                    "trace" => scalar_result(Op::Trace, self),
+                    "determinant" => {
+                        want(0, self)?;
+                        self.matrix_square_op(recv, Op::Determinant, m, text)
+                    }
+                    "component_mul" | "component_div" | "dot" | "kronecker" => {
+                        want(1, self)?;
+                        let b = args[0];
+                        let Kind::Matrix(bs) = self.kind(b) else {
+                            return self.err(
+                                &m.args,
+                                format!("`{name}` takes a matrix argument, but this is a scalar"),
+                            );
+                        };
+                        let (op, kind) = match name.as_str() {
+                            "component_mul" => (Op::ComponentMul, Kind::Matrix(unify(shape, bs))),
+                            "component_div" => (Op::ComponentDiv, Kind::Matrix(unify(shape, bs))),
+                            "dot" => (Op::Dot, Kind::Scalar),
+                            _ => (
+                                Op::Kronecker,
+                                Kind::Matrix(Shape {
+                                    rows: kron(shape.rows, bs.rows),
+                                    cols: kron(shape.cols, bs.cols),
+                                }),
+                            ),
+                        };
+                        Ok(self.push(op, vec![recv, b], kind, span, text))
+                    }
+                    "add_scalar" | "scale" => {
+                        want(1, self)?;
+                        let s = args[0];
+                        if self.kind(s).is_matrix() {
+                            return self.err(
+                                &m.args,
+                                format!("`{name}` takes a scalar argument, but this is a matrix"),
+                            );
+                        }
+                        let op = if name == "scale" {
+                            Op::Scale
+                        } else {
+                            Op::AddScalar
+                        };
+                        Ok(self.push(op, vec![recv, s], Kind::Matrix(shape), span, text))
+                    }
+                    _ => {
+                        let hint = if Method::from_name(&name).is_some() || powi {
+                            format!("`{name}` applies to scalars; for every entry of a matrix write `a.map(|v| v.{name}(..))`")
+                        } else {
+                            format!("unknown method `{name}` in a #[grad] function: matgrad can differentiate transpose, component_mul, component_div, map, add_scalar, scale, sum, mean, norm_squared, norm, dot, trace, determinant, try_inverse().unwrap(), kronecker")
+                        };
+                        self.err(&m.method, hint)
+                    }
+                }
+            }
+        }
+    }
+
+    fn matrix_square_op(
+        &mut self,
+        a: NodeId,
+        op: Op,
+        at: &syn::ExprMethodCall,
+        text: String,
+    ) -> Res<NodeId> {
+        let Kind::Matrix(shape) = self.kind(a) else {
+            return self.err(
+                at,
+                "this needs a square matrix, but the receiver is a scalar",
+            );
+        };
+        let kind = match op {
+            Op::Determinant => Kind::Scalar,
+            _ => Kind::Matrix(shape),
+        };
+        Ok(self.push(op, vec![a], kind, at.span(), text))
+    }
+
+    // -- map closures -----------------------------------------------------
+
+    fn map(&mut self, m: &syn::ExprMethodCall) -> Res<NodeId> {
+        let text = source_text(m);
+        let recv = self.expr(&m.receiver);
+        let closure = match m.args.first() {
+            Some(Expr::Closure(c)) if m.args.len() == 1 => c,
+            _ => return self.err(m, "`map` takes one closure, as in `a.map(|v| v.tanh())`"),
+        };
+        let var = match closure.inputs.first() {
+            Some(Pat::Ident(pi)) if closure.inputs.len() == 1 => pi.ident.to_string(),
+            Some(Pat::Type(pt)) if closure.inputs.len() == 1 => match &*pt.pat {
+                Pat::Ident(pi) => pi.ident.to_string(),
+                other => {
+                    return self.err(
+                        other,
+                        "the `map` closure takes one plain variable, as in `|v| v.tanh()`",
+                    )
+                }
+            },
+            _ => {
+                return self.err(
+                    &closure.inputs,
+                    "the `map` closure takes one plain variable, as in `|v| v.tanh()`",
+                )
+            }
+        };
+        if let Some(mv) = &closure.capture {
+            return self.err(
+                mv,
+                "`move` is not needed on a `map` closure in a #[grad] function; remove it",
+            );
+        }
+        let mut captures = Vec::new();
+        let body = self.sym(&closure.body, &var, &mut captures);
+        let (recv, body) = (recv?, body?);
+        let Kind::Matrix(shape) = self.kind(recv) else {
+            return self.err(
+                &m.receiver,
+                "`map` applies to a matrix, but this is a scalar; apply the function directly",
+            );
+        };
+        let mut args = vec![recv];
+        args.extend(captures);
+        Ok(self.push(
+            Op::Map(Closure { body }),
+            args,
+            Kind::Matrix(shape),
+            m.span(),
+            text,
+        ))
+    }
+
+    /// A closure body as a scalar expression in `var`.
+    fn sym(&mut self, e: &Expr, var: &str, captures: &mut Vec<NodeId>) -> Res<Sym> {
+        match e {
+            Expr::Paren(p) => self.sym(&p.expr, var, captures),
+            Expr::Group(g) => self.sym(&g.expr, var, captures),
+            Expr::Block(b) if b.block.stmts.len() == 1 => match b.block.stmts.first() {
+                Some(Stmt::Expr(e, None)) => self.sym(e, var, captures),
+                _ => {
+                    self.cx
+                        .error_spanned_by(b, "a `map` closure body must be one scalar expression");
+                    Err(())
+                }
+            },
+            Expr::Lit(l) => match &l.lit {
+                Lit::Float(f) => Ok(Sym::Lit(parse_float(f.base10_digits(), self.float))),
+                other => {
+                    self.cx.error_spanned_by(other, "only float literals are supported in a `map` closure (write `2.0`, not `2`)");
+                    Err(())
+                }
+            },
+            Expr::Path(p) if p.path.is_ident(var) => Ok(Sym::Var),
+            Expr::Path(p) => {
+                let id = self.path(p)?;
+                if self.kind(id).is_matrix() {
+                    self.cx.error_spanned_by(p, "a `map` closure can only capture scalars: this is a matrix; use `component_mul`/`component_div` for entrywise operations between matrices");
+                    return Err(());
+                }
+                if !captures.contains(&id) {
+                    captures.push(id);
+                }
+                Ok(Sym::Val(id))
+            }
+            Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => {
+                Ok(Sym::Neg(Box::new(self.sym(&u.expr, var, captures)?)))
+            }
+            Expr::Binary(b) => {
+                let op = match b.op {
+                    BinOp::Add(_) => SOp::Add,
+                    BinOp::Sub(_) => SOp::Sub,
+                    BinOp::Mul(_) => SOp::Mul,
+                    BinOp::Div(_) => SOp::Div,
+                    _ => {
+                        self.cx.error_spanned_by(b.op, "this operator is not supported in a `map` closure: use `+`, `-`, `*`, `/`, or `max`/`min` instead of comparisons");
+                        return Err(());
+                    }
+                };
+                let l = self.sym(&b.left, var, captures);
+                let r = self.sym(&b.right, var, captures);
+                Ok(Sym::apply(op, vec![l?, r?]))
+            }
+            Expr::MethodCall(mc) => {
+                let name = mc.method.to_string();
+                let recv = self.sym(&mc.receiver, var, captures)?;
+                if name == "powi" {
+                    return match (mc.args.len(), mc.args.first().and_then(int_literal_i32)) {
+                        (1, Some(n)) => Ok(Sym::Powi(Box::new(recv), n)),
+                        _ => {
+                            self.cx.error_spanned_by(&mc.args, "`powi` takes an integer literal in a #[grad] function, as in `v.powi(2)`");
+                            Err(())
+                        }
+                    };
+                }
+                let Some(method) = Method::from_name(&name) else {
+                    self.cx.error_spanned_by(
+                        &mc.method,
+                        format!("unknown method `{name}` in a `map` closure: matgrad can differentiate ln exp sqrt powi powf sin cos tan tanh sinh cosh abs recip max min ln_1p exp_m1"),
+                    );
+                    return Err(());
+                };
+                if mc.args.len() != usize::from(method.is_binary()) {
+                    self.cx.error_spanned_by(
+                        mc,
+                        format!(
+                            "`{name}` takes {} argument(s)",
+                            usize::from(method.is_binary())
+                        ),
+                    );
+                    return Err(());
+                }
+                let arg = match mc.args.first() {
+                    Some(a) => Some(Box::new(self.sym(a, var, captures)?)),
+                    None => None,
+                };
+                Ok(Sym::Call(method, Box::new(recv), arg))
+            }
+            Expr::Call(c) => {
+                self.cx.error_spanned_by(&c.func, "function calls are not supported in a `map` closure: use the scalar methods (`v.tanh()`, `v.max(0.0)`, …)");
+                Err(())
+            }
+            other => {
+                let _ = self.unsupported(other);
+                Err(())
+            }
+        }
+    }
+}
+
+fn is_compound(op: &BinOp) -> bool {
+    matches!(
+        op,
+        BinOp::AddAssign(_)
+            | BinOp::SubAssign(_)
+            | BinOp::MulAssign(_)
+            | BinOp::DivAssign(_)
+            | BinOp::RemAssign(_)
+            | BinOp::BitXorAssign(_)
+            | BinOp::BitAndAssign(_)
+            | BinOp::BitOrAssign(_)
+            | BinOp::ShlAssign(_)
+            | BinOp::ShrAssign(_)
+    )
+}
+
+fn strip(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => strip(&p.expr),
+        Expr::Group(g) => strip(&g.expr),
+        other => other,
+    }
+}
+
+fn int_literal(e: &Expr) -> Option<usize> {
+    match strip(e) {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Int(i), ..
+        }) => i.base10_parse().ok(),
+        _ => None,
+    }
+}
+
+fn int_literal_i32(e: &Expr) -> Option<i32> {
+    match strip(e) {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Int(i), ..
+        }) => i.base10_parse().ok(),
+        Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => int_literal_i32(&u.expr).map(|n| -n),
+        _ => None,
+    }
+}
+
+/// A float literal's value as the function's float type reads it (an `f32`
+/// function's `0.1` is the `f32` nearest 0.1, widened exactly).
+fn parse_float(digits: &str, float: Float) -> f64 {
+    match float {
+        Float::F64 => digits.parse::<f64>().unwrap_or(f64::NAN),
+        Float::F32 => f64::from(digits.parse::<f32>().unwrap_or(f32::NAN)),
+    }
+}
+
+/// The shape nalgebra gives the result of an entrywise operation.
+fn unify(a: Shape, b: Shape) -> Shape {
+    let d = |x: Dim, y: Dim| {
+        if x == Dim::One || y == Dim::One {
+            Dim::One
+        } else {
+            Dim::Dyn
+        }
+    };
+    Shape {
+        rows: d(a.rows, b.rows),
+        cols: d(a.cols, b.cols),
+    }
+}
+
+fn kron(a: Dim, b: Dim) -> Dim {
+    if a == Dim::One && b == Dim::One {
+        Dim::One
+    } else {
+        Dim::Dyn
+    }
+}

@@ -1,0 +1,206 @@
+//! The function's signature: parameters, their kinds, the float type.
+
+use crate::ctxt::Ctxt;
+use crate::ir::{Float, Kind};
+use crate::symbol::MATRIX_TYPES;
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{FnArg, GenericArgument, Ident, Pat, PathArguments, ReturnType, Type};
+
+/// One parameter of the annotated function.
+#[derive(Clone)]
+pub struct Param {
+    /// Its name.
+    pub name: Ident,
+    /// Its type as written.
+    pub ty: Type,
+    /// Whether it is taken by shared reference.
+    pub by_ref: bool,
+    /// Scalar or matrix, with the matrix's shape.
+    pub kind: Kind,
+    /// The owned type (the type of its gradient): the written type without `&`.
+    pub owned: TokenStream,
+}
+
+/// The parts of a signature matgrad uses.
+pub struct Signature {
+    /// The parameters, in order.
+    pub params: Vec<Param>,
+    /// The float type shared by every parameter and the result.
+    pub float: Float,
+}
+
+/// Reads and checks the signature, reporting every problem to `cx`.
+pub fn parse(cx: &mut Ctxt, sig: &syn::Signature) -> Option<Signature> {
+    let before = cx.errors().len();
+    if let Some(c) = &sig.constness {
+        cx.error_spanned_by(c, "`const fn` is not supported by #[grad]: nalgebra's matrix operations are not const; remove `const`");
+    }
+    if let Some(a) = &sig.asyncness {
+        cx.error_spanned_by(
+            a,
+            "`async fn` is not supported by #[grad]: a loss is a plain function; remove `async`",
+        );
+    }
+    if let Some(u) = &sig.unsafety {
+        cx.error_spanned_by(u, "`unsafe fn` is not supported by #[grad]: the body must be plain matrix code; remove `unsafe`");
+    }
+    if let Some(abi) = &sig.abi {
+        cx.error_spanned_by(
+            abi,
+            "`extern` functions are not supported by #[grad]: remove the ABI",
+        );
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        cx.error_spanned_by(
+            &sig.generics,
+            "generic parameters are not supported by #[grad]: write the concrete types, e.g. `&DMatrix<f64>`",
+        );
+    }
+    if let Some(v) = &sig.variadic {
+        cx.error_spanned_by(v, "variadic functions are not supported by #[grad]");
+    }
+
+    let mut floats: Vec<(Float, &Type)> = Vec::new();
+    let mut params = Vec::new();
+    for input in &sig.inputs {
+        match input {
+            FnArg::Receiver(r) => cx.error_spanned_by(
+                r,
+                "methods are not supported by #[grad]: `self` cannot be differentiated; write a free function taking the matrices as parameters",
+            ),
+            FnArg::Typed(pt) => {
+                let name = match &*pt.pat {
+                    Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+                        if let Some(m) = &pi.mutability {
+                            cx.error_spanned_by(
+                                m,
+                                "`mut` parameters are not supported by #[grad]: the body must not modify its inputs; remove `mut`",
+                            );
+                        }
+                        pi.ident.clone()
+                    }
+                    other => {
+                        cx.error_spanned_by(
+                            other,
+                            "patterns in parameters are not supported by #[grad]: use a plain name such as `x: &DMatrix<f64>`",
+                        );
+                        continue;
+                    }
+                };
+                match param_type(&pt.ty) {
+                    Ok((kind, float, by_ref, owned)) => {
+                        floats.push((float, &pt.ty));
+                        params.push(Param { name, ty: (*pt.ty).clone(), by_ref, kind, owned });
+                    }
+                    Err(e) => cx.syn_error(e),
+                }
+            }
+        }
+    }
+
+    let ret = match &sig.output {
+        ReturnType::Default => {
+            cx.error_spanned_by(
+                &sig.ident,
+                "a #[grad] function must return its scalar value: add `-> f64` (or `-> f32`)",
+            );
+            None
+        }
+        ReturnType::Type(_, ty) => match scalar_type(ty) {
+            Some(f) => {
+                floats.push((f, ty));
+                Some(f)
+            }
+            None => {
+                cx.error_spanned_by(
+                    ty,
+                    "a #[grad] function must return a scalar `f64` or `f32`: gradients are taken of scalar losses; reduce a matrix with `.sum()`, `.norm_squared()` or `[(0, 0)]`",
+                );
+                None
+            }
+        },
+    };
+
+    let float = ret
+        .or_else(|| floats.first().map(|f| f.0))
+        .unwrap_or(Float::F64);
+    for (f, ty) in &floats {
+        if *f != float {
+            cx.error_spanned_by(
+                ty,
+                format!(
+                    "mixed float types: this is `{}` but the function works in `{}`; a #[grad] function uses one float type throughout",
+                    f.name(),
+                    float.name()
+                ),
+            );
+        }
+    }
+
+    if cx.errors().len() > before {
+        return None;
+    }
+    Some(Signature { params, float })
+}
+
+/// Kind, float, by-reference flag and owned type of a parameter type.
+fn param_type(ty: &Type) -> syn::Result<(Kind, Float, bool, TokenStream)> {
+    let (inner, by_ref) = match ty {
+        Type::Reference(r) => {
+            if let Some(m) = &r.mutability {
+                return Err(syn::Error::new_spanned(
+                    m,
+                    "`&mut` parameters are not supported by #[grad]: the loss must not modify its inputs; take `&` instead",
+                ));
+            }
+            (&*r.elem, true)
+        }
+        other => (other, false),
+    };
+    if let Some(f) = scalar_type(inner) {
+        return Ok((Kind::Scalar, f, by_ref, quote!(#inner)));
+    }
+    if let Type::Path(tp) = inner {
+        if tp.qself.is_none() {
+            if let Some(last) = tp.path.segments.last() {
+                let name = last.ident.to_string();
+                if let Some((_, shape)) = MATRIX_TYPES.iter().find(|(n, _)| *n == name) {
+                    let float = match &last.arguments {
+                        PathArguments::AngleBracketed(ab) if ab.args.len() == 1 => {
+                            match ab.args.first() {
+                                Some(GenericArgument::Type(t)) => scalar_type(t),
+                                _ => None,
+                            }
+                        }
+                        _ => None,
+                    };
+                    return match float {
+                        Some(f) => Ok((Kind::Matrix(*shape), f, by_ref, quote!(#inner))),
+                        None => Err(syn::Error::new_spanned(
+                            &last.arguments,
+                            format!("`{name}` needs a float element type: write `{name}<f64>` or `{name}<f32>`"),
+                        )),
+                    };
+                }
+            }
+        }
+    }
+    Err(syn::Error::new_spanned(
+        ty,
+        "unsupported parameter type for #[grad]: use `DMatrix<T>`, `DVector<T>`, `RowDVector<T>` or `T`, by value or by `&`, with `T` = f64 or f32",
+    ))
+}
+
+/// `Some(float)` when `ty` is `f32` or `f64`.
+fn scalar_type(ty: &Type) -> Option<Float> {
+    let Type::Path(tp) = ty else { return None };
+    let id: &Ident = tp.path.get_ident()?;
+    if id == "f64" {
+        Some(Float::F64)
+    } else if id == "f32" {
+        Some(Float::F32)
+    } else {
+        None
+    }
+}

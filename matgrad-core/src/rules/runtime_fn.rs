@@ -1,0 +1,133 @@
+//! matgrad's own vocabulary: `sigmoid`, `relu`, `softplus`, `add_row`, `add_col`,
+//! `ln_det`, `log_sum_exp`, `softmax_cross_entropy`.
+
+use super::{arg, Contrib, Forward, KArg, Names};
+use crate::ir::{Graph, NodeId, Op};
+use crate::sym::{Operand, Sym};
+use quote::quote;
+
+pub(super) fn forward(g: &Graph, id: NodeId, n: &dyn Names) -> Option<Forward> {
+    let node = g.node(id);
+    let (rt, out, text) = (n.rt(), n.out(), n.text(id));
+    let v0 = node.args.first().map(|&x| n.view(x)).unwrap_or_default();
+    let v1 = node.args.get(1).map(|&x| n.view(x)).unwrap_or_default();
+    Some(match &node.op {
+        // y = σ(a)  →  ā += Ḡ ⊙ y ⊙ (1 − y)
+        Op::Sigmoid => Forward::Matrix(quote!(#rt::sigmoid_to(&mut #out, #v0);)),
+        // max(a, 0)  →  ā += Ḡ ⊙ [a > 0]
+        Op::Relu => Forward::Matrix(quote!(#rt::relu_to(&mut #out, #v0);)),
+        // ln(1 + eᵃ)  →  ā += Ḡ ⊙ σ(a)
+        Op::Softplus => Forward::Matrix(quote!(#rt::softplus_to(&mut #out, #v0);)),
+        // m + 1 r  →  m̄ += Ḡ, r̄ += 1ᵀ Ḡ
+        Op::AddRow => Forward::Matrix(quote!(#rt::add_row_to(&mut #out, #v0, #v1, #text);)),
+        // m + c 1ᵀ  →  m̄ += Ḡ, c̄ += Ḡ 1
+        Op::AddCol => Forward::Matrix(quote!(#rt::add_col_to(&mut #out, #v0, #v1, #text);)),
+        // ln |det a|  →  ā += s̄ a⁻ᵀ (the inverse kept from the forward factorisation)
+        Op::LnDet => {
+            let (inv, scratch) = n.aux(id);
+            Forward::Scalar(if n.differentiated(id) {
+                quote!(#rt::ln_det_inverse_to(&mut #inv, #v0, &mut #scratch, #text))
+            } else {
+                quote!(#rt::ln_det_with(#v0, &mut #scratch, #text))
+            })
+        }
+        // ℓ = ln Σ eᵃ  →  ā += s̄ e^(a − ℓ)
+        Op::LogSumExp => Forward::Scalar(quote!(#rt::log_sum_exp(#v0))),
+        // Σ_rows (lse(z_r) − y_r · z_r)  →  z̄ += s̄ (softmax(z) ⊙ rowsum(y) − y), ȳ −= s̄ log softmax(z)
+        Op::SoftmaxCrossEntropy => {
+            Forward::Scalar(quote!(#rt::softmax_cross_entropy(#v0, #v1, #text)))
+        }
+        _ => return None,
+    })
+}
+
+pub(super) fn adjoint(g: &Graph, id: NodeId) -> Option<Vec<(usize, Contrib)>> {
+    let node = g.node(id);
+    let kernel = |name: &'static str, args: Vec<KArg>| Contrib::Kernel(name, args);
+    let mat = KArg::Mat;
+    Some(match &node.op {
+        Op::Sigmoid => vec![(
+            0,
+            kernel(
+                "sigmoid_adjoint_to",
+                vec![mat(Operand::Grad), mat(Operand::Value(id))],
+            ),
+        )],
+        Op::Relu => vec![(
+            0,
+            kernel(
+                "relu_adjoint_to",
+                vec![mat(Operand::Grad), mat(arg(g, id, 0))],
+            ),
+        )],
+        Op::Softplus => vec![(
+            0,
+            kernel(
+                "softplus_adjoint_to",
+                vec![mat(Operand::Grad), mat(arg(g, id, 0))],
+            ),
+        )],
+        Op::AddRow => vec![
+            (
+                0,
+                Contrib::Axpy {
+                    alpha: Sym::Lit(1.0),
+                    a: Operand::Grad,
+                    ta: false,
+                },
+            ),
+            (1, kernel("sum_rows_to", vec![mat(Operand::Grad)])),
+        ],
+        Op::AddCol => vec![
+            (
+                0,
+                Contrib::Axpy {
+                    alpha: Sym::Lit(1.0),
+                    a: Operand::Grad,
+                    ta: false,
+                },
+            ),
+            (1, kernel("sum_cols_to", vec![mat(Operand::Grad)])),
+        ],
+        Op::LnDet => vec![(
+            0,
+            Contrib::Axpy {
+                alpha: Sym::Grad,
+                a: Operand::Aux(id),
+                ta: true,
+            },
+        )],
+        Op::LogSumExp => vec![(
+            0,
+            kernel(
+                "log_sum_exp_adjoint_to",
+                vec![
+                    KArg::Scal(Sym::Grad),
+                    mat(arg(g, id, 0)),
+                    KArg::Scal(Sym::Val(id)),
+                ],
+            ),
+        )],
+        Op::SoftmaxCrossEntropy => vec![
+            (
+                0,
+                kernel(
+                    "softmax_ce_adjoint_z_to",
+                    vec![
+                        KArg::Scal(Sym::Grad),
+                        mat(arg(g, id, 0)),
+                        mat(arg(g, id, 1)),
+                    ],
+                ),
+            ),
+            (
+                1,
+                kernel(
+                    "softmax_ce_adjoint_y_to",
+                    vec![KArg::Scal(Sym::Grad), mat(arg(g, id, 0))],
+                ),
+            ),
+        ],
+        _ => return None,
+    })
+}

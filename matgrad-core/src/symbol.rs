@@ -1,0 +1,47 @@
+//! The names matgrad accepts, in one place (as serde_derive's `symbol.rs`).
+
+/// The attribute key.
+pub const WRT: &str = "wrt";
+
+/// Matrix types accepted for parameters, with the shape each stands for.
+pub const MATRIX_TYPES: [(&str, crate::ir::Shape); 3] = [
+    ("DMatrix", crate::ir::Shape::MATRIX),
+    ("DVector", crate::ir::Shape::COLUMN),
+    ("RowDVector", crate::ir::Shape::ROW),
+];
+
+/// Runtime functions recognised by name (`sigmoid(..)` or `matgrad::sigmoid(..)`):
+/// name and number of arguments.
+pub const RUNTIME_FNS: [(&str, usize); 8] = [
+    ("sigmoid", 1),
+    ("relu", 1),
+    ("softplus", 1),
+    ("add_row", 2),
+    ("add_col", 2),
+    ("ln_det", 1),
+    ("log_sum_exp", 1),
+    ("softmax_cross_entropy", 2),
+];
+
+/// Matrix methods accepted, for the "did you mean" lists of diagnostics.
+pub const MATRIX_METHODS: [&str; 19] = [
+    "transpose",
+    "component_mul",
+    "component_div",
+    "map",
+    "add_scalar",
+    "scale",
+    "sum",
+    "mean",
+    "norm_squared",
+    "norm",
+    "dot",
+    "trace",
+    "determinant",
+    "try_inverse",
+    "kronecker",
+    "clone",
+    "unwrap",
+    "expect",
+    "powi",
+];
