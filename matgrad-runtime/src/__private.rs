@@ -16,8 +16,17 @@
 
 pub use nalgebra::{DMatrix, DMatrixView, DVector, RowDVector};
 
+use crate::blas::gemm_ref;
+use crate::broadcast::{add_col_ref, add_row_ref};
+use crate::decomp::{ln_det_inverse_ref, ln_det_ref};
+use crate::elementwise::{relu_scalar, relu_step, sigmoid_scalar, softplus_scalar};
+use crate::kernel::{self, binary, prepare, ready, same_shape, ternary, unary, MatRef, Shape};
+use crate::reduce::{
+    log_sum_exp_adjoint_ref, log_sum_exp_ref, softmax_ce_adjoint_y_ref, softmax_ce_adjoint_z_ref,
+    softmax_ce_ref,
+};
 use crate::Real;
-use nalgebra::{Dim, IsContiguous, Matrix, RawStorage, Scalar};
+use nalgebra::{Dim, Dyn, IsContiguous, Matrix, Matrix4, RawStorage, Scalar, U1};
 
 // ---------------------------------------------------------------------------
 // Views and gradient buffers
@@ -63,146 +72,375 @@ pub trait GradBuf<T> {
     fn put_matrix(&mut self, m: DMatrix<T>);
 }
 
+impl<T: Scalar> GradBuf<T> for DMatrix<T> {
+    #[inline]
+    fn take_matrix(&mut self) -> DMatrix<T> {
+        std::mem::take(self)
+    }
+
+    #[inline]
+    fn put_matrix(&mut self, m: DMatrix<T>) {
+        *self = m;
+    }
+}
+
+impl<T: Scalar> GradBuf<T> for DVector<T> {
+    #[inline]
+    fn take_matrix(&mut self) -> DMatrix<T> {
+        let v = std::mem::take(self);
+        let n = v.nrows();
+        v.reshape_generic(Dyn(n), Dyn(1))
+    }
+
+    #[inline]
+    fn put_matrix(&mut self, m: DMatrix<T>) {
+        assert!(
+            m.ncols() == 1,
+            "matgrad: the gradient of a DVector must be a column, not {}×{}",
+            m.nrows(),
+            m.ncols(),
+        );
+        let n = m.nrows();
+        *self = m.reshape_generic(Dyn(n), U1);
+    }
+}
+
+impl<T: Scalar> GradBuf<T> for RowDVector<T> {
+    #[inline]
+    fn take_matrix(&mut self) -> DMatrix<T> {
+        let v = std::mem::take(self);
+        let n = v.ncols();
+        v.reshape_generic(Dyn(1), Dyn(n))
+    }
+
+    #[inline]
+    fn put_matrix(&mut self, m: DMatrix<T>) {
+        assert!(
+            m.nrows() == 1,
+            "matgrad: the gradient of a RowDVector must be a row, not {}×{}",
+            m.nrows(),
+            m.ncols(),
+        );
+        let n = m.ncols();
+        *self = m.reshape_generic(U1, Dyn(n));
+    }
+}
+
+/// The shape of `a`, for messages (`3×4`).
+#[inline]
+fn dims<T>(a: &DMatrixView<'_, T>) -> Shape {
+    Shape(a.nrows(), a.ncols())
+}
+
+/// The shape `p×q` of the factor `x` of `g = x ⊗ y` (or `y ⊗ x`), the other factor
+/// being `r×s`. When that factor is empty, `g` is empty and cannot tell: `out`'s
+/// current shape is kept in that dimension.
+fn kron_factor_shape<T: Real>(
+    out: &DMatrix<T>,
+    g: &MatRef<'_, T>,
+    r: usize,
+    s: usize,
+    what: &str,
+) -> (usize, usize) {
+    assert!(
+        (r == 0 || g.nrows % r == 0) && (s == 0 || g.ncols % s == 0),
+        "matgrad: {what}: a {} adjoint is not a Kronecker product with a {} factor",
+        g.sh(),
+        Shape(r, s),
+    );
+    let p = g.nrows.checked_div(r).unwrap_or(out.nrows());
+    let q = g.ncols.checked_div(s).unwrap_or(out.ncols());
+    (p, q)
+}
+
 // ---------------------------------------------------------------------------
 // Forward kernels: out = f(inputs), resizing out when needed
 // ---------------------------------------------------------------------------
 
 /// `out = a * b`, with nalgebra's `gemm` (so the result is bit-for-bit `&a * &b`).
 /// Panics `matgrad: {op}: cannot multiply {r}×{c} by {r}×{c}`.
-pub fn mul_to<T: Real>(out: &mut DMatrix<T>, a: DMatrixView<'_, T>, b: DMatrixView<'_, T>, op: &str) {
-    todo!()
+pub fn mul_to<T: Real>(
+    out: &mut DMatrix<T>,
+    a: DMatrixView<'_, T>,
+    b: DMatrixView<'_, T>,
+    op: &str,
+) {
+    assert!(
+        a.ncols() == b.nrows(),
+        "matgrad: {op}: cannot multiply {} by {}",
+        dims(&a),
+        dims(&b),
+    );
+    prepare(out, a.nrows(), b.ncols());
+    // A `DMatrixView` has a unit row stride, so nalgebra's `gemm` is safe here: its
+    // matrix–vector fallback walks contiguous columns (issue #1616 needs a row stride
+    // other than 1, as a transposed view has).
+    out.gemm(T::one(), &a, &b, T::zero());
 }
 
 /// `out = a + b`. Panics `matgrad: {op}: cannot add {r}×{c} and {r}×{c}`.
-pub fn add_to<T: Real>(out: &mut DMatrix<T>, a: DMatrixView<'_, T>, b: DMatrixView<'_, T>, op: &str) {
-    todo!()
+pub fn add_to<T: Real>(
+    out: &mut DMatrix<T>,
+    a: DMatrixView<'_, T>,
+    b: DMatrixView<'_, T>,
+    op: &str,
+) {
+    assert!(
+        a.shape() == b.shape(),
+        "matgrad: {op}: cannot add {} and {}",
+        dims(&a),
+        dims(&b),
+    );
+    binary(out, false, MatRef::new(&a), MatRef::new(&b), op, |x, y| {
+        x + y
+    });
 }
 
 /// `out = a - b`. Panics `matgrad: {op}: cannot subtract {r}×{c} from {r}×{c}` (b's shape first).
-pub fn sub_to<T: Real>(out: &mut DMatrix<T>, a: DMatrixView<'_, T>, b: DMatrixView<'_, T>, op: &str) {
-    todo!()
+pub fn sub_to<T: Real>(
+    out: &mut DMatrix<T>,
+    a: DMatrixView<'_, T>,
+    b: DMatrixView<'_, T>,
+    op: &str,
+) {
+    assert!(
+        a.shape() == b.shape(),
+        "matgrad: {op}: cannot subtract {} from {}",
+        dims(&b),
+        dims(&a),
+    );
+    binary(out, false, MatRef::new(&a), MatRef::new(&b), op, |x, y| {
+        x - y
+    });
 }
 
 /// `out = -a`.
 pub fn neg_to<T: Real>(out: &mut DMatrix<T>, a: DMatrixView<'_, T>) {
-    todo!()
+    unary(out, false, MatRef::new(&a), "neg_to", |x| -x);
 }
 
 /// `out_ij = a_ij * s` (what nalgebra computes for `a * s`, `s * a` and `a.scale(s)`).
 pub fn scale_to<T: Real>(out: &mut DMatrix<T>, a: DMatrixView<'_, T>, s: T) {
-    todo!()
+    unary(out, false, MatRef::new(&a), "scale_to", |x| x * s);
 }
 
 /// `out_ij = a_ij / s` (nalgebra's `a / s`: a division, not a multiplication by `1/s`).
 pub fn div_scalar_to<T: Real>(out: &mut DMatrix<T>, a: DMatrixView<'_, T>, s: T) {
-    todo!()
+    unary(out, false, MatRef::new(&a), "div_scalar_to", |x| x / s);
 }
 
 /// `out = aᵀ`.
 pub fn transpose_to<T: Real>(out: &mut DMatrix<T>, a: DMatrixView<'_, T>) {
-    todo!()
+    unary(out, false, MatRef::new(&a).t(), "transpose_to", |x| x);
 }
 
 /// `out = a ⊙ b`. Panics `matgrad: {op}: cannot multiply entrywise {r}×{c} and {r}×{c}`.
-pub fn component_mul_to<T: Real>(out: &mut DMatrix<T>, a: DMatrixView<'_, T>, b: DMatrixView<'_, T>, op: &str) {
-    todo!()
+pub fn component_mul_to<T: Real>(
+    out: &mut DMatrix<T>,
+    a: DMatrixView<'_, T>,
+    b: DMatrixView<'_, T>,
+    op: &str,
+) {
+    assert!(
+        a.shape() == b.shape(),
+        "matgrad: {op}: cannot multiply entrywise {} and {}",
+        dims(&a),
+        dims(&b),
+    );
+    binary(out, false, MatRef::new(&a), MatRef::new(&b), op, |x, y| {
+        x * y
+    });
 }
 
 /// `out = a ⊘ b`. Panics `matgrad: {op}: cannot divide entrywise {r}×{c} by {r}×{c}`.
-pub fn component_div_to<T: Real>(out: &mut DMatrix<T>, a: DMatrixView<'_, T>, b: DMatrixView<'_, T>, op: &str) {
-    todo!()
+pub fn component_div_to<T: Real>(
+    out: &mut DMatrix<T>,
+    a: DMatrixView<'_, T>,
+    b: DMatrixView<'_, T>,
+    op: &str,
+) {
+    assert!(
+        a.shape() == b.shape(),
+        "matgrad: {op}: cannot divide entrywise {} by {}",
+        dims(&a),
+        dims(&b),
+    );
+    binary(out, false, MatRef::new(&a), MatRef::new(&b), op, |x, y| {
+        x / y
+    });
 }
 
 /// `out_ij = f(a_ij)`, in column-major order (as nalgebra's `map`).
 pub fn map_to<T: Real, F: Fn(T) -> T>(out: &mut DMatrix<T>, a: DMatrixView<'_, T>, f: F) {
-    todo!()
+    unary(out, false, MatRef::new(&a), "map_to", f);
 }
 
 /// `out_ij = a_ij + s`.
 pub fn add_scalar_to<T: Real>(out: &mut DMatrix<T>, a: DMatrixView<'_, T>, s: T) {
-    todo!()
+    unary(out, false, MatRef::new(&a), "add_scalar_to", |x| x + s);
 }
 
 /// `out = a ⊗ b` (bit-for-bit nalgebra's `kronecker`).
 pub fn kronecker_to<T: Real>(out: &mut DMatrix<T>, a: DMatrixView<'_, T>, b: DMatrixView<'_, T>) {
-    todo!()
+    let (a, b) = (MatRef::new(&a), MatRef::new(&b));
+    let ((p, q), (r, s)) = (a.shape(), b.shape());
+    prepare(out, p * r, q * s);
+    if p * r == 0 {
+        return;
+    }
+    // nalgebra's loop order and products (`a_ij * b_kl`), one output column at a time.
+    for (jo, oc) in out.as_mut_slice().chunks_exact_mut(p * r).enumerate() {
+        let (j1, j2) = (jo / s, jo % s);
+        for (i1, block) in oc.chunks_exact_mut(r).enumerate() {
+            let coeff = a.get(i1, j1);
+            match b.col(j2) {
+                Some(bc) => block.iter_mut().zip(bc).for_each(|(o, &x)| *o = coeff * x),
+                None => block
+                    .iter_mut()
+                    .enumerate()
+                    .for_each(|(i2, o)| *o = coeff * b.get(i2, j2)),
+            }
+        }
+    }
 }
 
 /// `out = a⁻¹` with nalgebra's `try_inverse` (same bits; allocates for n > 4 as nalgebra does).
 /// A non-square `a` panics `matgrad: {op}: cannot invert a {r}×{c} matrix`; a singular one
 /// panics with `expect` when given (the user's `.expect(msg)`), otherwise with
 /// `matgrad: {op}: the matrix is singular (called unwrap on None)`.
-pub fn inverse_to<T: Real>(out: &mut DMatrix<T>, a: DMatrixView<'_, T>, op: &str, expect: Option<&str>) {
-    todo!()
+pub fn inverse_to<T: Real>(
+    out: &mut DMatrix<T>,
+    a: DMatrixView<'_, T>,
+    op: &str,
+    expect: Option<&str>,
+) {
+    let (n, c) = a.shape();
+    assert!(n == c, "matgrad: {op}: cannot invert a {} matrix", dims(&a));
+    prepare(out, n, n);
+    let ok = if n == 4 {
+        // nalgebra copies a 4×4 matrix before inverting it in place: a static copy
+        // takes no heap allocation and gives the same bits.
+        let mut m4 = Matrix4::from_fn(|i, j| a[(i, j)]);
+        let ok = m4.try_inverse_mut();
+        out.copy_from(&m4);
+        ok
+    } else {
+        // `try_inverse` is `into_owned` + `try_inverse_mut`: the same bits, with `out`
+        // as the owned copy (nalgebra still clones it for n > 4).
+        out.copy_from(&a);
+        out.try_inverse_mut()
+    };
+    if !ok {
+        match expect {
+            Some(msg) => panic!("{msg}"),
+            None => panic!("matgrad: {op}: the matrix is singular (called unwrap on None)"),
+        }
+    }
 }
 
 /// `a.dot(b)`; panics `matgrad: {op}: cannot take the dot product of {r}×{c} and {r}×{c}`.
 pub fn dot<T: Real>(a: DMatrixView<'_, T>, b: DMatrixView<'_, T>, op: &str) -> T {
-    todo!()
+    assert!(
+        a.shape() == b.shape(),
+        "matgrad: {op}: cannot take the dot product of {} and {}",
+        dims(&a),
+        dims(&b),
+    );
+    a.dot(&b)
 }
 
 /// `a[(i, j)]`; panics `matgrad: {op}: index ({i}, {j}) is out of range for a {r}×{c} matrix`.
 pub fn index<T: Real>(a: DMatrixView<'_, T>, i: usize, j: usize, op: &str) -> T {
-    todo!()
+    assert!(
+        i < a.nrows() && j < a.ncols(),
+        "matgrad: {op}: index ({i}, {j}) is out of range for a {} matrix",
+        dims(&a),
+    );
+    a[(i, j)]
 }
 
 /// `a.trace()`; panics `matgrad: {op}: cannot take the trace of a {r}×{c} matrix` if not square.
 pub fn trace<T: Real>(a: DMatrixView<'_, T>, op: &str) -> T {
-    todo!()
+    assert!(
+        a.is_square(),
+        "matgrad: {op}: cannot take the trace of a {} matrix",
+        dims(&a),
+    );
+    a.trace()
 }
 
 /// `a.determinant()` (nalgebra's, same bits); panics on non-square as `trace`.
 pub fn determinant<T: Real>(a: DMatrixView<'_, T>, op: &str) -> T {
-    todo!()
+    assert!(
+        a.is_square(),
+        "matgrad: {op}: cannot take the determinant of a {} matrix",
+        dims(&a),
+    );
+    a.determinant()
 }
 
 /// `out = sigmoid(a)`, the same bits as [`crate::sigmoid`].
 pub fn sigmoid_to<T: Real>(out: &mut DMatrix<T>, a: DMatrixView<'_, T>) {
-    todo!()
+    unary(out, false, MatRef::new(&a), "sigmoid_to", sigmoid_scalar);
 }
 
 /// `out = relu(a)`, the same bits as [`crate::relu`].
 pub fn relu_to<T: Real>(out: &mut DMatrix<T>, a: DMatrixView<'_, T>) {
-    todo!()
+    unary(out, false, MatRef::new(&a), "relu_to", relu_scalar);
 }
 
 /// `out = softplus(a)`, the same bits as [`crate::softplus`].
 pub fn softplus_to<T: Real>(out: &mut DMatrix<T>, a: DMatrixView<'_, T>) {
-    todo!()
+    unary(out, false, MatRef::new(&a), "softplus_to", softplus_scalar);
 }
 
 /// `out = add_row(m, r)`. Panics `matgrad: {op}: cannot add a {r}×{c} row to each row of a {r}×{c} matrix`.
-pub fn add_row_to<T: Real>(out: &mut DMatrix<T>, m: DMatrixView<'_, T>, r: DMatrixView<'_, T>, op: &str) {
-    todo!()
+pub fn add_row_to<T: Real>(
+    out: &mut DMatrix<T>,
+    m: DMatrixView<'_, T>,
+    r: DMatrixView<'_, T>,
+    op: &str,
+) {
+    add_row_ref(out, MatRef::new(&m), MatRef::new(&r), op);
 }
 
 /// `out = add_col(m, c)`. Panics `matgrad: {op}: cannot add a {r}×{c} column to each column of a {r}×{c} matrix`.
-pub fn add_col_to<T: Real>(out: &mut DMatrix<T>, m: DMatrixView<'_, T>, c: DMatrixView<'_, T>, op: &str) {
-    todo!()
+pub fn add_col_to<T: Real>(
+    out: &mut DMatrix<T>,
+    m: DMatrixView<'_, T>,
+    c: DMatrixView<'_, T>,
+    op: &str,
+) {
+    add_col_ref(out, MatRef::new(&m), MatRef::new(&c), op);
 }
 
 /// `ln |det a|`, the same bits as [`crate::ln_det`], using `scratch` (resized to
 /// what it needs) instead of allocating.
 pub fn ln_det_with<T: Real>(a: DMatrixView<'_, T>, scratch: &mut DMatrix<T>, op: &str) -> T {
-    todo!()
+    ln_det_ref(MatRef::new(&a), scratch, op)
 }
 
 /// `ln |det a|` (the same bits as [`crate::ln_det`]) and `inv = a⁻¹`, from one
 /// factorisation, using `scratch` instead of allocating. A singular `a` gives
 /// `-inf` and a non-finite `inv` (no panic).
-pub fn ln_det_inverse_to<T: Real>(inv: &mut DMatrix<T>, a: DMatrixView<'_, T>, scratch: &mut DMatrix<T>, op: &str) -> T {
-    todo!()
+pub fn ln_det_inverse_to<T: Real>(
+    inv: &mut DMatrix<T>,
+    a: DMatrixView<'_, T>,
+    scratch: &mut DMatrix<T>,
+    op: &str,
+) -> T {
+    ln_det_inverse_ref(inv, MatRef::new(&a), scratch, op)
 }
 
 /// The same bits as [`crate::log_sum_exp`].
 pub fn log_sum_exp<T: Real>(a: DMatrixView<'_, T>) -> T {
-    todo!()
+    log_sum_exp_ref(MatRef::new(&a))
 }
 
 /// The same bits as [`crate::softmax_cross_entropy`]; panics on mismatched shapes
 /// (`matgrad: {op}: cannot compare {r}×{c} scores with {r}×{c} targets`).
 pub fn softmax_cross_entropy<T: Real>(z: DMatrixView<'_, T>, y: DMatrixView<'_, T>, op: &str) -> T {
-    todo!()
+    softmax_ce_ref(MatRef::new(&z), MatRef::new(&y), op)
 }
 
 // ---------------------------------------------------------------------------
@@ -210,110 +448,383 @@ pub fn softmax_cross_entropy<T: Real>(z: DMatrixView<'_, T>, y: DMatrixView<'_, 
 // ---------------------------------------------------------------------------
 
 /// `out (+)= alpha · op(a)`, `op(a) = aᵀ` when `ta`.
-pub fn axpy_to<T: Real>(out: &mut DMatrix<T>, acc: bool, alpha: T, a: DMatrixView<'_, T>, ta: bool) {
-    todo!()
+pub fn axpy_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    alpha: T,
+    a: DMatrixView<'_, T>,
+    ta: bool,
+) {
+    unary(out, acc, MatRef::new(&a).op(ta), "axpy_to", |x| alpha * x);
 }
 
 /// `out (+)= alpha · op(a) · op(b)`. Uses matrixmultiply with swapped strides for the
 /// transposed operands (never nalgebra's `gemm` on a transposed view, never a
 /// materialised transpose), and a matrix–vector loop when a dimension is 1.
-pub fn gemm_to<T: Real>(out: &mut DMatrix<T>, acc: bool, alpha: T, a: DMatrixView<'_, T>, ta: bool, b: DMatrixView<'_, T>, tb: bool) {
-    todo!()
+pub fn gemm_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    alpha: T,
+    a: DMatrixView<'_, T>,
+    ta: bool,
+    b: DMatrixView<'_, T>,
+    tb: bool,
+) {
+    let (a, b) = (MatRef::new(&a).op(ta), MatRef::new(&b).op(tb));
+    assert!(
+        a.ncols == b.nrows,
+        "matgrad: gemm_to: cannot multiply {} by {}",
+        a.sh(),
+        b.sh(),
+    );
+    ready(out, acc, a.nrows, b.ncols, "gemm_to");
+    let beta = if acc { T::one() } else { T::zero() };
+    gemm_ref(alpha, a, b, beta, out);
 }
 
 /// `out (+)= alpha · a ⊙ b`.
-pub fn hadamard_to<T: Real>(out: &mut DMatrix<T>, acc: bool, alpha: T, a: DMatrixView<'_, T>, b: DMatrixView<'_, T>) {
-    todo!()
+pub fn hadamard_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    alpha: T,
+    a: DMatrixView<'_, T>,
+    b: DMatrixView<'_, T>,
+) {
+    binary(
+        out,
+        acc,
+        MatRef::new(&a),
+        MatRef::new(&b),
+        "hadamard_to",
+        |x, y| alpha * x * y,
+    );
 }
 
 /// `out_ij (+)= f(a_ij, b_ij)`.
-pub fn zip_map_to<T: Real, F: Fn(T, T) -> T>(out: &mut DMatrix<T>, acc: bool, a: DMatrixView<'_, T>, b: DMatrixView<'_, T>, f: F) {
-    todo!()
+pub fn zip_map_to<T: Real, F: Fn(T, T) -> T>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    a: DMatrixView<'_, T>,
+    b: DMatrixView<'_, T>,
+    f: F,
+) {
+    binary(out, acc, MatRef::new(&a), MatRef::new(&b), "zip_map_to", f);
 }
 
 /// `out_ij (+)= f(a_ij, b_ij, c_ij)`.
-pub fn zip3_map_to<T: Real, F: Fn(T, T, T) -> T>(out: &mut DMatrix<T>, acc: bool, a: DMatrixView<'_, T>, b: DMatrixView<'_, T>, c: DMatrixView<'_, T>, f: F) {
-    todo!()
+pub fn zip3_map_to<T: Real, F: Fn(T, T, T) -> T>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    a: DMatrixView<'_, T>,
+    b: DMatrixView<'_, T>,
+    c: DMatrixView<'_, T>,
+    f: F,
+) {
+    let (a, b, c) = (MatRef::new(&a), MatRef::new(&b), MatRef::new(&c));
+    ternary(out, acc, a, b, c, "zip3_map_to", f);
 }
 
 /// `Σ_ij f(a_ij, b_ij)`.
-pub fn zip_map_sum<T: Real, F: Fn(T, T) -> T>(a: DMatrixView<'_, T>, b: DMatrixView<'_, T>, f: F) -> T {
-    todo!()
+pub fn zip_map_sum<T: Real, F: Fn(T, T) -> T>(
+    a: DMatrixView<'_, T>,
+    b: DMatrixView<'_, T>,
+    f: F,
+) -> T {
+    let (a, b) = (MatRef::new(&a), MatRef::new(&b));
+    same_shape("zip_map_sum", &a, &b);
+    let mut total = T::zero();
+    if let (Some(sa), Some(sb)) = (a.as_slice(), b.as_slice()) {
+        for (&x, &y) in sa.iter().zip(sb) {
+            total += f(x, y);
+        }
+    } else {
+        for j in 0..a.ncols {
+            for i in 0..a.nrows {
+                total += f(a.get(i, j), b.get(i, j));
+            }
+        }
+    }
+    total
 }
 
 /// `out (+)= s · 1` (a `rows×cols` matrix of `s`).
 pub fn fill_to<T: Real>(out: &mut DMatrix<T>, acc: bool, s: T, rows: usize, cols: usize) {
-    todo!()
+    ready(out, acc, rows, cols, "fill_to");
+    if acc {
+        out.iter_mut().for_each(|o| *o += s);
+    } else {
+        out.fill(s);
+    }
 }
 
 /// `out (+)= s · I` (`n×n`).
 pub fn add_diag_to<T: Real>(out: &mut DMatrix<T>, acc: bool, s: T, n: usize) {
-    todo!()
+    ready(out, acc, n, n, "add_diag_to");
+    if acc {
+        (0..n).for_each(|i| out[(i, i)] += s);
+    } else {
+        out.fill(T::zero());
+        out.fill_diagonal(s);
+    }
 }
 
 /// `out (+)= s · e_i e_jᵀ` (`rows×cols`).
-pub fn index_adjoint_to<T: Real>(out: &mut DMatrix<T>, acc: bool, s: T, i: usize, j: usize, rows: usize, cols: usize) {
-    todo!()
+pub fn index_adjoint_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    s: T,
+    i: usize,
+    j: usize,
+    rows: usize,
+    cols: usize,
+) {
+    assert!(
+        i < rows && j < cols,
+        "matgrad: index_adjoint_to: index ({i}, {j}) is out of range for a {} matrix",
+        Shape(rows, cols),
+    );
+    ready(out, acc, rows, cols, "index_adjoint_to");
+    if acc {
+        out[(i, j)] += s;
+    } else {
+        out.fill(T::zero());
+        out[(i, j)] = s;
+    }
 }
 
 /// `out (+)= 1ᵀ g`, the column sums of `g` as a `1×n` row (adjoint of `add_row`'s row).
 pub fn sum_rows_to<T: Real>(out: &mut DMatrix<T>, acc: bool, g: DMatrixView<'_, T>) {
-    todo!()
+    let g = MatRef::new(&g);
+    ready(out, acc, 1, g.ncols, "sum_rows_to");
+    for (j, o) in out.iter_mut().enumerate() {
+        let s = match g.col(j) {
+            Some(col) => kernel::sum(col),
+            None => (0..g.nrows).fold(T::zero(), |s, i| s + g.get(i, j)),
+        };
+        if acc {
+            *o += s;
+        } else {
+            *o = s;
+        }
+    }
 }
 
 /// `out (+)= g 1`, the row sums of `g` as an `m×1` column (adjoint of `add_col`'s column).
 pub fn sum_cols_to<T: Real>(out: &mut DMatrix<T>, acc: bool, g: DMatrixView<'_, T>) {
-    todo!()
+    let g = MatRef::new(&g);
+    ready(out, acc, g.nrows, 1, "sum_cols_to");
+    let o = out.as_mut_slice();
+    if !acc {
+        o.fill(T::zero());
+    }
+    for j in 0..g.ncols {
+        match g.col(j) {
+            Some(col) => o.iter_mut().zip(col).for_each(|(o, &x)| *o += x),
+            None => o
+                .iter_mut()
+                .enumerate()
+                .for_each(|(i, o)| *o += g.get(i, j)),
+        }
+    }
 }
 
 /// Adjoint of `a ⊗ b` for `a` (`p×q`): `out_ij (+)= Σ (g_block(i,j) ⊙ b)`.
-pub fn kron_adjoint_a_to<T: Real>(out: &mut DMatrix<T>, acc: bool, g: DMatrixView<'_, T>, b: DMatrixView<'_, T>) {
-    todo!()
+pub fn kron_adjoint_a_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    g: DMatrixView<'_, T>,
+    b: DMatrixView<'_, T>,
+) {
+    let (g, b) = (MatRef::new(&g), MatRef::new(&b));
+    let (r, s) = b.shape();
+    let (p, q) = kron_factor_shape(out, &g, r, s, "kron_adjoint_a_to");
+    ready(out, acc, p, q, "kron_adjoint_a_to");
+    if !acc {
+        out.fill(T::zero());
+    }
+    // out_ij += Σ_l (column l of block (i, j)) · (column l of b).
+    for j in 0..q {
+        for l in 0..s {
+            let gc = g.column(j * s + l);
+            let bc = b.column(l);
+            for i in 0..p {
+                let t = match (gc.col(0), bc.col(0)) {
+                    (Some(gc), Some(bc)) => kernel::dot(&gc[i * r..(i + 1) * r], bc),
+                    _ => (0..r).fold(T::zero(), |t, k| t + gc.get(i * r + k, 0) * bc.get(k, 0)),
+                };
+                out[(i, j)] += t;
+            }
+        }
+    }
 }
 
 /// Adjoint of `a ⊗ b` for `b` (`r×s`): `out (+)= Σ_ij a_ij g_block(i,j)`.
-pub fn kron_adjoint_b_to<T: Real>(out: &mut DMatrix<T>, acc: bool, g: DMatrixView<'_, T>, a: DMatrixView<'_, T>) {
-    todo!()
+pub fn kron_adjoint_b_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    g: DMatrixView<'_, T>,
+    a: DMatrixView<'_, T>,
+) {
+    let (g, a) = (MatRef::new(&g), MatRef::new(&a));
+    let (p, q) = a.shape();
+    let (r, s) = kron_factor_shape(out, &g, p, q, "kron_adjoint_b_to");
+    ready(out, acc, r, s, "kron_adjoint_b_to");
+    let o = out.as_mut_slice();
+    if !acc {
+        o.fill(T::zero());
+    }
+    if r == 0 {
+        return;
+    }
+    // column l of out += Σ_ij a_ij (column l of block (i, j)).
+    for (l, oc) in o.chunks_exact_mut(r).enumerate() {
+        for j in 0..q {
+            let gc = g.column(j * s + l);
+            for i in 0..p {
+                let aij = a.get(i, j);
+                match gc.col(0) {
+                    Some(gc) => kernel::axpy(oc, aij, &gc[i * r..(i + 1) * r]),
+                    None => oc
+                        .iter_mut()
+                        .enumerate()
+                        .for_each(|(k, o)| *o += aij * gc.get(i * r + k, 0)),
+                }
+            }
+        }
+    }
 }
 
 /// Adjoint of an inverse `inv = a⁻¹`: `out (+)= −invᵀ g invᵀ`, with one scratch buffer.
-pub fn inv_adjoint_to<T: Real>(out: &mut DMatrix<T>, acc: bool, inv: DMatrixView<'_, T>, g: DMatrixView<'_, T>, scratch: &mut DMatrix<T>) {
-    todo!()
+pub fn inv_adjoint_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    inv: DMatrixView<'_, T>,
+    g: DMatrixView<'_, T>,
+    scratch: &mut DMatrix<T>,
+) {
+    let (inv, g) = (MatRef::new(&inv), MatRef::new(&g));
+    let n = inv.nrows;
+    assert!(
+        inv.ncols == n && g.shape() == (n, n),
+        "matgrad: inv_adjoint_to: a {} inverse with a {} adjoint",
+        inv.sh(),
+        g.sh(),
+    );
+    // scratch = invᵀ g, then out (+)= −scratch invᵀ.
+    prepare(scratch, n, n);
+    gemm_ref(T::one(), inv.t(), g, T::zero(), scratch);
+    ready(out, acc, n, n, "inv_adjoint_to");
+    let beta = if acc { T::one() } else { T::zero() };
+    gemm_ref(-T::one(), MatRef::new(&*scratch), inv.t(), beta, out);
 }
 
 /// `out (+)= alpha · a⁻ᵀ` (adjoint of `determinant` with `alpha = s̄ det a`), with
 /// scratch buffers instead of allocation; a singular `a` gives non-finite entries.
-pub fn inv_transpose_to<T: Real>(out: &mut DMatrix<T>, acc: bool, alpha: T, a: DMatrixView<'_, T>, scratch1: &mut DMatrix<T>, scratch2: &mut DMatrix<T>) {
-    todo!()
+pub fn inv_transpose_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    alpha: T,
+    a: DMatrixView<'_, T>,
+    scratch1: &mut DMatrix<T>,
+    scratch2: &mut DMatrix<T>,
+) {
+    let a = MatRef::new(&a);
+    assert!(
+        a.nrows == a.ncols,
+        "matgrad: inv_transpose_to: cannot invert a {} matrix",
+        a.sh(),
+    );
+    // scratch2 = a⁻¹ (factorising in scratch1), then out (+)= alpha · scratch2ᵀ.
+    ln_det_inverse_ref(scratch2, a, scratch1, "inv_transpose_to");
+    unary(
+        out,
+        acc,
+        MatRef::new(&*scratch2).t(),
+        "inv_transpose_to",
+        |x| alpha * x,
+    );
 }
 
 /// Adjoint of `sigmoid` from its output `y`: `out (+)= g ⊙ y ⊙ (1 − y)`.
-pub fn sigmoid_adjoint_to<T: Real>(out: &mut DMatrix<T>, acc: bool, g: DMatrixView<'_, T>, y: DMatrixView<'_, T>) {
-    todo!()
+pub fn sigmoid_adjoint_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    g: DMatrixView<'_, T>,
+    y: DMatrixView<'_, T>,
+) {
+    binary(
+        out,
+        acc,
+        MatRef::new(&g),
+        MatRef::new(&y),
+        "sigmoid_adjoint_to",
+        |g, y| g * (y * (T::one() - y)),
+    );
 }
 
 /// Adjoint of `relu` from its input `a`: `out (+)= g ⊙ [a > 0]`.
-pub fn relu_adjoint_to<T: Real>(out: &mut DMatrix<T>, acc: bool, g: DMatrixView<'_, T>, a: DMatrixView<'_, T>) {
-    todo!()
+pub fn relu_adjoint_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    g: DMatrixView<'_, T>,
+    a: DMatrixView<'_, T>,
+) {
+    binary(
+        out,
+        acc,
+        MatRef::new(&g),
+        MatRef::new(&a),
+        "relu_adjoint_to",
+        |g, a| g * relu_step(a),
+    );
 }
 
 /// Adjoint of `softplus` from its input `a`: `out (+)= g ⊙ σ(a)`.
-pub fn softplus_adjoint_to<T: Real>(out: &mut DMatrix<T>, acc: bool, g: DMatrixView<'_, T>, a: DMatrixView<'_, T>) {
-    todo!()
+pub fn softplus_adjoint_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    g: DMatrixView<'_, T>,
+    a: DMatrixView<'_, T>,
+) {
+    binary(
+        out,
+        acc,
+        MatRef::new(&g),
+        MatRef::new(&a),
+        "softplus_adjoint_to",
+        |g, a| g * sigmoid_scalar(a),
+    );
 }
 
 /// Adjoint of `log_sum_exp` (value `lse`): `out (+)= s · exp(a − lse)`.
-pub fn log_sum_exp_adjoint_to<T: Real>(out: &mut DMatrix<T>, acc: bool, s: T, a: DMatrixView<'_, T>, lse: T) {
-    todo!()
+pub fn log_sum_exp_adjoint_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    s: T,
+    a: DMatrixView<'_, T>,
+    lse: T,
+) {
+    log_sum_exp_adjoint_ref(out, acc, s, MatRef::new(&a), lse);
 }
 
 /// Adjoint of `softmax_cross_entropy(z, y)` for `z`: `out (+)= s · (softmax(z) ⊙ rowsum(y) − y)`
 /// (softmax taken per row).
-pub fn softmax_ce_adjoint_z_to<T: Real>(out: &mut DMatrix<T>, acc: bool, s: T, z: DMatrixView<'_, T>, y: DMatrixView<'_, T>) {
-    todo!()
+pub fn softmax_ce_adjoint_z_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    s: T,
+    z: DMatrixView<'_, T>,
+    y: DMatrixView<'_, T>,
+) {
+    softmax_ce_adjoint_z_ref(out, acc, s, MatRef::new(&z), MatRef::new(&y));
 }
 
 /// Adjoint of `softmax_cross_entropy(z, y)` for `y`: `out (+)= −s · log softmax(z)` (per row).
-pub fn softmax_ce_adjoint_y_to<T: Real>(out: &mut DMatrix<T>, acc: bool, s: T, z: DMatrixView<'_, T>) {
-    todo!()
+pub fn softmax_ce_adjoint_y_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    s: T,
+    z: DMatrixView<'_, T>,
+) {
+    softmax_ce_adjoint_y_ref(out, acc, s, MatRef::new(&z));
 }

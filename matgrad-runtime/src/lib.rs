@@ -11,8 +11,9 @@ pub mod blas;
 pub mod broadcast;
 pub mod decomp;
 pub mod elementwise;
-pub mod reduce;
+mod kernel;
 mod real;
+pub mod reduce;
 mod workspace;
 
 #[doc(hidden)]

@@ -1,0 +1,381 @@
+//! Matrix products with transposed operands, computed without building a transpose.
+//!
+//! nalgebra's own `tr_mul`, `tr_mul_to` and `gemm_tr` are loops of dot products,
+//! several times slower than `a * b` at moderate sizes, and its `gemm` must not be
+//! given a transposed view (nalgebra issue #1616). These kernels hand transposed
+//! operands to [`matrixmultiply`] with swapped strides instead (as fast as `a * b`),
+//! and use simple loops for matrix–vector shapes and tiny products.
+//!
+//! The names follow BLAS: the two letters say whether `a` and `b` are used as they
+//! are (`n`) or transposed (`t`).
+
+use crate::kernel::{axpy, dot, scale_by, shape_of, MatRef, Shape};
+use crate::Real;
+use nalgebra::{DMatrix, DMatrixView};
+
+/// Products with at most this many multiply-adds (`m·k·n`) use the loops below
+/// instead of matrixmultiply: up to about 6×6×6 they are as fast or faster (measured),
+/// and they allocate nothing, where matrixmultiply allocates its packing buffer on
+/// every call.
+const SMALL_WORK: usize = 6 * 6 * 6;
+
+/// Below this, even the strided fallback loop (both operands transposed) beats
+/// matrixmultiply.
+const TINY_WORK: usize = 5 * 5 * 5;
+
+/// Computes `c = alpha · a · b + beta · c`.
+///
+/// If `beta` is zero, `c` is never read.
+///
+/// # Panics
+///
+/// Panics if the number of columns of `a` differs from the number of rows of `b`,
+/// or if `c` does not have the shape of `a · b`.
+///
+/// # Example
+///
+/// ```
+/// # use approx::assert_relative_eq;
+/// use matgrad_runtime::gemm_nn;
+/// use nalgebra::DMatrix;
+///
+/// let a = DMatrix::from_fn(3, 4, |i, j| (i + 2 * j) as f64 * 0.5);
+/// let b = DMatrix::from_fn(4, 2, |i, j| (i * j) as f64 - 1.0);
+/// let mut c = DMatrix::from_element(3, 2, 1.0);
+/// let expected = &a * &b * 2.0 + &c * 0.5;
+///
+/// gemm_nn(2.0, a.as_view(), b.as_view(), 0.5, &mut c);
+/// assert_relative_eq!(c, expected);
+/// ```
+pub fn gemm_nn<T: Real>(
+    alpha: T,
+    a: DMatrixView<'_, T>,
+    b: DMatrixView<'_, T>,
+    beta: T,
+    c: &mut DMatrix<T>,
+) {
+    gemm_checked(
+        "gemm_nn",
+        alpha,
+        MatRef::new(&a),
+        false,
+        MatRef::new(&b),
+        false,
+        beta,
+        c,
+    );
+}
+
+/// Computes `c = alpha · aᵀ · b + beta · c`.
+///
+/// If `beta` is zero, `c` is never read.
+///
+/// # Panics
+///
+/// Panics if the number of rows of `a` differs from the number of rows of `b`,
+/// or if `c` does not have the shape of `aᵀ · b`.
+///
+/// # Example
+///
+/// ```
+/// # use approx::assert_relative_eq;
+/// use matgrad_runtime::gemm_tn;
+/// use nalgebra::DMatrix;
+///
+/// let a = DMatrix::from_fn(4, 3, |i, j| (i + 2 * j) as f64 * 0.5);
+/// let b = DMatrix::from_fn(4, 2, |i, j| (i * j) as f64 - 1.0);
+/// let mut c = DMatrix::from_element(3, 2, 1.0);
+/// let expected = a.transpose() * &b * 2.0 + &c * 0.5;
+///
+/// gemm_tn(2.0, a.as_view(), b.as_view(), 0.5, &mut c);
+/// assert_relative_eq!(c, expected);
+/// ```
+pub fn gemm_tn<T: Real>(
+    alpha: T,
+    a: DMatrixView<'_, T>,
+    b: DMatrixView<'_, T>,
+    beta: T,
+    c: &mut DMatrix<T>,
+) {
+    gemm_checked(
+        "gemm_tn",
+        alpha,
+        MatRef::new(&a),
+        true,
+        MatRef::new(&b),
+        false,
+        beta,
+        c,
+    );
+}
+
+/// Computes `c = alpha · a · bᵀ + beta · c`.
+///
+/// If `beta` is zero, `c` is never read.
+///
+/// # Panics
+///
+/// Panics if the number of columns of `a` differs from the number of columns of `b`,
+/// or if `c` does not have the shape of `a · bᵀ`.
+///
+/// # Example
+///
+/// ```
+/// # use approx::assert_relative_eq;
+/// use matgrad_runtime::gemm_nt;
+/// use nalgebra::DMatrix;
+///
+/// let a = DMatrix::from_fn(3, 4, |i, j| (i + 2 * j) as f64 * 0.5);
+/// let b = DMatrix::from_fn(2, 4, |i, j| (i * j) as f64 - 1.0);
+/// let mut c = DMatrix::from_element(3, 2, 1.0);
+/// let expected = &a * b.transpose() * 2.0 + &c * 0.5;
+///
+/// gemm_nt(2.0, a.as_view(), b.as_view(), 0.5, &mut c);
+/// assert_relative_eq!(c, expected);
+/// ```
+pub fn gemm_nt<T: Real>(
+    alpha: T,
+    a: DMatrixView<'_, T>,
+    b: DMatrixView<'_, T>,
+    beta: T,
+    c: &mut DMatrix<T>,
+) {
+    gemm_checked(
+        "gemm_nt",
+        alpha,
+        MatRef::new(&a),
+        false,
+        MatRef::new(&b),
+        true,
+        beta,
+        c,
+    );
+}
+
+/// Computes `c = alpha · aᵀ · bᵀ + beta · c`.
+///
+/// If `beta` is zero, `c` is never read.
+///
+/// # Panics
+///
+/// Panics if the number of rows of `a` differs from the number of columns of `b`,
+/// or if `c` does not have the shape of `aᵀ · bᵀ`.
+///
+/// # Example
+///
+/// ```
+/// # use approx::assert_relative_eq;
+/// use matgrad_runtime::gemm_tt;
+/// use nalgebra::DMatrix;
+///
+/// let a = DMatrix::from_fn(4, 3, |i, j| (i + 2 * j) as f64 * 0.5);
+/// let b = DMatrix::from_fn(2, 4, |i, j| (i * j) as f64 - 1.0);
+/// let mut c = DMatrix::from_element(3, 2, 1.0);
+/// let expected = a.transpose() * b.transpose() * 2.0 + &c * 0.5;
+///
+/// gemm_tt(2.0, a.as_view(), b.as_view(), 0.5, &mut c);
+/// assert_relative_eq!(c, expected);
+/// ```
+pub fn gemm_tt<T: Real>(
+    alpha: T,
+    a: DMatrixView<'_, T>,
+    b: DMatrixView<'_, T>,
+    beta: T,
+    c: &mut DMatrix<T>,
+) {
+    gemm_checked(
+        "gemm_tt",
+        alpha,
+        MatRef::new(&a),
+        true,
+        MatRef::new(&b),
+        true,
+        beta,
+        c,
+    );
+}
+
+/// The public kernels: checks the shapes (naming the operands as the kernel sees
+/// them), then [`gemm_ref`].
+#[allow(clippy::too_many_arguments)] // the BLAS argument list, plus the kernel's name
+fn gemm_checked<T: Real>(
+    name: &str,
+    alpha: T,
+    a: MatRef<'_, T>,
+    ta: bool,
+    b: MatRef<'_, T>,
+    tb: bool,
+    beta: T,
+    c: &mut DMatrix<T>,
+) {
+    let (oa, ob) = (a.op(ta), b.op(tb));
+    let (na, nb) = (if ta { "aᵀ" } else { "a" }, if tb { "bᵀ" } else { "b" });
+    assert!(
+        oa.ncols == ob.nrows,
+        "matgrad: {name}: cannot multiply {na} ({}) by {nb} ({})",
+        oa.sh(),
+        ob.sh(),
+    );
+    assert!(
+        c.shape() == (oa.nrows, ob.ncols),
+        "matgrad: {name}: c is {} but {na} · {nb} is {}",
+        shape_of(c),
+        Shape(oa.nrows, ob.ncols),
+    );
+    gemm_ref(alpha, oa, ob, beta, c);
+}
+
+/// `c = alpha · a · b + beta · c` for strided `a` (`m×k`) and `b` (`k×n`) and a
+/// `c` of shape `m×n`; a zero `beta` never reads `c`.
+///
+/// Dispatch: a matrix–vector loop when `m` or `n` is 1, column-by-column loops for
+/// tiny products, matrixmultiply (any strides, so transposes are free) otherwise.
+pub(crate) fn gemm_ref<T: Real>(
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    c: &mut DMatrix<T>,
+) {
+    let (m, k, n) = (a.nrows, a.ncols, b.ncols);
+    assert!(
+        b.nrows == k && c.shape() == (m, n),
+        "matgrad: gemm: shape mismatch"
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    let cs = c.as_mut_slice();
+    if k == 0 {
+        scale_by(cs, beta);
+    } else if n == 1 {
+        gemv(alpha, a, b, beta, cs);
+    } else if m == 1 {
+        // c is 1×n, which is also cᵀ (n×1) in memory: cᵀ = alpha · bᵀ aᵀ + beta · cᵀ.
+        gemv(alpha, b.t(), a.t(), beta, cs);
+    } else if m * k * n <= TINY_WORK
+        || (m * k * n <= SMALL_WORK
+            && (cols_contiguous(&a) || (rows_contiguous(&a) && cols_contiguous(&b))))
+    {
+        for (j, cj) in cs.chunks_exact_mut(m).enumerate() {
+            gemv(alpha, a, b.column(j), beta, cj);
+        }
+    } else {
+        // SAFETY: `a` and `b` address their entries through their strides (MatRef's
+        // invariant) and `c` is an owned, contiguous m×n column-major buffer that
+        // cannot overlap them (it is borrowed mutably here).
+        unsafe {
+            T::__gemm(
+                m,
+                k,
+                n,
+                alpha,
+                a.ptr(),
+                a.rs as isize,
+                a.cs as isize,
+                b.ptr(),
+                b.rs as isize,
+                b.cs as isize,
+                beta,
+                cs.as_mut_ptr(),
+                1,
+                m as isize,
+            );
+        }
+    }
+}
+
+#[inline]
+fn cols_contiguous<T: Copy>(a: &MatRef<'_, T>) -> bool {
+    a.nrows <= 1 || a.rs == 1
+}
+
+#[inline]
+fn rows_contiguous<T: Copy>(a: &MatRef<'_, T>) -> bool {
+    a.ncols <= 1 || a.cs == 1
+}
+
+/// `y = alpha · a · x + beta · y` for `a` `m×k`, `x` `k×1` and `y` of length `m`;
+/// a zero `beta` never reads `y`.
+fn gemv<T: Real>(alpha: T, a: MatRef<'_, T>, x: MatRef<'_, T>, beta: T, y: &mut [T]) {
+    let (m, k) = a.shape();
+    debug_assert!(x.shape() == (k, 1) && y.len() == m);
+    scale_by(y, beta);
+    if m == 0 || k == 0 {
+        return;
+    }
+    if cols_contiguous(&a) {
+        // y += Σ_l (alpha x_l) a_l over the columns a_l, four columns per sweep over y.
+        let col = |l: usize| a.col(l).expect("contiguous columns");
+        let mut l = 0;
+        while l + 4 <= k {
+            let (c0, c1, c2, c3) = (
+                alpha * x.get(l, 0),
+                alpha * x.get(l + 1, 0),
+                alpha * x.get(l + 2, 0),
+                alpha * x.get(l + 3, 0),
+            );
+            let (a0, a1, a2, a3) = (col(l), col(l + 1), col(l + 2), col(l + 3));
+            for ((((y, &v0), &v1), &v2), &v3) in y.iter_mut().zip(a0).zip(a1).zip(a2).zip(a3) {
+                *y += c0 * v0 + c1 * v1 + c2 * v2 + c3 * v3;
+            }
+            l += 4;
+        }
+        for l in l..k {
+            axpy(y, alpha * x.get(l, 0), col(l));
+        }
+    } else if let (true, Some(xs)) = (rows_contiguous(&a), x.col(0)) {
+        // y_i += alpha (row_i · x): contiguous dot products, four rows per pass over x.
+        let row = |i: usize| a.row(i).expect("contiguous rows");
+        let mut blocks = y.chunks_exact_mut(4);
+        for (b, y4) in (&mut blocks).enumerate() {
+            let i = 4 * b;
+            let d = dot4([row(i), row(i + 1), row(i + 2), row(i + 3)], xs);
+            for (y, d) in y4.iter_mut().zip(d) {
+                *y += alpha * d;
+            }
+        }
+        let done = m - blocks.into_remainder().len();
+        for (i, y) in y.iter_mut().enumerate().skip(done) {
+            *y += alpha * dot(row(i), xs);
+        }
+    } else {
+        for l in 0..k {
+            let c = alpha * x.get(l, 0);
+            for (i, y) in y.iter_mut().enumerate() {
+                *y += c * a.get(i, l);
+            }
+        }
+    }
+}
+
+/// The dot products of four rows with `x`, each with four partial sums.
+#[inline]
+fn dot4<T: Real>(rows: [&[T]; 4], x: &[T]) -> [T; 4] {
+    let n = x.len();
+    let [r0, r1, r2, r3] = rows.map(|r| &r[..n]);
+    let mut acc = [[T::zero(); 4]; 4];
+    let chunks = r0
+        .chunks_exact(4)
+        .zip(r1.chunks_exact(4))
+        .zip(r2.chunks_exact(4).zip(r3.chunks_exact(4)))
+        .zip(x.chunks_exact(4));
+    for (((c0, c1), (c2, c3)), cx) in chunks {
+        for l in 0..4 {
+            acc[0][l] += c0[l] * cx[l];
+            acc[1][l] += c1[l] * cx[l];
+            acc[2][l] += c2[l] * cx[l];
+            acc[3][l] += c3[l] * cx[l];
+        }
+    }
+    let tail = n - n % 4;
+    let mut out = [T::zero(); 4];
+    for (r, (o, a)) in [r0, r1, r2, r3].iter().zip(out.iter_mut().zip(acc)) {
+        let mut s = (a[0] + a[2]) + (a[1] + a[3]);
+        for (&v, &xv) in r[tail..].iter().zip(&x[tail..]) {
+            s += v * xv;
+        }
+        *o = s;
+    }
+    out
+}

@@ -1,0 +1,113 @@
+//! The scalar types matgrad works with.
+
+mod sealed {
+    /// Keeps [`Real`](super::Real) implemented for `f32` and `f64` only.
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// The real scalar types matgrad supports: `f32` and `f64`.
+///
+/// Every function in this crate is generic over `T: Real`. The trait is sealed (it
+/// cannot be implemented outside this crate): its hidden methods dispatch to the
+/// single- and double-precision kernels of [`matrixmultiply`].
+///
+/// # Example
+///
+/// ```
+/// use matgrad_runtime::Real;
+/// use nalgebra::DMatrix;
+///
+/// fn total<T: Real>(m: &DMatrix<T>) -> T {
+///     m.sum()
+/// }
+///
+/// assert_eq!(total(&DMatrix::from_element(2, 3, 1.5_f32)), 9.0);
+/// assert_eq!(total(&DMatrix::from_element(2, 3, 1.5_f64)), 9.0);
+/// ```
+pub trait Real: nalgebra::RealField + Copy + Send + Sync + 'static + sealed::Sealed {
+    /// Computes `c = alpha · a · b + beta · c` for an `m×k` matrix `a`, a `k×n`
+    /// matrix `b` and an `m×n` matrix `c`, all given by a pointer to their first
+    /// entry and their row and column strides (in elements), with
+    /// [`matrixmultiply`]'s `sgemm` or `dgemm`.
+    ///
+    /// If `beta` is zero, `c` is never read.
+    ///
+    /// # Safety
+    ///
+    /// For every `i < m`, `l < k`, `j < n`, the entries `a + i·rsa + l·csa` and
+    /// `b + l·rsb + j·csb` must be readable and `c + i·rsc + j·csc` writable
+    /// (and readable when `beta` is not zero); distinct `(i, j)` must address
+    /// distinct entries of `c`, and `c` must not overlap `a` or `b`.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)] // the BLAS argument list
+    unsafe fn __gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: *const Self,
+        rsa: isize,
+        csa: isize,
+        b: *const Self,
+        rsb: isize,
+        csb: isize,
+        beta: Self,
+        c: *mut Self,
+        rsc: isize,
+        csc: isize,
+    );
+}
+
+impl Real for f32 {
+    #[inline]
+    #[allow(clippy::too_many_arguments)] // the BLAS argument list
+    unsafe fn __gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: f32,
+        a: *const f32,
+        rsa: isize,
+        csa: isize,
+        b: *const f32,
+        rsb: isize,
+        csb: isize,
+        beta: f32,
+        c: *mut f32,
+        rsc: isize,
+        csc: isize,
+    ) {
+        // SAFETY: forwarded from the caller, under the same contract.
+        unsafe {
+            matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
+        }
+    }
+}
+
+impl Real for f64 {
+    #[inline]
+    #[allow(clippy::too_many_arguments)] // the BLAS argument list
+    unsafe fn __gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: f64,
+        a: *const f64,
+        rsa: isize,
+        csa: isize,
+        b: *const f64,
+        rsb: isize,
+        csb: isize,
+        beta: f64,
+        c: *mut f64,
+        rsc: isize,
+        csc: isize,
+    ) {
+        // SAFETY: forwarded from the caller, under the same contract.
+        unsafe {
+            matrixmultiply::dgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
+        }
+    }
+}

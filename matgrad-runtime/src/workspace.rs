@@ -1,0 +1,106 @@
+//! The reusable store of intermediates taken by the `NAME_grad_into` functions.
+
+use nalgebra::{DMatrix, Scalar};
+use std::fmt;
+
+/// A reusable store of intermediate matrices, for the `NAME_grad_into` functions that
+/// `#[grad]` generates.
+///
+/// A `_grad_into` function keeps every intermediate of the forward and backward passes
+/// in a numbered slot of the workspace it is given. The first call allocates them;
+/// later calls with the same shapes reuse them, so a training loop that keeps one
+/// workspace (and its gradient buffers) allocates nothing per step in the kernels
+/// matgrad writes itself. Use one workspace per function (sharing one between
+/// functions works, but each call may then resize the other's slots), and one per
+/// thread.
+///
+/// # Example
+///
+/// ```
+/// use matgrad_runtime::Workspace;
+/// use nalgebra::DMatrix;
+///
+/// // Stands in for the `loss_grad_into` that `#[grad(wrt = w)]` generates for
+/// // `fn loss(x: &DMatrix<f64>, w: &DMatrix<f64>) -> f64 { (x * w).sum() }`.
+/// fn loss_grad_into(
+///     x: &DMatrix<f64>,
+///     w: &DMatrix<f64>,
+///     dw: &mut DMatrix<f64>,
+///     ws: &mut Workspace<f64>,
+/// ) -> f64 {
+///     let _ = ws; // the generated code keeps its intermediates there
+///     dw.copy_from(&(x.transpose() * DMatrix::from_element(x.nrows(), w.ncols(), 1.0)));
+///     (x * w).sum()
+/// }
+///
+/// let x = DMatrix::from_fn(8, 3, |i, j| (i + j) as f64);
+/// let mut w = DMatrix::from_element(3, 2, 0.1);
+/// let mut dw = DMatrix::zeros(3, 2);
+/// let mut ws = Workspace::new();
+/// for _ in 0..10 {
+///     let _value = loss_grad_into(&x, &w, &mut dw, &mut ws);
+///     w -= &dw * 1e-3;
+/// }
+/// ```
+pub struct Workspace<T> {
+    slots: Vec<DMatrix<T>>,
+}
+
+impl<T> Workspace<T> {
+    /// An empty workspace: its slots are created by the first call that uses it.
+    #[must_use]
+    pub fn new() -> Self {
+        Workspace { slots: Vec::new() }
+    }
+}
+
+impl<T: Scalar> Workspace<T> {
+    /// Moves slot `k` out (an empty matrix if it was never filled), leaving an empty
+    /// matrix in its place. Allocates only when `k` is beyond every slot seen so far.
+    #[doc(hidden)]
+    #[inline]
+    pub fn take(&mut self, k: usize) -> DMatrix<T> {
+        if k >= self.slots.len() {
+            self.slots.resize_with(k + 1, DMatrix::default);
+        }
+        std::mem::take(&mut self.slots[k])
+    }
+
+    /// Moves `m` into slot `k`.
+    #[doc(hidden)]
+    #[inline]
+    pub fn put(&mut self, k: usize, m: DMatrix<T>) {
+        if k >= self.slots.len() {
+            self.slots.resize_with(k + 1, DMatrix::default);
+        }
+        self.slots[k] = m;
+    }
+}
+
+impl<T> Default for Workspace<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Shows the shape of each slot (not their contents).
+impl<T> fmt::Debug for Workspace<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Slot(usize, usize);
+        impl fmt::Debug for Slot {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}×{}", self.0, self.1)
+            }
+        }
+        f.debug_struct("Workspace")
+            .field(
+                "slots",
+                &self
+                    .slots
+                    .iter()
+                    .map(|m| Slot(m.nrows(), m.ncols()))
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
