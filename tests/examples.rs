@@ -1,0 +1,188 @@
+//! Reduced runs of the runnable examples, so that a change that breaks one (or
+//! its gradient) fails CI. Each example exposes `run(&Config) -> Report`; these
+//! tests call it with a few iterations and check that it learns.
+
+// Each example includes `examples/common/mod.rs` itself, as a standalone example
+// must; here that makes five copies of the helpers, one per example module.
+#![allow(clippy::duplicate_mod)]
+
+#[allow(dead_code)]
+#[path = "../examples/dictionary.rs"]
+mod dictionary;
+#[allow(dead_code)]
+#[path = "../examples/digits.rs"]
+mod digits;
+#[allow(dead_code)]
+#[path = "../examples/gaussian.rs"]
+mod gaussian;
+#[allow(dead_code)]
+#[path = "../examples/logistic.rs"]
+mod logistic;
+#[allow(dead_code)]
+#[path = "../examples/quickstart.rs"]
+mod quickstart;
+
+use std::path::PathBuf;
+
+/// A fresh directory under the system's temporary directory for a test's files.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "matgrad-examples-test-{}-{name}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).expect("create a temporary directory");
+    dir
+}
+
+/// True if `path` starts with the PNG signature.
+fn is_png(path: &std::path::Path) -> bool {
+    std::fs::read(path).is_ok_and(|bytes| bytes.starts_with(b"\x89PNG\r\n\x1a\n"))
+}
+
+#[test]
+fn quickstart_gradient_matches_finite_differences() {
+    let report = quickstart::run();
+    assert_eq!(report.value.to_bits(), report.grad_value.to_bits());
+    assert_eq!(report.grad.shape(), (4, 3));
+    assert!(report.max_rel_err < 1e-6, "{report:?}");
+}
+
+#[test]
+fn digits_learns_in_a_few_epochs() {
+    let dir = temp_dir("digits");
+    let plot = dir.join("digits-loss.png");
+    let config = digits::Config {
+        epochs: 3,
+        hidden: 32,
+        lr: 0.01,
+        max_train: Some(800),
+        progress: false,
+        plot: Some(plot.clone()),
+        ..digits::Config::default()
+    };
+    let report = digits::run(&config).expect("digits runs");
+    assert_eq!(report.train_loss.len(), 3);
+    assert_eq!(report.test_loss.len(), 3);
+    assert_eq!(report.sizes, (800, 359));
+    assert!(
+        report.train_loss[2] < report.train_loss[0] && report.test_loss[2] < report.test_loss[0],
+        "{report:?}"
+    );
+    // Chance is 0.1.
+    assert!(report.test_accuracy >= 0.85, "{report:?}");
+    assert!(is_png(&plot), "no PNG at {}", plot.display());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn digits_gradient_matches_finite_differences() {
+    use nalgebra::{DMatrix, RowDVector};
+    // Small deterministic inputs; ReLU kinks are avoided by the offsets.
+    let x = DMatrix::from_fn(6, 64, |i, j| ((i * 64 + j) as f64 * 0.37).sin().abs());
+    let y = DMatrix::from_fn(6, 10, |i, j| f64::from(u8::from(j == (3 * i) % 10)));
+    let w1 = DMatrix::from_fn(64, 5, |i, j| 0.1 * ((i + 7 * j) as f64).cos());
+    let b1 = RowDVector::from_fn(5, |_, j| 0.05 * j as f64 - 0.1);
+    let w2 = DMatrix::from_fn(5, 10, |i, j| 0.2 * ((3 * i + j) as f64).sin());
+    let b2 = RowDVector::from_fn(10, |_, j| 0.01 * j as f64);
+    let inv_n = 1.0 / 6.0;
+    let (value, g_w1, _g_b1, g_w2, g_b2) = digits::loss_grad(&x, &y, &w1, &b1, &w2, &b2, inv_n);
+    assert!((value - digits::loss(&x, &y, &w1, &b1, &w2, &b2, inv_n)).abs() < 1e-12);
+    let h = 1e-6;
+    let fd = |f: &dyn Fn(f64) -> f64| (f(h) - f(-h)) / (2.0 * h);
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * (1.0 + a.abs().max(b.abs()));
+    for (i, j) in [(0, 0), (10, 2), (63, 4)] {
+        let num = fd(&|e| {
+            let mut w = w1.clone();
+            w[(i, j)] += e;
+            digits::loss(&x, &y, &w, &b1, &w2, &b2, inv_n)
+        });
+        assert!(
+            close(g_w1[(i, j)], num),
+            "w1[{i},{j}]: {} vs {num}",
+            g_w1[(i, j)]
+        );
+    }
+    for (i, j) in [(0, 0), (4, 9)] {
+        let num = fd(&|e| {
+            let mut w = w2.clone();
+            w[(i, j)] += e;
+            digits::loss(&x, &y, &w1, &b1, &w, &b2, inv_n)
+        });
+        assert!(
+            close(g_w2[(i, j)], num),
+            "w2[{i},{j}]: {} vs {num}",
+            g_w2[(i, j)]
+        );
+    }
+    let num = fd(&|e| {
+        let mut b = b2.clone();
+        b[3] += e;
+        digits::loss(&x, &y, &w1, &b1, &w2, &b, inv_n)
+    });
+    assert!(close(g_b2[3], num), "b2[3]: {} vs {num}", g_b2[3]);
+}
+
+#[test]
+fn logistic_learns() {
+    let config = logistic::Config {
+        iters: 60,
+        print_every: 0,
+        ..logistic::Config::default()
+    };
+    let report = logistic::run(&config).expect("logistic runs");
+    let (first, last) = (report.train_loss[0], *report.train_loss.last().unwrap());
+    assert!(
+        (first - std::f64::consts::LN_2).abs() < 1e-12,
+        "w = 0, b = 0 gives ln 2"
+    );
+    assert!(last < 0.5 * first, "{report:?}");
+    assert!(report.test_accuracy >= 0.9, "{report:?}");
+    assert!(report.train_accuracy >= 0.9, "{report:?}");
+}
+
+#[test]
+fn dictionary_error_falls() {
+    let dir = temp_dir("dictionary");
+    let plot = dir.join("dictionary-atoms.png");
+    let config = dictionary::Config {
+        atoms: 9,
+        iters: 20,
+        images: Some(300),
+        every: 5,
+        verbose: false,
+        plot: Some(plot.clone()),
+        ..dictionary::Config::default()
+    };
+    let report = dictionary::run(&config).expect("dictionary runs");
+    let errors: Vec<f64> = report.errors.iter().map(|&(_, e)| e).collect();
+    assert_eq!(errors.len(), 5);
+    assert!((errors[0] - 1.0).abs() < 1e-12, "R = 0 at the start");
+    // Every step decreases the objective, and the error follows it closely.
+    assert!(errors.windows(2).all(|w| w[1] < w[0]), "{errors:?}");
+    assert!(errors[4] < 0.5, "{errors:?}");
+    assert_eq!(report.dictionary.shape(), (64, 9));
+    assert!(report
+        .dictionary
+        .column_iter()
+        .all(|c| c.norm() <= 1.0 + 1e-12));
+    assert!(is_png(&plot), "no PNG at {}", plot.display());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn gaussian_converges_to_the_inverse_sample_covariance() {
+    let config = gaussian::Config {
+        dim: 3,
+        samples: 200,
+        iters: 3000,
+        tolerance: 1e-9,
+        verbose: false,
+        ..gaussian::Config::default()
+    };
+    let report = gaussian::run(&config).expect("gaussian runs");
+    let first = report.distances.first().unwrap().1;
+    let last = report.distances.last().unwrap().1;
+    assert!(last < 1e-6, "{report:?}");
+    assert!(last < 1e-5 * first, "{report:?}");
+    assert!(report.objective.1 > report.objective.0, "{report:?}");
+}
