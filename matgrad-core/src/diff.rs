@@ -13,7 +13,8 @@ pub struct Adjoints {
     /// `differentiated[id]`: node `id` carries an adjoint.
     pub differentiated: Vec<bool>,
     /// `incoming[id]`: the contributions node `id`'s adjoint is the sum of, with the
-    /// consumer whose adjoint `Grad` refers to, in the order they are accumulated.
+    /// consumer they come from, in the order they are accumulated. They are absolute:
+    /// `Grad` is resolved to the consumer's [`Operand::Adj`](crate::sym::Operand::Adj).
     pub incoming: Vec<Vec<(NodeId, Contrib)>>,
 }
 
@@ -47,7 +48,7 @@ pub fn differentiate(g: &Graph, wrt: &[usize]) -> Adjoints {
         for (pos, contrib) in rules::adjoint(g, id) {
             if let Some(&target) = g.nodes[id].args.get(pos) {
                 if differentiated[target] {
-                    incoming[target].push((id, contrib));
+                    incoming[target].push((id, contrib.absolute(id)));
                 }
             }
         }

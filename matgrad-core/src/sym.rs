@@ -211,6 +211,9 @@ pub enum Operand {
     /// The auxiliary result a node's forward pass keeps for its adjoint
     /// (the inverse computed beside `ln_det`).
     Aux(NodeId),
+    /// The adjoint of a node (what [`Operand::Grad`] becomes once the sweep knows
+    /// whose adjoint it is).
+    Adj(NodeId),
 }
 
 /// A scalar expression.
@@ -222,6 +225,10 @@ pub enum Sym {
     Val(NodeId),
     /// The adjoint of the scalar node being differentiated (s̄).
     Grad,
+    /// The adjoint of a scalar node ([`Sym::Grad`] made absolute).
+    Adj(NodeId),
+    /// A scalar function of the runtime (`sigmoid_scalar`, `relu_step`).
+    Rt(&'static str, Box<Sym>),
     /// The variable of a `map` closure.
     Var,
     /// Argument `k` of an elementwise kernel's closure.
@@ -254,6 +261,9 @@ pub enum Sym {
     ZipSum(Vec<Operand>, Box<Sym>),
 }
 
+// `add`, `sub`, `mul`, `div`, `neg` are folding constructors taking two owned trees,
+// named after the operation they build; the `std::ops` traits would hide the folding.
+#[allow(clippy::should_implement_trait)]
 impl Sym {
     /// Whether this is the literal `v`.
     pub fn is_lit(&self, v: f64) -> bool {
@@ -378,7 +388,14 @@ impl Sym {
             Sym::Powi(x, n) => Sym::Powi(b(x), *n),
             Sym::Call(m, x, y) => Sym::Call(*m, b(x), y.as_ref().map(|y| b(y))),
             Sym::Signum(x) => Sym::Signum(b(x)),
+            Sym::Rt(n, x) => Sym::Rt(n, b(x)),
             Sym::Step(c, x, y) => Sym::Step(*c, b(x), b(y)),
+            Sym::Sum(o) => Sym::Sum(f_operand(*o, f)),
+            Sym::Dot(x, y) => Sym::Dot(f_operand(*x, f), f_operand(*y, f)),
+            Sym::Len(o) => Sym::Len(f_operand(*o, f)),
+            Sym::ZipSum(ops, body) => {
+                Sym::ZipSum(ops.iter().map(|o| f_operand(*o, f)).collect(), body.clone())
+            }
             leaf => leaf.clone(),
         }
     }
@@ -398,6 +415,7 @@ impl Sym {
                 y.as_ref().map(|y| Box::new(y.simplified())),
             ),
             Sym::Signum(x) => Sym::Signum(Box::new(x.simplified())),
+            Sym::Rt(n, x) => Sym::Rt(n, Box::new(x.simplified())),
             Sym::Step(c, x, y) => Sym::Step(*c, Box::new(x.simplified()), Box::new(y.simplified())),
             Sym::ZipSum(o, f) => Sym::ZipSum(o.clone(), Box::new(f.simplified())),
             leaf => leaf.clone(),
@@ -410,7 +428,11 @@ impl Sym {
             return true;
         }
         match self {
-            Sym::Neg(a) | Sym::Powi(a, _) | Sym::Signum(a) | Sym::Call(_, a, None) => a.any(pred),
+            Sym::Neg(a)
+            | Sym::Powi(a, _)
+            | Sym::Signum(a)
+            | Sym::Rt(_, a)
+            | Sym::Call(_, a, None) => a.any(pred),
             Sym::Add(x, y)
             | Sym::Sub(x, y)
             | Sym::Mul(x, y)
@@ -454,5 +476,32 @@ impl Sym {
             }
         }
         total
+    }
+}
+
+/// Operands inside a [`Sym`] are rewritten by [`Sym::map_leaves`] through their
+/// [`Sym::Sum`]-style wrappers: `f` sees `Sym::Sum(o)` for each operand `o` alone.
+fn f_operand(o: Operand, f: &dyn Fn(&Sym) -> Option<Sym>) -> Operand {
+    match f(&Sym::Sum(o)) {
+        Some(Sym::Sum(o2)) => o2,
+        _ => o,
+    }
+}
+
+/// Makes rule-relative names absolute: [`Sym::Grad`] and [`Operand::Grad`] become
+/// the adjoint of node `of`.
+pub fn absolute(s: &Sym, of: NodeId) -> Sym {
+    s.map_leaves(&|x| match x {
+        Sym::Grad => Some(Sym::Adj(of)),
+        Sym::Sum(Operand::Grad) => Some(Sym::Sum(Operand::Adj(of))),
+        _ => None,
+    })
+}
+
+/// [`absolute`] for an operand.
+pub fn absolute_operand(o: Operand, of: NodeId) -> Operand {
+    match o {
+        Operand::Grad => Operand::Adj(of),
+        o => o,
     }
 }

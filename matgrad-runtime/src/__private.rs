@@ -14,12 +14,13 @@
 //!   where documented (nalgebra's inverse).
 #![allow(missing_docs, clippy::missing_panics_doc, clippy::too_many_arguments)]
 
+pub use crate::fused::{relu_step, sigmoid_scalar, zip_n_sum, zip_n_to};
 pub use nalgebra::{DMatrix, DMatrixView, DVector, RowDVector};
 
 use crate::blas::gemm_ref;
 use crate::broadcast::{add_col_ref, add_row_ref};
 use crate::decomp::{ln_det_inverse_ref, ln_det_ref};
-use crate::elementwise::{relu_scalar, relu_step, sigmoid_scalar, softplus_scalar};
+use crate::elementwise::{relu_scalar, softplus_scalar};
 use crate::kernel::{self, binary, prepare, ready, same_shape, ternary, unary, MatRef, Shape};
 use crate::reduce::{
     log_sum_exp_adjoint_ref, log_sum_exp_ref, softmax_ce_adjoint_y_ref, softmax_ce_adjoint_z_ref,

@@ -11,6 +11,7 @@ pub mod blas;
 pub mod broadcast;
 pub mod decomp;
 pub mod elementwise;
+mod fused;
 mod kernel;
 mod real;
 pub mod reduce;

@@ -153,6 +153,7 @@ impl Render<'_> {
             Operand::Grad => self.grad_of(c),
             Operand::Value(id) => paren(self.expr(*id)),
             Operand::Aux(id) => format!("{}⁻¹", paren(self.expr(self.g().node(*id).args[0]))),
+            Operand::Adj(id) => self.grad_of(*id),
         }
     }
 
@@ -270,6 +271,12 @@ impl Render<'_> {
                 (_, None) => format!("{}({})", m.name(), r(a)),
             },
             Sym::Signum(a) => format!("sign({})", r(a)),
+            Sym::Adj(id) => self.grad_of(*id),
+            Sym::Rt(name, a) => match *name {
+                "sigmoid_scalar" => format!("σ({})", r(a)),
+                "relu_step" => format!("[{} > 0]", r(a)),
+                other => format!("{other}({})", r(a)),
+            },
             Sym::Step(cmp, a, b) => {
                 let op = match cmp {
                     Cmp::Gt => ">",

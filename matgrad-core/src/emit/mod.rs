@@ -7,12 +7,14 @@
 
 pub mod fallback;
 pub mod formula;
+pub mod fuse;
 
 use crate::diff::Adjoints;
 use crate::ir::{Float, Graph, Kind, NodeId, Op};
 use crate::parse::signature::{Param, Signature};
 use crate::rules::{self, Contrib, Forward, KArg, Names};
 use crate::sym::{Cmp, Operand, Sym};
+use fuse::Fused;
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 use std::cell::RefCell;
@@ -52,6 +54,13 @@ fn aux(id: NodeId) -> Ident {
 }
 fn aux_scratch(id: NodeId) -> Ident {
     mixed(&format!("__mg_auxw{id}"))
+}
+
+fn id_of(o: Operand) -> NodeId {
+    match o {
+        Operand::Value(id) | Operand::Aux(id) | Operand::Adj(id) => id,
+        Operand::Grad => usize::MAX,
+    }
 }
 
 /// The identifier of the gradient output of parameter `p` in `_grad_into`.
@@ -134,6 +143,8 @@ struct Emit<'a> {
     /// Workspace slots taken so far: (variable, slot).
     slots: RefCell<Vec<(Ident, usize)>>,
     ws: Ident,
+    /// The adjoints that are not stored (see [`fuse`]).
+    lazy: Vec<Option<Fused>>,
 }
 
 impl Emit<'_> {
@@ -191,7 +202,37 @@ impl Emit<'_> {
                 let a = aux(id);
                 quote!(#rt::view(&#a))
             }
+            Operand::Adj(id) => {
+                let a = adj(id);
+                quote!(#rt::view(&#a))
+            }
         }
+    }
+
+    /// The entries of an operand as a column-major slice (every operand is an owned,
+    /// contiguous matrix).
+    fn slice(&self, o: Operand) -> TokenStream {
+        let name = match o {
+            Operand::Value(id) => match self.param(id) {
+                Some(p) => {
+                    let n = &p.name;
+                    quote!(#n)
+                }
+                None => {
+                    let v = val(id);
+                    quote!(#v)
+                }
+            },
+            Operand::Aux(id) => {
+                let a = aux(id);
+                quote!(#a)
+            }
+            Operand::Adj(_) | Operand::Grad => {
+                let a = adj(id_of(o));
+                quote!(#a)
+            }
+        };
+        quote!(#name.as_slice())
     }
 
     /// Takes a fresh workspace slot into a new variable `name`.
@@ -216,6 +257,16 @@ impl Emit<'_> {
             Sym::Grad => {
                 let g = adj(consumer);
                 (quote!(#g), 4)
+            }
+            Sym::Adj(id) => {
+                let g = adj(*id);
+                (quote!(#g), 4)
+            }
+            Sym::Rt(name, a) => {
+                let rt = rt();
+                let name = Ident::new(name, Span::call_site());
+                let a = self.sym(a, consumer, 0);
+                (quote!(#rt::#name(#a)), 4)
             }
             Sym::Var => {
                 let x = mixed("__mg_x");
@@ -361,6 +412,9 @@ impl Emit<'_> {
             }
             return quote!(let #g: #ty = #(#parts)+*;);
         }
+        if into.is_none() && self.lazy[t].is_some() {
+            return TokenStream::new();
+        }
         let rt = rt();
         let mut out = match into {
             Some(p) => {
@@ -373,12 +427,47 @@ impl Emit<'_> {
             let v = self.view(t);
             let zero = lit(0.0, f);
             out.extend(quote!(#rt::fill_to(&mut #g, false, #zero, #v.nrows(), #v.ncols());));
+            return out;
         }
-        for (k, (c, contrib)) in incoming.iter().enumerate() {
-            let acc = k > 0;
-            out.extend(self.lower(contrib, t, *c, acc));
+        // One pass for the sum of the elementwise contributions, then the others in place.
+        let mut elementwise: Option<Fused> = None;
+        let mut rest = Vec::new();
+        for (_, c) in incoming {
+            let c = fuse::fold_aliases(c, &self.lazy);
+            match c.elementwise() {
+                Some((ops, f)) => {
+                    let e = Fused { ops, f }.expand(&self.lazy);
+                    elementwise = Some(match elementwise {
+                        None => e,
+                        Some(sum) => sum.plus(e),
+                    });
+                }
+                None => rest.push(c),
+            }
+        }
+        let mut acc = false;
+        if let Some(e) = elementwise {
+            out.extend(self.fused(t, &e));
+            acc = true;
+        }
+        for c in &rest {
+            out.extend(self.lower(c, t, t, acc));
+            acc = true;
         }
         out
+    }
+
+    /// `adjoint(t) = e` (entrywise) in one pass.
+    fn fused(&self, t: NodeId, e: &Fused) -> TokenStream {
+        let rt = rt();
+        let g = adj(t);
+        let v = self.view(t);
+        let slices: Vec<TokenStream> = e.ops.iter().map(|o| self.slice(*o)).collect();
+        let params: Vec<Ident> = (0..e.ops.len())
+            .map(|k| mixed(&format!("__mg_a{k}")))
+            .collect();
+        let f = self.sym(&e.f, t, 0);
+        quote!(#rt::zip_n_to(&mut #g, false, #v.nrows(), #v.ncols(), [#(#slices),*], |[#(#params),*]| #f);)
     }
 
     fn lower(&self, contrib: &Contrib, t: NodeId, c: NodeId, acc: bool) -> TokenStream {
@@ -467,12 +556,14 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
         adjoints,
     } = *input;
     let ws = mixed("ws");
+    let lazy = fuse::plan(g, adjoints);
     let cx = Emit {
         g,
         sig,
         adj: adjoints,
         slots: RefCell::new(Vec::new()),
         ws: ws.clone(),
+        lazy,
     };
     let t = float_ty(g.float);
 

@@ -15,7 +15,7 @@ mod runtime_fn;
 mod scalar;
 
 use crate::ir::{Graph, NodeId};
-use crate::sym::{Operand, Sym};
+use crate::sym::{absolute, absolute_operand, Operand, Sym};
 use proc_macro2::TokenStream;
 
 /// What one use of a value sends back to that value's adjoint.
@@ -64,6 +64,73 @@ pub enum Contrib {
     Kernel(&'static str, Vec<KArg>),
     /// A scalar: the target is a scalar node.
     Scalar(Sym),
+}
+
+impl Contrib {
+    /// The contribution with [`Operand::Grad`]/[`Sym::Grad`] resolved to node `of`'s adjoint.
+    pub fn absolute(&self, of: NodeId) -> Contrib {
+        let s = |x: &Sym| absolute(x, of);
+        let o = |x: &Operand| absolute_operand(*x, of);
+        match self {
+            Contrib::Axpy { alpha, a, ta } => Contrib::Axpy {
+                alpha: s(alpha),
+                a: o(a),
+                ta: *ta,
+            },
+            Contrib::Gemm {
+                alpha,
+                a,
+                ta,
+                b,
+                tb,
+            } => Contrib::Gemm {
+                alpha: s(alpha),
+                a: o(a),
+                ta: *ta,
+                b: o(b),
+                tb: *tb,
+            },
+            Contrib::Hadamard { alpha, a, b } => Contrib::Hadamard {
+                alpha: s(alpha),
+                a: o(a),
+                b: o(b),
+            },
+            Contrib::Fill(x) => Contrib::Fill(s(x)),
+            Contrib::Diag(x) => Contrib::Diag(s(x)),
+            Contrib::Index(x, i, j) => Contrib::Index(s(x), *i, *j),
+            Contrib::ZipMap(ops, f) => Contrib::ZipMap(ops.iter().map(o).collect(), s(f)),
+            Contrib::Kernel(name, args) => Contrib::Kernel(
+                name,
+                args.iter()
+                    .map(|a| match a {
+                        KArg::Scal(x) => KArg::Scal(s(x)),
+                        KArg::Mat(m) => KArg::Mat(o(m)),
+                        KArg::Scratch => KArg::Scratch,
+                    })
+                    .collect(),
+            ),
+            Contrib::Scalar(x) => Contrib::Scalar(s(x)),
+        }
+    }
+
+    /// The contribution as one elementwise expression over its operands, when it is
+    /// one (so the emitter can fuse it with others into a single pass).
+    pub fn elementwise(&self) -> Option<(Vec<Operand>, Sym)> {
+        Some(match self {
+            Contrib::Axpy {
+                alpha,
+                a,
+                ta: false,
+            } => (vec![*a], Sym::mul(alpha.clone(), Sym::Arg(0))),
+            Contrib::Hadamard { alpha, a, b } => (
+                vec![*a, *b],
+                Sym::mul(alpha.clone(), Sym::mul(Sym::Arg(0), Sym::Arg(1))),
+            ),
+            Contrib::ZipMap(ops, f) => (ops.clone(), f.clone()),
+            Contrib::Fill(x) => (Vec::new(), x.clone()),
+            _ => return None,
+        })
+    }
 }
 
 /// An argument of a runtime adjoint kernel.

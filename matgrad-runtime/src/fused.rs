@@ -1,0 +1,85 @@
+//! The one elementwise kernel the generated code fuses chains into: any number of
+//! same-shaped inputs, one pass, one output. The code generator writes the closure
+//! (for example `|[g, a]| 2.0 * g * (1.0 - a * a)` for a `tanh` layer's adjoint).
+
+use crate::kernel::ready;
+use crate::Real;
+use nalgebra::DMatrix;
+
+/// `out_k (+)= f([in_0[k], in_1[k], …])` for every entry `k` of a `rows×cols`
+/// matrix stored column-major; with `acc == false`, `out` is resized if needed and
+/// overwritten (never read).
+///
+/// Every input must hold exactly `rows · cols` entries (checked). This is how the
+/// generated code evaluates a chain of elementwise adjoints, such as
+/// `Ḡ ⊙ 2 (a − y) ⊙ (1 − a²)`, in one pass without temporaries.
+///
+/// ```
+/// use matgrad_runtime::__private::zip_n_to;
+/// use nalgebra::DMatrix;
+/// let (g, a) = (DMatrix::from_element(2, 3, 2.0), DMatrix::from_element(2, 3, 0.5));
+/// let mut out = DMatrix::zeros(0, 0);
+/// zip_n_to(&mut out, false, 2, 3, [g.as_slice(), a.as_slice()], |[g, a]| g * (1.0 - a * a));
+/// assert_eq!(out, g.component_mul(&a.map(|v| 1.0 - v * v)));
+/// ```
+#[inline]
+pub fn zip_n_to<T: Real, const N: usize, F: Fn([T; N]) -> T>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    rows: usize,
+    cols: usize,
+    inputs: [&[T]; N],
+    f: F,
+) {
+    let len = rows * cols;
+    for (k, input) in inputs.iter().enumerate() {
+        assert!(
+            input.len() == len,
+            "matgrad: fused kernel: input {k} has {} entries, expected {rows}×{cols}",
+            input.len()
+        );
+    }
+    ready(out, acc, rows, cols, "fused kernel");
+    let o = &mut out.as_mut_slice()[..len];
+    let inputs = inputs.map(|s| &s[..len]);
+    if acc {
+        for (i, o) in o.iter_mut().enumerate() {
+            *o += f(inputs.map(|s| s[i]));
+        }
+    } else {
+        for (i, o) in o.iter_mut().enumerate() {
+            *o = f(inputs.map(|s| s[i]));
+        }
+    }
+}
+
+/// `Σ_k f([in_0[k], in_1[k], …])` over inputs of equal length (checked).
+#[inline]
+pub fn zip_n_sum<T: Real, const N: usize, F: Fn([T; N]) -> T>(inputs: [&[T]; N], f: F) -> T {
+    let len = inputs.first().map_or(0, |s| s.len());
+    for (k, input) in inputs.iter().enumerate() {
+        assert!(
+            input.len() == len,
+            "matgrad: fused reduction: input {k} has {} entries, expected {len}",
+            input.len()
+        );
+    }
+    let inputs = inputs.map(|s| &s[..len]);
+    let mut total = T::zero();
+    for i in 0..len {
+        total += f(inputs.map(|s| s[i]));
+    }
+    total
+}
+
+/// The logistic function `1 / (1 + e^−x)`, computed stably (the scalar behind [`crate::sigmoid`]).
+#[inline]
+pub fn sigmoid_scalar<T: Real>(x: T) -> T {
+    crate::elementwise::sigmoid_scalar(x)
+}
+
+/// `1` for `x > 0`, `0` for `x ≤ 0`, NaN for NaN: the derivative of [`crate::relu`].
+#[inline]
+pub fn relu_step<T: Real>(x: T) -> T {
+    crate::elementwise::relu_step(x)
+}
