@@ -37,38 +37,129 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             return quote!(#item #err);
         }
     };
-    let mut cx = Ctxt::new();
-    let companions = derive(&mut cx, attr, &item_fn);
-    let errors = cx.to_compile_errors();
-    quote!(#item_fn #errors #companions)
+    match derive(attr, &item_fn) {
+        Ok(d) => {
+            let companions = d.companions();
+            quote!(#item_fn #companions)
+        }
+        Err(failure) => {
+            let errors: TokenStream = failure.errors.iter().map(syn::Error::to_compile_error).collect();
+            let fallback = failure.fallback;
+            quote!(#item_fn #errors #fallback)
+        }
+    }
 }
 
-/// Parse, differentiate, emit; on errors, the fallback companions where possible.
-fn derive(cx: &mut Ctxt, attr: TokenStream, item: &syn::ItemFn) -> TokenStream {
-    let attr = parse::attr::parse(cx, attr);
-    let sig = parse::signature::parse(cx, &item.sig);
+/// A function differentiated: what the emitter, the formula renderer and tools use.
+pub struct Derivation {
+    /// The original function.
+    pub item: syn::ItemFn,
+    /// Its checked signature.
+    pub sig: parse::signature::Signature,
+    /// The `wrt` parameters (indices into `sig.params`), in the order written.
+    pub wrt: Vec<usize>,
+    /// The body as IR.
+    pub graph: ir::Graph,
+    /// The reverse sweep.
+    pub adjoints: diff::Adjoints,
+}
+
+/// Why a function could not be differentiated.
+pub struct Failure {
+    /// Every problem found, in source order of discovery.
+    pub errors: Vec<syn::Error>,
+    /// The companions with an unreachable body, when the signature allowed them.
+    pub fallback: TokenStream,
+}
+
+impl Derivation {
+    /// The emitter's view of this derivation.
+    pub fn input(&self) -> emit::Input<'_> {
+        emit::Input {
+            item: &self.item,
+            sig: &self.sig,
+            wrt: &self.wrt,
+            graph: &self.graph,
+            adjoints: &self.adjoints,
+        }
+    }
+
+    /// `NAME_grad` and `NAME_grad_into`.
+    pub fn companions(&self) -> TokenStream {
+        emit::companions(&self.input())
+    }
+
+    /// The derived gradient of each `wrt` variable as readable math: `(name, formula)`.
+    pub fn formulas(&self) -> Vec<(String, String)> {
+        let input = self.input();
+        let r = emit::formula::Render { input: &input };
+        self.wrt.iter().map(|&p| (self.graph.label(p), r.adjoint(p))).collect()
+    }
+}
+
+/// One step of the reverse sweep, for step-by-step display: what the adjoint of one
+/// value sends back to the values it was computed from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// The value whose adjoint is propagated (its name, or its expression).
+    pub node: String,
+    /// How that value was computed.
+    pub definition: String,
+    /// `(argument, contribution)`: the term each argument's adjoint receives.
+    pub sends: Vec<(String, String)>,
+}
+
+impl Derivation {
+    /// The reverse sweep in order, from the output back to the `wrt` variables:
+    /// for each differentiated value, what its adjoint sends to each argument.
+    pub fn steps(&self) -> Vec<Step> {
+        let input = self.input();
+        let r = emit::formula::Render { input: &input };
+        let g = &self.graph;
+        let mut steps = Vec::new();
+        for id in (0..g.nodes.len()).rev() {
+            if !self.adjoints.differentiated[id] || matches!(g.node(id).op, ir::Op::Param(_)) {
+                continue;
+            }
+            let mut sends = Vec::new();
+            for (target, incoming) in self.adjoints.incoming.iter().enumerate() {
+                for (c, contrib) in incoming {
+                    if *c == id {
+                        sends.push((r.expr(target), r.contrib(contrib, id)));
+                    }
+                }
+            }
+            steps.push(Step { node: r.expr(id), definition: r.definition(id), sends });
+        }
+        steps
+    }
+}
+
+/// Parses and differentiates `item` as `#[grad(attr)]` would.
+pub fn derive(attr: TokenStream, item: &syn::ItemFn) -> Result<Derivation, Failure> {
+    let mut cx = Ctxt::new();
+    let attr = parse::attr::parse(&mut cx, attr);
+    let sig = parse::signature::parse(&mut cx, &item.sig);
     let (Some(attr), Some(sig)) = (attr, sig) else {
-        return TokenStream::new();
+        return Err(Failure { errors: cx.errors().to_vec(), fallback: TokenStream::new() });
     };
-    let wrt = resolve_wrt(cx, &attr, &sig);
-    let graph = parse::body::build(cx, &sig, &item.block);
-    let wrt_params: Vec<&parse::signature::Param> =
-        wrt.iter().filter_map(|&i| sig.params.get(i)).collect();
+    let wrt = resolve_wrt(&mut cx, &attr, &sig);
+    let graph = parse::body::build(&mut cx, &sig, &item.block);
     match graph {
         Some(graph) if !cx.has_errors() => {
             let adjoints = diff::differentiate(&graph, &wrt);
-            emit::companions(&emit::Input {
-                item,
-                sig: &sig,
-                wrt: &wrt,
-                graph: &graph,
-                adjoints: &adjoints,
-            })
+            Ok(Derivation { item: item.clone(), sig, wrt, graph, adjoints })
         }
-        _ if wrt_params.len() == attr.wrt.len() => {
-            emit::fallback::companions(item, &sig, &wrt_params)
+        _ => {
+            let wrt_params: Vec<&parse::signature::Param> =
+                wrt.iter().filter_map(|&i| sig.params.get(i)).collect();
+            let fallback = if wrt_params.len() == attr.wrt.len() {
+                emit::fallback::companions(item, &sig, &wrt_params)
+            } else {
+                TokenStream::new()
+            };
+            Err(Failure { errors: cx.errors().to_vec(), fallback })
         }
-        _ => TokenStream::new(),
     }
 }
 
