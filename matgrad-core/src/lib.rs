@@ -16,6 +16,7 @@ pub mod emit;
 pub mod ir;
 pub mod parse;
 pub mod rules;
+pub mod simplify;
 pub mod sym;
 pub mod symbol;
 
@@ -43,7 +44,11 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             quote!(#item_fn #companions)
         }
         Err(failure) => {
-            let errors: TokenStream = failure.errors.iter().map(syn::Error::to_compile_error).collect();
+            let errors: TokenStream = failure
+                .errors
+                .iter()
+                .map(syn::Error::to_compile_error)
+                .collect();
             let fallback = failure.fallback;
             quote!(#item_fn #errors #fallback)
         }
@@ -89,11 +94,36 @@ impl Derivation {
         emit::companions(&self.input())
     }
 
-    /// The derived gradient of each `wrt` variable as readable math: `(name, formula)`.
+    /// The derived gradient of each `wrt` variable, simplified, as Unicode math:
+    /// `(name, formula)`, e.g. `("w", "xᵀ (2 (a − y) ⊙ (1 − a²))")`.
     pub fn formulas(&self) -> Vec<(String, String)> {
+        self.printed(emit::math::Notation::Unicode)
+    }
+
+    /// [`Derivation::formulas`] in LaTeX.
+    pub fn latex(&self) -> Vec<(String, String)> {
+        self.printed(emit::math::Notation::Latex)
+    }
+
+    /// `(name, definition)` of each value named with `let`, as Unicode math.
+    pub fn definitions(&self) -> Vec<(String, String)> {
         let input = self.input();
-        let r = emit::formula::Render { input: &input };
-        self.wrt.iter().map(|&p| (self.graph.label(p), r.adjoint(p))).collect()
+        let terms = emit::math::Terms::new(&input);
+        terms
+            .definitions()
+            .into_iter()
+            .map(|(n, t)| (n, emit::math::print(&t, emit::math::Notation::Unicode)))
+            .collect()
+    }
+
+    fn printed(&self, notation: emit::math::Notation) -> Vec<(String, String)> {
+        let input = self.input();
+        let terms = emit::math::Terms::new(&input);
+        terms
+            .gradients()
+            .into_iter()
+            .map(|(n, t)| (n, emit::math::print(&t, notation)))
+            .collect()
     }
 }
 
@@ -113,9 +143,11 @@ impl Derivation {
     /// The reverse sweep in order, from the output back to the `wrt` variables:
     /// for each differentiated value, what its adjoint sends to each argument.
     pub fn steps(&self) -> Vec<Step> {
+        use emit::math::{print, Notation, Terms};
         let input = self.input();
-        let r = emit::formula::Render { input: &input };
+        let terms = Terms::citing(&input);
         let g = &self.graph;
+        let show = |t: &simplify::Term| print(&simplify::simplify(t), Notation::Unicode);
         let mut steps = Vec::new();
         for id in (0..g.nodes.len()).rev() {
             if !self.adjoints.differentiated[id] || matches!(g.node(id).op, ir::Op::Param(_)) {
@@ -125,11 +157,15 @@ impl Derivation {
             for (target, incoming) in self.adjoints.incoming.iter().enumerate() {
                 for (c, contrib) in incoming {
                     if *c == id {
-                        sends.push((r.expr(target), r.contrib(contrib, id)));
+                        sends.push((terms.value_text(target), show(&terms.contrib(contrib))));
                     }
                 }
             }
-            steps.push(Step { node: r.expr(id), definition: r.definition(id), sends });
+            steps.push(Step {
+                node: terms.value_text(id),
+                definition: show(&terms.definition(id)),
+                sends,
+            });
         }
         steps
     }
@@ -141,14 +177,23 @@ pub fn derive(attr: TokenStream, item: &syn::ItemFn) -> Result<Derivation, Failu
     let attr = parse::attr::parse(&mut cx, attr);
     let sig = parse::signature::parse(&mut cx, &item.sig);
     let (Some(attr), Some(sig)) = (attr, sig) else {
-        return Err(Failure { errors: cx.errors().to_vec(), fallback: TokenStream::new() });
+        return Err(Failure {
+            errors: cx.errors().to_vec(),
+            fallback: TokenStream::new(),
+        });
     };
     let wrt = resolve_wrt(&mut cx, &attr, &sig);
     let graph = parse::body::build(&mut cx, &sig, &item.block);
     match graph {
         Some(graph) if !cx.has_errors() => {
             let adjoints = diff::differentiate(&graph, &wrt);
-            Ok(Derivation { item: item.clone(), sig, wrt, graph, adjoints })
+            Ok(Derivation {
+                item: item.clone(),
+                sig,
+                wrt,
+                graph,
+                adjoints,
+            })
         }
         _ => {
             let wrt_params: Vec<&parse::signature::Param> =
@@ -158,7 +203,10 @@ pub fn derive(attr: TokenStream, item: &syn::ItemFn) -> Result<Derivation, Failu
             } else {
                 TokenStream::new()
             };
-            Err(Failure { errors: cx.errors().to_vec(), fallback })
+            Err(Failure {
+                errors: cx.errors().to_vec(),
+                fallback,
+            })
         }
     }
 }

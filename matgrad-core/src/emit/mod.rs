@@ -8,6 +8,7 @@
 pub mod fallback;
 pub mod formula;
 pub mod fuse;
+pub mod math;
 
 use crate::diff::Adjoints;
 use crate::ir::{Float, Graph, Kind, NodeId, Op};

@@ -46,27 +46,32 @@ pub(super) fn adjoint(g: &Graph, id: NodeId) -> Option<Vec<(usize, Contrib)>> {
     let kernel = |name: &'static str, args: Vec<KArg>| Contrib::Kernel(name, args);
     let mat = KArg::Mat;
     Some(match &node.op {
-        Op::Sigmoid => vec![(
-            0,
-            kernel(
-                "sigmoid_adjoint_to",
-                vec![mat(Operand::Grad), mat(Operand::Value(id))],
-            ),
-        )],
-        Op::Relu => vec![(
-            0,
-            kernel(
-                "relu_adjoint_to",
-                vec![mat(Operand::Grad), mat(arg(g, id, 0))],
-            ),
-        )],
-        Op::Softplus => vec![(
-            0,
-            kernel(
-                "softplus_adjoint_to",
-                vec![mat(Operand::Grad), mat(arg(g, id, 0))],
-            ),
-        )],
+        // The three activations are elementwise, so their adjoints fuse with their neighbours'.
+        Op::Sigmoid => {
+            let y = Sym::Arg(1);
+            let d = Sym::mul(y.clone(), Sym::sub(Sym::Lit(1.0), y));
+            vec![(
+                0,
+                Contrib::ZipMap(
+                    vec![Operand::Grad, Operand::Value(id)],
+                    Sym::mul(Sym::Arg(0), d),
+                ),
+            )]
+        }
+        Op::Relu => {
+            let d = Sym::Rt("relu_step", Box::new(Sym::Arg(1)));
+            vec![(
+                0,
+                Contrib::ZipMap(vec![Operand::Grad, arg(g, id, 0)], Sym::mul(Sym::Arg(0), d)),
+            )]
+        }
+        Op::Softplus => {
+            let d = Sym::Rt("sigmoid_scalar", Box::new(Sym::Arg(1)));
+            vec![(
+                0,
+                Contrib::ZipMap(vec![Operand::Grad, arg(g, id, 0)], Sym::mul(Sym::Arg(0), d)),
+            )]
+        }
         Op::AddRow => vec![
             (
                 0,

@@ -1,0 +1,637 @@
+//! Gradients as [`Term`]s, simplified, and printed as Unicode math or LaTeX.
+//!
+//! Values the user named with `let` (and parameters) appear by name; adjoints are
+//! written out in full, so `∂f/∂w` reads as one formula in the body's names, as the
+//! seeds write their closed forms.
+
+use super::Input;
+use crate::ir::{Dim, Kind, NodeId, Op, Shape};
+use crate::rules::{Contrib, KArg};
+use crate::simplify::{simplify, Term};
+use crate::sym::{Cmp, Operand, Sym};
+use std::collections::HashMap;
+use std::fmt::Write;
+
+/// Builds terms for one derivation (memoising adjoints, which several uses share).
+pub struct Terms<'a> {
+    input: &'a Input<'a>,
+    adj: std::cell::RefCell<HashMap<NodeId, Term>>,
+    /// Write adjoints as `∂f/∂name` symbols instead of expanding them (for steps).
+    cite: bool,
+}
+
+fn app(h: &str, args: Vec<Term>) -> Term {
+    Term::app(h, args)
+}
+
+impl<'a> Terms<'a> {
+    /// Terms for `input`.
+    pub fn new(input: &'a Input<'a>) -> Terms<'a> {
+        Terms {
+            input,
+            adj: std::cell::RefCell::new(HashMap::new()),
+            cite: false,
+        }
+    }
+
+    /// Terms that cite adjoints by name (`∂f/∂a`) rather than expanding them.
+    pub fn citing(input: &'a Input<'a>) -> Terms<'a> {
+        Terms {
+            cite: true,
+            ..Terms::new(input)
+        }
+    }
+
+    /// `(variable, simplified gradient)` for each `wrt` variable.
+    pub fn gradients(&self) -> Vec<(String, Term)> {
+        let g = self.input.graph;
+        self.input
+            .wrt
+            .iter()
+            .map(|&p| (g.label(p), simplify(&self.adjoint(p))))
+            .collect()
+    }
+
+    /// `(name, definition)` of each value the user named with `let`.
+    pub fn definitions(&self) -> Vec<(String, Term)> {
+        let g = self.input.graph;
+        (0..g.nodes.len())
+            .filter(|&id| !matches!(g.node(id).op, Op::Param(_)) && g.node(id).name.is_some())
+            .map(|id| (g.label(id), simplify(&self.definition(id))))
+            .collect()
+    }
+
+    /// The adjoint of node `id` (unsimplified).
+    pub fn adjoint(&self, id: NodeId) -> Term {
+        if self.cite && id != self.input.graph.output {
+            return Term::sym(&format!(
+                "∂f/∂{}",
+                crate::emit::math::Terms::new(self.input).value_text(id)
+            ));
+        }
+        if let Some(t) = self.adj.borrow().get(&id) {
+            return t.clone();
+        }
+        let g = self.input.graph;
+        let t = if id == g.output {
+            Term::Num(1.0)
+        } else {
+            let parts: Vec<Term> = self.input.adjoints.incoming[id]
+                .iter()
+                .map(|(_, c)| self.contrib(c))
+                .collect();
+            match parts.len() {
+                0 => Term::Num(0.0),
+                1 => parts.into_iter().next().unwrap_or(Term::Num(0.0)),
+                _ => app("+", parts),
+            }
+        };
+        self.adj.borrow_mut().insert(id, t.clone());
+        t
+    }
+
+    fn is_one_by_one(&self, id: NodeId) -> bool {
+        self.input.graph.node(id).kind
+            == Kind::Matrix(Shape {
+                rows: Dim::One,
+                cols: Dim::One,
+            })
+    }
+
+    fn operand(&self, o: &Operand) -> Term {
+        match o {
+            Operand::Value(id) => self.value(*id),
+            Operand::Adj(id) => self.adjoint(*id),
+            Operand::Aux(id) => {
+                let a = self
+                    .input
+                    .graph
+                    .node(*id)
+                    .args
+                    .first()
+                    .copied()
+                    .unwrap_or(0);
+                app("inv", vec![self.value(a)])
+            }
+            Operand::Grad => Term::sym("Ḡ"),
+        }
+    }
+
+    fn scaled(&self, alpha: &Sym, m: Term) -> Term {
+        app("scale", vec![self.sym(alpha, &[], false).0, m])
+    }
+
+    /// One contribution.
+    pub fn contrib(&self, c: &Contrib) -> Term {
+        let tr = |t: Term, yes: bool| if yes { app("t", vec![t]) } else { t };
+        match c {
+            Contrib::Axpy { alpha, a, ta } => self.scaled(alpha, tr(self.operand(a), *ta)),
+            Contrib::Gemm {
+                alpha,
+                a,
+                ta,
+                b,
+                tb,
+            } => self.scaled(
+                alpha,
+                app(
+                    "*",
+                    vec![tr(self.operand(a), *ta), tr(self.operand(b), *tb)],
+                ),
+            ),
+            Contrib::Hadamard { alpha, a, b } => {
+                self.scaled(alpha, app("⊙", vec![self.operand(a), self.operand(b)]))
+            }
+            Contrib::Fill(s) => self.scaled(s, Term::sym("𝟙")),
+            Contrib::Diag(s) => self.scaled(s, Term::sym("I")),
+            Contrib::Index(s, i, j) => {
+                // The target of an index contribution is the indexed matrix; a 1×1 one is just s.
+                let one = self
+                    .input
+                    .adjoints
+                    .incoming
+                    .iter()
+                    .enumerate()
+                    .find(|(_, inc)| inc.iter().any(|(_, k)| k == c))
+                    .is_some_and(|(t, _)| self.is_one_by_one(t));
+                if one {
+                    self.sym(s, &[], false).0
+                } else {
+                    self.scaled(s, Term::sym(&format!("E{i}{j}")))
+                }
+            }
+            Contrib::ZipMap(ops, f) => {
+                let args: Vec<Term> = ops.iter().map(|o| self.operand(o)).collect();
+                self.sym(f, &args, true).0
+            }
+            Contrib::Kernel(name, args) => {
+                let a: Vec<Term> = args
+                    .iter()
+                    .filter_map(|x| match x {
+                        KArg::Scal(s) => Some(self.sym(s, &[], false).0),
+                        KArg::Mat(m) => Some(self.operand(m)),
+                        KArg::Scratch => None,
+                    })
+                    .collect();
+                let at = |i: usize| a.get(i).cloned().unwrap_or(Term::Num(0.0));
+                match *name {
+                    "inv_transpose_to" => app(
+                        "scale",
+                        vec![at(0), app("t", vec![app("inv", vec![at(1)])])],
+                    ),
+                    "inv_adjoint_to" => {
+                        let yt = app("t", vec![at(0)]);
+                        app("neg", vec![app("*", vec![yt.clone(), at(1), yt])])
+                    }
+                    "sum_rows_to" => app("*", vec![app("t", vec![Term::sym("𝟙")]), at(0)]),
+                    "sum_cols_to" => app("*", vec![at(0), Term::sym("𝟙")]),
+                    "log_sum_exp_adjoint_to" => {
+                        app("scale", vec![at(0), app("softmax", vec![at(1)])])
+                    }
+                    "softmax_ce_adjoint_z_to" => app(
+                        "scale",
+                        vec![
+                            at(0),
+                            app(
+                                "+",
+                                vec![app("softmax", vec![at(1)]), app("neg", vec![at(2)])],
+                            ),
+                        ],
+                    ),
+                    "softmax_ce_adjoint_y_to" => app(
+                        "neg",
+                        vec![app("scale", vec![at(0), app("log_softmax", vec![at(1)])])],
+                    ),
+                    "kron_adjoint_a_to" => app("kron_adjoint_a", vec![at(0), at(1)]),
+                    "kron_adjoint_b_to" => app("kron_adjoint_b", vec![at(0), at(1)]),
+                    other => app(other.trim_end_matches("_to"), a),
+                }
+            }
+            Contrib::Scalar(s) => self.sym(s, &[], false).0,
+        }
+    }
+
+    /// A scalar expression as a term, and whether it is a scalar; `args` give the
+    /// matrices of [`Sym::Arg`]s, whose products are then entrywise.
+    pub fn sym(&self, s: &Sym, args: &[Term], entrywise: bool) -> (Term, bool) {
+        let r = |x: &Sym| self.sym(x, args, entrywise);
+        let g = self.input.graph;
+        match s {
+            Sym::Lit(v) => (Term::Num(*v), true),
+            Sym::Val(id) => (self.value(*id), !g.node(*id).kind.is_matrix()),
+            Sym::Adj(id) => (self.adjoint(*id), !g.node(*id).kind.is_matrix()),
+            Sym::Grad => (Term::sym("s̄"), true),
+            Sym::Var => (Term::sym("v"), !entrywise),
+            Sym::Arg(k) => (
+                args.get(*k).cloned().unwrap_or_else(|| Term::sym("?")),
+                false,
+            ),
+            Sym::Neg(a) => {
+                let (a, s) = r(a);
+                (app("neg", vec![a]), s)
+            }
+            Sym::Add(a, b) | Sym::Sub(a, b) => {
+                let ((a, sa), (b, sb)) = (r(a), r(b));
+                let b = if matches!(s, Sym::Sub(..)) {
+                    app("neg", vec![b])
+                } else {
+                    b
+                };
+                (app("+", vec![a, b]), sa && sb)
+            }
+            Sym::Mul(a, b) => {
+                let ((a, sa), (b, sb)) = (r(a), r(b));
+                match (sa, sb) {
+                    (true, true) => (app("*", vec![a, b]), true),
+                    (true, false) => (app("scale", vec![a, b]), false),
+                    (false, true) => (app("scale", vec![b, a]), false),
+                    (false, false) => (app("⊙", vec![a, b]), false),
+                }
+            }
+            Sym::Div(a, b) => {
+                let ((a, sa), (b, sb)) = (r(a), r(b));
+                let h = if sb { "/" } else { "⊘" };
+                (app(h, vec![a, b]), sa && sb)
+            }
+            Sym::Powi(a, n) => {
+                let (a, s) = r(a);
+                (app("pow", vec![a, Term::Num(f64::from(*n))]), s)
+            }
+            Sym::Call(m, a, b) => {
+                let (a, s) = r(a);
+                let mut v = vec![a];
+                if let Some(b) = b {
+                    v.push(r(b).0);
+                }
+                (app(m.name(), v), s)
+            }
+            Sym::Signum(a) => {
+                let (a, s) = r(a);
+                (app("sign", vec![a]), s)
+            }
+            Sym::Rt(name, a) => {
+                let (a, s) = r(a);
+                let h = match *name {
+                    "sigmoid_scalar" => "σ",
+                    "relu_step" => "step",
+                    other => other,
+                };
+                (app(h, vec![a]), s)
+            }
+            Sym::Step(c, a, b) => {
+                let ((a, s), (b, _)) = (r(a), r(b));
+                let h = match c {
+                    Cmp::Gt => "[>]",
+                    Cmp::Ge => "[≥]",
+                    Cmp::Lt => "[<]",
+                    Cmp::Le => "[≤]",
+                };
+                (app(h, vec![a, b]), s)
+            }
+            Sym::Sum(o) => (app("Σ", vec![self.operand(o)]), true),
+            Sym::Dot(a, b) => (app("dot", vec![self.operand(a), self.operand(b)]), true),
+            Sym::Len(o) => (app("len", vec![self.operand(o)]), true),
+            Sym::ZipSum(ops, f) => {
+                let args: Vec<Term> = ops.iter().map(|o| self.operand(o)).collect();
+                (app("Σ", vec![self.sym(f, &args, true).0]), true)
+            }
+        }
+    }
+
+    /// The value of node `id` printed in Unicode (its name, or its definition).
+    pub fn value_text(&self, id: NodeId) -> String {
+        let v = self.value(id);
+        match v {
+            Term::Sym(s) => s,
+            other => format!("({})", print(&simplify(&other), Notation::Unicode)),
+        }
+    }
+
+    /// The value of node `id`: its name, or its definition.
+    pub fn value(&self, id: NodeId) -> Term {
+        match &self.input.graph.node(id).name {
+            Some(n) => Term::sym(n),
+            None => self.definition(id),
+        }
+    }
+
+    /// How node `id` is computed, in terms of its arguments' values.
+    pub fn definition(&self, id: NodeId) -> Term {
+        let g = self.input.graph;
+        let node = g.node(id);
+        let a = |k: usize| node.args.get(k).map_or(Term::Num(0.0), |&x| self.value(x));
+        let f = |h: &str, n: usize| app(h, (0..n).map(a).collect());
+        match &node.op {
+            Op::Param(_) => Term::sym(&g.label(id)),
+            Op::Lit(v) => Term::Num(*v),
+            Op::Const(_) => Term::sym(&node.text),
+            Op::Scalar(op) => {
+                let args: Vec<Sym> = node.args.iter().map(|&x| Sym::Val(x)).collect();
+                self.sym(&Sym::apply(*op, args), &[], false).0
+            }
+            Op::Add => f("+", 2),
+            Op::Sub => app("+", vec![a(0), app("neg", vec![a(1)])]),
+            Op::Neg => f("neg", 1),
+            Op::MatMul => f("*", 2),
+            Op::Scale => app("scale", vec![a(1), a(0)]),
+            Op::DivScalar => f("/", 2),
+            Op::Transpose => f("t", 1),
+            Op::ComponentMul => f("⊙", 2),
+            Op::ComponentDiv => f("⊘", 2),
+            Op::Map(c) => {
+                let x = a(0);
+                let body = c.body.subst_var(&Sym::Arg(0));
+                self.sym(&body, &[x], true).0
+            }
+            Op::AddScalar => f("+", 2),
+            Op::Kronecker => f("⊗", 2),
+            Op::Inverse(_) => f("inv", 1),
+            Op::Sum => f("Σ", 1),
+            Op::Mean => f("mean", 1),
+            Op::NormSquared => f("normsq", 1),
+            Op::Norm => f("norm", 1),
+            Op::Dot => f("dot", 2),
+            Op::Trace => f("tr", 1),
+            Op::Determinant => f("det", 1),
+            Op::Index(i, j) => {
+                let src = node.args.first().copied().unwrap_or(0);
+                if self.is_one_by_one(src) {
+                    a(0)
+                } else {
+                    app(
+                        "idx",
+                        vec![a(0), Term::Num(*i as f64), Term::Num(*j as f64)],
+                    )
+                }
+            }
+            Op::Sigmoid => f("σ", 1),
+            Op::Relu => f("relu", 1),
+            Op::Softplus => f("softplus", 1),
+            Op::AddRow => app("+", vec![a(0), app("*", vec![Term::sym("𝟙"), a(1)])]),
+            Op::AddCol => app(
+                "+",
+                vec![a(0), app("*", vec![a(1), app("t", vec![Term::sym("𝟙")])])],
+            ),
+            Op::LnDet => f("lndet", 1),
+            Op::LogSumExp => f("logsumexp", 1),
+            Op::SoftmaxCrossEntropy => f("softmax_ce", 2),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Printing
+// ---------------------------------------------------------------------------
+
+/// The notation to print in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Notation {
+    /// Unicode math, for doc comments and terminals: `Xᵀ (2 (a − Y) ⊙ (1 − a²))`.
+    Unicode,
+    /// LaTeX: `X^\top \left(2 (a - Y) \odot (1 - a^{2})\right)`.
+    Latex,
+}
+
+fn superscript(n: &str) -> String {
+    n.chars()
+        .map(|c| match c {
+            '0' => '⁰',
+            '1' => '¹',
+            '2' => '²',
+            '3' => '³',
+            '4' => '⁴',
+            '5' => '⁵',
+            '6' => '⁶',
+            '7' => '⁷',
+            '8' => '⁸',
+            '9' => '⁹',
+            '-' => '⁻',
+            c => c,
+        })
+        .collect()
+}
+
+fn num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Prints `t` in `n`.
+pub fn print(t: &Term, n: Notation) -> String {
+    pr(t, n, 0)
+}
+
+fn wrap(s: String, own: u8, need: u8, n: Notation) -> String {
+    if own < need {
+        match n {
+            Notation::Unicode => format!("({s})"),
+            Notation::Latex => format!("\\left({s}\\right)"),
+        }
+    } else {
+        s
+    }
+}
+
+fn latex_name(s: &str) -> String {
+    match s {
+        "𝟙" => "\\mathbf{1}".into(),
+        "Ḡ" => "\\bar{G}".into(),
+        "s̄" => "\\bar{s}".into(),
+        s if s.chars().count() > 1 && s.chars().all(|c| c.is_alphanumeric() || c == '_') => {
+            let mut parts = s.splitn(2, '_');
+            let head = parts.next().unwrap_or(s);
+            match parts.next() {
+                Some(sub) => format!("{head}_{{{sub}}}"),
+                None => format!("\\mathit{{{s}}}"),
+            }
+        }
+        s => s.into(),
+    }
+}
+
+/// Prints `t` needing binding strength `need`: 0 top, 1 sum, 2 product, 3 factor, 4 postfix base.
+fn pr(t: &Term, n: Notation, need: u8) -> String {
+    let uni = n == Notation::Unicode;
+    match t {
+        Term::Num(v) if *v < 0.0 => wrap(
+            format!("{}{}", if uni { "−" } else { "-" }, num(-v)),
+            3,
+            need,
+            n,
+        ),
+        Term::Num(v) => num(*v),
+        Term::Sym(s) => {
+            if uni {
+                s.clone()
+            } else {
+                latex_name(s)
+            }
+        }
+        Term::App(h, a) => {
+            let arg = |k: usize, need: u8| a.get(k).map_or_else(String::new, |x| pr(x, n, need));
+            let (s, own) = match (h.as_str(), a.len()) {
+                ("+", _) => {
+                    let mut s = String::new();
+                    for (i, x) in a.iter().enumerate() {
+                        match x.as_app() {
+                            Some(("scale", [Term::Num(c), rest])) if i > 0 && *c < 0.0 => {
+                                let pos = Term::app("scale", vec![Term::Num(-c), rest.clone()]);
+                                let _ = write!(
+                                    s,
+                                    " {} {}",
+                                    if uni { "−" } else { "-" },
+                                    pr(&pos, n, 2)
+                                );
+                            }
+                            Some(("neg", [inner])) if i > 0 => {
+                                let _ = write!(
+                                    s,
+                                    " {} {}",
+                                    if uni { "−" } else { "-" },
+                                    pr(inner, n, 2)
+                                );
+                            }
+                            _ if i > 0 => {
+                                let _ = write!(s, " + {}", pr(x, n, 2));
+                            }
+                            _ => s.push_str(&pr(x, n, 1)),
+                        }
+                    }
+                    (s, 1)
+                }
+                ("neg", 1) => (format!("{}{}", if uni { "−" } else { "-" }, arg(0, 3)), 3),
+                ("*" | "scale", _) => {
+                    // A number times something binds like a factor: `2 (a − y) ⊙ b`.
+                    let own = if h == "scale" && matches!(a.first(), Some(Term::Num(_))) {
+                        3
+                    } else {
+                        2
+                    };
+                    let parts: Vec<String> = a
+                        .iter()
+                        .enumerate()
+                        .map(|(i, x)| {
+                            // `2 (a b)` reads as `2 a b`: a product after a number needs no parentheses.
+                            let need = if own == 3 && i == 1 && matches!(x.as_app(), Some(("*", _)))
+                            {
+                                2
+                            } else {
+                                3
+                            };
+                            pr(x, n, need)
+                        })
+                        .collect();
+                    (parts.join(" "), own)
+                }
+                ("/", 2) => {
+                    if uni {
+                        (format!("{} / {}", arg(0, 2), arg(1, 3)), 2)
+                    } else {
+                        (format!("\\frac{{{}}}{{{}}}", arg(0, 0), arg(1, 0)), 4)
+                    }
+                }
+                ("⊙" | "⊘" | "⊗", 2) => {
+                    let op = match (h.as_str(), uni) {
+                        (h, true) => h.to_owned(),
+                        ("⊙", false) => "\\odot".into(),
+                        ("⊘", false) => "\\oslash".into(),
+                        _ => "\\otimes".into(),
+                    };
+                    (format!("{} {op} {}", arg(0, 3), arg(1, 3)), 2)
+                }
+                ("t", 1) => match a.first().and_then(Term::as_app) {
+                    Some(("inv", [m])) => (
+                        format!("{}{}", pr(m, n, 4), if uni { "⁻ᵀ" } else { "^{-\\top}" }),
+                        4,
+                    ),
+                    _ => (
+                        format!("{}{}", arg(0, 4), if uni { "ᵀ" } else { "^\\top" }),
+                        4,
+                    ),
+                },
+                ("inv", 1) => (
+                    format!("{}{}", arg(0, 4), if uni { "⁻¹" } else { "^{-1}" }),
+                    4,
+                ),
+                ("pow", 2) => {
+                    let e = match a.get(1) {
+                        Some(Term::Num(v)) => num(*v),
+                        _ => arg(1, 0),
+                    };
+                    if uni {
+                        (format!("{}{}", arg(0, 4), superscript(&e)), 4)
+                    } else {
+                        (format!("{}^{{{e}}}", arg(0, 4)), 4)
+                    }
+                }
+                ("normsq", 1) => {
+                    if uni {
+                        (format!("‖{}‖²", arg(0, 0)), 4)
+                    } else {
+                        (format!("\\lVert {} \\rVert^2", arg(0, 0)), 4)
+                    }
+                }
+                ("norm", 1) => {
+                    if uni {
+                        (format!("‖{}‖", arg(0, 0)), 4)
+                    } else {
+                        (format!("\\lVert {} \\rVert", arg(0, 0)), 4)
+                    }
+                }
+                ("dot", 2) => {
+                    if uni {
+                        (format!("⟨{}, {}⟩", arg(0, 0), arg(1, 0)), 4)
+                    } else {
+                        (format!("\\langle {}, {} \\rangle", arg(0, 0), arg(1, 0)), 4)
+                    }
+                }
+                ("Σ", 1) => (
+                    format!("{} {}", if uni { "Σ" } else { "\\sum" }, arg(0, 3)),
+                    3,
+                ),
+                ("lndet", 1) => {
+                    if uni {
+                        (format!("ln|det {}|", arg(0, 4)), 4)
+                    } else {
+                        (format!("\\ln\\lvert\\det {}\\rvert", arg(0, 4)), 4)
+                    }
+                }
+                ("[>]" | "[≥]" | "[<]" | "[≤]", 2) => {
+                    let op = &h[1..h.len() - 1];
+                    let op = match (op, uni) {
+                        (o, true) => o.to_owned(),
+                        ("≥", false) => "\\geq".into(),
+                        ("≤", false) => "\\leq".into(),
+                        (o, false) => o.to_owned(),
+                    };
+                    (format!("[{} {op} {}]", arg(0, 0), arg(1, 0)), 4)
+                }
+                ("step", 1) => (format!("[{} > 0]", arg(0, 0)), 4),
+                (name, _) => {
+                    let name = if uni {
+                        name.to_owned()
+                    } else {
+                        match name {
+                            "σ" => "\\sigma".into(),
+                            "tanh" | "sin" | "cos" | "tan" | "sinh" | "cosh" | "exp" | "ln"
+                            | "det" | "max" | "min" => {
+                                format!("\\{name}")
+                            }
+                            other => format!("\\operatorname{{{}}}", other.replace('_', "\\_")),
+                        }
+                    };
+                    let args: Vec<String> = a.iter().map(|x| pr(x, n, 0)).collect();
+                    if uni {
+                        (format!("{name}({})", args.join(", ")), 4)
+                    } else {
+                        (format!("{name}\\left({}\\right)", args.join(", ")), 4)
+                    }
+                }
+            };
+            wrap(s, own, need, n)
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! The derived formulas of the seeds' worked examples, as the `_grad` docs and the
+//! CLI print them, against the closed forms the seeds state (in the blog seed's
+//! layout: a gradient has the shape of its variable).
+
+use matgrad_core::{derive, Derivation};
+
+fn derivation(src: &str) -> Derivation {
+    let mut item: syn::ItemFn = syn::parse_str(src).expect("a function");
+    let attr = item.attrs.remove(0);
+    let args = match attr.meta {
+        syn::Meta::List(l) => l.tokens,
+        _ => panic!("#[grad(...)] expected"),
+    };
+    derive(args, &item).unwrap_or_else(|f| {
+        panic!(
+            "{:?}",
+            f.errors.iter().map(ToString::to_string).collect::<Vec<_>>()
+        )
+    })
+}
+
+fn formulas(src: &str) -> Vec<String> {
+    derivation(src)
+        .formulas()
+        .into_iter()
+        .map(|(n, f)| format!("∂f/∂{n} = {f}"))
+        .collect()
+}
+
+#[test]
+fn x_transpose_x_is_2x() {
+    assert_eq!(
+        formulas("#[grad(wrt = x)] fn f(x: &DVector<f64>) -> f64 { x.dot(&x) }"),
+        ["∂f/∂x = 2 x"]
+    );
+    assert_eq!(
+        formulas("#[grad(wrt = x)] fn f(x: &DVector<f64>) -> f64 { (x.transpose() * x)[(0, 0)] }"),
+        ["∂f/∂x = 2 x"]
+    );
+}
+
+#[test]
+fn ln_det_is_inverse_transpose() {
+    assert_eq!(
+        formulas("#[grad(wrt = x)] fn f(x: &DMatrix<f64>) -> f64 { ln_det(&x) }"),
+        ["∂f/∂x = x⁻ᵀ"]
+    );
+    assert_eq!(
+        formulas("#[grad(wrt = x)] fn f(x: &DMatrix<f64>) -> f64 { x.determinant().ln() }"),
+        ["∂f/∂x = x⁻ᵀ"]
+    );
+}
+
+#[test]
+fn trace_axb_is_at_bt() {
+    assert_eq!(
+        formulas("#[grad(wrt = x)] fn f(a: &DMatrix<f64>, x: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 { (a * x * b).trace() }"),
+        ["∂f/∂x = aᵀ bᵀ"]
+    );
+}
+
+#[test]
+fn quadratic_form_is_a_plus_at_x() {
+    assert_eq!(
+        formulas("#[grad(wrt = x)] fn f(x: &DVector<f64>, a: &DMatrix<f64>) -> f64 { (x.transpose() * a * x)[(0, 0)] }"),
+        ["∂f/∂x = (a + aᵀ) x"]
+    );
+    // The blog's quadratic form wrt the matrix: ∂(aᵀ G a)/∂G = a aᵀ.
+    assert_eq!(
+        formulas("#[grad(wrt = g)] fn f(a: &DVector<f64>, g: &DMatrix<f64>) -> f64 { (a.transpose() * g * a)[(0, 0)] }"),
+        ["∂f/∂g = a aᵀ"]
+    );
+}
+
+#[test]
+fn affine_norm() {
+    assert_eq!(
+        formulas("#[grad(wrt = (w, b))] fn f(w: &DMatrix<f64>, x: &DVector<f64>, b: &DVector<f64>) -> f64 { (w * x + b).norm_squared() }"),
+        ["∂f/∂w = 2 (w x + b) xᵀ", "∂f/∂b = 2 (w x + b)"]
+    );
+}
+
+#[test]
+fn least_squares_and_dictionary_learning() {
+    assert_eq!(
+        formulas("#[grad(wrt = w)] fn f(x: &DMatrix<f64>, w: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 { (x * w - y).norm_squared() }"),
+        ["∂f/∂w = 2 xᵀ (x w − y)"]
+    );
+    assert_eq!(
+        formulas("#[grad(wrt = (d, r))] fn f(x: &DMatrix<f64>, d: &DMatrix<f64>, r: &DMatrix<f64>, lambda: f64) -> f64 { (x - d * r).norm_squared() + lambda * r.norm_squared() }"),
+        ["∂f/∂d = −2 (x − d r) rᵀ", "∂f/∂r = 2 lambda r − 2 dᵀ (x − d r)"]
+    );
+}
+
+#[test]
+fn single_layer_network_uses_the_users_names() {
+    let d = derivation(
+        "#[grad(wrt = w)] fn loss(x: &DMatrix<f64>, w: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 { let z = x * w; let a = z.map(|v| v.tanh()); (a - y).norm_squared() }",
+    );
+    assert_eq!(
+        d.formulas(),
+        [("w".to_owned(), "xᵀ (2 (a − y) ⊙ (1 − a²))".to_owned())]
+    );
+    assert_eq!(
+        d.definitions(),
+        [
+            ("z".to_owned(), "x w".to_owned()),
+            ("a".to_owned(), "tanh(z)".to_owned())
+        ]
+    );
+    assert_eq!(
+        d.latex()[0].1,
+        "x^\\top \\left(2 \\left(a - y\\right) \\odot \\left(1 - a^{2}\\right)\\right)"
+    );
+}
+
+#[test]
+fn broadcast_biases_sum_the_upstream_gradient() {
+    assert_eq!(
+        formulas("#[grad(wrt = r)] fn f(m: &DMatrix<f64>, r: &RowDVector<f64>) -> f64 { add_row(&m, &r).norm_squared() }"),
+        ["∂f/∂r = 2 𝟙ᵀ (m + 𝟙 r)"]
+    );
+    assert_eq!(
+        formulas("#[grad(wrt = c)] fn f(m: &DMatrix<f64>, c: &DVector<f64>) -> f64 { add_col(&m, &c).norm_squared() }"),
+        ["∂f/∂c = 2 (m + c 𝟙ᵀ) 𝟙"]
+    );
+}
+
+#[test]
+fn steps_follow_the_reverse_sweep() {
+    let d = derivation(
+        "#[grad(wrt = w)] fn loss(x: &DMatrix<f64>, w: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 { let z = x * w; let a = z.map(|v| v.tanh()); (a - y).norm_squared() }",
+    );
+    let steps: Vec<String> = d
+        .steps()
+        .iter()
+        .flat_map(|s| {
+            s.sends
+                .iter()
+                .map(move |(t, c)| format!("{} = {}: ∂f/∂{t} += {c}", s.node, s.definition))
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "(‖a − y‖²) = ‖a − y‖²: ∂f/∂(a − y) += 2 (a − y)",
+            "(a − y) = a − y: ∂f/∂a += ∂f/∂(a − y)",
+            "a = tanh(z): ∂f/∂z += ∂f/∂a ⊙ (1 − a²)",
+            "z = x w: ∂f/∂w += xᵀ ∂f/∂z",
+        ]
+    );
+}

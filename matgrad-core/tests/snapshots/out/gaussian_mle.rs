@@ -1,0 +1,113 @@
+fn log_likelihood(p: &DMatrix<f64>, s: &DMatrix<f64>) -> f64 {
+    ln_det(p) - (s * p).trace()
+}
+///Value and gradient of [`log_likelihood`] with respect to `p`, derived by `#[grad]`.
+///
+///# Derived gradients
+///
+///- `∂f/∂p = −sᵀ + p⁻ᵀ`
+///
+///Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
+///
+///In LaTeX:
+///
+///```text
+///\frac{\partial f}{\partial p} = -s^\top + p^{-\top}
+///```
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery,
+    unused_parens,
+    unused_variables,
+    non_snake_case
+)]
+fn log_likelihood_grad(p: &DMatrix<f64>, s: &DMatrix<f64>) -> (f64, DMatrix<f64>) {
+    let mut ws = ::matgrad::Workspace::new();
+    let mut grad_p: DMatrix<f64> = ::core::default::Default::default();
+    let __mg_value = log_likelihood_grad_into(p, s, &mut grad_p, &mut ws);
+    (__mg_value, grad_p)
+}
+///[`log_likelihood_grad`] writing the gradients into `grad_*` (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`log_likelihood`].
+///
+///# Derived gradients
+///
+///- `∂f/∂p = −sᵀ + p⁻ᵀ`
+///
+///Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
+///
+///In LaTeX:
+///
+///```text
+///\frac{\partial f}{\partial p} = -s^\top + p^{-\top}
+///```
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery,
+    unused_parens,
+    unused_variables,
+    unused_mut,
+    non_snake_case
+)]
+fn log_likelihood_grad_into(
+    p: &DMatrix<f64>,
+    s: &DMatrix<f64>,
+    grad_p: &mut DMatrix<f64>,
+    ws: &mut ::matgrad::Workspace<f64>,
+) -> f64 {
+    let mut __mg_aux2 = ws.take(0usize);
+    let mut __mg_auxw2 = ws.take(1usize);
+    let __mg_v2: f64 = ::matgrad::__private::ln_det_inverse_to(
+        &mut __mg_aux2,
+        ::matgrad::__private::view(p),
+        &mut __mg_auxw2,
+        "ln_det(p)",
+    );
+    let mut __mg_v3 = ws.take(2usize);
+    ::matgrad::__private::mul_to(
+        &mut __mg_v3,
+        ::matgrad::__private::view(s),
+        ::matgrad::__private::view(p),
+        "s * p",
+    );
+    let __mg_v4: f64 = ::matgrad::__private::trace(
+        ::matgrad::__private::view(&__mg_v3),
+        "(s * p).trace()",
+    );
+    let __mg_v5: f64 = __mg_v2 - __mg_v4;
+    let __mg_value: f64 = __mg_v5;
+    let __mg_g5: f64 = 1f64;
+    let __mg_g4: f64 = -__mg_g5;
+    let mut __mg_g3 = ws.take(3usize);
+    ::matgrad::__private::add_diag_to(
+        &mut __mg_g3,
+        false,
+        __mg_g4,
+        ::matgrad::__private::view(&__mg_v3).nrows(),
+    );
+    let __mg_g2: f64 = __mg_g5;
+    let mut __mg_g0 = ::matgrad::__private::GradBuf::take_matrix(grad_p);
+    ::matgrad::__private::gemm_to(
+        &mut __mg_g0,
+        false,
+        1f64,
+        ::matgrad::__private::view(s),
+        true,
+        ::matgrad::__private::view(&__mg_g3),
+        false,
+    );
+    ::matgrad::__private::axpy_to(
+        &mut __mg_g0,
+        true,
+        __mg_g2,
+        ::matgrad::__private::view(&__mg_aux2),
+        true,
+    );
+    ::matgrad::__private::GradBuf::put_matrix(grad_p, __mg_g0);
+    ws.put(0usize, __mg_aux2);
+    ws.put(1usize, __mg_auxw2);
+    ws.put(2usize, __mg_v3);
+    ws.put(3usize, __mg_g3);
+    __mg_value
+}

@@ -1,0 +1,138 @@
+fn quad(x: &DVector<f64>, a: &DMatrix<f64>) -> f64 {
+    (x.transpose() * a * x)[(0, 0)]
+}
+///Value and gradient of [`quad`] with respect to `x`, derived by `#[grad]`.
+///
+///# Derived gradients
+///
+///- `∂f/∂x = (a + aᵀ) x`
+///
+///Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
+///
+///In LaTeX:
+///
+///```text
+///\frac{\partial f}{\partial x} = \left(a + a^\top\right) x
+///```
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery,
+    unused_parens,
+    unused_variables,
+    non_snake_case
+)]
+fn quad_grad(x: &DVector<f64>, a: &DMatrix<f64>) -> (f64, DVector<f64>) {
+    let mut ws = ::matgrad::Workspace::new();
+    let mut grad_x: DVector<f64> = ::core::default::Default::default();
+    let __mg_value = quad_grad_into(x, a, &mut grad_x, &mut ws);
+    (__mg_value, grad_x)
+}
+///[`quad_grad`] writing the gradients into `grad_*` (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`quad`].
+///
+///# Derived gradients
+///
+///- `∂f/∂x = (a + aᵀ) x`
+///
+///Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
+///
+///In LaTeX:
+///
+///```text
+///\frac{\partial f}{\partial x} = \left(a + a^\top\right) x
+///```
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery,
+    unused_parens,
+    unused_variables,
+    unused_mut,
+    non_snake_case
+)]
+fn quad_grad_into(
+    x: &DVector<f64>,
+    a: &DMatrix<f64>,
+    grad_x: &mut DVector<f64>,
+    ws: &mut ::matgrad::Workspace<f64>,
+) -> f64 {
+    let mut __mg_v2 = ws.take(0usize);
+    ::matgrad::__private::transpose_to(&mut __mg_v2, ::matgrad::__private::view(x));
+    let mut __mg_v3 = ws.take(1usize);
+    ::matgrad::__private::mul_to(
+        &mut __mg_v3,
+        ::matgrad::__private::view(&__mg_v2),
+        ::matgrad::__private::view(a),
+        "x.transpose() * a",
+    );
+    let mut __mg_v4 = ws.take(2usize);
+    ::matgrad::__private::mul_to(
+        &mut __mg_v4,
+        ::matgrad::__private::view(&__mg_v3),
+        ::matgrad::__private::view(x),
+        "x.transpose() * a * x",
+    );
+    let __mg_v5: f64 = ::matgrad::__private::index(
+        ::matgrad::__private::view(&__mg_v4),
+        0usize,
+        0usize,
+        "(x.transpose() * a * x)[(0, 0)]",
+    );
+    let __mg_value: f64 = __mg_v5;
+    let __mg_g5: f64 = 1f64;
+    let mut __mg_g4 = ws.take(3usize);
+    ::matgrad::__private::index_adjoint_to(
+        &mut __mg_g4,
+        false,
+        __mg_g5,
+        0usize,
+        0usize,
+        ::matgrad::__private::view(&__mg_v4).nrows(),
+        ::matgrad::__private::view(&__mg_v4).ncols(),
+    );
+    let mut __mg_g3 = ws.take(4usize);
+    ::matgrad::__private::gemm_to(
+        &mut __mg_g3,
+        false,
+        1f64,
+        ::matgrad::__private::view(&__mg_g4),
+        false,
+        ::matgrad::__private::view(x),
+        true,
+    );
+    let mut __mg_g2 = ws.take(5usize);
+    ::matgrad::__private::gemm_to(
+        &mut __mg_g2,
+        false,
+        1f64,
+        ::matgrad::__private::view(&__mg_g3),
+        false,
+        ::matgrad::__private::view(a),
+        true,
+    );
+    let mut __mg_g0 = ::matgrad::__private::GradBuf::take_matrix(grad_x);
+    ::matgrad::__private::gemm_to(
+        &mut __mg_g0,
+        false,
+        1f64,
+        ::matgrad::__private::view(&__mg_v3),
+        true,
+        ::matgrad::__private::view(&__mg_g4),
+        false,
+    );
+    ::matgrad::__private::axpy_to(
+        &mut __mg_g0,
+        true,
+        1f64,
+        ::matgrad::__private::view(&__mg_g2),
+        true,
+    );
+    ::matgrad::__private::GradBuf::put_matrix(grad_x, __mg_g0);
+    ws.put(0usize, __mg_v2);
+    ws.put(1usize, __mg_v3);
+    ws.put(2usize, __mg_v4);
+    ws.put(3usize, __mg_g4);
+    ws.put(4usize, __mg_g3);
+    ws.put(5usize, __mg_g2);
+    __mg_value
+}
