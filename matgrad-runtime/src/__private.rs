@@ -11,7 +11,13 @@
 //! - `op: &str` is the source text of the user's expression, used in panic
 //!   messages of the form `matgrad: x * w: cannot multiply 3×4 by 5×2`;
 //! - no kernel allocates once `out` (and any scratch) has its final shape, except
-//!   where documented (nalgebra's inverse).
+//!   where documented (nalgebra's inverse). Matrix products use the crate's blocked
+//!   kernel ([`Real::__gemm`]), whose packing buffers are kept per thread: a thread's
+//!   first product of a given size may allocate them, later ones do not;
+//! - [`mul_to`] is bit-for-bit nalgebra's `&a * &b`, for every shape: products with a
+//!   dimension ≤ 5 (and matrix–vector products) go through nalgebra's own `gemm`, the
+//!   others through the blocked kernel, which reproduces matrixmultiply's arithmetic
+//!   (its blocking over `k`, its fused or unfused multiply-adds, its edge tiles).
 #![allow(missing_docs, clippy::missing_panics_doc, clippy::too_many_arguments)]
 
 pub use crate::fused::{relu_step, sigmoid_scalar, zip_n_sum, zip_n_to};
@@ -158,8 +164,14 @@ fn kron_factor_shape<T: Real>(
 // Forward kernels: out = f(inputs), resizing out when needed
 // ---------------------------------------------------------------------------
 
-/// `out = a * b`, with nalgebra's `gemm` (so the result is bit-for-bit `&a * &b`).
-/// Panics `matgrad: {op}: cannot multiply {r}×{c} by {r}×{c}`.
+/// `out = a * b`, bit-for-bit nalgebra's `&a * &b`, allocating nothing once `out` has
+/// its shape. Panics `matgrad: {op}: cannot multiply {r}×{c} by {r}×{c}`.
+///
+/// nalgebra multiplies with matrixmultiply when every dimension exceeds 5 (which
+/// allocates a packing buffer on every call) and with its own `gemv` loops otherwise.
+/// Here the first case goes to [`Real::__gemm`], whose blocked kernel computes the
+/// same bits as matrixmultiply with per-thread packing buffers; the second still
+/// calls nalgebra's `gemm` (no allocation).
 pub fn mul_to<T: Real>(
     out: &mut DMatrix<T>,
     a: DMatrixView<'_, T>,
@@ -172,11 +184,37 @@ pub fn mul_to<T: Real>(
         dims(&a),
         dims(&b),
     );
-    prepare(out, a.nrows(), b.ncols());
-    // A `DMatrixView` has a unit row stride, so nalgebra's `gemm` is safe here: its
-    // matrix–vector fallback walks contiguous columns (issue #1616 needs a row stride
-    // other than 1, as a transposed view has).
-    out.gemm(T::one(), &a, &b, T::zero());
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    prepare(out, m, n);
+    if m > 5 && k > 5 && n > 5 {
+        let (a, b) = (MatRef::new(&a), MatRef::new(&b));
+        // SAFETY: `a` and `b` address their entries through their strides (MatRef's
+        // invariant); `out` is an owned, contiguous m×n column-major buffer, borrowed
+        // mutably, so it overlaps neither.
+        unsafe {
+            T::__gemm(
+                m,
+                k,
+                n,
+                T::one(),
+                a.ptr(),
+                a.rs as isize,
+                a.cs as isize,
+                b.ptr(),
+                b.rs as isize,
+                b.cs as isize,
+                T::zero(),
+                out.as_mut_slice().as_mut_ptr(),
+                1,
+                m as isize,
+            );
+        }
+    } else {
+        // A `DMatrixView` has a unit row stride, so nalgebra's `gemm` is safe here: its
+        // matrix–vector fallback walks contiguous columns (issue #1616 needs a row
+        // stride other than 1, as a transposed view has).
+        out.gemm(T::one(), &a, &b, T::zero());
+    }
 }
 
 /// `out = a + b`. Panics `matgrad: {op}: cannot add {r}×{c} and {r}×{c}`.
@@ -459,9 +497,11 @@ pub fn axpy_to<T: Real>(
     unary(out, acc, MatRef::new(&a).op(ta), "axpy_to", |x| alpha * x);
 }
 
-/// `out (+)= alpha · op(a) · op(b)`. Uses matrixmultiply with swapped strides for the
-/// transposed operands (never nalgebra's `gemm` on a transposed view, never a
-/// materialised transpose), and a matrix–vector loop when a dimension is 1.
+/// `out (+)= alpha · op(a) · op(b)`. Uses the blocked kernel ([`Real::__gemm`]) with
+/// swapped strides for the transposed operands (never nalgebra's `gemm` on a
+/// transposed view, never a materialised transpose), a matrix–vector loop when a
+/// dimension is 1, and simple loops for tiny products; allocates nothing once `out`
+/// has its shape (and the thread's packing buffers their size).
 pub fn gemm_to<T: Real>(
     out: &mut DMatrix<T>,
     acc: bool,

@@ -3,8 +3,10 @@
 //! nalgebra's own `tr_mul`, `tr_mul_to` and `gemm_tr` are loops of dot products,
 //! several times slower than `a * b` at moderate sizes, and its `gemm` must not be
 //! given a transposed view (nalgebra issue #1616). These kernels hand transposed
-//! operands to [`matrixmultiply`] with swapped strides instead (as fast as `a * b`),
-//! and use simple loops for matrix–vector shapes and tiny products.
+//! operands to the crate's blocked product with swapped strides instead (as fast as
+//! `a * b`), and use simple loops for matrix–vector shapes and tiny products. None of
+//! them allocates: the blocked product keeps its packing buffers per thread (a
+//! thread's first product of a given size may allocate them).
 //!
 //! The names follow BLAS: the two letters say whether `a` and `b` are used as they
 //! are (`n`) or transposed (`t`).
@@ -14,13 +16,12 @@ use crate::Real;
 use nalgebra::{DMatrix, DMatrixView};
 
 /// Products with at most this many multiply-adds (`m·k·n`) use the loops below
-/// instead of matrixmultiply: up to about 6×6×6 they are as fast or faster (measured),
-/// and they allocate nothing, where matrixmultiply allocates its packing buffer on
-/// every call.
+/// instead of the blocked product: up to about 6×6×6 they are as fast or faster
+/// (measured against matrixmultiply, which the blocked product matches).
 const SMALL_WORK: usize = 6 * 6 * 6;
 
 /// Below this, even the strided fallback loop (both operands transposed) beats
-/// matrixmultiply.
+/// the blocked product.
 const TINY_WORK: usize = 5 * 5 * 5;
 
 /// Computes `c = alpha · a · b + beta · c`.
@@ -229,7 +230,8 @@ fn gemm_checked<T: Real>(
 /// `c` of shape `m×n`; a zero `beta` never reads `c`.
 ///
 /// Dispatch: a matrix–vector loop when `m` or `n` is 1, column-by-column loops for
-/// tiny products, matrixmultiply (any strides, so transposes are free) otherwise.
+/// tiny products, the blocked product [`Real::__gemm`] (any strides, so transposes
+/// are free) otherwise.
 pub(crate) fn gemm_ref<T: Real>(
     alpha: T,
     a: MatRef<'_, T>,

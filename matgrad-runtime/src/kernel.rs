@@ -151,7 +151,7 @@ impl<'a, T: Copy> MatRef<'a, T> {
         self.t().col(i)
     }
 
-    /// The pointer to entry `(0, 0)` (for matrixmultiply).
+    /// The pointer to entry `(0, 0)` (for the blocked product).
     #[inline]
     pub(crate) fn ptr(&self) -> *const T {
         self.ptr

@@ -5,6 +5,17 @@
 //! (see [`Real`]). The public vocabulary ([`sigmoid`], [`add_row`], [`ln_det`], …)
 //! is usable in plain code too; the `__private` module holds the kernels the
 //! generated code calls and is not a stable API.
+//!
+//! Matrix products run on the crate's own blocked kernel: the same bits as
+//! matrixmultiply (so nalgebra's `a * b` is reproduced exactly), but with packing
+//! buffers kept per thread, so that products allocate nothing in steady state.
+//!
+//! # Features
+//!
+//! - `parallel` (off by default): products of at least 2²¹ multiply-adds are split
+//!   over rayon's threads, with the same bits. rayon's job queue then allocates a
+//!   block about once every 63 products, so the zero-allocation guarantee of the
+//!   generated `_grad_into` functions holds only without this feature.
 #![deny(missing_docs)]
 
 pub mod blas;
@@ -12,6 +23,7 @@ pub mod broadcast;
 pub mod decomp;
 pub mod elementwise;
 mod fused;
+mod gemm;
 mod kernel;
 mod real;
 pub mod reduce;

@@ -10,8 +10,8 @@ mod sealed {
 /// The real scalar types matgrad supports: `f32` and `f64`.
 ///
 /// Every function in this crate is generic over `T: Real`. The trait is sealed (it
-/// cannot be implemented outside this crate): its hidden methods dispatch to the
-/// single- and double-precision kernels of [`matrixmultiply`].
+/// cannot be implemented outside this crate): its hidden method dispatches to the
+/// crate's single- and double-precision matrix product.
 ///
 /// # Example
 ///
@@ -29,8 +29,14 @@ mod sealed {
 pub trait Real: nalgebra::RealField + Copy + Send + Sync + 'static + sealed::Sealed {
     /// Computes `c = alpha · a · b + beta · c` for an `m×k` matrix `a`, a `k×n`
     /// matrix `b` and an `m×n` matrix `c`, all given by a pointer to their first
-    /// entry and their row and column strides (in elements), with
-    /// [`matrixmultiply`]'s `sgemm` or `dgemm`.
+    /// entry and their row and column strides (in elements).
+    ///
+    /// The result is bit-for-bit what matrixmultiply's `sgemm` or `dgemm` computes
+    /// with the same arguments on the same machine (and so what nalgebra's `a * b`
+    /// computes when every dimension exceeds 5), but no heap allocation happens once
+    /// the calling thread has multiplied matrices at least this large: the packing
+    /// buffers are kept per thread. With the `parallel` feature, large products are
+    /// split over rayon's threads (the same bits).
     ///
     /// If `beta` is zero, `c` is never read.
     ///
@@ -80,9 +86,7 @@ impl Real for f32 {
         csc: isize,
     ) {
         // SAFETY: forwarded from the caller, under the same contract.
-        unsafe {
-            matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
-        }
+        unsafe { crate::gemm::gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
     }
 }
 
@@ -106,8 +110,6 @@ impl Real for f64 {
         csc: isize,
     ) {
         // SAFETY: forwarded from the caller, under the same contract.
-        unsafe {
-            matrixmultiply::dgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
-        }
+        unsafe { crate::gemm::gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
     }
 }
