@@ -126,7 +126,7 @@ impl SOp {
     /// | 1/x (recip) | −y² | |
     /// | ln(1 + x), eˣ − 1 | 1/(1 + x), y + 1 | |
     /// | x^e (powf) | e x^(e−1) | y ln x |
-    /// | max(x, e), min(x, e) | [x ≥ e], [x ≤ e] | [x < e], [x > e] |
+    /// | max(x, e), min(x, e) | 𝟙(x ≥ e), 𝟙(x ≤ e) | 𝟙(x < e), 𝟙(x > e) |
     pub fn partials(self, x: &Sym, e: Option<&Sym>, y: &Sym) -> Vec<Sym> {
         let one = Sym::Lit(1.0);
         let e = e.cloned().unwrap_or(Sym::Lit(0.0));

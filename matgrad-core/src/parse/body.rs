@@ -66,10 +66,17 @@ pub fn build(cx: &mut Ctxt, sig: &Signature, block: &Block) -> Option<Graph> {
 /// The source text of `t` for messages: the user's own text when the compiler
 /// gives it, else its tokens with the spacing tidied.
 pub fn source_text<T: ToTokens + Spanned>(t: &T) -> String {
-    if let Some(s) = t.span().source_text() {
-        return s;
-    }
     let raw = t.to_token_stream().to_string();
+    // Inside a real macro expansion a span covers only its first token (joining
+    // spans is unstable), so the compiler's text is used only when it is the
+    // whole construct.
+    if let Some(s) = t.span().source_text() {
+        if s.parse::<proc_macro2::TokenStream>()
+            .is_ok_and(|ts| ts.to_string() == raw)
+        {
+            return s;
+        }
+    }
     let mut s = raw
         .replace(" . ", ".")
         .replace(" (", "(")

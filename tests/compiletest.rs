@@ -1,0 +1,13 @@
+//! UI tests: every diagnostic of `#[grad]` (`tests/ui/*.rs` + `.stderr`) and the
+//! expansions that must compile warning-free in a strict or name-clashing user crate
+//! (`tests/ui-pass/*.rs`).
+//!
+//! Refresh the expected output after a change of message or of toolchain with
+//! `TRYBUILD=overwrite cargo test --test compiletest`, then read every `.stderr`.
+
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/*.rs");
+    t.pass("tests/ui-pass/*.rs");
+}

@@ -1,0 +1,14 @@
+use matgrad::grad;
+use nalgebra::DMatrix;
+
+#[grad(wrt = w)]
+fn loss(x: &DMatrix<f64>, w: &DMatrix<f64>, n: i32) -> f64 {
+    (x * w).sum().powi(n)
+}
+
+fn main() {
+    let x = DMatrix::<f64>::identity(2, 2);
+    let w = DMatrix::<f64>::identity(2, 2);
+    let _ = loss(&x, &w, 2);
+    let _ = loss_grad(&x, &w, 2);
+}
