@@ -1,0 +1,170 @@
+//! Printing reports: readable text, or one JSON document for tools.
+
+use crate::diagnostics::Located;
+use crate::report::{latex_name, Report};
+use crate::Show;
+use serde_json::{json, Map, Value};
+use std::fmt::Write;
+
+/// Which sections to print.
+#[derive(Clone, Copy, Debug)]
+pub struct Sections {
+    formulas: bool,
+    steps: bool,
+    latex: bool,
+    rust: bool,
+}
+
+impl From<&[Show]> for Sections {
+    fn from(show: &[Show]) -> Sections {
+        Sections {
+            formulas: show.contains(&Show::Formulas),
+            steps: show.contains(&Show::Steps),
+            latex: show.contains(&Show::Latex),
+            rust: show.contains(&Show::Rust),
+        }
+    }
+}
+
+/// The reports as text.
+pub fn text(reports: &[Report], shown: Sections) -> String {
+    let mut out = String::new();
+    for (k, r) in reports.iter().enumerate() {
+        if k > 0 {
+            out.push('\n');
+        }
+        match &r.built {
+            Some(built) => out.push_str(built),
+            None => {
+                out.push_str(&r.signature);
+                out.push('\n');
+            }
+        }
+        let _ = writeln!(out, "with respect to {}", r.wrt.join(", "));
+
+        if shown.formulas {
+            out.push_str("\nGradient:\n");
+            for g in &r.gradients {
+                let _ = writeln!(out, "  ∂f/∂{} = {}", g.var, g.unicode);
+            }
+            if !r.definitions.is_empty() {
+                out.push_str("where\n");
+                for (name, def) in &r.definitions {
+                    let _ = writeln!(out, "  {name} = {def}");
+                }
+            }
+        }
+        if shown.steps {
+            out.push_str("\nReverse sweep, from ∂f/∂f = 1 back to the variables:\n");
+            for s in &r.steps {
+                let updates = s.updates();
+                if updates.len() == 1 {
+                    let _ = writeln!(out, "  {}. {}: {}", s.number, s.heading(), updates[0]);
+                } else {
+                    let _ = writeln!(out, "  {}. {}:", s.number, s.heading());
+                    let indent = " ".repeat(s.number.to_string().len() + 4);
+                    for u in updates {
+                        let _ = writeln!(out, "  {indent}{u}");
+                    }
+                }
+            }
+        }
+        if shown.latex {
+            out.push_str("\nLaTeX:\n");
+            for g in &r.gradients {
+                let _ = writeln!(
+                    out,
+                    "  \\frac{{\\partial f}}{{\\partial {}}} = {}",
+                    latex_name(&g.var),
+                    g.latex
+                );
+            }
+        }
+        if shown.rust {
+            out.push_str("\nRust:\n\n");
+            out.push_str(&r.rust);
+        }
+    }
+    out
+}
+
+/// The reports and the errors as one JSON document:
+/// `{ "functions": [ { "name", "wrt", "gradients": { x: { "unicode", "latex" } }, .. } ], "errors": [..] }`.
+pub fn json(reports: &[Report], errors: &[Located], shown: Sections) -> String {
+    let functions: Vec<Value> = reports.iter().map(|r| function_json(r, shown)).collect();
+    let errors: Vec<Value> = errors
+        .iter()
+        .map(|e| {
+            json!({
+                "function": e.function,
+                "message": e.message,
+                "file": e.file,
+                "line": e.line,
+                "column": e.column,
+                "end_line": e.end_line,
+                "end_column": e.end_column,
+            })
+        })
+        .collect();
+    let doc = json!({ "functions": functions, "errors": errors });
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn function_json(r: &Report, shown: Sections) -> Value {
+    let mut f = Map::new();
+    f.insert("name".into(), json!(r.name));
+    f.insert("signature".into(), json!(r.signature));
+    if let Some(built) = &r.built {
+        f.insert("source".into(), json!(built));
+    }
+    f.insert("wrt".into(), json!(r.wrt));
+    if shown.formulas || shown.latex {
+        let mut grads = Map::new();
+        for g in &r.gradients {
+            let mut one = Map::new();
+            if shown.formulas {
+                one.insert("unicode".into(), json!(g.unicode));
+            }
+            if shown.latex {
+                one.insert("latex".into(), json!(g.latex));
+            }
+            grads.insert(g.var.clone(), Value::Object(one));
+        }
+        f.insert("gradients".into(), Value::Object(grads));
+    }
+    if shown.formulas {
+        let defs: Vec<Value> = r
+            .definitions
+            .iter()
+            .map(|(n, d)| json!({ "name": n, "definition": d }))
+            .collect();
+        f.insert("definitions".into(), json!(defs));
+    }
+    if shown.steps {
+        let steps: Vec<Value> = r
+            .steps
+            .iter()
+            .map(|s| {
+                let sends: Vec<Value> = s
+                    .sends
+                    .iter()
+                    .map(|(to, c)| json!({ "to": to, "contribution": c }))
+                    .collect();
+                json!({
+                    "number": s.number,
+                    "value": s.name,
+                    "definition": s.definition,
+                    "sends": sends,
+                    "text": s.line(),
+                })
+            })
+            .collect();
+        f.insert("steps".into(), json!(steps));
+    }
+    if shown.rust {
+        f.insert("rust".into(), json!(r.rust));
+    }
+    Value::Object(f)
+}
