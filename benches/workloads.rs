@@ -1,0 +1,1187 @@
+//! The benchmark workloads of BENCHMARKS.md, each at a small, a medium and a large
+//! size, timed side by side in one criterion group per size:
+//!
+//! - `generated`: `NAME_grad`, what `#[grad]` writes (allocates its outputs and
+//!   intermediates on every call);
+//! - `generated_into`: `NAME_grad_into` with a reused `Workspace` and output buffers;
+//! - `expert`: the best gradient we can write by hand: forward pass once, buffers
+//!   preallocated and reused, transposed operands handed to `matrixmultiply::dgemm`
+//!   as swapped strides (never materialised, never nalgebra's `tr_mul`/`gemm_tr`),
+//!   nalgebra `gemv`/`gemv_tr` for matrix × vector, scalars folded into GEMM
+//!   `alpha`/`beta`, fused elementwise loops, and any algebra the whole expression
+//!   allows (noted where used);
+//! - `naive`: the textbook formulas in nalgebra, an allocation per operation and
+//!   explicit `.transpose()`s.
+//!
+//! Every expert and naive gradient (and `_grad_into`) is checked against the
+//! generated one at the start of its group, outside the timing, to 1e-9 relative.
+//!
+//! `gemm_rate` times one 512×512×512 `dgemm` (single thread): the machine's GEMM rate
+//! that the GFLOP/s of the large sizes are compared with. Each group's throughput is
+//! set to its model flop count (see `flops` in each workload), so criterion prints
+//! `thrpt` in Gelem/s = GFLOP/s.
+//!
+//! Run: `cargo bench --bench workloads` (about 6 minutes on 2 cores).
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode};
+use criterion::{BenchmarkId, Throughput};
+use matgrad::{add_row, relu, sigmoid, softmax_cross_entropy, softplus, Workspace};
+use nalgebra::{DMatrix, DVector, RowDVector};
+
+#[path = "common/data.rs"]
+mod data;
+
+use data::SIZE_NAMES;
+
+#[path = "common/losses.rs"]
+mod losses;
+
+use losses::*;
+
+// ---------------------------------------------------------------------------
+// The expert's kernels
+// ---------------------------------------------------------------------------
+
+/// How a GEMM operand is used: as stored, or transposed (through its strides).
+#[derive(Clone, Copy)]
+enum Op {
+    N,
+    T,
+}
+
+/// The GEMM kernel of an expert gradient.
+#[derive(Clone, Copy)]
+enum Kernel {
+    /// `matrixmultiply::dgemm`, transposed operands as swapped strides (`expert`).
+    Mm,
+    /// matgrad-runtime's public `gemm_nn`/`gemm_tn`/`gemm_nt`/`gemm_tt`, the kernels
+    /// the generated code calls (`expert_mg`): the same hand-written algorithm, so
+    /// that `generated_into` against `expert_mg` compares code generation alone.
+    Mg,
+}
+
+impl Kernel {
+    /// `c = alpha · op(a) · op(b) + beta · c`; if `beta` is zero, `c` is not read.
+    #[allow(clippy::too_many_arguments)] // the BLAS signature
+    fn gemm(
+        self,
+        alpha: f64,
+        a: &DMatrix<f64>,
+        ta: Op,
+        b: &DMatrix<f64>,
+        tb: Op,
+        beta: f64,
+        c: &mut DMatrix<f64>,
+    ) {
+        match self {
+            Kernel::Mm => dgemm(alpha, a, ta, b, tb, beta, c),
+            Kernel::Mg => {
+                let (av, bv) = (a.as_view(), b.as_view());
+                match (ta, tb) {
+                    (Op::N, Op::N) => matgrad::gemm_nn(alpha, av, bv, beta, c),
+                    (Op::T, Op::N) => matgrad::gemm_tn(alpha, av, bv, beta, c),
+                    (Op::N, Op::T) => matgrad::gemm_nt(alpha, av, bv, beta, c),
+                    (Op::T, Op::T) => matgrad::gemm_tt(alpha, av, bv, beta, c),
+                }
+            }
+        }
+    }
+}
+
+/// `c = alpha · op(a) · op(b) + beta · c` with `matrixmultiply::dgemm` on nalgebra's
+/// column-major storage; a transposed operand is read through swapped strides. If
+/// `beta` is zero, `c` is not read.
+fn dgemm(
+    alpha: f64,
+    a: &DMatrix<f64>,
+    ta: Op,
+    b: &DMatrix<f64>,
+    tb: Op,
+    beta: f64,
+    c: &mut DMatrix<f64>,
+) {
+    let ((m, k), (rsa, csa)) = match ta {
+        Op::N => (a.shape(), (1, a.nrows())),
+        Op::T => ((a.ncols(), a.nrows()), (a.nrows(), 1)),
+    };
+    let ((kb, n), (rsb, csb)) = match tb {
+        Op::N => (b.shape(), (1, b.nrows())),
+        Op::T => ((b.ncols(), b.nrows()), (b.nrows(), 1)),
+    };
+    assert_eq!(k, kb, "gemm: inner dimensions");
+    assert_eq!(c.shape(), (m, n), "gemm: output shape");
+    let strides = |r: usize, c: usize| (isize::try_from(r).unwrap(), isize::try_from(c).unwrap());
+    let ((rsa, csa), (rsb, csb), (rsc, csc)) =
+        (strides(rsa, csa), strides(rsb, csb), strides(1, m));
+    // SAFETY: the pointers address the column-major storage of `a`, `b` and `c`, whose
+    // shapes (m×k, k×n, m×n after the transposes) were checked above, with the
+    // strides of that storage; `c` is borrowed mutably, so it aliases neither input.
+    unsafe {
+        matrixmultiply::dgemm(
+            m,
+            k,
+            n,
+            alpha,
+            a.as_ptr(),
+            rsa,
+            csa,
+            b.as_ptr(),
+            rsb,
+            csb,
+            beta,
+            c.as_mut_ptr(),
+            rsc,
+            csc,
+        );
+    }
+}
+
+/// `y += A x` for a column-major `A`, eight columns per sweep over `y`: as fast as
+/// matgrad-runtime's matrix–vector loop, where nalgebra's `gemv` (one sweep per
+/// column) measured 1.6–2× slower at 1024×128 and 4096×512.
+fn gemv_add(a: &DMatrix<f64>, x: &[f64], y: &mut [f64]) {
+    let (m, k) = a.shape();
+    assert!(x.len() == k && y.len() == m, "gemv_add: shapes");
+    if m == 0 {
+        return;
+    }
+    let mut cols = a.as_slice().chunks_exact(m);
+    let mut xs = x.chunks_exact(8);
+    for xl in &mut xs {
+        let c: [&[f64]; 8] = std::array::from_fn(|_| cols.next().expect("a column"));
+        for (i, yi) in y.iter_mut().enumerate() {
+            let mut acc = 0.0;
+            for j in 0..8 {
+                acc += xl[j] * c[j][i];
+            }
+            *yi += acc;
+        }
+    }
+    for (&xl, col) in xs.remainder().iter().zip(cols) {
+        for (yi, &v) in y.iter_mut().zip(col) {
+            *yi += xl * v;
+        }
+    }
+}
+
+/// Fills every column `j` of `m` with `row[j]` (a broadcast row, ready for `beta = 1`).
+fn fill_rows(m: &mut DMatrix<f64>, row: &RowDVector<f64>) {
+    let n = m.nrows();
+    if n > 0 {
+        for (col, &v) in m.as_mut_slice().chunks_exact_mut(n).zip(row.iter()) {
+            col.fill(v);
+        }
+    }
+}
+
+/// `Σ f(x_i)` with eight partial sums, so that the loop vectorises.
+fn sum_by(xs: &[f64], f: impl Fn(f64) -> f64) -> f64 {
+    let mut acc = [0.0; 8];
+    let mut chunks = xs.chunks_exact(8);
+    for c in &mut chunks {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a += f(v);
+        }
+    }
+    let tail: f64 = chunks.remainder().iter().map(|&v| f(v)).sum();
+    acc.iter().sum::<f64>() + tail
+}
+
+/// `Σ a_i b_i` with eight partial sums.
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len(), "dot: lengths");
+    let mut acc = [0.0; 8];
+    let (mut ca, mut cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for ((s, &u), &v) in acc.iter_mut().zip(x).zip(y) {
+            *s += u * v;
+        }
+    }
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(u, v)| u * v)
+        .sum();
+    acc.iter().sum::<f64>() + tail
+}
+
+/// `Σ x_i²`.
+fn norm_sq(xs: &[f64]) -> f64 {
+    sum_by(xs, |v| v * v)
+}
+
+// ---------------------------------------------------------------------------
+// Checks (outside the timing)
+// ---------------------------------------------------------------------------
+
+const TOLERANCE: f64 = 1e-9;
+
+fn check_value(what: &str, got: f64, want: f64) {
+    let err = (got - want).abs() / want.abs().max(1.0);
+    assert!(
+        err <= TOLERANCE,
+        "{what}: value {got} vs generated {want} (relative error {err:e})"
+    );
+}
+
+fn check_grad(what: &str, got: &[f64], want: &[f64]) {
+    assert_eq!(got.len(), want.len(), "{what}: gradient length");
+    let diff: f64 = got.iter().zip(want).map(|(g, w)| (g - w) * (g - w)).sum();
+    let norm: f64 = want.iter().map(|w| w * w).sum();
+    let err = (diff / norm.max(f64::MIN_POSITIVE)).sqrt();
+    assert!(
+        err <= TOLERANCE,
+        "{what}: gradient differs from generated (relative error {err:e})"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Group settings
+// ---------------------------------------------------------------------------
+
+/// A group for one workload at one size, its throughput set to the model flop count.
+fn group<'a>(
+    c: &'a mut Criterion,
+    workload: &str,
+    size: usize,
+    flops: f64,
+) -> BenchmarkGroup<'a, WallTime> {
+    let mut g = c.benchmark_group(format!("{workload}/{}", SIZE_NAMES[size]));
+    // The flop counts are exact integers well below 2^53.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    g.throughput(Throughput::Elements(flops as u64));
+    match size {
+        0 => {
+            g.sample_size(40)
+                .warm_up_time(Duration::from_millis(400))
+                .measurement_time(Duration::from_millis(1200));
+        }
+        1 => {
+            g.sample_size(30)
+                .warm_up_time(Duration::from_millis(500))
+                .measurement_time(Duration::from_millis(1500));
+        }
+        _ => {
+            g.sample_size(10)
+                .sampling_mode(SamplingMode::Flat)
+                .warm_up_time(Duration::from_millis(500))
+                .measurement_time(Duration::from_millis(2500));
+        }
+    }
+    g
+}
+
+fn id(name: &str, label: &str) -> BenchmarkId {
+    BenchmarkId::new(name, label)
+}
+
+// ---------------------------------------------------------------------------
+// 1. Two-layer network
+// ---------------------------------------------------------------------------
+
+struct TwoLayerExpert {
+    k: Kernel,
+    h: DMatrix<f64>,
+    r: DMatrix<f64>,
+    g: DMatrix<f64>,
+    dw1: DMatrix<f64>,
+    dw2: DMatrix<f64>,
+}
+
+impl TwoLayerExpert {
+    fn new(kernel: Kernel, (n, d, h, k): (usize, usize, usize, usize)) -> Self {
+        TwoLayerExpert {
+            k: kernel,
+            h: DMatrix::zeros(n, h),
+            r: DMatrix::zeros(n, k),
+            g: DMatrix::zeros(n, h),
+            dw1: DMatrix::zeros(d, h),
+            dw2: DMatrix::zeros(h, k),
+        }
+    }
+
+    fn grad(
+        &mut self,
+        x: &DMatrix<f64>,
+        w1: &DMatrix<f64>,
+        w2: &DMatrix<f64>,
+        y: &DMatrix<f64>,
+    ) -> f64 {
+        // H = tanh(X W1), in place.
+        self.k.gemm(1.0, x, Op::N, w1, Op::N, 0.0, &mut self.h);
+        for v in self.h.as_mut_slice() {
+            *v = v.tanh();
+        }
+        // R = H W2 − Y: the subtraction folded into beta = −1.
+        self.r.copy_from(y);
+        self.k
+            .gemm(1.0, &self.h, Op::N, w2, Op::N, -1.0, &mut self.r);
+        let value = norm_sq(self.r.as_slice());
+        // dW2 = 2 Hᵀ R; G = (2 R W2ᵀ) ⊙ (1 − H²); dW1 = Xᵀ G.
+        self.k
+            .gemm(2.0, &self.h, Op::T, &self.r, Op::N, 0.0, &mut self.dw2);
+        self.k
+            .gemm(2.0, &self.r, Op::N, w2, Op::T, 0.0, &mut self.g);
+        for (g, &h) in self.g.as_mut_slice().iter_mut().zip(self.h.as_slice()) {
+            *g *= 1.0 - h * h;
+        }
+        self.k
+            .gemm(1.0, x, Op::T, &self.g, Op::N, 0.0, &mut self.dw1);
+        value
+    }
+}
+
+fn two_layer_naive(
+    x: &DMatrix<f64>,
+    w1: &DMatrix<f64>,
+    w2: &DMatrix<f64>,
+    y: &DMatrix<f64>,
+) -> (f64, DMatrix<f64>, DMatrix<f64>) {
+    let z = x * w1;
+    let h = z.map(f64::tanh);
+    let r = &h * w2 - y;
+    let value = r.norm_squared();
+    let gr = &r * 2.0;
+    let dw2 = h.transpose() * &gr;
+    let gh = &gr * w2.transpose();
+    let gz = gh.component_mul(&h.map(|t| 1.0 - t * t));
+    let dw1 = x.transpose() * gz;
+    (value, dw1, dw2)
+}
+
+fn bench_two_layer(c: &mut Criterion) {
+    for size in 0..3 {
+        let shape @ (n, d, h, k) = data::TWO_LAYER_SIZES[size];
+        let p = data::two_layer(size);
+        let (x, w1, w2, y) = (&p.x, &p.w1, &p.w2, &p.y);
+        let label = format!("{n}x{d}x{h}x{k}");
+
+        let (v, g1, g2) = two_layer_grad(x, w1, w2, y);
+        check_value("two_layer original", two_layer(x, w1, w2, y), v);
+        let mut expert = TwoLayerExpert::new(Kernel::Mm, shape);
+        let mut expert_mg = TwoLayerExpert::new(Kernel::Mg, shape);
+        for (what, e) in [("expert", &mut expert), ("expert_mg", &mut expert_mg)] {
+            check_value(&format!("two_layer {what}"), e.grad(x, w1, w2, y), v);
+            check_grad(
+                &format!("two_layer {what} dw1"),
+                e.dw1.as_slice(),
+                g1.as_slice(),
+            );
+            check_grad(
+                &format!("two_layer {what} dw2"),
+                e.dw2.as_slice(),
+                g2.as_slice(),
+            );
+        }
+        let (nv, n1, n2) = two_layer_naive(x, w1, w2, y);
+        check_value("two_layer naive", nv, v);
+        check_grad("two_layer naive dw1", n1.as_slice(), g1.as_slice());
+        check_grad("two_layer naive dw2", n2.as_slice(), g2.as_slice());
+        let (mut i1, mut i2, mut ws) =
+            (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0), Workspace::new());
+        check_value(
+            "two_layer _grad_into",
+            two_layer_grad_into(x, w1, w2, y, &mut i1, &mut i2, &mut ws),
+            v,
+        );
+        check_grad("two_layer _grad_into dw1", i1.as_slice(), g1.as_slice());
+        check_grad("two_layer _grad_into dw2", i2.as_slice(), g2.as_slice());
+
+        let (n, d, h, k) = (n as f64, d as f64, h as f64, k as f64);
+        let flops = 4.0 * n * d * h + 6.0 * n * h * k;
+        let mut g = group(c, "two_layer", size, flops);
+        g.bench_function(id("generated", &label), |b| {
+            b.iter(|| two_layer_grad(black_box(x), w1, w2, y));
+        });
+        g.bench_function(id("generated_into", &label), |b| {
+            b.iter(|| two_layer_grad_into(black_box(x), w1, w2, y, &mut i1, &mut i2, &mut ws));
+        });
+        g.bench_function(id("expert", &label), |b| {
+            b.iter(|| expert.grad(black_box(x), w1, w2, y));
+        });
+        g.bench_function(id("expert_mg", &label), |b| {
+            b.iter(|| expert_mg.grad(black_box(x), w1, w2, y));
+        });
+        g.bench_function(id("naive", &label), |b| {
+            b.iter(|| two_layer_naive(black_box(x), w1, w2, y));
+        });
+        g.finish();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 2. MLP classifier
+// ---------------------------------------------------------------------------
+
+struct MlpGrads {
+    w1: DMatrix<f64>,
+    b1: RowDVector<f64>,
+    w2: DMatrix<f64>,
+    b2: RowDVector<f64>,
+}
+
+struct MlpExpert {
+    k: Kernel,
+    /// x w1 + b1, then relu in place
+    h: DMatrix<f64>,
+    /// h w2 + b2, the scores
+    z: DMatrix<f64>,
+    /// the adjoint of the scores
+    gz: DMatrix<f64>,
+    /// the adjoint of the hidden pre-activation
+    gh: DMatrix<f64>,
+    /// per-row max, sum of exponentials, sum of targets, targets · scores
+    rows: [Vec<f64>; 4],
+    d: MlpGrads,
+}
+
+impl MlpExpert {
+    fn new(kernel: Kernel, n: usize) -> Self {
+        let (d, h, k) = data::MLP_LAYERS;
+        MlpExpert {
+            k: kernel,
+            h: DMatrix::zeros(n, h),
+            z: DMatrix::zeros(n, k),
+            gz: DMatrix::zeros(n, k),
+            gh: DMatrix::zeros(n, h),
+            rows: [vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]],
+            d: MlpGrads {
+                w1: DMatrix::zeros(d, h),
+                b1: RowDVector::zeros(h),
+                w2: DMatrix::zeros(h, k),
+                b2: RowDVector::zeros(k),
+            },
+        }
+    }
+
+    fn grad(&mut self, p: &data::Mlp) -> f64 {
+        let (x, y) = (&p.x, &p.y);
+        let n = x.nrows();
+        // Forward: the bias rows are the GEMMs' initial C (beta = 1); relu in place.
+        fill_rows(&mut self.h, &p.b1);
+        self.k.gemm(1.0, x, Op::N, &p.w1, Op::N, 1.0, &mut self.h);
+        for v in self.h.as_mut_slice() {
+            *v = v.max(0.0);
+        }
+        fill_rows(&mut self.z, &p.b2);
+        self.k
+            .gemm(1.0, &self.h, Op::N, &p.w2, Op::N, 1.0, &mut self.z);
+
+        // Softmax cross-entropy and its adjoint, column by column (column-major),
+        // with per-row accumulators: value = Σ_r rowsum(y_r) lse(z_r) − y_r · z_r,
+        // gz = softmax(z) ⊙ rowsum(y) − y.
+        let [mx, se, ys, yz] = &mut self.rows;
+        let (z, ya) = (self.z.as_slice(), y.as_slice());
+        mx.copy_from_slice(&z[..n]);
+        for zc in z.chunks_exact(n).skip(1) {
+            for (m, &v) in mx.iter_mut().zip(zc) {
+                *m = m.max(v);
+            }
+        }
+        se.fill(0.0);
+        ys.fill(0.0);
+        yz.fill(0.0);
+        let cols = z.chunks_exact(n).zip(ya.chunks_exact(n));
+        for ((zc, yc), gc) in cols.zip(self.gz.as_mut_slice().chunks_exact_mut(n)) {
+            for i in 0..n {
+                let e = (zc[i] - mx[i]).exp();
+                gc[i] = e;
+                se[i] += e;
+                ys[i] += yc[i];
+                yz[i] += yc[i] * zc[i];
+            }
+        }
+        let mut value = 0.0;
+        for i in 0..n {
+            value += ys[i] * (mx[i] + se[i].ln()) - yz[i];
+            se[i] = ys[i] / se[i];
+        }
+        let cols = self
+            .gz
+            .as_mut_slice()
+            .chunks_exact_mut(n)
+            .zip(ya.chunks_exact(n));
+        for ((gc, yc), db) in cols.zip(self.d.b2.iter_mut()) {
+            for i in 0..n {
+                gc[i] = gc[i] * se[i] - yc[i];
+            }
+            *db = sum_by(gc, |g| g);
+        }
+
+        // Backward through the second layer.
+        self.k
+            .gemm(1.0, &self.h, Op::T, &self.gz, Op::N, 0.0, &mut self.d.w2);
+        self.k
+            .gemm(1.0, &self.gz, Op::N, &p.w2, Op::T, 0.0, &mut self.gh);
+        // relu mask (h > 0 exactly where the pre-activation is), then db1.
+        let cols = self
+            .gh
+            .as_mut_slice()
+            .chunks_exact_mut(n)
+            .zip(self.h.as_slice().chunks_exact(n));
+        for ((gc, hc), db) in cols.zip(self.d.b1.iter_mut()) {
+            for (g, &h) in gc.iter_mut().zip(hc) {
+                *g = if h > 0.0 { *g } else { 0.0 };
+            }
+            *db = sum_by(gc, |g| g);
+        }
+        self.k
+            .gemm(1.0, x, Op::T, &self.gh, Op::N, 0.0, &mut self.d.w1);
+        value
+    }
+}
+
+fn mlp_naive(p: &data::Mlp) -> (f64, MlpGrads) {
+    let (x, y) = (&p.x, &p.y);
+    let a1 = add_row(&(x * &p.w1), &p.b1);
+    let h = relu(&a1);
+    let z = add_row(&(&h * &p.w2), &p.b2);
+    let value = softmax_cross_entropy(&z, y);
+    let mut sm = z.clone();
+    for mut row in sm.row_iter_mut() {
+        let m = row.max();
+        row.apply(|v| *v = (*v - m).exp());
+        let s = row.sum();
+        row /= s;
+    }
+    let ysum = y.column_sum();
+    let gz = DMatrix::from_fn(z.nrows(), z.ncols(), |i, j| sm[(i, j)] * ysum[i]) - y;
+    let b2 = gz.row_sum();
+    let w2 = h.transpose() * &gz;
+    let gh = &gz * p.w2.transpose();
+    let ga = gh.component_mul(&a1.map(|v| if v > 0.0 { 1.0 } else { 0.0 }));
+    let b1 = ga.row_sum();
+    let w1 = x.transpose() * &ga;
+    (value, MlpGrads { w1, b1, w2, b2 })
+}
+
+fn check_mlp(what: &str, got: &MlpGrads, want: &MlpGrads) {
+    check_grad(
+        &format!("{what} dw1"),
+        got.w1.as_slice(),
+        want.w1.as_slice(),
+    );
+    check_grad(
+        &format!("{what} db1"),
+        got.b1.as_slice(),
+        want.b1.as_slice(),
+    );
+    check_grad(
+        &format!("{what} dw2"),
+        got.w2.as_slice(),
+        want.w2.as_slice(),
+    );
+    check_grad(
+        &format!("{what} db2"),
+        got.b2.as_slice(),
+        want.b2.as_slice(),
+    );
+}
+
+fn bench_mlp(c: &mut Criterion) {
+    for size in 0..3 {
+        let n = data::MLP_SIZES[size];
+        let (d, h, k) = data::MLP_LAYERS;
+        let p = data::mlp(size);
+        let label = format!("{n}x{d}x{h}x{k}");
+
+        let (v, w1, b1, w2, b2) = mlp_grad(&p.x, &p.w1, &p.b1, &p.w2, &p.b2, &p.y);
+        let want = MlpGrads { w1, b1, w2, b2 };
+        check_value(
+            "mlp original",
+            mlp(&p.x, &p.w1, &p.b1, &p.w2, &p.b2, &p.y),
+            v,
+        );
+        let mut expert = MlpExpert::new(Kernel::Mm, n);
+        let mut expert_mg = MlpExpert::new(Kernel::Mg, n);
+        for (what, e) in [("expert", &mut expert), ("expert_mg", &mut expert_mg)] {
+            check_value(&format!("mlp {what}"), e.grad(&p), v);
+            check_mlp(&format!("mlp {what}"), &e.d, &want);
+        }
+        let (nv, naive) = mlp_naive(&p);
+        check_value("mlp naive", nv, v);
+        check_mlp("mlp naive", &naive, &want);
+        let mut into = MlpGrads {
+            w1: DMatrix::zeros(0, 0),
+            b1: RowDVector::zeros(0),
+            w2: DMatrix::zeros(0, 0),
+            b2: RowDVector::zeros(0),
+        };
+        let mut ws = Workspace::new();
+        let run_into = |o: &mut MlpGrads, ws: &mut Workspace<f64>| {
+            mlp_grad_into(
+                black_box(&p.x),
+                &p.w1,
+                &p.b1,
+                &p.w2,
+                &p.b2,
+                &p.y,
+                &mut o.w1,
+                &mut o.b1,
+                &mut o.w2,
+                &mut o.b2,
+                ws,
+            )
+        };
+        check_value("mlp _grad_into", run_into(&mut into, &mut ws), v);
+        check_mlp("mlp _grad_into", &into, &want);
+
+        let (n, d, h, k) = (n as f64, d as f64, h as f64, k as f64);
+        let flops = 4.0 * n * d * h + 6.0 * n * h * k;
+        let mut g = group(c, "mlp", size, flops);
+        g.bench_function(id("generated", &label), |b| {
+            b.iter(|| mlp_grad(black_box(&p.x), &p.w1, &p.b1, &p.w2, &p.b2, &p.y));
+        });
+        g.bench_function(id("generated_into", &label), |b| {
+            b.iter(|| run_into(&mut into, &mut ws));
+        });
+        g.bench_function(id("expert", &label), |b| {
+            b.iter(|| expert.grad(black_box(&p)));
+        });
+        g.bench_function(id("expert_mg", &label), |b| {
+            b.iter(|| expert_mg.grad(black_box(&p)));
+        });
+        g.bench_function(id("naive", &label), |b| b.iter(|| mlp_naive(black_box(&p))));
+        g.finish();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 3. Least squares and logistic regression
+// ---------------------------------------------------------------------------
+
+struct LeastSquaresExpert {
+    r: DVector<f64>,
+    g: DVector<f64>,
+}
+
+impl LeastSquaresExpert {
+    fn grad(&mut self, x: &DMatrix<f64>, w: &DVector<f64>, y: &DVector<f64>) -> f64 {
+        // r = X w − y (starting from −y); g = 2 Xᵀ r (gemv_tr: a dot per column of X).
+        for (r, &y) in self.r.as_mut_slice().iter_mut().zip(y.as_slice()) {
+            *r = -y;
+        }
+        gemv_add(x, w.as_slice(), self.r.as_mut_slice());
+        self.g.gemv_tr(2.0, x, &self.r, 0.0);
+        norm_sq(self.r.as_slice())
+    }
+}
+
+fn least_squares_naive(
+    x: &DMatrix<f64>,
+    w: &DVector<f64>,
+    y: &DVector<f64>,
+) -> (f64, DVector<f64>) {
+    let r = x * w - y;
+    let value = r.norm_squared();
+    let g = x.transpose() * (&r * 2.0);
+    (value, g)
+}
+
+struct LogisticExpert {
+    u: DVector<f64>,
+    g: DVector<f64>,
+}
+
+impl LogisticExpert {
+    fn grad(&mut self, x: &DMatrix<f64>, w: &DVector<f64>, y: &DVector<f64>, lambda: f64) -> f64 {
+        // u = X w; one pass: t = −u y, softplus(t) and c = −σ(t) y from one exp(−|t|);
+        // g = Xᵀ c + 2λ w (the ridge term as gemv_tr's beta).
+        self.u.fill(0.0);
+        gemv_add(x, w.as_slice(), self.u.as_mut_slice());
+        let mut value = 0.0;
+        for (u, &y) in self.u.as_mut_slice().iter_mut().zip(y.as_slice()) {
+            let t = -*u * y;
+            let e = (-t.abs()).exp();
+            value += t.max(0.0) + e.ln_1p();
+            let sigma = if t >= 0.0 {
+                1.0 / (1.0 + e)
+            } else {
+                e / (1.0 + e)
+            };
+            *u = -sigma * y;
+        }
+        self.g.copy_from(w);
+        self.g.gemv_tr(1.0, x, &self.u, 2.0 * lambda);
+        value + lambda * norm_sq(w.as_slice())
+    }
+}
+
+fn logistic_naive(
+    x: &DMatrix<f64>,
+    w: &DVector<f64>,
+    y: &DVector<f64>,
+    lambda: f64,
+) -> (f64, DVector<f64>) {
+    let t = -(x * w).component_mul(y);
+    let value = softplus(&t).sum() + lambda * w.norm_squared();
+    let c = -sigmoid(&t).component_mul(y);
+    let g = x.transpose() * c + w * (2.0 * lambda);
+    (value, g)
+}
+
+fn bench_regression(c: &mut Criterion) {
+    for size in 0..3 {
+        let (n, d) = data::REGRESSION_SIZES[size];
+        let label = format!("{n}x{d}");
+        let flops = 4.0 * n as f64 * d as f64;
+
+        let p = data::least_squares(size);
+        let (x, w, y) = (&p.x, &p.w, &p.y);
+        let (v, gw) = least_squares_grad(x, w, y);
+        check_value("least_squares original", least_squares(x, w, y), v);
+        let mut expert = LeastSquaresExpert {
+            r: DVector::zeros(n),
+            g: DVector::zeros(d),
+        };
+        check_value("least_squares expert", expert.grad(x, w, y), v);
+        check_grad("least_squares expert", expert.g.as_slice(), gw.as_slice());
+        let (nv, ng) = least_squares_naive(x, w, y);
+        check_value("least_squares naive", nv, v);
+        check_grad("least_squares naive", ng.as_slice(), gw.as_slice());
+        let (mut into, mut ws) = (DVector::zeros(0), Workspace::new());
+        check_value(
+            "least_squares _grad_into",
+            least_squares_grad_into(x, w, y, &mut into, &mut ws),
+            v,
+        );
+        check_grad("least_squares _grad_into", into.as_slice(), gw.as_slice());
+
+        let mut g = group(c, "least_squares", size, flops);
+        g.bench_function(id("generated", &label), |b| {
+            b.iter(|| least_squares_grad(black_box(x), w, y))
+        });
+        g.bench_function(id("generated_into", &label), |b| {
+            b.iter(|| least_squares_grad_into(black_box(x), w, y, &mut into, &mut ws));
+        });
+        g.bench_function(id("expert", &label), |b| {
+            b.iter(|| expert.grad(black_box(x), w, y))
+        });
+        g.bench_function(id("naive", &label), |b| {
+            b.iter(|| least_squares_naive(black_box(x), w, y))
+        });
+        g.finish();
+
+        let p = data::logistic(size);
+        let (x, w, y, lambda) = (&p.x, &p.w, &p.y, p.lambda);
+        let (v, gw) = logistic_grad(x, w, y, lambda);
+        check_value("logistic original", logistic(x, w, y, lambda), v);
+        let mut expert = LogisticExpert {
+            u: DVector::zeros(n),
+            g: DVector::zeros(d),
+        };
+        check_value("logistic expert", expert.grad(x, w, y, lambda), v);
+        check_grad("logistic expert", expert.g.as_slice(), gw.as_slice());
+        let (nv, ng) = logistic_naive(x, w, y, lambda);
+        check_value("logistic naive", nv, v);
+        check_grad("logistic naive", ng.as_slice(), gw.as_slice());
+        let (mut into, mut ws) = (DVector::zeros(0), Workspace::new());
+        check_value(
+            "logistic _grad_into",
+            logistic_grad_into(x, w, y, lambda, &mut into, &mut ws),
+            v,
+        );
+        check_grad("logistic _grad_into", into.as_slice(), gw.as_slice());
+
+        let mut g = group(c, "logistic", size, flops);
+        g.bench_function(id("generated", &label), |b| {
+            b.iter(|| logistic_grad(black_box(x), w, y, lambda))
+        });
+        g.bench_function(id("generated_into", &label), |b| {
+            b.iter(|| logistic_grad_into(black_box(x), w, y, lambda, &mut into, &mut ws));
+        });
+        g.bench_function(id("expert", &label), |b| {
+            b.iter(|| expert.grad(black_box(x), w, y, lambda))
+        });
+        g.bench_function(id("naive", &label), |b| {
+            b.iter(|| logistic_naive(black_box(x), w, y, lambda))
+        });
+        g.finish();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 4. tr(A X B) and ln_det(X) − tr(S X)
+// ---------------------------------------------------------------------------
+
+/// The expert sees the whole expression: ∇ = Aᵀ Bᵀ, and tr(A X B) = ⟨Aᵀ Bᵀ, X⟩, so
+/// one product and one dot give both.
+struct TraceExpert {
+    k: Kernel,
+    g: DMatrix<f64>,
+}
+
+impl TraceExpert {
+    fn grad(&mut self, a: &DMatrix<f64>, x: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+        self.k.gemm(1.0, a, Op::T, b, Op::T, 0.0, &mut self.g);
+        dot(self.g.as_slice(), x.as_slice())
+    }
+}
+
+/// The expert who follows the formula literally: P = A X, tr(P B) as a sum of
+/// products (no third product), then ∇ = Aᵀ Bᵀ: two products.
+struct TraceExpertLiteral {
+    k: Kernel,
+    p: DMatrix<f64>,
+    g: DMatrix<f64>,
+}
+
+impl TraceExpertLiteral {
+    fn grad(&mut self, a: &DMatrix<f64>, x: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+        self.k.gemm(1.0, a, Op::N, x, Op::N, 0.0, &mut self.p);
+        // tr(P B) = Σ_ij P_ji B_ij: column i of P against row i of B.
+        let mut value = 0.0;
+        for (i, pc) in self.p.column_iter().enumerate() {
+            for (j, &pji) in pc.iter().enumerate() {
+                value += pji * b[(i, j)];
+            }
+        }
+        self.k.gemm(1.0, a, Op::T, b, Op::T, 0.0, &mut self.g);
+        value
+    }
+}
+
+fn trace_naive(a: &DMatrix<f64>, x: &DMatrix<f64>, b: &DMatrix<f64>) -> (f64, DMatrix<f64>) {
+    let value = (a * x * b).trace();
+    let g = a.transpose() * b.transpose();
+    (value, g)
+}
+
+/// X is symmetric positive definite (the ln_det domain): ln det X = 2 Σ ln L_ii from
+/// a Cholesky factorisation X = L Lᵀ, and ∇ = X⁻ᵀ − Sᵀ = L⁻ᵀ L⁻¹ − Sᵀ, with L⁻¹
+/// formed in place and the product by matrixmultiply.
+struct LnDetExpert {
+    l: DMatrix<f64>,
+    g: DMatrix<f64>,
+}
+
+impl LnDetExpert {
+    fn grad(&mut self, x: &DMatrix<f64>, s: &DMatrix<f64>) -> f64 {
+        let n = x.nrows();
+        self.l.copy_from(x);
+        let a = self.l.as_mut_slice();
+        // Right-looking Cholesky on the lower triangle (columns are contiguous).
+        let mut ln_det = 0.0;
+        for k in 0..n {
+            let (left, right) = a.split_at_mut((k + 1) * n);
+            let col = &mut left[k * n..];
+            let pivot = col[k];
+            assert!(pivot > 0.0, "ln_det expert: X is not positive definite");
+            ln_det += pivot.ln();
+            let d = pivot.sqrt();
+            col[k] = d;
+            let inv = 1.0 / d;
+            for v in &mut col[k + 1..] {
+                *v *= inv;
+            }
+            let lk = &col[k + 1..];
+            for (jj, cj) in right.chunks_exact_mut(n).enumerate() {
+                let f = lk[jj];
+                for (c, &l) in cj[k + 1 + jj..].iter_mut().zip(&lk[jj..]) {
+                    *c -= f * l;
+                }
+            }
+        }
+        // L⁻¹ in place, last column first: column j = −L⁻¹_jj · (L⁻¹ of the trailing
+        // block) · L[j+1.., j], the trailing block already inverted.
+        for j in (0..n).rev() {
+            let (left, right) = a.split_at_mut((j + 1) * n);
+            let col = &mut left[j * n..];
+            col[j] = 1.0 / col[j];
+            let ajj = -col[j];
+            let x = &mut col[j + 1..];
+            // x ← T x with T = the inverted trailing block (lower triangular), in place
+            // from the last entry up, then x ← ajj · x.
+            for l in (0..x.len()).rev() {
+                let t = &right[l * n + j + 1..(l + 1) * n];
+                let xl = x[l];
+                x[l] = t[l] * xl;
+                for (xi, &ti) in x[l + 1..].iter_mut().zip(&t[l + 1..]) {
+                    *xi += ti * xl;
+                }
+            }
+            for v in x.iter_mut() {
+                *v *= ajj;
+            }
+        }
+        // The strict upper triangle still holds X: zero it for the product.
+        for (j, col) in a.chunks_exact_mut(n).enumerate() {
+            col[..j].fill(0.0);
+        }
+        Kernel::Mm.gemm(1.0, &self.l, Op::T, &self.l, Op::N, 0.0, &mut self.g);
+        // ∇ −= Sᵀ and tr(S X) = Σ_ij S_ji X_ij in one pass.
+        let mut tr = 0.0;
+        let (ss, xs) = (s.as_slice(), x.as_slice());
+        let cols = self
+            .g
+            .as_mut_slice()
+            .chunks_exact_mut(n)
+            .zip(xs.chunks_exact(n));
+        for (j, (gc, xc)) in cols.enumerate() {
+            for (i, (g, &xij)) in gc.iter_mut().zip(xc).enumerate() {
+                let sji = ss[i * n + j];
+                *g -= sji;
+                tr += sji * xij;
+            }
+        }
+        ln_det - tr
+    }
+}
+
+fn ln_det_naive(x: &DMatrix<f64>, s: &DMatrix<f64>) -> (f64, DMatrix<f64>) {
+    let value = x.determinant().abs().ln() - (s * x).trace();
+    let inv = x.clone().try_inverse().expect("X is invertible");
+    let g = inv.transpose() - s.transpose();
+    (value, g)
+}
+
+fn bench_square(c: &mut Criterion) {
+    for size in 0..3 {
+        let n = data::SQUARE_SIZES[size];
+        let label = format!("n={n}");
+        let nf = n as f64;
+
+        let p = data::trace_axb(size);
+        let (a, x, b) = (&p.a, &p.x, &p.b);
+        let (v, gx) = trace_axb_grad(a, x, b);
+        check_value("trace_axb original", trace_axb(a, x, b), v);
+        let mut expert = TraceExpert {
+            k: Kernel::Mm,
+            g: DMatrix::zeros(n, n),
+        };
+        let mut expert_mg = TraceExpert {
+            k: Kernel::Mg,
+            g: DMatrix::zeros(n, n),
+        };
+        for (what, e) in [("expert", &mut expert), ("expert_mg", &mut expert_mg)] {
+            check_value(&format!("trace_axb {what}"), e.grad(a, x, b), v);
+            check_grad(&format!("trace_axb {what}"), e.g.as_slice(), gx.as_slice());
+        }
+        let mut literal = TraceExpertLiteral {
+            k: Kernel::Mm,
+            p: DMatrix::zeros(n, n),
+            g: DMatrix::zeros(n, n),
+        };
+        check_value("trace_axb expert_literal", literal.grad(a, x, b), v);
+        check_grad(
+            "trace_axb expert_literal",
+            literal.g.as_slice(),
+            gx.as_slice(),
+        );
+        let (nv, ng) = trace_naive(a, x, b);
+        check_value("trace_axb naive", nv, v);
+        check_grad("trace_axb naive", ng.as_slice(), gx.as_slice());
+        let (mut into, mut ws) = (DMatrix::zeros(0, 0), Workspace::new());
+        check_value(
+            "trace_axb _grad_into",
+            trace_axb_grad_into(a, x, b, &mut into, &mut ws),
+            v,
+        );
+        check_grad("trace_axb _grad_into", into.as_slice(), gx.as_slice());
+
+        // flops: the one product Aᵀ Bᵀ the gradient needs.
+        let mut g = group(c, "trace_axb", size, 2.0 * nf * nf * nf);
+        g.bench_function(id("generated", &label), |bch| {
+            bch.iter(|| trace_axb_grad(black_box(a), x, b))
+        });
+        g.bench_function(id("generated_into", &label), |bch| {
+            bch.iter(|| trace_axb_grad_into(black_box(a), x, b, &mut into, &mut ws));
+        });
+        g.bench_function(id("expert", &label), |bch| {
+            bch.iter(|| expert.grad(black_box(a), x, b));
+        });
+        g.bench_function(id("expert_mg", &label), |bch| {
+            bch.iter(|| expert_mg.grad(black_box(a), x, b));
+        });
+        g.bench_function(id("expert_literal", &label), |bch| {
+            bch.iter(|| literal.grad(black_box(a), x, b))
+        });
+        g.bench_function(id("naive", &label), |bch| {
+            bch.iter(|| trace_naive(black_box(a), x, b))
+        });
+        g.finish();
+
+        let p = data::ln_det(size);
+        let (x, s) = (&p.x, &p.s);
+        let (v, gx) = ln_det_trace_grad(x, s);
+        check_value("ln_det original", ln_det_trace(x, s), v);
+        let mut expert = LnDetExpert {
+            l: DMatrix::zeros(n, n),
+            g: DMatrix::zeros(n, n),
+        };
+        check_value("ln_det expert", expert.grad(x, s), v);
+        check_grad("ln_det expert", expert.g.as_slice(), gx.as_slice());
+        let (nv, ng) = ln_det_naive(x, s);
+        check_value("ln_det naive", nv, v);
+        check_grad("ln_det naive", ng.as_slice(), gx.as_slice());
+        let (mut into, mut ws) = (DMatrix::zeros(0, 0), Workspace::new());
+        check_value(
+            "ln_det _grad_into",
+            ln_det_trace_grad_into(x, s, &mut into, &mut ws),
+            v,
+        );
+        check_grad("ln_det _grad_into", into.as_slice(), gx.as_slice());
+
+        // flops: n³, the count of a Cholesky-based inverse (potrf + potri).
+        let mut g = group(c, "ln_det", size, nf * nf * nf);
+        g.bench_function(id("generated", &label), |bch| {
+            bch.iter(|| ln_det_trace_grad(black_box(x), s))
+        });
+        g.bench_function(id("generated_into", &label), |bch| {
+            bch.iter(|| ln_det_trace_grad_into(black_box(x), s, &mut into, &mut ws));
+        });
+        g.bench_function(id("expert", &label), |bch| {
+            bch.iter(|| expert.grad(black_box(x), s))
+        });
+        g.bench_function(id("naive", &label), |bch| {
+            bch.iter(|| ln_det_naive(black_box(x), s))
+        });
+        g.finish();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 5. Dictionary learning
+// ---------------------------------------------------------------------------
+
+struct DictionaryExpert {
+    k: Kernel,
+    e: DMatrix<f64>,
+    dd: DMatrix<f64>,
+    dr: DMatrix<f64>,
+}
+
+impl DictionaryExpert {
+    fn grad(&mut self, x: &DMatrix<f64>, d: &DMatrix<f64>, r: &DMatrix<f64>, lambda: f64) -> f64 {
+        // E = X − D R (beta = 1 on a copy of X); dD = −2 E Rᵀ; dR = −2 Dᵀ E + 2λ R
+        // (the ridge term as beta on a copy of R).
+        self.e.copy_from(x);
+        self.k.gemm(-1.0, d, Op::N, r, Op::N, 1.0, &mut self.e);
+        let value = norm_sq(self.e.as_slice()) + lambda * norm_sq(r.as_slice());
+        self.k
+            .gemm(-2.0, &self.e, Op::N, r, Op::T, 0.0, &mut self.dd);
+        self.dr.copy_from(r);
+        self.k
+            .gemm(-2.0, d, Op::T, &self.e, Op::N, 2.0 * lambda, &mut self.dr);
+        value
+    }
+}
+
+fn dictionary_naive(
+    x: &DMatrix<f64>,
+    d: &DMatrix<f64>,
+    r: &DMatrix<f64>,
+    lambda: f64,
+) -> (f64, DMatrix<f64>, DMatrix<f64>) {
+    let e = x - d * r;
+    let value = e.norm_squared() + lambda * r.norm_squared();
+    let ge = &e * -2.0;
+    let dd = &ge * r.transpose();
+    let dr = d.transpose() * &ge + r * (2.0 * lambda);
+    (value, dd, dr)
+}
+
+fn bench_dictionary(c: &mut Criterion) {
+    for size in 0..3 {
+        let (pl, k, m) = data::DICTIONARY_SIZES[size];
+        let label = format!("{pl}x{k}x{m}");
+        let p = data::dictionary(size);
+        let (x, d, r, lambda) = (&p.x, &p.d, &p.r, p.lambda);
+
+        let (v, gd, gr) = dictionary_grad(x, d, r, lambda);
+        check_value("dictionary original", dictionary(x, d, r, lambda), v);
+        let new = |kernel| DictionaryExpert {
+            k: kernel,
+            e: DMatrix::zeros(pl, m),
+            dd: DMatrix::zeros(pl, k),
+            dr: DMatrix::zeros(k, m),
+        };
+        let (mut expert, mut expert_mg) = (new(Kernel::Mm), new(Kernel::Mg));
+        for (what, e) in [("expert", &mut expert), ("expert_mg", &mut expert_mg)] {
+            check_value(&format!("dictionary {what}"), e.grad(x, d, r, lambda), v);
+            check_grad(
+                &format!("dictionary {what} dd"),
+                e.dd.as_slice(),
+                gd.as_slice(),
+            );
+            check_grad(
+                &format!("dictionary {what} dr"),
+                e.dr.as_slice(),
+                gr.as_slice(),
+            );
+        }
+        let (nv, nd, nr) = dictionary_naive(x, d, r, lambda);
+        check_value("dictionary naive", nv, v);
+        check_grad("dictionary naive dd", nd.as_slice(), gd.as_slice());
+        check_grad("dictionary naive dr", nr.as_slice(), gr.as_slice());
+        let (mut id_, mut ir, mut ws) =
+            (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0), Workspace::new());
+        check_value(
+            "dictionary _grad_into",
+            dictionary_grad_into(x, d, r, lambda, &mut id_, &mut ir, &mut ws),
+            v,
+        );
+        check_grad("dictionary _grad_into dd", id_.as_slice(), gd.as_slice());
+        check_grad("dictionary _grad_into dr", ir.as_slice(), gr.as_slice());
+
+        let flops = 6.0 * pl as f64 * k as f64 * m as f64;
+        let mut g = group(c, "dictionary", size, flops);
+        g.bench_function(id("generated", &label), |b| {
+            b.iter(|| dictionary_grad(black_box(x), d, r, lambda))
+        });
+        g.bench_function(id("generated_into", &label), |b| {
+            b.iter(|| dictionary_grad_into(black_box(x), d, r, lambda, &mut id_, &mut ir, &mut ws));
+        });
+        g.bench_function(id("expert", &label), |b| {
+            b.iter(|| expert.grad(black_box(x), d, r, lambda));
+        });
+        g.bench_function(id("expert_mg", &label), |b| {
+            b.iter(|| expert_mg.grad(black_box(x), d, r, lambda));
+        });
+        g.bench_function(id("naive", &label), |b| {
+            b.iter(|| dictionary_naive(black_box(x), d, r, lambda))
+        });
+        g.finish();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The machine's single-core GEMM rate
+// ---------------------------------------------------------------------------
+
+fn bench_gemm_rate(c: &mut Criterion) {
+    const N: usize = 512;
+    let p = data::trace_axb(2);
+    let a = DMatrix::from_fn(N, N, |i, j| p.a[(i % p.a.nrows(), j % p.a.ncols())]);
+    let b = DMatrix::from_fn(N, N, |i, j| p.b[(i % p.b.nrows(), j % p.b.ncols())]);
+    let mut out = DMatrix::zeros(N, N);
+    let nf = N as f64;
+    let mut g = c.benchmark_group("gemm_rate");
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    g.throughput(Throughput::Elements((2.0 * nf * nf * nf) as u64));
+    g.sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    g.bench_function(id("matrixmultiply_dgemm", "512"), |bch| {
+        bch.iter(|| Kernel::Mm.gemm(1.0, black_box(&a), Op::N, &b, Op::N, 0.0, &mut out));
+    });
+    g.bench_function(id("matrixmultiply_dgemm_tn", "512"), |bch| {
+        bch.iter(|| Kernel::Mm.gemm(1.0, black_box(&a), Op::T, &b, Op::N, 0.0, &mut out));
+    });
+    g.bench_function(id("matgrad_gemm_nn", "512"), |bch| {
+        bch.iter(|| Kernel::Mg.gemm(1.0, black_box(&a), Op::N, &b, Op::N, 0.0, &mut out));
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().nresamples(20_000).without_plots();
+    targets = bench_gemm_rate, bench_two_layer, bench_mlp, bench_regression, bench_square, bench_dictionary
+}
+criterion_main!(benches);
