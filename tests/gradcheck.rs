@@ -1050,6 +1050,30 @@ fn trace_of_product() {
     }
 }
 
+/// The adjoint of a trace is `s̄ I`, and of the product under it `s̄ Bᵀ`: neither is
+/// stored, so these check every way a product or an axpy can read them (a transposed
+/// operand, a transpose node, a scale, a second use, a trace of a product chain).
+#[grad(wrt = (x, c))]
+fn f_trace_folds(a: &DMatrix<f64>, x: &DMatrix<f64>, b: &DMatrix<f64>, c: f64) -> f64 {
+    let t = (a * x.transpose() * b).trace();
+    let u = ((a * x.transpose()).transpose() * b.transpose()).trace();
+    let v = (x.transpose() * x).trace() * c - 3.0 * (a * x.transpose()).trace();
+    t * c + u + v + (x * x.transpose()).trace()
+}
+
+#[test]
+fn trace_folds() {
+    let (r, mut ws) = (&mut rng(122), Workspace::new());
+    for (m, n) in SHAPES {
+        let (a, b) = (mat(r, m, n), mat(r, m, m));
+        let (gx, (gc, ())) = gradcheck!(&mut ws;
+            f_trace_folds, f_trace_folds_grad, f_trace_folds_grad_into;
+            (&a, &x, &b, c); x = mat(r, m, n), c = 0.7);
+        assert_eq!(gx.shape(), (m, n));
+        assert!(gc.is_finite());
+    }
+}
+
 #[grad(wrt = a)]
 fn f_determinant(a: &DMatrix<f64>) -> f64 {
     a.determinant()

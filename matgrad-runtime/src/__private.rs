@@ -15,13 +15,39 @@
 //!   kernel ([`Real::__gemm`]), whose packing buffers are kept per thread: a thread's
 //!   first product of a given size may allocate them, later ones do not;
 //! - [`mul_to`] is bit-for-bit nalgebra's `&a * &b`, for every shape: products with a
-//!   dimension ≤ 5 (and matrix–vector products) go through nalgebra's own `gemm`, the
-//!   others through the blocked kernel, which reproduces matrixmultiply's arithmetic
+//!   dimension ≤ 5 (and matrix–vector products) follow nalgebra's own `gemv` order of
+//!   operations four columns per sweep, the others go through the blocked kernel, which reproduces matrixmultiply's arithmetic
 //!   (its blocking over `k`, its fused or unfused multiply-adds, its edge tiles).
 #![allow(missing_docs, clippy::missing_panics_doc, clippy::too_many_arguments)]
 
 pub use crate::fused::{relu_step, sigmoid_scalar, zip_n_sum, zip_n_to};
 pub use nalgebra::{DMatrix, DMatrixView, DVector, RowDVector};
+
+use crate::Workspace;
+use std::cell::RefCell;
+use std::thread::LocalKey;
+
+/// Runs `f` with the calling thread's workspace for one `NAME_grad` function (a
+/// `thread_local!` the generated code declares in the function), so that repeated
+/// `NAME_grad` calls reuse their intermediates instead of allocating (and, for large
+/// ones, page-faulting) them anew. A fresh workspace serves when the cached one is
+/// unavailable (being destroyed with its thread, or already borrowed).
+pub fn with_workspace<T: 'static, R>(
+    key: &'static LocalKey<RefCell<Workspace<T>>>,
+    f: impl FnOnce(&mut Workspace<T>) -> R,
+) -> R {
+    let mut f = Some(f);
+    let cached = key.try_with(|cell| {
+        cell.try_borrow_mut()
+            .ok()
+            .map(|mut ws| (f.take().expect("called once"))(&mut ws))
+    });
+    match (cached, f) {
+        (Ok(Some(r)), _) => r,
+        (_, Some(f)) => f(&mut Workspace::new()),
+        (_, None) => unreachable!("`f` ran and returned"),
+    }
+}
 
 use crate::blas::gemm_ref;
 use crate::broadcast::{add_col_ref, add_row_ref};
@@ -210,10 +236,58 @@ pub fn mul_to<T: Real>(
             );
         }
     } else {
-        // A `DMatrixView` has a unit row stride, so nalgebra's `gemm` is safe here: its
-        // matrix–vector fallback walks contiguous columns (issue #1616 needs a row
-        // stride other than 1, as a transposed view has).
-        out.gemm(T::one(), &a, &b, T::zero());
+        mul_in_column_order(out, a, b);
+    }
+}
+
+/// `out = a * b` for the shapes nalgebra does not send to matrixmultiply (a dimension
+/// ≤ 5: matrix × vector, thin products): bit for bit nalgebra's `gemm` fallback.
+///
+/// nalgebra computes each output column as a `gemv`, one `axpy` sweep over the column
+/// per term, `y = a₀ x₀`, then `y = aₖ xₖ + y` for k = 1, 2, …. This loop performs
+/// the same multiplications and additions in the same order for every entry (so the
+/// same bits: Rust never contracts them into FMAs), but four terms per sweep, which
+/// reads and writes `y` a quarter as often: 1.6× faster for a 4096×512 `X w`.
+fn mul_in_column_order<T: Real>(
+    out: &mut DMatrix<T>,
+    a: DMatrixView<'_, T>,
+    b: DMatrixView<'_, T>,
+) {
+    let (m, k) = a.shape();
+    let a = MatRef::new(&a);
+    // A `DMatrixView` has a unit row stride: its columns are slices.
+    let col = |p: usize| &a.col(p).expect("a view's columns are contiguous")[..m];
+    for j in 0..b.ncols() {
+        let y = &mut out.as_mut_slice()[j * m..(j + 1) * m];
+        let x = b.column(j);
+        if k == 0 {
+            y.fill(T::zero());
+            continue;
+        }
+        for (yi, &ai) in y.iter_mut().zip(col(0)) {
+            *yi = ai * x[0];
+        }
+        let mut p = 1;
+        while p + 4 <= k {
+            let (x0, x1, x2, x3) = (x[p], x[p + 1], x[p + 2], x[p + 3]);
+            let columns = col(p)
+                .iter()
+                .zip(col(p + 1))
+                .zip(col(p + 2))
+                .zip(col(p + 3));
+            for (yi, (((&a0, &a1), &a2), &a3)) in y.iter_mut().zip(columns) {
+                let mut t = a0 * x0 + *yi;
+                t = a1 * x1 + t;
+                t = a2 * x2 + t;
+                *yi = a3 * x3 + t;
+            }
+            p += 4;
+        }
+        for p in p..k {
+            for (yi, &ai) in y.iter_mut().zip(col(p)) {
+                *yi = ai * x[p] + *yi;
+            }
+        }
     }
 }
 

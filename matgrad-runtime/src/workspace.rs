@@ -49,7 +49,7 @@ pub struct Workspace<T> {
 impl<T> Workspace<T> {
     /// An empty workspace: its slots are created by the first call that uses it.
     #[must_use]
-    pub fn new() -> Self {
+    pub const fn new() -> Self {
         Workspace { slots: Vec::new() }
     }
 }

@@ -9,6 +9,13 @@
 //! contributions, followed by its products accumulated in place. So
 //! `‖tanh(X W) − Y‖²` gets `∂f/∂(XW) = 2 (a − y) ⊙ (1 − a²)` in one pass and no
 //! temporary for `∂f/∂a`.
+//!
+//! Two more unstored forms are read only by products and axpys: a *transposed alias*
+//! `s · mᵀ` (the adjoint `Ḡ Bᵀ` of a product whose own adjoint is `s̄ I`) flips the
+//! reader's transpose flag, and a *scaled identity* `s · I` (the adjoint of a trace)
+//! turns a product with it into an axpy and an axpy of it into a diagonal. So
+//! `tr(A X B)` sends `∂f/∂X = s̄ Aᵀ Bᵀ` with one product, where storing each adjoint
+//! would build `s̄ I` and multiply by it twice.
 
 use crate::diff::Adjoints;
 use crate::ir::{Graph, NodeId, Op};
@@ -40,17 +47,16 @@ fn push_unique(ops: &mut Vec<Operand>, o: Operand) -> usize {
 }
 
 impl Fused {
-    /// Inlines the operands that are unstored adjoints.
-    pub fn expand(&self, lazy: &[Option<Fused>]) -> Fused {
+    /// Inlines the operands that are unstored elementwise adjoints.
+    pub fn expand(&self, lazy: &[Option<Lazy>]) -> Fused {
         let mut ops = Vec::new();
         let mut map = Vec::new();
         for o in &self.ops {
             match o {
-                Operand::Adj(t) if lazy.get(*t).is_some_and(Option::is_some) => {
-                    let inner = lazy[*t].clone().unwrap_or_else(|| Fused {
-                        ops: vec![],
-                        f: Sym::Lit(0.0),
-                    });
+                Operand::Adj(t) if matches!(lazy.get(*t), Some(Some(Lazy::Expr(_)))) => {
+                    let Some(Some(Lazy::Expr(inner))) = lazy.get(*t).cloned() else {
+                        unreachable!("matched above")
+                    };
                     let inner_map: Vec<Sym> = inner
                         .ops
                         .iter()
@@ -97,12 +103,26 @@ impl Fused {
     }
 }
 
+/// An adjoint that is not stored: what its readers compute with instead.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Lazy {
+    /// An elementwise expression, inlined into elementwise readers (and, when it is a
+    /// scaled alias `s · m`, folded into products).
+    Expr(Fused),
+    /// `s · mᵀ`: readers take `m` with their transpose flag flipped.
+    Transposed(Sym, Operand),
+    /// `s · I`: a product with it is an axpy, an axpy of it a diagonal.
+    Identity(Sym),
+}
+
 /// How a contribution reads an adjoint.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Read {
     /// As an operand of an elementwise expression.
     Elementwise,
-    /// As a factor of a product or an axpy, which can fold a scale.
+    /// As the matrix of an untransposed axpy: elementwise, and a factor too.
+    Scaled,
+    /// As a factor of a product or a transposed axpy, which can fold a scale.
     Factor,
     /// Any other way (a kernel, a scalar reduction): the adjoint must be stored.
     Other,
@@ -112,7 +132,11 @@ fn reads(c: &Contrib, t: NodeId) -> Vec<Read> {
     let me = Operand::Adj(t);
     let mut out = Vec::new();
     if let Some((ops, f)) = c.elementwise() {
-        out.extend(ops.iter().filter(|o| **o == me).map(|_| Read::Elementwise));
+        let how = match c {
+            Contrib::Axpy { .. } => Read::Scaled,
+            _ => Read::Elementwise,
+        };
+        out.extend(ops.iter().filter(|o| **o == me).map(|_| how));
         if f.any(&|x| mentions(x, t)) {
             out.push(Read::Other);
         }
@@ -170,10 +194,10 @@ fn mentions(s: &Sym, t: NodeId) -> bool {
     }
 }
 
-/// `lazy[t]`: the expression of every matrix adjoint that is not stored.
-pub fn plan(g: &Graph, adj: &Adjoints) -> Vec<Option<Fused>> {
+/// `lazy[t]`: how every matrix adjoint that is not stored is read instead.
+pub fn plan(g: &Graph, adj: &Adjoints) -> Vec<Option<Lazy>> {
     let n = g.nodes.len();
-    let mut lazy: Vec<Option<Fused>> = vec![None; n];
+    let mut lazy: Vec<Option<Lazy>> = vec![None; n];
     for t in (0..n).rev() {
         let node = g.node(t);
         if !adj.differentiated[t] || !node.kind.is_matrix() || matches!(node.op, Op::Param(_)) {
@@ -182,10 +206,8 @@ pub fn plan(g: &Graph, adj: &Adjoints) -> Vec<Option<Fused>> {
         let [(_, only)] = adj.incoming[t].as_slice() else {
             continue;
         };
-        let Some((ops, f)) = only.elementwise() else {
-            continue;
-        };
-        let fused = Fused { ops, f }.expand(&lazy);
+        // Read through the unstored adjoints already planned (all later nodes).
+        let only = fold_aliases(only, &lazy);
         let all: Vec<Read> = adj
             .incoming
             .iter()
@@ -193,25 +215,55 @@ pub fn plan(g: &Graph, adj: &Adjoints) -> Vec<Option<Fused>> {
             .filter(|(c, _)| *c == t)
             .flat_map(|(_, k)| reads(k, t))
             .collect();
-        let single_elementwise = all.as_slice() == [Read::Elementwise];
-        let alias = fused.scaled_alias().is_some() && all.iter().all(|r| *r != Read::Other);
-        if single_elementwise || alias {
-            lazy[t] = Some(fused);
-        }
+        let factors_only = all.iter().all(|r| matches!(r, Read::Factor | Read::Scaled));
+        lazy[t] = match &only {
+            Contrib::Diag(s) if factors_only => Some(Lazy::Identity(s.clone())),
+            Contrib::Axpy { alpha, a, ta: true } if factors_only => {
+                Some(Lazy::Transposed(alpha.clone(), *a))
+            }
+            _ => only.elementwise().and_then(|(ops, f)| {
+                let fused = Fused { ops, f }.expand(&lazy);
+                let single_elementwise =
+                    matches!(all.as_slice(), [Read::Elementwise | Read::Scaled]);
+                let alias = fused.scaled_alias().is_some() && !all.contains(&Read::Other);
+                (single_elementwise || alias).then_some(Lazy::Expr(fused))
+            }),
+        };
     }
     lazy
 }
 
-/// `c` with every product/axpy factor that is an unstored scaled alias replaced by
-/// what it aliases, its scale folded into `alpha`.
-pub fn fold_aliases(c: &Contrib, lazy: &[Option<Fused>]) -> Contrib {
-    let alias = |o: &Operand| -> Option<(Sym, Operand)> {
-        match o {
-            Operand::Adj(t) => lazy
-                .get(*t)
-                .and_then(Option::as_ref)
-                .and_then(Fused::scaled_alias),
-            _ => None,
+/// A factor as a product or an axpy reads it: `s · op(m)`, where `op` transposes when
+/// the flag is set; an identity has no matrix.
+enum Factor {
+    Matrix(Sym, Operand, bool),
+    Identity(Sym),
+}
+
+fn factor(o: Operand, t: bool, lazy: &[Option<Lazy>]) -> Factor {
+    let Operand::Adj(n) = o else {
+        return Factor::Matrix(Sym::Lit(1.0), o, t);
+    };
+    match lazy.get(n).and_then(Option::as_ref) {
+        Some(Lazy::Expr(e)) => match e.scaled_alias() {
+            Some((s, m)) => Factor::Matrix(s, m, t),
+            None => Factor::Matrix(Sym::Lit(1.0), o, t),
+        },
+        Some(Lazy::Transposed(s, m)) => Factor::Matrix(s.clone(), *m, !t),
+        Some(Lazy::Identity(s)) => Factor::Identity(s.clone()),
+        None => Factor::Matrix(Sym::Lit(1.0), o, t),
+    }
+}
+
+/// `c` with every product/axpy factor that is an unstored adjoint replaced by what it
+/// stands for: a scale folded into `alpha`, a transpose into the flag, an identity
+/// dropped (a product becomes an axpy, an axpy a diagonal).
+pub fn fold_aliases(c: &Contrib, lazy: &[Option<Lazy>]) -> Contrib {
+    let scaled = |alpha: &Sym, s: Sym| {
+        if s.is_lit(1.0) {
+            alpha.clone()
+        } else {
+            Sym::mul(alpha.clone(), s)
         }
     };
     match c {
@@ -221,33 +273,38 @@ pub fn fold_aliases(c: &Contrib, lazy: &[Option<Fused>]) -> Contrib {
             ta,
             b,
             tb,
-        } => {
-            let mut alpha = alpha.clone();
-            let (mut a, mut b) = (*a, *b);
-            if let Some((s, m)) = alias(&a) {
-                alpha = Sym::mul(alpha, s);
-                a = m;
-            }
-            if let Some((s, m)) = alias(&b) {
-                alpha = Sym::mul(alpha, s);
-                b = m;
-            }
-            Contrib::Gemm {
-                alpha,
+        } => match (factor(*a, *ta, lazy), factor(*b, *tb, lazy)) {
+            (Factor::Matrix(sa, a, ta), Factor::Matrix(sb, b, tb)) => Contrib::Gemm {
+                alpha: scaled(&scaled(alpha, sa), sb),
                 a,
-                ta: *ta,
+                ta,
                 b,
-                tb: *tb,
+                tb,
+            },
+            (Factor::Identity(s), Factor::Matrix(sm, m, tm))
+            | (Factor::Matrix(sm, m, tm), Factor::Identity(s)) => Contrib::Axpy {
+                alpha: scaled(&scaled(alpha, s), sm),
+                a: m,
+                ta: tm,
+            },
+            (Factor::Identity(_), Factor::Identity(_)) => c.clone(),
+        },
+        Contrib::Axpy { alpha, a, ta } => {
+            // An untransposed axpy of an elementwise adjoint is inlined by `expand`.
+            if !*ta
+                && matches!(a, Operand::Adj(n) if matches!(lazy.get(*n), Some(Some(Lazy::Expr(_)))))
+            {
+                return c.clone();
+            }
+            match factor(*a, *ta, lazy) {
+                Factor::Matrix(s, m, t) => Contrib::Axpy {
+                    alpha: scaled(alpha, s),
+                    a: m,
+                    ta: t,
+                },
+                Factor::Identity(s) => Contrib::Diag(scaled(alpha, s)),
             }
         }
-        Contrib::Axpy { alpha, a, ta: true } => match alias(a) {
-            Some((s, m)) => Contrib::Axpy {
-                alpha: Sym::mul(alpha.clone(), s),
-                a: m,
-                ta: true,
-            },
-            None => c.clone(),
-        },
         other => other.clone(),
     }
 }

@@ -15,7 +15,7 @@ use crate::ir::{Float, Graph, Kind, NodeId, Op};
 use crate::parse::signature::{Param, Signature};
 use crate::rules::{self, Contrib, Forward, KArg, Names};
 use crate::sym::{Cmp, Operand, Sym};
-use fuse::Fused;
+use fuse::{Fused, Lazy};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 use std::cell::RefCell;
@@ -145,7 +145,7 @@ struct Emit<'a> {
     slots: RefCell<Vec<(Ident, usize)>>,
     ws: Ident,
     /// The adjoints that are not stored (see [`fuse`]).
-    lazy: Vec<Option<Fused>>,
+    lazy: Vec<Option<Lazy>>,
 }
 
 impl Emit<'_> {
@@ -660,8 +660,9 @@ pub fn signatures(
     let locals: Vec<Ident> = wrt.iter().map(|p| grad_out(p)).collect();
     let ws = mixed("ws");
     let value = mixed("__mg_value");
+    let cache = format_ident!("__MATGRAD_WORKSPACE");
     let head = format!(
-        "Value and gradient of [`{name}`] with respect to {}, derived by `#[grad]`.",
+        "Value and gradient of [`{name}`] with respect to {}, derived by `#[grad]`. Its intermediates stay in a per-thread workspace between calls ([`{name}_grad_into`] takes yours).",
         wrt.iter()
             .map(|p| format!("`{}`", p.name))
             .collect::<Vec<_>>()
@@ -679,9 +680,14 @@ pub fn signatures(
         #(#[doc = #doc_lines])*
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_parens, unused_variables, non_snake_case)]
         #vis fn #grad_name(#(#params),*) -> (#t, #(#owned),*) {
-            let mut #ws = ::matgrad::Workspace::new();
+            ::std::thread_local! {
+                static #cache: ::core::cell::RefCell<::matgrad::Workspace<#t>> =
+                    const { ::core::cell::RefCell::new(::matgrad::Workspace::new()) };
+            }
             #(let mut #locals: #owned = ::core::default::Default::default();)*
-            let #value = #into_name(#(#args,)* #(&mut #locals,)* &mut #ws);
+            let #value = ::matgrad::__private::with_workspace(&#cache, |#ws| {
+                #into_name(#(#args,)* #(&mut #locals,)* #ws)
+            });
             (#value, #(#locals),*)
         }
 

@@ -1,7 +1,7 @@
 fn log_likelihood(p: &DMatrix<f64>, s: &DMatrix<f64>) -> f64 {
     ln_det(p) - (s * p).trace()
 }
-///Value and gradient of [`log_likelihood`] with respect to `p`, derived by `#[grad]`.
+///Value and gradient of [`log_likelihood`] with respect to `p`, derived by `#[grad]`. Its intermediates stay in a per-thread workspace between calls ([`log_likelihood_grad_into`] takes yours).
 ///
 ///# Derived gradients
 ///
@@ -23,9 +23,15 @@ fn log_likelihood(p: &DMatrix<f64>, s: &DMatrix<f64>) -> f64 {
     non_snake_case
 )]
 fn log_likelihood_grad(p: &DMatrix<f64>, s: &DMatrix<f64>) -> (f64, DMatrix<f64>) {
-    let mut ws = ::matgrad::Workspace::new();
+    ::std::thread_local! {
+        static __MATGRAD_WORKSPACE : ::core::cell::RefCell < ::matgrad::Workspace < f64
+        >> = const { ::core::cell::RefCell::new(::matgrad::Workspace::new()) };
+    }
     let mut grad_p: DMatrix<f64> = ::core::default::Default::default();
-    let __mg_value = log_likelihood_grad_into(p, s, &mut grad_p, &mut ws);
+    let __mg_value = ::matgrad::__private::with_workspace(
+        &__MATGRAD_WORKSPACE,
+        |ws| { log_likelihood_grad_into(p, s, &mut grad_p, ws) },
+    );
     (__mg_value, grad_p)
 }
 ///[`log_likelihood_grad`] writing the gradients into `grad_*` (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`log_likelihood`].
@@ -79,23 +85,14 @@ fn log_likelihood_grad_into(
     let __mg_value: f64 = __mg_v5;
     let __mg_g5: f64 = 1f64;
     let __mg_g4: f64 = -__mg_g5;
-    let mut __mg_g3 = ws.take(3usize);
-    ::matgrad::__private::add_diag_to(
-        &mut __mg_g3,
-        false,
-        __mg_g4,
-        ::matgrad::__private::view(&__mg_v3).nrows(),
-    );
     let __mg_g2: f64 = __mg_g5;
     let mut __mg_g0 = ::matgrad::__private::GradBuf::take_matrix(grad_p);
-    ::matgrad::__private::gemm_to(
+    ::matgrad::__private::axpy_to(
         &mut __mg_g0,
         false,
-        1f64,
+        __mg_g4,
         ::matgrad::__private::view(s),
         true,
-        ::matgrad::__private::view(&__mg_g3),
-        false,
     );
     ::matgrad::__private::axpy_to(
         &mut __mg_g0,
@@ -108,6 +105,5 @@ fn log_likelihood_grad_into(
     ws.put(0usize, __mg_aux2);
     ws.put(1usize, __mg_auxw2);
     ws.put(2usize, __mg_v3);
-    ws.put(3usize, __mg_g3);
     __mg_value
 }

@@ -8,7 +8,7 @@ fn loss(
     let margin = (x * w).add_scalar(b).component_mul(s);
     softplus(&(-margin)).sum() + lambda * w.norm_squared()
 }
-///Value and gradient of [`loss`] with respect to `w`, `b`, derived by `#[grad]`.
+///Value and gradient of [`loss`] with respect to `w`, `b`, derived by `#[grad]`. Its intermediates stay in a per-thread workspace between calls ([`loss_grad_into`] takes yours).
 ///
 ///# Derived gradients
 ///
@@ -42,18 +42,15 @@ fn loss_grad(
     b: f64,
     lambda: f64,
 ) -> (f64, DVector<f64>, f64) {
-    let mut ws = ::matgrad::Workspace::new();
+    ::std::thread_local! {
+        static __MATGRAD_WORKSPACE : ::core::cell::RefCell < ::matgrad::Workspace < f64
+        >> = const { ::core::cell::RefCell::new(::matgrad::Workspace::new()) };
+    }
     let mut grad_w: DVector<f64> = ::core::default::Default::default();
     let mut grad_b: f64 = ::core::default::Default::default();
-    let __mg_value = loss_grad_into(
-        x,
-        s,
-        w,
-        b,
-        lambda,
-        &mut grad_w,
-        &mut grad_b,
-        &mut ws,
+    let __mg_value = ::matgrad::__private::with_workspace(
+        &__MATGRAD_WORKSPACE,
+        |ws| { loss_grad_into(x, s, w, b, lambda, &mut grad_w, &mut grad_b, ws) },
     );
     (__mg_value, grad_w, grad_b)
 }

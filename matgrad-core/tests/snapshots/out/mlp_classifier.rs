@@ -10,7 +10,7 @@ pub fn loss(
     let z = add_row(&(h * w2), b2);
     softmax_cross_entropy(&z, y)
 }
-///Value and gradient of [`loss`] with respect to `w1`, `b1`, `w2`, `b2`, derived by `#[grad]`.
+///Value and gradient of [`loss`] with respect to `w1`, `b1`, `w2`, `b2`, derived by `#[grad]`. Its intermediates stay in a per-thread workspace between calls ([`loss_grad_into`] takes yours).
 ///
 ///# Derived gradients
 ///
@@ -50,23 +50,31 @@ pub fn loss_grad(
     w2: &DMatrix<f64>,
     b2: &RowDVector<f64>,
 ) -> (f64, DMatrix<f64>, RowDVector<f64>, DMatrix<f64>, RowDVector<f64>) {
-    let mut ws = ::matgrad::Workspace::new();
+    ::std::thread_local! {
+        static __MATGRAD_WORKSPACE : ::core::cell::RefCell < ::matgrad::Workspace < f64
+        >> = const { ::core::cell::RefCell::new(::matgrad::Workspace::new()) };
+    }
     let mut grad_w1: DMatrix<f64> = ::core::default::Default::default();
     let mut grad_b1: RowDVector<f64> = ::core::default::Default::default();
     let mut grad_w2: DMatrix<f64> = ::core::default::Default::default();
     let mut grad_b2: RowDVector<f64> = ::core::default::Default::default();
-    let __mg_value = loss_grad_into(
-        x,
-        y,
-        w1,
-        b1,
-        w2,
-        b2,
-        &mut grad_w1,
-        &mut grad_b1,
-        &mut grad_w2,
-        &mut grad_b2,
-        &mut ws,
+    let __mg_value = ::matgrad::__private::with_workspace(
+        &__MATGRAD_WORKSPACE,
+        |ws| {
+            loss_grad_into(
+                x,
+                y,
+                w1,
+                b1,
+                w2,
+                b2,
+                &mut grad_w1,
+                &mut grad_b1,
+                &mut grad_w2,
+                &mut grad_b2,
+                ws,
+            )
+        },
     );
     (__mg_value, grad_w1, grad_b1, grad_w2, grad_b2)
 }

@@ -1,7 +1,7 @@
 fn quad(x: &DVector<f64>, a: &DMatrix<f64>) -> f64 {
     (x.transpose() * a * x)[(0, 0)]
 }
-///Value and gradient of [`quad`] with respect to `x`, derived by `#[grad]`.
+///Value and gradient of [`quad`] with respect to `x`, derived by `#[grad]`. Its intermediates stay in a per-thread workspace between calls ([`quad_grad_into`] takes yours).
 ///
 ///# Derived gradients
 ///
@@ -23,9 +23,15 @@ fn quad(x: &DVector<f64>, a: &DMatrix<f64>) -> f64 {
     non_snake_case
 )]
 fn quad_grad(x: &DVector<f64>, a: &DMatrix<f64>) -> (f64, DVector<f64>) {
-    let mut ws = ::matgrad::Workspace::new();
+    ::std::thread_local! {
+        static __MATGRAD_WORKSPACE : ::core::cell::RefCell < ::matgrad::Workspace < f64
+        >> = const { ::core::cell::RefCell::new(::matgrad::Workspace::new()) };
+    }
     let mut grad_x: DVector<f64> = ::core::default::Default::default();
-    let __mg_value = quad_grad_into(x, a, &mut grad_x, &mut ws);
+    let __mg_value = ::matgrad::__private::with_workspace(
+        &__MATGRAD_WORKSPACE,
+        |ws| { quad_grad_into(x, a, &mut grad_x, ws) },
+    );
     (__mg_value, grad_x)
 }
 ///[`quad_grad`] writing the gradients into `grad_*` (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`quad`].

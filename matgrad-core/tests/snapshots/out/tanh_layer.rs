@@ -3,7 +3,7 @@ pub fn loss(x: &DMatrix<f64>, w: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
     let a = z.map(|v| v.tanh());
     (a - y).norm_squared()
 }
-///Value and gradient of [`loss`] with respect to `w`, derived by `#[grad]`.
+///Value and gradient of [`loss`] with respect to `w`, derived by `#[grad]`. Its intermediates stay in a per-thread workspace between calls ([`loss_grad_into`] takes yours).
 ///
 ///# Derived gradients
 ///
@@ -34,9 +34,15 @@ pub fn loss_grad(
     w: &DMatrix<f64>,
     y: &DMatrix<f64>,
 ) -> (f64, DMatrix<f64>) {
-    let mut ws = ::matgrad::Workspace::new();
+    ::std::thread_local! {
+        static __MATGRAD_WORKSPACE : ::core::cell::RefCell < ::matgrad::Workspace < f64
+        >> = const { ::core::cell::RefCell::new(::matgrad::Workspace::new()) };
+    }
     let mut grad_w: DMatrix<f64> = ::core::default::Default::default();
-    let __mg_value = loss_grad_into(x, w, y, &mut grad_w, &mut ws);
+    let __mg_value = ::matgrad::__private::with_workspace(
+        &__MATGRAD_WORKSPACE,
+        |ws| { loss_grad_into(x, w, y, &mut grad_w, ws) },
+    );
     (__mg_value, grad_w)
 }
 ///[`loss_grad`] writing the gradients into `grad_*` (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`loss`].

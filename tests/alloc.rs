@@ -1,0 +1,185 @@
+//! `NAME_grad_into` allocates nothing once its workspace and gradient buffers have
+//! their shapes, for every benchmark workload (the losses of `benches/common/`, on the
+//! benchmarks' own inputs); `NAME_grad` allocates only the gradients it returns.
+//!
+//! A counting global allocator counts the allocations of the calling thread only, so
+//! the test harness's other threads do not disturb the count.
+
+#[path = "../benches/common/data.rs"]
+#[allow(dead_code)]
+mod data;
+#[path = "../benches/common/losses.rs"]
+#[allow(dead_code)]
+mod losses;
+
+use matgrad::Workspace;
+use nalgebra::{DMatrix, DVector, RowDVector};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: every method forwards to `System` unchanged; the count is a side effect on a
+// thread-local `Cell` without a destructor, which never allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The allocations `f` makes on this thread.
+fn allocations<R>(f: impl FnOnce() -> R) -> (usize, R) {
+    let before = ALLOCATIONS.with(Cell::get);
+    let r = f();
+    (ALLOCATIONS.with(Cell::get) - before, r)
+}
+
+/// Runs `into` three times on the same buffers: the first call may allocate (the
+/// workspace, the gradients, the product kernel's packing buffers), the next two must
+/// not, and all three return the same value. Then `grad` (warmed up by one call) must
+/// allocate exactly its `outputs` returned gradients and agree with `into`.
+fn check(name: &str, outputs: usize, mut into: impl FnMut() -> f64, grad: impl Fn() -> f64) {
+    let (first, v0) = allocations(&mut into);
+    assert!(first > 0, "{name}: the first call fills the workspace");
+    for call in 2..=3 {
+        let (n, v) = allocations(&mut into);
+        assert_eq!(
+            n, 0,
+            "{name}: call {call} of _grad_into allocated {n} times"
+        );
+        assert_eq!(
+            v.to_bits(),
+            v0.to_bits(),
+            "{name}: call {call} changed the value"
+        );
+    }
+    let _ = grad();
+    let (n, v) = allocations(&grad);
+    assert_eq!(
+        n, outputs,
+        "{name}: _grad allocated {n} times for {outputs} gradients"
+    );
+    assert_eq!(
+        v.to_bits(),
+        v0.to_bits(),
+        "{name}: _grad and _grad_into disagree"
+    );
+}
+
+/// The small and medium benchmark sizes (the large ones take the same code paths, and
+/// seconds each in an unoptimised test build).
+const SIZES: [usize; 2] = [0, 1];
+
+#[test]
+fn two_layer_grad_into_allocates_nothing() {
+    for size in SIZES {
+        let d = data::two_layer(size);
+        let (mut g1, mut g2, mut ws) =
+            (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0), Workspace::new());
+        check(
+            &format!("two_layer {size}"),
+            2,
+            || losses::two_layer_grad_into(&d.x, &d.w1, &d.w2, &d.y, &mut g1, &mut g2, &mut ws),
+            || losses::two_layer_grad(&d.x, &d.w1, &d.w2, &d.y).0,
+        );
+    }
+}
+
+#[test]
+fn mlp_grad_into_allocates_nothing() {
+    for size in SIZES {
+        let d = data::mlp(size);
+        let (mut g1, mut g2) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+        let (mut gb1, mut gb2) = (RowDVector::zeros(0), RowDVector::zeros(0));
+        let mut ws = Workspace::new();
+        check(
+            &format!("mlp {size}"),
+            4,
+            || {
+                losses::mlp_grad_into(
+                    &d.x, &d.w1, &d.b1, &d.w2, &d.b2, &d.y, &mut g1, &mut gb1, &mut g2, &mut gb2,
+                    &mut ws,
+                )
+            },
+            || losses::mlp_grad(&d.x, &d.w1, &d.b1, &d.w2, &d.b2, &d.y).0,
+        );
+    }
+}
+
+#[test]
+fn regressions_grad_into_allocate_nothing() {
+    for size in SIZES {
+        let d = data::least_squares(size);
+        let (mut g, mut ws) = (DVector::zeros(0), Workspace::new());
+        check(
+            &format!("least_squares {size}"),
+            1,
+            || losses::least_squares_grad_into(&d.x, &d.w, &d.y, &mut g, &mut ws),
+            || losses::least_squares_grad(&d.x, &d.w, &d.y).0,
+        );
+        let d = data::logistic(size);
+        let (mut g, mut ws) = (DVector::zeros(0), Workspace::new());
+        check(
+            &format!("logistic {size}"),
+            1,
+            || losses::logistic_grad_into(&d.x, &d.w, &d.y, d.lambda, &mut g, &mut ws),
+            || losses::logistic_grad(&d.x, &d.w, &d.y, d.lambda).0,
+        );
+    }
+}
+
+#[test]
+fn traces_and_ln_det_grad_into_allocate_nothing() {
+    for size in SIZES {
+        let d = data::trace_axb(size);
+        let (mut g, mut ws) = (DMatrix::zeros(0, 0), Workspace::new());
+        check(
+            &format!("trace_axb {size}"),
+            1,
+            || losses::trace_axb_grad_into(&d.a, &d.x, &d.b, &mut g, &mut ws),
+            || losses::trace_axb_grad(&d.a, &d.x, &d.b).0,
+        );
+        let d = data::ln_det(size);
+        let (mut g, mut ws) = (DMatrix::zeros(0, 0), Workspace::new());
+        check(
+            &format!("ln_det {size}"),
+            1,
+            || losses::ln_det_trace_grad_into(&d.x, &d.s, &mut g, &mut ws),
+            || losses::ln_det_trace_grad(&d.x, &d.s).0,
+        );
+    }
+}
+
+#[test]
+fn dictionary_grad_into_allocates_nothing() {
+    for size in SIZES {
+        let d = data::dictionary(size);
+        let (mut gd, mut gr, mut ws) =
+            (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0), Workspace::new());
+        check(
+            &format!("dictionary {size}"),
+            2,
+            || losses::dictionary_grad_into(&d.x, &d.d, &d.r, d.lambda, &mut gd, &mut gr, &mut ws),
+            || losses::dictionary_grad(&d.x, &d.d, &d.r, d.lambda).0,
+        );
+    }
+}
