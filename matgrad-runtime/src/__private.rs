@@ -55,8 +55,8 @@ use crate::decomp::{ln_det_inverse_ref, ln_det_ref};
 use crate::elementwise::{relu_scalar, softplus_scalar};
 use crate::kernel::{self, binary, prepare, ready, same_shape, ternary, unary, MatRef, Shape};
 use crate::reduce::{
-    log_sum_exp_adjoint_ref, log_sum_exp_ref, softmax_ce_adjoint_y_ref, softmax_ce_adjoint_z_ref,
-    softmax_ce_ref,
+    log_sum_exp_adjoint_ref, log_sum_exp_ref, softmax_ce_adjoint_y_ref, softmax_ce_ref,
+    softmax_ce_with_adjoint_ref,
 };
 use crate::Real;
 use nalgebra::{Dim, Dyn, IsContiguous, Matrix, Matrix4, RawStorage, Scalar, U1};
@@ -556,6 +556,19 @@ pub fn softmax_cross_entropy<T: Real>(z: DMatrixView<'_, T>, y: DMatrixView<'_, 
     softmax_ce_ref(MatRef::new(&z), MatRef::new(&y), op)
 }
 
+/// [`softmax_cross_entropy`]'s value, bit for bit, and in `adjoint` the gradient of
+/// that value with respect to `z`, `softmax(z) ⊙ rowsum(y) − y` (softmax per row),
+/// from one exponential per entry; the reverse sweep scales it by the incoming
+/// adjoint, usually inside a product's `alpha`.
+pub fn softmax_cross_entropy_with_adjoint<T: Real>(
+    adjoint: &mut DMatrix<T>,
+    z: DMatrixView<'_, T>,
+    y: DMatrixView<'_, T>,
+    op: &str,
+) -> T {
+    softmax_ce_with_adjoint_ref(adjoint, MatRef::new(&z), MatRef::new(&y), op)
+}
+
 // ---------------------------------------------------------------------------
 // Backward kernels: out (+)= contribution
 // ---------------------------------------------------------------------------
@@ -920,18 +933,6 @@ pub fn log_sum_exp_adjoint_to<T: Real>(
     lse: T,
 ) {
     log_sum_exp_adjoint_ref(out, acc, s, MatRef::new(&a), lse);
-}
-
-/// Adjoint of `softmax_cross_entropy(z, y)` for `z`: `out (+)= s · (softmax(z) ⊙ rowsum(y) − y)`
-/// (softmax taken per row).
-pub fn softmax_ce_adjoint_z_to<T: Real>(
-    out: &mut DMatrix<T>,
-    acc: bool,
-    s: T,
-    z: DMatrixView<'_, T>,
-    y: DMatrixView<'_, T>,
-) {
-    softmax_ce_adjoint_z_ref(out, acc, s, MatRef::new(&z), MatRef::new(&y));
 }
 
 /// Adjoint of `softmax_cross_entropy(z, y)` for `y`: `out (+)= −s · log softmax(z)` (per row).

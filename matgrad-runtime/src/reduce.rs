@@ -133,60 +133,53 @@ pub(crate) fn softmax_ce_ref<T: Real>(z: MatRef<'_, T>, y: MatRef<'_, T>, op: &s
     total
 }
 
-/// `out (+)= s · (softmax(z) ⊙ rowsum(y) − y)`, softmax per row.
-pub(crate) fn softmax_ce_adjoint_z_ref<T: Real>(
+/// [`softmax_ce_ref`]'s value (the same operations in the same order, so the same
+/// bits) and, in `out`, its gradient with respect to `z`, `softmax(z) ⊙ rowsum(y) − y`,
+/// from one exponential per entry.
+pub(crate) fn softmax_ce_with_adjoint_ref<T: Real>(
     out: &mut DMatrix<T>,
-    acc: bool,
-    s: T,
     z: MatRef<'_, T>,
     y: MatRef<'_, T>,
-) {
-    same_shape("softmax_ce_adjoint_z_to", &z, &y);
-    ready(out, acc, z.nrows, z.ncols, "softmax_ce_adjoint_z_to");
+    op: &str,
+) -> T {
+    check_ce(&z, &y, op);
+    ready(out, false, z.nrows, z.ncols, op);
     let nrows = z.nrows;
     let o = out.as_mut_slice();
+    let mut total = T::zero();
     for (i0, n) in row_blocks(nrows) {
         let max = row_max(&z, i0, n);
-        let mut ysum = [T::zero(); ROWS];
+        let mut sum = [T::zero(); ROWS];
         for j in 0..z.ncols {
             for r in 0..n {
-                ysum[r] += y.get(i0 + r, j);
+                let e = (z.get(i0 + r, j) - max[r]).exp();
+                o[i0 + r + j * nrows] = e;
+                sum[r] += e;
             }
         }
-        let mut factor = [T::zero(); ROWS];
-        if acc {
-            let sum = row_sum_exp(&z, i0, n, &max);
+        let (mut lse, mut loss, mut ysum) = (max, [T::zero(); ROWS], [T::zero(); ROWS]);
+        for r in 0..n {
+            lse[r] = finish_lse(max[r], sum[r]);
+        }
+        for j in 0..z.ncols {
             for r in 0..n {
-                factor[r] = ysum[r] / sum[r];
+                let yij = y.get(i0 + r, j);
+                loss[r] += yij * (lse[r] - z.get(i0 + r, j));
+                ysum[r] += yij;
             }
-            for j in 0..z.ncols {
-                for r in 0..n {
-                    let (i, e) = (i0 + r, (z.get(i0 + r, j) - max[r]).exp());
-                    o[i + j * nrows] += s * (e * factor[r] - y.get(i, j));
-                }
-            }
-        } else {
-            // Store the exponentials in `out` on the way, instead of computing them twice.
-            let mut sum = [T::zero(); ROWS];
-            for j in 0..z.ncols {
-                for r in 0..n {
-                    let e = (z.get(i0 + r, j) - max[r]).exp();
-                    o[i0 + r + j * nrows] = e;
-                    sum[r] += e;
-                }
-            }
+        }
+        for r in 0..n {
+            total += loss[r];
+        }
+        for j in 0..z.ncols {
             for r in 0..n {
-                factor[r] = ysum[r] / sum[r];
-            }
-            for j in 0..z.ncols {
-                for r in 0..n {
-                    let i = i0 + r;
-                    let e = &mut o[i + j * nrows];
-                    *e = s * (*e * factor[r] - y.get(i, j));
-                }
+                let i = i0 + r;
+                let e = &mut o[i + j * nrows];
+                *e = *e * (ysum[r] / sum[r]) - y.get(i, j);
             }
         }
     }
+    total
 }
 
 /// `out (+)= −s · log softmax(z) = s · (lse_r − z)`, per row.

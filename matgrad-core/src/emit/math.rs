@@ -102,16 +102,17 @@ impl<'a> Terms<'a> {
         match o {
             Operand::Value(id) => self.value(*id),
             Operand::Adj(id) => self.adjoint(*id),
+            // What the forward pass kept (see `rules::needs_aux`).
             Operand::Aux(id) => {
-                let a = self
-                    .input
-                    .graph
-                    .node(*id)
-                    .args
-                    .first()
-                    .copied()
-                    .unwrap_or(0);
-                app("inv", vec![self.value(a)])
+                let node = self.input.graph.node(*id);
+                let arg = |k: usize| self.value(node.args.get(k).copied().unwrap_or(0));
+                match node.op {
+                    Op::SoftmaxCrossEntropy => app(
+                        "+",
+                        vec![app("softmax", vec![arg(0)]), app("neg", vec![arg(1)])],
+                    ),
+                    _ => app("inv", vec![arg(0)]),
+                }
             }
             Operand::Grad => Term::sym("Ḡ"),
         }
@@ -188,16 +189,6 @@ impl<'a> Terms<'a> {
                     "log_sum_exp_adjoint_to" => {
                         app("scale", vec![at(0), app("softmax", vec![at(1)])])
                     }
-                    "softmax_ce_adjoint_z_to" => app(
-                        "scale",
-                        vec![
-                            at(0),
-                            app(
-                                "+",
-                                vec![app("softmax", vec![at(1)]), app("neg", vec![at(2)])],
-                            ),
-                        ],
-                    ),
                     "softmax_ce_adjoint_y_to" => app(
                         "neg",
                         vec![app("scale", vec![at(0), app("log_softmax", vec![at(1)])])],

@@ -200,7 +200,10 @@ pub fn adjoint(g: &Graph, id: NodeId) -> Vec<(usize, Contrib)> {
 
 /// Whether node `id` keeps an auxiliary buffer (and a scratch buffer) in the workspace.
 pub fn needs_aux(g: &Graph, id: NodeId) -> bool {
-    matches!(g.node(id).op, crate::ir::Op::LnDet)
+    matches!(
+        g.node(id).op,
+        crate::ir::Op::LnDet | crate::ir::Op::SoftmaxCrossEntropy
+    )
 }
 
 /// `Operand::Value(g.args[k])`.

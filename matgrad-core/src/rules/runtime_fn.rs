@@ -33,10 +33,14 @@ pub(super) fn forward(g: &Graph, id: NodeId, n: &dyn Names) -> Option<Forward> {
         }
         // ℓ = ln Σ eᵃ  →  ā += s̄ e^(a − ℓ)
         Op::LogSumExp => Forward::Scalar(quote!(#rt::log_sum_exp(#v0))),
-        // Σ_rows (lse(z_r) − y_r · z_r)  →  z̄ += s̄ (softmax(z) ⊙ rowsum(y) − y), ȳ −= s̄ log softmax(z)
-        Op::SoftmaxCrossEntropy => {
-            Forward::Scalar(quote!(#rt::softmax_cross_entropy(#v0, #v1, #text)))
-        }
+        // Σ_rows (lse(z_r) − y_r · z_r)  →  z̄ += s̄ (softmax(z) ⊙ rowsum(y) − y), ȳ −= s̄ log softmax(z);
+        // the forward pass keeps softmax(z) ⊙ rowsum(y) − y when z is differentiated
+        Op::SoftmaxCrossEntropy => Forward::Scalar(if n.differentiated(node.args[0]) {
+            let (adjoint, _) = n.aux(id);
+            quote!(#rt::softmax_cross_entropy_with_adjoint(&mut #adjoint, #v0, #v1, #text))
+        } else {
+            quote!(#rt::softmax_cross_entropy(#v0, #v1, #text))
+        }),
         _ => return None,
     })
 }
@@ -116,14 +120,11 @@ pub(super) fn adjoint(g: &Graph, id: NodeId) -> Option<Vec<(usize, Contrib)>> {
         Op::SoftmaxCrossEntropy => vec![
             (
                 0,
-                kernel(
-                    "softmax_ce_adjoint_z_to",
-                    vec![
-                        KArg::Scal(Sym::Grad),
-                        mat(arg(g, id, 0)),
-                        mat(arg(g, id, 1)),
-                    ],
-                ),
+                Contrib::Axpy {
+                    alpha: Sym::Grad,
+                    a: Operand::Aux(id),
+                    ta: false,
+                },
             ),
             (
                 1,

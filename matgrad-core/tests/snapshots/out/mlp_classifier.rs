@@ -154,22 +154,26 @@ pub fn loss_grad_into(
         ::matgrad::__private::view(b2),
         "add_row(&(h * w2), b2)",
     );
-    let __mg_v11: f64 = ::matgrad::__private::softmax_cross_entropy(
+    let mut __mg_aux11 = ws.take(5usize);
+    let mut __mg_auxw11 = ws.take(6usize);
+    let __mg_v11: f64 = ::matgrad::__private::softmax_cross_entropy_with_adjoint(
+        &mut __mg_aux11,
         ::matgrad::__private::view(&__mg_v10),
         ::matgrad::__private::view(y),
         "softmax_cross_entropy(&z, y)",
     );
     let __mg_value: f64 = __mg_v11;
     let __mg_g11: f64 = 1f64;
-    let mut __mg_g10 = ws.take(5usize);
-    ::matgrad::__private::softmax_ce_adjoint_z_to(
+    let mut __mg_g10 = ws.take(7usize);
+    ::matgrad::__private::zip_n_to(
         &mut __mg_g10,
         false,
-        __mg_g11,
-        ::matgrad::__private::view(&__mg_v10),
-        ::matgrad::__private::view(y),
+        ::matgrad::__private::view(&__mg_v10).nrows(),
+        ::matgrad::__private::view(&__mg_v10).ncols(),
+        [__mg_aux11.as_slice()],
+        |[__mg_a0]| __mg_g11 * __mg_a0,
     );
-    let mut __mg_g8 = ws.take(6usize);
+    let mut __mg_g8 = ws.take(8usize);
     ::matgrad::__private::gemm_to(
         &mut __mg_g8,
         false,
@@ -179,7 +183,7 @@ pub fn loss_grad_into(
         ::matgrad::__private::view(w2),
         true,
     );
-    let mut __mg_g7 = ws.take(7usize);
+    let mut __mg_g7 = ws.take(9usize);
     ::matgrad::__private::zip_n_to(
         &mut __mg_g7,
         false,
@@ -229,8 +233,10 @@ pub fn loss_grad_into(
     ws.put(2usize, __mg_v8);
     ws.put(3usize, __mg_v9);
     ws.put(4usize, __mg_v10);
-    ws.put(5usize, __mg_g10);
-    ws.put(6usize, __mg_g8);
-    ws.put(7usize, __mg_g7);
+    ws.put(5usize, __mg_aux11);
+    ws.put(6usize, __mg_auxw11);
+    ws.put(7usize, __mg_g10);
+    ws.put(8usize, __mg_g8);
+    ws.put(9usize, __mg_g7);
     __mg_value
 }
