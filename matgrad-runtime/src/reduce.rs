@@ -9,7 +9,7 @@
 // row offset; iterator chains over them would hide that, not simplify it.
 #![allow(clippy::needless_range_loop)]
 
-use crate::kernel::{is_nan, neg_infinity, ready, same_shape, unary, MatRef};
+use crate::kernel::{is_nan, neg_infinity, ready, unary, MatRef};
 use crate::Real;
 use nalgebra::{ComplexField, DMatrix, Dim, Matrix, RawStorage};
 
