@@ -1074,6 +1074,33 @@ fn trace_folds() {
     }
 }
 
+/// `∂f/∂(a b) = 2 (a b c) cᵀ` is read only by the two products that send it to `a`
+/// and `b`, as the chains `2 (a b c) cᵀ bᵀ` and `2 aᵀ (a b c) cᵀ`: the shapes decide at
+/// run time whether to store it or let each chain take its cheaper order. A narrow
+/// `c` (p = 1) makes the chains cheaper, a wide one (p = 20) storing it.
+#[grad(wrt = (a, b))]
+fn f_product_chain(a: &DMatrix<f64>, b: &DMatrix<f64>, c: &DMatrix<f64>) -> f64 {
+    (a * b * c).norm_squared()
+}
+
+#[test]
+fn product_chain_both_orders() {
+    let (r, mut ws) = (&mut rng(123), Workspace::new());
+    for (m, k, n, p) in [
+        (1, 1, 1, 1),
+        (2, 3, 4, 1),
+        (5, 5, 5, 1),
+        (5, 5, 5, 20),
+        (3, 1, 4, 2),
+    ] {
+        let c = mat(r, n, p);
+        let (ga, (gb, ())) = gradcheck!(&mut ws;
+            f_product_chain, f_product_chain_grad, f_product_chain_grad_into;
+            (&a, &b, &c); a = mat(r, m, k), b = mat(r, k, n));
+        assert_eq!((ga.shape(), gb.shape()), ((m, k), (k, n)));
+    }
+}
+
 #[grad(wrt = a)]
 fn f_determinant(a: &DMatrix<f64>) -> f64 {
     a.determinant()

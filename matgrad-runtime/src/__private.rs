@@ -610,6 +610,63 @@ pub fn gemm_to<T: Real>(
     gemm_ref(alpha, a, b, beta, out);
 }
 
+/// The shape of `op(a)`.
+fn op_shape<T>(a: &DMatrixView<'_, T>, t: bool) -> (usize, usize) {
+    let (r, c) = a.shape();
+    if t {
+        (c, r)
+    } else {
+        (r, c)
+    }
+}
+
+/// Multiply-adds of `op(a) · op(b)`.
+pub fn product_cost<T>(a: DMatrixView<'_, T>, ta: bool, b: DMatrixView<'_, T>, tb: bool) -> usize {
+    let ((m, k), (_, n)) = (op_shape(&a, ta), op_shape(&b, tb));
+    m * k * n
+}
+
+/// Multiply-adds of the chain `op(a) · op(b) · op(c)`: in its cheaper order, and with
+/// the pair `a b` (when `left`, else `b c`) already formed. For an `m×k`, `k×n`, `n×p`
+/// chain, `(a b) c` costs `m k n + m n p` and `a (b c)` costs `k n p + m k p`.
+pub fn chain_costs<T>(
+    a: DMatrixView<'_, T>,
+    ta: bool,
+    b: DMatrixView<'_, T>,
+    tb: bool,
+    c: DMatrixView<'_, T>,
+    tc: bool,
+    left: bool,
+) -> (usize, usize) {
+    let ((m, k), (_, n), (_, p)) = (op_shape(&a, ta), op_shape(&b, tb), op_shape(&c, tc));
+    let (ab_c, a_bc) = (m * k * n + m * n * p, k * n * p + m * k * p);
+    (ab_c.min(a_bc), if left { m * n * p } else { m * k * p })
+}
+
+/// `out (+)= alpha · op(a) · op(b) · op(c)` in the cheaper association (see
+/// [`chain_costs`]), the intermediate product in `tmp`.
+pub fn chain3_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    alpha: T,
+    a: DMatrixView<'_, T>,
+    ta: bool,
+    b: DMatrixView<'_, T>,
+    tb: bool,
+    c: DMatrixView<'_, T>,
+    tc: bool,
+    tmp: &mut DMatrix<T>,
+) {
+    let ((m, k), (_, n), (_, p)) = (op_shape(&a, ta), op_shape(&b, tb), op_shape(&c, tc));
+    if m * k * n + m * n * p <= k * n * p + m * k * p {
+        gemm_to(tmp, false, T::one(), a, ta, b, tb);
+        gemm_to(out, acc, alpha, view(&*tmp), false, c, tc);
+    } else {
+        gemm_to(tmp, false, T::one(), b, tb, c, tc);
+        gemm_to(out, acc, alpha, a, ta, view(&*tmp), false);
+    }
+}
+
 /// `out (+)= alpha · a ⊙ b`.
 pub fn hadamard_to<T: Real>(
     out: &mut DMatrix<T>,

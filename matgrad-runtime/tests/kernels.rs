@@ -1469,6 +1469,29 @@ mod backward {
         }
 
         #[test]
+        fn chain3_to_matches_naive(
+            (a, ta, b, tb, _) in gemm_operands(),
+            p in prop_oneof![Just(1usize), 1usize..=40],
+            tc in any::<bool>(),
+            alpha in scalar(),
+        ) {
+            let (ab_rows, n) = (tr(&a, ta).nrows(), tr(&b, tb).ncols());
+            let c = if tc { DMatrix::from_fn(p, n, |i, j| (i as f64 - j as f64) * 0.3) } else { DMatrix::from_fn(n, p, |i, j| (i as f64 - j as f64) * 0.3) };
+            let want = naive(&naive(&tr(&a, ta), &tr(&b, tb)), &tr(&c, tc)) * alpha;
+            let old = DMatrix::from_fn(ab_rows, p, |i, j| (i * 2 + j) as f64);
+            let mut tmp = DMatrix::zeros(0, 0);
+            check_both(&old, &want, 1e-10, |out, acc| {
+                k::chain3_to(out, acc, alpha, k::view(&a), ta, k::view(&b), tb, k::view(&c), tc, &mut tmp);
+            })?;
+            // The costs: the cheaper order is never dearer than either order.
+            let ((m, kk), (_, n)) = (tr(&a, ta).shape(), tr(&b, tb).shape());
+            let (best, stored) = k::chain_costs(k::view(&a), ta, k::view(&b), tb, k::view(&c), tc, true);
+            prop_assert_eq!(best, (m * kk * n + m * n * p).min(kk * n * p + m * kk * p));
+            prop_assert_eq!(stored, m * n * p);
+            prop_assert_eq!(k::product_cost(k::view(&a), ta, k::view(&b), tb), m * kk * n);
+        }
+
+        #[test]
         fn elementwise_adjoints_match_naive((a, b, c) in three_mats(), alpha in scalar()) {
             check_both(&c, &(a.component_mul(&b) * alpha), 1e-14, |out, acc| {
                 k::hadamard_to(out, acc, alpha, k::view(&a), k::view(&b));

@@ -113,6 +113,90 @@ pub enum Lazy {
     Transposed(Sym, Operand),
     /// `s · I`: a product with it is an axpy, an axpy of it a diagonal.
     Identity(Sym),
+    /// `alpha · op(a) · op(b)`, read only by products: each reads it as a chain of
+    /// three factors, and the generated code decides at run time, from the shapes,
+    /// whether to store it once or let each chain take its cheaper order (see
+    /// [`chain`]).
+    Product {
+        /// Scalar factor.
+        alpha: Sym,
+        /// Left factor.
+        a: Operand,
+        /// Left transposed?
+        ta: bool,
+        /// Right factor.
+        b: Operand,
+        /// Right transposed?
+        tb: bool,
+    },
+}
+
+/// A product `alpha · op(f₀) · op(f₁) · op(f₂)` that reads an unstored product adjoint
+/// `p̄` as `f₀ f₁` (`left`) or as `f₁ f₂`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chain {
+    /// The product adjoint read.
+    pub of: NodeId,
+    /// Scalar factor (the reader's times `p̄`'s).
+    pub alpha: Sym,
+    /// The three factors with their transpose flags.
+    pub factors: [(Operand, bool); 3],
+    /// Whether `p̄` is the left pair.
+    pub left: bool,
+}
+
+/// `c` as a [`Chain`] when it is a product with an unstored product adjoint: for
+/// `p̄ = s · op(x) op(y)`, `op(p̄) op(b)` is `op(x) op(y) op(b)`, or `op(y)ᵀ op(x)ᵀ op(b)`
+/// when `p̄` is read transposed (and likewise on the right).
+pub fn chain(c: &Contrib, lazy: &[Option<Lazy>]) -> Option<Chain> {
+    let Contrib::Gemm {
+        alpha,
+        a,
+        ta,
+        b,
+        tb,
+    } = c
+    else {
+        return None;
+    };
+    let product = |o: &Operand| match o {
+        Operand::Adj(t) => match lazy.get(*t) {
+            Some(Some(Lazy::Product {
+                alpha,
+                a,
+                ta,
+                b,
+                tb,
+            })) => Some((*t, alpha.clone(), (*a, *ta), (*b, *tb))),
+            _ => None,
+        },
+        _ => None,
+    };
+    // The pair, in the order it is read: op(p̄) = x y, op(p̄)ᵀ = yᵀ xᵀ.
+    let pair = |x: (Operand, bool), y: (Operand, bool), t: bool| {
+        if t {
+            [(y.0, !y.1), (x.0, !x.1)]
+        } else {
+            [x, y]
+        }
+    };
+    if let Some((of, s, x, y)) = product(a) {
+        let [f0, f1] = pair(x, y, *ta);
+        return Some(Chain {
+            of,
+            alpha: Sym::mul(alpha.clone(), s),
+            factors: [f0, f1, (*b, *tb)],
+            left: true,
+        });
+    }
+    let (of, s, x, y) = product(b)?;
+    let [f1, f2] = pair(x, y, *tb);
+    Some(Chain {
+        of,
+        alpha: Sym::mul(alpha.clone(), s),
+        factors: [(*a, *ta), f1, f2],
+        left: false,
+    })
 }
 
 /// How a contribution reads an adjoint.
@@ -122,7 +206,9 @@ enum Read {
     Elementwise,
     /// As the matrix of an untransposed axpy: elementwise, and a factor too.
     Scaled,
-    /// As a factor of a product or a transposed axpy, which can fold a scale.
+    /// As a factor of a product, which can fold a scale or take a chain.
+    Product,
+    /// As the matrix of a transposed axpy, which can fold a scale.
     Factor,
     /// Any other way (a kernel, a scalar reduction): the adjoint must be stored.
     Other,
@@ -148,7 +234,7 @@ fn reads(c: &Contrib, t: NodeId) -> Vec<Read> {
                 [a, b]
                     .into_iter()
                     .filter(|o| **o == me)
-                    .map(|_| Read::Factor),
+                    .map(|_| Read::Product),
             );
             if alpha.any(&|x| mentions(x, t)) {
                 out.push(Read::Other);
@@ -215,12 +301,29 @@ pub fn plan(g: &Graph, adj: &Adjoints) -> Vec<Option<Lazy>> {
             .filter(|(c, _)| *c == t)
             .flat_map(|(_, k)| reads(k, t))
             .collect();
-        let factors_only = all.iter().all(|r| matches!(r, Read::Factor | Read::Scaled));
+        let factors_only = all
+            .iter()
+            .all(|r| matches!(r, Read::Product | Read::Factor | Read::Scaled));
+        let products_only = !all.is_empty() && all.iter().all(|r| *r == Read::Product);
         lazy[t] = match &only {
             Contrib::Diag(s) if factors_only => Some(Lazy::Identity(s.clone())),
             Contrib::Axpy { alpha, a, ta: true } if factors_only => {
                 Some(Lazy::Transposed(alpha.clone(), *a))
             }
+            // Not a product of a product: a chain has three factors.
+            Contrib::Gemm {
+                alpha,
+                a,
+                ta,
+                b,
+                tb,
+            } if products_only && chain(&only, &lazy).is_none() => Some(Lazy::Product {
+                alpha: alpha.clone(),
+                a: *a,
+                ta: *ta,
+                b: *b,
+                tb: *tb,
+            }),
             _ => only.elementwise().and_then(|(ops, f)| {
                 let fused = Fused { ops, f }.expand(&lazy);
                 let single_elementwise =
@@ -251,7 +354,7 @@ fn factor(o: Operand, t: bool, lazy: &[Option<Lazy>]) -> Factor {
         },
         Some(Lazy::Transposed(s, m)) => Factor::Matrix(s.clone(), *m, !t),
         Some(Lazy::Identity(s)) => Factor::Identity(s.clone()),
-        None => Factor::Matrix(Sym::Lit(1.0), o, t),
+        Some(Lazy::Product { .. }) | None => Factor::Matrix(Sym::Lit(1.0), o, t),
     }
 }
 

@@ -57,6 +57,11 @@ fn aux_scratch(id: NodeId) -> Ident {
     mixed(&format!("__mg_auxw{id}"))
 }
 
+/// Whether the product adjoint of `id` is read as chains (see `Emit::product_adjoint`).
+fn chain_flag(id: NodeId) -> Ident {
+    mixed(&format!("__mg_chain{id}"))
+}
+
 fn id_of(o: Operand) -> NodeId {
     match o {
         Operand::Value(id) | Operand::Aux(id) | Operand::Adj(id) => id,
@@ -413,8 +418,18 @@ impl Emit<'_> {
             }
             return quote!(let #g: #ty = #(#parts)+*;);
         }
-        if into.is_none() && self.lazy[t].is_some() {
-            return TokenStream::new();
+        if into.is_none() {
+            match &self.lazy[t] {
+                Some(Lazy::Product {
+                    alpha,
+                    a,
+                    ta,
+                    b,
+                    tb,
+                }) => return self.product_adjoint(t, alpha, (*a, *ta), (*b, *tb)),
+                Some(_) => return TokenStream::new(),
+                None => {}
+            }
         }
         let rt = rt();
         let mut out = match into {
@@ -458,6 +473,57 @@ impl Emit<'_> {
         out
     }
 
+    /// The product adjoint `adjoint(t) = alpha · op(a) · op(b)`, read only by products:
+    /// stored when that costs fewer multiply-adds than letting each reader multiply
+    /// a chain of three in its cheaper order, which the shapes decide at run time.
+    fn product_adjoint(
+        &self,
+        t: NodeId,
+        alpha: &Sym,
+        (a, ta): (Operand, bool),
+        (b, tb): (Operand, bool),
+    ) -> TokenStream {
+        let rt = rt();
+        let (g, chained) = (adj(t), chain_flag(t));
+        let o = |x: Operand| self.operand(x, t);
+        let readers = self
+            .adj
+            .incoming
+            .iter()
+            .flatten()
+            .filter_map(|(_, c)| fuse::chain(&fuse::fold_aliases(c, &self.lazy), &self.lazy))
+            .filter(|ch| ch.of == t);
+        let costs = readers.map(|ch| {
+            let [(f0, t0), (f1, t1), (f2, t2)] = ch.factors;
+            let (f0, f1, f2, left) = (o(f0), o(f1), o(f2), ch.left);
+            quote!(#rt::chain_costs(#f0, #t0, #f1, #t1, #f2, #t2, #left))
+        });
+        let (va, vb, s) = (o(a), o(b), self.sym(alpha, t, 0));
+        let take = self.take(&g);
+        // Local names with mixed-site hygiene: the user's parameters stay visible.
+        let (sum_c, sum_s, c, s1) = (
+            mixed("__mg_chained"),
+            mixed("__mg_stored"),
+            mixed("__mg_c"),
+            mixed("__mg_s"),
+        );
+        quote! {
+            #take
+            let #chained: bool = {
+                let (mut #sum_c, mut #sum_s) = (0usize, #rt::product_cost(#va, #ta, #vb, #tb));
+                #(
+                    let (#c, #s1) = #costs;
+                    #sum_c += #c;
+                    #sum_s += #s1;
+                )*
+                #sum_c < #sum_s
+            };
+            if !#chained {
+                #rt::gemm_to(&mut #g, false, #s, #va, #ta, #vb, #tb);
+            }
+        }
+    }
+
     /// `adjoint(t) = e` (entrywise) in one pass.
     fn fused(&self, t: NodeId, e: &Fused) -> TokenStream {
         let rt = rt();
@@ -492,8 +558,26 @@ impl Emit<'_> {
                 b,
                 tb,
             } => {
-                let (alpha, a, b) = (s(alpha), o(a), o(b));
-                quote!(#rt::gemm_to(&mut #g, #acc, #alpha, #a, #ta, #b, #tb);)
+                let stored = {
+                    let (alpha, a, b) = (s(alpha), o(a), o(b));
+                    quote!(#rt::gemm_to(&mut #g, #acc, #alpha, #a, #ta, #b, #tb);)
+                };
+                let Some(ch) = fuse::chain(contrib, &self.lazy) else {
+                    return stored;
+                };
+                let [(f0, t0), (f1, t1), (f2, t2)] = ch.factors;
+                let (f0, f1, f2, alpha) = (o(&f0), o(&f1), o(&f2), s(&ch.alpha));
+                let (chained, k) = (chain_flag(ch.of), self.slots.borrow().len());
+                let tmp = mixed(&format!("__mg_w{k}"));
+                let take = self.take(&tmp);
+                quote! {
+                    #take
+                    if #chained {
+                        #rt::chain3_to(&mut #g, #acc, #alpha, #f0, #t0, #f1, #t1, #f2, #t2, &mut #tmp);
+                    } else {
+                        #stored
+                    }
+                }
             }
             Contrib::Hadamard { alpha, a, b } => {
                 let (alpha, a, b) = (s(alpha), o(a), o(b));

@@ -97,25 +97,66 @@ fn quad_grad_into(
         ::matgrad::__private::view(&__mg_v4).ncols(),
     );
     let mut __mg_g3 = ws.take(4usize);
-    ::matgrad::__private::gemm_to(
-        &mut __mg_g3,
-        false,
-        1f64,
-        ::matgrad::__private::view(&__mg_g4),
-        false,
-        ::matgrad::__private::view(x),
-        true,
-    );
+    let __mg_chain3: bool = {
+        let (mut __mg_chained, mut __mg_stored) = (
+            0usize,
+            ::matgrad::__private::product_cost(
+                ::matgrad::__private::view(&__mg_g4),
+                false,
+                ::matgrad::__private::view(x),
+                true,
+            ),
+        );
+        let (__mg_c, __mg_s) = ::matgrad::__private::chain_costs(
+            ::matgrad::__private::view(&__mg_g4),
+            false,
+            ::matgrad::__private::view(x),
+            true,
+            ::matgrad::__private::view(a),
+            true,
+            true,
+        );
+        __mg_chained += __mg_c;
+        __mg_stored += __mg_s;
+        __mg_chained < __mg_stored
+    };
+    if !__mg_chain3 {
+        ::matgrad::__private::gemm_to(
+            &mut __mg_g3,
+            false,
+            1f64,
+            ::matgrad::__private::view(&__mg_g4),
+            false,
+            ::matgrad::__private::view(x),
+            true,
+        );
+    }
     let mut __mg_g2 = ws.take(5usize);
-    ::matgrad::__private::gemm_to(
-        &mut __mg_g2,
-        false,
-        1f64,
-        ::matgrad::__private::view(&__mg_g3),
-        false,
-        ::matgrad::__private::view(a),
-        true,
-    );
+    let mut __mg_w6 = ws.take(6usize);
+    if __mg_chain3 {
+        ::matgrad::__private::chain3_to(
+            &mut __mg_g2,
+            false,
+            1f64,
+            ::matgrad::__private::view(&__mg_g4),
+            false,
+            ::matgrad::__private::view(x),
+            true,
+            ::matgrad::__private::view(a),
+            true,
+            &mut __mg_w6,
+        );
+    } else {
+        ::matgrad::__private::gemm_to(
+            &mut __mg_g2,
+            false,
+            1f64,
+            ::matgrad::__private::view(&__mg_g3),
+            false,
+            ::matgrad::__private::view(a),
+            true,
+        );
+    }
     let mut __mg_g0 = ::matgrad::__private::GradBuf::take_matrix(grad_x);
     ::matgrad::__private::gemm_to(
         &mut __mg_g0,
@@ -140,5 +181,6 @@ fn quad_grad_into(
     ws.put(3usize, __mg_g4);
     ws.put(4usize, __mg_g3);
     ws.put(5usize, __mg_g2);
+    ws.put(6usize, __mg_w6);
     __mg_value
 }
