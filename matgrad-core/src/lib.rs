@@ -91,7 +91,12 @@ impl Derivation {
 
     /// `NAME_grad` and `NAME_grad_into`.
     pub fn companions(&self) -> TokenStream {
-        emit::companions(&self.input())
+        let input = self.input();
+        if emit::fixed::applies(&input) {
+            emit::fixed::companions(&input)
+        } else {
+            emit::companions(&input)
+        }
     }
 
     /// The derived gradient of each `wrt` variable, simplified, as Unicode math:
@@ -184,6 +189,11 @@ pub fn derive(attr: TokenStream, item: &syn::ItemFn) -> Result<Derivation, Failu
     };
     let wrt = resolve_wrt(&mut cx, &attr, &sig);
     let graph = parse::body::build(&mut cx, &sig, &item.block);
+    if let (Some(g), true) = (&graph, sig.is_static()) {
+        for (span, msg) in emit::fixed::unsupported(g) {
+            cx.error_at(span, msg);
+        }
+    }
     match graph {
         Some(graph) if !cx.has_errors() => {
             let adjoints = diff::differentiate(&graph, &wrt);

@@ -21,7 +21,7 @@
 #![allow(missing_docs, clippy::missing_panics_doc, clippy::too_many_arguments)]
 
 pub use crate::fused::{relu_step, sigmoid_scalar, zip_n_sum, zip_n_to};
-pub use nalgebra::{DMatrix, DMatrixView, DVector, RowDVector};
+pub use nalgebra::{DMatrix, DMatrixView, DVector, RowDVector, SMatrix};
 
 use crate::Workspace;
 use std::cell::RefCell;

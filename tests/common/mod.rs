@@ -19,7 +19,7 @@
 #![allow(dead_code)]
 
 use matgrad::Workspace;
-use nalgebra::{DMatrix, DVector, RowDVector};
+use nalgebra::{DMatrix, DVector, RowDVector, SMatrix};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::fmt::{Debug, Write as _};
@@ -239,6 +239,27 @@ macro_rules! impl_var {
                 } else {
                     RowDVector::from_element(self.ncols() + 3, 7.0)
                 }
+            }
+        }
+
+        /// Static sizes (`Matrix3`, `Vector2`, …): a buffer of the wrong shape cannot
+        /// exist, so the "misshapen" output is the right shape filled with 7.
+        impl<const R: usize, const C: usize> Var for SMatrix<$t, R, C> {
+            type E = $t;
+            fn shape(&self) -> (usize, usize) {
+                (R, C)
+            }
+            fn describe(&self) -> String {
+                format!("SMatrix<{}, {R}, {C}>", <$t>::NAME)
+            }
+            fn get(&self, k: usize) -> f64 {
+                self.as_slice()[k].to_f64()
+            }
+            fn set(&mut self, k: usize, v: f64) {
+                self.as_mut_slice()[k] = v as $t;
+            }
+            fn misshapen(&self, _empty: bool) -> Self {
+                SMatrix::from_element(7.0)
             }
         }
 

@@ -6,6 +6,7 @@
 //! put back at the end, so a second call with the same shapes allocates nothing.
 
 pub mod fallback;
+pub mod fixed;
 pub mod formula;
 pub mod fuse;
 pub mod math;

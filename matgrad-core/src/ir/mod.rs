@@ -20,13 +20,46 @@ use proc_macro2::{Span, TokenStream};
 /// Index of a node in [`Graph::nodes`].
 pub type NodeId = usize;
 
-/// A dimension as far as the types tell: one, or known only at run time.
+/// A dimension as far as the types tell: one, another size fixed by the type, or
+/// known only at run time.
+///
+/// A size of one is always [`Dim::One`], whether it comes from a `DVector`'s column
+/// count or a `Vector3`'s: nalgebra's `U1` is the same dimension in both. So
+/// `Dim::Fixed(n)` always has `n != 1`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dim {
-    /// Statically one (the column count of a `DVector`).
+    /// Statically one (the column count of a `DVector` or a `Vector3`).
     One,
+    /// Statically `n`, from a type such as `Matrix3` or `SMatrix<T, 4, 2>` (`n != 1`).
+    Fixed(usize),
     /// Known at run time (`Dyn`).
     Dyn,
+}
+
+impl Dim {
+    /// The dimension of a static size: [`Dim::One`] for 1, else [`Dim::Fixed`].
+    pub fn fixed(n: usize) -> Dim {
+        if n == 1 {
+            Dim::One
+        } else {
+            Dim::Fixed(n)
+        }
+    }
+
+    /// The size, when the type fixes it.
+    pub fn size(self) -> Option<usize> {
+        match self {
+            Dim::One => Some(1),
+            Dim::Fixed(n) => Some(n),
+            Dim::Dyn => None,
+        }
+    }
+
+    /// Whether `self` and `other` are both known and differ: the operation needing
+    /// them equal cannot compile.
+    pub fn conflicts(self, other: Dim) -> bool {
+        matches!((self.size(), other.size()), (Some(a), Some(b)) if a != b)
+    }
 }
 
 /// The static shape of a matrix value.
@@ -54,6 +87,24 @@ impl Shape {
         rows: Dim::One,
         cols: Dim::Dyn,
     };
+
+    /// Whether both dimensions are fixed by the types (`Matrix3`, `Vector2`, …).
+    pub fn is_static(self) -> bool {
+        self.rows != Dim::Dyn && self.cols != Dim::Dyn
+    }
+
+    /// The shape for messages: `3×3 matrix`, `2×1 vector`, `1×4 row vector`, with
+    /// `n` for a size known only at run time.
+    pub fn describe(self) -> String {
+        let d = |d: Dim| d.size().map_or_else(|| "n".to_string(), |n| n.to_string());
+        let noun = match (self.rows, self.cols) {
+            (Dim::One, Dim::One) => "matrix",
+            (_, Dim::One) => "vector",
+            (Dim::One, _) => "row vector",
+            _ => "matrix",
+        };
+        format!("{}×{} {noun}", d(self.rows), d(self.cols))
+    }
 
     /// The shape of the transpose.
     pub fn transpose(self) -> Shape {

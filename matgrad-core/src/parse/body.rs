@@ -360,6 +360,22 @@ impl Builder<'_> {
         let text = source_text(b);
         let span = b.span();
         use Kind::{Matrix as M, Scalar as S};
+        // Shapes the types fix and that cannot match: say so here, not in a wall of
+        // trait-bound errors from nalgebra.
+        if let (M(sa), M(sb)) = (kl, kr) {
+            let (da, db) = (sa.describe(), sb.describe());
+            let msg = match sym {
+                "+" if conflict(sa, sb) => Some(format!("cannot add a {da} and a {db}: the shapes differ")),
+                "-" if conflict(sa, sb) => Some(format!("cannot subtract a {db} from a {da}: the shapes differ")),
+                "*" if sa.cols.conflicts(sb.rows) => Some(format!(
+                    "cannot multiply a {da} by a {db}: the left factor's column count must equal the right factor's row count"
+                )),
+                _ => None,
+            };
+            if let Some(msg) = msg {
+                return self.err(b, msg);
+            }
+        }
         let (op, args, kind) = match (sym, kl, kr) {
             ("+", S, S) => (Op::Scalar(SOp::Add), vec![l, r], S),
             ("-", S, S) => (Op::Scalar(SOp::Sub), vec![l, r], S),
@@ -418,8 +434,18 @@ impl Builder<'_> {
             );
         };
         let a = self.expr(&ix.expr)?;
-        if !self.kind(a).is_matrix() {
+        let Kind::Matrix(shape) = self.kind(a) else {
             return self.err(ix, "cannot index a scalar");
+        };
+        let out = |i: usize, d: Dim| d.size().is_some_and(|n| i >= n);
+        if out(i, shape.rows) || out(j, shape.cols) {
+            return self.err(
+                &ix.index,
+                format!(
+                    "index ({i}, {j}) is out of bounds for a {}",
+                    shape.describe()
+                ),
+            );
         }
         Ok(self.push(
             Op::Index(i, j),
@@ -475,12 +501,15 @@ impl Builder<'_> {
             Kind::Matrix(s) => s,
             Kind::Scalar => Shape::MATRIX,
         };
+        if name == "ln_det" {
+            self.square(shape0, "ln_det", c)?;
+        }
         let (op, kind) = match name.as_str() {
             "sigmoid" => (Op::Sigmoid, Kind::Matrix(shape0)),
             "relu" => (Op::Relu, Kind::Matrix(shape0)),
             "softplus" => (Op::Softplus, Kind::Matrix(shape0)),
-            "add_row" => (Op::AddRow, Kind::Matrix(Shape::MATRIX)),
-            "add_col" => (Op::AddCol, Kind::Matrix(Shape::MATRIX)),
+            "add_row" => (Op::AddRow, Kind::Matrix(broadcast(shape0))),
+            "add_col" => (Op::AddCol, Kind::Matrix(broadcast(shape0))),
             "ln_det" => (Op::LnDet, Kind::Scalar),
             "log_sum_exp" => (Op::LogSumExp, Kind::Scalar),
             _ => (Op::SoftmaxCrossEntropy, Kind::Scalar),
@@ -622,7 +651,10 @@ impl Builder<'_> {
                     "mean" => scalar_result(Op::Mean, self),
                     "norm_squared" => scalar_result(Op::NormSquared, self),
                     "norm" => scalar_result(Op::Norm, self),
-                    "trace" => scalar_result(Op::Trace, self),
+                    "trace" => {
+                        self.square(shape, "trace", m)?;
+                        scalar_result(Op::Trace, self)
+                    }
                     "determinant" => {
                         want(0, self)?;
                         self.matrix_square_op(recv, Op::Determinant, m, text)
@@ -636,6 +668,16 @@ impl Builder<'_> {
                                 format!("`{name}` takes a matrix argument, but this is a scalar"),
                             );
                         };
+                        if name != "kronecker" && conflict(shape, bs) {
+                            return self.err(
+                                m,
+                                format!(
+                                    "`{name}` needs two matrices of the same shape, but this is a {} and the argument a {}",
+                                    shape.describe(),
+                                    bs.describe()
+                                ),
+                            );
+                        }
                         let (op, kind) = match name.as_str() {
                             "component_mul" => (Op::ComponentMul, Kind::Matrix(unify(shape, bs))),
                             "component_div" => (Op::ComponentDiv, Kind::Matrix(unify(shape, bs))),
@@ -692,11 +734,30 @@ impl Builder<'_> {
                 "this needs a square matrix, but the receiver is a scalar",
             );
         };
+        let what = match op {
+            Op::Determinant => "determinant",
+            _ => "try_inverse",
+        };
+        self.square(shape, what, at)?;
         let kind = match op {
             Op::Determinant => Kind::Scalar,
             _ => Kind::Matrix(shape),
         };
         Ok(self.push(op, vec![a], kind, at.span(), text))
+    }
+
+    /// Reports a matrix whose type fixes it non-square where `what` needs a square one.
+    fn square<T: ToTokens>(&mut self, shape: Shape, what: &str, at: T) -> Res<()> {
+        if shape.rows.conflicts(shape.cols) {
+            self.err(
+                at,
+                format!(
+                    "`{what}` needs a square matrix, but this is a {}",
+                    shape.describe()
+                ),
+            )?;
+        }
+        Ok(())
     }
 
     // -- map closures -----------------------------------------------------
@@ -901,14 +962,13 @@ fn parse_float(digits: &str, float: Float) -> f64 {
     }
 }
 
-/// The shape nalgebra gives the result of an entrywise operation.
+/// The shape nalgebra gives the result of an entrywise operation: a dimension
+/// either operand fixes is fixed in the result.
 fn unify(a: Shape, b: Shape) -> Shape {
-    let d = |x: Dim, y: Dim| {
-        if x == Dim::One || y == Dim::One {
-            Dim::One
-        } else {
-            Dim::Dyn
-        }
+    let d = |x: Dim, y: Dim| match (x, y) {
+        (Dim::One, _) | (_, Dim::One) => Dim::One,
+        (Dim::Fixed(n), _) | (_, Dim::Fixed(n)) => Dim::Fixed(n),
+        _ => Dim::Dyn,
     };
     Shape {
         rows: d(a.rows, b.rows),
@@ -917,9 +977,23 @@ fn unify(a: Shape, b: Shape) -> Shape {
 }
 
 fn kron(a: Dim, b: Dim) -> Dim {
-    if a == Dim::One && b == Dim::One {
-        Dim::One
-    } else {
-        Dim::Dyn
+    match (a.size(), b.size()) {
+        (Some(m), Some(n)) => Dim::fixed(m * n),
+        _ => Dim::Dyn,
     }
+}
+
+/// The shape of `add_row(&m, ..)` or `add_col(&m, ..)`: `m`'s when its type fixes
+/// it, else a `DMatrix`.
+fn broadcast(m: Shape) -> Shape {
+    if m.is_static() {
+        m
+    } else {
+        Shape::MATRIX
+    }
+}
+
+/// Whether two shapes cannot be equal: some dimension is fixed differently in each.
+fn conflict(a: Shape, b: Shape) -> bool {
+    a.rows.conflicts(b.rows) || a.cols.conflicts(b.cols)
 }

@@ -1,7 +1,7 @@
 //! The function's signature: parameters, their kinds, the float type.
 
 use crate::ctxt::Ctxt;
-use crate::ir::{Float, Kind};
+use crate::ir::{Dim, Float, Kind, Shape};
 use crate::symbol::MATRIX_TYPES;
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -28,6 +28,17 @@ pub struct Signature {
     pub params: Vec<Param>,
     /// The float type shared by every parameter and the result.
     pub float: Float,
+}
+
+impl Signature {
+    /// Whether the matrices have static sizes (`Matrix3<f64>`, `SVector<f64, 6>`):
+    /// some matrix parameter has a static shape. [`parse`] rejects a signature that
+    /// mixes static and dynamic sizes, so then every matrix parameter has one.
+    pub fn is_static(&self) -> bool {
+        self.params
+            .iter()
+            .any(|p| matches!(p.kind, Kind::Matrix(s) if s.is_static()))
+    }
 }
 
 /// Reads and checks the signature, reporting every problem to `cx`.
@@ -138,10 +149,36 @@ pub fn parse(cx: &mut Ctxt, sig: &syn::Signature) -> Option<Signature> {
         }
     }
 
+    check_sizes(cx, &params);
+
     if cx.errors().len() > before {
         return None;
     }
     Some(Signature { params, float })
+}
+
+/// Static and dynamic sizes in one function are not supported yet: each backend
+/// (`emit::fixed` for static sizes, the workspace one for dynamic sizes) handles one.
+/// Reports each dynamic matrix parameter of a function that also has a static one.
+fn check_sizes(cx: &mut Ctxt, params: &[Param]) {
+    let shape = |p: &Param| match p.kind {
+        Kind::Matrix(s) => Some(s),
+        Kind::Scalar => None,
+    };
+    let Some(first) = params.iter().find(|p| shape(p).is_some_and(Shape::is_static)) else {
+        return;
+    };
+    for p in params {
+        if shape(p).is_some_and(|s| !s.is_static()) {
+            cx.error_spanned_by(
+                &p.ty,
+                format!(
+                    "#[grad] does not yet mix statically and dynamically sized matrices: `{}` is dynamic but `{}` has a static size; make both static (`SMatrix<T, R, C>`) or both dynamic (`DMatrix<T>`; convert with `DMatrix::from_column_slice(r, c, m.as_slice())`)",
+                    p.name, first.name
+                ),
+            );
+        }
+    }
 }
 
 /// Kind, float, by-reference flag and owned type of a parameter type.
@@ -165,6 +202,10 @@ fn param_type(ty: &Type) -> syn::Result<(Kind, Float, bool, TokenStream)> {
         if tp.qself.is_none() {
             if let Some(last) = tp.path.segments.last() {
                 let name = last.ident.to_string();
+                if let Some(found) = static_type(last) {
+                    let (shape, float) = found?;
+                    return Ok((Kind::Matrix(shape), float, by_ref, quote!(#inner)));
+                }
                 if let Some((_, shape)) = MATRIX_TYPES.iter().find(|(n, _)| *n == name) {
                     let float = match &last.arguments {
                         PathArguments::AngleBracketed(ab) if ab.args.len() == 1 => {
@@ -188,8 +229,117 @@ fn param_type(ty: &Type) -> syn::Result<(Kind, Float, bool, TokenStream)> {
     }
     Err(syn::Error::new_spanned(
         ty,
-        "unsupported parameter type for #[grad]: use `DMatrix<T>`, `DVector<T>`, `RowDVector<T>` or `T`, by value or by `&`, with `T` = f64 or f32",
+        "unsupported parameter type for #[grad]: use `DMatrix<T>`, `DVector<T>`, `RowDVector<T>`, a statically sized `SMatrix<T, R, C>`, `SVector<T, N>`, `Matrix3<T>`, `Vector3<T>`, … or `T`, by value or by `&`, with `T` = f64 or f32",
     ))
+}
+
+/// The shape and float of a statically sized nalgebra type: `SMatrix<T, R, C>`,
+/// `SVector<T, N>`, `RowSVector<T, N>`, or an alias `MatrixN<T>`, `MatrixRxC<T>`,
+/// `VectorN<T>`, `RowVectorN<T>` (N, R, C from 1 to 6, as nalgebra defines them).
+/// `None` when `name` is none of these; an error when it is one, badly written.
+fn static_type(seg: &syn::PathSegment) -> Option<syn::Result<(Shape, Float)>> {
+    let name = seg.ident.to_string();
+    let name = name.as_str();
+    let generic = match name {
+        "SMatrix" => Some(2),
+        "SVector" | "RowSVector" => Some(1),
+        _ => None,
+    };
+    let alias = if generic.is_some() {
+        None
+    } else {
+        Some(alias_shape(name)?)
+    };
+    let usage = match generic {
+        Some(2) => format!("`{name}<f64, R, C>` with integer literals R and C"),
+        Some(_) => format!("`{name}<f64, N>` with an integer literal N"),
+        None => format!("`{name}<f64>` or `{name}<f32>`"),
+    };
+    let bad = |at: &dyn quote::ToTokens| {
+        Some(Err(syn::Error::new_spanned(
+            at,
+            format!("`{name}` needs a float element type and literal sizes: write {usage}"),
+        )))
+    };
+    let PathArguments::AngleBracketed(ab) = &seg.arguments else {
+        return bad(seg);
+    };
+    let list: Vec<&GenericArgument> = ab.args.iter().collect();
+    let want = 1 + generic.unwrap_or(0);
+    if list.len() != want {
+        return bad(ab);
+    }
+    let float = match list[0] {
+        GenericArgument::Type(t) => scalar_type(t),
+        _ => None,
+    };
+    let Some(float) = float else {
+        return bad(list[0]);
+    };
+    let mut sizes = Vec::new();
+    for a in &list[1..] {
+        match size_literal(a) {
+            Some(n) => sizes.push(n),
+            None => return bad(*a),
+        }
+    }
+    let (rows, cols) = match (name, alias) {
+        (_, Some(rc)) => rc,
+        ("SMatrix", None) => (sizes[0], sizes[1]),
+        ("SVector", None) => (sizes[0], 1),
+        _ => (1, sizes[0]),
+    };
+    Some(Ok((
+        Shape {
+            rows: Dim::fixed(rows),
+            cols: Dim::fixed(cols),
+        },
+        float,
+    )))
+}
+
+/// `(rows, columns)` of nalgebra's aliases `Matrix3`, `Matrix2x3`, `Vector4`, `RowVector2`.
+fn alias_shape(name: &str) -> Option<(usize, usize)> {
+    let digit = |s: &str| -> Option<usize> {
+        let n: usize = s.parse().ok()?;
+        (s.len() == 1 && (1..=6).contains(&n)).then_some(n)
+    };
+    if let Some(n) = name.strip_prefix("RowVector") {
+        return Some((1, digit(n)?));
+    }
+    if let Some(n) = name.strip_prefix("Vector") {
+        return Some((digit(n)?, 1));
+    }
+    let rest = name.strip_prefix("Matrix")?;
+    match rest.split_once('x') {
+        Some((r, c)) => Some((digit(r)?, digit(c)?)),
+        None => {
+            let n = digit(rest)?;
+            Some((n, n))
+        }
+    }
+}
+
+/// An integer literal size in a generic argument list (`3`, `{ 3 }`).
+fn size_literal(a: &GenericArgument) -> Option<usize> {
+    let e = match a {
+        GenericArgument::Const(e) => e,
+        _ => return None,
+    };
+    let e = match e {
+        syn::Expr::Block(b) if b.block.stmts.len() == 1 => match &b.block.stmts[0] {
+            syn::Stmt::Expr(e, None) => e,
+            _ => return None,
+        },
+        e => e,
+    };
+    match e {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) => i.base10_parse().ok(),
+        _ => None,
+    }
 }
 
 /// `Some(float)` when `ty` is `f32` or `f64`.

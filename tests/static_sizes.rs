@@ -1,0 +1,341 @@
+//! Static sizes (`SMatrix`, `Matrix3`, `Vector3`, …): gradients against central finite
+//! differences with the same harness as `tests/gradcheck.rs` (value, shapes,
+//! `_grad_into`), at several shapes including 1×1 and non-square ones, with the
+//! static versions of the seeds' examples: xᵀAx, ln|det X|, a pose-fitting loss.
+//!
+//! Annotated functions are named `f_<what>`; `_grad` returns the static types.
+
+mod common;
+
+use common::{gradcheck, rng, uniform};
+use matgrad::{add_col, grad, ln_det, log_sum_exp, relu, sigmoid, softplus, Workspace};
+use nalgebra as na;
+use nalgebra::{
+    Matrix1, Matrix2, Matrix2x3, Matrix3, Matrix4, Matrix6, RowVector3, SMatrix, SVector, Vector3,
+    Vector6,
+};
+use rand_chacha::ChaCha8Rng;
+
+/// An `R×C` matrix with entries uniform in `[-1, 1]`.
+fn s<const R: usize, const C: usize>(r: &mut ChaCha8Rng) -> SMatrix<f64, R, C> {
+    SMatrix::from_fn(|_, _| uniform(r, -1.0, 1.0))
+}
+
+/// Entries uniform in `[0.5, 1.5]` (divisors, `ln`).
+fn positive<const R: usize, const C: usize>(r: &mut ChaCha8Rng) -> SMatrix<f64, R, C> {
+    SMatrix::from_fn(|_, _| uniform(r, 0.5, 1.5))
+}
+
+/// A well-conditioned square matrix: `n` on the diagonal plus noise.
+fn dominant<const N: usize>(r: &mut ChaCha8Rng) -> SMatrix<f64, N, N> {
+    s::<N, N>(r) + SMatrix::<f64, N, N>::identity() * (N as f64 + 1.0)
+}
+
+/// A rotation about a random axis.
+fn rotation(r: &mut ChaCha8Rng) -> Matrix3<f64> {
+    let axis = na::Unit::new_normalize(s::<3, 1>(r) + Vector3::new(0.1, 0.2, 0.3));
+    *na::Rotation3::from_axis_angle(&axis, uniform(r, -3.0, 3.0)).matrix()
+}
+
+// ===========================================================================
+// The seeds' examples
+// ===========================================================================
+
+#[grad(wrt = (x, a))]
+fn f_quadratic(x: &Vector3<f64>, a: &Matrix3<f64>) -> f64 {
+    (x.transpose() * a * x)[(0, 0)]
+}
+
+#[test]
+fn quadratic_form_vector3_matrix3() {
+    let (r, mut ws) = (&mut rng(1), Workspace::new());
+    for _ in 0..3 {
+        let (x, a) = (s::<3, 1>(r), s::<3, 3>(r));
+        gradcheck!(&mut ws; f_quadratic, f_quadratic_grad, f_quadratic_grad_into; (&x, &a);
+            x = x, a = a);
+        // ∂/∂x = (A + Aᵀ) x, ∂/∂A = x xᵀ, with the static types.
+        let (_, gx, ga): (f64, Vector3<f64>, Matrix3<f64>) = f_quadratic_grad(&x, &a);
+        assert!((gx - (a + a.transpose()) * x).norm() < 1e-12);
+        assert!((ga - x * x.transpose()).norm() < 1e-12);
+    }
+}
+
+#[grad(wrt = x)]
+fn f_ln_det4(x: &Matrix4<f64>) -> f64 {
+    ln_det(&x)
+}
+
+#[grad(wrt = x)]
+fn f_ln_abs_det4(x: &Matrix4<f64>) -> f64 {
+    x.determinant().abs().ln()
+}
+
+#[test]
+fn ln_det_matrix4() {
+    let (r, mut ws) = (&mut rng(2), Workspace::new());
+    for _ in 0..3 {
+        let x = dominant::<4>(r);
+        gradcheck!(&mut ws; f_ln_det4, f_ln_det4_grad, f_ln_det4_grad_into; (&x); x = x);
+        gradcheck!(&mut ws; f_ln_abs_det4, f_ln_abs_det4_grad, f_ln_abs_det4_grad_into; (&x); x = x);
+        // ∂ ln|det X| / ∂X = X⁻ᵀ
+        let (_, g) = f_ln_det4_grad(&x);
+        let want = x.try_inverse().unwrap().transpose();
+        assert!((g - want).norm() < 1e-10);
+    }
+}
+
+/// ‖R p + t − q‖² summed over three points.
+#[grad(wrt = (r, t))]
+#[allow(clippy::too_many_arguments)]
+fn f_pose(
+    r: &Matrix3<f64>,
+    t: &Vector3<f64>,
+    p1: &Vector3<f64>,
+    q1: &Vector3<f64>,
+    p2: &Vector3<f64>,
+    q2: &Vector3<f64>,
+    p3: &Vector3<f64>,
+    q3: &Vector3<f64>,
+) -> f64 {
+    let e1 = r * p1 + t - q1;
+    let e2 = r * p2 + t - q2;
+    let e3 = r * p3 + t - q3;
+    e1.norm_squared() + e2.norm_squared() + e3.norm_squared()
+}
+
+#[test]
+fn pose_fitting_three_points() {
+    let (rg, mut ws) = (&mut rng(3), Workspace::new());
+    for _ in 0..3 {
+        let (r, t) = (rotation(rg), s::<3, 1>(rg));
+        let p: Vec<Vector3<f64>> = (0..3).map(|_| s::<3, 1>(rg)).collect();
+        let q: Vec<Vector3<f64>> = (0..3).map(|_| s::<3, 1>(rg)).collect();
+        gradcheck!(&mut ws; f_pose, f_pose_grad, f_pose_grad_into;
+            (&r, &t, &p[0], &q[0], &p[1], &q[1], &p[2], &q[2]);
+            r = r, t = t);
+    }
+}
+
+/// The same loss over five points at once, the points as the columns of `p` and `q`:
+/// ‖R P + t 1ᵀ − Q‖².
+#[grad(wrt = (r, t))]
+fn f_pose_columns(
+    r: &Matrix3<f64>,
+    t: &Vector3<f64>,
+    p: &SMatrix<f64, 3, 5>,
+    q: &SMatrix<f64, 3, 5>,
+) -> f64 {
+    (add_col(&(r * p), &t) - q).norm_squared()
+}
+
+#[test]
+fn pose_fitting_columns() {
+    let (rg, mut ws) = (&mut rng(4), Workspace::new());
+    for _ in 0..3 {
+        let (r, t, p, q) = (rotation(rg), s::<3, 1>(rg), s::<3, 5>(rg), s::<3, 5>(rg));
+        gradcheck!(&mut ws; f_pose_columns, f_pose_columns_grad, f_pose_columns_grad_into;
+            (&r, &t, &p, &q); r = r, t = t);
+    }
+}
+
+// ===========================================================================
+// Products and linear maps, at 1×1 and non-square shapes
+// ===========================================================================
+
+#[grad(wrt = (a, b))]
+fn f_product_1x1(a: &Matrix1<f64>, b: &Matrix1<f64>) -> f64 {
+    (a * b).sum()
+}
+
+#[grad(wrt = (a, b))]
+fn f_product_2x3_3x4(a: &Matrix2x3<f64>, b: &SMatrix<f64, 3, 4>) -> f64 {
+    let c = a * b;
+    c.map(|v| v.tanh()).norm_squared()
+}
+
+#[grad(wrt = (a, b))]
+fn f_product_4x1_1x3(a: SVector<f64, 4>, b: na::RowVector3<f64>) -> f64 {
+    (a * b).map(|v| v * v * v).sum()
+}
+
+#[test]
+fn products() {
+    let (r, mut ws) = (&mut rng(5), Workspace::new());
+    for _ in 0..3 {
+        let (a, b) = (s::<1, 1>(r), s::<1, 1>(r));
+        gradcheck!(&mut ws; f_product_1x1, f_product_1x1_grad, f_product_1x1_grad_into;
+            (&a, &b); a = a, b = b);
+        let (a, b) = (s::<2, 3>(r), s::<3, 4>(r));
+        gradcheck!(&mut ws; f_product_2x3_3x4, f_product_2x3_3x4_grad, f_product_2x3_3x4_grad_into;
+            (&a, &b); a = a, b = b);
+        let (a, b) = (s::<4, 1>(r), s::<1, 3>(r));
+        gradcheck!(&mut ws; f_product_4x1_1x3, f_product_4x1_1x3_grad, f_product_4x1_1x3_grad_into;
+            (a, b); a = a, b = b);
+    }
+}
+
+#[grad(wrt = (a, b, s))]
+fn f_linear(a: &SMatrix<f64, 4, 2>, b: &SMatrix<f64, 2, 4>, s: f64) -> f64 {
+    let c = a - b.transpose() * s;
+    let d = -c / (s * s + 1.0);
+    (d.add_scalar(s) + a.scale(0.5)).norm()
+}
+
+#[grad(wrt = (a, b))]
+fn f_sub_neg_row(a: &RowVector3<f64>, b: &nalgebra::RowSVector<f64, 3>) -> f64 {
+    let c = -(a - b);
+    c.dot(&a) + c.mean() + c[(0, 2)]
+}
+
+#[test]
+fn linear_maps() {
+    let (r, mut ws) = (&mut rng(6), Workspace::new());
+    for _ in 0..3 {
+        let (a, b, k) = (s::<4, 2>(r), s::<2, 4>(r), uniform(r, 0.5, 1.5));
+        gradcheck!(&mut ws; f_linear, f_linear_grad, f_linear_grad_into; (&a, &b, k);
+            a = a, b = b, k = k);
+        let (a, b) = (s::<1, 3>(r), s::<1, 3>(r));
+        gradcheck!(&mut ws; f_sub_neg_row, f_sub_neg_row_grad, f_sub_neg_row_grad_into;
+            (&a, &b); a = a, b = b);
+    }
+}
+
+// ===========================================================================
+// Elementwise operations, maps and runtime functions
+// ===========================================================================
+
+#[grad(wrt = (a, b))]
+fn f_elementwise(a: &Matrix2x3<f64>, b: &Matrix2x3<f64>) -> f64 {
+    let c = a.component_mul(&b) + a.component_div(&b);
+    let d = c.map(|v| (v * 0.5).sin() + v.exp());
+    d.sum() + sigmoid(&a).sum() + softplus(&b).dot(&a) + relu(&c).norm_squared()
+}
+
+#[grad(wrt = (a, k))]
+fn f_map_capture(a: &Vector6<f64>, k: f64) -> f64 {
+    a.map(|v| (v * k).tanh()).sum() + log_sum_exp(&a)
+}
+
+#[test]
+fn elementwise() {
+    let (r, mut ws) = (&mut rng(7), Workspace::new());
+    for _ in 0..3 {
+        // b positive: it divides; a away from relu's kink through c
+        let (a, b) = (positive::<2, 3>(r), positive::<2, 3>(r));
+        gradcheck!(&mut ws; f_elementwise, f_elementwise_grad, f_elementwise_grad_into;
+            (&a, &b); a = a, b = b);
+        let (a, k) = (s::<6, 1>(r), uniform(r, 0.5, 1.5));
+        gradcheck!(&mut ws; f_map_capture, f_map_capture_grad, f_map_capture_grad_into;
+            (&a, k); a = a, k = k);
+    }
+}
+
+// ===========================================================================
+// Square matrices: trace, determinant, inverse
+// ===========================================================================
+
+#[grad(wrt = a)]
+fn f_det1(a: &Matrix1<f64>) -> f64 {
+    a.determinant()
+}
+
+#[grad(wrt = a)]
+fn f_det2(a: &Matrix2<f64>) -> f64 {
+    a.determinant() * a.trace()
+}
+
+#[grad(wrt = a)]
+fn f_det3(a: &Matrix3<f64>) -> f64 {
+    a.determinant()
+}
+
+#[grad(wrt = (a, b))]
+fn f_inverse(a: &Matrix3<f64>, b: &SMatrix<f64, 3, 2>) -> f64 {
+    let inv = a.try_inverse().unwrap();
+    (inv * b).norm_squared() + inv.trace()
+}
+
+#[grad(wrt = a)]
+fn f_inverse6(a: &Matrix6<f64>) -> f64 {
+    a.try_inverse().expect("singular").sum()
+}
+
+#[test]
+fn square_matrices() {
+    let (r, mut ws) = (&mut rng(8), Workspace::new());
+    for _ in 0..3 {
+        let a = dominant::<1>(r);
+        gradcheck!(&mut ws; f_det1, f_det1_grad, f_det1_grad_into; (&a); a = a);
+        let a = dominant::<2>(r);
+        gradcheck!(&mut ws; f_det2, f_det2_grad, f_det2_grad_into; (&a); a = a);
+        let a = dominant::<3>(r);
+        gradcheck!(&mut ws; f_det3, f_det3_grad, f_det3_grad_into; (&a); a = a);
+        let (a, b) = (dominant::<3>(r), s::<3, 2>(r));
+        gradcheck!(&mut ws; f_inverse, f_inverse_grad, f_inverse_grad_into; (&a, &b);
+            a = a, b = b);
+        let a = dominant::<6>(r);
+        gradcheck!(&mut ws; f_inverse6, f_inverse6_grad, f_inverse6_grad_into; (&a); a = a);
+    }
+}
+
+#[grad(wrt = (a, b))]
+fn f_kronecker(a: &Matrix2<f64>, b: &Matrix2x3<f64>) -> f64 {
+    a.kronecker(&b).map(|v| v.sin()).sum()
+}
+
+#[test]
+fn kronecker() {
+    let (r, mut ws) = (&mut rng(9), Workspace::new());
+    for _ in 0..3 {
+        let (a, b) = (s::<2, 2>(r), s::<2, 3>(r));
+        gradcheck!(&mut ws; f_kronecker, f_kronecker_grad, f_kronecker_grad_into; (&a, &b);
+            a = a, b = b);
+    }
+}
+
+// ===========================================================================
+// A layer at 6×6, f32, constants, unused variables
+// ===========================================================================
+
+#[grad(wrt = (w, x))]
+fn f_layer(w: &Matrix6<f64>, x: &Vector6<f64>, y: &Vector6<f64>) -> f64 {
+    let z = w * x;
+    let a = z.map(|v| v.tanh());
+    (a - y).norm_squared()
+}
+
+#[grad(wrt = w)]
+fn f_layer32(w: &Matrix3<f32>, x: &Vector3<f32>) -> f32 {
+    (w * x).map(|v| v.tanh()).sum()
+}
+
+#[grad(wrt = (a, b))]
+#[allow(unused_variables)]
+fn f_unused(a: &Matrix2<f64>, b: &Matrix2<f64>) -> f64 {
+    a.sum() * 2.0
+}
+
+#[test]
+fn layers_and_types() {
+    let (r, mut ws) = (&mut rng(10), Workspace::new());
+    for _ in 0..3 {
+        let (w, x, y) = (s::<6, 6>(r), s::<6, 1>(r), s::<6, 1>(r));
+        gradcheck!(&mut ws; f_layer, f_layer_grad, f_layer_grad_into; (&w, &x, &y);
+            w = w, x = x);
+        let (a, b) = (s::<2, 2>(r), s::<2, 2>(r));
+        gradcheck!(&mut ws; f_unused, f_unused_grad, f_unused_grad_into; (&a, &b);
+            a = a, b = b);
+    }
+    let mut ws32 = Workspace::<f32>::new();
+    let w = s::<3, 3>(r).cast::<f32>();
+    let x = s::<3, 1>(r).cast::<f32>();
+    gradcheck!(&mut ws32; f_layer32, f_layer32_grad, f_layer32_grad_into; (&w, &x); w = w);
+}
+
+#[test]
+fn value_is_the_original() {
+    let r = &mut rng(11);
+    let (w, x, y) = (s::<6, 6>(r), s::<6, 1>(r), s::<6, 1>(r));
+    let (v, _, _) = f_layer_grad(&w, &x, &y);
+    assert_eq!(v.to_bits(), f_layer(&w, &x, &y).to_bits());
+}
