@@ -2,6 +2,9 @@
 //! their shapes, for every benchmark workload (the losses of `benches/common/`, on the
 //! benchmarks' own inputs); `NAME_grad` allocates only the gradients it returns.
 //!
+//! The static-size workloads (`benches/common/static_losses.rs`) allocate nothing at
+//! all, from the first call of either companion on.
+//!
 //! A counting global allocator counts the allocations of the calling thread only, so
 //! the test harness's other threads do not disturb the count.
 
@@ -11,6 +14,9 @@ mod data;
 #[path = "../benches/common/losses.rs"]
 #[allow(dead_code)]
 mod losses;
+#[path = "../benches/common/static_losses.rs"]
+#[allow(dead_code)]
+mod static_losses;
 
 use matgrad::Workspace;
 use nalgebra::{DMatrix, DVector, RowDVector};
@@ -182,4 +188,39 @@ fn dictionary_grad_into_allocates_nothing() {
             || losses::dictionary_grad(&d.x, &d.d, &d.r, d.lambda).0,
         );
     }
+}
+
+/// Asserts that the first and a later call of `f` allocate nothing, and agree.
+fn never_allocates(name: &str, mut f: impl FnMut() -> f64) {
+    let (first, v0) = allocations(&mut f);
+    let (second, v1) = allocations(&mut f);
+    assert_eq!((first, second), (0, 0), "{name} allocated");
+    assert_eq!(v0.to_bits(), v1.to_bits(), "{name}: the value changed");
+}
+
+#[test]
+fn static_sizes_allocate_nothing() {
+    use nalgebra::{Matrix3, Matrix6, SMatrix, Vector3, Vector6};
+    use static_losses::POINTS;
+    let entry = |i: usize, j: usize| ((i * 7 + j * 3) % 11) as f64 / 11.0 - 0.4;
+    let r = Matrix3::from_fn(entry);
+    let t = Vector3::from_fn(entry);
+    let p = SMatrix::<f64, 3, POINTS>::from_fn(entry);
+    let q = SMatrix::<f64, 3, POINTS>::from_fn(|i, j| entry(j, i));
+    let w = Matrix6::from_fn(entry) + Matrix6::identity() * 3.0;
+    let (x6, y6) = (Vector6::from_fn(entry), Vector6::from_fn(|i, j| entry(j, i)));
+    let mut ws = Workspace::new();
+    never_allocates("pose_grad", || static_losses::pose_grad(&r, &t, &p, &q).0);
+    let (mut gr, mut gt) = (Matrix3::zeros(), Vector3::zeros());
+    never_allocates("pose_grad_into", || {
+        static_losses::pose_grad_into(&r, &t, &p, &q, &mut gr, &mut gt, &mut ws)
+    });
+    never_allocates("quadratic3_grad", || static_losses::quadratic3_grad(&t, &r).0);
+    never_allocates("quadratic6_grad", || static_losses::quadratic6_grad(&x6, &w).0);
+    never_allocates("layer6_grad", || static_losses::layer6_grad(&w, &x6, &y6).0);
+    never_allocates("ln_det6_grad", || static_losses::ln_det6_grad(&w).0);
+    let (mut gw, mut gx) = (Matrix6::zeros(), Vector6::zeros());
+    never_allocates("layer6_grad_into", || {
+        static_losses::layer6_grad_into(&w, &x6, &y6, &mut gw, &mut gx, &mut ws)
+    });
 }

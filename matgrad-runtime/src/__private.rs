@@ -51,6 +51,7 @@ pub fn with_workspace<T: 'static, R>(
 
 use crate::blas::gemm_ref;
 use crate::broadcast::{add_col_ref, add_row_ref};
+pub use crate::decomp::ln_det_inverse_static;
 use crate::decomp::{ln_det_inverse_ref, ln_det_ref};
 use crate::elementwise::{relu_scalar, softplus_scalar};
 use crate::kernel::{self, binary, prepare, ready, same_shape, ternary, unary, MatRef, Shape};

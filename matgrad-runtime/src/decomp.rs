@@ -4,6 +4,22 @@ use crate::kernel::{is_nan, prepare, unary, MatRef};
 use crate::Real;
 use nalgebra::{ComplexField, DMatrix, Dim, Matrix, RawStorage};
 
+/// The largest number of entries [`ln_det`] and [`ln_det_inverse_static`] factorise
+/// in a stack buffer (a 6×6 matrix).
+const SMALL: usize = 36;
+
+/// `(ln |det a|, a⁻¹)` of a statically sized square matrix from one factorisation on
+/// the stack: the same bits as [`ln_det`] (and the dynamic kernels), no allocation.
+/// Used by the code `#[grad]` writes for static sizes.
+pub fn ln_det_inverse_static<T: Real, const N: usize>(
+    a: &nalgebra::SMatrix<T, N, N>,
+) -> (T, nalgebra::SMatrix<T, N, N>) {
+    let mut inv = nalgebra::SMatrix::<T, N, N>::identity();
+    let mut lu = *a;
+    let ln = lu_in_place(lu.as_mut_slice(), N, inv.as_mut_slice());
+    (ln, inv)
+}
+
 /// Factorises the `n×n` column-major matrix in `lu` in place by Gaussian elimination
 /// with partial pivoting, applying the same row operations (swaps included) to the
 /// `n×m` column-major `rhs` (possibly empty), then solves `U x = rhs` in place, so that
@@ -137,6 +153,16 @@ pub(crate) fn ln_det_inverse_ref<T: Real>(
 /// ```
 #[must_use]
 pub fn ln_det<T: Real, R: Dim, C: Dim, S: RawStorage<T, R, C>>(a: &Matrix<T, R, C, S>) -> T {
+    let n = a.nrows();
+    if n == a.ncols() && n * n <= SMALL {
+        // Small matrices (every static size up to 6×6) factorise on the stack: no
+        // allocation, the same operations, so the same bits.
+        let mut lu = [T::zero(); SMALL];
+        for (x, &v) in lu.iter_mut().zip(a.iter()) {
+            *x = v;
+        }
+        return lu_in_place(&mut lu[..n * n], n, &mut []);
+    }
     let mut scratch = DMatrix::zeros(0, 0);
     ln_det_ref(MatRef::new(a), &mut scratch, "ln_det")
 }

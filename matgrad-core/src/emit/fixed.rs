@@ -290,24 +290,36 @@ impl Fixed<'_> {
             Op::Sigmoid => call("sigmoid", &[a(0)]),
             Op::Relu => call("relu", &[a(0)]),
             Op::Softplus => call("softplus", &[a(0)]),
-            Op::AddRow => call("add_row", &[a(0), a(1)]),
-            Op::AddCol => call("add_col", &[a(0), a(1)]),
+            // The runtime's `add_row`/`add_col` return a `DMatrix`; on the stack, the
+            // same sums entry by entry.
+            Op::AddRow | Op::AddCol => {
+                let (m, b) = (a(0), a(1));
+                let (o, line) = (mixed("__mg_o"), mixed("__mg_line"));
+                let iter = if matches!(node.op, Op::AddRow) {
+                    quote!(row_iter_mut)
+                } else {
+                    quote!(column_iter_mut)
+                };
+                quote!({
+                    let mut #o = #m;
+                    for mut #line in #o.#iter() {
+                        #line += &#b;
+                    }
+                    #o
+                })
+            }
             Op::LogSumExp => call("log_sum_exp", &[a(0)]),
             Op::SoftmaxCrossEntropy => call("softmax_cross_entropy", &[a(0), a(1)]),
             Op::LnDet => {
-                let value = call("ln_det", &[a(0)]);
                 if !self.differentiated[id] {
-                    return quote!(let #v = #value;);
+                    call("ln_det", &[a(0)])
+                } else {
+                    // ā += s̄ a⁻ᵀ reads the inverse, from the same factorisation on the
+                    // stack (non-finite when a is singular, as the dynamic kernel's).
+                    let (x, w) = (a(0), aux(id));
+                    let rt = rt();
+                    return quote!(let (#v, #w) = #rt::ln_det_inverse_static(&#x););
                 }
-                // ā += s̄ a⁻ᵀ reads the inverse (non-finite when a is singular, as
-                // the dynamic kernel's).
-                let (x, w) = (a(0), aux(id));
-                let nan = lit(f64::NAN, self.g.float);
-                let ty = ty(self.shape(node.args[0]), &self.t);
-                return quote!(
-                    let #v = #value;
-                    let #w = #x.try_inverse().unwrap_or_else(|| #ty::from_element(#nan));
-                );
             }
         };
         quote!(let #v = #e;)
@@ -459,6 +471,9 @@ impl Fixed<'_> {
             if parts.is_empty() {
                 let ty = ty(shape, &self.t);
                 return quote!(let #g = #ty::zeros(););
+            }
+            if let [only] = parts.as_slice() {
+                return quote!(let #g = #only;);
             }
             let parts = parts.iter().map(|p| quote!((#p)));
             return quote!(let #g = #(#parts)+*;);
