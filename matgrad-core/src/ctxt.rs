@@ -9,6 +9,7 @@ use std::fmt::Display;
 #[derive(Default)]
 pub struct Ctxt {
     errors: Vec<syn::Error>,
+    ill_typed: bool,
 }
 
 impl Ctxt {
@@ -30,6 +31,19 @@ impl Ctxt {
     /// Records a `syn` error as it is.
     pub fn syn_error(&mut self, err: syn::Error) {
         self.errors.push(err);
+    }
+
+    /// Records an error at a construct that cannot type-check either (static shapes
+    /// that do not match): the original body is then not emitted, so the user reads
+    /// matgrad's message and not nalgebra's trait-bound errors (see [`Ctxt::ill_typed`]).
+    pub fn shape_error<A: ToTokens, M: Display>(&mut self, tokens: A, msg: M) {
+        self.ill_typed = true;
+        self.error_spanned_by(tokens, msg);
+    }
+
+    /// Whether some error was a [`Ctxt::shape_error`].
+    pub fn ill_typed(&self) -> bool {
+        self.ill_typed
     }
 
     /// Whether any error has been recorded.

@@ -50,6 +50,14 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
                 .map(syn::Error::to_compile_error)
                 .collect();
             let fallback = failure.fallback;
+            if failure.ill_typed {
+                let mut stub = item_fn.clone();
+                stub.block = Box::new(syn::parse_quote!({
+                    ::core::unreachable!("matgrad: this function was rejected at compile time")
+                }));
+                stub.attrs.push(syn::parse_quote!(#[allow(unused_variables)]));
+                return quote!(#stub #errors #fallback);
+            }
             quote!(#item_fn #errors #fallback)
         }
     }
@@ -73,6 +81,10 @@ pub struct Derivation {
 pub struct Failure {
     /// Every problem found, in source order of discovery.
     pub errors: Vec<syn::Error>,
+    /// Whether the body cannot type-check (static shapes that do not match): then
+    /// [`expand`] emits the original function with an unreachable body, so that
+    /// rustc adds no trait-bound errors to matgrad's.
+    pub ill_typed: bool,
     /// The companions with an unreachable body, when the signature allowed them.
     pub fallback: TokenStream,
 }
@@ -184,6 +196,7 @@ pub fn derive(attr: TokenStream, item: &syn::ItemFn) -> Result<Derivation, Failu
     let (Some(attr), Some(sig)) = (attr, sig) else {
         return Err(Failure {
             errors: cx.errors().to_vec(),
+            ill_typed: cx.ill_typed(),
             fallback: TokenStream::new(),
         });
     };
@@ -215,6 +228,7 @@ pub fn derive(attr: TokenStream, item: &syn::ItemFn) -> Result<Derivation, Failu
             };
             Err(Failure {
                 errors: cx.errors().to_vec(),
+                ill_typed: cx.ill_typed(),
                 fallback,
             })
         }

@@ -108,6 +108,13 @@ impl Builder<'_> {
         self.nodes[id].kind
     }
 
+    /// An error of static shapes: the operation cannot type-check (or would panic)
+    /// whatever the values.
+    fn shape_err<T: ToTokens>(&mut self, t: T, msg: impl std::fmt::Display) -> Res<NodeId> {
+        self.cx.shape_error(t, msg);
+        Err(())
+    }
+
     fn err<T: ToTokens>(&mut self, t: T, msg: impl std::fmt::Display) -> Res<NodeId> {
         self.cx.error_spanned_by(t, msg);
         Err(())
@@ -373,7 +380,7 @@ impl Builder<'_> {
                 _ => None,
             };
             if let Some(msg) = msg {
-                return self.err(b, msg);
+                return self.shape_err(b, msg);
             }
         }
         let (op, args, kind) = match (sym, kl, kr) {
@@ -439,7 +446,7 @@ impl Builder<'_> {
         };
         let out = |i: usize, d: Dim| d.size().is_some_and(|n| i >= n);
         if out(i, shape.rows) || out(j, shape.cols) {
-            return self.err(
+            return self.shape_err(
                 &ix.index,
                 format!(
                     "index ({i}, {j}) is out of bounds for a {}",
@@ -669,7 +676,7 @@ impl Builder<'_> {
                             );
                         };
                         if name != "kronecker" && conflict(shape, bs) {
-                            return self.err(
+                            return self.shape_err(
                                 m,
                                 format!(
                                     "`{name}` needs two matrices of the same shape, but this is a {} and the argument a {}",
@@ -749,7 +756,7 @@ impl Builder<'_> {
     /// Reports a matrix whose type fixes it non-square where `what` needs a square one.
     fn square<T: ToTokens>(&mut self, shape: Shape, what: &str, at: T) -> Res<()> {
         if shape.rows.conflicts(shape.cols) {
-            self.err(
+            self.shape_err(
                 at,
                 format!(
                     "`{what}` needs a square matrix, but this is a {}",
