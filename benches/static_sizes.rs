@@ -173,7 +173,12 @@ fn ln_det_bench(c: &mut Criterion) {
     // num-dual: nalgebra's LU on dual numbers, ln|det| = Σ ln|u_ii|.
     let dual = |v: SVector<D, 36>| {
         let x = take::<D, 36, 6, 6>(&v, 0);
-        x.lu().u().diagonal().iter().map(|d| d.abs().ln()).sum::<D>()
+        x.lu()
+            .u()
+            .diagonal()
+            .iter()
+            .map(|d| d.abs().ln())
+            .sum::<D>()
     };
     let (_, gx) = ln_det6_grad(&x);
     let (_, hx) = ln_det6_hand(&x);

@@ -80,6 +80,33 @@
 //! Anything else (control flow, `mut`, macros, unknown methods) is rejected at compile
 //! time with an error pointing at the construct.
 //!
+//! ## Static sizes
+//!
+//! Parameters may instead be statically sized: `SMatrix<T, R, C>`, `SVector<T, N>`,
+//! `RowSVector<T, N>`, `Matrix1`…`Matrix6`, `Matrix2x3`-style, `Vector1`…`Vector6`,
+//! `RowVector1`…`RowVector6` (integer-literal sizes). The gradients then have the
+//! static types, the generated code works on stack values with nalgebra's static
+//! kernels and allocates nothing, and static shapes that cannot match are a compile
+//! error on the operation (`cannot multiply a 3×3 matrix by a 2×1 vector`).
+//! `NAME_grad_into` keeps its signature and ignores the workspace. A function may not
+//! (yet) mix static and dynamic matrices.
+//!
+//! ```
+//! use matgrad::grad;
+//! use nalgebra::{Matrix3, Vector3};
+//!
+//! #[grad(wrt = (x, a))]
+//! fn quadratic(x: &Vector3<f64>, a: &Matrix3<f64>) -> f64 {
+//!     (x.transpose() * a * x)[(0, 0)]
+//! }
+//!
+//! let (x, a) = (Vector3::new(1.0, 2.0, 3.0), Matrix3::from_fn(|i, j| (i + 2 * j) as f64));
+//! let (value, dx, da): (f64, Vector3<f64>, Matrix3<f64>) = quadratic_grad(&x, &a);
+//! assert_eq!(value, quadratic(&x, &a));
+//! assert_eq!(dx, (a + a.transpose()) * x);
+//! assert_eq!(da, x * x.transpose());
+//! ```
+//!
 //! ## Runtime behaviour
 //!
 //! `NAME_grad` panics where `NAME` panics (mismatched shapes, the `unwrap` of a

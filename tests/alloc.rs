@@ -208,15 +208,22 @@ fn static_sizes_allocate_nothing() {
     let p = SMatrix::<f64, 3, POINTS>::from_fn(entry);
     let q = SMatrix::<f64, 3, POINTS>::from_fn(|i, j| entry(j, i));
     let w = Matrix6::from_fn(entry) + Matrix6::identity() * 3.0;
-    let (x6, y6) = (Vector6::from_fn(entry), Vector6::from_fn(|i, j| entry(j, i)));
+    let (x6, y6) = (
+        Vector6::from_fn(entry),
+        Vector6::from_fn(|i, j| entry(j, i)),
+    );
     let mut ws = Workspace::new();
     never_allocates("pose_grad", || static_losses::pose_grad(&r, &t, &p, &q).0);
     let (mut gr, mut gt) = (Matrix3::zeros(), Vector3::zeros());
     never_allocates("pose_grad_into", || {
         static_losses::pose_grad_into(&r, &t, &p, &q, &mut gr, &mut gt, &mut ws)
     });
-    never_allocates("quadratic3_grad", || static_losses::quadratic3_grad(&t, &r).0);
-    never_allocates("quadratic6_grad", || static_losses::quadratic6_grad(&x6, &w).0);
+    never_allocates("quadratic3_grad", || {
+        static_losses::quadratic3_grad(&t, &r).0
+    });
+    never_allocates("quadratic6_grad", || {
+        static_losses::quadratic6_grad(&x6, &w).0
+    });
     never_allocates("layer6_grad", || static_losses::layer6_grad(&w, &x6, &y6).0);
     never_allocates("ln_det6_grad", || static_losses::ln_det6_grad(&w).0);
     let (mut gw, mut gx) = (Matrix6::zeros(), Vector6::zeros());

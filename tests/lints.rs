@@ -102,6 +102,36 @@ pub mod losses {
     }
 }
 
+/// Static sizes: the straight-line backend under the same lints.
+pub mod fixed {
+    use matgrad::{add_row, grad, ln_det, log_sum_exp, relu, sigmoid, softplus};
+    use nalgebra::{Matrix2, Matrix2x3, Matrix3, RowVector3, Vector3};
+
+    /// Pose residual with every family of operations on static types.
+    ///
+    /// # Panics
+    ///
+    /// When `r` is singular.
+    #[grad(wrt = (r, t, s))]
+    #[allow(clippy::needless_pass_by_value)]
+    #[must_use]
+    pub fn everything(
+        r: &Matrix3<f64>,
+        t: Vector3<f64>,
+        s: f64,
+        m: &Matrix2x3<f64>,
+        b: &RowVector3<f64>,
+        q: &Matrix2<f64>,
+    ) -> f64 {
+        let e = r * t + t.scale(s) - t / (s * s + 1.0);
+        let i = r.try_inverse().unwrap();
+        let k = q.kronecker(&r.transpose());
+        let h = add_row(m, b).component_mul(m).map(|v| v.tanh() * s);
+        let l = sigmoid(&e).sum() + softplus(&h).mean() + relu(&h).norm() + log_sum_exp(&e);
+        l + e.dot(&t) + i.trace() + r.determinant() + ln_det(r) + k.norm_squared() + e[(2, 0)]
+    }
+}
+
 use losses::tanh_layer_grad_into;
 use losses::{linear_algebra, linear_algebra_grad, mlp, mlp_grad, runtime, runtime_grad};
 use losses::{scalars, scalars_grad, single, single_grad, tanh_layer, tanh_layer_grad};
@@ -134,6 +164,16 @@ fn the_companions_agree_with_the_originals() {
     let v = linear_algebra(&w, &w);
     let g = linear_algebra_grad(&w, &w).0;
     assert!((g - v).abs() < 1e-12, "{g} {v}");
+
+    let r = nalgebra::Matrix3::new(2.0, 0.1, 0.2, 0.3, 2.5, 0.1, 0.0, 0.2, 3.0);
+    let (t, h) = (
+        nalgebra::Vector3::new(0.1, -0.2, 0.3),
+        nalgebra::Matrix2x3::repeat(0.4),
+    );
+    let b = nalgebra::RowVector3::new(0.5, -0.5, 0.1);
+    let q = nalgebra::Matrix2::new(1.0, 0.5, -0.5, 2.0);
+    let v = fixed::everything(&r, t, 0.7, &h, &b, &q);
+    assert!((fixed::everything_grad(&r, t, 0.7, &h, &b, &q).0 - v).abs() < 1e-12);
 
     let (xf, wf) = (x.cast::<f32>(), w.cast::<f32>());
     let rf = RowDVector::from_element(2, 0.5_f32);

@@ -8,7 +8,7 @@
 mod common;
 
 use common::{gradcheck, rng, uniform};
-use matgrad::{add_col, grad, ln_det, log_sum_exp, relu, sigmoid, softplus, Workspace};
+use matgrad::{add_col, add_row, grad, ln_det, log_sum_exp, relu, sigmoid, softplus, Workspace};
 use nalgebra as na;
 use nalgebra::{
     Matrix1, Matrix2, Matrix2x3, Matrix3, Matrix4, Matrix6, RowVector3, SMatrix, SVector, Vector3,
@@ -216,6 +216,11 @@ fn f_map_capture(a: &Vector6<f64>, k: f64) -> f64 {
     a.map(|v| (v * k).tanh()).sum() + log_sum_exp(&a)
 }
 
+#[grad(wrt = (m, b))]
+fn f_add_row(m: &Matrix2x3<f64>, b: &RowVector3<f64>) -> f64 {
+    add_row(&m, &b).map(|v| v.sin()).sum()
+}
+
 #[test]
 fn elementwise() {
     let (r, mut ws) = (&mut rng(7), Workspace::new());
@@ -224,6 +229,9 @@ fn elementwise() {
         let (a, b) = (positive::<2, 3>(r), positive::<2, 3>(r));
         gradcheck!(&mut ws; f_elementwise, f_elementwise_grad, f_elementwise_grad_into;
             (&a, &b); a = a, b = b);
+        let (m, b) = (s::<2, 3>(r), s::<1, 3>(r));
+        gradcheck!(&mut ws; f_add_row, f_add_row_grad, f_add_row_grad_into; (&m, &b);
+            m = m, b = b);
         let (a, k) = (s::<6, 1>(r), uniform(r, 0.5, 1.5));
         gradcheck!(&mut ws; f_map_capture, f_map_capture_grad, f_map_capture_grad_into;
             (&a, k); a = a, k = k);

@@ -85,6 +85,8 @@ pub fn ln_det6(x: &Matrix6<f64>) -> f64 {
 pub fn ln_det6_hand(x: &Matrix6<f64>) -> (f64, Matrix6<f64>) {
     let lu = x.lu();
     let ln = lu.u().diagonal().iter().map(|d| d.abs().ln()).sum();
-    let inv = lu.try_inverse().unwrap_or_else(|| Matrix6::from_element(f64::NAN));
+    let inv = lu
+        .try_inverse()
+        .unwrap_or_else(|| Matrix6::from_element(f64::NAN));
     (ln, inv.transpose())
 }

@@ -55,7 +55,8 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
                 stub.block = Box::new(syn::parse_quote!({
                     ::core::unreachable!("matgrad: this function was rejected at compile time")
                 }));
-                stub.attrs.push(syn::parse_quote!(#[allow(unused_variables)]));
+                stub.attrs
+                    .push(syn::parse_quote!(#[allow(unused_variables)]));
                 return quote!(#stub #errors #fallback);
             }
             quote!(#item_fn #errors #fallback)

@@ -213,7 +213,9 @@ impl Fixed<'_> {
             ([a], [p]) => quote!(#a.map(|#p| #body)),
             ([a, b], [p, q]) => quote!(#a.zip_map(&#b, |#p, #q| #body)),
             ([a, b, c], [p, q, r]) => quote!(#a.zip_zip_map(&#b, &#c, |#p, #q, #r| #body)),
-            _ => quote!(::core::compile_error!("matgrad: an elementwise adjoint of more than three operands")),
+            _ => quote!(::core::compile_error!(
+                "matgrad: an elementwise adjoint of more than three operands"
+            )),
         }
     }
 

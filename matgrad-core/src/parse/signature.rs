@@ -165,7 +165,10 @@ fn check_sizes(cx: &mut Ctxt, params: &[Param]) {
         Kind::Matrix(s) => Some(s),
         Kind::Scalar => None,
     };
-    let Some(first) = params.iter().find(|p| shape(p).is_some_and(Shape::is_static)) else {
+    let Some(first) = params
+        .iter()
+        .find(|p| shape(p).is_some_and(Shape::is_static))
+    else {
         return;
     };
     for p in params {
