@@ -88,8 +88,9 @@
 //! static types, the generated code works on stack values with nalgebra's static
 //! kernels and allocates nothing, and static shapes that cannot match are a compile
 //! error on the operation (`cannot multiply a 3×3 matrix by a 2×1 vector`).
-//! `NAME_grad_into` keeps its signature and ignores the workspace. A function may not
-//! (yet) mix static and dynamic matrices.
+//! `NAME_grad_into` keeps its signature and ignores the workspace. A function may mix
+//! static and dynamic matrices where nalgebra allows the operation; it then takes the
+//! dynamic code path, and the gradients of static parameters keep their types.
 //!
 //! ```
 //! use matgrad::grad;

@@ -231,3 +231,31 @@ fn static_sizes_allocate_nothing() {
         static_losses::layer6_grad_into(&w, &x6, &y6, &mut gw, &mut gx, &mut ws)
     });
 }
+
+/// Static and dynamic sizes in one function: the dynamic path, static parameters read
+/// in place, their gradients copied out of the workspace.
+#[matgrad::grad(wrt = (x, w))]
+fn mixed(x: &DMatrix<f64>, w: &nalgebra::Matrix3<f64>, b: &nalgebra::RowVector3<f64>) -> f64 {
+    matgrad::add_row(&(x * w), b)
+        .map(|v| v.tanh())
+        .norm_squared()
+}
+
+#[test]
+fn mixed_sizes_grad_into_allocates_nothing() {
+    let x = DMatrix::from_fn(5, 3, |i, j| (i as f64 - j as f64) / 5.0);
+    let w = nalgebra::Matrix3::from_fn(|i, j| 0.1 * (i + 2 * j) as f64);
+    let b = nalgebra::RowVector3::new(0.1, -0.2, 0.3);
+    let (mut gx, mut gw, mut ws) = (
+        DMatrix::zeros(0, 0),
+        nalgebra::Matrix3::zeros(),
+        Workspace::new(),
+    );
+    check(
+        "mixed",
+        1,
+        || mixed_grad_into(&x, &w, &b, &mut gx, &mut gw, &mut ws),
+        || mixed_grad(&x, &w, &b).0,
+    );
+    assert_eq!(mixed_grad(&x, &w, &b).0.to_bits(), mixed(&x, &w, &b).to_bits());
+}

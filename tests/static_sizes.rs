@@ -11,8 +11,8 @@ use common::{gradcheck, rng, uniform};
 use matgrad::{add_col, add_row, grad, ln_det, log_sum_exp, relu, sigmoid, softplus, Workspace};
 use nalgebra as na;
 use nalgebra::{
-    Matrix1, Matrix2, Matrix2x3, Matrix3, Matrix4, Matrix6, RowVector3, SMatrix, SVector, Vector3,
-    Vector6,
+    DMatrix, DVector, Matrix1, Matrix2, Matrix2x3, Matrix3, Matrix4, Matrix6, RowVector3, SMatrix,
+    SVector, Vector3, Vector6,
 };
 use rand_chacha::ChaCha8Rng;
 
@@ -299,6 +299,46 @@ fn kronecker() {
         gradcheck!(&mut ws; f_kronecker, f_kronecker_grad, f_kronecker_grad_into; (&a, &b);
             a = a, b = b);
     }
+}
+
+// ===========================================================================
+// Static and dynamic sizes in one function
+// ===========================================================================
+
+#[grad(wrt = (x, w, b))]
+fn f_mixed_layer(x: &DMatrix<f64>, w: &Matrix3<f64>, b: &RowVector3<f64>) -> f64 {
+    let z = add_row(&(x * w), &b);
+    z.map(|v| v.tanh()).norm_squared() + w.determinant()
+}
+
+#[grad(wrt = (u, v))]
+fn f_mixed_vectors(u: &DVector<f64>, v: Vector3<f64>, m: &Matrix3<f64>) -> f64 {
+    (u + m * v).norm() + u.dot(&v)
+}
+
+#[grad(wrt = (u, w))]
+#[allow(unused_variables)]
+fn f_mixed_unused(u: &DVector<f64>, w: &Matrix2<f64>) -> f64 {
+    u.sum()
+}
+
+#[test]
+fn mixed_static_and_dynamic() {
+    let (r, mut ws) = (&mut rng(12), Workspace::new());
+    for n in [1, 4] {
+        let (x, w, b) = (common::mat(r, n, 3), dominant::<3>(r), s::<1, 3>(r));
+        gradcheck!(&mut ws; f_mixed_layer, f_mixed_layer_grad, f_mixed_layer_grad_into;
+            (&x, &w, &b); x = x.clone(), w = w, b = b);
+        let (_, _, gw, gb): (f64, DMatrix<f64>, Matrix3<f64>, RowVector3<f64>) =
+            f_mixed_layer_grad(&x, &w, &b);
+        assert!(gw.norm() > 0.0 && gb.norm() > 0.0);
+    }
+    let (u, v, m) = (common::vector(r, 3), s::<3, 1>(r), s::<3, 3>(r));
+    gradcheck!(&mut ws; f_mixed_vectors, f_mixed_vectors_grad, f_mixed_vectors_grad_into;
+        (&u, v, &m); u = u, v = v);
+    let (u, w) = (common::vector(r, 2), s::<2, 2>(r));
+    gradcheck!(&mut ws; f_mixed_unused, f_mixed_unused_grad, f_mixed_unused_grad_into;
+        (&u, &w); u = u, w = w);
 }
 
 // ===========================================================================

@@ -23,8 +23,9 @@ use crate::sym::{Cmp, Operand, Sym};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-/// Whether the function is for this backend: some matrix parameter has a static
-/// shape (the signature check has made sure no other one is dynamic).
+/// Whether the function is for this backend: every matrix parameter has a static
+/// shape. (A function mixing sizes goes to the dynamic backend, which reads static
+/// parameters through views and copies their gradients out.)
 pub fn applies(input: &Input<'_>) -> bool {
     input.sig.is_static()
 }

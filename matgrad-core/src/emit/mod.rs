@@ -667,8 +667,10 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
         if !adjoints.differentiated[id] {
             continue;
         }
+        // A dynamic gradient is written in its output buffer; a static one (of a
+        // function mixing sizes) in a workspace slot, copied out at the end.
         let into = match g.node(id).op {
-            Op::Param(i) => sig.params.get(i).filter(|_| g.node(id).kind.is_matrix()),
+            Op::Param(i) => sig.params.get(i).filter(|_| is_dynamic(g.node(id).kind)),
             _ => None,
         };
         body.extend(cx.adjoint(id, into));
@@ -679,6 +681,15 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
         let o = grad_out(p);
         let gid = adj(i);
         let differentiated = adjoints.differentiated.get(i).copied().unwrap_or(false);
+        let zero = lit(0.0, g.float);
+        if !is_dynamic(p.kind) && p.kind.is_matrix() {
+            body.extend(if differentiated {
+                quote!(#o.copy_from(&#gid);)
+            } else {
+                quote!(#o.fill(#zero);)
+            });
+            continue;
+        }
         body.extend(match (p.kind.is_matrix(), differentiated) {
             (true, true) => quote!(#rt::GradBuf::put_matrix(#o, #gid);),
             (true, false) => {
@@ -704,6 +715,13 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
 
     let formulas = formula::doc(input);
     signatures(item, sig, &wrt_params, &formulas, &body)
+}
+
+/// Whether `kind` is a matrix whose size is known only at run time (its gradient
+/// buffer is resized in place); static matrices of a function mixing sizes are read
+/// through views and their gradients copied out.
+fn is_dynamic(kind: Kind) -> bool {
+    matches!(kind, Kind::Matrix(s) if !s.is_static())
 }
 
 /// The two companions around a body for `_grad_into` (also used by the fallback with

@@ -31,13 +31,22 @@ pub struct Signature {
 }
 
 impl Signature {
-    /// Whether the matrices have static sizes (`Matrix3<f64>`, `SVector<f64, 6>`):
-    /// some matrix parameter has a static shape. [`parse`] rejects a signature that
-    /// mixes static and dynamic sizes, so then every matrix parameter has one.
+    /// Whether every matrix parameter has a static size (`Matrix3<f64>`,
+    /// `SVector<f64, 6>`), and there is one: the function is for the static backend.
+    /// A function mixing static and dynamic sizes goes to the dynamic one.
     pub fn is_static(&self) -> bool {
-        self.params
-            .iter()
-            .any(|p| matches!(p.kind, Kind::Matrix(s) if s.is_static()))
+        let shapes = self.params.iter().filter_map(|p| match p.kind {
+            Kind::Matrix(s) => Some(s),
+            Kind::Scalar => None,
+        });
+        let mut any = false;
+        for s in shapes {
+            if !s.is_static() {
+                return false;
+            }
+            any = true;
+        }
+        any
     }
 }
 
@@ -149,39 +158,10 @@ pub fn parse(cx: &mut Ctxt, sig: &syn::Signature) -> Option<Signature> {
         }
     }
 
-    check_sizes(cx, &params);
-
     if cx.errors().len() > before {
         return None;
     }
     Some(Signature { params, float })
-}
-
-/// Static and dynamic sizes in one function are not supported yet: each backend
-/// (`emit::fixed` for static sizes, the workspace one for dynamic sizes) handles one.
-/// Reports each dynamic matrix parameter of a function that also has a static one.
-fn check_sizes(cx: &mut Ctxt, params: &[Param]) {
-    let shape = |p: &Param| match p.kind {
-        Kind::Matrix(s) => Some(s),
-        Kind::Scalar => None,
-    };
-    let Some(first) = params
-        .iter()
-        .find(|p| shape(p).is_some_and(Shape::is_static))
-    else {
-        return;
-    };
-    for p in params {
-        if shape(p).is_some_and(|s| !s.is_static()) {
-            cx.error_spanned_by(
-                &p.ty,
-                format!(
-                    "#[grad] does not yet mix statically and dynamically sized matrices: `{}` is dynamic but `{}` has a static size; make both static (`SMatrix<T, R, C>`) or both dynamic (`DMatrix<T>`; convert with `DMatrix::from_column_slice(r, c, m.as_slice())`)",
-                    p.name, first.name
-                ),
-            );
-        }
-    }
 }
 
 /// Kind, float, by-reference flag and owned type of a parameter type.
