@@ -257,5 +257,8 @@ fn mixed_sizes_grad_into_allocates_nothing() {
         || mixed_grad_into(&x, &w, &b, &mut gx, &mut gw, &mut ws),
         || mixed_grad(&x, &w, &b).0,
     );
-    assert_eq!(mixed_grad(&x, &w, &b).0.to_bits(), mixed(&x, &w, &b).to_bits());
+    assert_eq!(
+        mixed_grad(&x, &w, &b).0.to_bits(),
+        mixed(&x, &w, &b).to_bits()
+    );
 }

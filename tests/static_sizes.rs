@@ -8,7 +8,10 @@
 mod common;
 
 use common::{gradcheck, rng, uniform};
-use matgrad::{add_col, add_row, grad, ln_det, log_sum_exp, relu, sigmoid, softplus, Workspace};
+use matgrad::{
+    add_col, add_row, grad, ln_det, log_sum_exp, relu, sigmoid, softmax_cross_entropy, softplus,
+    Workspace,
+};
 use nalgebra as na;
 use nalgebra::{
     DMatrix, DVector, Matrix1, Matrix2, Matrix2x3, Matrix3, Matrix4, Matrix6, RowVector3, SMatrix,
@@ -221,6 +224,16 @@ fn f_add_row(m: &Matrix2x3<f64>, b: &RowVector3<f64>) -> f64 {
     add_row(&m, &b).map(|v| v.sin()).sum()
 }
 
+#[grad(wrt = (z, y))]
+fn f_softmax_ce(z: &SMatrix<f64, 4, 3>, y: &SMatrix<f64, 4, 3>) -> f64 {
+    softmax_cross_entropy(&z, &y)
+}
+
+#[grad(wrt = z)]
+fn f_softmax_ce_z(z: &Matrix3<f64>, y: &Matrix3<f64>) -> f64 {
+    softmax_cross_entropy(&(z * 2.0), &y)
+}
+
 #[test]
 fn elementwise() {
     let (r, mut ws) = (&mut rng(7), Workspace::new());
@@ -229,6 +242,12 @@ fn elementwise() {
         let (a, b) = (positive::<2, 3>(r), positive::<2, 3>(r));
         gradcheck!(&mut ws; f_elementwise, f_elementwise_grad, f_elementwise_grad_into;
             (&a, &b); a = a, b = b);
+        let (z, y) = (s::<4, 3>(r), positive::<4, 3>(r));
+        gradcheck!(&mut ws; f_softmax_ce, f_softmax_ce_grad, f_softmax_ce_grad_into; (&z, &y);
+            z = z, y = y);
+        let (z, y) = (s::<3, 3>(r), positive::<3, 3>(r));
+        gradcheck!(&mut ws; f_softmax_ce_z, f_softmax_ce_z_grad, f_softmax_ce_z_grad_into;
+            (&z, &y); z = z);
         let (m, b) = (s::<2, 3>(r), s::<1, 3>(r));
         gradcheck!(&mut ws; f_add_row, f_add_row_grad, f_add_row_grad_into; (&m, &b);
             m = m, b = b);

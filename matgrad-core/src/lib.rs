@@ -203,11 +203,6 @@ pub fn derive(attr: TokenStream, item: &syn::ItemFn) -> Result<Derivation, Failu
     };
     let wrt = resolve_wrt(&mut cx, &attr, &sig);
     let graph = parse::body::build(&mut cx, &sig, &item.block);
-    if let (Some(g), true) = (&graph, sig.is_static()) {
-        for (span, msg) in emit::fixed::unsupported(g) {
-            cx.error_at(span, msg);
-        }
-    }
     match graph {
         Some(graph) if !cx.has_errors() => {
             let adjoints = diff::differentiate(&graph, &wrt);

@@ -30,23 +30,6 @@ pub fn applies(input: &Input<'_>) -> bool {
     input.sig.is_static()
 }
 
-/// The operations this backend cannot lower yet, with a message for each.
-pub fn unsupported(g: &Graph) -> Vec<(Span, String)> {
-    g.nodes
-        .iter()
-        .filter_map(|n| {
-            let what = match n.op {
-                Op::SoftmaxCrossEntropy => "softmax_cross_entropy",
-                _ => return None,
-            };
-            Some((
-                n.span,
-                format!("`{what}` is not supported yet on statically sized matrices: convert to `DMatrix` (e.g. `DMatrix::from_column_slice(r, c, m.as_slice())`)"),
-            ))
-        })
-        .collect()
-}
-
 /// The size of a static dimension.
 fn size(d: Dim) -> usize {
     d.size().unwrap_or(0)
@@ -312,7 +295,37 @@ impl Fixed<'_> {
                 })
             }
             Op::LogSumExp => call("log_sum_exp", &[a(0)]),
-            Op::SoftmaxCrossEntropy => call("softmax_cross_entropy", &[a(0), a(1)]),
+            Op::SoftmaxCrossEntropy => {
+                let value = call("softmax_cross_entropy", &[a(0), a(1)]);
+                if !self.differentiated[node.args[0]] {
+                    value
+                } else {
+                    // z̄ += s̄ (softmax(z) ⊙ rowsum(y) − y): the forward pass keeps the
+                    // bracket, row by row on the stack.
+                    let (z, y, w) = (a(0), a(1), aux(id));
+                    let (o, orow, zr, yr, m, e, x) = (
+                        mixed("__mg_o"),
+                        mixed("__mg_orow"),
+                        mixed("__mg_zr"),
+                        mixed("__mg_yr"),
+                        mixed("__mg_m"),
+                        mixed("__mg_e"),
+                        mixed("__mg_x"),
+                    );
+                    return quote!(
+                        let #v = #value;
+                        let #w = {
+                            let mut #o = #z;
+                            for (mut #orow, (#zr, #yr)) in #o.row_iter_mut().zip(#z.row_iter().zip(#y.row_iter())) {
+                                let #m = #zr.max();
+                                let #e = #zr.map(|#x| (#x - #m).exp());
+                                #orow.copy_from(&(#e * (#yr.sum() / #e.sum()) - #yr));
+                            }
+                            #o
+                        };
+                    );
+                }
+            }
             Op::LnDet => {
                 if !self.differentiated[id] {
                     call("ln_det", &[a(0)])
@@ -452,6 +465,27 @@ impl Fixed<'_> {
                         }
                     }
                     #acc
+                })
+            }
+            // −s̄ log softmax(z), row by row
+            "softmax_ce_adjoint_y_to" => {
+                let (alpha, (z, _)) = (s(0), m(1));
+                let (o, orow, zr, mx, l, x) = (
+                    mixed("__mg_o"),
+                    mixed("__mg_orow"),
+                    mixed("__mg_zr"),
+                    mixed("__mg_m"),
+                    mixed("__mg_l"),
+                    mixed("__mg_x"),
+                );
+                quote!({
+                    let mut #o = #z;
+                    for (mut #orow, #zr) in #o.row_iter_mut().zip(#z.row_iter()) {
+                        let #mx = #zr.max();
+                        let #l = #mx + #zr.map(|#x| (#x - #mx).exp()).sum().ln();
+                        #orow.copy_from(&#zr.map(|#x| (#l - #x) * #alpha));
+                    }
+                    #o
                 })
             }
             other => {
