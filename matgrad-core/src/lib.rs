@@ -52,9 +52,9 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             let fallback = failure.fallback;
             if failure.ill_typed {
                 let mut stub = item_fn.clone();
-                stub.block = Box::new(syn::parse_quote!({
+                *stub.block = syn::parse_quote!({
                     ::core::unreachable!("matgrad: this function was rejected at compile time")
-                }));
+                });
                 stub.attrs
                     .push(syn::parse_quote!(#[allow(unused_variables)]));
                 return quote!(#stub #errors #fallback);

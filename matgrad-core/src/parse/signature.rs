@@ -337,3 +337,46 @@ fn scalar_type(ty: &Type) -> Option<Float> {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape_of(ty: &str) -> Option<(Option<usize>, Option<usize>)> {
+        let ty: Type = syn::parse_str(ty).ok()?;
+        match param_type(&ty) {
+            Ok((Kind::Matrix(s), ..)) => Some((s.rows.size(), s.cols.size())),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn static_types_and_their_shapes() {
+        let cases = [
+            ("Matrix3<f64>", (Some(3), Some(3))),
+            ("&nalgebra::Matrix2x3<f32>", (Some(2), Some(3))),
+            ("na::Matrix1<f64>", (Some(1), Some(1))),
+            ("Vector6<f64>", (Some(6), Some(1))),
+            ("&RowVector4<f64>", (Some(1), Some(4))),
+            ("SMatrix<f64, 4, 2>", (Some(4), Some(2))),
+            ("&nalgebra::SVector<f64, 7>", (Some(7), Some(1))),
+            ("RowSVector<f64, 5>", (Some(1), Some(5))),
+            ("DMatrix<f64>", (None, None)),
+            ("DVector<f64>", (None, Some(1))),
+        ];
+        for (ty, want) in cases {
+            assert_eq!(shape_of(ty), Some(want), "{ty}");
+        }
+        for bad in [
+            "Matrix7<f64>",
+            "Matrix3<i32>",
+            "SMatrix<f64, 3, N>",
+            "SMatrix<f64, 3>",
+            "Matrix3",
+            "Vector0<f64>",
+            "Matrix3x<f64>",
+        ] {
+            assert_eq!(shape_of(bad), None, "{bad}");
+        }
+    }
+}

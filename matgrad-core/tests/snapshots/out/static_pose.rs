@@ -51,11 +51,11 @@ pub fn pose_grad(
     let __mg_v6 = __mg_v5 - __mg_v3;
     let __mg_v7 = __mg_v6.norm_squared();
     let __mg_g7: f64 = 1f64;
-    let __mg_g6 = ((__mg_v6) * (2f64 * __mg_g7));
-    let __mg_g5 = (__mg_g6);
-    let __mg_g4 = (__mg_g5);
-    let __mg_g1 = (__mg_g5);
-    let __mg_g0 = (__mg_g4 * __mg_v2.transpose());
+    let __mg_g6 = (__mg_v6) * (2f64 * __mg_g7);
+    let __mg_g5 = __mg_g6;
+    let __mg_g4 = __mg_g5;
+    let __mg_g1 = __mg_g5;
+    let __mg_g0 = __mg_g4 * __mg_v2.transpose();
     (__mg_v7, __mg_g0, __mg_g1)
 }
 ///[`pose_grad`] writing the gradients into `grad_*`. Returns the value of [`pose`]. Static sizes need no buffers: `ws` is not used; it is there so that the signature is the same as for dynamic sizes.
@@ -137,14 +137,14 @@ pub fn quadratic_grad(
     let __mg_v4 = __mg_v3 * __mg_v0;
     let __mg_v5 = __mg_v4[(0usize, 0usize)];
     let __mg_g5: f64 = 1f64;
-    let __mg_g4 = ({
+    let __mg_g4 = {
         let mut __mg_e = ::matgrad::__private::SMatrix::<f64, 1usize, 1usize>::zeros();
         __mg_e[(0usize, 0usize)] = __mg_g5;
         __mg_e
-    });
-    let __mg_g3 = (__mg_g4 * __mg_v0.transpose());
-    let __mg_g2 = (__mg_g3 * __mg_v1.transpose());
-    let __mg_g1 = (__mg_v2.tr_mul(&__mg_g3));
+    };
+    let __mg_g3 = __mg_g4 * __mg_v0.transpose();
+    let __mg_g2 = __mg_g3 * __mg_v1.transpose();
+    let __mg_g1 = __mg_v2.tr_mul(&__mg_g3);
     let __mg_g0 = (__mg_v3.tr_mul(&__mg_g4)) + (__mg_g2.transpose());
     (__mg_v5, __mg_g0, __mg_g1)
 }
