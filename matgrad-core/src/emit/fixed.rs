@@ -368,6 +368,18 @@ impl Fixed<'_> {
                 b,
                 tb,
             } => {
+                // A 1×1 factor is a scalar: `op(b) · a₀₀`, not a product kernel (the
+                // adjoints of `(xᵀ A x)[(0, 0)]` are full of them).
+                let one = |x: &Operand| {
+                    let s = self.operand_shape(*x);
+                    s.rows == Dim::One && s.cols == Dim::One
+                };
+                let t_of = |x: TokenStream, t: bool| if t { quote!(#x.transpose()) } else { x };
+                if one(a) || one(b) {
+                    let (m, tm, k) = if one(a) { (b, *tb, a) } else { (a, *ta, b) };
+                    let (m, k) = (t_of(o(m), tm), o(k));
+                    return scaled(quote!(#m * #k[(0, 0)]), alpha);
+                }
                 let (a, b) = (o(a), o(b));
                 let e = match (ta, tb) {
                     (false, false) => quote!(#a * #b),

@@ -142,10 +142,10 @@ pub fn quadratic_grad(
         __mg_e[(0usize, 0usize)] = __mg_g5;
         __mg_e
     };
-    let __mg_g3 = __mg_g4 * __mg_v0.transpose();
+    let __mg_g3 = __mg_v0.transpose() * __mg_g4[(0, 0)];
     let __mg_g2 = __mg_g3 * __mg_v1.transpose();
     let __mg_g1 = __mg_v2.tr_mul(&__mg_g3);
-    let __mg_g0 = (__mg_v3.tr_mul(&__mg_g4)) + (__mg_g2.transpose());
+    let __mg_g0 = (__mg_v3.transpose() * __mg_g4[(0, 0)]) + (__mg_g2.transpose());
     (__mg_v5, __mg_g0, __mg_g1)
 }
 ///[`quadratic_grad`] writing the gradients into `grad_*`. Returns the value of [`quadratic`]. Static sizes need no buffers: `ws` is not used; it is there so that the signature is the same as for dynamic sizes.
