@@ -106,6 +106,17 @@ impl Shape {
         format!("{}×{} {noun}", d(self.rows), d(self.cols))
     }
 
+    /// [`Shape::describe`] with its article: `a 3×3 matrix`, `an n×3 matrix`,
+    /// `an 8×1 vector`.
+    pub fn describe_a(self) -> String {
+        let d = self.describe();
+        let vowel_sound = d.starts_with('n')
+            || d.starts_with('8')
+            || d.starts_with("11×")
+            || d.starts_with("18×");
+        format!("{} {d}", if vowel_sound { "an" } else { "a" })
+    }
+
     /// The shape of the transpose.
     pub fn transpose(self) -> Shape {
         Shape {

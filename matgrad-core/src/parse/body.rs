@@ -370,12 +370,12 @@ impl Builder<'_> {
         // Shapes the types fix and that cannot match: say so here, not in a wall of
         // trait-bound errors from nalgebra.
         if let (M(sa), M(sb)) = (kl, kr) {
-            let (da, db) = (sa.describe(), sb.describe());
+            let (da, db) = (sa.describe_a(), sb.describe_a());
             let msg = match sym {
-                "+" if conflict(sa, sb) => Some(format!("cannot add a {da} and a {db}: the shapes differ")),
-                "-" if conflict(sa, sb) => Some(format!("cannot subtract a {db} from a {da}: the shapes differ")),
+                "+" if conflict(sa, sb) => Some(format!("cannot add {da} and {db}: the shapes differ")),
+                "-" if conflict(sa, sb) => Some(format!("cannot subtract {db} from {da}: the shapes differ")),
                 "*" if sa.cols.conflicts(sb.rows) => Some(format!(
-                    "cannot multiply a {da} by a {db}: the left factor's column count must equal the right factor's row count"
+                    "cannot multiply {da} by {db}: the left factor's column count must equal the right factor's row count"
                 )),
                 _ => None,
             };
@@ -449,8 +449,8 @@ impl Builder<'_> {
             return self.shape_err(
                 &ix.index,
                 format!(
-                    "index ({i}, {j}) is out of bounds for a {}",
-                    shape.describe()
+                    "index ({i}, {j}) is out of bounds for {}",
+                    shape.describe_a()
                 ),
             );
         }
@@ -679,9 +679,9 @@ impl Builder<'_> {
                             return self.shape_err(
                                 m,
                                 format!(
-                                    "`{name}` needs two matrices of the same shape, but this is a {} and the argument a {}",
-                                    shape.describe(),
-                                    bs.describe()
+                                    "`{name}` needs two matrices of the same shape, but this is {} and the argument {}",
+                                    shape.describe_a(),
+                                    bs.describe_a()
                                 ),
                             );
                         }
@@ -759,8 +759,8 @@ impl Builder<'_> {
             self.shape_err(
                 at,
                 format!(
-                    "`{what}` needs a square matrix, but this is a {}",
-                    shape.describe()
+                    "`{what}` needs a square matrix, but this is {}",
+                    shape.describe_a()
                 ),
             )?;
         }
