@@ -380,10 +380,15 @@ impl Fixed<'_> {
                     let (m, k) = (t_of(o(m), tm), o(k));
                     return scaled(quote!(#m * #k[(0, 0)]), alpha);
                 }
+                // A row times a transpose is a matrix–vector product: `(b aᵀ)ᵀ` reads
+                // b in place instead of building bᵀ.
+                let row = |x: &Operand| self.operand_shape(*x).rows == Dim::One;
+                let a_row = row(a);
                 let (a, b) = (o(a), o(b));
                 let e = match (ta, tb) {
                     (false, false) => quote!(#a * #b),
                     (true, false) => quote!(#a.tr_mul(&#b)),
+                    (false, true) if a_row => quote!((#b * #a.transpose()).transpose()),
                     (false, true) => quote!(#a * #b.transpose()),
                     (true, true) => quote!((#b * #a).transpose()),
                 };

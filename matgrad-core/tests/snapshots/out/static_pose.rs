@@ -143,7 +143,7 @@ pub fn quadratic_grad(
         __mg_e
     };
     let __mg_g3 = __mg_v0.transpose() * __mg_g4[(0, 0)];
-    let __mg_g2 = __mg_g3 * __mg_v1.transpose();
+    let __mg_g2 = (__mg_v1 * __mg_g3.transpose()).transpose();
     let __mg_g1 = __mg_v2.tr_mul(&__mg_g3);
     let __mg_g0 = (__mg_v3.transpose() * __mg_g4[(0, 0)]) + (__mg_g2.transpose());
     (__mg_v5, __mg_g0, __mg_g1)
