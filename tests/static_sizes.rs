@@ -65,7 +65,7 @@ fn quadratic_form_vector3_matrix3() {
 
 #[grad(wrt = x)]
 fn f_ln_det4(x: &Matrix4<f64>) -> f64 {
-    ln_det(&x)
+    ln_det(x)
 }
 
 #[grad(wrt = x)]
@@ -128,7 +128,7 @@ fn f_pose_columns(
     p: &SMatrix<f64, 3, 5>,
     q: &SMatrix<f64, 3, 5>,
 ) -> f64 {
-    (add_col(&(r * p), &t) - q).norm_squared()
+    (add_col(&(r * p), t) - q).norm_squared()
 }
 
 #[test]
@@ -187,7 +187,7 @@ fn f_linear(a: &SMatrix<f64, 4, 2>, b: &SMatrix<f64, 2, 4>, s: f64) -> f64 {
 #[grad(wrt = (a, b))]
 fn f_sub_neg_row(a: &RowVector3<f64>, b: &nalgebra::RowSVector<f64, 3>) -> f64 {
     let c = -(a - b);
-    c.dot(&a) + c.mean() + c[(0, 2)]
+    c.dot(a) + c.mean() + c[(0, 2)]
 }
 
 #[test]
@@ -209,29 +209,29 @@ fn linear_maps() {
 
 #[grad(wrt = (a, b))]
 fn f_elementwise(a: &Matrix2x3<f64>, b: &Matrix2x3<f64>) -> f64 {
-    let c = a.component_mul(&b) + a.component_div(&b);
+    let c = a.component_mul(b) + a.component_div(b);
     let d = c.map(|v| (v * 0.5).sin() + v.exp());
-    d.sum() + sigmoid(&a).sum() + softplus(&b).dot(&a) + relu(&c).norm_squared()
+    d.sum() + sigmoid(a).sum() + softplus(b).dot(a) + relu(&c).norm_squared()
 }
 
 #[grad(wrt = (a, k))]
 fn f_map_capture(a: &Vector6<f64>, k: f64) -> f64 {
-    a.map(|v| (v * k).tanh()).sum() + log_sum_exp(&a)
+    a.map(|v| (v * k).tanh()).sum() + log_sum_exp(a)
 }
 
 #[grad(wrt = (m, b))]
 fn f_add_row(m: &Matrix2x3<f64>, b: &RowVector3<f64>) -> f64 {
-    add_row(&m, &b).map(|v| v.sin()).sum()
+    add_row(m, b).map(|v| v.sin()).sum()
 }
 
 #[grad(wrt = (z, y))]
 fn f_softmax_ce(z: &SMatrix<f64, 4, 3>, y: &SMatrix<f64, 4, 3>) -> f64 {
-    softmax_cross_entropy(&z, &y)
+    softmax_cross_entropy(z, y)
 }
 
 #[grad(wrt = z)]
 fn f_softmax_ce_z(z: &Matrix3<f64>, y: &Matrix3<f64>) -> f64 {
-    softmax_cross_entropy(&(z * 2.0), &y)
+    softmax_cross_entropy(&(z * 2.0), y)
 }
 
 #[test]
@@ -307,7 +307,7 @@ fn square_matrices() {
 
 #[grad(wrt = (a, b))]
 fn f_kronecker(a: &Matrix2<f64>, b: &Matrix2x3<f64>) -> f64 {
-    a.kronecker(&b).map(|v| v.sin()).sum()
+    a.kronecker(b).map(|v| v.sin()).sum()
 }
 
 #[test]
@@ -326,7 +326,7 @@ fn kronecker() {
 
 #[grad(wrt = (x, w, b))]
 fn f_mixed_layer(x: &DMatrix<f64>, w: &Matrix3<f64>, b: &RowVector3<f64>) -> f64 {
-    let z = add_row(&(x * w), &b);
+    let z = add_row(&(x * w), b);
     z.map(|v| v.tanh()).norm_squared() + w.determinant()
 }
 

@@ -17,7 +17,7 @@ pub fn pose(
     p: &SMatrix<f64, 3, 16>,
     q: &SMatrix<f64, 3, 16>,
 ) -> f64 {
-    (add_col(&(r * p), &t) - q).norm_squared()
+    (add_col(&(r * p), t) - q).norm_squared()
 }
 
 /// By hand: `E = R P + t 1ᵀ − Q`, `∂/∂R = 2 E Pᵀ`, `∂/∂t = 2 E 1`.
@@ -78,7 +78,7 @@ pub fn layer6_hand(
 /// `ln |det X|` of a 6×6 matrix.
 #[grad(wrt = x)]
 pub fn ln_det6(x: &Matrix6<f64>) -> f64 {
-    matgrad::ln_det(&x)
+    matgrad::ln_det(x)
 }
 
 /// By hand: one LU gives both `ln |det X|` and `X⁻ᵀ`.
