@@ -11,7 +11,7 @@
 //!
 //! `NAME_grad` holds the code and returns the gradients by value, with the
 //! parameters' own static types. `NAME_grad_into` keeps the signature of SPEC §2
-//! (outputs by `&mut`, then a [`Workspace`](::matgrad::Workspace)) so that callers
+//! (outputs by `&mut`, then a `matgrad::Workspace`) so that callers
 //! can switch between static and dynamic types freely; it writes the outputs and
 //! leaves the workspace untouched.
 
