@@ -15,6 +15,7 @@ pub mod diff;
 pub mod emit;
 pub mod ir;
 pub mod parse;
+pub mod reassociate;
 pub mod rules;
 pub mod simplify;
 pub mod sym;
@@ -186,6 +187,11 @@ pub fn derive(attr: TokenStream, item: &syn::ItemFn) -> Result<Derivation, Failu
     let graph = parse::body::build(&mut cx, &sig, &item.block);
     match graph {
         Some(graph) if !cx.has_errors() => {
+            let graph = if attr.reassociate {
+                reassociate::reassociate(&graph)
+            } else {
+                graph
+            };
             let adjoints = diff::differentiate(&graph, &wrt);
             Ok(Derivation {
                 item: item.clone(),

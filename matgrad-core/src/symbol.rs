@@ -2,6 +2,8 @@
 
 /// The attribute key.
 pub const WRT: &str = "wrt";
+/// The attribute flag allowing value rewrites that change rounding.
+pub const REASSOCIATE: &str = "reassociate";
 
 /// Matrix types accepted for parameters, with the shape each stands for.
 pub const MATRIX_TYPES: [(&str, crate::ir::Shape); 3] = [

@@ -482,6 +482,54 @@ pub fn trace<T: Real>(a: DMatrixView<'_, T>, op: &str) -> T {
     a.trace()
 }
 
+/// `(p * q).trace()` as `Σ_ik p_ik q_ki`, without forming the product (for
+/// `#[grad(reassociate)]`: the sum runs in another order than the trace of nalgebra's
+/// product, so the last bits may differ). Panics as `p * q` and `.trace()` would.
+pub fn trace_of_product<T: Real>(p: DMatrixView<'_, T>, q: DMatrixView<'_, T>, op: &str) -> T {
+    assert!(
+        p.ncols() == q.nrows(),
+        "matgrad: {op}: cannot multiply {} by {}",
+        dims(&p),
+        dims(&q),
+    );
+    assert!(
+        p.nrows() == q.ncols(),
+        "matgrad: {op}: cannot take the trace of a {} matrix",
+        Shape(p.nrows(), q.ncols()),
+    );
+    let (m, q) = (p.nrows(), MatRef::new(&q));
+    let mut total = T::zero();
+    for (k, col) in p.column_iter().enumerate() {
+        let col = &col.as_slice()[..m];
+        for (i, &pik) in col.iter().enumerate() {
+            total += pik * q.get(k, i);
+        }
+    }
+    total
+}
+
+/// `out = a * b * c` in the cheaper association (see [`chain_costs`]), for
+/// `#[grad(reassociate)]`; the intermediate product in `tmp`. Panics as `a * b * c`
+/// would, naming `op`.
+pub fn mul3_to<T: Real>(
+    out: &mut DMatrix<T>,
+    a: DMatrixView<'_, T>,
+    b: DMatrixView<'_, T>,
+    c: DMatrixView<'_, T>,
+    tmp: &mut DMatrix<T>,
+    op: &str,
+) {
+    for (x, y) in [(&a, &b), (&b, &c)] {
+        assert!(
+            x.ncols() == y.nrows(),
+            "matgrad: {op}: cannot multiply {} by {}",
+            dims(x),
+            dims(y),
+        );
+    }
+    chain3_to(out, false, T::one(), a, false, b, false, c, false, tmp);
+}
+
 /// `a.determinant()` (nalgebra's, same bits); panics on non-square as `trace`.
 pub fn determinant<T: Real>(a: DMatrixView<'_, T>, op: &str) -> T {
     assert!(

@@ -140,6 +140,16 @@ impl<'a> Terms<'a> {
                     vec![tr(self.operand(a), *ta), tr(self.operand(b), *tb)],
                 ),
             ),
+            Contrib::Chain { alpha, factors } => self.scaled(
+                alpha,
+                app(
+                    "*",
+                    factors
+                        .iter()
+                        .map(|(f, t)| tr(self.operand(f), *t))
+                        .collect(),
+                ),
+            ),
             Contrib::Hadamard { alpha, a, b } => {
                 self.scaled(alpha, app("⊙", vec![self.operand(a), self.operand(b)]))
             }
@@ -324,6 +334,7 @@ impl<'a> Terms<'a> {
             Op::Sub => app("+", vec![a(0), app("neg", vec![a(1)])]),
             Op::Neg => f("neg", 1),
             Op::MatMul => f("*", 2),
+            Op::Chain3 => f("*", 3),
             Op::Scale => app("scale", vec![a(1), a(0)]),
             Op::DivScalar => f("/", 2),
             Op::Transpose => f("t", 1),
@@ -343,6 +354,7 @@ impl<'a> Terms<'a> {
             Op::Norm => f("norm", 1),
             Op::Dot => f("dot", 2),
             Op::Trace => f("tr", 1),
+            Op::TraceMul => app("tr", vec![f("*", 2)]),
             Op::Determinant => f("det", 1),
             Op::Index(i, j) => {
                 let src = node.args.first().copied().unwrap_or(0);

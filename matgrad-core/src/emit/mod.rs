@@ -579,6 +579,16 @@ impl Emit<'_> {
                     }
                 }
             }
+            Contrib::Chain { alpha, factors } => {
+                let [(f0, t0), (f1, t1), (f2, t2)] = factors;
+                let (alpha, f0, f1, f2) = (s(alpha), o(f0), o(f1), o(f2));
+                let tmp = mixed(&format!("__mg_w{}", self.slots.borrow().len()));
+                let take = self.take(&tmp);
+                quote! {
+                    #take
+                    #rt::chain3_to(&mut #g, #acc, #alpha, #f0, #t0, #f1, #t1, #f2, #t2, &mut #tmp);
+                }
+            }
             Contrib::Hadamard { alpha, a, b } => {
                 let (alpha, a, b) = (s(alpha), o(a), o(b));
                 quote!(#rt::hadamard_to(&mut #g, #acc, #alpha, #a, #b);)

@@ -139,6 +139,12 @@ pub enum Op {
     Dot,
     /// `a.trace()`.
     Trace,
+    /// `(p * q).trace()` folded to `Σ p ⊙ qᵀ`, no product formed; only under
+    /// `#[grad(reassociate)]` (see [`crate::reassociate`]). Args: (p, q).
+    TraceMul,
+    /// `a * b * c` in the association the shapes make cheaper at run time; only
+    /// under `#[grad(reassociate)]`. Args: (a, b, c).
+    Chain3,
     /// `a.determinant()`.
     Determinant,
     /// `a[(i, j)]`.

@@ -1,7 +1,8 @@
-//! The attribute's arguments: `wrt = w` or `wrt = (a, b, c)`.
+//! The attribute's arguments: `wrt = w` or `wrt = (a, b, c)`, and the flag
+//! `reassociate`.
 
 use crate::ctxt::Ctxt;
-use crate::symbol::WRT;
+use crate::symbol::{REASSOCIATE, WRT};
 use proc_macro2::{Span, TokenStream};
 use syn::parse::Parser;
 use syn::{Expr, Ident};
@@ -10,12 +11,16 @@ use syn::{Expr, Ident};
 pub struct Attr {
     /// The variables to differentiate with respect to, in the order written.
     pub wrt: Vec<Ident>,
+    /// `reassociate`: the value may be computed in another order (see
+    /// [`crate::reassociate`]).
+    pub reassociate: bool,
 }
 
 /// Parses the attribute's tokens, reporting problems to `cx`. `None` when the
 /// attribute is unusable (the function is then emitted without companions).
 pub fn parse(cx: &mut Ctxt, tokens: TokenStream) -> Option<Attr> {
     let mut wrt: Option<Vec<Ident>> = None;
+    let mut reassociate = false;
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident(WRT) {
             if wrt.is_some() {
@@ -26,13 +31,16 @@ pub fn parse(cx: &mut Ctxt, tokens: TokenStream) -> Option<Attr> {
             let value: Expr = meta.value()?.parse()?;
             wrt = Some(idents(&value)?);
             Ok(())
+        } else if meta.path.is_ident(REASSOCIATE) {
+            reassociate = true;
+            Ok(())
         } else {
             let name = meta
                 .path
                 .get_ident()
                 .map_or_else(|| "this".to_owned(), Ident::to_string);
             Err(meta.error(format!(
-                "unknown #[grad] option `{name}`: the only option is `wrt = x` or `wrt = (x, y)`"
+                "unknown #[grad] option `{name}`: the options are `wrt = x` or `wrt = (x, y)`, and `reassociate`"
             )))
         }
     });
@@ -41,7 +49,7 @@ pub fn parse(cx: &mut Ctxt, tokens: TokenStream) -> Option<Attr> {
         return None;
     }
     match wrt {
-        Some(wrt) => Some(Attr { wrt }),
+        Some(wrt) => Some(Attr { wrt, reassociate }),
         None => {
             cx.error_at(
                 Span::call_site(),

@@ -146,7 +146,7 @@ pub fn parse(cx: &mut Ctxt, sig: &syn::Signature) -> Option<Signature> {
 
 /// Kind, float, by-reference flag and owned type of a parameter type.
 fn param_type(ty: &Type) -> syn::Result<(Kind, Float, bool, TokenStream)> {
-    let (inner, by_ref) = match ty {
+    let (inner, by_ref) = match ungrouped(ty) {
         Type::Reference(r) => {
             if let Some(m) = &r.mutability {
                 return Err(syn::Error::new_spanned(
@@ -154,7 +154,7 @@ fn param_type(ty: &Type) -> syn::Result<(Kind, Float, bool, TokenStream)> {
                     "`&mut` parameters are not supported by #[grad]: the loss must not modify its inputs; take `&` instead",
                 ));
             }
-            (&*r.elem, true)
+            (ungrouped(&r.elem), true)
         }
         other => (other, false),
     };
@@ -192,9 +192,21 @@ fn param_type(ty: &Type) -> syn::Result<(Kind, Float, bool, TokenStream)> {
     ))
 }
 
+/// `ty` without the invisible group a `macro_rules!` `$t:ty` wraps it in, or
+/// parentheses.
+fn ungrouped(ty: &Type) -> &Type {
+    match ty {
+        Type::Group(g) => ungrouped(&g.elem),
+        Type::Paren(p) => ungrouped(&p.elem),
+        other => other,
+    }
+}
+
 /// `Some(float)` when `ty` is `f32` or `f64`.
 fn scalar_type(ty: &Type) -> Option<Float> {
-    let Type::Path(tp) = ty else { return None };
+    let Type::Path(tp) = ungrouped(ty) else {
+        return None;
+    };
     let id: &Ident = tp.path.get_ident()?;
     if id == "f64" {
         Some(Float::F64)
