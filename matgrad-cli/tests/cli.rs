@@ -3,8 +3,8 @@
 //!
 //! Formulas are compared up to spaces with the seeds' closed forms, written in the
 //! renderer's notation (gradient layout: the transpose of the tutorial's numerator
-//! layout): each test lists the forms that count as closed. Tests marked
-//! `#[ignore = "needs ..."]` state a tidier form the renderer does not print yet.
+//! layout): each test lists the forms that count as closed. The "tidy" tests pin
+//! the tidiest form: no redundant parentheses, entries and cited adjoints apart.
 
 use serde_json::Value;
 use std::io::Write;
@@ -314,16 +314,14 @@ fn extra_trace_quadratic_sigmoid() {
     );
 }
 
-// ---- tidier forms the renderer does not print yet ----
+// ---- tidy notation: the forms the renderer prints, no more parentheses than needed ----
 
 #[test]
-#[ignore = "needs printer: no parentheses around a negated product: −x⁻ᵀ a bᵀ x⁻ᵀ, not −(x⁻ᵀ a bᵀ x⁻ᵀ)"]
 fn tidy_negated_product() {
     assert_closed_form("note_inverse", "x", &["−x⁻ᵀ a bᵀ x⁻ᵀ"]);
 }
 
 #[test]
-#[ignore = "needs printer: a product inside ⊙ without parentheses (juxtaposition binds tighter, as in `2 (a − y) ⊙ b`), and ⊙ chains flat"]
 fn tidy_hadamard_chain() {
     assert_closed_form(
         "extra_trace_quadratic_sigmoid",
@@ -341,7 +339,6 @@ fn tidy_entry_of_one_by_one() {
 }
 
 #[test]
-#[ignore = "needs renderer: the transpose of a cited adjoint parenthesised: (∂f/∂(xᵀ))ᵀ, not ∂f/∂(xᵀ)ᵀ"]
 fn tidy_transposed_adjoint() {
     let steps = step_texts(&seed("tutorial_quadratic_form"));
     assert!(

@@ -14,8 +14,8 @@ pub fn loss(
 ///
 ///# Derived gradients
 ///
-///- `∂f/∂w1 = xᵀ (((softmax(z) − y) w2ᵀ) ⊙ [x w1 + 𝟙 b1 > 0])`
-///- `∂f/∂b1 = 𝟙ᵀ (((softmax(z) − y) w2ᵀ) ⊙ [x w1 + 𝟙 b1 > 0])`
+///- `∂f/∂w1 = xᵀ ((softmax(z) − y) w2ᵀ ⊙ [x w1 + 𝟙 b1 > 0])`
+///- `∂f/∂b1 = 𝟙ᵀ ((softmax(z) − y) w2ᵀ ⊙ [x w1 + 𝟙 b1 > 0])`
 ///- `∂f/∂w2 = hᵀ (softmax(z) − y)`
 ///- `∂f/∂b2 = 𝟙ᵀ (softmax(z) − y)`
 ///
@@ -29,8 +29,8 @@ pub fn loss(
 ///In LaTeX:
 ///
 ///```text
-///\frac{\partial f}{\partial w1} = x^\top \left(\left(\left(\operatorname{softmax}\left(z\right) - y\right) \mathit{w2}^\top\right) \odot [x \mathit{w1} + \mathbf{1} \mathit{b1} > 0]\right)
-///\frac{\partial f}{\partial b1} = \mathbf{1}^\top \left(\left(\left(\operatorname{softmax}\left(z\right) - y\right) \mathit{w2}^\top\right) \odot [x \mathit{w1} + \mathbf{1} \mathit{b1} > 0]\right)
+///\frac{\partial f}{\partial w1} = x^\top \left(\left(\operatorname{softmax}\left(z\right) - y\right) \mathit{w2}^\top \odot [x \mathit{w1} + \mathbf{1} \mathit{b1} > 0]\right)
+///\frac{\partial f}{\partial b1} = \mathbf{1}^\top \left(\left(\operatorname{softmax}\left(z\right) - y\right) \mathit{w2}^\top \odot [x \mathit{w1} + \mathbf{1} \mathit{b1} > 0]\right)
 ///\frac{\partial f}{\partial w2} = h^\top \left(\operatorname{softmax}\left(z\right) - y\right)
 ///\frac{\partial f}{\partial b2} = \mathbf{1}^\top \left(\operatorname{softmax}\left(z\right) - y\right)
 ///```
@@ -74,8 +74,8 @@ pub fn loss_grad(
 ///
 ///# Derived gradients
 ///
-///- `∂f/∂w1 = xᵀ (((softmax(z) − y) w2ᵀ) ⊙ [x w1 + 𝟙 b1 > 0])`
-///- `∂f/∂b1 = 𝟙ᵀ (((softmax(z) − y) w2ᵀ) ⊙ [x w1 + 𝟙 b1 > 0])`
+///- `∂f/∂w1 = xᵀ ((softmax(z) − y) w2ᵀ ⊙ [x w1 + 𝟙 b1 > 0])`
+///- `∂f/∂b1 = 𝟙ᵀ ((softmax(z) − y) w2ᵀ ⊙ [x w1 + 𝟙 b1 > 0])`
 ///- `∂f/∂w2 = hᵀ (softmax(z) − y)`
 ///- `∂f/∂b2 = 𝟙ᵀ (softmax(z) − y)`
 ///
@@ -89,8 +89,8 @@ pub fn loss_grad(
 ///In LaTeX:
 ///
 ///```text
-///\frac{\partial f}{\partial w1} = x^\top \left(\left(\left(\operatorname{softmax}\left(z\right) - y\right) \mathit{w2}^\top\right) \odot [x \mathit{w1} + \mathbf{1} \mathit{b1} > 0]\right)
-///\frac{\partial f}{\partial b1} = \mathbf{1}^\top \left(\left(\left(\operatorname{softmax}\left(z\right) - y\right) \mathit{w2}^\top\right) \odot [x \mathit{w1} + \mathbf{1} \mathit{b1} > 0]\right)
+///\frac{\partial f}{\partial w1} = x^\top \left(\left(\operatorname{softmax}\left(z\right) - y\right) \mathit{w2}^\top \odot [x \mathit{w1} + \mathbf{1} \mathit{b1} > 0]\right)
+///\frac{\partial f}{\partial b1} = \mathbf{1}^\top \left(\left(\operatorname{softmax}\left(z\right) - y\right) \mathit{w2}^\top \odot [x \mathit{w1} + \mathbf{1} \mathit{b1} > 0]\right)
 ///\frac{\partial f}{\partial w2} = h^\top \left(\operatorname{softmax}\left(z\right) - y\right)
 ///\frac{\partial f}{\partial b2} = \mathbf{1}^\top \left(\operatorname{softmax}\left(z\right) - y\right)
 ///```
