@@ -331,7 +331,6 @@ fn tidy_hadamard_chain() {
 }
 
 #[test]
-#[ignore = "needs renderer: the entry m[(0, 0)] of a 1×1 product shown apart from the product in the steps (the first two steps now both read `xᵀ a x`)"]
 fn tidy_entry_of_one_by_one() {
     let report = seed("tutorial_quadratic_form");
     let steps = report["steps"].as_array().expect("steps");

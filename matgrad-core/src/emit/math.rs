@@ -315,6 +315,20 @@ impl<'a> Terms<'a> {
         }
     }
 
+    /// [`Terms::definition`] as a step of the reverse sweep shows it: an entry
+    /// `m[(i, j)]` stays apart from `m` even when `m` is 1×1 (`(xᵀ a x)₀₀`), so the
+    /// step that reads the entry and the step of the product differ.
+    pub fn step_definition(&self, id: NodeId) -> Term {
+        let node = self.input.graph.node(id);
+        match (&node.op, node.args.first()) {
+            (Op::Index(i, j), Some(&src)) => app(
+                "idx",
+                vec![self.value(src), Term::Num(*i as f64), Term::Num(*j as f64)],
+            ),
+            _ => self.definition(id),
+        }
+    }
+
     /// How node `id` is computed, in terms of its arguments' values.
     pub fn definition(&self, id: NodeId) -> Term {
         let g = self.input.graph;
