@@ -347,7 +347,6 @@ fn tidy_transposed_adjoint() {
 }
 
 #[test]
-#[ignore = "needs emitter: doc comments with a leading space (`#[doc = \" Value ..\"]`), so the printed companions read `/// Value`, not `///Value`"]
 fn tidy_doc_comment_space() {
     let report = seed("note_x_dot_x");
     let rust = report["rust"].as_str().expect("rust");

@@ -661,14 +661,14 @@ pub fn signatures(
     let ws = mixed("ws");
     let value = mixed("__mg_value");
     let head = format!(
-        "Value and gradient of [`{name}`] with respect to {}, derived by `#[grad]`.",
+        " Value and gradient of [`{name}`] with respect to {}, derived by `#[grad]`.",
         wrt.iter()
             .map(|p| format!("`{}`", p.name))
             .collect::<Vec<_>>()
             .join(", ")
     );
     let into_head = format!(
-        "[`{grad_name}`] writing the gradients into `grad_*` (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`{name}`]."
+        " [`{grad_name}`] writing the gradients into `grad_*` (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`{name}`]."
     );
     let doc_lines = doc.iter();
     let doc_lines2 = doc.iter();
