@@ -25,6 +25,8 @@ macro_rules! twins {
         #[grad(wrt = $wrt)]
         fn $plain($($p: $t),*) -> f64 $body
 
+        // Only its companions are called.
+        #[allow(dead_code)]
         #[grad(wrt = $wrt, reassociate)]
         fn $fast($($p: $t),*) -> f64 $body
     };

@@ -164,7 +164,7 @@ impl Derivation {
             }
             steps.push(Step {
                 node: terms.value_text(id),
-                definition: show(&terms.definition(id)),
+                definition: show(&terms.step_definition(id)),
                 sends,
             });
         }

@@ -756,14 +756,14 @@ pub fn signatures(
     let value = mixed("__mg_value");
     let cache = format_ident!("__MATGRAD_WORKSPACE");
     let head = format!(
-        "Value and gradient of [`{name}`] with respect to {}, derived by `#[grad]`. Its intermediates stay in a per-thread workspace between calls ([`{name}_grad_into`] takes yours).",
+        " Value and gradient of [`{name}`] with respect to {}, derived by `#[grad]`. Its intermediates stay in a per-thread workspace between calls ([`{name}_grad_into`] takes yours).",
         wrt.iter()
             .map(|p| format!("`{}`", p.name))
             .collect::<Vec<_>>()
             .join(", ")
     );
     let into_head = format!(
-        "[`{grad_name}`] writing the gradients into `grad_*` (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`{name}`]."
+        " [`{grad_name}`] writing the gradients into `grad_*` (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`{name}`]."
     );
     let doc_lines = doc.iter();
     let doc_lines2 = doc.iter();

@@ -1,19 +1,19 @@
 fn log_likelihood(p: &DMatrix<f64>, s: &DMatrix<f64>) -> f64 {
     ln_det(p) - (s * p).trace()
 }
-///Value and gradient of [`log_likelihood`] with respect to `p`, derived by `#[grad]`. Its intermediates stay in a per-thread workspace between calls ([`log_likelihood_grad_into`] takes yours).
+/// Value and gradient of [`log_likelihood`] with respect to `p`, derived by `#[grad]`. Its intermediates stay in a per-thread workspace between calls ([`log_likelihood_grad_into`] takes yours).
 ///
-///# Derived gradients
+/// # Derived gradients
 ///
-///- `∂f/∂p = −sᵀ + p⁻ᵀ`
+/// - `∂f/∂p = −sᵀ + p⁻ᵀ`
 ///
-///Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
+/// Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
 ///
-///In LaTeX:
+/// In LaTeX:
 ///
-///```text
-///\frac{\partial f}{\partial p} = -s^\top + p^{-\top}
-///```
+/// ```text
+/// \frac{\partial f}{\partial p} = -s^\top + p^{-\top}
+/// ```
 #[allow(
     clippy::all,
     clippy::pedantic,
@@ -34,19 +34,19 @@ fn log_likelihood_grad(p: &DMatrix<f64>, s: &DMatrix<f64>) -> (f64, DMatrix<f64>
     );
     (__mg_value, grad_p)
 }
-///[`log_likelihood_grad`] writing the gradients into `grad_*` (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`log_likelihood`].
+/// [`log_likelihood_grad`] writing the gradients into `grad_*` (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`log_likelihood`].
 ///
-///# Derived gradients
+/// # Derived gradients
 ///
-///- `∂f/∂p = −sᵀ + p⁻ᵀ`
+/// - `∂f/∂p = −sᵀ + p⁻ᵀ`
 ///
-///Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
+/// Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
 ///
-///In LaTeX:
+/// In LaTeX:
 ///
-///```text
-///\frac{\partial f}{\partial p} = -s^\top + p^{-\top}
-///```
+/// ```text
+/// \frac{\partial f}{\partial p} = -s^\top + p^{-\top}
+/// ```
 #[allow(
     clippy::all,
     clippy::pedantic,
