@@ -188,7 +188,7 @@ pub fn derive(attr: TokenStream, item: &syn::ItemFn) -> Result<Derivation, Failu
     match graph {
         Some(graph) if !cx.has_errors() => {
             let graph = if attr.reassociate {
-                reassociate::reassociate(&graph)
+                reassociate::reassociate(&graph, &wrt)
             } else {
                 graph
             };
