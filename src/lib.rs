@@ -191,11 +191,16 @@
 //! - The generated code computes the forward pass once, differentiates only what
 //!   leads to a `wrt` variable, folds scalar factors into products, fuses chains of
 //!   entrywise adjoints into one pass, and multiplies by transposes without building
-//!   them. [`BENCHMARKS.md`](https://github.com/matgrad/matgrad/blob/main/BENCHMARKS.md)
+//!   them. It never builds what is only traced (`tr(A X B)` sends `s̄ AᵀBᵀ` with one
+//!   product), and a product's adjoint read only by other products is multiplied as a
+//!   chain of three in the association the shapes make cheaper at run time
+//!   (`(a * b * v).norm_squared()` wrt `a` and `b`: matrix–vector work only).
+//!   [`BENCHMARKS.md`](https://github.com/matgrad/matgrad/blob/main/BENCHMARKS.md)
 //!   compares it with hand-written gradients and with candle's tape.
-//! - `NAME_grad` creates a fresh [`Workspace`] and fresh gradients at each call. In a
-//!   loop, call `NAME_grad_into` with buffers and a workspace kept across steps: once
-//!   the shapes are steady it allocates nothing.
+//! - `NAME_grad` keeps its intermediates in a per-thread workspace between calls and
+//!   allocates only the gradients it returns. In a loop, call `NAME_grad_into` with
+//!   buffers and a [`Workspace`] kept across steps: once the shapes are steady it
+//!   allocates nothing.
 //! - Build with `--release`: the kernels are generic Rust, slow in debug builds.
 //! - The `parallel` feature splits large products (≥ 2²¹ multiply-adds) over rayon's
 //!   threads, with the same results; rayon then allocates now and then, so the
@@ -222,6 +227,33 @@
 //!     w.axpy(-0.005, &dw, 1.0); // w −= 0.005 ∂f/∂w
 //! }
 //! assert!(last < 0.5 * first);
+//! ```
+//!
+//! ## Value semantics and `reassociate`
+//!
+//! By default the value is computed as written: `NAME_grad` returns the very bits
+//! `NAME` returns. Only the gradient is computed in whatever mathematically equal way
+//! is cheapest. With `#[grad(wrt = x, reassociate)]` the value may be rewritten too,
+//! which changes its last bits: `(p * q).trace()` is `Σ p ⊙ qᵀ` without the
+//! product, `a * b * c` is multiplied in the cheaper association at run time, and a
+//! trace linear in the variable, `(a * x * b).trace()`, becomes `⟨x, (b a)ᵀ⟩` (one
+//! product for value and gradient instead of three).
+//!
+//! ```
+//! use matgrad::grad;
+//! use nalgebra::{DMatrix, DVector};
+//!
+//! #[grad(wrt = x, reassociate)]
+//! fn f(a: &DMatrix<f64>, x: &DMatrix<f64>, b: &DMatrix<f64>, v: &DVector<f64>) -> f64 {
+//!     (a * x * b).trace() + (a * b * v).norm_squared()
+//! }
+//!
+//! let a = DMatrix::from_fn(3, 3, |i, j| (i + 2 * j) as f64 / 4.0);
+//! let b = DMatrix::from_fn(3, 3, |i, j| (i as f64 - j as f64) / 3.0);
+//! let (x, v) = (DMatrix::identity(3, 3), DVector::from_element(3, 1.0));
+//! let (value, dx) = f_grad(&a, &x, &b, &v);
+//! assert!((value - f(&a, &x, &b, &v)).abs() < 1e-12); // equal to rounding, not bitwise
+//! assert!((&dx - (a.transpose() * b.transpose())).norm() < 1e-12); // ∂f/∂x = aᵀ bᵀ
 //! ```
 //!
 //! ## Errors
