@@ -38,10 +38,12 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             return quote!(#item #err);
         }
     };
+    // The user's own tokens, not a reprint of the parsed function: spans, spacing
+    // and anything `syn` would normalise stay exactly as written.
     match derive(attr, &item_fn) {
         Ok(d) => {
             let companions = d.companions();
-            quote!(#item_fn #companions)
+            quote!(#item #companions)
         }
         Err(failure) => {
             let errors: TokenStream = failure
@@ -50,7 +52,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
                 .map(syn::Error::to_compile_error)
                 .collect();
             let fallback = failure.fallback;
-            quote!(#item_fn #errors #fallback)
+            quote!(#item #errors #fallback)
         }
     }
 }
