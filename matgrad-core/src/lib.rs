@@ -43,7 +43,8 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     match derive(attr, &item_fn) {
         Ok(d) => {
             let companions = d.companions();
-            quote!(#item #companions)
+            let checks = emit::resolve::checks(&d.item.block);
+            quote!(#item #companions #checks)
         }
         Err(failure) => {
             let errors: TokenStream = failure

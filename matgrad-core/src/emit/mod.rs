@@ -9,6 +9,7 @@ pub mod fallback;
 pub mod formula;
 pub mod fuse;
 pub mod math;
+pub mod resolve;
 
 use crate::diff::Adjoints;
 use crate::ir::{Float, Graph, Kind, NodeId, Op};
