@@ -168,6 +168,26 @@ pub fn parse(cx: &mut Ctxt, sig: &syn::Signature) -> Option<Signature> {
     let float = ret
         .or_else(|| floats.first().map(|f| f.0))
         .unwrap_or(Float::F64);
+    // Parameters that agree with each other but not with the result: one mistake,
+    // reported once, at the result.
+    let n_params = floats.len() - usize::from(ret.is_some());
+    let param_floats = floats.get(..n_params).unwrap_or_default();
+    if let (Some(r), ReturnType::Type(_, ret_ty), Some(&(p, _))) =
+        (ret, &sig.output, param_floats.first())
+    {
+        if p != r && param_floats.iter().all(|(f, _)| *f == p) {
+            cx.error_spanned_by(
+                ret_ty,
+                format!(
+                    "mixed float types: this function returns `{}` but its parameters are `{}`; a #[grad] function uses one float type throughout: write `-> {}`",
+                    r.name(),
+                    p.name(),
+                    p.name()
+                ),
+            );
+            return None;
+        }
+    }
     for (f, ty) in &floats {
         if *f != float {
             fatal = true;
