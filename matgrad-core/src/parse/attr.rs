@@ -45,9 +45,12 @@ pub fn parse(cx: &mut Ctxt, tokens: TokenStream) -> Option<Attr> {
             slips.extend(slip);
             wrt = Some(names);
             Ok(())
-        } else if meta.path.is_ident(REASSOCIATE)
-            && (meta.input.is_empty() || meta.input.peek(syn::Token![,]))
-        {
+        } else if meta.path.is_ident(REASSOCIATE) {
+            if !(meta.input.is_empty() || meta.input.peek(syn::Token![,])) {
+                return Err(meta.error(
+                    "`reassociate` takes no value: write `#[grad(wrt = x, reassociate)]`, or leave it out",
+                ));
+            }
             reassociate = true;
             Ok(())
         } else if let Some(name) = meta.path.get_ident() {
