@@ -1203,6 +1203,23 @@ fn inverse_expect_by_value() {
     }
 }
 
+/// `det a` and `ln |det a|` reuse the function's own `a⁻¹` for their adjoints.
+#[grad(wrt = a)]
+fn f_shared_inverse(a: &DMatrix<f64>, c: &DMatrix<f64>) -> f64 {
+    let inv = a.clone().try_inverse().unwrap();
+    ln_det(a) + 0.5 * a.determinant() + (inv * c).trace()
+}
+
+#[test]
+fn determinant_and_ln_det_share_the_inverse() {
+    let (r, mut ws) = (&mut rng(124), Workspace::new());
+    for n in [1, 2, 3, 5] {
+        let c = mat(r, n, n);
+        gradcheck!(&mut ws; f_shared_inverse, f_shared_inverse_grad, f_shared_inverse_grad_into;
+            (&a, &c); a = dominant(r, n));
+    }
+}
+
 #[grad(wrt = (a, b))]
 fn f_matrix_fns_f32(a: &DMatrix<f32>, b: &DMatrix<f32>) -> f32 {
     let inv = (a + b).try_inverse().expect("invertible");
