@@ -10,6 +10,13 @@ use nalgebra::{ComplexField, DMatrix, Dim, Matrix, RawStorage};
 /// `n×m` column-major `rhs` (possibly empty), then solves `U x = rhs` in place, so that
 /// `rhs` ends as `a⁻¹ rhs`. Returns `ln |det a| = Σ ln |u_kk|`.
 ///
+/// Blocked, right-looking: each panel of [`NB`] columns is factorised unblocked (its
+/// row swaps applied at once to the whole rows from the panel on, and to `rhs`), then
+/// the rows of the panel in the trailing columns and in `rhs` are solved with the
+/// panel's unit lower triangle, and the trailing matrix and `rhs` are updated by one
+/// product each. The back substitution goes by block rows, from the last one up, with
+/// one product per block for the rows above it.
+///
 /// The operations on `lu` and the returned value do not depend on `rhs`, so every
 /// caller gets the same bits for the same matrix. A zero pivot column (a singular
 /// matrix) adds `ln 0 = -∞` and is skipped; dividing by it in the solve gives
@@ -20,59 +27,132 @@ pub(crate) fn lu_in_place<T: Real>(lu: &mut [T], n: usize, rhs: &mut [T]) -> T {
     if n == 0 {
         return ln_det;
     }
-    for k in 0..n {
-        // The pivot: the entry of largest magnitude on or below the diagonal.
-        let colk = &lu[k * n..(k + 1) * n];
-        let (mut p, mut best) = (k, ComplexField::abs(colk[k]));
-        if !is_nan(best) {
-            for (i, &v) in colk.iter().enumerate().skip(k + 1) {
-                let v = ComplexField::abs(v);
-                if v > best {
-                    (p, best) = (i, v);
-                } else if is_nan(v) {
-                    (p, best) = (i, v);
-                    break;
+    let m = rhs.len() / n;
+    for j0 in (0..n).step_by(NB) {
+        let j1 = (j0 + NB).min(n);
+        // The panel lu[j0.., j0..j1].
+        for k in j0..j1 {
+            // The pivot: the entry of largest magnitude on or below the diagonal.
+            let colk = &lu[k * n..(k + 1) * n];
+            let (mut p, mut best) = (k, ComplexField::abs(colk[k]));
+            if !is_nan(best) {
+                for (i, &v) in colk.iter().enumerate().skip(k + 1) {
+                    let v = ComplexField::abs(v);
+                    if v > best {
+                        (p, best) = (i, v);
+                    } else if is_nan(v) {
+                        (p, best) = (i, v);
+                        break;
+                    }
                 }
             }
+            ln_det += best.ln();
+            if best.is_zero() {
+                // Nothing below the diagonal to eliminate.
+                continue;
+            }
+            if p != k {
+                // Columns left of the panel hold multipliers nobody reads again.
+                for col in lu[j0 * n..].chunks_exact_mut(n) {
+                    col.swap(k, p);
+                }
+                for col in rhs.chunks_exact_mut(n) {
+                    col.swap(k, p);
+                }
+            }
+            let (left, right) = lu.split_at_mut((k + 1) * n);
+            let colk = &mut left[k * n..];
+            let pivot = colk[k];
+            for v in &mut colk[k + 1..] {
+                *v /= pivot;
+            }
+            let l = &colk[k + 1..];
+            for col in right.chunks_exact_mut(n).take(j1 - k - 1) {
+                let f = col[k];
+                col[k + 1..]
+                    .iter_mut()
+                    .zip(l)
+                    .for_each(|(c, &li)| *c -= li * f);
+            }
         }
-        ln_det += best.ln();
-        if best.is_zero() {
-            // Nothing below the diagonal to eliminate.
+        // Rows j0..j1 of the trailing columns and of rhs: L11⁻¹ (unit lower).
+        let (left, right) = lu.split_at_mut(j1 * n);
+        for col in right.chunks_exact_mut(n).chain(rhs.chunks_exact_mut(n)) {
+            for k in j0..j1 {
+                let f = col[k];
+                col[k + 1..j1]
+                    .iter_mut()
+                    .zip(&left[k * n + k + 1..k * n + j1])
+                    .for_each(|(c, &li)| *c -= li * f);
+            }
+        }
+        if j1 == n {
             continue;
         }
-        if p != k {
-            // Columns left of k hold multipliers nobody reads again: not swapped.
-            for col in lu[k * n..].chunks_exact_mut(n) {
-                col.swap(k, p);
+        let (p, r) = (lu.as_mut_ptr(), rhs.as_mut_ptr());
+        // lu[j1.., j1..] −= L21 · U12 and rhs[j1.., ..] −= L21 · rhs[j0..j1, ..].
+        // SAFETY: in bounds; c (rows and columns j1..) is disjoint from a (columns
+        // j0..j1) and b (rows j0..j1); the rhs product writes rows j1.. of rhs and
+        // reads rows j0..j1 of it and columns j0..j1 of lu.
+        unsafe {
+            gemm(
+                n - j1,
+                j1 - j0,
+                n - j1,
+                -T::one(),
+                (p.add(j0 * n + j1), 1, n),
+                (p.add(j1 * n + j0), 1, n),
+                T::one(),
+                (p.add(j1 * n + j1), 1, n),
+            );
+            if m > 0 {
+                gemm(
+                    n - j1,
+                    j1 - j0,
+                    m,
+                    -T::one(),
+                    (p.add(j0 * n + j1), 1, n),
+                    (r.add(j0), 1, n),
+                    T::one(),
+                    (r.add(j1), 1, n),
+                );
             }
-            for col in rhs.chunks_exact_mut(n) {
-                col.swap(k, p);
-            }
-        }
-        let (left, right) = lu.split_at_mut((k + 1) * n);
-        let colk = &mut left[k * n..];
-        let pivot = colk[k];
-        for v in &mut colk[k + 1..] {
-            *v /= pivot;
-        }
-        let l = &colk[k + 1..];
-        for col in right.chunks_exact_mut(n).chain(rhs.chunks_exact_mut(n)) {
-            let f = col[k];
-            col[k + 1..]
-                .iter_mut()
-                .zip(l)
-                .for_each(|(c, &li)| *c -= li * f);
         }
     }
-    // Back substitution, column by column of rhs (columns of U are contiguous).
-    for col in rhs.chunks_exact_mut(n) {
-        for k in (0..n).rev() {
-            let xk = col[k] / lu[k * n + k];
-            col[k] = xk;
-            col[..k]
-                .iter_mut()
-                .zip(&lu[k * n..k * n + k])
-                .for_each(|(c, &u)| *c -= u * xk);
+    if m == 0 {
+        return ln_det;
+    }
+    // Back substitution U x = rhs by block rows, the last first.
+    let last = (n - 1) / NB * NB;
+    for i0 in (0..=last).rev().step_by(NB) {
+        let i1 = (i0 + NB).min(n);
+        for col in rhs.chunks_exact_mut(n) {
+            for k in (i0..i1).rev() {
+                let xk = col[k] / lu[k * n + k];
+                col[k] = xk;
+                col[i0..k]
+                    .iter_mut()
+                    .zip(&lu[k * n + i0..k * n + k])
+                    .for_each(|(c, &u)| *c -= u * xk);
+            }
+        }
+        if i0 > 0 {
+            let r = rhs.as_mut_ptr();
+            // rhs[..i0, ..] −= U[..i0, i0..i1] · rhs[i0..i1, ..].
+            // SAFETY: in bounds; c (rows ..i0 of rhs) is disjoint from b (rows i0..i1)
+            // and a is in lu.
+            unsafe {
+                gemm(
+                    i0,
+                    i1 - i0,
+                    m,
+                    -T::one(),
+                    (lu.as_ptr().add(i0 * n), 1, n),
+                    (r.add(i0).cast_const(), 1, n),
+                    T::one(),
+                    (r, 1, n),
+                );
+            }
         }
     }
     ln_det

@@ -1047,6 +1047,22 @@ mod decomp {
             prop_assert_eq!(l, f64::NEG_INFINITY);
             prop_assert!(inv.iter().any(|x| !x.is_finite()));
         }
+        #[test]
+        fn singular_non_symmetric_matrices(a in big_dim().prop_flat_map(|n| mat_of(n, n)), i in 0usize..100, row in any::<bool>()) {
+            // A zero column (or row) in a general matrix: exactly singular for LU.
+            let n = a.nrows();
+            let i = i % n;
+            let mut a = a + DMatrix::identity(n, n) * (n as f64 + 1.0);
+            if row {
+                a.row_mut(i).fill(0.0);
+            } else {
+                a.column_mut(i).fill(0.0);
+            }
+            let (mut scratch, mut inv) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+            let l = all_paths(&a, &mut scratch, &mut inv)?;
+            prop_assert_eq!(l, f64::NEG_INFINITY);
+            prop_assert!(inv.iter().any(|x| !x.is_finite()));
+        }
     }
 
     /// `|a|` made positive definite: `aᵀa / n + I`, symmetrised exactly.
