@@ -246,10 +246,11 @@ unsafe fn gemm<T: Real>(
 pub(crate) fn cholesky_in_place<T: Real>(a: &mut [T], n: usize) -> Option<T> {
     assert!(a.len() == n * n);
     let mut ln_det = T::zero();
-    let p = a.as_mut_ptr();
     for j0 in (0..n).step_by(NB) {
         let j1 = (j0 + NB).min(n);
         if j0 > 0 {
+            // (Taken afresh: the panel below reborrows `a`.)
+            let p = a.as_mut_ptr();
             // a[j0.., j0..j1] −= L[j0.., ..j0] · L[j0..j1, ..j0]ᵀ (the strict upper
             // triangle of the diagonal block is computed too, and never read).
             // SAFETY: the entries are in bounds; c is in columns j0..j1, a and b in
