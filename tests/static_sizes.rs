@@ -80,6 +80,10 @@ fn ln_det_matrix4() {
         let x = dominant::<4>(r);
         gradcheck!(&mut ws; f_ln_det4, f_ln_det4_grad, f_ln_det4_grad_into; (&x); x = x);
         gradcheck!(&mut ws; f_ln_abs_det4, f_ln_abs_det4_grad, f_ln_abs_det4_grad_into; (&x); x = x);
+        // Exactly symmetric positive definite: `ln_det` takes its Cholesky path.
+        let m = x * x.transpose();
+        let spd = (m + m.transpose()) * 0.5;
+        gradcheck!(&mut ws; f_ln_det4, f_ln_det4_grad, f_ln_det4_grad_into; (&x); x = spd);
         // ∂ ln|det X| / ∂X = X⁻ᵀ
         let (_, g) = f_ln_det4_grad(&x);
         let want = x.try_inverse().unwrap().transpose();

@@ -3,8 +3,8 @@
 //!
 //! Formulas are compared up to spaces with the seeds' closed forms, written in the
 //! renderer's notation (gradient layout: the transpose of the tutorial's numerator
-//! layout): each test lists the forms that count as closed. Tests marked
-//! `#[ignore = "needs ..."]` state a tidier form the renderer does not print yet.
+//! layout): each test lists the forms that count as closed. The "tidy" tests pin
+//! the tidiest form: no redundant parentheses, entries and cited adjoints apart.
 
 use serde_json::Value;
 use std::io::Write;
@@ -314,16 +314,14 @@ fn extra_trace_quadratic_sigmoid() {
     );
 }
 
-// ---- tidier forms the renderer does not print yet ----
+// ---- tidy notation: the forms the renderer prints, no more parentheses than needed ----
 
 #[test]
-#[ignore = "needs printer: no parentheses around a negated product: −x⁻ᵀ a bᵀ x⁻ᵀ, not −(x⁻ᵀ a bᵀ x⁻ᵀ)"]
 fn tidy_negated_product() {
     assert_closed_form("note_inverse", "x", &["−x⁻ᵀ a bᵀ x⁻ᵀ"]);
 }
 
 #[test]
-#[ignore = "needs printer: a product inside ⊙ without parentheses (juxtaposition binds tighter, as in `2 (a − y) ⊙ b`), and ⊙ chains flat"]
 fn tidy_hadamard_chain() {
     assert_closed_form(
         "extra_trace_quadratic_sigmoid",
@@ -333,7 +331,6 @@ fn tidy_hadamard_chain() {
 }
 
 #[test]
-#[ignore = "needs renderer: the entry m[(0, 0)] of a 1×1 product shown apart from the product in the steps (the first two steps now both read `xᵀ a x`)"]
 fn tidy_entry_of_one_by_one() {
     let report = seed("tutorial_quadratic_form");
     let steps = report["steps"].as_array().expect("steps");
@@ -341,7 +338,6 @@ fn tidy_entry_of_one_by_one() {
 }
 
 #[test]
-#[ignore = "needs renderer: the transpose of a cited adjoint parenthesised: (∂f/∂(xᵀ))ᵀ, not ∂f/∂(xᵀ)ᵀ"]
 fn tidy_transposed_adjoint() {
     let steps = step_texts(&seed("tutorial_quadratic_form"));
     assert!(
@@ -351,7 +347,6 @@ fn tidy_transposed_adjoint() {
 }
 
 #[test]
-#[ignore = "needs emitter: doc comments with a leading space (`#[doc = \" Value ..\"]`), so the printed companions read `/// Value`, not `///Value`"]
 fn tidy_doc_comment_space() {
     let report = seed("note_x_dot_x");
     let rust = report["rust"].as_str().expect("rust");

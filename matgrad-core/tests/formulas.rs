@@ -150,3 +150,14 @@ fn steps_follow_the_reverse_sweep() {
         ]
     );
 }
+
+#[test]
+fn steps_show_the_entry_of_a_one_by_one_product_apart() {
+    let d = derivation(
+        "#[grad(wrt = x)] fn f(x: &DVector<f64>, a: &DMatrix<f64>) -> f64 { (x.transpose() * a * x)[(0, 0)] }",
+    );
+    let defs: Vec<String> = d.steps().into_iter().map(|s| s.definition).collect();
+    assert_eq!(defs[..2], ["(xᵀ a x)₀₀", "xᵀ a x"]);
+    // The gradient itself still reads the 1×1 product as its entry.
+    assert_eq!(d.formulas()[0].1, "(a + aᵀ) x");
+}

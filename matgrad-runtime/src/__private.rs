@@ -483,6 +483,79 @@ pub fn trace<T: Real>(a: DMatrixView<'_, T>, op: &str) -> T {
     a.trace()
 }
 
+/// `(p * q).trace()` without forming the product, bit for bit what [`mul_to`] and
+/// [`trace`] give: each diagonal entry is computed as the product computes it (the
+/// blocked kernel's arithmetic, see [`Real::__product_entry`], or nalgebra's `gemv`
+/// order for a dimension ≤ 5) and the entries are summed in order, as nalgebra's
+/// `trace` does. O(m k) instead of O(m k n). Panics as `p * q` and `.trace()` would.
+pub fn trace_of_product<T: Real>(p: DMatrixView<'_, T>, q: DMatrixView<'_, T>, op: &str) -> T {
+    assert!(
+        p.ncols() == q.nrows(),
+        "matgrad: {op}: cannot multiply {} by {}",
+        dims(&p),
+        dims(&q),
+    );
+    assert!(
+        p.nrows() == q.ncols(),
+        "matgrad: {op}: cannot take the trace of a {} matrix",
+        Shape(p.nrows(), q.ncols()),
+    );
+    let (m, k) = p.shape();
+    let (pr, qr) = (MatRef::new(&p), MatRef::new(&q));
+    let blocked = m > 5 && k > 5;
+    let mut trace = T::zero();
+    for i in 0..m {
+        let entry = if k == 0 {
+            T::zero()
+        } else if blocked {
+            // SAFETY: row i of p (k entries, stride cs) and column i of q (k entries,
+            // stride rs) are entries of the views (MatRef's invariant).
+            unsafe {
+                T::__product_entry(
+                    (m, m),
+                    (i, i),
+                    k,
+                    pr.ptr().wrapping_add(i * pr.rs),
+                    pr.cs as isize,
+                    qr.ptr().wrapping_add(i * qr.cs),
+                    qr.rs as isize,
+                )
+            }
+        } else {
+            // `mul_in_column_order`: y = p₀ q₀, then y = pₗ qₗ + y.
+            let mut y = pr.get(i, 0) * qr.get(0, i);
+            for l in 1..k {
+                y = pr.get(i, l) * qr.get(l, i) + y;
+            }
+            y
+        };
+        trace += entry;
+    }
+    trace
+}
+
+/// `out = a * b * c` in the cheaper association (see [`chain_costs`]), for
+/// `#[grad(reassociate)]`; the intermediate product in `tmp`. Panics as `a * b * c`
+/// would, naming `op`.
+pub fn mul3_to<T: Real>(
+    out: &mut DMatrix<T>,
+    a: DMatrixView<'_, T>,
+    b: DMatrixView<'_, T>,
+    c: DMatrixView<'_, T>,
+    tmp: &mut DMatrix<T>,
+    op: &str,
+) {
+    for (x, y) in [(&a, &b), (&b, &c)] {
+        assert!(
+            x.ncols() == y.nrows(),
+            "matgrad: {op}: cannot multiply {} by {}",
+            dims(x),
+            dims(y),
+        );
+    }
+    chain3_to(out, false, T::one(), a, false, b, false, c, false, tmp);
+}
+
 /// `a.determinant()` (nalgebra's, same bits); panics on non-square as `trace`.
 pub fn determinant<T: Real>(a: DMatrixView<'_, T>, op: &str) -> T {
     assert!(

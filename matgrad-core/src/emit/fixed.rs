@@ -239,6 +239,17 @@ impl Fixed<'_> {
                 quote!(-#x)
             }
             Op::MatMul => binary(a(0), quote!(*), a(1)),
+            // `(p * q).trace()` as written: the product's bits, then its trace.
+            Op::TraceMul => {
+                let (p, q) = (a(0), a(1));
+                quote!((#p * #q).trace())
+            }
+            // `a * b * c` under `reassociate`: the cheaper association, which the
+            // static shapes decide here.
+            Op::Chain3 => {
+                let shapes = [0, 1, 2].map(|k| self.shape(node.args[k]));
+                chain3([a(0), a(1), a(2)], shapes)
+            }
             Op::Scale => binary(a(0), quote!(*), a(1)),
             Op::DivScalar => binary(a(0), quote!(/), a(1)),
             Op::Transpose => method(a(0), "transpose", None),
@@ -394,6 +405,25 @@ impl Fixed<'_> {
                 };
                 scaled(e, alpha)
             }
+            Contrib::Chain { alpha, factors } => {
+                let ops = factors.map(|(f, t)| {
+                    let x = o(&f);
+                    if t {
+                        quote!(#x.transpose())
+                    } else {
+                        x
+                    }
+                });
+                let shapes = factors.map(|(f, t)| {
+                    let s = self.operand_shape(f);
+                    if t {
+                        s.transpose()
+                    } else {
+                        s
+                    }
+                });
+                scaled(chain3(ops, shapes), alpha)
+            }
             Contrib::Hadamard { alpha, a, b } => {
                 let (a, b) = (o(a), o(b));
                 scaled(quote!(#a.component_mul(&#b)), alpha)
@@ -542,6 +572,22 @@ impl Fixed<'_> {
     }
 }
 
+/// `x₀ x₁ x₂` in the association with fewer multiply-adds for the static shapes.
+fn chain3(x: [TokenStream; 3], s: [Shape; 3]) -> TokenStream {
+    let (m, k, n, p) = (
+        size(s[0].rows),
+        size(s[0].cols),
+        size(s[1].cols),
+        size(s[2].cols),
+    );
+    let [x0, x1, x2] = x;
+    if m * k * n + m * n * p <= k * n * p + m * k * p {
+        quote!((#x0 * #x1) * #x2)
+    } else {
+        quote!(#x0 * (#x1 * #x2))
+    }
+}
+
 fn binary(a: TokenStream, op: TokenStream, b: TokenStream) -> TokenStream {
     quote!(#a #op #b)
 }
@@ -644,10 +690,10 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
         .collect::<Vec<_>>()
         .join(", ");
     let head = format!(
-        "Value and gradient of [`{name}`] with respect to {wrt_list}, derived by `#[grad]`. Every matrix has a static size: the code works on stack values with nalgebra's static kernels and allocates nothing."
+        " Value and gradient of [`{name}`] with respect to {wrt_list}, derived by `#[grad]`. Every matrix has a static size: the code works on stack values with nalgebra's static kernels and allocates nothing."
     );
     let into_head = format!(
-        "[`{grad_name}`] writing the gradients into `grad_*`. Returns the value of [`{name}`]. Static sizes need no buffers: `ws` is not used; it is there so that the signature is the same as for dynamic sizes."
+        " [`{grad_name}`] writing the gradients into `grad_*`. Returns the value of [`{name}`]. Static sizes need no buffers: `ws` is not used; it is there so that the signature is the same as for dynamic sizes."
     );
     let doc = formula::doc(input);
     let (doc1, doc2) = (doc.iter(), doc.iter());

@@ -7,7 +7,7 @@
 use super::math::{print, Notation, Terms};
 use super::Input;
 
-/// The doc lines describing the derived gradients: each `wrt` variable's gradient
+/// The doc lines (each with the leading space of a `///` comment) describing the derived gradients: each `wrt` variable's gradient
 /// simplified and printed in Unicode math (with its LaTeX), then the definitions of
 /// the values the user named.
 pub fn doc(input: &Input<'_>) -> Vec<String> {
@@ -38,5 +38,10 @@ pub fn doc(input: &Input<'_>) -> Vec<String> {
         ));
     }
     lines.push("```".to_owned());
+    // `#[doc = " text"]` is what `/// text` becomes: printed back, the companions
+    // read `/// text`, not `///text`.
     lines
+        .into_iter()
+        .map(|l| if l.is_empty() { l } else { format!(" {l}") })
+        .collect()
 }

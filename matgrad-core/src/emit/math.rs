@@ -140,6 +140,16 @@ impl<'a> Terms<'a> {
                     vec![tr(self.operand(a), *ta), tr(self.operand(b), *tb)],
                 ),
             ),
+            Contrib::Chain { alpha, factors } => self.scaled(
+                alpha,
+                app(
+                    "*",
+                    factors
+                        .iter()
+                        .map(|(f, t)| tr(self.operand(f), *t))
+                        .collect(),
+                ),
+            ),
             Contrib::Hadamard { alpha, a, b } => {
                 self.scaled(alpha, app("⊙", vec![self.operand(a), self.operand(b)]))
             }
@@ -306,6 +316,20 @@ impl<'a> Terms<'a> {
         }
     }
 
+    /// [`Terms::definition`] as a step of the reverse sweep shows it: an entry
+    /// `m[(i, j)]` stays apart from `m` even when `m` is 1×1 (`(xᵀ a x)₀₀`), so the
+    /// step that reads the entry and the step of the product differ.
+    pub fn step_definition(&self, id: NodeId) -> Term {
+        let node = self.input.graph.node(id);
+        match (&node.op, node.args.first()) {
+            (Op::Index(i, j), Some(&src)) => app(
+                "idx",
+                vec![self.value(src), Term::Num(*i as f64), Term::Num(*j as f64)],
+            ),
+            _ => self.definition(id),
+        }
+    }
+
     /// How node `id` is computed, in terms of its arguments' values.
     pub fn definition(&self, id: NodeId) -> Term {
         let g = self.input.graph;
@@ -324,6 +348,7 @@ impl<'a> Terms<'a> {
             Op::Sub => app("+", vec![a(0), app("neg", vec![a(1)])]),
             Op::Neg => f("neg", 1),
             Op::MatMul => f("*", 2),
+            Op::Chain3 => f("*", 3),
             Op::Scale => app("scale", vec![a(1), a(0)]),
             Op::DivScalar => f("/", 2),
             Op::Transpose => f("t", 1),
@@ -343,6 +368,7 @@ impl<'a> Terms<'a> {
             Op::Norm => f("norm", 1),
             Op::Dot => f("dot", 2),
             Op::Trace => f("tr", 1),
+            Op::TraceMul => app("tr", vec![f("*", 2)]),
             Op::Determinant => f("det", 1),
             Op::Index(i, j) => {
                 let src = node.args.first().copied().unwrap_or(0);
@@ -402,6 +428,24 @@ fn superscript(n: &str) -> String {
         .collect()
 }
 
+fn subscript(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '0' => '₀',
+            '1' => '₁',
+            '2' => '₂',
+            '3' => '₃',
+            '4' => '₄',
+            '5' => '₅',
+            '6' => '₆',
+            '7' => '₇',
+            '8' => '₈',
+            '9' => '₉',
+            c => c,
+        })
+        .collect()
+}
+
 fn num(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{}", v as i64)
@@ -412,7 +456,7 @@ fn num(v: f64) -> String {
 
 /// Prints `t` in `n`.
 pub fn print(t: &Term, n: Notation) -> String {
-    pr(t, n, 0)
+    pr(t, n, TOP)
 }
 
 fn wrap(s: String, own: u8, need: u8, n: Notation) -> String {
@@ -443,17 +487,43 @@ fn latex_name(s: &str) -> String {
     }
 }
 
-/// Prints `t` needing binding strength `need`: 0 top, 1 sum, 2 product, 3 factor, 4 postfix base.
+// Binding strengths, loosest first: a term printed where `need` is asked for is
+// parenthesised when its own strength is lower.
+/// The whole formula.
+const TOP: u8 = 0;
+/// `a + b`, `a − b`.
+const SUM: u8 = 1;
+/// `a ⊙ b`, `a ⊘ b`, `a ⊗ b`: looser than juxtaposition, as in `2 (a − y) ⊙ b`.
+const HADAMARD: u8 = 2;
+/// Juxtaposition (`a b`, `2 a`), `−a`, `a / b`.
+const PRODUCT: u8 = 3;
+/// A factor of a product: `Σ a`, a cited adjoint `∂f/∂a`.
+const FACTOR: u8 = 4;
+/// A base of a postfix (`aᵀ`, `a⁻¹`, `a²`), a symbol, a function call.
+const POSTFIX: u8 = 5;
+
+/// Whether `child`, an argument of the elementwise operator `parent`, may go without
+/// parentheses at `parent`'s own strength: `a ⊙ b ⊙ c` either way (⊙ and ⊗ are
+/// associative), and read left to right after ⊙ or ⊘ (`a ⊘ b ⊙ c` is `(a ⊘ b) ⊙ c`).
+fn flat_elementwise(parent: &str, child: &Term, left: bool) -> bool {
+    let Some((h, _)) = child.as_app() else {
+        return false;
+    };
+    (h == parent && matches!(h, "⊙" | "⊗"))
+        || (left && matches!(parent, "⊙" | "⊘") && matches!(h, "⊙" | "⊘"))
+}
+
+/// Prints `t` where binding strength `need` is asked for (see [`TOP`] .. [`POSTFIX`]).
 fn pr(t: &Term, n: Notation, need: u8) -> String {
     let uni = n == Notation::Unicode;
+    let minus = if uni { "−" } else { "-" };
     match t {
-        Term::Num(v) if *v < 0.0 => wrap(
-            format!("{}{}", if uni { "−" } else { "-" }, num(-v)),
-            3,
-            need,
-            n,
-        ),
+        Term::Num(v) if *v < 0.0 => wrap(format!("{minus}{}", num(-v)), PRODUCT, need, n),
         Term::Num(v) => num(*v),
+        // A cited adjoint `∂f/∂x` is a quotient: `(∂f/∂x)ᵀ`, not `∂f/∂xᵀ`.
+        Term::Sym(s) if s.starts_with('∂') => {
+            wrap(if uni { s.clone() } else { latex_name(s) }, FACTOR, need, n)
+        }
         Term::Sym(s) => {
             if uni {
                 s.clone()
@@ -470,58 +540,47 @@ fn pr(t: &Term, n: Notation, need: u8) -> String {
                         match x.as_app() {
                             Some(("scale", [Term::Num(c), rest])) if i > 0 && *c < 0.0 => {
                                 let pos = Term::app("scale", vec![Term::Num(-c), rest.clone()]);
-                                let _ = write!(
-                                    s,
-                                    " {} {}",
-                                    if uni { "−" } else { "-" },
-                                    pr(&pos, n, 2)
-                                );
+                                let _ = write!(s, " {minus} {}", pr(&pos, n, HADAMARD));
                             }
                             Some(("neg", [inner])) if i > 0 => {
-                                let _ = write!(
-                                    s,
-                                    " {} {}",
-                                    if uni { "−" } else { "-" },
-                                    pr(inner, n, 2)
-                                );
+                                let _ = write!(s, " {minus} {}", pr(inner, n, HADAMARD));
                             }
                             _ if i > 0 => {
-                                let _ = write!(s, " + {}", pr(x, n, 2));
+                                let _ = write!(s, " + {}", pr(x, n, HADAMARD));
                             }
-                            _ => s.push_str(&pr(x, n, 1)),
+                            _ => s.push_str(&pr(x, n, SUM)),
                         }
                     }
-                    (s, 1)
+                    (s, SUM)
                 }
-                ("neg", 1) => (format!("{}{}", if uni { "−" } else { "-" }, arg(0, 3)), 3),
+                // `−x⁻ᵀ a bᵀ x⁻ᵀ`: a minus sign before a product needs no parentheses.
+                ("neg", 1) => (format!("{minus}{}", arg(0, PRODUCT)), PRODUCT),
                 ("*" | "scale", _) => {
-                    // A number times something binds like a factor: `2 (a − y) ⊙ b`.
-                    let own = if h == "scale" && matches!(a.first(), Some(Term::Num(_))) {
-                        3
-                    } else {
-                        2
-                    };
+                    let number = h == "scale" && matches!(a.first(), Some(Term::Num(_)));
                     let parts: Vec<String> = a
                         .iter()
                         .enumerate()
                         .map(|(i, x)| {
-                            // `2 (a b)` reads as `2 a b`: a product after a number needs no parentheses.
-                            let need = if own == 3 && i == 1 && matches!(x.as_app(), Some(("*", _)))
-                            {
-                                2
-                            } else {
-                                3
+                            // A leading number is printed as is (`−2 a`), and `2 (a b)`
+                            // reads as `2 a b`.
+                            let need = match (number, i) {
+                                (true, 0) => PRODUCT,
+                                (true, 1) if matches!(x.as_app(), Some(("*", _))) => PRODUCT,
+                                _ => FACTOR,
                             };
                             pr(x, n, need)
                         })
                         .collect();
-                    (parts.join(" "), own)
+                    (parts.join(" "), PRODUCT)
                 }
                 ("/", 2) => {
                     if uni {
-                        (format!("{} / {}", arg(0, 2), arg(1, 3)), 2)
+                        (format!("{} / {}", arg(0, PRODUCT), arg(1, FACTOR)), PRODUCT)
                     } else {
-                        (format!("\\frac{{{}}}{{{}}}", arg(0, 0), arg(1, 0)), 4)
+                        (
+                            format!("\\frac{{{}}}{{{}}}", arg(0, TOP), arg(1, TOP)),
+                            POSTFIX,
+                        )
                     }
                 }
                 ("⊙" | "⊘" | "⊗", 2) => {
@@ -531,63 +590,99 @@ fn pr(t: &Term, n: Notation, need: u8) -> String {
                         ("⊘", false) => "\\oslash".into(),
                         _ => "\\otimes".into(),
                     };
-                    (format!("{} {op} {}", arg(0, 3), arg(1, 3)), 2)
+                    let side = |k: usize| {
+                        let x = &a[k];
+                        let need = if flat_elementwise(h, x, k == 0) {
+                            HADAMARD
+                        } else {
+                            PRODUCT
+                        };
+                        pr(x, n, need)
+                    };
+                    (format!("{} {op} {}", side(0), side(1)), HADAMARD)
                 }
                 ("t", 1) => match a.first().and_then(Term::as_app) {
                     Some(("inv", [m])) => (
-                        format!("{}{}", pr(m, n, 4), if uni { "⁻ᵀ" } else { "^{-\\top}" }),
-                        4,
+                        format!(
+                            "{}{}",
+                            pr(m, n, POSTFIX),
+                            if uni { "⁻ᵀ" } else { "^{-\\top}" }
+                        ),
+                        POSTFIX,
                     ),
                     _ => (
-                        format!("{}{}", arg(0, 4), if uni { "ᵀ" } else { "^\\top" }),
-                        4,
+                        format!("{}{}", arg(0, POSTFIX), if uni { "ᵀ" } else { "^\\top" }),
+                        POSTFIX,
                     ),
                 },
                 ("inv", 1) => (
-                    format!("{}{}", arg(0, 4), if uni { "⁻¹" } else { "^{-1}" }),
-                    4,
+                    format!("{}{}", arg(0, POSTFIX), if uni { "⁻¹" } else { "^{-1}" }),
+                    POSTFIX,
                 ),
                 ("pow", 2) => {
                     let e = match a.get(1) {
                         Some(Term::Num(v)) => num(*v),
-                        _ => arg(1, 0),
+                        _ => arg(1, TOP),
                     };
                     if uni {
-                        (format!("{}{}", arg(0, 4), superscript(&e)), 4)
+                        (format!("{}{}", arg(0, POSTFIX), superscript(&e)), POSTFIX)
                     } else {
-                        (format!("{}^{{{e}}}", arg(0, 4)), 4)
+                        (format!("{}^{{{e}}}", arg(0, POSTFIX)), POSTFIX)
+                    }
+                }
+                ("idx", 3) => {
+                    // The entry (i, j), zero-based as in the Rust source: `m₀₀`, `(a b)₀₁`.
+                    let ij: Vec<String> = a[1..].iter().map(|x| pr(x, n, TOP)).collect();
+                    if uni {
+                        let sep = if ij.iter().any(|s| s.chars().count() > 1) {
+                            ","
+                        } else {
+                            ""
+                        };
+                        (
+                            format!("{}{}", arg(0, POSTFIX), subscript(&ij.join(sep))),
+                            POSTFIX,
+                        )
+                    } else {
+                        (format!("{}_{{{}}}", arg(0, POSTFIX), ij.join(",")), POSTFIX)
                     }
                 }
                 ("normsq", 1) => {
                     if uni {
-                        (format!("‖{}‖²", arg(0, 0)), 4)
+                        (format!("‖{}‖²", arg(0, TOP)), POSTFIX)
                     } else {
-                        (format!("\\lVert {} \\rVert^2", arg(0, 0)), 4)
+                        (format!("\\lVert {} \\rVert^2", arg(0, TOP)), POSTFIX)
                     }
                 }
                 ("norm", 1) => {
                     if uni {
-                        (format!("‖{}‖", arg(0, 0)), 4)
+                        (format!("‖{}‖", arg(0, TOP)), POSTFIX)
                     } else {
-                        (format!("\\lVert {} \\rVert", arg(0, 0)), 4)
+                        (format!("\\lVert {} \\rVert", arg(0, TOP)), POSTFIX)
                     }
                 }
                 ("dot", 2) => {
                     if uni {
-                        (format!("⟨{}, {}⟩", arg(0, 0), arg(1, 0)), 4)
+                        (format!("⟨{}, {}⟩", arg(0, TOP), arg(1, TOP)), POSTFIX)
                     } else {
-                        (format!("\\langle {}, {} \\rangle", arg(0, 0), arg(1, 0)), 4)
+                        (
+                            format!("\\langle {}, {} \\rangle", arg(0, TOP), arg(1, TOP)),
+                            POSTFIX,
+                        )
                     }
                 }
                 ("Σ", 1) => (
-                    format!("{} {}", if uni { "Σ" } else { "\\sum" }, arg(0, 3)),
-                    3,
+                    format!("{} {}", if uni { "Σ" } else { "\\sum" }, arg(0, FACTOR)),
+                    FACTOR,
                 ),
                 ("lndet", 1) => {
                     if uni {
-                        (format!("ln|det {}|", arg(0, 4)), 4)
+                        (format!("ln|det {}|", arg(0, POSTFIX)), POSTFIX)
                     } else {
-                        (format!("\\ln\\lvert\\det {}\\rvert", arg(0, 4)), 4)
+                        (
+                            format!("\\ln\\lvert\\det {}\\rvert", arg(0, POSTFIX)),
+                            POSTFIX,
+                        )
                     }
                 }
                 ("[>]" | "[≥]" | "[<]" | "[≤]", 2) => {
@@ -598,9 +693,9 @@ fn pr(t: &Term, n: Notation, need: u8) -> String {
                         ("≤", false) => "\\leq".into(),
                         (o, false) => o.to_owned(),
                     };
-                    (format!("[{} {op} {}]", arg(0, 0), arg(1, 0)), 4)
+                    (format!("[{} {op} {}]", arg(0, TOP), arg(1, TOP)), POSTFIX)
                 }
-                ("step", 1) => (format!("[{} > 0]", arg(0, 0)), 4),
+                ("step", 1) => (format!("[{} > 0]", arg(0, TOP)), POSTFIX),
                 (name, _) => {
                     let name = if uni {
                         name.to_owned()
@@ -614,15 +709,96 @@ fn pr(t: &Term, n: Notation, need: u8) -> String {
                             other => format!("\\operatorname{{{}}}", other.replace('_', "\\_")),
                         }
                     };
-                    let args: Vec<String> = a.iter().map(|x| pr(x, n, 0)).collect();
+                    let args: Vec<String> = a.iter().map(|x| pr(x, n, TOP)).collect();
                     if uni {
-                        (format!("{name}({})", args.join(", ")), 4)
+                        (format!("{name}({})", args.join(", ")), POSTFIX)
                     } else {
-                        (format!("{name}\\left({}\\right)", args.join(", ")), 4)
+                        (format!("{name}\\left({}\\right)", args.join(", ")), POSTFIX)
                     }
                 }
             };
             wrap(s, own, need, n)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{print, Notation, Term};
+
+    /// Prints the text form `t` in Unicode and in LaTeX.
+    fn check(t: &str, unicode: &str, latex: &str) {
+        let t = Term::parse(t).expect("parse term");
+        assert_eq!(print(&t, Notation::Unicode), unicode, "{t}");
+        assert_eq!(print(&t, Notation::Latex), latex, "{t}");
+    }
+
+    #[test]
+    fn negated_product_has_no_parentheses() {
+        check(
+            "(neg (* (t (inv x)) a (t b)))",
+            "−x⁻ᵀ a bᵀ",
+            "-x^{-\\top} a b^\\top",
+        );
+        check("(* a (neg b))", "a (−b)", "a \\left(-b\\right)");
+        check("(neg (⊙ a b))", "−(a ⊙ b)", "-\\left(a \\odot b\\right)");
+        check("(scale -2 a)", "−2 a", "-2 a");
+    }
+
+    #[test]
+    fn products_bind_tighter_than_hadamard() {
+        check("(⊙ (* m y) b)", "m y ⊙ b", "m y \\odot b");
+        check(
+            "(⊙ (scale 2 (+ a (neg y))) b)",
+            "2 (a − y) ⊙ b",
+            "2 \\left(a - y\\right) \\odot b",
+        );
+        check(
+            "(* (t x) (⊙ a b))",
+            "xᵀ (a ⊙ b)",
+            "x^\\top \\left(a \\odot b\\right)",
+        );
+        check("(scale 2 (* a b))", "2 a b", "2 a b");
+    }
+
+    #[test]
+    fn hadamard_chains_are_flat() {
+        check("(⊙ a (⊙ b c))", "a ⊙ b ⊙ c", "a \\odot b \\odot c");
+        check("(⊙ (⊙ a b) c)", "a ⊙ b ⊙ c", "a \\odot b \\odot c");
+        check("(⊙ (⊘ a b) c)", "a ⊘ b ⊙ c", "a \\oslash b \\odot c");
+        check(
+            "(⊘ a (⊙ b c))",
+            "a ⊘ (b ⊙ c)",
+            "a \\oslash \\left(b \\odot c\\right)",
+        );
+        check(
+            "(⊙ a (⊘ b c))",
+            "a ⊙ (b ⊘ c)",
+            "a \\odot \\left(b \\oslash c\\right)",
+        );
+        check(
+            "(⊗ a (⊙ b c))",
+            "a ⊗ (b ⊙ c)",
+            "a \\otimes \\left(b \\odot c\\right)",
+        );
+    }
+
+    #[test]
+    fn cited_adjoints_are_parenthesised_under_a_postfix() {
+        check("(t ∂f/∂x)", "(∂f/∂x)ᵀ", "\\left(∂f/∂x\\right)^\\top");
+        check("(* a ∂f/∂x)", "a ∂f/∂x", "a ∂f/∂x");
+    }
+
+    #[test]
+    fn entries_are_subscripts() {
+        check("(idx m 0 1)", "m₀₁", "m_{0,1}");
+        check("(idx (* a b) 0 0)", "(a b)₀₀", "\\left(a b\\right)_{0,0}");
+        check("(idx m 12 3)", "m₁₂,₃", "m_{12,3}");
+    }
+
+    #[test]
+    fn sums_keep_their_signs() {
+        check("(+ a (neg (* b c)))", "a − b c", "a - b c");
+        check("(+ a (scale -2 b))", "a − 2 b", "a - 2 b");
     }
 }

@@ -10,6 +10,7 @@ pub mod fixed;
 pub mod formula;
 pub mod fuse;
 pub mod math;
+pub mod resolve;
 
 use crate::diff::Adjoints;
 use crate::ir::{Float, Graph, Kind, NodeId, Op};
@@ -580,6 +581,16 @@ impl Emit<'_> {
                     }
                 }
             }
+            Contrib::Chain { alpha, factors } => {
+                let [(f0, t0), (f1, t1), (f2, t2)] = factors;
+                let (alpha, f0, f1, f2) = (s(alpha), o(f0), o(f1), o(f2));
+                let tmp = mixed(&format!("__mg_w{}", self.slots.borrow().len()));
+                let take = self.take(&tmp);
+                quote! {
+                    #take
+                    #rt::chain3_to(&mut #g, #acc, #alpha, #f0, #t0, #f1, #t1, #f2, #t2, &mut #tmp);
+                }
+            }
             Contrib::Hadamard { alpha, a, b } => {
                 let (alpha, a, b) = (s(alpha), o(a), o(b));
                 quote!(#rt::hadamard_to(&mut #g, #acc, #alpha, #a, #b);)
@@ -765,14 +776,14 @@ pub fn signatures(
     let value = mixed("__mg_value");
     let cache = format_ident!("__MATGRAD_WORKSPACE");
     let head = format!(
-        "Value and gradient of [`{name}`] with respect to {}, derived by `#[grad]`. Its intermediates stay in a per-thread workspace between calls ([`{name}_grad_into`] takes yours).",
+        " Value and gradient of [`{name}`] with respect to {}, derived by `#[grad]`. Its intermediates stay in a per-thread workspace between calls ([`{name}_grad_into`] takes yours).",
         wrt.iter()
             .map(|p| format!("`{}`", p.name))
             .collect::<Vec<_>>()
             .join(", ")
     );
     let into_head = format!(
-        "[`{grad_name}`] writing the gradients into `grad_*` (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`{name}`]."
+        " [`{grad_name}`] writing the gradients into `grad_*` (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`{name}`]."
     );
     let doc_lines = doc.iter();
     let doc_lines2 = doc.iter();
@@ -800,6 +811,10 @@ pub fn signatures(
         #(#[doc = #doc_lines2])*
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_parens, unused_variables, unused_mut, non_snake_case)]
         #vis fn #into_name(#(#params,)* #(#outs,)* #ws: &mut ::matgrad::Workspace<#t>) -> #t {
+            // The companions stand for `NAME`: a crate that calls only them does not
+            // get "function `NAME` is never used".
+            #[allow(deprecated)]
+            let _ = #name;
             #into_body
         }
     }

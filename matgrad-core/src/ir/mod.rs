@@ -201,6 +201,12 @@ pub enum Op {
     Dot,
     /// `a.trace()`.
     Trace,
+    /// `(p * q).trace()` from the product's diagonal entries only, with the bits the
+    /// product and the trace give (see [`crate::rewrite`]). Args: (p, q).
+    TraceMul,
+    /// `a * b * c` in the association the shapes make cheaper at run time; only
+    /// under `#[grad(reassociate)]` (see [`crate::rewrite`]). Args: (a, b, c).
+    Chain3,
     /// `a.determinant()`.
     Determinant,
     /// `a[(i, j)]`.

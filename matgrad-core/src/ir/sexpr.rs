@@ -40,6 +40,8 @@ impl Op {
             Op::Norm => "norm".into(),
             Op::Dot => "dot".into(),
             Op::Trace => "tr".into(),
+            Op::TraceMul => "trmul".into(),
+            Op::Chain3 => "chain3".into(),
             Op::Determinant => "det".into(),
             Op::Index(i, j) => format!("idx{i}{j}"),
             Op::Sigmoid => "sigmoid".into(),

@@ -43,6 +43,13 @@ pub enum Contrib {
         /// Right transposed?
         tb: bool,
     },
+    /// `alpha · op(f₀) · op(f₁) · op(f₂)`, associated as the shapes make cheaper.
+    Chain {
+        /// Scalar factor.
+        alpha: Sym,
+        /// The factors and whether each is transposed.
+        factors: [(Operand, bool); 3],
+    },
     /// `alpha · a ⊙ b`.
     Hadamard {
         /// Scalar factor.
@@ -89,6 +96,10 @@ impl Contrib {
                 ta: *ta,
                 b: o(b),
                 tb: *tb,
+            },
+            Contrib::Chain { alpha, factors } => Contrib::Chain {
+                alpha: s(alpha),
+                factors: factors.map(|(f, t)| (o(&f), t)),
             },
             Contrib::Hadamard { alpha, a, b } => Contrib::Hadamard {
                 alpha: s(alpha),
@@ -202,7 +213,7 @@ pub fn adjoint(g: &Graph, id: NodeId) -> Vec<(usize, Contrib)> {
 pub fn needs_aux(g: &Graph, id: NodeId) -> bool {
     matches!(
         g.node(id).op,
-        crate::ir::Op::LnDet | crate::ir::Op::SoftmaxCrossEntropy
+        crate::ir::Op::LnDet | crate::ir::Op::SoftmaxCrossEntropy | crate::ir::Op::Chain3
     )
 }
 

@@ -14,6 +14,12 @@ pub(super) fn forward(g: &Graph, id: NodeId, n: &dyn Names) -> Option<Forward> {
     Some(match &node.op {
         // a b  →  ā += Ḡ bᵀ, b̄ += aᵀ Ḡ
         Op::MatMul => Forward::Matrix(quote!(#rt::mul_to(&mut #out, #v0, #v1, #text);)),
+        // a b c  →  ā += Ḡ cᵀ bᵀ, b̄ += aᵀ Ḡ cᵀ, c̄ += bᵀ aᵀ Ḡ, each chain in its cheaper order
+        Op::Chain3 => {
+            let v2 = node.args.get(2).map(|&x| n.view(x)).unwrap_or_default();
+            let (tmp, _) = n.aux(id);
+            Forward::Matrix(quote!(#rt::mul3_to(&mut #out, #v0, #v1, #v2, &mut #tmp, #text);))
+        }
         // a ⊙ b  →  ā += Ḡ ⊙ b, b̄ += Ḡ ⊙ a
         Op::ComponentMul => {
             Forward::Matrix(quote!(#rt::component_mul_to(&mut #out, #v0, #v1, #text);))
@@ -60,6 +66,23 @@ pub(super) fn adjoint(g: &Graph, id: NodeId) -> Option<Vec<(usize, Contrib)>> {
                 },
             ),
         ],
+        Op::Chain3 => {
+            let (a, b, c) = (
+                (arg(g, id, 0), true),
+                (arg(g, id, 1), true),
+                (arg(g, id, 2), true),
+            );
+            let gr = (Operand::Grad, false);
+            let chain = |factors| Contrib::Chain {
+                alpha: one(),
+                factors,
+            };
+            vec![
+                (0, chain([gr, c, b])),
+                (1, chain([a, gr, c])),
+                (2, chain([b, a, gr])),
+            ]
+        }
         Op::ComponentMul => vec![
             (
                 0,

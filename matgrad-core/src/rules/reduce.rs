@@ -23,6 +23,8 @@ pub(super) fn forward(g: &Graph, id: NodeId, n: &dyn Names) -> Option<Forward> {
         Op::Dot => quote!(#rt::dot(#v0, #v1, #text)),
         // tr a  →  ā += s̄ I
         Op::Trace => quote!(#rt::trace(#v0, #text)),
+        // tr(p q) = Σ p ⊙ qᵀ  →  p̄ += s̄ qᵀ, q̄ += s̄ pᵀ
+        Op::TraceMul => quote!(#rt::trace_of_product(#v0, #v1, #text)),
         _ => return None,
     }))
 }
@@ -47,6 +49,24 @@ pub(super) fn adjoint(g: &Graph, id: NodeId) -> Option<Vec<(usize, Contrib)>> {
             (1, axpy(Sym::Grad, arg(g, id, 0))),
         ],
         Op::Trace => vec![(0, Contrib::Diag(Sym::Grad))],
+        Op::TraceMul => vec![
+            (
+                0,
+                Contrib::Axpy {
+                    alpha: Sym::Grad,
+                    a: arg(g, id, 1),
+                    ta: true,
+                },
+            ),
+            (
+                1,
+                Contrib::Axpy {
+                    alpha: Sym::Grad,
+                    a: arg(g, id, 0),
+                    ta: true,
+                },
+            ),
+        ],
         _ => return None,
     })
 }

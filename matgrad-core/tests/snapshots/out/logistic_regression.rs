@@ -8,25 +8,25 @@ fn loss(
     let margin = (x * w).add_scalar(b).component_mul(s);
     softplus(&(-margin)).sum() + lambda * w.norm_squared()
 }
-///Value and gradient of [`loss`] with respect to `w`, `b`, derived by `#[grad]`. Its intermediates stay in a per-thread workspace between calls ([`loss_grad_into`] takes yours).
+/// Value and gradient of [`loss`] with respect to `w`, `b`, derived by `#[grad]`. Its intermediates stay in a per-thread workspace between calls ([`loss_grad_into`] takes yours).
 ///
-///# Derived gradients
+/// # Derived gradients
 ///
-///- `∂f/∂w = 2 lambda w + xᵀ (−σ(−margin) ⊙ s)`
-///- `∂f/∂b = Σ (−σ(−margin) ⊙ s)`
+/// - `∂f/∂w = 2 lambda w + xᵀ (−σ(−margin) ⊙ s)`
+/// - `∂f/∂b = Σ (−σ(−margin) ⊙ s)`
 ///
-///where
+/// where
 ///
-///- `margin = (x w + b) ⊙ s`
+/// - `margin = (x w + b) ⊙ s`
 ///
-///Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
+/// Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
 ///
-///In LaTeX:
+/// In LaTeX:
 ///
-///```text
-///\frac{\partial f}{\partial w} = 2 \mathit{lambda} w + x^\top \left(-\sigma\left(-\mathit{margin}\right) \odot s\right)
-///\frac{\partial f}{\partial b} = \sum \left(-\sigma\left(-\mathit{margin}\right) \odot s\right)
-///```
+/// ```text
+/// \frac{\partial f}{\partial w} = 2 \mathit{lambda} w + x^\top \left(-\sigma\left(-\mathit{margin}\right) \odot s\right)
+/// \frac{\partial f}{\partial b} = \sum \left(-\sigma\left(-\mathit{margin}\right) \odot s\right)
+/// ```
 #[allow(
     clippy::all,
     clippy::pedantic,
@@ -54,25 +54,25 @@ fn loss_grad(
     );
     (__mg_value, grad_w, grad_b)
 }
-///[`loss_grad`] writing the gradients into `grad_*` (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`loss`].
+/// [`loss_grad`] writing the gradients into `grad_*` (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`loss`].
 ///
-///# Derived gradients
+/// # Derived gradients
 ///
-///- `∂f/∂w = 2 lambda w + xᵀ (−σ(−margin) ⊙ s)`
-///- `∂f/∂b = Σ (−σ(−margin) ⊙ s)`
+/// - `∂f/∂w = 2 lambda w + xᵀ (−σ(−margin) ⊙ s)`
+/// - `∂f/∂b = Σ (−σ(−margin) ⊙ s)`
 ///
-///where
+/// where
 ///
-///- `margin = (x w + b) ⊙ s`
+/// - `margin = (x w + b) ⊙ s`
 ///
-///Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
+/// Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
 ///
-///In LaTeX:
+/// In LaTeX:
 ///
-///```text
-///\frac{\partial f}{\partial w} = 2 \mathit{lambda} w + x^\top \left(-\sigma\left(-\mathit{margin}\right) \odot s\right)
-///\frac{\partial f}{\partial b} = \sum \left(-\sigma\left(-\mathit{margin}\right) \odot s\right)
-///```
+/// ```text
+/// \frac{\partial f}{\partial w} = 2 \mathit{lambda} w + x^\top \left(-\sigma\left(-\mathit{margin}\right) \odot s\right)
+/// \frac{\partial f}{\partial b} = \sum \left(-\sigma\left(-\mathit{margin}\right) \odot s\right)
+/// ```
 #[allow(
     clippy::all,
     clippy::pedantic,
@@ -92,6 +92,8 @@ fn loss_grad_into(
     grad_b: &mut f64,
     ws: &mut ::matgrad::Workspace<f64>,
 ) -> f64 {
+    #[allow(deprecated)]
+    let _ = loss;
     let mut __mg_v5 = ws.take(0usize);
     ::matgrad::__private::mul_to(
         &mut __mg_v5,
@@ -168,3 +170,18 @@ fn loss_grad_into(
     ws.put(5usize, __mg_g6);
     __mg_value
 }
+const _: () = {
+    #[allow(
+        dead_code,
+        let_underscore_drop,
+        unused_results,
+        unused_qualifications,
+        clippy::all,
+        clippy::pedantic,
+        clippy::nursery,
+        clippy::restriction
+    )]
+    fn __mg_resolve() {
+        let _ = softplus(::matgrad::__resolve::softplus());
+    }
+};

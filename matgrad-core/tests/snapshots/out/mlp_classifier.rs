@@ -10,30 +10,30 @@ pub fn loss(
     let z = add_row(&(h * w2), b2);
     softmax_cross_entropy(&z, y)
 }
-///Value and gradient of [`loss`] with respect to `w1`, `b1`, `w2`, `b2`, derived by `#[grad]`. Its intermediates stay in a per-thread workspace between calls ([`loss_grad_into`] takes yours).
+/// Value and gradient of [`loss`] with respect to `w1`, `b1`, `w2`, `b2`, derived by `#[grad]`. Its intermediates stay in a per-thread workspace between calls ([`loss_grad_into`] takes yours).
 ///
-///# Derived gradients
+/// # Derived gradients
 ///
-///- `∂f/∂w1 = xᵀ (((softmax(z) − y) w2ᵀ) ⊙ [x w1 + 𝟙 b1 > 0])`
-///- `∂f/∂b1 = 𝟙ᵀ (((softmax(z) − y) w2ᵀ) ⊙ [x w1 + 𝟙 b1 > 0])`
-///- `∂f/∂w2 = hᵀ (softmax(z) − y)`
-///- `∂f/∂b2 = 𝟙ᵀ (softmax(z) − y)`
+/// - `∂f/∂w1 = xᵀ ((softmax(z) − y) w2ᵀ ⊙ [x w1 + 𝟙 b1 > 0])`
+/// - `∂f/∂b1 = 𝟙ᵀ ((softmax(z) − y) w2ᵀ ⊙ [x w1 + 𝟙 b1 > 0])`
+/// - `∂f/∂w2 = hᵀ (softmax(z) − y)`
+/// - `∂f/∂b2 = 𝟙ᵀ (softmax(z) − y)`
 ///
-///where
+/// where
 ///
-///- `h = relu(x w1 + 𝟙 b1)`
-///- `z = h w2 + 𝟙 b2`
+/// - `h = relu(x w1 + 𝟙 b1)`
+/// - `z = h w2 + 𝟙 b2`
 ///
-///Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
+/// Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
 ///
-///In LaTeX:
+/// In LaTeX:
 ///
-///```text
-///\frac{\partial f}{\partial w1} = x^\top \left(\left(\left(\operatorname{softmax}\left(z\right) - y\right) \mathit{w2}^\top\right) \odot [x \mathit{w1} + \mathbf{1} \mathit{b1} > 0]\right)
-///\frac{\partial f}{\partial b1} = \mathbf{1}^\top \left(\left(\left(\operatorname{softmax}\left(z\right) - y\right) \mathit{w2}^\top\right) \odot [x \mathit{w1} + \mathbf{1} \mathit{b1} > 0]\right)
-///\frac{\partial f}{\partial w2} = h^\top \left(\operatorname{softmax}\left(z\right) - y\right)
-///\frac{\partial f}{\partial b2} = \mathbf{1}^\top \left(\operatorname{softmax}\left(z\right) - y\right)
-///```
+/// ```text
+/// \frac{\partial f}{\partial w1} = x^\top \left(\left(\operatorname{softmax}\left(z\right) - y\right) \mathit{w2}^\top \odot [x \mathit{w1} + \mathbf{1} \mathit{b1} > 0]\right)
+/// \frac{\partial f}{\partial b1} = \mathbf{1}^\top \left(\left(\operatorname{softmax}\left(z\right) - y\right) \mathit{w2}^\top \odot [x \mathit{w1} + \mathbf{1} \mathit{b1} > 0]\right)
+/// \frac{\partial f}{\partial w2} = h^\top \left(\operatorname{softmax}\left(z\right) - y\right)
+/// \frac{\partial f}{\partial b2} = \mathbf{1}^\top \left(\operatorname{softmax}\left(z\right) - y\right)
+/// ```
 #[allow(
     clippy::all,
     clippy::pedantic,
@@ -78,30 +78,30 @@ pub fn loss_grad(
     );
     (__mg_value, grad_w1, grad_b1, grad_w2, grad_b2)
 }
-///[`loss_grad`] writing the gradients into `grad_*` (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`loss`].
+/// [`loss_grad`] writing the gradients into `grad_*` (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`loss`].
 ///
-///# Derived gradients
+/// # Derived gradients
 ///
-///- `∂f/∂w1 = xᵀ (((softmax(z) − y) w2ᵀ) ⊙ [x w1 + 𝟙 b1 > 0])`
-///- `∂f/∂b1 = 𝟙ᵀ (((softmax(z) − y) w2ᵀ) ⊙ [x w1 + 𝟙 b1 > 0])`
-///- `∂f/∂w2 = hᵀ (softmax(z) − y)`
-///- `∂f/∂b2 = 𝟙ᵀ (softmax(z) − y)`
+/// - `∂f/∂w1 = xᵀ ((softmax(z) − y) w2ᵀ ⊙ [x w1 + 𝟙 b1 > 0])`
+/// - `∂f/∂b1 = 𝟙ᵀ ((softmax(z) − y) w2ᵀ ⊙ [x w1 + 𝟙 b1 > 0])`
+/// - `∂f/∂w2 = hᵀ (softmax(z) − y)`
+/// - `∂f/∂b2 = 𝟙ᵀ (softmax(z) − y)`
 ///
-///where
+/// where
 ///
-///- `h = relu(x w1 + 𝟙 b1)`
-///- `z = h w2 + 𝟙 b2`
+/// - `h = relu(x w1 + 𝟙 b1)`
+/// - `z = h w2 + 𝟙 b2`
 ///
-///Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
+/// Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
 ///
-///In LaTeX:
+/// In LaTeX:
 ///
-///```text
-///\frac{\partial f}{\partial w1} = x^\top \left(\left(\left(\operatorname{softmax}\left(z\right) - y\right) \mathit{w2}^\top\right) \odot [x \mathit{w1} + \mathbf{1} \mathit{b1} > 0]\right)
-///\frac{\partial f}{\partial b1} = \mathbf{1}^\top \left(\left(\left(\operatorname{softmax}\left(z\right) - y\right) \mathit{w2}^\top\right) \odot [x \mathit{w1} + \mathbf{1} \mathit{b1} > 0]\right)
-///\frac{\partial f}{\partial w2} = h^\top \left(\operatorname{softmax}\left(z\right) - y\right)
-///\frac{\partial f}{\partial b2} = \mathbf{1}^\top \left(\operatorname{softmax}\left(z\right) - y\right)
-///```
+/// ```text
+/// \frac{\partial f}{\partial w1} = x^\top \left(\left(\operatorname{softmax}\left(z\right) - y\right) \mathit{w2}^\top \odot [x \mathit{w1} + \mathbf{1} \mathit{b1} > 0]\right)
+/// \frac{\partial f}{\partial b1} = \mathbf{1}^\top \left(\left(\operatorname{softmax}\left(z\right) - y\right) \mathit{w2}^\top \odot [x \mathit{w1} + \mathbf{1} \mathit{b1} > 0]\right)
+/// \frac{\partial f}{\partial w2} = h^\top \left(\operatorname{softmax}\left(z\right) - y\right)
+/// \frac{\partial f}{\partial b2} = \mathbf{1}^\top \left(\operatorname{softmax}\left(z\right) - y\right)
+/// ```
 #[allow(
     clippy::all,
     clippy::pedantic,
@@ -124,6 +124,8 @@ pub fn loss_grad_into(
     grad_b2: &mut RowDVector<f64>,
     ws: &mut ::matgrad::Workspace<f64>,
 ) -> f64 {
+    #[allow(deprecated)]
+    let _ = loss;
     let mut __mg_v6 = ws.take(0usize);
     ::matgrad::__private::mul_to(
         &mut __mg_v6,
@@ -240,3 +242,26 @@ pub fn loss_grad_into(
     ws.put(9usize, __mg_g7);
     __mg_value
 }
+const _: () = {
+    #[allow(
+        dead_code,
+        let_underscore_drop,
+        unused_results,
+        unused_qualifications,
+        clippy::all,
+        clippy::pedantic,
+        clippy::nursery,
+        clippy::restriction
+    )]
+    fn __mg_resolve() {
+        let _ = relu(::matgrad::__resolve::relu());
+        let _ = add_row(
+            ::matgrad::__resolve::add_row(),
+            ::matgrad::__resolve::add_row(),
+        );
+        let _ = softmax_cross_entropy(
+            ::matgrad::__resolve::softmax_cross_entropy(),
+            ::matgrad::__resolve::softmax_cross_entropy(),
+        );
+    }
+};

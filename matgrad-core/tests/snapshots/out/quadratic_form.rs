@@ -1,19 +1,19 @@
 fn quad(x: &DVector<f64>, a: &DMatrix<f64>) -> f64 {
     (x.transpose() * a * x)[(0, 0)]
 }
-///Value and gradient of [`quad`] with respect to `x`, derived by `#[grad]`. Its intermediates stay in a per-thread workspace between calls ([`quad_grad_into`] takes yours).
+/// Value and gradient of [`quad`] with respect to `x`, derived by `#[grad]`. Its intermediates stay in a per-thread workspace between calls ([`quad_grad_into`] takes yours).
 ///
-///# Derived gradients
+/// # Derived gradients
 ///
-///- `∂f/∂x = (a + aᵀ) x`
+/// - `∂f/∂x = (a + aᵀ) x`
 ///
-///Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
+/// Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
 ///
-///In LaTeX:
+/// In LaTeX:
 ///
-///```text
-///\frac{\partial f}{\partial x} = \left(a + a^\top\right) x
-///```
+/// ```text
+/// \frac{\partial f}{\partial x} = \left(a + a^\top\right) x
+/// ```
 #[allow(
     clippy::all,
     clippy::pedantic,
@@ -34,19 +34,19 @@ fn quad_grad(x: &DVector<f64>, a: &DMatrix<f64>) -> (f64, DVector<f64>) {
     );
     (__mg_value, grad_x)
 }
-///[`quad_grad`] writing the gradients into `grad_*` (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`quad`].
+/// [`quad_grad`] writing the gradients into `grad_*` (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`quad`].
 ///
-///# Derived gradients
+/// # Derived gradients
 ///
-///- `∂f/∂x = (a + aᵀ) x`
+/// - `∂f/∂x = (a + aᵀ) x`
 ///
-///Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
+/// Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
 ///
-///In LaTeX:
+/// In LaTeX:
 ///
-///```text
-///\frac{\partial f}{\partial x} = \left(a + a^\top\right) x
-///```
+/// ```text
+/// \frac{\partial f}{\partial x} = \left(a + a^\top\right) x
+/// ```
 #[allow(
     clippy::all,
     clippy::pedantic,
@@ -62,6 +62,8 @@ fn quad_grad_into(
     grad_x: &mut DVector<f64>,
     ws: &mut ::matgrad::Workspace<f64>,
 ) -> f64 {
+    #[allow(deprecated)]
+    let _ = quad;
     let mut __mg_v2 = ws.take(0usize);
     ::matgrad::__private::transpose_to(&mut __mg_v2, ::matgrad::__private::view(x));
     let mut __mg_v3 = ws.take(1usize);

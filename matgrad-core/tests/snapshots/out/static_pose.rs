@@ -8,25 +8,25 @@ pub fn pose(
     let e = r * p + t - q;
     e.norm_squared()
 }
-///Value and gradient of [`pose`] with respect to `r`, `t`, derived by `#[grad]`. Every matrix has a static size: the code works on stack values with nalgebra's static kernels and allocates nothing.
+/// Value and gradient of [`pose`] with respect to `r`, `t`, derived by `#[grad]`. Every matrix has a static size: the code works on stack values with nalgebra's static kernels and allocates nothing.
 ///
-///# Derived gradients
+/// # Derived gradients
 ///
-///- `∂f/∂r = 2 e pᵀ`
-///- `∂f/∂t = 2 e`
+/// - `∂f/∂r = 2 e pᵀ`
+/// - `∂f/∂t = 2 e`
 ///
-///where
+/// where
 ///
-///- `e = r p + t − q`
+/// - `e = r p + t − q`
 ///
-///Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
+/// Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
 ///
-///In LaTeX:
+/// In LaTeX:
 ///
-///```text
-///\frac{\partial f}{\partial r} = 2 e p^\top
-///\frac{\partial f}{\partial t} = 2 e
-///```
+/// ```text
+/// \frac{\partial f}{\partial r} = 2 e p^\top
+/// \frac{\partial f}{\partial t} = 2 e
+/// ```
 #[allow(
     clippy::all,
     clippy::pedantic,
@@ -58,25 +58,25 @@ pub fn pose_grad(
     let __mg_g0 = __mg_g4 * __mg_v2.transpose();
     (__mg_v7, __mg_g0, __mg_g1)
 }
-///[`pose_grad`] writing the gradients into `grad_*`. Returns the value of [`pose`]. Static sizes need no buffers: `ws` is not used; it is there so that the signature is the same as for dynamic sizes.
+/// [`pose_grad`] writing the gradients into `grad_*`. Returns the value of [`pose`]. Static sizes need no buffers: `ws` is not used; it is there so that the signature is the same as for dynamic sizes.
 ///
-///# Derived gradients
+/// # Derived gradients
 ///
-///- `∂f/∂r = 2 e pᵀ`
-///- `∂f/∂t = 2 e`
+/// - `∂f/∂r = 2 e pᵀ`
+/// - `∂f/∂t = 2 e`
 ///
-///where
+/// where
 ///
-///- `e = r p + t − q`
+/// - `e = r p + t − q`
 ///
-///Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
+/// Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
 ///
-///In LaTeX:
+/// In LaTeX:
 ///
-///```text
-///\frac{\partial f}{\partial r} = 2 e p^\top
-///\frac{\partial f}{\partial t} = 2 e
-///```
+/// ```text
+/// \frac{\partial f}{\partial r} = 2 e p^\top
+/// \frac{\partial f}{\partial t} = 2 e
+/// ```
 #[allow(
     clippy::all,
     clippy::pedantic,
@@ -102,21 +102,21 @@ pub fn pose_grad_into(
 pub fn quadratic(x: &Vector3<f64>, a: &Matrix3<f64>) -> f64 {
     (x.transpose() * a * x)[(0, 0)]
 }
-///Value and gradient of [`quadratic`] with respect to `x`, `a`, derived by `#[grad]`. Every matrix has a static size: the code works on stack values with nalgebra's static kernels and allocates nothing.
+/// Value and gradient of [`quadratic`] with respect to `x`, `a`, derived by `#[grad]`. Every matrix has a static size: the code works on stack values with nalgebra's static kernels and allocates nothing.
 ///
-///# Derived gradients
+/// # Derived gradients
 ///
-///- `∂f/∂x = (a + aᵀ) x`
-///- `∂f/∂a = x xᵀ`
+/// - `∂f/∂x = (a + aᵀ) x`
+/// - `∂f/∂a = x xᵀ`
 ///
-///Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
+/// Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
 ///
-///In LaTeX:
+/// In LaTeX:
 ///
-///```text
-///\frac{\partial f}{\partial x} = \left(a + a^\top\right) x
-///\frac{\partial f}{\partial a} = x x^\top
-///```
+/// ```text
+/// \frac{\partial f}{\partial x} = \left(a + a^\top\right) x
+/// \frac{\partial f}{\partial a} = x x^\top
+/// ```
 #[allow(
     clippy::all,
     clippy::pedantic,
@@ -148,21 +148,21 @@ pub fn quadratic_grad(
     let __mg_g0 = (__mg_v3.transpose() * __mg_g4[(0, 0)]) + (__mg_g2.transpose());
     (__mg_v5, __mg_g0, __mg_g1)
 }
-///[`quadratic_grad`] writing the gradients into `grad_*`. Returns the value of [`quadratic`]. Static sizes need no buffers: `ws` is not used; it is there so that the signature is the same as for dynamic sizes.
+/// [`quadratic_grad`] writing the gradients into `grad_*`. Returns the value of [`quadratic`]. Static sizes need no buffers: `ws` is not used; it is there so that the signature is the same as for dynamic sizes.
 ///
-///# Derived gradients
+/// # Derived gradients
 ///
-///- `∂f/∂x = (a + aᵀ) x`
-///- `∂f/∂a = x xᵀ`
+/// - `∂f/∂x = (a + aᵀ) x`
+/// - `∂f/∂a = x xᵀ`
 ///
-///Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
+/// Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
 ///
-///In LaTeX:
+/// In LaTeX:
 ///
-///```text
-///\frac{\partial f}{\partial x} = \left(a + a^\top\right) x
-///\frac{\partial f}{\partial a} = x x^\top
-///```
+/// ```text
+/// \frac{\partial f}{\partial x} = \left(a + a^\top\right) x
+/// \frac{\partial f}{\partial a} = x x^\top
+/// ```
 #[allow(
     clippy::all,
     clippy::pedantic,

@@ -3,24 +3,24 @@ pub fn loss(x: &DMatrix<f64>, w: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
     let a = z.map(|v| v.tanh());
     (a - y).norm_squared()
 }
-///Value and gradient of [`loss`] with respect to `w`, derived by `#[grad]`. Its intermediates stay in a per-thread workspace between calls ([`loss_grad_into`] takes yours).
+/// Value and gradient of [`loss`] with respect to `w`, derived by `#[grad]`. Its intermediates stay in a per-thread workspace between calls ([`loss_grad_into`] takes yours).
 ///
-///# Derived gradients
+/// # Derived gradients
 ///
-///- `∂f/∂w = xᵀ (2 (a − y) ⊙ (1 − a²))`
+/// - `∂f/∂w = xᵀ (2 (a − y) ⊙ (1 − a²))`
 ///
-///where
+/// where
 ///
-///- `z = x w`
-///- `a = tanh(z)`
+/// - `z = x w`
+/// - `a = tanh(z)`
 ///
-///Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
+/// Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
 ///
-///In LaTeX:
+/// In LaTeX:
 ///
-///```text
-///\frac{\partial f}{\partial w} = x^\top \left(2 \left(a - y\right) \odot \left(1 - a^{2}\right)\right)
-///```
+/// ```text
+/// \frac{\partial f}{\partial w} = x^\top \left(2 \left(a - y\right) \odot \left(1 - a^{2}\right)\right)
+/// ```
 #[allow(
     clippy::all,
     clippy::pedantic,
@@ -45,24 +45,24 @@ pub fn loss_grad(
     );
     (__mg_value, grad_w)
 }
-///[`loss_grad`] writing the gradients into `grad_*` (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`loss`].
+/// [`loss_grad`] writing the gradients into `grad_*` (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`loss`].
 ///
-///# Derived gradients
+/// # Derived gradients
 ///
-///- `∂f/∂w = xᵀ (2 (a − y) ⊙ (1 − a²))`
+/// - `∂f/∂w = xᵀ (2 (a − y) ⊙ (1 − a²))`
 ///
-///where
+/// where
 ///
-///- `z = x w`
-///- `a = tanh(z)`
+/// - `z = x w`
+/// - `a = tanh(z)`
 ///
-///Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
+/// Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.
 ///
-///In LaTeX:
+/// In LaTeX:
 ///
-///```text
-///\frac{\partial f}{\partial w} = x^\top \left(2 \left(a - y\right) \odot \left(1 - a^{2}\right)\right)
-///```
+/// ```text
+/// \frac{\partial f}{\partial w} = x^\top \left(2 \left(a - y\right) \odot \left(1 - a^{2}\right)\right)
+/// ```
 #[allow(
     clippy::all,
     clippy::pedantic,
@@ -79,6 +79,8 @@ pub fn loss_grad_into(
     grad_w: &mut DMatrix<f64>,
     ws: &mut ::matgrad::Workspace<f64>,
 ) -> f64 {
+    #[allow(deprecated)]
+    let _ = loss;
     let mut __mg_v3 = ws.take(0usize);
     ::matgrad::__private::mul_to(
         &mut __mg_v3,
