@@ -314,6 +314,34 @@ fn f_kronecker(a: &Matrix2<f64>, b: &Matrix2x3<f64>) -> f64 {
     a.kronecker(b).map(|v| v.sin()).sum()
 }
 
+#[grad(wrt = (p, q))]
+fn f_trace_of_product(p: &SMatrix<f64, 2, 3>, q: &SMatrix<f64, 3, 2>) -> f64 {
+    (p * q).trace()
+}
+
+#[grad(wrt = (a, x, b), reassociate)]
+fn f_chain(a: &SMatrix<f64, 2, 3>, x: &Matrix3<f64>, b: &SMatrix<f64, 3, 4>) -> f64 {
+    (a * x * b).map(|v| v.sin()).sum()
+}
+
+#[test]
+fn trace_of_product_and_reassociated_chain() {
+    let (r, mut ws) = (&mut rng(13), Workspace::new());
+    for _ in 0..3 {
+        let (p, q) = (s::<2, 3>(r), s::<3, 2>(r));
+        gradcheck!(&mut ws; f_trace_of_product, f_trace_of_product_grad,
+            f_trace_of_product_grad_into; (&p, &q); p = p, q = q);
+        let (a, x, b) = (s::<2, 3>(r), s::<3, 3>(r), s::<3, 4>(r));
+        // reassociate may change the value's last bits: check the gradient by hand.
+        let (v, ga, gx, gb) = f_chain_grad(&a, &x, &b);
+        assert!((v - f_chain(&a, &x, &b)).abs() < 1e-12);
+        let gy = (a * x * b).map(f64::cos);
+        assert!((ga - gy * (x * b).transpose()).norm() < 1e-12);
+        assert!((gx - a.transpose() * gy * b.transpose()).norm() < 1e-12);
+        assert!((gb - (a * x).transpose() * gy).norm() < 1e-12);
+    }
+}
+
 #[test]
 fn kronecker() {
     let (r, mut ws) = (&mut rng(9), Workspace::new());
