@@ -13,6 +13,7 @@ const SMALL: usize = 36;
 /// has the same bits as [`ln_det`] (and the dynamic kernels), no allocation. Used by
 /// the code `#[grad]` writes for static sizes. The inverse comes from the LU
 /// factorisation, which also gives the value unless `a` takes the Cholesky path.
+#[inline]
 pub fn ln_det_inverse_static<T: Real, const N: usize>(
     a: &nalgebra::SMatrix<T, N, N>,
 ) -> (T, nalgebra::SMatrix<T, N, N>) {
@@ -40,6 +41,7 @@ pub fn ln_det_inverse_static<T: Real, const N: usize>(
 /// caller gets the same bits for the same matrix. A zero pivot column (a singular
 /// matrix) adds `ln 0 = -∞` and is skipped; dividing by it in the solve gives
 /// non-finite entries. A NaN is always chosen as pivot, so it reaches the result.
+#[inline]
 pub(crate) fn lu_in_place<T: Real>(lu: &mut [T], n: usize, rhs: &mut [T]) -> T {
     assert!(lu.len() == n * n && (n == 0 || rhs.len() % n == 0));
     let mut ln_det = T::zero();
