@@ -116,7 +116,7 @@
 //! | `s * a`, `a * s`, `a / s`, `a.scale(s)` | ā += s Ḡ, s̄ += Σ Ḡ ⊙ a |
 //! | `a.transpose()` | ā += Ḡᵀ |
 //! | `a.component_mul(&b)`, `a.component_div(&b)` | ā += Ḡ ⊙ b, b̄ += Ḡ ⊙ a; ā += Ḡ ⊘ b, b̄ −= Ḡ ⊙ a ⊘ b² |
-//! | `a.map(\|v\| body)` | ā += Ḡ ⊙ g′(a), g′ derived from `body` (which may capture scalars) |
+//! | `a.map(\|v\| body)`, `a.map(f64::tanh)` | ā += Ḡ ⊙ g′(a), g′ derived from `body` (which may capture scalars) |
 //! | `a.add_scalar(s)` | ā += Ḡ, s̄ += Σ Ḡ |
 //! | `a.sum()`, `a.mean()` | ā += s̄ 𝟙, ā += s̄/(mn) 𝟙 |
 //! | `a.norm_squared()`, `a.norm()` | ā += 2 s̄ a, ā += s̄ a/‖a‖ |
@@ -132,8 +132,23 @@
 //!
 //! Ḡ is the adjoint of a matrix result, s̄ of a scalar one; ⊙ and ⊘ are the entrywise
 //! product and quotient. Float literals are constants; `powi` takes an integer literal.
-//! Anything else (control flow, `mut`, assignment, macros, closures outside `map`,
-//! methods not listed, generics) is rejected at compile time: see [errors](#errors).
+//!
+//! A `map` closure body is one scalar expression in its variable: the scalar methods
+//! (also called as `f64::tanh(v)`), `+ - * /`, float literals, and captured scalars
+//! (`*t` of a `t: &f64` parameter included). `a.map(f64::tanh)` (or `f32::…`, any
+//! one-argument scalar method) is `a.map(|v| v.tanh())`.
+//!
+//! **Runtime functions** are recognised by name: `sigmoid(&z)` (with `use
+//! matgrad::sigmoid;`) or `matgrad::sigmoid(&z)`. The name must resolve to matgrad's
+//! function: the macro cannot see what a name resolves to, so the expansion checks
+//! it, and a function of your own called `sigmoid` is a compile error at the call
+//! (rename it, or differentiate its formula inline). Any other path, such as
+//! `crate::act::relu(&z)`, names a function matgrad cannot see into and is rejected.
+//!
+//! Anything else (control flow, `mut`, macros, unknown methods) is rejected at compile
+//! time with one error pointing at the construct, and with `NAME_grad` and
+//! `NAME_grad_into` still declared whenever the signature and `wrt` can be read,
+//! so that their callers add no errors of their own.
 //!
 //! ## The runtime vocabulary
 //!
@@ -191,11 +206,16 @@
 //! - The generated code computes the forward pass once, differentiates only what
 //!   leads to a `wrt` variable, folds scalar factors into products, fuses chains of
 //!   entrywise adjoints into one pass, and multiplies by transposes without building
-//!   them. [`BENCHMARKS.md`](https://github.com/matgrad/matgrad/blob/main/BENCHMARKS.md)
+//!   them. It never builds what is only traced (`tr(A X B)` sends `s̄ AᵀBᵀ` with one
+//!   product), and a product's adjoint read only by other products is multiplied as a
+//!   chain of three in the association the shapes make cheaper at run time
+//!   (`(a * b * v).norm_squared()` wrt `a` and `b`: matrix–vector work only).
+//!   [`BENCHMARKS.md`](https://github.com/matgrad/matgrad/blob/main/BENCHMARKS.md)
 //!   compares it with hand-written gradients and with candle's tape.
-//! - `NAME_grad` creates a fresh [`Workspace`] and fresh gradients at each call. In a
-//!   loop, call `NAME_grad_into` with buffers and a workspace kept across steps: once
-//!   the shapes are steady it allocates nothing.
+//! - `NAME_grad` keeps its intermediates in a per-thread workspace between calls and
+//!   allocates only the gradients it returns. In a loop, call `NAME_grad_into` with
+//!   buffers and a [`Workspace`] kept across steps: once the shapes are steady it
+//!   allocates nothing.
 //! - Build with `--release`: the kernels are generic Rust, slow in debug builds.
 //! - The `parallel` feature splits large products (≥ 2²¹ multiply-adds) over rayon's
 //!   threads, with the same results; rayon then allocates now and then, so the
@@ -222,6 +242,33 @@
 //!     w.axpy(-0.005, &dw, 1.0); // w −= 0.005 ∂f/∂w
 //! }
 //! assert!(last < 0.5 * first);
+//! ```
+//!
+//! ## Value semantics and `reassociate`
+//!
+//! By default the value is computed as written: `NAME_grad` returns the very bits
+//! `NAME` returns. Only the gradient is computed in whatever mathematically equal way
+//! is cheapest. With `#[grad(wrt = x, reassociate)]` the value may be rewritten too,
+//! which changes its last bits: `(p * q).trace()` is `Σ p ⊙ qᵀ` without the
+//! product, `a * b * c` is multiplied in the cheaper association at run time, and a
+//! trace linear in the variable, `(a * x * b).trace()`, becomes `⟨x, (b a)ᵀ⟩` (one
+//! product for value and gradient instead of three).
+//!
+//! ```
+//! use matgrad::grad;
+//! use nalgebra::{DMatrix, DVector};
+//!
+//! #[grad(wrt = x, reassociate)]
+//! fn f(a: &DMatrix<f64>, x: &DMatrix<f64>, b: &DMatrix<f64>, v: &DVector<f64>) -> f64 {
+//!     (a * x * b).trace() + (a * b * v).norm_squared()
+//! }
+//!
+//! let a = DMatrix::from_fn(3, 3, |i, j| (i + 2 * j) as f64 / 4.0);
+//! let b = DMatrix::from_fn(3, 3, |i, j| (i as f64 - j as f64) / 3.0);
+//! let (x, v) = (DMatrix::identity(3, 3), DVector::from_element(3, 1.0));
+//! let (value, dx) = f_grad(&a, &x, &b, &v);
+//! assert!((value - f(&a, &x, &b, &v)).abs() < 1e-12); // equal to rounding, not bitwise
+//! assert!((&dx - (a.transpose() * b.transpose())).norm() < 1e-12); // ∂f/∂x = aᵀ bᵀ
 //! ```
 //!
 //! ## Errors
@@ -301,3 +348,131 @@ pub use matgrad_runtime::{
 
 #[doc(hidden)]
 pub use matgrad_runtime::__private;
+
+/// The compile-time check that a runtime function named in a `#[grad]` body is
+/// matgrad's own (the macro sees only the name). For `sigmoid(&z)` in a body,
+/// `#[grad]` emits, in a function nothing calls, `sigmoid(__resolve::sigmoid())`:
+/// the name as written, called on a probe whose type is inferred from that
+/// function's parameter. matgrad's `sigmoid` takes any `&Matrix<T, R, C, S>`, and the
+/// probe's bound then picks `&SMatrix<f64, 7, 3>`; a function of the user's named
+/// `sigmoid` (taking `&DMatrix<f64>`, `f64`, …) leaves the bound unsatisfied, and
+/// rustc reports the message below at the call. A name not in scope at all gives
+/// exactly rustc's own error for the call in the body.
+#[doc(hidden)]
+pub mod __resolve {
+    /// The only type the probes are implemented for: a matrix type user functions
+    /// are unlikely to take, and every runtime function accepts.
+    pub type Probe<'a> = &'a nalgebra::SMatrix<f64, 7, 3>;
+
+    /// Implemented by [`Probe`] alone: see the module.
+    #[diagnostic::on_unimplemented(
+        message = "this `sigmoid` is not matgrad's: #[grad] can differentiate only `matgrad::sigmoid`",
+        label = "another function named `sigmoid`",
+        note = "bring matgrad's into scope with `use matgrad::sigmoid;` (or call `matgrad::sigmoid`), and give your own function another name"
+    )]
+    pub trait Sigmoid {}
+    #[diagnostic::do_not_recommend]
+    impl Sigmoid for Probe<'_> {}
+    /// A value for `sigmoid`'s parameter; never called.
+    pub fn sigmoid<A: Sigmoid>() -> A {
+        unreachable!("matgrad: a resolution probe is never called")
+    }
+
+    /// Implemented by [`Probe`] alone: see the module.
+    #[diagnostic::on_unimplemented(
+        message = "this `relu` is not matgrad's: #[grad] can differentiate only `matgrad::relu`",
+        label = "another function named `relu`",
+        note = "bring matgrad's into scope with `use matgrad::relu;` (or call `matgrad::relu`), and give your own function another name"
+    )]
+    pub trait Relu {}
+    #[diagnostic::do_not_recommend]
+    impl Relu for Probe<'_> {}
+    /// A value for `relu`'s parameter; never called.
+    pub fn relu<A: Relu>() -> A {
+        unreachable!("matgrad: a resolution probe is never called")
+    }
+
+    /// Implemented by [`Probe`] alone: see the module.
+    #[diagnostic::on_unimplemented(
+        message = "this `softplus` is not matgrad's: #[grad] can differentiate only `matgrad::softplus`",
+        label = "another function named `softplus`",
+        note = "bring matgrad's into scope with `use matgrad::softplus;` (or call `matgrad::softplus`), and give your own function another name"
+    )]
+    pub trait Softplus {}
+    #[diagnostic::do_not_recommend]
+    impl Softplus for Probe<'_> {}
+    /// A value for `softplus`'s parameter; never called.
+    pub fn softplus<A: Softplus>() -> A {
+        unreachable!("matgrad: a resolution probe is never called")
+    }
+
+    /// Implemented by [`Probe`] alone: see the module.
+    #[diagnostic::on_unimplemented(
+        message = "this `add_row` is not matgrad's: #[grad] can differentiate only `matgrad::add_row`",
+        label = "another function named `add_row`",
+        note = "bring matgrad's into scope with `use matgrad::add_row;` (or call `matgrad::add_row`), and give your own function another name"
+    )]
+    pub trait AddRow {}
+    #[diagnostic::do_not_recommend]
+    impl AddRow for Probe<'_> {}
+    /// A value for `add_row`'s parameter; never called.
+    pub fn add_row<A: AddRow>() -> A {
+        unreachable!("matgrad: a resolution probe is never called")
+    }
+
+    /// Implemented by [`Probe`] alone: see the module.
+    #[diagnostic::on_unimplemented(
+        message = "this `add_col` is not matgrad's: #[grad] can differentiate only `matgrad::add_col`",
+        label = "another function named `add_col`",
+        note = "bring matgrad's into scope with `use matgrad::add_col;` (or call `matgrad::add_col`), and give your own function another name"
+    )]
+    pub trait AddCol {}
+    #[diagnostic::do_not_recommend]
+    impl AddCol for Probe<'_> {}
+    /// A value for `add_col`'s parameter; never called.
+    pub fn add_col<A: AddCol>() -> A {
+        unreachable!("matgrad: a resolution probe is never called")
+    }
+
+    /// Implemented by [`Probe`] alone: see the module.
+    #[diagnostic::on_unimplemented(
+        message = "this `ln_det` is not matgrad's: #[grad] can differentiate only `matgrad::ln_det`",
+        label = "another function named `ln_det`",
+        note = "bring matgrad's into scope with `use matgrad::ln_det;` (or call `matgrad::ln_det`), and give your own function another name"
+    )]
+    pub trait LnDet {}
+    #[diagnostic::do_not_recommend]
+    impl LnDet for Probe<'_> {}
+    /// A value for `ln_det`'s parameter; never called.
+    pub fn ln_det<A: LnDet>() -> A {
+        unreachable!("matgrad: a resolution probe is never called")
+    }
+
+    /// Implemented by [`Probe`] alone: see the module.
+    #[diagnostic::on_unimplemented(
+        message = "this `log_sum_exp` is not matgrad's: #[grad] can differentiate only `matgrad::log_sum_exp`",
+        label = "another function named `log_sum_exp`",
+        note = "bring matgrad's into scope with `use matgrad::log_sum_exp;` (or call `matgrad::log_sum_exp`), and give your own function another name"
+    )]
+    pub trait LogSumExp {}
+    #[diagnostic::do_not_recommend]
+    impl LogSumExp for Probe<'_> {}
+    /// A value for `log_sum_exp`'s parameter; never called.
+    pub fn log_sum_exp<A: LogSumExp>() -> A {
+        unreachable!("matgrad: a resolution probe is never called")
+    }
+
+    /// Implemented by [`Probe`] alone: see the module.
+    #[diagnostic::on_unimplemented(
+        message = "this `softmax_cross_entropy` is not matgrad's: #[grad] can differentiate only `matgrad::softmax_cross_entropy`",
+        label = "another function named `softmax_cross_entropy`",
+        note = "bring matgrad's into scope with `use matgrad::softmax_cross_entropy;` (or call `matgrad::softmax_cross_entropy`), and give your own function another name"
+    )]
+    pub trait SoftmaxCrossEntropy {}
+    #[diagnostic::do_not_recommend]
+    impl SoftmaxCrossEntropy for Probe<'_> {}
+    /// A value for `softmax_cross_entropy`'s parameter; never called.
+    pub fn softmax_cross_entropy<A: SoftmaxCrossEntropy>() -> A {
+        unreachable!("matgrad: a resolution probe is never called")
+    }
+}

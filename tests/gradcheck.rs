@@ -577,6 +577,57 @@ fn map_bodies_f32() {
     }
 }
 
+// `map` given a scalar method by path, `f64::tanh(v)` called in a closure, and `*t`
+// of a captured `&f64`: the same functions as their closure spellings.
+
+#[grad(wrt = a)]
+fn f_map_path_tanh(a: &DMatrix<f64>, c: &DMatrix<f64>) -> f64 {
+    (a.map(f64::tanh) - c).norm_squared()
+}
+
+#[test]
+fn map_method_path_f64() {
+    let (r, mut ws) = (&mut rng(68), Workspace::new());
+    for (m, n) in SHAPES {
+        let c = mat(r, m, n);
+        gradcheck!(&mut ws; f_map_path_tanh, f_map_path_tanh_grad, f_map_path_tanh_grad_into;
+            (&a, &c); a = mat(r, m, n));
+        let a = mat(r, m, n);
+        assert_eq!(f_map_path_tanh(&a, &c), f_map_tanh(&a, &c));
+        assert_eq!(f_map_path_tanh_grad(&a, &c).1, f_map_tanh_grad(&a, &c).1);
+    }
+}
+
+#[grad(wrt = a)]
+fn f_map_path_exp_f32(a: &DMatrix<f32>, c: &DMatrix<f32>) -> f32 {
+    (a.map(f32::exp) - c).norm_squared()
+}
+
+#[test]
+fn map_method_path_f32() {
+    let (r, mut ws) = (&mut rng(69), Workspace::new());
+    for (m, n) in SHAPES {
+        let c = mat(r, m, n).cast::<f32>();
+        gradcheck!(&mut ws; f_map_path_exp_f32, f_map_path_exp_f32_grad, f_map_path_exp_f32_grad_into;
+            (&a, &c); a = mat(r, m, n).cast());
+    }
+}
+
+#[grad(wrt = (a, s))]
+fn f_map_ufcs_deref(a: &DMatrix<f64>, s: f64, t: &f64, c: &DMatrix<f64>) -> f64 {
+    (a.map(|v| f64::tanh(v * s) + f64::max(v, *t) + f64::powi(v, 2) * *t) - c).norm_squared()
+}
+
+#[test]
+fn map_ufcs_calls_and_deref_capture() {
+    let (r, mut ws) = (&mut rng(600), Workspace::new());
+    for (m, n) in SHAPES {
+        let (c, t) = (mat(r, m, n), 0.1);
+        gradcheck!(&mut ws; f_map_ufcs_deref, f_map_ufcs_deref_grad, f_map_ufcs_deref_grad_into;
+            (&a, s, &t, &c); a = away_from(r, m, n, 0.1), s = uniform(r, -1.0, 1.0));
+    }
+}
+
 // Every scalar method inside a `map` closure.
 
 #[grad(wrt = a)]
@@ -1149,6 +1200,23 @@ fn inverse_expect_by_value() {
         gradcheck!(&mut ws; f_inverse_expect, f_inverse_expect_grad, f_inverse_expect_grad_into;
             (a, &c);
             a = negative_det(r, n));
+    }
+}
+
+/// `det a` and `ln |det a|` reuse the function's own `a⁻¹` for their adjoints.
+#[grad(wrt = a)]
+fn f_shared_inverse(a: &DMatrix<f64>, c: &DMatrix<f64>) -> f64 {
+    let inv = a.clone().try_inverse().unwrap();
+    ln_det(a) + 0.5 * a.determinant() + (inv * c).trace()
+}
+
+#[test]
+fn determinant_and_ln_det_share_the_inverse() {
+    let (r, mut ws) = (&mut rng(124), Workspace::new());
+    for n in [1, 2, 3, 5] {
+        let c = mat(r, n, n);
+        gradcheck!(&mut ws; f_shared_inverse, f_shared_inverse_grad, f_shared_inverse_grad_into;
+            (&a, &c); a = dominant(r, n));
     }
 }
 

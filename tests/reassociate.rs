@@ -55,6 +55,28 @@ fn traces_of_products() {
     }
 }
 
+twins!(trace_x, trace_x_fast, wrt = x, (a: &DMatrix<f64>, x: &DMatrix<f64>, b: &DMatrix<f64>) {
+    // The first two are isolated as ⟨x, (b a)ᵀ⟩ (x on the left and on the right of a
+    // product); the last is folded to Σ x ⊙ bᵀ.
+    (a * x * b).trace() - 2.0 * (a * (x * b)).trace() + (x * b).trace()
+});
+
+#[test]
+fn traces_linear_in_the_variable() {
+    let (r, mut ws) = (&mut rng(903), Workspace::new());
+    // a m×m, x m×n, b n×m (the last trace needs x b square)
+    for (m, n) in [(1, 1), (3, 2), (2, 4), (5, 5)] {
+        let (a, b) = (mat(r, m, m), mat(r, n, m));
+        gradcheck!(&mut ws; trace_x, trace_x_grad, trace_x_grad_into; (&a, &x, &b); x = mat(r, m, n));
+        let x = mat(r, m, n);
+        let (v, fx) = trace_x_fast_grad(&a, &x, &b);
+        let (w, px) = trace_x_grad(&a, &x, &b);
+        assert_value("tr value", v, trace_x(&a, &x, &b));
+        assert_value("tr value", v, w);
+        assert_close("∂/∂x", &fx, &px, 1e-12);
+    }
+}
+
 twins!(chain, chain_fast, wrt = (a, b), (a: &DMatrix<f64>, b: &DMatrix<f64>, c: &DMatrix<f64>, v: &DVector<f64>) {
     (a * b * c).norm_squared() + (a * (b * v)).sum()
 });

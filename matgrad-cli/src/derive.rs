@@ -40,7 +40,7 @@ pub fn run(job: &Job, sources: &mut Sources) -> Result<Done, JobFailure> {
                 built: None,
             }),
             Err(f) => Err(JobFailure {
-                errors: f.errors,
+                errors: f.all_errors(),
                 note: None,
             }),
         },
@@ -96,7 +96,7 @@ fn build_and_derive(
         note: None,
     })?;
     matgrad_core::derive(job.attr.clone(), &item).map_err(|f| JobFailure {
-        errors: f.errors,
+        errors: f.all_errors(),
         note: None,
     })
 }

@@ -9,6 +9,9 @@ use std::fmt::Display;
 #[derive(Default)]
 pub struct Ctxt {
     errors: Vec<syn::Error>,
+    /// Problems rustc itself reports on the original function (which is emitted
+    /// unchanged), so the macro does not report them again.
+    left_to_rustc: Vec<syn::Error>,
 }
 
 impl Ctxt {
@@ -32,9 +35,34 @@ impl Ctxt {
         self.errors.push(err);
     }
 
-    /// Whether any error has been recorded.
+    /// Records a problem that rustc reports by itself on the original function
+    /// (`*v` of an `f64`, `map(f64::max)`): the derivation fails, but the macro emits
+    /// no error of its own, which would only repeat rustc's. Tools that do not run
+    /// rustc show it ([`Ctxt::left_to_rustc`]).
+    pub fn leave_to_rustc<A: ToTokens, M: Display>(&mut self, tokens: A, msg: M) {
+        self.left_to_rustc
+            .push(syn::Error::new_spanned(tokens, msg));
+    }
+
+    /// [`Ctxt::leave_to_rustc`] at `span`.
+    pub fn leave_to_rustc_at<M: Display>(&mut self, span: Span, msg: M) {
+        self.left_to_rustc.push(syn::Error::new(span, msg));
+    }
+
+    /// Whether any problem has been recorded (including those left to rustc).
     pub fn has_errors(&self) -> bool {
-        !self.errors.is_empty()
+        !self.errors.is_empty() || !self.left_to_rustc.is_empty()
+    }
+
+    /// How many problems have been recorded (including those left to rustc): a pass
+    /// compares counts to learn whether it found any.
+    pub fn count(&self) -> usize {
+        self.errors.len() + self.left_to_rustc.len()
+    }
+
+    /// The problems left to rustc, in order.
+    pub fn left_to_rustc(&self) -> &[syn::Error] {
+        &self.left_to_rustc
     }
 
     /// The errors as `compile_error!` invocations, one per error.

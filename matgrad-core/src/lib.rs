@@ -39,10 +39,13 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             return quote!(#item #err);
         }
     };
+    // The user's own tokens, not a reprint of the parsed function: spans, spacing
+    // and anything `syn` would normalise stay exactly as written.
     match derive(attr, &item_fn) {
         Ok(d) => {
             let companions = d.companions();
-            quote!(#item_fn #companions)
+            let checks = emit::resolve::checks(&d.item.block);
+            quote!(#item #companions #checks)
         }
         Err(failure) => {
             let errors: TokenStream = failure
@@ -51,7 +54,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
                 .map(syn::Error::to_compile_error)
                 .collect();
             let fallback = failure.fallback;
-            quote!(#item_fn #errors #fallback)
+            quote!(#item #errors #fallback)
         }
     }
 }
@@ -72,10 +75,23 @@ pub struct Derivation {
 
 /// Why a function could not be differentiated.
 pub struct Failure {
-    /// Every problem found, in source order of discovery.
+    /// Every problem the macro reports, in source order of discovery.
     pub errors: Vec<syn::Error>,
+    /// Problems rustc reports by itself on the original function (`*v` in a `map`
+    /// closure): the macro leaves them to rustc rather than repeat them. Tools that
+    /// do not compile the function show them as well ([`Failure::all_errors`]).
+    pub left_to_rustc: Vec<syn::Error>,
     /// The companions with an unreachable body, when the signature allowed them.
     pub fallback: TokenStream,
+}
+
+impl Failure {
+    /// Every problem: those the macro reports, then those it leaves to rustc.
+    pub fn all_errors(self) -> Vec<syn::Error> {
+        let mut all = self.errors;
+        all.extend(self.left_to_rustc);
+        all
+    }
 }
 
 impl Derivation {
@@ -173,22 +189,26 @@ impl Derivation {
 }
 
 /// Parses and differentiates `item` as `#[grad(attr)]` would.
+///
+/// Whenever the signature can be read the body is checked too, so that every
+/// problem is reported at once; and when the `wrt` variables are known as well, the
+/// failure carries the companions' declarations ([`emit::fallback`]).
 pub fn derive(attr: TokenStream, item: &syn::ItemFn) -> Result<Derivation, Failure> {
     let mut cx = Ctxt::new();
     let attr = parse::attr::parse(&mut cx, attr);
-    let sig = parse::signature::parse(&mut cx, &item.sig);
-    let (Some(attr), Some(sig)) = (attr, sig) else {
+    let Some(sig) = parse::signature::parse(&mut cx, &item.sig) else {
         return Err(Failure {
             errors: cx.errors().to_vec(),
+            left_to_rustc: cx.left_to_rustc().to_vec(),
             fallback: TokenStream::new(),
         });
     };
-    let wrt = resolve_wrt(&mut cx, &attr, &sig);
+    let wrt = attr.as_ref().map(|a| resolve_wrt(&mut cx, a, &sig));
     let graph = parse::body::build(&mut cx, &sig, &item.block);
-    match graph {
-        Some(graph) if !cx.has_errors() => {
+    match (attr, wrt, graph) {
+        (Some(attr), Some(wrt), Some(graph)) if !cx.has_errors() => {
             let graph = if attr.reassociate {
-                reassociate::reassociate(&graph)
+                reassociate::reassociate(&graph, &wrt)
             } else {
                 graph
             };
@@ -201,16 +221,18 @@ pub fn derive(attr: TokenStream, item: &syn::ItemFn) -> Result<Derivation, Failu
                 adjoints,
             })
         }
-        _ => {
-            let wrt_params: Vec<&parse::signature::Param> =
-                wrt.iter().filter_map(|&i| sig.params.get(i)).collect();
-            let fallback = if wrt_params.len() == attr.wrt.len() {
-                emit::fallback::companions(item, &sig, &wrt_params)
-            } else {
-                TokenStream::new()
+        (attr, wrt, _) => {
+            let fallback = match (attr, wrt) {
+                (Some(attr), Some(wrt)) if wrt.len() == attr.wrt.len() => {
+                    let wrt_params: Vec<&parse::signature::Param> =
+                        wrt.iter().filter_map(|&i| sig.params.get(i)).collect();
+                    emit::fallback::companions(item, &sig, &wrt_params)
+                }
+                _ => TokenStream::new(),
             };
             Err(Failure {
                 errors: cx.errors().to_vec(),
+                left_to_rustc: cx.left_to_rustc().to_vec(),
                 fallback,
             })
         }

@@ -10,11 +10,12 @@
 //! | --- | --- | --- |
 //! | `(p * q).trace()` | `Σ p ⊙ qᵀ` (`trmul`) | the product: `2 m n k` flops become `2 m n` |
 //! | `a * b * c` | `(a b) c` or `a (b c)`, whichever the shapes make cheaper at run time (`chain3`) | up to a factor of `n` (`a * b * v` with `v` a vector: two matrix–vector products) |
+//! | `(a * x * b).trace()`, `x` differentiated, `a` and `b` not | `⟨x, (b a)ᵀ⟩` | one product in all: the gradient `(b a)ᵀ` is the value's own factor |
 //!
 //! A product folded into another must have no other use: a named `let p = a * b`
 //! used twice stays a product.
 
-use crate::ir::{Graph, Node, NodeId, Op};
+use crate::ir::{Graph, Kind, Node, NodeId, Op, Shape};
 
 /// What becomes of one node.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -27,10 +28,26 @@ enum Fate {
     Rewritten,
 }
 
+/// A node's new form.
+enum Rewrite {
+    /// `op` over these (old) arguments.
+    To(Op, Vec<NodeId>),
+    /// `tr(l x r)` as `⟨x, (r l)ᵀ⟩`.
+    Isolate { x: NodeId, l: NodeId, r: NodeId },
+}
+
 /// `g` with its traces of products and its chains of three factors rewritten (see the
-/// module docs). Parameters keep their ids.
-pub fn reassociate(g: &Graph) -> Graph {
+/// module docs), given the parameters differentiated (`wrt`, parameter indices).
+/// Parameters keep their ids.
+pub fn reassociate(g: &Graph, wrt: &[usize]) -> Graph {
     let n = g.nodes.len();
+    let mut active = vec![false; n];
+    for (id, node) in g.nodes.iter().enumerate() {
+        active[id] = match node.op {
+            Op::Param(i) => wrt.contains(&i),
+            _ => node.args.iter().any(|&a| active[a]),
+        };
+    }
     let mut uses = vec![0usize; n];
     for node in &g.nodes {
         for &a in &node.args {
@@ -41,7 +58,7 @@ pub fn reassociate(g: &Graph) -> Graph {
         uses[g.output] += 1;
     }
     let mut fate = vec![Fate::Kept; n];
-    let mut rewritten: Vec<Option<(Op, Vec<NodeId>)>> = vec![None; n];
+    let mut rewritten: Vec<Option<Rewrite>> = (0..n).map(|_| None).collect();
     // A product whose only use is this node, and that nothing has rewritten or folded.
     let sole_product = |fate: &[Fate], id: NodeId| {
         matches!(g.node(id).op, Op::MatMul) && uses[id] == 1 && fate[id] == Fate::Kept
@@ -56,22 +73,45 @@ pub fn reassociate(g: &Graph) -> Graph {
         let args = &node.args;
         let new = match node.op {
             Op::Trace if sole_product(&fate, args[0]) => {
-                Some((args[0], Op::TraceMul, g.node(args[0]).args.clone()))
+                let (p, q) = (g.node(args[0]).args[0], g.node(args[0]).args[1]);
+                let pair = |id: NodeId| g.node(id).args.clone();
+                if sole_product(&fate, p) && active[pair(p)[1]] && !active[pair(p)[0]] && !active[q]
+                {
+                    // tr(a x q) = ⟨x, (q a)ᵀ⟩
+                    fate[p] = Fate::Folded;
+                    let x = pair(p)[1];
+                    let (l, r) = (pair(p)[0], q);
+                    Some((args[0], Rewrite::Isolate { x, l, r }))
+                } else if sole_product(&fate, q)
+                    && active[pair(q)[0]]
+                    && !active[pair(q)[1]]
+                    && !active[p]
+                {
+                    // tr(p x b) = ⟨x, (b p)ᵀ⟩
+                    fate[q] = Fate::Folded;
+                    let x = pair(q)[0];
+                    let (l, r) = (p, pair(q)[1]);
+                    Some((args[0], Rewrite::Isolate { x, l, r }))
+                } else {
+                    Some((args[0], Rewrite::To(Op::TraceMul, vec![p, q])))
+                }
             }
             Op::MatMul if sole_product(&fate, args[0]) => {
                 let inner = &g.node(args[0]).args;
-                Some((args[0], Op::Chain3, vec![inner[0], inner[1], args[1]]))
+                let three = vec![inner[0], inner[1], args[1]];
+                Some((args[0], Rewrite::To(Op::Chain3, three)))
             }
             Op::MatMul if sole_product(&fate, args[1]) => {
                 let inner = &g.node(args[1]).args;
-                Some((args[1], Op::Chain3, vec![args[0], inner[0], inner[1]]))
+                let three = vec![args[0], inner[0], inner[1]];
+                Some((args[1], Rewrite::To(Op::Chain3, three)))
             }
             _ => None,
         };
-        if let Some((folded, op, new_args)) = new {
+        if let Some((folded, rewrite)) = new {
             fate[folded] = Fate::Folded;
             fate[id] = Fate::Rewritten;
-            rewritten[id] = Some((op, new_args));
+            rewritten[id] = Some(rewrite);
         }
     }
     let mut map = vec![usize::MAX; n];
@@ -81,11 +121,41 @@ pub fn reassociate(g: &Graph) -> Graph {
             continue;
         }
         let mut node = node.clone();
-        if let Some((op, args)) = rewritten[id].take() {
-            node.op = op;
-            node.args = args;
+        match rewritten[id].take() {
+            Some(Rewrite::To(op, args)) => {
+                node.op = op;
+                node.args = args.iter().map(|&a| map[a]).collect();
+            }
+            Some(Rewrite::Isolate { x, l, r }) => {
+                let shape = |id: NodeId| match g.node(id).kind {
+                    Kind::Matrix(s) => s,
+                    Kind::Scalar => Shape::MATRIX,
+                };
+                let (rl, tr) = (
+                    Shape {
+                        rows: shape(r).rows,
+                        cols: shape(l).cols,
+                    },
+                    Shape {
+                        rows: shape(l).cols,
+                        cols: shape(r).rows,
+                    },
+                );
+                let helper = |op, args, shape| Node {
+                    op,
+                    args,
+                    kind: Kind::Matrix(shape),
+                    span: node.span,
+                    text: node.text.clone(),
+                    name: None,
+                };
+                nodes.push(helper(Op::MatMul, vec![map[r], map[l]], rl));
+                nodes.push(helper(Op::Transpose, vec![nodes.len() - 1], tr));
+                node.op = Op::Dot;
+                node.args = vec![map[x], nodes.len() - 1];
+            }
+            None => node.args = node.args.iter().map(|&a| map[a]).collect(),
         }
-        node.args = node.args.iter().map(|&a| map[a]).collect();
         map[id] = nodes.len();
         nodes.push(node);
     }
@@ -116,7 +186,13 @@ mod tests {
     fn one_line_rewrites() {
         for (body, want) in [
             ("(a * x).trace()", "(trmul a x)"),
-            ("(a * x * b).trace()", "(trmul (matmul a x) b)"),
+            ("(a * x * b).trace()", "(dot x (t (matmul b a)))"),
+            ("(a * b * x).trace()", "(trmul (matmul a b) x)"),
+            ("(x * a * b).trace()", "(trmul (matmul x a) b)"),
+            (
+                "(a * b * c).trace() + x.sum()",
+                "(+ (trmul (matmul a b) c) (sum x))",
+            ),
             ("(a * b * x).norm_squared()", "(norm2 (chain3 a b x))"),
             ("(a * (b * x)).sum()", "(sum (chain3 a b x))"),
             ("(a * b * x * c).sum()", "(sum (chain3 (matmul a b) x c))"),

@@ -14,6 +14,12 @@ pub const MATRIX_TYPES: [(&str, crate::ir::Shape); 3] = [
 
 /// Runtime functions recognised by name (`sigmoid(..)` or `matgrad::sigmoid(..)`):
 /// name and number of arguments.
+///
+/// A bare name must resolve to matgrad's function, which the macro cannot see:
+/// [`crate::emit::resolve`] has rustc check it, so a user's own `sigmoid` is an
+/// error at the call, not silently differentiated as matgrad's. Other paths
+/// (`crate::sigmoid`, `act::relu`) are the user's functions and are rejected
+/// ([`crate::parse::body::runtime_fn_name`]).
 pub const RUNTIME_FNS: [(&str, usize); 8] = [
     ("sigmoid", 1),
     ("relu", 1),

@@ -1,4 +1,5 @@
-//! Log-determinants and inverses from one in-place LU factorisation.
+//! Log-determinants and inverses from one in-place factorisation: Cholesky for
+//! exactly symmetric positive definite matrices, LU with partial pivoting otherwise.
 
 use crate::kernel::{is_nan, prepare, unary, MatRef};
 use crate::Real;
@@ -8,6 +9,13 @@ use nalgebra::{ComplexField, DMatrix, Dim, Matrix, RawStorage};
 /// with partial pivoting, applying the same row operations (swaps included) to the
 /// `n×m` column-major `rhs` (possibly empty), then solves `U x = rhs` in place, so that
 /// `rhs` ends as `a⁻¹ rhs`. Returns `ln |det a| = Σ ln |u_kk|`.
+///
+/// Blocked, right-looking: each panel of [`NB`] columns is factorised unblocked (its
+/// row swaps applied at once to the whole rows from the panel on, and to `rhs`), then
+/// the rows of the panel in the trailing columns and in `rhs` are solved with the
+/// panel's unit lower triangle, and the trailing matrix and `rhs` are updated by one
+/// product each. The back substitution goes by block rows, from the last one up, with
+/// one product per block for the rows above it.
 ///
 /// The operations on `lu` and the returned value do not depend on `rhs`, so every
 /// caller gets the same bits for the same matrix. A zero pivot column (a singular
@@ -19,59 +27,132 @@ pub(crate) fn lu_in_place<T: Real>(lu: &mut [T], n: usize, rhs: &mut [T]) -> T {
     if n == 0 {
         return ln_det;
     }
-    for k in 0..n {
-        // The pivot: the entry of largest magnitude on or below the diagonal.
-        let colk = &lu[k * n..(k + 1) * n];
-        let (mut p, mut best) = (k, ComplexField::abs(colk[k]));
-        if !is_nan(best) {
-            for (i, &v) in colk.iter().enumerate().skip(k + 1) {
-                let v = ComplexField::abs(v);
-                if v > best {
-                    (p, best) = (i, v);
-                } else if is_nan(v) {
-                    (p, best) = (i, v);
-                    break;
+    let m = rhs.len() / n;
+    for j0 in (0..n).step_by(NB) {
+        let j1 = (j0 + NB).min(n);
+        // The panel lu[j0.., j0..j1].
+        for k in j0..j1 {
+            // The pivot: the entry of largest magnitude on or below the diagonal.
+            let colk = &lu[k * n..(k + 1) * n];
+            let (mut p, mut best) = (k, ComplexField::abs(colk[k]));
+            if !is_nan(best) {
+                for (i, &v) in colk.iter().enumerate().skip(k + 1) {
+                    let v = ComplexField::abs(v);
+                    if v > best {
+                        (p, best) = (i, v);
+                    } else if is_nan(v) {
+                        (p, best) = (i, v);
+                        break;
+                    }
                 }
             }
+            ln_det += best.ln();
+            if best.is_zero() {
+                // Nothing below the diagonal to eliminate.
+                continue;
+            }
+            if p != k {
+                // Columns left of the panel hold multipliers nobody reads again.
+                for col in lu[j0 * n..].chunks_exact_mut(n) {
+                    col.swap(k, p);
+                }
+                for col in rhs.chunks_exact_mut(n) {
+                    col.swap(k, p);
+                }
+            }
+            let (left, right) = lu.split_at_mut((k + 1) * n);
+            let colk = &mut left[k * n..];
+            let pivot = colk[k];
+            for v in &mut colk[k + 1..] {
+                *v /= pivot;
+            }
+            let l = &colk[k + 1..];
+            for col in right.chunks_exact_mut(n).take(j1 - k - 1) {
+                let f = col[k];
+                col[k + 1..]
+                    .iter_mut()
+                    .zip(l)
+                    .for_each(|(c, &li)| *c -= li * f);
+            }
         }
-        ln_det += best.ln();
-        if best.is_zero() {
-            // Nothing below the diagonal to eliminate.
+        // Rows j0..j1 of the trailing columns and of rhs: L11⁻¹ (unit lower).
+        let (left, right) = lu.split_at_mut(j1 * n);
+        for col in right.chunks_exact_mut(n).chain(rhs.chunks_exact_mut(n)) {
+            for k in j0..j1 {
+                let f = col[k];
+                col[k + 1..j1]
+                    .iter_mut()
+                    .zip(&left[k * n + k + 1..k * n + j1])
+                    .for_each(|(c, &li)| *c -= li * f);
+            }
+        }
+        if j1 == n {
             continue;
         }
-        if p != k {
-            // Columns left of k hold multipliers nobody reads again: not swapped.
-            for col in lu[k * n..].chunks_exact_mut(n) {
-                col.swap(k, p);
+        let (p, r) = (lu.as_mut_ptr(), rhs.as_mut_ptr());
+        // lu[j1.., j1..] −= L21 · U12 and rhs[j1.., ..] −= L21 · rhs[j0..j1, ..].
+        // SAFETY: in bounds; c (rows and columns j1..) is disjoint from a (columns
+        // j0..j1) and b (rows j0..j1); the rhs product writes rows j1.. of rhs and
+        // reads rows j0..j1 of it and columns j0..j1 of lu.
+        unsafe {
+            gemm(
+                n - j1,
+                j1 - j0,
+                n - j1,
+                -T::one(),
+                (p.add(j0 * n + j1), 1, n),
+                (p.add(j1 * n + j0), 1, n),
+                T::one(),
+                (p.add(j1 * n + j1), 1, n),
+            );
+            if m > 0 {
+                gemm(
+                    n - j1,
+                    j1 - j0,
+                    m,
+                    -T::one(),
+                    (p.add(j0 * n + j1), 1, n),
+                    (r.add(j0), 1, n),
+                    T::one(),
+                    (r.add(j1), 1, n),
+                );
             }
-            for col in rhs.chunks_exact_mut(n) {
-                col.swap(k, p);
-            }
-        }
-        let (left, right) = lu.split_at_mut((k + 1) * n);
-        let colk = &mut left[k * n..];
-        let pivot = colk[k];
-        for v in &mut colk[k + 1..] {
-            *v /= pivot;
-        }
-        let l = &colk[k + 1..];
-        for col in right.chunks_exact_mut(n).chain(rhs.chunks_exact_mut(n)) {
-            let f = col[k];
-            col[k + 1..]
-                .iter_mut()
-                .zip(l)
-                .for_each(|(c, &li)| *c -= li * f);
         }
     }
-    // Back substitution, column by column of rhs (columns of U are contiguous).
-    for col in rhs.chunks_exact_mut(n) {
-        for k in (0..n).rev() {
-            let xk = col[k] / lu[k * n + k];
-            col[k] = xk;
-            col[..k]
-                .iter_mut()
-                .zip(&lu[k * n..k * n + k])
-                .for_each(|(c, &u)| *c -= u * xk);
+    if m == 0 {
+        return ln_det;
+    }
+    // Back substitution U x = rhs by block rows, the last first.
+    let last = (n - 1) / NB * NB;
+    for i0 in (0..=last).rev().step_by(NB) {
+        let i1 = (i0 + NB).min(n);
+        for col in rhs.chunks_exact_mut(n) {
+            for k in (i0..i1).rev() {
+                let xk = col[k] / lu[k * n + k];
+                col[k] = xk;
+                col[i0..k]
+                    .iter_mut()
+                    .zip(&lu[k * n + i0..k * n + k])
+                    .for_each(|(c, &u)| *c -= u * xk);
+            }
+        }
+        if i0 > 0 {
+            let r = rhs.as_mut_ptr();
+            // rhs[..i0, ..] −= U[..i0, i0..i1] · rhs[i0..i1, ..].
+            // SAFETY: in bounds; c (rows ..i0 of rhs) is disjoint from b (rows i0..i1)
+            // and a is in lu.
+            unsafe {
+                gemm(
+                    i0,
+                    i1 - i0,
+                    m,
+                    -T::one(),
+                    (lu.as_ptr().add(i0 * n), 1, n),
+                    (r.add(i0).cast_const(), 1, n),
+                    T::one(),
+                    (r, 1, n),
+                );
+            }
         }
     }
     ln_det
@@ -87,14 +168,239 @@ fn check_square<T: Copy>(a: &MatRef<'_, T>, op: &str) -> usize {
     a.nrows
 }
 
-/// `ln |det a|`, factorising a copy of `a` in `scratch` (resized to `n×n` if needed).
+/// Block size of the blocked Cholesky factorisation, triangular inverse and product.
+const NB: usize = 32;
+
+/// Whether the `n×n` column-major `a` equals its transpose (`a[i,j] == a[j,i]`, so a
+/// NaN off the diagonal makes it non-symmetric). Tiled, so that the strided reads
+/// of the transposed tile stay in L1.
+fn is_symmetric<T: Real>(a: &[T], n: usize) -> bool {
+    const T_: usize = 16;
+    for j0 in (0..n).step_by(T_) {
+        for i0 in (j0..n).step_by(T_) {
+            for j in j0..(j0 + T_).min(n) {
+                let col = &a[j * n..(j + 1) * n];
+                for (i, &v) in col
+                    .iter()
+                    .enumerate()
+                    .take((i0 + T_).min(n))
+                    .skip(i0.max(j + 1))
+                {
+                    if v != a[i * n + j] {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+    true
+}
+
+/// `c ← alpha · a · b + beta · c` on column-major blocks of the same `n×n` buffer
+/// (or of two buffers): `a` is `m×k`, `b` is `k×nn`, `c` is `m×nn`, each given by its
+/// first entry and its row and column strides.
+///
+/// # Safety
+///
+/// That of [`Real::__gemm`]: every entry in bounds, `c` not overlapping `a` or `b`.
+#[allow(clippy::too_many_arguments)] // the BLAS argument list
+#[inline]
+unsafe fn gemm<T: Real>(
+    m: usize,
+    k: usize,
+    nn: usize,
+    alpha: T,
+    a: (*const T, usize, usize),
+    b: (*const T, usize, usize),
+    beta: T,
+    c: (*mut T, usize, usize),
+) {
+    // SAFETY: forwarded from the caller (strides of in-bounds buffers fit in isize).
+    unsafe {
+        T::__gemm(
+            m,
+            k,
+            nn,
+            alpha,
+            a.0,
+            a.1 as isize,
+            a.2 as isize,
+            b.0,
+            b.1 as isize,
+            b.2 as isize,
+            beta,
+            c.0,
+            c.1 as isize,
+            c.2 as isize,
+        );
+    }
+}
+
+/// Factorises the symmetric `n×n` column-major `a = L Lᵀ` in place (its lower triangle
+/// becomes `L`; the strict upper triangle is left unspecified), by a blocked
+/// left-looking Cholesky: each block column is first updated by one product with the
+/// columns already factorised, then factorised unblocked. Returns
+/// `Σ ln pivot_k = ln det a` (the pivot is `L_kk²`), or `None` as soon as a pivot is
+/// not a finite positive number (`a` not positive definite, or not finite); `a` is
+/// then partly overwritten.
+pub(crate) fn cholesky_in_place<T: Real>(a: &mut [T], n: usize) -> Option<T> {
+    assert!(a.len() == n * n);
+    let mut ln_det = T::zero();
+    for j0 in (0..n).step_by(NB) {
+        let j1 = (j0 + NB).min(n);
+        if j0 > 0 {
+            // (Taken afresh: the panel below reborrows `a`.)
+            let p = a.as_mut_ptr();
+            // a[j0.., j0..j1] −= L[j0.., ..j0] · L[j0..j1, ..j0]ᵀ (the strict upper
+            // triangle of the diagonal block is computed too, and never read).
+            // SAFETY: the entries are in bounds; c is in columns j0..j1, a and b in
+            // columns ..j0: distinct entries.
+            unsafe {
+                gemm(
+                    n - j0,
+                    j0,
+                    j1 - j0,
+                    -T::one(),
+                    (p.add(j0), 1, n),
+                    (p.add(j0), n, 1),
+                    T::one(),
+                    (p.add(j0 * n + j0), 1, n),
+                );
+            }
+        }
+        // The panel a[j0.., j0..j1], right-looking within its columns.
+        for k in j0..j1 {
+            let (left, right) = a.split_at_mut((k + 1) * n);
+            let col = &mut left[k * n..];
+            let pivot = col[k];
+            if !(pivot > T::zero() && pivot.is_finite()) {
+                return None;
+            }
+            ln_det += pivot.ln();
+            let d = pivot.sqrt();
+            col[k] = d;
+            let r = T::one() / d;
+            for v in &mut col[k + 1..] {
+                *v *= r;
+            }
+            let lk = &col[k + 1..];
+            for (jj, cj) in right.chunks_exact_mut(n).take(j1 - k - 1).enumerate() {
+                let f = lk[jj];
+                cj[k + 1 + jj..]
+                    .iter_mut()
+                    .zip(&lk[jj..])
+                    .for_each(|(c, &l)| *c -= f * l);
+            }
+        }
+    }
+    Some(ln_det)
+}
+
+/// Inverts in place the lower triangular `nb×nb` diagonal block at `(o, o)` of the
+/// column-major buffer `a` with leading dimension `n`, unblocked, last column first:
+/// column `j` of the inverse is `−(1/l_jj) · T · l[j+1.., j]`, with `T` the trailing
+/// block already inverted. Reads and writes the lower triangle of the block only.
+fn invert_lower_unblocked<T: Real>(a: &mut [T], n: usize, o: usize, nb: usize) {
+    for j in (o..o + nb).rev() {
+        let (left, right) = a.split_at_mut((j + 1) * n);
+        let col = &mut left[j * n..j * n + o + nb];
+        col[j] = T::one() / col[j];
+        let ajj = -col[j];
+        let x = &mut col[j + 1..];
+        // x ← T x in place from the last entry up (T lower triangular), then x ← ajj·x.
+        for l in (0..x.len()).rev() {
+            let t = &right[l * n + j + 1..l * n + o + nb];
+            let xl = x[l];
+            x[l] = t[l] * xl;
+            x[l + 1..]
+                .iter_mut()
+                .zip(&t[l + 1..])
+                .for_each(|(xi, &ti)| *xi += ti * xl);
+        }
+        for v in x.iter_mut() {
+            *v *= ajj;
+        }
+    }
+}
+
+/// Replaces the lower triangular `n×n` column-major `l` (non-zero diagonal, strict upper
+/// triangle zero) by `L⁻¹`, blocked: with `L = [D 0; B T]`, `L⁻¹ = [D⁻¹ 0; −T⁻¹ B D⁻¹
+/// T⁻¹]`, the trailing `T⁻¹` formed first. Uses `tmp` (at least `n·NB` entries) for
+/// `T⁻¹ B`.
+fn invert_lower_in_place<T: Real>(l: &mut [T], n: usize, tmp: &mut [T]) {
+    assert!(l.len() == n * n && tmp.len() >= n.min(NB) * n);
+    let last = if n == 0 { 0 } else { (n - 1) / NB * NB };
+    for j0 in (0..=last).rev().step_by(NB) {
+        let j1 = (j0 + NB).min(n);
+        let jb = j1 - j0;
+        invert_lower_unblocked(l, n, j0, jb);
+        if j1 == n {
+            continue;
+        }
+        let m = n - j1;
+        let (p, t) = (l.as_mut_ptr(), tmp.as_mut_ptr());
+        // tmp (m×jb, leading dimension m) = T⁻¹ · B, one row block of T⁻¹ at a time
+        // (T⁻¹ is lower triangular: row block r0..r1 needs its columns j1..r1 only).
+        for r0 in (j1..n).step_by(NB) {
+            let r1 = (r0 + NB).min(n);
+            // SAFETY: in bounds; c is in tmp, a distinct buffer.
+            unsafe {
+                gemm(
+                    r1 - r0,
+                    r1 - j1,
+                    jb,
+                    T::one(),
+                    (p.add(j1 * n + r0), 1, n),
+                    (p.add(j0 * n + j1), 1, n),
+                    T::zero(),
+                    (t.add(r0 - j1), 1, m),
+                );
+            }
+        }
+        // B = −tmp · D⁻¹ (the strict upper triangle of D⁻¹ is zero).
+        // SAFETY: in bounds; c is rows j1.. of columns j0..j1, b rows j0..j1 of the
+        // same columns, a in tmp: distinct entries.
+        unsafe {
+            gemm(
+                m,
+                jb,
+                jb,
+                -T::one(),
+                (t.cast_const(), 1, m),
+                (p.add(j0 * n + j0), 1, n),
+                T::zero(),
+                (p.add(j0 * n + j1), 1, n),
+            );
+        }
+    }
+}
+
+/// `ln |det a|` by Cholesky when `a` (copied in `s`) is exactly symmetric and the
+/// factorisation succeeds, else `None` (and `s` is partly overwritten).
+fn try_cholesky<T: Real>(s: &mut [T], n: usize) -> Option<T> {
+    if !is_symmetric(s, n) {
+        return None;
+    }
+    cholesky_in_place(s, n)
+}
+
+/// `ln |det a|`, factorising a copy of `a` in `scratch` (resized to `n×n` if needed):
+/// by Cholesky when `a` is exactly symmetric and positive definite, else by LU.
 pub(crate) fn ln_det_ref<T: Real>(a: MatRef<'_, T>, scratch: &mut DMatrix<T>, op: &str) -> T {
     let n = check_square(&a, op);
+    unary(scratch, false, a, op, |x| x);
+    if let Some(l) = try_cholesky(scratch.as_mut_slice(), n) {
+        return l;
+    }
     unary(scratch, false, a, op, |x| x);
     lu_in_place(scratch.as_mut_slice(), n, &mut [])
 }
 
-/// `ln |det a|` and `inv = a⁻¹` from one factorisation in `scratch`.
+/// `ln |det a|` and `inv = a⁻¹` from one factorisation in `scratch`, chosen as in
+/// [`ln_det_ref`] (so the value has the same bits). On the Cholesky path
+/// `a⁻¹ = L⁻ᵀ L⁻¹` (`L⁻¹` formed in place, `inv` used as scratch for it); the product
+/// is one GEMM per block column `j` over rows `j0..` of `L⁻¹` only (the rows above are
+/// zero in those columns).
 pub(crate) fn ln_det_inverse_ref<T: Real>(
     inv: &mut DMatrix<T>,
     a: MatRef<'_, T>,
@@ -104,15 +410,54 @@ pub(crate) fn ln_det_inverse_ref<T: Real>(
     let n = check_square(&a, op);
     unary(scratch, false, a, op, |x| x);
     prepare(inv, n, n);
+    let s = scratch.as_mut_slice();
+    if let Some(l) = try_cholesky(s, n) {
+        for (j, col) in s.chunks_exact_mut(n).enumerate() {
+            col[..j].fill(T::zero());
+        }
+        invert_lower_in_place(s, n, inv.as_mut_slice());
+        let (p, c) = (s.as_ptr(), inv.as_mut_ptr());
+        // inv[.., j0..j1] = (L⁻¹[j0.., ..])ᵀ · L⁻¹[j0.., j0..j1].
+        for j0 in (0..n).step_by(NB) {
+            let j1 = (j0 + NB).min(n);
+            // SAFETY: in bounds; c is in inv, a distinct buffer.
+            unsafe {
+                gemm(
+                    n,
+                    n - j0,
+                    j1 - j0,
+                    T::one(),
+                    (p.add(j0), n, 1),
+                    (p.add(j0 * n + j0), 1, n),
+                    T::zero(),
+                    (c.add(j0 * n), 1, n),
+                );
+            }
+        }
+        return l;
+    }
+    unary(scratch, false, a, op, |x| x);
     inv.fill_with_identity();
     lu_in_place(scratch.as_mut_slice(), n, inv.as_mut_slice())
 }
 
 /// Computes `ln |det a|`, the logarithm of the absolute value of the determinant.
 ///
-/// Computed from an LU factorisation with partial pivoting as `Σ ln |u_ii|`, so it
-/// neither overflows nor underflows where `det a` would. A singular matrix gives
-/// `-∞`; the determinant of the empty matrix is 1, so it gives 0.
+/// Computed as a sum of logarithms of pivots, so it neither overflows nor underflows
+/// where `det a` would:
+///
+/// - when `a` is exactly symmetric (`a[(i, j)] == a[(j, i)]` for every `i ≠ j`, an
+///   O(n²) check), by a blocked Cholesky factorisation `a = L Lᵀ`: if every pivot
+///   `p_k = L_kk²` is finite and positive, `ln |det a| = Σ ln p_k`;
+/// - otherwise (not symmetric, or a pivot `≤ 0`, infinite or NaN: `a` is not positive
+///   definite), by an LU factorisation with partial pivoting: `ln |det a| = Σ ln |u_kk|`.
+///
+/// The gradient the `_grad` functions compute (`a⁻ᵀ`, from the same factorisation:
+/// `a⁻¹ = L⁻ᵀ L⁻¹` on the Cholesky path) comes with exactly this value, bit for bit.
+/// A NaN entry gives NaN. A singular matrix gives `-∞` (a symmetric positive
+/// semidefinite one only when a Cholesky pivot is exactly 0; rounding may leave a
+/// tiny positive pivot, and so a large negative finite value, as for LU); the
+/// determinant of the empty matrix is 1, so it gives 0.
 ///
 /// # Panics
 ///
@@ -139,4 +484,60 @@ pub(crate) fn ln_det_inverse_ref<T: Real>(
 pub fn ln_det<T: Real, R: Dim, C: Dim, S: RawStorage<T, R, C>>(a: &Matrix<T, R, C, S>) -> T {
     let mut scratch = DMatrix::zeros(0, 0);
     ln_det_ref(MatRef::new(a), &mut scratch, "ln_det")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `M Mᵀ / n + I`, exactly symmetric.
+    fn spd(n: usize) -> DMatrix<f64> {
+        let m = DMatrix::from_fn(n, n, |i, j| ((i * 7 + j * 13) % 17) as f64 / 17.0 - 0.4);
+        let x = &m * m.transpose() / n as f64 + DMatrix::identity(n, n);
+        (&x + x.transpose()) * 0.5
+    }
+
+    #[test]
+    fn symmetry_test() {
+        for n in [0, 1, 5, 16, 17, 40] {
+            let mut a = spd(n);
+            assert!(is_symmetric(a.as_slice(), n));
+            if n > 1 {
+                a[(n - 1, 0)] += 1.0;
+                assert!(!is_symmetric(a.as_slice(), n));
+                a[(0, n - 1)] += 1.0;
+                assert!(is_symmetric(a.as_slice(), n));
+                a[(n / 2, n / 2)] = f64::NAN; // the diagonal is not compared
+                assert!(is_symmetric(a.as_slice(), n));
+                a[(n - 1, 0)] = f64::NAN;
+                a[(0, n - 1)] = f64::NAN;
+                assert!(!is_symmetric(a.as_slice(), n));
+            }
+        }
+    }
+
+    #[test]
+    fn cholesky_and_triangular_inverse_match_nalgebra() {
+        for n in [1, 2, 31, 32, 33, 64, 70, 100] {
+            let a = spd(n);
+            let mut s = a.clone();
+            let l = cholesky_in_place(s.as_mut_slice(), n).expect("SPD");
+            let want = a.clone().cholesky().unwrap().l();
+            let got = s.lower_triangle();
+            assert!((&got - &want).norm() <= 1e-12 * want.norm(), "n = {n}");
+            let want_l = 2.0 * want.diagonal().map(f64::ln).sum();
+            assert!((l - want_l).abs() <= 1e-12 * want_l.abs().max(1.0));
+            let mut tmp = vec![0.0; n * n];
+            let mut got = got;
+            invert_lower_in_place(got.as_mut_slice(), n, &mut tmp);
+            let want = want.try_inverse().unwrap();
+            assert!((&got - &want).norm() <= 1e-12 * want.norm(), "n = {n}");
+            // Not positive definite: refused.
+            let mut s = -a;
+            assert_eq!(cholesky_in_place(s.as_mut_slice(), n), None);
+        }
+        let mut s = spd(40);
+        s[(35, 35)] = -100.0;
+        assert_eq!(cholesky_in_place(s.as_mut_slice(), 40), None);
+    }
 }

@@ -915,6 +915,197 @@ mod decomp {
         let a = DMatrix::<f64>::zeros(3, 2);
         k::ln_det_with(k::view(&a), &mut DMatrix::zeros(0, 0), "ln_det(&s)");
     }
+
+    /// Sizes for the blocked factorisations (blocks of 32): one block, several, and
+    /// partial last blocks.
+    fn big_dim() -> impl Strategy<Value = usize> {
+        prop_oneof![1usize..=9, Just(32usize), Just(33usize), 30usize..=100]
+    }
+
+    /// A random exactly symmetric matrix `(M + Mᵀ)/2` of size `n`.
+    fn sym_of(n: usize) -> impl Strategy<Value = DMatrix<f64>> {
+        mat_of(n, n).prop_map(|m| (&m + m.transpose()) * 0.5)
+    }
+
+    /// Symmetric positive definite, well conditioned: `M Mᵀ / n + I`, symmetrised
+    /// exactly.
+    fn spd() -> impl Strategy<Value = DMatrix<f64>> {
+        big_dim().prop_flat_map(|n| mat_of(n, n)).prop_map(|m| {
+            let n = m.nrows();
+            let x = &m * m.transpose() / n as f64 + DMatrix::identity(n, n);
+            (&x + x.transpose()) * 0.5
+        })
+    }
+
+    /// `ln |det a|` and `a⁻¹` from nalgebra (LU), for comparison.
+    fn reference(a: &DMatrix<f64>) -> (f64, DMatrix<f64>) {
+        let inv = a.clone().try_inverse().expect("invertible");
+        (a.determinant().abs().ln(), inv)
+    }
+
+    /// Both kernels and the public function on `a` (scratch buffers reused across
+    /// calls): the three values have the same bits; returns the value and inverse.
+    fn all_paths(
+        a: &DMatrix<f64>,
+        scratch: &mut DMatrix<f64>,
+        inv: &mut DMatrix<f64>,
+    ) -> Result<f64, TestCaseError> {
+        let l = ln_det(a);
+        let l1 = k::ln_det_with(k::view(a), scratch, "ln_det(&a)");
+        let l2 = k::ln_det_inverse_to(inv, k::view(a), scratch, "ln_det(&a)");
+        prop_assert_eq!(l1.to_bits(), l.to_bits());
+        prop_assert_eq!(l2.to_bits(), l.to_bits());
+        Ok(l)
+    }
+
+    /// A symmetric, diagonally dominant matrix with diagonal entries of alternating
+    /// sign: invertible and, from n = 2 on, indefinite.
+    fn sym_indefinite() -> impl Strategy<Value = DMatrix<f64>> {
+        big_dim().prop_flat_map(sym_of).prop_map(|mut m| {
+            let n = m.nrows();
+            for i in 0..n {
+                let s = if i % 3 == 1 { -1.0 } else { 1.0 };
+                m[(i, i)] = s * (2.0 * n as f64 + 1.0);
+            }
+            m
+        })
+    }
+
+    proptest! {
+        #![proptest_config(cfg(24))]
+
+        #[test]
+        fn spd_matrices_match_nalgebra(a in spd()) {
+            let (mut scratch, mut inv) = (nan_buf(2, 2), nan_buf(1, 3));
+            let l = all_paths(&a, &mut scratch, &mut inv)?;
+            let chol = a.clone().cholesky().expect("SPD");
+            let want = 2.0 * chol.l_dirty().diagonal().map(f64::ln).sum();
+            prop_assert!(close_s(l, want, 1e-10), "{l} vs {want}");
+            let (want_l, want_inv) = reference(&a);
+            prop_assert!(close_s(l, want_l, 1e-10), "{l} vs {want_l}");
+            prop_assert!(close(&inv, &want_inv, 1e-9), "{inv} vs {want_inv}");
+            prop_assert!(close(&inv, &chol.inverse(), 1e-9));
+            // Again on the same buffers: the same bits.
+            let inv1 = inv.clone();
+            all_paths(&a, &mut scratch, &mut inv)?;
+            prop_assert!(same_bits(&inv, &inv1));
+        }
+
+        #[test]
+        fn symmetric_indefinite_matrices_fall_back(a in sym_indefinite()) {
+            let (mut scratch, mut inv) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+            let l = all_paths(&a, &mut scratch, &mut inv)?;
+            let (want_l, want_inv) = reference(&a);
+            prop_assert!(close_s(l, want_l, 1e-10), "{l} vs {want_l}");
+            prop_assert!(close(&inv, &want_inv, 1e-9), "{inv} vs {want_inv}");
+            // Negative definite: the first pivot already fails.
+            let neg = -spd_like(&a);
+            let l = all_paths(&neg, &mut scratch, &mut inv)?;
+            let (want_l, want_inv) = reference(&neg);
+            prop_assert!(close_s(l, want_l, 1e-10), "{l} vs {want_l}");
+            prop_assert!(close(&inv, &want_inv, 1e-9), "{inv} vs {want_inv}");
+        }
+
+        #[test]
+        fn non_symmetric_matrices(a in big_dim().prop_flat_map(|n| mat_of(n, n)).prop_map(|m| {
+            let n = m.nrows();
+            m + DMatrix::identity(n, n) * (n as f64 + 1.0)
+        })) {
+            let (mut scratch, mut inv) = (nan_buf(1, 1), nan_buf(4, 4));
+            let l = all_paths(&a, &mut scratch, &mut inv)?;
+            let (want_l, want_inv) = reference(&a);
+            prop_assert!(close_s(l, want_l, 1e-10), "{l} vs {want_l}");
+            prop_assert!(close(&inv, &want_inv, 1e-9), "{inv} vs {want_inv}");
+        }
+
+        #[test]
+        fn nan_entries_give_nan(a in spd(), i in 0usize..100, j in 0usize..100, both in any::<bool>()) {
+            let n = a.nrows();
+            let (i, j) = (i % n, j % n);
+            let mut a = a;
+            a[(i, j)] = f64::NAN;
+            if both {
+                a[(j, i)] = f64::NAN;
+            }
+            let (mut scratch, mut inv) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+            prop_assert!(ln_det(&a).is_nan());
+            prop_assert!(k::ln_det_with(k::view(&a), &mut scratch, "l").is_nan());
+            prop_assert!(k::ln_det_inverse_to(&mut inv, k::view(&a), &mut scratch, "l").is_nan());
+        }
+
+        #[test]
+        fn singular_symmetric_matrices(a in spd(), i in 0usize..100, pd in any::<bool>()) {
+            // A zero row and column: exactly singular, whether the rest is positive
+            // definite (a zero Cholesky pivot) or not.
+            let n = a.nrows();
+            let i = i % n;
+            let mut a = if pd { a } else { -a };
+            a.row_mut(i).fill(0.0);
+            a.column_mut(i).fill(0.0);
+            let (mut scratch, mut inv) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+            let l = all_paths(&a, &mut scratch, &mut inv)?;
+            prop_assert_eq!(l, f64::NEG_INFINITY);
+            prop_assert!(inv.iter().any(|x| !x.is_finite()));
+        }
+        #[test]
+        fn singular_non_symmetric_matrices(a in big_dim().prop_flat_map(|n| mat_of(n, n)), i in 0usize..100, row in any::<bool>()) {
+            // A zero column (or row) in a general matrix: exactly singular for LU.
+            let n = a.nrows();
+            let i = i % n;
+            let mut a = a + DMatrix::identity(n, n) * (n as f64 + 1.0);
+            if row {
+                a.row_mut(i).fill(0.0);
+            } else {
+                a.column_mut(i).fill(0.0);
+            }
+            let (mut scratch, mut inv) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+            let l = all_paths(&a, &mut scratch, &mut inv)?;
+            prop_assert_eq!(l, f64::NEG_INFINITY);
+            prop_assert!(inv.iter().any(|x| !x.is_finite()));
+        }
+    }
+
+    /// `|a|` made positive definite: `aᵀa / n + I`, symmetrised exactly.
+    fn spd_like(a: &DMatrix<f64>) -> DMatrix<f64> {
+        let n = a.nrows();
+        let x = a.transpose() * a / n as f64 + DMatrix::identity(n, n);
+        (&x + x.transpose()) * 0.5
+    }
+
+    #[test]
+    fn singular_positive_semidefinite() {
+        // The second Cholesky pivot is exactly 0: falls back to LU, which gives -∞.
+        let a = DMatrix::from_row_slice(2, 2, &[1.0, 1.0, 1.0, 1.0]);
+        let (mut scratch, mut inv) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+        assert_eq!(ln_det(&a), f64::NEG_INFINITY);
+        let l = k::ln_det_inverse_to(&mut inv, k::view(&a), &mut scratch, "l");
+        assert_eq!(l, f64::NEG_INFINITY);
+        assert!(inv.iter().any(|x| !x.is_finite()), "{inv}");
+        // Infinite entries: not positive definite by the finiteness test.
+        let a = DMatrix::from_row_slice(2, 2, &[f64::INFINITY, 1.0, 1.0, 1.0]);
+        assert_eq!(
+            ln_det(&a).to_bits(),
+            k::ln_det_inverse_to(&mut inv, k::view(&a), &mut scratch, "l").to_bits()
+        );
+    }
+
+    #[test]
+    fn f32_spd() {
+        let m = DMatrix::<f32>::from_fn(70, 70, |i, j| ((i * 7 + j * 3) % 11) as f32 / 11.0);
+        let x = &m * m.transpose() / 70.0 + DMatrix::identity(70, 70);
+        let x = (&x + x.transpose()) * 0.5;
+        let (mut scratch, mut inv) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+        let l = k::ln_det_inverse_to(&mut inv, k::view(&x), &mut scratch, "l");
+        assert_eq!(l.to_bits(), ln_det(&x).to_bits());
+        let want = x.clone().cholesky().unwrap();
+        let want_l = 2.0 * want.l_dirty().diagonal().map(f32::ln).sum();
+        assert!(
+            (l - want_l).abs() < 1e-4 * want_l.abs().max(1.0),
+            "{l} vs {want_l}"
+        );
+        let d = (&inv - want.inverse()).norm() / inv.norm();
+        assert!(d < 1e-4, "{d}");
+    }
 }
 
 // ---------------------------------------------------------------------------

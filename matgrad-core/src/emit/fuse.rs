@@ -87,19 +87,24 @@ impl Fused {
         }
     }
 
-    /// `Some((s, m))` when the expression is `s · m` for one operand `m`.
+    /// `Some((s, m))` when the expression is `s · m` for one operand `m` (`m`, `−m`,
+    /// `s m`, `m s`, `m / s`, nested: `−(2 s̄ m)`).
     pub fn scaled_alias(&self) -> Option<(Sym, Operand)> {
         let [op] = self.ops.as_slice() else {
             return None;
         };
-        let free = |s: &Sym| !s.any(&|x| matches!(x, Sym::Arg(_)));
-        match &self.f {
-            Sym::Arg(0) => Some((Sym::Lit(1.0), *op)),
-            Sym::Neg(a) if **a == Sym::Arg(0) => Some((Sym::Lit(-1.0), *op)),
-            Sym::Mul(s, a) if **a == Sym::Arg(0) && free(s) => Some(((**s).clone(), *op)),
-            Sym::Mul(a, s) if **a == Sym::Arg(0) && free(s) => Some(((**s).clone(), *op)),
-            _ => None,
+        fn scale(f: &Sym) -> Option<Sym> {
+            let free = |s: &Sym| !s.any(&|x| matches!(x, Sym::Arg(_)));
+            match f {
+                Sym::Arg(0) => Some(Sym::Lit(1.0)),
+                Sym::Neg(a) => scale(a).map(Sym::neg),
+                Sym::Mul(s, a) if free(s) => scale(a).map(|k| Sym::mul((**s).clone(), k)),
+                Sym::Mul(a, s) if free(s) => scale(a).map(|k| Sym::mul(k, (**s).clone())),
+                Sym::Div(a, s) if free(s) => scale(a).map(|k| Sym::div(k, (**s).clone())),
+                _ => None,
+            }
         }
+        Some((scale(&self.f)?.simplified(), *op))
     }
 }
 
@@ -421,5 +426,40 @@ pub fn fold_aliases(c: &Contrib, lazy: &[Option<Lazy>]) -> Contrib {
             }
         }
         other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Fused;
+    use crate::sym::{Operand, Sym};
+
+    fn alias(f: Sym) -> Option<Sym> {
+        let e = Fused {
+            ops: vec![Operand::Value(7)],
+            f,
+        };
+        e.scaled_alias().map(|(s, m)| {
+            assert_eq!(m, Operand::Value(7));
+            s
+        })
+    }
+
+    #[test]
+    fn scaled_aliases() {
+        let (a, s) = (|| Sym::Arg(0), || Sym::Adj(3));
+        assert_eq!(alias(a()), Some(Sym::Lit(1.0)));
+        assert_eq!(alias(Sym::neg(a())), Some(Sym::Lit(-1.0)));
+        // −(2 s̄ a): the scale of the dictionary loss's ∂f/∂(D R)
+        let nested = Sym::Neg(Box::new(Sym::Mul(
+            Box::new(Sym::Mul(Box::new(Sym::Lit(2.0)), Box::new(s()))),
+            Box::new(a()),
+        )));
+        let got = alias(nested).expect("a scaled alias");
+        assert!(!got.any(&|x| matches!(x, Sym::Arg(_))));
+        assert!(alias(Sym::Div(Box::new(a()), Box::new(s()))).is_some());
+        // Not an alias: the operand twice, or under a function.
+        assert_eq!(alias(Sym::Mul(Box::new(a()), Box::new(a()))), None);
+        assert_eq!(alias(Sym::Rt("relu_step", Box::new(a()))), None);
     }
 }

@@ -1,11 +1,15 @@
 //! The attribute's arguments: `wrt = w` or `wrt = (a, b, c)`, and the flag
 //! `reassociate`.
+//!
+//! Common slips (`#[grad(w)]`, `wrt = "w"`, `wrt = [a, b]`) are reported with the
+//! spelling to write instead, and the names are still read from them, so the
+//! companions can be emitted with their proper signatures beside the error.
 
 use crate::ctxt::Ctxt;
 use crate::symbol::{REASSOCIATE, WRT};
 use proc_macro2::{Span, TokenStream};
 use syn::parse::Parser;
-use syn::{Expr, Ident};
+use syn::{Expr, Ident, Lit};
 
 /// What `#[grad(...)]` asked for.
 pub struct Attr {
@@ -17,10 +21,13 @@ pub struct Attr {
 }
 
 /// Parses the attribute's tokens, reporting problems to `cx`. `None` when the
-/// attribute is unusable (the function is then emitted without companions).
+/// attribute is unusable (no variable can be read from it); `Some` also after a
+/// reported slip whose intent is clear.
 pub fn parse(cx: &mut Ctxt, tokens: TokenStream) -> Option<Attr> {
     let mut wrt: Option<Vec<Ident>> = None;
     let mut reassociate = false;
+    // Slips reported with a hint; the names read from them stand in for `wrt`.
+    let mut slips: Vec<syn::Error> = Vec::new();
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident(WRT) {
             if wrt.is_some() {
@@ -28,23 +35,65 @@ pub fn parse(cx: &mut Ctxt, tokens: TokenStream) -> Option<Attr> {
                     meta.error("duplicate `wrt`: list every variable in one `wrt = (a, b)`")
                 );
             }
+            if !meta.input.peek(syn::Token![=]) {
+                return Err(
+                    meta.error("`wrt` needs the variables: write `wrt = w` or `wrt = (w, b)`")
+                );
+            }
             let value: Expr = meta.value()?.parse()?;
-            wrt = Some(idents(&value)?);
+            let (names, slip) = idents(&value)?;
+            slips.extend(slip);
+            wrt = Some(names);
             Ok(())
         } else if meta.path.is_ident(REASSOCIATE) {
+            if !(meta.input.is_empty() || meta.input.peek(syn::Token![,])) {
+                return Err(meta.error(
+                    "`reassociate` takes no value: write `#[grad(wrt = x, reassociate)]`, or leave it out",
+                ));
+            }
             reassociate = true;
             Ok(())
-        } else {
-            let name = meta
-                .path
-                .get_ident()
-                .map_or_else(|| "this".to_owned(), Ident::to_string);
+        } else if let Some(name) = meta.path.get_ident() {
+            let bare = meta.input.is_empty() || meta.input.peek(syn::Token![,]);
+            if bare && wrt.is_none() {
+                // `#[grad(w)]`, `#[grad(a, b)]`: the variables without `wrt =`.
+                let mut names = vec![name.clone()];
+                while meta.input.peek(syn::Token![,]) {
+                    let _: syn::Token![,] = meta.input.parse()?;
+                    if meta.input.is_empty() {
+                        break;
+                    }
+                    names.push(meta.input.parse()?);
+                }
+                let list = write_list(&names);
+                slips.push(meta.error(format!(
+                    "#[grad] takes the variables after `wrt =`: write `#[grad(wrt = {list})]`"
+                )));
+                wrt = Some(names);
+                return Ok(());
+            }
+            if bare {
+                let mut names = wrt.clone().unwrap_or_default();
+                names.push(name.clone());
+                let list = write_list(&names);
+                return Err(meta.error(format!(
+                    "list every variable in one `wrt`: write `wrt = {list}`"
+                )));
+            }
             Err(meta.error(format!(
                 "unknown #[grad] option `{name}`: the options are `wrt = x` or `wrt = (x, y)`, and `reassociate`"
             )))
+        } else {
+            Err(meta.error(
+                "unknown #[grad] option: the options are `wrt = x` or `wrt = (x, y)`, and `reassociate`",
+            ))
         }
     });
-    if let Err(e) = parser.parse2(tokens) {
+    let parsed = parser.parse2(tokens);
+    for e in slips {
+        cx.syn_error(e);
+    }
+    if let Err(e) = parsed {
         cx.syn_error(e);
         return None;
     }
@@ -60,8 +109,24 @@ pub fn parse(cx: &mut Ctxt, tokens: TokenStream) -> Option<Attr> {
     }
 }
 
-/// The identifiers of `w`, `(w)`, `(a, b, c)`.
-fn idents(e: &Expr) -> syn::Result<Vec<Ident>> {
+/// `w` or `(a, b)`, as the attribute writes a list of names.
+fn write_list(names: &[Ident]) -> String {
+    match names {
+        [one] => one.to_string(),
+        _ => format!(
+            "({})",
+            names
+                .iter()
+                .map(Ident::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// The identifiers of `w`, `(w)`, `(a, b, c)`; and of the slips `"w"`, `"a, b"`,
+/// `[a, b]`, returned with the error that shows the right spelling.
+fn idents(e: &Expr) -> syn::Result<(Vec<Ident>, Option<syn::Error>)> {
     let one = |e: &Expr| -> syn::Result<Ident> {
         match e {
             Expr::Path(p) if p.qself.is_none() => {
@@ -69,6 +134,10 @@ fn idents(e: &Expr) -> syn::Result<Vec<Ident>> {
                     syn::Error::new_spanned(p, "expected a parameter name, not a path")
                 })
             }
+            Expr::Lit(l) if matches!(l.lit, Lit::Str(_)) => Err(syn::Error::new_spanned(
+                l,
+                "write the parameter name without quotes, as in `wrt = (w, b)`",
+            )),
             other => Err(syn::Error::new_spanned(
                 other,
                 "expected a parameter name: write `wrt = w` or `wrt = (w, b)`",
@@ -80,8 +149,47 @@ fn idents(e: &Expr) -> syn::Result<Vec<Ident>> {
             t,
             "`wrt` is empty: name at least one parameter",
         )),
-        Expr::Tuple(t) => t.elems.iter().map(one).collect(),
-        Expr::Paren(p) => Ok(vec![one(&p.expr)?]),
-        other => Ok(vec![one(other)?]),
+        Expr::Tuple(t) => Ok((t.elems.iter().map(one).collect::<syn::Result<_>>()?, None)),
+        Expr::Paren(p) => Ok((vec![one(&p.expr)?], None)),
+        Expr::Array(a) if !a.elems.is_empty() => {
+            let names: Vec<Ident> = a.elems.iter().map(one).collect::<syn::Result<_>>()?;
+            let list = write_list(&names);
+            let slip = syn::Error::new_spanned(
+                a,
+                format!("`wrt` takes a parenthesised list, not brackets: write `wrt = {list}`"),
+            );
+            Ok((names, Some(slip)))
+        }
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(s), ..
+        }) => {
+            let names: Option<Vec<Ident>> = s
+                .value()
+                .split(',')
+                .map(|n| syn::parse_str::<Ident>(n.trim()).ok())
+                .collect();
+            match names {
+                Some(names) if !names.is_empty() => {
+                    let names: Vec<Ident> = names
+                        .into_iter()
+                        .map(|mut n| {
+                            n.set_span(s.span());
+                            n
+                        })
+                        .collect();
+                    let list = write_list(&names);
+                    let slip = syn::Error::new_spanned(
+                        s,
+                        format!("write the name without quotes: `wrt = {list}`"),
+                    );
+                    Ok((names, Some(slip)))
+                }
+                _ => Err(syn::Error::new_spanned(
+                    s,
+                    "write the parameter name without quotes, as in `wrt = w` or `wrt = (w, b)`",
+                )),
+            }
+        }
+        other => Ok((vec![one(other)?], None)),
     }
 }

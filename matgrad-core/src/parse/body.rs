@@ -5,12 +5,19 @@ use super::signature::Signature;
 use crate::ctxt::Ctxt;
 use crate::ir::{Closure, Dim, Float, Graph, Kind, Node, NodeId, Op, Shape};
 use crate::sym::{Method, SOp, Sym};
-use crate::symbol::RUNTIME_FNS;
+use crate::symbol::{MATRIX_METHODS, RUNTIME_FNS};
 use proc_macro2::Span;
 use quote::ToTokens;
 use std::collections::HashMap;
 use syn::spanned::Spanned;
 use syn::{BinOp, Block, Expr, Lit, Pat, Stmt, UnOp};
+
+/// The matrix methods, as the diagnostics list them.
+const MATRIX_METHOD_LIST: &str = "transpose, component_mul, component_div, map, add_scalar, scale, sum, mean, norm_squared, norm, dot, trace, determinant, try_inverse().unwrap(), kronecker";
+
+/// The scalar methods, as the diagnostics list them.
+const SCALAR_METHOD_LIST: &str =
+    "ln exp sqrt powi powf sin cos tan tanh sinh cosh abs recip max min ln_1p exp_m1";
 
 /// What a name in the body refers to.
 #[derive(Clone, Copy)]
@@ -27,16 +34,25 @@ struct Builder<'a> {
     cx: &'a mut Ctxt,
     nodes: Vec<Node>,
     env: HashMap<String, Binding>,
+    /// Parameters declared `mut x` (already reported): assigning to them is the
+    /// same mistake. A `let` of the same name ends this.
+    mut_params: Vec<String>,
     float: Float,
 }
 
 /// Builds the graph of `block`. `None` when anything was rejected (all of it reported).
 pub fn build(cx: &mut Ctxt, sig: &Signature, block: &Block) -> Option<Graph> {
-    let before = cx.errors().len();
+    let before = cx.count();
     let mut b = Builder {
         cx,
         nodes: Vec::new(),
         env: HashMap::new(),
+        mut_params: sig
+            .params
+            .iter()
+            .filter(|p| p.mutable)
+            .map(|p| p.name.to_string())
+            .collect(),
         float: sig.float,
     };
     for (i, p) in sig.params.iter().enumerate() {
@@ -51,7 +67,7 @@ pub fn build(cx: &mut Ctxt, sig: &Signature, block: &Block) -> Option<Graph> {
         b.env.insert(p.name.to_string(), Binding::Node(id));
     }
     let output = b.block(block);
-    let failed = b.cx.errors().len() > before;
+    let failed = b.cx.count() > before;
     let nodes = b.nodes;
     match output {
         Ok(output) if !failed => Some(Graph {
@@ -83,6 +99,8 @@ pub fn source_text<T: ToTokens + Spanned>(t: &T) -> String {
         .replace("( ", "(")
         .replace(" )", ")");
     s = s
+        .replace(" :: ", "::")
+        .replace(":: ", "::")
         .replace("& ", "&")
         .replace(" ,", ",")
         .replace("[ ", "[")
@@ -108,9 +126,41 @@ impl Builder<'_> {
         self.nodes[id].kind
     }
 
-    fn err<T: ToTokens>(&mut self, t: T, msg: impl std::fmt::Display) -> Res<NodeId> {
+    fn err<R, T: ToTokens>(&mut self, t: T, msg: impl std::fmt::Display) -> Res<R> {
         self.cx.error_spanned_by(t, msg);
         Err(())
+    }
+
+    /// Reports `msg`, or leaves it to rustc when rustc reports the same mistake on
+    /// the original function.
+    fn err_unless_rustc<R, T: ToTokens>(
+        &mut self,
+        t: T,
+        msg: impl std::fmt::Display,
+        rustc_reports: bool,
+    ) -> Res<R> {
+        if rustc_reports {
+            self.cx.leave_to_rustc(t, msg);
+            Err(())
+        } else {
+            self.err(t, msg)
+        }
+    }
+
+    /// Whether the kind of node `id` is certain: it depends on no outside name
+    /// (`LAMBDA`, assumed to be a scalar), so rustc types it as matgrad does.
+    fn certain(&self, id: NodeId) -> bool {
+        let mut stack = vec![id];
+        while let Some(n) = stack.pop() {
+            let Some(node) = self.nodes.get(n) else {
+                return false;
+            };
+            if matches!(node.op, Op::Const(_)) {
+                return false;
+            }
+            stack.extend(node.args.iter().copied());
+        }
+        true
     }
 
     // -- statements -------------------------------------------------------
@@ -137,7 +187,10 @@ impl Builder<'_> {
                     tail = Some(r);
                 }
                 Stmt::Expr(e, None) if last => tail = Some(self.expr(e)),
-                Stmt::Expr(e, _) => self.statement_expr(e),
+                // `value;` at the end: the missing tail, which rustc reports
+                // ("remove this semicolon"); not also "has no effect".
+                Stmt::Expr(e, Some(_)) if last => self.statement_expr(e, false),
+                Stmt::Expr(e, _) => self.statement_expr(e, true),
                 Stmt::Item(item) => self.cx.error_spanned_by(
                     item,
                     "items inside a #[grad] function are not supported: move them outside the function",
@@ -146,16 +199,19 @@ impl Builder<'_> {
             }
         }
         match tail {
+            // Both are type errors of the original function (its return type is a
+            // float), which rustc reports at the same place: left to rustc.
             Some(Ok(id)) if self.kind(id).is_matrix() => {
                 let node = &self.nodes[id];
                 let msg = "this #[grad] function ends with a matrix: its value must be a scalar; reduce it with `.sum()`, `.norm_squared()`, `.dot(&b)` or `[(0, 0)]`";
-                self.cx.error_at(node.span, msg);
+                self.cx.leave_to_rustc_at(node.span, msg);
                 Err(())
             }
             Some(r) => r,
             None => {
                 let span = block.brace_token.span.close();
-                self.cx.error_at(span, "a #[grad] function must end with its scalar value (an expression without `;`, or `return expr;`)");
+                let msg = "a #[grad] function must end with its scalar value (an expression without `;`, or `return expr;`)";
+                self.cx.leave_to_rustc_at(span, msg);
                 Err(())
             }
         }
@@ -178,6 +234,7 @@ impl Builder<'_> {
             return;
         };
         let key = pi.ident.to_string();
+        self.mut_params.retain(|n| *n != key);
         if let Some(m) = &pi.mutability {
             self.cx.error_spanned_by(
                 m,
@@ -210,13 +267,9 @@ impl Builder<'_> {
         }
     }
 
-    fn statement_expr(&mut self, e: &Expr) {
+    fn statement_expr(&mut self, e: &Expr, report_no_effect: bool) {
         match e {
-            Expr::Assign(a) => self.cx.error_spanned_by(
-                a,
-                "assignment is not supported in a #[grad] function: values cannot be modified; bind a new name with `let`",
-            ),
-            Expr::Binary(b) if is_compound(&b.op) => {
+            Expr::Assign(_) | Expr::Binary(_) if is_assignment(e) => {
                 let _ = self.expr(e);
             }
             Expr::Macro(m) => self.macro_error(&m.mac),
@@ -224,13 +277,63 @@ impl Builder<'_> {
                 let _ = self.expr(e);
             }
             other => {
-                if self.expr(other).is_ok() {
+                if self.expr(other).is_ok() && report_no_effect {
                     self.cx.error_spanned_by(
                         other,
                         "this statement has no effect: bind it with `let name = ...;` or make it the function's last expression",
                     );
                 }
             }
+        }
+    }
+
+    /// `target = value` or `target op= value` (at `at`): rejected, except that a
+    /// target whose `let` was already rejected (`let mut s = ..; s += 1.0;`) is the
+    /// same mistake and is not reported again. `value` is checked for its own errors.
+    fn assignment<T: ToTokens>(
+        &mut self,
+        target: &Expr,
+        value: &Expr,
+        at: T,
+        compound: bool,
+    ) -> Res<NodeId> {
+        let _ = self.expr(value);
+        if self.is_poisoned(target) || self.is_mut_param(target) {
+            return Err(());
+        }
+        let msg = if compound {
+            "compound assignment is not supported in a #[grad] function: values cannot be modified; write `let a = a + b;`"
+        } else {
+            "assignment is not supported in a #[grad] function: values cannot be modified; bind a new name with `let`"
+        };
+        self.err(at, msg)
+    }
+
+    /// Whether `e` is (an entry of) a parameter declared `mut` (already reported).
+    fn is_mut_param(&self, e: &Expr) -> bool {
+        match strip(e) {
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .is_some_and(|id| self.mut_params.iter().any(|n| id == n)),
+            Expr::Index(ix) => self.is_mut_param(&ix.expr),
+            Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) => self.is_mut_param(&u.expr),
+            _ => false,
+        }
+    }
+
+    /// Whether `e` is (an entry of) a name whose definition was rejected.
+    fn is_poisoned(&self, e: &Expr) -> bool {
+        match strip(e) {
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .is_some_and(|id| matches!(self.env.get(&id.to_string()), Some(Binding::Poisoned))),
+            Expr::Index(ix) => self.is_poisoned(&ix.expr),
+            Expr::Field(f) => self.is_poisoned(&f.base),
+            Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) => self.is_poisoned(&u.expr),
+            Expr::Reference(r) => self.is_poisoned(&r.expr),
+            _ => false,
         }
     }
 
@@ -281,7 +384,10 @@ impl Builder<'_> {
                 self.macro_error(&m.mac);
                 return Err(());
             }
-            Expr::Assign(_) => "assignment is not supported in a #[grad] function: values cannot be modified; bind a new name with `let`",
+            Expr::Assign(a) => {
+                let _ = self.assignment(&a.left, &a.right, a, false);
+                return Err(());
+            }
             Expr::Try(t) => return self.err(t.question_token, "`?` is not supported in a #[grad] function: the loss returns a plain scalar; use `.unwrap()` or `.expect(\"...\")` on `try_inverse()`"),
             Expr::Block(_) | Expr::Unsafe(_) => "blocks are not supported in a #[grad] function: write the statements at the top level of the body",
             Expr::Return(_) => "`return` is only supported as the last statement of a #[grad] function",
@@ -336,10 +442,7 @@ impl Builder<'_> {
 
     fn binary(&mut self, b: &syn::ExprBinary) -> Res<NodeId> {
         if is_compound(&b.op) {
-            return self.err(
-                b.op,
-                "compound assignment is not supported in a #[grad] function: values cannot be modified; write `let a = a + b;`",
-            );
+            return self.assignment(&b.left, &b.right, b.op, true);
         }
         let sym = match b.op {
             BinOp::Add(_) => "+",
@@ -353,10 +456,35 @@ impl Builder<'_> {
                 )
             }
         };
+        // `2 * x`: an integer literal against a float or a matrix is a type error
+        // rustc reports (with "use a float literal"): left to rustc.
+        let lone = match (int_literal_expr(&b.left), int_literal_expr(&b.right)) {
+            (Some(lit), None) => Some((lit, &*b.right)),
+            (None, Some(lit)) => Some((lit, &*b.left)),
+            _ => None,
+        };
+        if let Some((lit, other)) = lone {
+            let o = self.expr(other)?;
+            if self.certain(o) {
+                self.cx.leave_to_rustc(
+                    lit,
+                    format!(
+                        "integer literal `{}` in float arithmetic: write `{}.0`",
+                        source_text(lit),
+                        source_text(lit)
+                    ),
+                );
+                return Err(());
+            }
+            return self.expr(lit);
+        }
         let l = self.expr(&b.left);
         let r = self.expr(&b.right);
         let (l, r) = (l?, r?);
         let (kl, kr) = (self.kind(l), self.kind(r));
+        // A scalar and a matrix that nalgebra cannot combine: rustc reports it, when
+        // both kinds are certain (an outside name such as `LAMBDA` is assumed scalar).
+        let rustc_reports = self.certain(l) && self.certain(r);
         let text = source_text(b);
         let span = b.span();
         use Kind::{Matrix as M, Scalar as S};
@@ -367,15 +495,24 @@ impl Builder<'_> {
             ("/", S, S) => (Op::Scalar(SOp::Div), vec![l, r], S),
             ("+", M(a), M(b)) => (Op::Add, vec![l, r], M(unify(a, b))),
             ("-", M(a), M(b)) => (Op::Sub, vec![l, r], M(unify(a, b))),
-            ("*", M(a), M(b)) => (Op::MatMul, vec![l, r], M(Shape { rows: a.rows, cols: b.cols })),
+            ("*", M(a), M(b)) => (
+                Op::MatMul,
+                vec![l, r],
+                M(Shape {
+                    rows: a.rows,
+                    cols: b.cols,
+                }),
+            ),
             ("*", M(a), S) => (Op::Scale, vec![l, r], M(a)),
             ("*", S, M(b)) => (Op::Scale, vec![r, l], M(b)),
             ("/", M(a), S) => (Op::DivScalar, vec![l, r], M(a)),
             ("/", _, M(_)) => {
-                return self.err(b, "cannot divide by a matrix: for an entrywise quotient write `a.component_div(&b)`")
+                let msg = "cannot divide by a matrix: for an entrywise quotient write `a.component_div(&b)`";
+                return self.err_unless_rustc(b, msg, rustc_reports);
             }
             ("+" | "-", M(_), S) | ("+" | "-", S, M(_)) => {
-                return self.err(b, format!("cannot `{sym}` a scalar and a matrix: to add a scalar to every entry write `a.add_scalar(s)` (or `a.add_scalar(-s)`)"))
+                let msg = format!("cannot `{sym}` a scalar and a matrix: to add a scalar to every entry write `a.add_scalar(s)` (or `a.add_scalar(-s)`)");
+                return self.err_unless_rustc(b, msg, rustc_reports);
             }
             _ => return self.err(b, "unsupported operands"),
         };
@@ -436,12 +573,23 @@ impl Builder<'_> {
         let Expr::Path(p) = &*c.func else {
             return self.err(&c.func, "only calls of matgrad's functions (`sigmoid`, `add_row`, …) are supported in a #[grad] function");
         };
-        let name = p
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default();
+        if let Some(id) = p.path.get_ident() {
+            match self.env.get(&id.to_string()) {
+                // `let f = |v| ..;` was rejected: calling `f` is the same mistake.
+                Some(Binding::Poisoned) => return Err(()),
+                Some(Binding::Node(_)) => {
+                    return self.err(
+                        &c.func,
+                        format!("`{id}` is a value, not a function: only matgrad's functions (`sigmoid`, `add_row`, …) can be called in a #[grad] function"),
+                    )
+                }
+                None => {}
+            }
+        }
+        let name = match runtime_fn_name(p) {
+            Ok(name) => name,
+            Err(msg) => return self.err(&c.func, msg),
+        };
         let Some((_, arity)) = RUNTIME_FNS.iter().find(|(n, _)| *n == name) else {
             let known: Vec<&str> = RUNTIME_FNS.iter().map(|(n, _)| *n).collect();
             return self.err(
@@ -511,6 +659,11 @@ impl Builder<'_> {
                     return self.matrix_square_op(a, Op::Inverse(msg), m, text);
                 }
             }
+            // `let inv = a.try_inverse();` was rejected: `inv.unwrap()` is the same mistake.
+            if self.is_poisoned(&m.receiver) {
+                return Err(());
+            }
+            let _ = self.expr(&m.receiver);
             return self.err(
                 &m.method,
                 format!("`{name}` is only supported after `try_inverse()` in a #[grad] function"),
@@ -530,11 +683,34 @@ impl Builder<'_> {
         }
 
         let recv = self.expr(&m.receiver);
+        // A method matgrad does not know is a mistake of its own, reported even when
+        // the receiver had an error (or names a rejected `let`). Its arguments are
+        // not checked: they are arguments of something matgrad does not read.
+        let known = MATRIX_METHODS.contains(&name.as_str()) || Method::from_name(&name).is_some();
+        if !known {
+            let msg = match recv {
+                Ok(r) if !self.kind(r).is_matrix() => format!("unknown scalar method `{name}` in a #[grad] function: matgrad can differentiate {SCALAR_METHOD_LIST}"),
+                Ok(_) => format!("unknown method `{name}` in a #[grad] function: matgrad can differentiate {MATRIX_METHOD_LIST}"),
+                Err(()) => format!("unknown method `{name}` in a #[grad] function: matgrad can differentiate {MATRIX_METHOD_LIST} on matrices, and {SCALAR_METHOD_LIST} on scalars"),
+            };
+            return self.err(&m.method, msg);
+        }
         let mut args = Vec::new();
         let mut failed = recv.is_err();
         let powi = name == "powi";
         if !powi {
             for a in &m.args {
+                // `x.scale(2)`: no method here takes an integer, rustc reports it.
+                if let (Some(lit), Ok(r)) = (int_literal_expr(a), recv) {
+                    if self.certain(r) {
+                        self.cx.leave_to_rustc(
+                            lit,
+                            format!("`{name}` takes a float: write `{}.0`", source_text(lit)),
+                        );
+                        failed = true;
+                        continue;
+                    }
+                }
                 match self.expr(a) {
                     Ok(id) => args.push(id),
                     Err(()) => failed = true,
@@ -579,13 +755,19 @@ impl Builder<'_> {
                 let Some(method) = Method::from_name(&name) else {
                     return self.err(
                         &m.method,
-                        format!("unknown scalar method `{name}` in a #[grad] function: matgrad can differentiate ln exp sqrt powi powf sin cos tan tanh sinh cosh abs recip max min ln_1p exp_m1"),
+                        format!("unknown scalar method `{name}` in a #[grad] function: matgrad can differentiate {SCALAR_METHOD_LIST}"),
                     );
                 };
                 want(usize::from(method.is_binary()), self)?;
                 for (&a, e) in args.iter().zip(&m.args) {
                     if self.kind(a).is_matrix() {
-                        return self.err(e, format!("`{name}` takes a scalar argument here"));
+                        // `s.max(z)`: the inherent `f64` method, a type error rustc reports.
+                        let certain = self.certain(recv) && self.certain(a);
+                        return self.err_unless_rustc(
+                            e,
+                            format!("`{name}` takes a scalar argument here"),
+                            certain,
+                        );
                     }
                 }
                 let mut all = vec![recv];
@@ -631,9 +813,12 @@ impl Builder<'_> {
                         want(1, self)?;
                         let b = args[0];
                         let Kind::Matrix(bs) = self.kind(b) else {
-                            return self.err(
+                            // nalgebra's inherent method: rustc reports the type error.
+                            let certain = self.certain(recv) && self.certain(b);
+                            return self.err_unless_rustc(
                                 &m.args,
                                 format!("`{name}` takes a matrix argument, but this is a scalar"),
+                                certain,
                             );
                         };
                         let (op, kind) = match name.as_str() {
@@ -654,9 +839,11 @@ impl Builder<'_> {
                         want(1, self)?;
                         let s = args[0];
                         if self.kind(s).is_matrix() {
-                            return self.err(
+                            let certain = self.certain(recv) && self.certain(s);
+                            return self.err_unless_rustc(
                                 &m.args,
                                 format!("`{name}` takes a scalar argument, but this is a matrix"),
+                                certain,
                             );
                         }
                         let op = if name == "scale" {
@@ -667,10 +854,19 @@ impl Builder<'_> {
                         Ok(self.push(op, vec![recv, s], Kind::Matrix(shape), span, text))
                     }
                     _ => {
+                        // Left to matgrad even when nalgebra has no such method: an
+                        // extension trait of the user's could provide it.
                         let hint = if Method::from_name(&name).is_some() || powi {
-                            format!("`{name}` applies to scalars; for every entry of a matrix write `a.map(|v| v.{name}(..))`")
+                            let call = match Method::from_name(&name) {
+                                _ if powi => "powi(2)".to_owned(),
+                                Some(m) if m.is_binary() => format!("{name}(c)"),
+                                _ => format!("{name}()"),
+                            };
+                            format!("`{name}` applies to scalars; for every entry of a matrix write `a.map(|v| v.{call})`")
+                        } else if name == "tr_mul" || name == "ad_mul" {
+                            format!("unknown method `{name}` in a #[grad] function: write `a.transpose() * b` (matgrad multiplies by the transpose without building it)")
                         } else {
-                            format!("unknown method `{name}` in a #[grad] function: matgrad can differentiate transpose, component_mul, component_div, map, add_scalar, scale, sum, mean, norm_squared, norm, dot, trace, determinant, try_inverse().unwrap(), kronecker")
+                            format!("unknown method `{name}` in a #[grad] function: matgrad can differentiate {MATRIX_METHOD_LIST}")
                         };
                         self.err(&m.method, hint)
                     }
@@ -706,7 +902,16 @@ impl Builder<'_> {
         let recv = self.expr(&m.receiver);
         let closure = match m.args.first() {
             Some(Expr::Closure(c)) if m.args.len() == 1 => c,
-            _ => return self.err(m, "`map` takes one closure, as in `a.map(|v| v.tanh())`"),
+            Some(Expr::Path(p)) if m.args.len() == 1 => {
+                // `a.map(f64::tanh)`: the same as `a.map(|v| v.tanh())`.
+                let body = self.map_path(p);
+                let (recv, body) = (recv?, body?);
+                return self.push_map(m, recv, body, Vec::new(), text);
+            }
+            _ => {
+                let _ = recv;
+                return self.err(m, "`map` takes one closure, as in `a.map(|v| v.tanh())`");
+            }
         };
         let var = match closure.inputs.first() {
             Some(Pat::Ident(pi)) if closure.inputs.len() == 1 => pi.ident.to_string(),
@@ -735,6 +940,17 @@ impl Builder<'_> {
         let mut captures = Vec::new();
         let body = self.sym(&closure.body, &var, &mut captures);
         let (recv, body) = (recv?, body?);
+        self.push_map(m, recv, body, captures, text)
+    }
+
+    fn push_map(
+        &mut self,
+        m: &syn::ExprMethodCall,
+        recv: NodeId,
+        body: Sym,
+        captures: Vec<NodeId>,
+        text: String,
+    ) -> Res<NodeId> {
         let Kind::Matrix(shape) = self.kind(recv) else {
             return self.err(
                 &m.receiver,
@@ -750,6 +966,107 @@ impl Builder<'_> {
             m.span(),
             text,
         ))
+    }
+
+    /// The function passed to `map` by path: `f64::tanh` (or `f32::tanh`), a scalar
+    /// method of one argument.
+    fn map_path(&mut self, p: &syn::ExprPath) -> Res<Sym> {
+        let text = source_text(p);
+        match scalar_method_path(p) {
+            Some(Ok(method)) if !method.is_binary() => {
+                return Ok(Sym::Call(method, Box::new(Sym::Var), None));
+            }
+            // rustc reports these itself: `map` calls its function with one argument.
+            Some(Ok(method)) => {
+                let name = method.name();
+                self.cx.leave_to_rustc(
+                    p,
+                    format!("`{text}` takes two arguments: write `a.map(|v| v.{name}(c))`"),
+                );
+                return Err(());
+            }
+            Some(Err(name)) if name == "powi" => {
+                self.cx.leave_to_rustc(
+                    p,
+                    format!("`{text}` takes two arguments: write `a.map(|v| v.powi(2))`"),
+                );
+                return Err(());
+            }
+            _ => {}
+        }
+        let last = p
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        if RUNTIME_FNS.iter().any(|(n, _)| *n == last) {
+            if scalar_method_path(p).is_some() {
+                // `f64::sigmoid` does not exist: rustc says so.
+                self.cx.leave_to_rustc(
+                    p,
+                    format!("`{text}` does not exist: write `{last}(&a)` for the whole matrix"),
+                );
+                return Err(());
+            }
+            return self.err(
+                p,
+                format!("`{last}` cannot be differentiated entry by entry: matgrad's `{last}` applies to a whole matrix, write `{last}(&a)` instead of `a.map({text})`; a scalar function of your own cannot be differentiated, write its formula in a closure"),
+            );
+        }
+        self.err(
+            p,
+            format!("unknown function `{text}` passed to `map`: matgrad can differentiate a closure such as `|v| v.tanh()` or a scalar method such as `f64::tanh` ({SCALAR_METHOD_LIST})"),
+        )
+    }
+
+    /// A call in a `map` closure: `f64::tanh(v)` is `v.tanh()`; any other function is
+    /// reported by name.
+    fn sym_call(&mut self, c: &syn::ExprCall, var: &str, captures: &mut Vec<NodeId>) -> Res<Sym> {
+        let Expr::Path(p) = strip(&c.func) else {
+            return self.err(&c.func, "only scalar methods can be called in a `map` closure, as in `v.tanh()` or `f64::tanh(v)`");
+        };
+        let text = source_text(p);
+        match scalar_method_path(p) {
+            Some(Ok(method)) => {
+                let n = 1 + usize::from(method.is_binary());
+                if c.args.len() != n {
+                    return self.err(c, format!("`{text}` takes {n} argument(s)"));
+                }
+                let mut args = c
+                    .args
+                    .iter()
+                    .map(|a| self.sym(a, var, captures))
+                    .collect::<Vec<_>>()
+                    .into_iter();
+                let x = args.next().unwrap_or(Err(()));
+                let e = args.next().transpose();
+                let (x, e) = (x?, e?);
+                return Ok(Sym::Call(method, Box::new(x), e.map(Box::new)));
+            }
+            Some(Err(name)) if name == "powi" => {
+                return match (c.args.first(), c.args.iter().nth(1).and_then(int_literal_i32)) {
+                    (Some(x), Some(n)) if c.args.len() == 2 => {
+                        let x = self.sym(x, var, captures)?;
+                        Ok(Sym::Powi(Box::new(x), n))
+                    }
+                    _ => self.err(&c.args, "`powi` takes an integer literal in a #[grad] function, as in `f64::powi(v, 2)`"),
+                };
+            }
+            _ => {}
+        }
+        let name = p
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        let msg = if RUNTIME_FNS.iter().any(|(n, _)| *n == name) {
+            format!("`{name}` cannot be differentiated entry by entry: matgrad's `{name}` applies to a whole matrix, write `{name}(&a)` instead of `a.map(|v| {name}(v))`; a scalar function of your own cannot be differentiated, write its formula in the closure")
+        } else {
+            format!("unknown function `{text}` in a `map` closure: matgrad can differentiate the scalar methods {SCALAR_METHOD_LIST} (as in `v.tanh()`); write the function's formula in the closure")
+        };
+        self.err(&c.func, msg)
     }
 
     /// A closure body as a scalar expression in `var`.
@@ -787,6 +1104,22 @@ impl Builder<'_> {
             Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => {
                 Ok(Sym::Neg(Box::new(self.sym(&u.expr, var, captures)?)))
             }
+            // `*t` of a captured `t: &f64` is the value itself. (On the closure's own
+            // variable it is rustc's error, not matgrad's: nalgebra's `map` passes each
+            // entry by value, `FnMut(T) -> T2`, so `*v` does not compile; reporting it
+            // here too would only repeat that error.)
+            Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) => {
+                if matches!(strip(&u.expr), Expr::Path(p) if p.path.is_ident(var)) {
+                    self.cx.leave_to_rustc(
+                        u,
+                        format!(
+                            "`{var}` is an entry, passed by value: write `{var}`, not `*{var}`"
+                        ),
+                    );
+                    return Err(());
+                }
+                self.sym(&u.expr, var, captures)
+            }
             Expr::Binary(b) => {
                 let op = match b.op {
                     BinOp::Add(_) => SOp::Add,
@@ -798,6 +1131,19 @@ impl Builder<'_> {
                         return Err(());
                     }
                 };
+                for (side, other) in [(&b.left, &b.right), (&b.right, &b.left)] {
+                    if let Some(lit) = int_literal_expr(side) {
+                        if int_literal_expr(other).is_none() && mentions_var(other, var) {
+                            // `v * 2` with `v: f64`: rustc's type error.
+                            let _ = self.sym(other, var, captures);
+                            self.cx.leave_to_rustc(
+                                lit,
+                                "integer literal in a `map` closure: write `2.0`, not `2`",
+                            );
+                            return Err(());
+                        }
+                    }
+                }
                 let l = self.sym(&b.left, var, captures);
                 let r = self.sym(&b.right, var, captures);
                 Ok(Sym::apply(op, vec![l?, r?]))
@@ -817,7 +1163,7 @@ impl Builder<'_> {
                 let Some(method) = Method::from_name(&name) else {
                     self.cx.error_spanned_by(
                         &mc.method,
-                        format!("unknown method `{name}` in a `map` closure: matgrad can differentiate ln exp sqrt powi powf sin cos tan tanh sinh cosh abs recip max min ln_1p exp_m1"),
+                        format!("unknown method `{name}` in a `map` closure: matgrad can differentiate {SCALAR_METHOD_LIST}"),
                     );
                     return Err(());
                 };
@@ -832,20 +1178,98 @@ impl Builder<'_> {
                     return Err(());
                 }
                 let arg = match mc.args.first() {
+                    // `v.powf(2)` with `v: f64`: rustc's type error.
+                    Some(a) if int_literal_expr(a).is_some() && mentions_var(&mc.receiver, var) => {
+                        self.cx.leave_to_rustc(
+                            a,
+                            "integer literal in a `map` closure: write `2.0`, not `2`",
+                        );
+                        return Err(());
+                    }
                     Some(a) => Some(Box::new(self.sym(a, var, captures)?)),
                     None => None,
                 };
                 Ok(Sym::Call(method, Box::new(recv), arg))
             }
-            Expr::Call(c) => {
-                self.cx.error_spanned_by(&c.func, "function calls are not supported in a `map` closure: use the scalar methods (`v.tanh()`, `v.max(0.0)`, …)");
-                Err(())
-            }
+            Expr::Call(c) => self.sym_call(c, var, captures),
             other => {
                 let _ = self.unsupported(other);
                 Err(())
             }
         }
+    }
+}
+
+/// The name of a called function as matgrad reads it: `f` or `matgrad::f` (also
+/// `::matgrad::f`). Any other path (`crate::f`, `my_mod::sigmoid`) is a function of
+/// the user's, which matgrad cannot see into, even when its last segment is the name
+/// of one of matgrad's functions.
+pub fn runtime_fn_name(p: &syn::ExprPath) -> Result<String, String> {
+    let segs: Vec<&syn::PathSegment> = p.path.segments.iter().collect();
+    let plain = |s: &syn::PathSegment| matches!(s.arguments, syn::PathArguments::None);
+    match segs.as_slice() {
+        [f] if p.qself.is_none() && plain(f) => Ok(f.ident.to_string()),
+        [m, f] if p.qself.is_none() && m.ident == "matgrad" && plain(m) && plain(f) => {
+            Ok(f.ident.to_string())
+        }
+        _ => {
+            let known: Vec<&str> = RUNTIME_FNS.iter().map(|(n, _)| *n).collect();
+            Err(format!(
+                "unknown function `{}` in a #[grad] function: matgrad can differentiate only its own functions, called as `f(..)` or `matgrad::f(..)`: {}",
+                source_text(p),
+                known.join(", ")
+            ))
+        }
+    }
+}
+
+/// `e` itself when it is an integer literal (in parentheses or not).
+fn int_literal_expr(e: &Expr) -> Option<&Expr> {
+    match strip(e) {
+        lit @ Expr::Lit(syn::ExprLit {
+            lit: Lit::Int(_), ..
+        }) => Some(lit),
+        _ => None,
+    }
+}
+
+/// Whether the tokens of `e` name `var`.
+fn mentions_var(e: &Expr, var: &str) -> bool {
+    fn walk(ts: proc_macro2::TokenStream, var: &str) -> bool {
+        ts.into_iter().any(|tt| match tt {
+            proc_macro2::TokenTree::Ident(i) => i == var,
+            proc_macro2::TokenTree::Group(g) => walk(g.stream(), var),
+            _ => false,
+        })
+    }
+    walk(e.to_token_stream(), var)
+}
+
+/// `a = b` or `a op= b`.
+fn is_assignment(e: &Expr) -> bool {
+    match e {
+        Expr::Assign(_) => true,
+        Expr::Binary(b) => is_compound(&b.op),
+        _ => false,
+    }
+}
+
+/// `f64::name` or `f32::name`: `Some(Ok(method))` when `name` is a scalar method
+/// matgrad knows, `Some(Err(name))` when it is not, `None` for other paths.
+fn scalar_method_path(p: &syn::ExprPath) -> Option<Result<Method, String>> {
+    let segs: Vec<&syn::PathSegment> = p.path.segments.iter().collect();
+    match segs.as_slice() {
+        [t, f]
+            if p.qself.is_none()
+                && p.path.leading_colon.is_none()
+                && (t.ident == "f64" || t.ident == "f32")
+                && t.arguments.is_none()
+                && f.arguments.is_none() =>
+        {
+            let name = f.ident.to_string();
+            Some(Method::from_name(&name).ok_or(name))
+        }
+        _ => None,
     }
 }
 

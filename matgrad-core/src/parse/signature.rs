@@ -20,6 +20,8 @@ pub struct Param {
     pub kind: Kind,
     /// The owned type (the type of its gradient): the written type without `&`.
     pub owned: TokenStream,
+    /// Whether it was declared `mut x` (an error already reported).
+    pub mutable: bool,
 }
 
 /// The parts of a signature matgrad uses.
@@ -30,9 +32,10 @@ pub struct Signature {
     pub float: Float,
 }
 
-/// Reads and checks the signature, reporting every problem to `cx`.
+/// Reads and checks the signature, reporting every problem to `cx`. `None` when the
+/// parameters or the result cannot be read; `Some` after errors that leave them
+/// known (`async fn`, `mut x`), so the companions can still be declared.
 pub fn parse(cx: &mut Ctxt, sig: &syn::Signature) -> Option<Signature> {
-    let before = cx.errors().len();
     if let Some(c) = &sig.constness {
         cx.error_spanned_by(c, "`const fn` is not supported by #[grad]: nalgebra's matrix operations are not const; remove `const`");
     }
@@ -57,22 +60,44 @@ pub fn parse(cx: &mut Ctxt, sig: &syn::Signature) -> Option<Signature> {
             "generic parameters are not supported by #[grad]: write the concrete types, e.g. `&DMatrix<f64>`",
         );
     }
+    // The types that use a generic parameter (`DMatrix<T>`, `-> T`) are the same
+    // mistake as the generics: they are not reported again.
+    let generic_names: Vec<String> = sig
+        .generics
+        .params
+        .iter()
+        .filter_map(|g| match g {
+            syn::GenericParam::Type(t) => Some(t.ident.to_string()),
+            syn::GenericParam::Const(c) => Some(c.ident.to_string()),
+            syn::GenericParam::Lifetime(_) => None,
+        })
+        .collect();
+    let generic = |ty: &Type| mentions(&quote!(#ty), &generic_names);
+    // Set by the errors after which the parameters or the result are unknown; the
+    // others (`async`, `const`, `mut x`) leave the companions' signatures known.
+    let mut fatal = !generic_names.is_empty() || sig.generics.where_clause.is_some();
     if let Some(v) = &sig.variadic {
         cx.error_spanned_by(v, "variadic functions are not supported by #[grad]");
+        fatal = true;
     }
 
     let mut floats: Vec<(Float, &Type)> = Vec::new();
     let mut params = Vec::new();
     for input in &sig.inputs {
+        let mut mutable = false;
         match input {
-            FnArg::Receiver(r) => cx.error_spanned_by(
-                r,
-                "methods are not supported by #[grad]: `self` cannot be differentiated; write a free function taking the matrices as parameters",
-            ),
+            FnArg::Receiver(r) => {
+                fatal = true;
+                cx.error_spanned_by(
+                    r,
+                    "methods are not supported by #[grad]: `self` cannot be differentiated; write a free function taking the matrices as parameters",
+                );
+            }
             FnArg::Typed(pt) => {
                 let name = match &*pt.pat {
                     Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
                         if let Some(m) = &pi.mutability {
+                            mutable = true;
                             cx.error_spanned_by(
                                 m,
                                 "`mut` parameters are not supported by #[grad]: the body must not modify its inputs; remove `mut`",
@@ -81,6 +106,7 @@ pub fn parse(cx: &mut Ctxt, sig: &syn::Signature) -> Option<Signature> {
                         pi.ident.clone()
                     }
                     other => {
+                        fatal = true;
                         cx.error_spanned_by(
                             other,
                             "patterns in parameters are not supported by #[grad]: use a plain name such as `x: &DMatrix<f64>`",
@@ -91,9 +117,20 @@ pub fn parse(cx: &mut Ctxt, sig: &syn::Signature) -> Option<Signature> {
                 match param_type(&pt.ty) {
                     Ok((kind, float, by_ref, owned)) => {
                         floats.push((float, &pt.ty));
-                        params.push(Param { name, ty: (*pt.ty).clone(), by_ref, kind, owned });
+                        params.push(Param {
+                            name,
+                            ty: (*pt.ty).clone(),
+                            by_ref,
+                            kind,
+                            owned,
+                            mutable,
+                        });
                     }
-                    Err(e) => cx.syn_error(e),
+                    Err(_) if generic(&pt.ty) => fatal = true,
+                    Err(e) => {
+                        fatal = true;
+                        cx.syn_error(e);
+                    }
                 }
             }
         }
@@ -101,6 +138,7 @@ pub fn parse(cx: &mut Ctxt, sig: &syn::Signature) -> Option<Signature> {
 
     let ret = match &sig.output {
         ReturnType::Default => {
+            fatal = true;
             cx.error_spanned_by(
                 &sig.ident,
                 "a #[grad] function must return its scalar value: add `-> f64` (or `-> f32`)",
@@ -112,7 +150,12 @@ pub fn parse(cx: &mut Ctxt, sig: &syn::Signature) -> Option<Signature> {
                 floats.push((f, ty));
                 Some(f)
             }
+            None if generic(ty) => {
+                fatal = true;
+                None
+            }
             None => {
+                fatal = true;
                 cx.error_spanned_by(
                     ty,
                     "a #[grad] function must return a scalar `f64` or `f32`: gradients are taken of scalar losses; reduce a matrix with `.sum()`, `.norm_squared()` or `[(0, 0)]`",
@@ -125,8 +168,29 @@ pub fn parse(cx: &mut Ctxt, sig: &syn::Signature) -> Option<Signature> {
     let float = ret
         .or_else(|| floats.first().map(|f| f.0))
         .unwrap_or(Float::F64);
+    // Parameters that agree with each other but not with the result: one mistake,
+    // reported once, at the result.
+    let n_params = floats.len() - usize::from(ret.is_some());
+    let param_floats = floats.get(..n_params).unwrap_or_default();
+    if let (Some(r), ReturnType::Type(_, ret_ty), Some(&(p, _))) =
+        (ret, &sig.output, param_floats.first())
+    {
+        if p != r && param_floats.iter().all(|(f, _)| *f == p) {
+            cx.error_spanned_by(
+                ret_ty,
+                format!(
+                    "mixed float types: this function returns `{}` but its parameters are `{}`; a #[grad] function uses one float type throughout: write `-> {}`",
+                    r.name(),
+                    p.name(),
+                    p.name()
+                ),
+            );
+            return None;
+        }
+    }
     for (f, ty) in &floats {
         if *f != float {
+            fatal = true;
             cx.error_spanned_by(
                 ty,
                 format!(
@@ -138,10 +202,19 @@ pub fn parse(cx: &mut Ctxt, sig: &syn::Signature) -> Option<Signature> {
         }
     }
 
-    if cx.errors().len() > before {
+    if fatal {
         return None;
     }
     Some(Signature { params, float })
+}
+
+/// Whether the tokens of `ts` name any of `names` (a generic parameter).
+fn mentions(ts: &TokenStream, names: &[String]) -> bool {
+    ts.clone().into_iter().any(|tt| match tt {
+        proc_macro2::TokenTree::Ident(i) => names.iter().any(|n| i == n),
+        proc_macro2::TokenTree::Group(g) => mentions(&g.stream(), names),
+        _ => false,
+    })
 }
 
 /// Kind, float, by-reference flag and owned type of a parameter type.

@@ -24,9 +24,25 @@ pub(super) fn forward(g: &Graph, id: NodeId, n: &dyn Names) -> Option<Forward> {
     })
 }
 
+/// A node computing `a.try_inverse()` of node `a` in the forward pass, whose value
+/// the adjoints of `det a` and `ln |det a|` reuse instead of inverting `a` again.
+pub(super) fn inverse_of(g: &Graph, a: NodeId) -> Option<NodeId> {
+    g.nodes
+        .iter()
+        .position(|n| matches!(n.op, Op::Inverse(_)) && n.args.first() == Some(&a))
+}
+
 pub(super) fn adjoint(g: &Graph, id: NodeId) -> Option<Vec<(usize, Contrib)>> {
     let node = g.node(id);
     Some(match &node.op {
+        Op::Determinant if inverse_of(g, node.args[0]).is_some() => vec![(
+            0,
+            Contrib::Axpy {
+                alpha: Sym::mul(Sym::Grad, Sym::Val(id)),
+                a: Operand::Value(inverse_of(g, node.args[0]).unwrap_or(id)),
+                ta: true,
+            },
+        )],
         Op::Determinant => vec![(
             0,
             Contrib::Kernel(

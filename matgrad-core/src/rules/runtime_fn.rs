@@ -25,7 +25,8 @@ pub(super) fn forward(g: &Graph, id: NodeId, n: &dyn Names) -> Option<Forward> {
         // ln |det a|  →  ā += s̄ a⁻ᵀ (the inverse kept from the forward factorisation)
         Op::LnDet => {
             let (inv, scratch) = n.aux(id);
-            Forward::Scalar(if n.differentiated(id) {
+            let shared = super::matrix_fn::inverse_of(g, node.args[0]).is_some();
+            Forward::Scalar(if n.differentiated(id) && !shared {
                 quote!(#rt::ln_det_inverse_to(&mut #inv, #v0, &mut #scratch, #text))
             } else {
                 quote!(#rt::ln_det_with(#v0, &mut #scratch, #text))
@@ -98,11 +99,14 @@ pub(super) fn adjoint(g: &Graph, id: NodeId) -> Option<Vec<(usize, Contrib)>> {
             ),
             (1, kernel("sum_cols_to", vec![mat(Operand::Grad)])),
         ],
+        // The inverse kept by the forward factorisation, or the function's own
+        // `try_inverse()` of the same matrix when it has one.
         Op::LnDet => vec![(
             0,
             Contrib::Axpy {
                 alpha: Sym::Grad,
-                a: Operand::Aux(id),
+                a: super::matrix_fn::inverse_of(g, node.args[0])
+                    .map_or(Operand::Aux(id), Operand::Value),
                 ta: true,
             },
         )],

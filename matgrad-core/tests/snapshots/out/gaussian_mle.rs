@@ -62,6 +62,8 @@ fn log_likelihood_grad_into(
     grad_p: &mut DMatrix<f64>,
     ws: &mut ::matgrad::Workspace<f64>,
 ) -> f64 {
+    #[allow(deprecated)]
+    let _ = log_likelihood;
     let mut __mg_aux2 = ws.take(0usize);
     let mut __mg_auxw2 = ws.take(1usize);
     let __mg_v2: f64 = ::matgrad::__private::ln_det_inverse_to(
@@ -107,3 +109,18 @@ fn log_likelihood_grad_into(
     ws.put(2usize, __mg_v3);
     __mg_value
 }
+const _: () = {
+    #[allow(
+        dead_code,
+        let_underscore_drop,
+        unused_results,
+        unused_qualifications,
+        clippy::all,
+        clippy::pedantic,
+        clippy::nursery,
+        clippy::restriction
+    )]
+    fn __mg_resolve() {
+        let _ = ln_det(::matgrad::__resolve::ln_det());
+    }
+};

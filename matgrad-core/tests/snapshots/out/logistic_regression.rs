@@ -92,6 +92,8 @@ fn loss_grad_into(
     grad_b: &mut f64,
     ws: &mut ::matgrad::Workspace<f64>,
 ) -> f64 {
+    #[allow(deprecated)]
+    let _ = loss;
     let mut __mg_v5 = ws.take(0usize);
     ::matgrad::__private::mul_to(
         &mut __mg_v5,
@@ -168,3 +170,18 @@ fn loss_grad_into(
     ws.put(5usize, __mg_g6);
     __mg_value
 }
+const _: () = {
+    #[allow(
+        dead_code,
+        let_underscore_drop,
+        unused_results,
+        unused_qualifications,
+        clippy::all,
+        clippy::pedantic,
+        clippy::nursery,
+        clippy::restriction
+    )]
+    fn __mg_resolve() {
+        let _ = softplus(::matgrad::__resolve::softplus());
+    }
+};

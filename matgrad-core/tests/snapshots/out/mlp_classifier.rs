@@ -124,6 +124,8 @@ pub fn loss_grad_into(
     grad_b2: &mut RowDVector<f64>,
     ws: &mut ::matgrad::Workspace<f64>,
 ) -> f64 {
+    #[allow(deprecated)]
+    let _ = loss;
     let mut __mg_v6 = ws.take(0usize);
     ::matgrad::__private::mul_to(
         &mut __mg_v6,
@@ -240,3 +242,26 @@ pub fn loss_grad_into(
     ws.put(9usize, __mg_g7);
     __mg_value
 }
+const _: () = {
+    #[allow(
+        dead_code,
+        let_underscore_drop,
+        unused_results,
+        unused_qualifications,
+        clippy::all,
+        clippy::pedantic,
+        clippy::nursery,
+        clippy::restriction
+    )]
+    fn __mg_resolve() {
+        let _ = relu(::matgrad::__resolve::relu());
+        let _ = add_row(
+            ::matgrad::__resolve::add_row(),
+            ::matgrad::__resolve::add_row(),
+        );
+        let _ = softmax_cross_entropy(
+            ::matgrad::__resolve::softmax_cross_entropy(),
+            ::matgrad::__resolve::softmax_cross_entropy(),
+        );
+    }
+};

@@ -62,6 +62,8 @@ fn quad_grad_into(
     grad_x: &mut DVector<f64>,
     ws: &mut ::matgrad::Workspace<f64>,
 ) -> f64 {
+    #[allow(deprecated)]
+    let _ = quad;
     let mut __mg_v2 = ws.take(0usize);
     ::matgrad::__private::transpose_to(&mut __mg_v2, ::matgrad::__private::view(x));
     let mut __mg_v3 = ws.take(1usize);

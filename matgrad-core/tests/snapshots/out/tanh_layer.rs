@@ -79,6 +79,8 @@ pub fn loss_grad_into(
     grad_w: &mut DMatrix<f64>,
     ws: &mut ::matgrad::Workspace<f64>,
 ) -> f64 {
+    #[allow(deprecated)]
+    let _ = loss;
     let mut __mg_v3 = ws.take(0usize);
     ::matgrad::__private::mul_to(
         &mut __mg_v3,
