@@ -248,11 +248,12 @@
 //!
 //! By default the value is computed as written: `NAME_grad` returns the very bits
 //! `NAME` returns. Only the gradient is computed in whatever mathematically equal way
-//! is cheapest. With `#[grad(wrt = x, reassociate)]` the value may be rewritten too,
-//! which changes its last bits: `(p * q).trace()` is `Σ p ⊙ qᵀ` without the
-//! product, `a * b * c` is multiplied in the cheaper association at run time, and a
+//! is cheapest, and the value only where the bits stay the same: `(p * q).trace()`
+//! computes just the product's diagonal, each entry as the product would. With
+//! `#[grad(wrt = x, reassociate)]` the value may be rewritten too, which changes its
+//! last bits: `a * b * c` is multiplied in the cheaper association at run time, and a
 //! trace linear in the variable, `(a * x * b).trace()`, becomes `⟨x, (b a)ᵀ⟩` (one
-//! product for value and gradient instead of three).
+//! product for value and gradient instead of two).
 //!
 //! ```
 //! use matgrad::grad;

@@ -1,6 +1,9 @@
-//! `#[grad(wrt = …, reassociate)]`: the value may be computed in another order (a
-//! trace of a product without the product, a chain of three in its cheaper
-//! association), so it agrees with the original to rounding, not bit for bit; the
+//! Value rewrites. Without options, `(p * q).trace()` is computed from the product's
+//! diagonal only, with the very bits of the product and the trace (checked here at
+//! sizes that take the blocked kernel and several depth chunks). With
+//! `#[grad(wrt = …, reassociate)]` the value may be computed in another order (a
+//! chain of three in its cheaper association, a trace linear in the variable as an
+//! inner product), so it agrees with the original to rounding, not bit for bit; the
 //! gradients agree with those of the same function without the option to 1e-12, and
 //! those are checked against finite differences here too. Shapes include 1×1,
 //! non-square, and chains whose cheaper order is each of the two.
@@ -8,7 +11,7 @@
 mod common;
 
 use common::{assert_close, gradcheck, mat, rng, vector};
-use matgrad::{grad, Workspace};
+use matgrad::{grad, ln_det, Workspace};
 use nalgebra::{DMatrix, DVector};
 
 /// `|a − b| ≤ 1e-12 · max(1, |b|)`.
@@ -130,4 +133,35 @@ fn a_chain_panics_as_the_products_would() {
         &DMatrix::zeros(4, 1),
         &DVector::zeros(3),
     );
+}
+
+#[grad(wrt = x)]
+fn ln_det_trace(x: &DMatrix<f64>, s: &DMatrix<f64>) -> f64 {
+    ln_det(x) - (s * x).trace()
+}
+
+#[grad(wrt = x)]
+fn trace_of_chain(a: &DMatrix<f64>, x: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+    (a * x * b).trace()
+}
+
+#[test]
+fn folded_traces_keep_the_bits() {
+    let r = &mut rng(904);
+    for n in [3, 6, 64, 300] {
+        let m = mat(r, n, n);
+        let x = &m * m.transpose() / n as f64 + DMatrix::identity(n, n);
+        let s = mat(r, n, n);
+        let (v, g) = ln_det_trace_grad(&x, &s);
+        assert_eq!(v.to_bits(), ln_det_trace(&x, &s).to_bits(), "n = {n}");
+        let want = x.clone().try_inverse().expect("SPD").transpose() - s.transpose();
+        assert_close("∂/∂x", &g, &want, 1e-9);
+    }
+    // Rectangular factors, a depth beyond one chunk (256).
+    for (m, k) in [(2, 3), (7, 300), (40, 520)] {
+        let (a, x, b) = (mat(r, m, k), mat(r, k, m + 1), mat(r, m + 1, m));
+        let (v, g) = trace_of_chain_grad(&a, &x, &b);
+        assert_eq!(v.to_bits(), trace_of_chain(&a, &x, &b).to_bits(), "{m}×{k}");
+        assert_close("∂/∂x", &g, &(a.transpose() * b.transpose()), 1e-12);
+    }
 }

@@ -15,7 +15,7 @@ pub mod diff;
 pub mod emit;
 pub mod ir;
 pub mod parse;
-pub mod reassociate;
+pub mod rewrite;
 pub mod rules;
 pub mod simplify;
 pub mod sym;
@@ -207,11 +207,7 @@ pub fn derive(attr: TokenStream, item: &syn::ItemFn) -> Result<Derivation, Failu
     let graph = parse::body::build(&mut cx, &sig, &item.block);
     match (attr, wrt, graph) {
         (Some(attr), Some(wrt), Some(graph)) if !cx.has_errors() => {
-            let graph = if attr.reassociate {
-                reassociate::reassociate(&graph, &wrt)
-            } else {
-                graph
-            };
+            let graph = rewrite::rewrite(&graph, &wrt, attr.reassociate);
             let adjoints = diff::differentiate(&graph, &wrt);
             Ok(Derivation {
                 item: item.clone(),

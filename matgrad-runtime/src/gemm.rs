@@ -259,6 +259,47 @@ unsafe impl<T: Sync> Sync for Problem<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Send for Problem<T> {}
 
+/// Entry `(i, j)` of the `m×n` product `a · b` (`alpha = 1`, `beta = 0`), with the
+/// bits [`gemm`] gives it: the same chunks over `k`, the same fused or unfused sums,
+/// the same full-tile or masked formula. `a` points to row `i` of `a` (stride `sa`
+/// between its entries), `b` to column `j` of `b` (stride `sb`). O(k): what a trace
+/// of a product needs, without the product.
+///
+/// # Safety
+///
+/// `a.offset(l · sa)` and `b.offset(l · sb)` are readable for every `l < k`.
+pub(crate) unsafe fn product_entry<T: Elem>(
+    (m, n): (usize, usize),
+    (i, j): (usize, usize),
+    k: usize,
+    a: *const T,
+    sa: isize,
+    b: *const T,
+    sb: isize,
+) -> T {
+    let r = T::reference();
+    let full = !r.formula.always_masked() && i < m - m % r.mr && j < n - n % r.nr;
+    let fused = matches!(
+        r.formula,
+        Formula::Avx512 | Formula::FmaAvx2 | Formula::Neon
+    );
+    let mut c = [T::ZERO];
+    let mut l0 = 0;
+    while l0 < k {
+        let kc = KC.min(k - l0);
+        let mut ab = T::ZERO;
+        for l in l0..l0 + kc {
+            // SAFETY: l < k (the contract).
+            let (x, y) = unsafe { (*a.offset(l as isize * sa), *b.offset(l as isize * sb)) };
+            ab = if fused { x.fma(y, ab) } else { x * y + ab };
+        }
+        let beta = if l0 == 0 { T::ZERO } else { T::ONE };
+        update(r.formula, full, T::ONE, beta, &[ab], &mut c);
+        l0 += kc;
+    }
+    c[0]
+}
+
 /// `c = alpha · a · b + beta · c`, the same bits as matrixmultiply's `sgemm`/`dgemm`
 /// with the same arguments; `c` is not read when `beta` is zero.
 ///

@@ -64,6 +64,24 @@ pub trait Real: nalgebra::RealField + Copy + Send + Sync + 'static + sealed::Sea
         rsc: isize,
         csc: isize,
     );
+
+    /// Entry `(i, j)` of the `m×n` product `a · b` with the bits of [`Real::__gemm`]
+    /// (`alpha = 1`, `beta = 0`); `a` points to row `i` of `a` (stride `sa`), `b` to
+    /// column `j` of `b` (stride `sb`).
+    ///
+    /// # Safety
+    ///
+    /// `a.offset(l · sa)` and `b.offset(l · sb)` are readable for every `l < k`.
+    #[doc(hidden)]
+    unsafe fn __product_entry(
+        shape: (usize, usize),
+        at: (usize, usize),
+        k: usize,
+        a: *const Self,
+        sa: isize,
+        b: *const Self,
+        sb: isize,
+    ) -> Self;
 }
 
 impl Real for f32 {
@@ -88,6 +106,20 @@ impl Real for f32 {
         // SAFETY: forwarded from the caller, under the same contract.
         unsafe { crate::gemm::gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
     }
+
+    #[inline]
+    unsafe fn __product_entry(
+        shape: (usize, usize),
+        at: (usize, usize),
+        k: usize,
+        a: *const f32,
+        sa: isize,
+        b: *const f32,
+        sb: isize,
+    ) -> f32 {
+        // SAFETY: forwarded from the caller, under the same contract.
+        unsafe { crate::gemm::product_entry(shape, at, k, a, sa, b, sb) }
+    }
 }
 
 impl Real for f64 {
@@ -111,5 +143,19 @@ impl Real for f64 {
     ) {
         // SAFETY: forwarded from the caller, under the same contract.
         unsafe { crate::gemm::gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
+    }
+
+    #[inline]
+    unsafe fn __product_entry(
+        shape: (usize, usize),
+        at: (usize, usize),
+        k: usize,
+        a: *const f64,
+        sa: isize,
+        b: *const f64,
+        sb: isize,
+    ) -> f64 {
+        // SAFETY: forwarded from the caller, under the same contract.
+        unsafe { crate::gemm::product_entry(shape, at, k, a, sa, b, sb) }
     }
 }

@@ -1340,6 +1340,23 @@ mod forward {
         }
 
         #[test]
+        fn trace_of_product_is_the_trace_of_nalgebras_product(
+            m in gdim(),
+            k in prop_oneof![gdim(), 250usize..=530],
+            seed in 0u64..1000,
+        ) {
+            // Bit for bit `(p * q).trace()`, whichever kernel nalgebra's product takes,
+            // over several chunks of the depth, with p a view inside a larger matrix.
+            let f = |i: usize, j: usize, s: u64| ((i * 31 + j * 17 + s as usize) % 97) as f64 / 13.0 - 3.5;
+            let big = DMatrix::from_fn(m + 3, k, |i, j| f(i, j, seed));
+            let p = big.view((2, 0), (m, k));
+            let q = DMatrix::from_fn(k, m, |i, j| f(i, j, seed + 1) * 0.7);
+            let want = (p * &q).trace();
+            let got = k::trace_of_product(p, k::view(&q), "tr");
+            prop_assert_eq!(got.to_bits(), want.to_bits(), "{} vs {}", got, want);
+        }
+
+        #[test]
         fn mul_to_vectors_is_nalgebras_product(a in mat()) {
             let v = DVector::from_fn(a.ncols(), |i, _| i as f64 - 0.5);
             let mut out = nan_buf(1, 1);

@@ -139,11 +139,11 @@ pub enum Op {
     Dot,
     /// `a.trace()`.
     Trace,
-    /// `(p * q).trace()` folded to `Σ p ⊙ qᵀ`, no product formed; only under
-    /// `#[grad(reassociate)]` (see [`crate::reassociate`]). Args: (p, q).
+    /// `(p * q).trace()` from the product's diagonal entries only, with the bits the
+    /// product and the trace give (see [`crate::rewrite`]). Args: (p, q).
     TraceMul,
     /// `a * b * c` in the association the shapes make cheaper at run time; only
-    /// under `#[grad(reassociate)]`. Args: (a, b, c).
+    /// under `#[grad(reassociate)]` (see [`crate::rewrite`]). Args: (a, b, c).
     Chain3,
     /// `a.determinant()`.
     Determinant,

@@ -16,7 +16,7 @@ pub struct Attr {
     /// The variables to differentiate with respect to, in the order written.
     pub wrt: Vec<Ident>,
     /// `reassociate`: the value may be computed in another order (see
-    /// [`crate::reassociate`]).
+    /// [`crate::rewrite`]).
     pub reassociate: bool,
 }
 

@@ -72,27 +72,21 @@ fn log_likelihood_grad_into(
         &mut __mg_auxw2,
         "ln_det(p)",
     );
-    let mut __mg_v3 = ws.take(2usize);
-    ::matgrad::__private::mul_to(
-        &mut __mg_v3,
+    let __mg_v3: f64 = ::matgrad::__private::trace_of_product(
         ::matgrad::__private::view(s),
         ::matgrad::__private::view(p),
-        "s * p",
-    );
-    let __mg_v4: f64 = ::matgrad::__private::trace(
-        ::matgrad::__private::view(&__mg_v3),
         "(s * p).trace()",
     );
-    let __mg_v5: f64 = __mg_v2 - __mg_v4;
-    let __mg_value: f64 = __mg_v5;
-    let __mg_g5: f64 = 1f64;
-    let __mg_g4: f64 = -__mg_g5;
-    let __mg_g2: f64 = __mg_g5;
+    let __mg_v4: f64 = __mg_v2 - __mg_v3;
+    let __mg_value: f64 = __mg_v4;
+    let __mg_g4: f64 = 1f64;
+    let __mg_g3: f64 = -__mg_g4;
+    let __mg_g2: f64 = __mg_g4;
     let mut __mg_g0 = ::matgrad::__private::GradBuf::take_matrix(grad_p);
     ::matgrad::__private::axpy_to(
         &mut __mg_g0,
         false,
-        __mg_g4,
+        __mg_g3,
         ::matgrad::__private::view(s),
         true,
     );
@@ -106,7 +100,6 @@ fn log_likelihood_grad_into(
     ::matgrad::__private::GradBuf::put_matrix(grad_p, __mg_g0);
     ws.put(0usize, __mg_aux2);
     ws.put(1usize, __mg_auxw2);
-    ws.put(2usize, __mg_v3);
     __mg_value
 }
 const _: () = {

@@ -1,14 +1,18 @@
-//! `#[grad(wrt = x, reassociate)]`: rewrites of the value that change only its
-//! floating-point rounding.
+//! Rewrites of the forward pass, before differentiation.
 //!
-//! By default the value is computed as the user wrote it: the same operations in the
-//! same order, so `NAME_grad` returns the bits `NAME` returns. The gradient is free
-//! to be computed any way that is mathematically equal (see `emit::fuse`). With
-//! `reassociate`, the value may be computed another way too:
+//! By default the value is computed as the user wrote it: `NAME_grad` returns the
+//! bits `NAME` returns, so a rewrite must keep them. One does:
 //!
 //! | written | computed | saves |
 //! | --- | --- | --- |
-//! | `(p * q).trace()` | `Σ p ⊙ qᵀ` (`trmul`) | the product: `2 m n k` flops become `2 m n` |
+//! | `(p * q).trace()` | the product's diagonal entries only, each as the product computes it, summed in order (`trmul`) | the product: `2 m n k` flops become `2 m k` |
+//!
+//! (The gradient is free to be computed any way that is mathematically equal; see
+//! `emit::fuse`.) With `#[grad(wrt = x, reassociate)]` the value may be computed
+//! another way too, changing only its rounding:
+//!
+//! | written | computed | saves |
+//! | --- | --- | --- |
 //! | `a * b * c` | `(a b) c` or `a (b c)`, whichever the shapes make cheaper at run time (`chain3`) | up to a factor of `n` (`a * b * v` with `v` a vector: two matrix–vector products) |
 //! | `(a * x * b).trace()`, `x` differentiated, `a` and `b` not | `⟨x, (b a)ᵀ⟩` | one product in all: the gradient `(b a)ᵀ` is the value's own factor |
 //!
@@ -36,10 +40,11 @@ enum Rewrite {
     Isolate { x: NodeId, l: NodeId, r: NodeId },
 }
 
-/// `g` with its traces of products and its chains of three factors rewritten (see the
-/// module docs), given the parameters differentiated (`wrt`, parameter indices).
-/// Parameters keep their ids.
-pub fn reassociate(g: &Graph, wrt: &[usize]) -> Graph {
+/// `g` with its traces of products folded and, when `reassociate`, its chains of
+/// three factors and its traces linear in a variable rewritten (see the module
+/// docs), given the parameters differentiated (`wrt`, parameter indices). Parameters
+/// keep their ids.
+pub fn rewrite(g: &Graph, wrt: &[usize], reassociate: bool) -> Graph {
     let n = g.nodes.len();
     let mut active = vec![false; n];
     for (id, node) in g.nodes.iter().enumerate() {
@@ -75,14 +80,19 @@ pub fn reassociate(g: &Graph, wrt: &[usize]) -> Graph {
             Op::Trace if sole_product(&fate, args[0]) => {
                 let (p, q) = (g.node(args[0]).args[0], g.node(args[0]).args[1]);
                 let pair = |id: NodeId| g.node(id).args.clone();
-                if sole_product(&fate, p) && active[pair(p)[1]] && !active[pair(p)[0]] && !active[q]
+                if reassociate
+                    && sole_product(&fate, p)
+                    && active[pair(p)[1]]
+                    && !active[pair(p)[0]]
+                    && !active[q]
                 {
                     // tr(a x q) = ⟨x, (q a)ᵀ⟩
                     fate[p] = Fate::Folded;
                     let x = pair(p)[1];
                     let (l, r) = (pair(p)[0], q);
                     Some((args[0], Rewrite::Isolate { x, l, r }))
-                } else if sole_product(&fate, q)
+                } else if reassociate
+                    && sole_product(&fate, q)
                     && active[pair(q)[0]]
                     && !active[pair(q)[1]]
                     && !active[p]
@@ -96,12 +106,12 @@ pub fn reassociate(g: &Graph, wrt: &[usize]) -> Graph {
                     Some((args[0], Rewrite::To(Op::TraceMul, vec![p, q])))
                 }
             }
-            Op::MatMul if sole_product(&fate, args[0]) => {
+            Op::MatMul if reassociate && sole_product(&fate, args[0]) => {
                 let inner = &g.node(args[0]).args;
                 let three = vec![inner[0], inner[1], args[1]];
                 Some((args[0], Rewrite::To(Op::Chain3, three)))
             }
-            Op::MatMul if sole_product(&fate, args[1]) => {
+            Op::MatMul if reassociate && sole_product(&fate, args[1]) => {
                 let inner = &g.node(args[1]).args;
                 let three = vec![args[0], inner[0], inner[1]];
                 Some((args[1], Rewrite::To(Op::Chain3, three)))
@@ -170,20 +180,37 @@ pub fn reassociate(g: &Graph, wrt: &[usize]) -> Graph {
 mod tests {
     use quote::quote;
 
-    /// The output of `body` (over `a`, `b`, `c`, `x`, `v`) after the rewrite, as an
-    /// s-expression.
-    fn rewritten(body: &str) -> String {
+    /// The output of `body` (over `a`, `b`, `c`, `x`, `v`) after the rewrites, with
+    /// `attr` (`wrt = x` and maybe `reassociate`), as an s-expression.
+    fn rewritten(attr: proc_macro2::TokenStream, body: &str) -> String {
         let src = format!(
             "fn f(a: &DMatrix<f64>, b: &DMatrix<f64>, c: &DMatrix<f64>, x: &DMatrix<f64>, v: &DVector<f64>) -> f64 {{ {body} }}"
         );
         let item: syn::ItemFn = syn::parse_str(&src).expect("a function");
-        let d = crate::derive(quote!(wrt = x, reassociate), &item)
-            .unwrap_or_else(|_| panic!("`{body}` derives"));
+        let d = crate::derive(attr, &item).unwrap_or_else(|_| panic!("`{body}` derives"));
         d.graph.sexpr(d.graph.output)
     }
 
     #[test]
-    fn one_line_rewrites() {
+    fn exact_rewrites() {
+        for (body, want) in [
+            ("(a * x).trace()", "(trmul a x)"),
+            ("(a * x * b).trace()", "(trmul (matmul a x) b)"),
+            (
+                "(a * b * x).norm_squared()",
+                "(norm2 (matmul (matmul a b) x))",
+            ),
+            (
+                "let p = a * x; p.trace() + p.sum()",
+                "(+ (tr (matmul a x)) (sum (matmul a x)))",
+            ),
+        ] {
+            assert_eq!(rewritten(quote!(wrt = x), body), want, "{body}");
+        }
+    }
+
+    #[test]
+    fn reassociating_rewrites() {
         for (body, want) in [
             ("(a * x).trace()", "(trmul a x)"),
             ("(a * x * b).trace()", "(dot x (t (matmul b a)))"),
@@ -204,7 +231,11 @@ mod tests {
             ),
             ("x.trace()", "(tr x)"),
         ] {
-            assert_eq!(rewritten(body), want, "{body}");
+            assert_eq!(
+                rewritten(quote!(wrt = x, reassociate), body),
+                want,
+                "{body}"
+            );
         }
     }
 }
