@@ -25,7 +25,7 @@
 //! are checked against the default `NAME_grad`'s to 1e-12 relative (‖Δ‖/‖g‖), and the
 //! default `NAME_grad`'s value against the original function's.
 //!
-//! Run: `cargo bench --bench algebra` (about 3 minutes on 2 cores);
+//! Run: `cargo bench --bench algebra` (about 75 s on 2 cores);
 //! `cargo bench --bench algebra -- --test` runs each function once, with the checks.
 
 use std::hint::black_box;
