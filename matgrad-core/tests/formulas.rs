@@ -161,3 +161,35 @@ fn steps_show_the_entry_of_a_one_by_one_product_apart() {
     // The gradient itself still reads the 1×1 product as its entry.
     assert_eq!(d.formulas()[0].1, "(a + aᵀ) x");
 }
+
+/// `layers` layers that each use their input three times (`a ⊙ a − s a`): written out
+/// in full, the adjoint of the first layer would triple with each layer.
+fn deep(layers: usize) -> String {
+    let mut body = String::from("let h0 = x * w;\n");
+    for i in 1..=layers {
+        let p = i - 1;
+        body.push_str(&format!(
+            "let a{i} = h{p}.map(|v| v.tanh());\nlet b{i} = a{i}.component_mul(&a{i}) - a{i}.scale(s);\nlet h{i} = sigmoid(&b{i});\n"
+        ));
+    }
+    format!(
+        "#[grad(wrt = (w, s))] fn f(x: &DMatrix<f64>, w: &DMatrix<f64>, s: f64) -> f64 {{ {body} h{layers}.sum() }}"
+    )
+}
+
+#[test]
+fn deep_formulas_grow_linearly_citing_intermediate_adjoints() {
+    let size = |layers: usize| {
+        let d = derivation(&deep(layers));
+        let doc = matgrad_core::emit::formula::doc(&d.input());
+        (doc.concat().len(), doc)
+    };
+    let (small, _) = size(4);
+    let (large, doc) = size(12);
+    // Three times the layers, at most about three times the text (not 3⁸ times).
+    assert!(large < 4 * small, "{small} → {large} bytes");
+    assert!(
+        doc.iter().any(|l| l.starts_with(" - `∂f/∂a")),
+        "cited adjoints are defined: {doc:#?}"
+    );
+}

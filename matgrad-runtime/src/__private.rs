@@ -255,6 +255,9 @@ fn mul_in_column_order<T: Real>(
     b: DMatrixView<'_, T>,
 ) {
     let (m, k) = a.shape();
+    if m < 4 && k > 0 {
+        return mul_few_rows(out, a, b);
+    }
     let a = MatRef::new(&a);
     // A `DMatrixView` has a unit row stride: its columns are slices.
     let col = |p: usize| &a.col(p).expect("a view's columns are contiguous")[..m];
@@ -288,6 +291,42 @@ fn mul_in_column_order<T: Real>(
             for (yi, &ai) in y.iter_mut().zip(col(p)) {
                 *yi = ai * x[p] + *yi;
             }
+        }
+    }
+}
+
+/// [`mul_in_column_order`] for an `a` of fewer than four rows (`xᵀ A`): each entry
+/// is one chain of `k` dependent multiply-adds, so eight output columns are summed
+/// side by side, each in nalgebra's order (`y = a₀ b₀`, then `y = aₗ bₗ + y`): the
+/// same bits, eight independent chains instead of one.
+fn mul_few_rows<T: Real>(out: &mut DMatrix<T>, a: DMatrixView<'_, T>, b: DMatrixView<'_, T>) {
+    const LANES: usize = 8;
+    let (m, k) = a.shape();
+    let (bm, n) = (MatRef::new(&b), b.ncols());
+    // A `DMatrixView` has a unit row stride: its columns are slices.
+    let col = |j: usize| &bm.col(j).expect("a view's columns are contiguous")[..k];
+    let o = out.as_mut_slice();
+    for i in 0..m {
+        let mut j0 = 0;
+        while j0 < n {
+            let lanes = LANES.min(n - j0);
+            // Past the last column, lanes repeat it and are not stored.
+            let cols: [&[T]; LANES] = std::array::from_fn(|c| col(j0 + c.min(lanes - 1)));
+            let mut acc = [T::zero(); LANES];
+            let a0 = a[(i, 0)];
+            for c in 0..LANES {
+                acc[c] = a0 * cols[c][0];
+            }
+            for l in 1..k {
+                let al = a[(i, l)];
+                for c in 0..LANES {
+                    acc[c] = al * cols[c][l] + acc[c];
+                }
+            }
+            for c in 0..lanes {
+                o[i + (j0 + c) * m] = acc[c];
+            }
+            j0 += lanes;
         }
     }
 }

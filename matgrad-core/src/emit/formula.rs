@@ -12,17 +12,20 @@ use super::Input;
 /// the values the user named.
 pub fn doc(input: &Input<'_>) -> Vec<String> {
     let terms = Terms::new(input);
+    let gradients = terms.gradients();
     let mut lines = vec!["# Derived gradients".to_owned(), String::new()];
-    for (name, t) in terms.gradients() {
-        lines.push(format!("- `∂f/∂{name} = {}`", print(&t, Notation::Unicode)));
+    for (name, t) in &gradients {
+        lines.push(format!("- `∂f/∂{name} = {}`", print(t, Notation::Unicode)));
     }
+    // Cited adjoints, the latest (closest to the variables) first, then the lets.
+    let cited = terms.cited();
     let defs = terms.definitions();
-    if !defs.is_empty() {
+    if !defs.is_empty() || !cited.is_empty() {
         lines.push(String::new());
         lines.push("where".to_owned());
         lines.push(String::new());
-        for (name, t) in defs {
-            lines.push(format!("- `{name} = {}`", print(&t, Notation::Unicode)));
+        for (name, t) in cited.iter().rev().chain(&defs) {
+            lines.push(format!("- `{name} = {}`", print(t, Notation::Unicode)));
         }
     }
     lines.push(String::new());
@@ -31,10 +34,10 @@ pub fn doc(input: &Input<'_>) -> Vec<String> {
     lines.push("In LaTeX:".to_owned());
     lines.push(String::new());
     lines.push("```text".to_owned());
-    for (name, t) in terms.gradients() {
+    for (name, t) in &gradients {
         lines.push(format!(
             "\\frac{{\\partial f}}{{\\partial {name}}} = {}",
-            print(&t, Notation::Latex)
+            print(t, Notation::Latex)
         ));
     }
     lines.push("```".to_owned());

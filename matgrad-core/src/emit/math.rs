@@ -2,7 +2,11 @@
 //!
 //! Values the user named with `let` (and parameters) appear by name; adjoints are
 //! written out in full, so `∂f/∂w` reads as one formula in the body's names, as the
-//! seeds write their closed forms.
+//! seeds write their closed forms. An adjoint whose formula would exceed
+//! [`CITE_ABOVE`] symbols is cited by name instead (`∂f/∂c3`) and defined apart
+//! ([`Terms::cited`]): a value used twice doubles its adjoint's formula, so deep
+//! networks would otherwise get formulas (and expansion times) exponential in their
+//! depth.
 
 use super::Input;
 use crate::ir::{Dim, Kind, NodeId, Op, Shape};
@@ -12,10 +16,17 @@ use crate::sym::{Cmp, Operand, Sym};
 use std::collections::HashMap;
 use std::fmt::Write;
 
+/// The size (in symbols, see [`Term::size`]) above which an intermediate adjoint is
+/// cited by name rather than written out.
+pub const CITE_ABOVE: usize = 48;
+
 /// Builds terms for one derivation (memoising adjoints, which several uses share).
 pub struct Terms<'a> {
     input: &'a Input<'a>,
     adj: std::cell::RefCell<HashMap<NodeId, Term>>,
+    /// Intermediate adjoints too large to write out: `(node, full term)`, in the
+    /// order they were cited (each cites only earlier ones).
+    cited: std::cell::RefCell<Vec<(NodeId, Term)>>,
     /// Write adjoints as `∂f/∂name` symbols instead of expanding them (for steps).
     cite: bool,
 }
@@ -30,6 +41,7 @@ impl<'a> Terms<'a> {
         Terms {
             input,
             adj: std::cell::RefCell::new(HashMap::new()),
+            cited: std::cell::RefCell::new(Vec::new()),
             cite: false,
         }
     }
@@ -52,6 +64,21 @@ impl<'a> Terms<'a> {
             .collect()
     }
 
+    /// `(∂f/∂name, simplified adjoint)` of each intermediate adjoint cited by name in
+    /// the gradients (those above [`CITE_ABOVE`] symbols), in an order where each cites
+    /// only the ones before it; call after [`Terms::gradients`].
+    pub fn cited(&self) -> Vec<(String, Term)> {
+        self.cited
+            .borrow()
+            .iter()
+            .map(|(id, t)| (self.cite_name(*id), simplify(t)))
+            .collect()
+    }
+
+    fn cite_name(&self, id: NodeId) -> String {
+        format!("∂f/∂{}", Terms::new(self.input).value_text(id))
+    }
+
     /// `(name, definition)` of each value the user named with `let`.
     pub fn definitions(&self) -> Vec<(String, Term)> {
         let g = self.input.graph;
@@ -64,10 +91,7 @@ impl<'a> Terms<'a> {
     /// The adjoint of node `id` (unsimplified).
     pub fn adjoint(&self, id: NodeId) -> Term {
         if self.cite && id != self.input.graph.output {
-            return Term::sym(&format!(
-                "∂f/∂{}",
-                crate::emit::math::Terms::new(self.input).value_text(id)
-            ));
+            return Term::sym(&self.cite_name(id));
         }
         if let Some(t) = self.adj.borrow().get(&id) {
             return t.clone();
@@ -85,6 +109,13 @@ impl<'a> Terms<'a> {
                 1 => parts.into_iter().next().unwrap_or(Term::Num(0.0)),
                 _ => app("+", parts),
             }
+        };
+        let is_param = matches!(g.node(id).op, Op::Param(_));
+        let t = if !is_param && t.size() > CITE_ABOVE {
+            self.cited.borrow_mut().push((id, t));
+            Term::sym(&self.cite_name(id))
+        } else {
+            t
         };
         self.adj.borrow_mut().insert(id, t.clone());
         t

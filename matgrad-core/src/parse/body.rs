@@ -157,11 +157,17 @@ impl Builder<'_> {
     /// Whether the kind of node `id` is certain: it depends on no outside name
     /// (`LAMBDA`, assumed to be a scalar), so rustc types it as matgrad does.
     fn certain(&self, id: NodeId) -> bool {
+        // Each node once: values used several times make the graph a DAG, whose
+        // paths are exponentially many.
+        let mut seen = vec![false; self.nodes.len()];
         let mut stack = vec![id];
         while let Some(n) = stack.pop() {
             let Some(node) = self.nodes.get(n) else {
                 return false;
             };
+            if std::mem::replace(&mut seen[n], true) {
+                continue;
+            }
             if matches!(node.op, Op::Const(_)) {
                 return false;
             }
