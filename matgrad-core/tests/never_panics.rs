@@ -513,6 +513,17 @@ const PARAMS: &[(&str, &str)] = &[
     ("t", "&f64"),
 ];
 
+/// The same names with static sizes (the static backend, and static shape errors:
+/// `a * c` is 3×3 times 2×1).
+const STATIC_PARAMS: &[(&str, &str)] = &[
+    ("a", "&Matrix3<f64>"),
+    ("b", "&SMatrix<f64, 3, 3>"),
+    ("c", "&Vector2<f64>"),
+    ("r", "RowVector3<f64>"),
+    ("s", "f64"),
+    ("t", "&f64"),
+];
+
 /// A random expression over `names`, as source text.
 fn expr(names: Vec<String>, depth: u32) -> BoxedStrategy<String> {
     let leaf = prop_oneof![
@@ -614,7 +625,8 @@ fn closure(names: Vec<String>, depth: u32) -> BoxedStrategy<String> {
     .boxed()
 }
 
-/// A function over `PARAMS` with up to four `let`s (`l0`, `l1`, …; a name used
+/// A function over `PARAMS` or `STATIC_PARAMS`, with or without `reassociate`, with
+/// up to four `let`s (`l0`, `l1`, …; a name used
 /// before its `let` is an outside constant) and a tail (or `return`), and a `wrt`
 /// list of one to three names (possibly a `let` name, or twice the same).
 fn program() -> impl Strategy<Value = (String, String)> {
@@ -625,27 +637,34 @@ fn program() -> impl Strategy<Value = (String, String)> {
         prop::sample::select(&["a", "b", "c", "r", "s", "t", "l0"][..]),
         1..4,
     );
-    (lets, expr(names, 3), any::<bool>(), wrt).prop_map(|(steps, tail, ret, wrt)| {
-        let params: Vec<String> = PARAMS.iter().map(|(n, t)| format!("{n}: {t}")).collect();
-        let mut body = String::new();
-        for (k, e) in steps.iter().enumerate() {
-            body.push_str(&format!("let l{k} = {e};\n"));
-        }
-        if ret {
-            body.push_str(&format!("return {tail};"));
-        } else {
-            body.push_str(&tail);
-        }
-        let attr = if wrt.len() == 1 {
-            format!("wrt = {}", wrt[0])
-        } else {
-            format!("wrt = ({})", wrt.join(", "))
-        };
-        (
-            attr,
-            format!("fn f({}) -> f64 {{\n{body}\n}}", params.join(", ")),
-        )
-    })
+    let options = (any::<bool>(), any::<bool>());
+    (lets, expr(names, 3), any::<bool>(), wrt, options).prop_map(
+        |(steps, tail, ret, wrt, (fixed, reassociate))| {
+            let params = if fixed { STATIC_PARAMS } else { PARAMS };
+            let params: Vec<String> = params.iter().map(|(n, t)| format!("{n}: {t}")).collect();
+            let mut body = String::new();
+            for (k, e) in steps.iter().enumerate() {
+                body.push_str(&format!("let l{k} = {e};\n"));
+            }
+            if ret {
+                body.push_str(&format!("return {tail};"));
+            } else {
+                body.push_str(&tail);
+            }
+            let mut attr = if wrt.len() == 1 {
+                format!("wrt = {}", wrt[0])
+            } else {
+                format!("wrt = ({})", wrt.join(", "))
+            };
+            if reassociate {
+                attr.push_str(", reassociate");
+            }
+            (
+                attr,
+                format!("fn f({}) -> f64 {{\n{body}\n}}", params.join(", ")),
+            )
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------
