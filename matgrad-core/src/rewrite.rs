@@ -106,12 +106,25 @@ pub fn rewrite(g: &Graph, wrt: &[usize], reassociate: bool) -> Graph {
                     Some((args[0], Rewrite::To(Op::TraceMul, vec![p, q])))
                 }
             }
-            Op::MatMul if reassociate && sole_product(&fate, args[0]) => {
+            // A chain of exactly three: in `((a b) c) d` the factor `a b` would be hidden
+            // inside the chain (formed anyway, and out of the backward pass's reach), so
+            // the chain is `(a b) c`, the innermost three.
+            Op::MatMul
+                if reassociate
+                    && sole_product(&fate, args[0])
+                    && !g.node(args[0]).args.iter().any(|&f| sole_product(&fate, f))
+                    && !sole_product(&fate, args[1]) =>
+            {
                 let inner = &g.node(args[0]).args;
                 let three = vec![inner[0], inner[1], args[1]];
                 Some((args[0], Rewrite::To(Op::Chain3, three)))
             }
-            Op::MatMul if reassociate && sole_product(&fate, args[1]) => {
+            Op::MatMul
+                if reassociate
+                    && sole_product(&fate, args[1])
+                    && !g.node(args[1]).args.iter().any(|&f| sole_product(&fate, f))
+                    && !sole_product(&fate, args[0]) =>
+            {
                 let inner = &g.node(args[1]).args;
                 let three = vec![args[0], inner[0], inner[1]];
                 Some((args[1], Rewrite::To(Op::Chain3, three)))
@@ -222,7 +235,11 @@ mod tests {
             ),
             ("(a * b * x).norm_squared()", "(norm2 (chain3 a b x))"),
             ("(a * (b * x)).sum()", "(sum (chain3 a b x))"),
-            ("(a * b * x * c).sum()", "(sum (chain3 (matmul a b) x c))"),
+            ("(a * b * x * c).sum()", "(sum (matmul (chain3 a b x) c))"),
+            (
+                "((a * b) * (x * c)).sum()",
+                "(sum (matmul (matmul a b) (matmul x c)))",
+            ),
             ("(a * x * v).norm()", "(norm (chain3 a x v))"),
             // A product with another use stays.
             (
