@@ -15,11 +15,11 @@
 //! can switch between static and dynamic types freely; it writes the outputs and
 //! leaves the workspace untouched.
 
-use super::{adj, aux, float_ty, formula, grad_out, lit, mixed, rt, val, Input};
+use super::{adj, aux, float_ty, formula, grad_out, lit, mixed, rt, scalar, val, Input};
 use crate::ir::{Dim, Graph, Kind, NodeId, Op, Shape};
 use crate::parse::signature::Param;
 use crate::rules::{Contrib, KArg};
-use crate::sym::{Cmp, Operand, Sym};
+use crate::sym::{Operand, Sym};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
@@ -47,6 +47,28 @@ struct Fixed<'a> {
     t: Ident,
     /// Which nodes carry an adjoint.
     differentiated: &'a [bool],
+}
+
+impl scalar::Leaves for Fixed<'_> {
+    fn float(&self) -> crate::ir::Float {
+        self.g.float
+    }
+    fn scalar(&self, id: NodeId) -> TokenStream {
+        let v = val(id);
+        quote!(#v)
+    }
+    fn operand(&self, o: Operand, consumer: NodeId) -> TokenStream {
+        Fixed::operand(self, o, consumer)
+    }
+    /// Known at expansion: the static shape's entry count.
+    fn len(&self, o: Operand, _: NodeId) -> (TokenStream, u8) {
+        let s = self.operand_shape(o);
+        (lit((size(s.rows) * size(s.cols)) as f64, self.g.float), 4)
+    }
+    fn zip_sum(&self, args: &[Operand], body: &Sym, consumer: NodeId) -> (TokenStream, u8) {
+        let z = self.zip(args, body, consumer);
+        (quote!(#z.sum()), 4)
+    }
 }
 
 impl Fixed<'_> {
@@ -80,110 +102,9 @@ impl Fixed<'_> {
         quote!(#name)
     }
 
-    /// A scalar expression; `prec` as in the dynamic backend's renderer (0 statement,
-    /// 1 sum, 2 product, 3 unary, 4 method receiver). Only the matrix leaves differ.
+    /// A scalar expression (see [`scalar::sym`]).
     fn sym(&self, s: &Sym, consumer: NodeId, prec: u8) -> TokenStream {
-        let f = self.g.float;
-        let (tokens, own) = match s {
-            Sym::Lit(v) => return lit(*v, f),
-            Sym::Val(id) => {
-                let v = val(*id);
-                (quote!(#v), 4)
-            }
-            Sym::Grad => {
-                let g = adj(consumer);
-                (quote!(#g), 4)
-            }
-            Sym::Adj(id) => {
-                let g = adj(*id);
-                (quote!(#g), 4)
-            }
-            Sym::Rt(name, a) => {
-                let rt = rt();
-                let name = Ident::new(name, Span::call_site());
-                let a = self.sym(a, consumer, 0);
-                (quote!(#rt::#name(#a)), 4)
-            }
-            Sym::Var => {
-                let x = mixed("__mg_x");
-                (quote!(#x), 4)
-            }
-            Sym::Arg(k) => {
-                let a = mixed(&format!("__mg_a{k}"));
-                (quote!(#a), 4)
-            }
-            Sym::Neg(a) => {
-                let a = self.sym(a, consumer, 3);
-                (quote!(-#a), 3)
-            }
-            Sym::Add(a, b) => {
-                let (a, b) = (self.sym(a, consumer, 1), self.sym(b, consumer, 2));
-                (quote!(#a + #b), 1)
-            }
-            Sym::Sub(a, b) => {
-                let (a, b) = (self.sym(a, consumer, 1), self.sym(b, consumer, 2));
-                (quote!(#a - #b), 1)
-            }
-            Sym::Mul(a, b) => {
-                let (a, b) = (self.sym(a, consumer, 2), self.sym(b, consumer, 3));
-                (quote!(#a * #b), 2)
-            }
-            Sym::Div(a, b) => {
-                let (a, b) = (self.sym(a, consumer, 2), self.sym(b, consumer, 3));
-                (quote!(#a / #b), 2)
-            }
-            Sym::Powi(a, n) => {
-                let a = self.sym(a, consumer, 4);
-                (quote!(#a.powi(#n)), 4)
-            }
-            Sym::Call(m, a, b) => {
-                let a = self.sym(a, consumer, 4);
-                let m = Ident::new(m.name(), Span::call_site());
-                match b {
-                    Some(b) => {
-                        let b = self.sym(b, consumer, 0);
-                        (quote!(#a.#m(#b)), 4)
-                    }
-                    None => (quote!(#a.#m()), 4),
-                }
-            }
-            Sym::Signum(a) => {
-                let a = self.sym(a, consumer, 4);
-                (quote!(#a.signum()), 4)
-            }
-            Sym::Step(c, a, b) => {
-                let (a, b) = (self.sym(a, consumer, 1), self.sym(b, consumer, 1));
-                let cmp = match c {
-                    Cmp::Gt => quote!(>),
-                    Cmp::Ge => quote!(>=),
-                    Cmp::Lt => quote!(<),
-                    Cmp::Le => quote!(<=),
-                };
-                let (one, zero) = (lit(1.0, f), lit(0.0, f));
-                (quote!(if #a #cmp #b { #one } else { #zero }), 0)
-            }
-            Sym::Sum(o) => {
-                let o = self.operand(*o, consumer);
-                (quote!(#o.sum()), 4)
-            }
-            Sym::Dot(a, b) => {
-                let (a, b) = (self.operand(*a, consumer), self.operand(*b, consumer));
-                (quote!(#a.dot(&#b)), 4)
-            }
-            Sym::Len(o) => {
-                let s = self.operand_shape(*o);
-                return lit((size(s.rows) * size(s.cols)) as f64, f);
-            }
-            Sym::ZipSum(args, body) => {
-                let z = self.zip(args, body, consumer);
-                (quote!(#z.sum()), 4)
-            }
-        };
-        if own < prec {
-            quote!((#tokens))
-        } else {
-            tokens
-        }
+        scalar::sym(self, s, consumer, prec)
     }
 
     /// `f(args_0[i, j], …)` entrywise, as a new static matrix.

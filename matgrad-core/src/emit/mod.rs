@@ -11,12 +11,13 @@ pub mod formula;
 pub mod fuse;
 pub mod math;
 pub mod resolve;
+mod scalar;
 
 use crate::diff::Adjoints;
 use crate::ir::{Float, Graph, Kind, NodeId, Op};
 use crate::parse::signature::{Param, Signature};
 use crate::rules::{self, Contrib, Forward, KArg, Names};
-use crate::sym::{Cmp, Operand, Sym};
+use crate::sym::{Operand, Sym};
 use fuse::{Fused, Lazy};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
@@ -252,116 +253,9 @@ impl Emit<'_> {
         quote!(let mut #name = #ws.take(#k);)
     }
 
-    /// A scalar expression; `prec` is the binding strength the context needs
-    /// (0 statement, 1 sum, 2 product, 3 unary, 4 method receiver).
+    /// A scalar expression (see [`scalar::sym`]).
     fn sym(&self, s: &Sym, consumer: NodeId, prec: u8) -> TokenStream {
-        let f = self.g.float;
-        let (tokens, own) = match s {
-            Sym::Lit(v) => {
-                let l = lit(*v, f);
-                return l;
-            }
-            Sym::Val(id) => (self.scalar(*id), 4),
-            Sym::Grad => {
-                let g = adj(consumer);
-                (quote!(#g), 4)
-            }
-            Sym::Adj(id) => {
-                let g = adj(*id);
-                (quote!(#g), 4)
-            }
-            Sym::Rt(name, a) => {
-                let rt = rt();
-                let name = Ident::new(name, Span::call_site());
-                let a = self.sym(a, consumer, 0);
-                (quote!(#rt::#name(#a)), 4)
-            }
-            Sym::Var => {
-                let x = mixed("__mg_x");
-                (quote!(#x), 4)
-            }
-            Sym::Arg(k) => {
-                let a = mixed(&format!("__mg_a{k}"));
-                (quote!(#a), 4)
-            }
-            Sym::Neg(a) => {
-                let a = self.sym(a, consumer, 3);
-                (quote!(-#a), 3)
-            }
-            Sym::Add(a, b) => {
-                let (a, b) = (self.sym(a, consumer, 1), self.sym(b, consumer, 2));
-                (quote!(#a + #b), 1)
-            }
-            Sym::Sub(a, b) => {
-                let (a, b) = (self.sym(a, consumer, 1), self.sym(b, consumer, 2));
-                (quote!(#a - #b), 1)
-            }
-            Sym::Mul(a, b) => {
-                let (a, b) = (self.sym(a, consumer, 2), self.sym(b, consumer, 3));
-                (quote!(#a * #b), 2)
-            }
-            Sym::Div(a, b) => {
-                let (a, b) = (self.sym(a, consumer, 2), self.sym(b, consumer, 3));
-                (quote!(#a / #b), 2)
-            }
-            Sym::Powi(a, n) => {
-                let a = self.sym(a, consumer, 4);
-                (quote!(#a.powi(#n)), 4)
-            }
-            Sym::Call(m, a, b) => {
-                let a = self.sym(a, consumer, 4);
-                let m = Ident::new(m.name(), Span::call_site());
-                match b {
-                    Some(b) => {
-                        let b = self.sym(b, consumer, 0);
-                        (quote!(#a.#m(#b)), 4)
-                    }
-                    None => (quote!(#a.#m()), 4),
-                }
-            }
-            Sym::Signum(a) => {
-                let a = self.sym(a, consumer, 4);
-                (quote!(#a.signum()), 4)
-            }
-            Sym::Step(c, a, b) => {
-                let (a, b) = (self.sym(a, consumer, 1), self.sym(b, consumer, 1));
-                let cmp = match c {
-                    Cmp::Gt => quote!(>),
-                    Cmp::Ge => quote!(>=),
-                    Cmp::Lt => quote!(<),
-                    Cmp::Le => quote!(<=),
-                };
-                let (one, zero) = (lit(1.0, f), lit(0.0, f));
-                (quote!(if #a #cmp #b { #one } else { #zero }), 0)
-            }
-            Sym::Sum(o) => {
-                let o = self.operand(*o, consumer);
-                (quote!(#o.sum()), 4)
-            }
-            Sym::Dot(a, b) => {
-                let (a, b) = (self.operand(*a, consumer), self.operand(*b, consumer));
-                (quote!(#a.dot(&#b)), 4)
-            }
-            Sym::Len(o) => {
-                let o = self.operand(*o, consumer);
-                let t = float_ty(f);
-                (quote!((#o.len() as #t)), 4)
-            }
-            Sym::ZipSum(args, body) => {
-                let rt = rt();
-                let ops: Vec<_> = args.iter().map(|o| self.operand(*o, consumer)).collect();
-                let params: Vec<_> = (0..args.len())
-                    .map(|k| mixed(&format!("__mg_a{k}")))
-                    .collect();
-                let body = self.sym(body, consumer, 0);
-                (quote!(#rt::zip_map_sum(#(#ops),*, |#(#params),*| #body)), 4)
-            }
-        };
-        if own < prec {
-            quote!((#tokens))
-        } else {
-            tokens
-        }
+        scalar::sym(self, s, consumer, prec)
     }
 
     fn forward(&self, id: NodeId) -> TokenStream {
@@ -640,6 +534,34 @@ impl Emit<'_> {
             }
             Contrib::Scalar(_) => TokenStream::new(),
         }
+    }
+}
+
+impl scalar::Leaves for Emit<'_> {
+    fn float(&self) -> crate::ir::Float {
+        self.g.float
+    }
+    fn scalar(&self, id: NodeId) -> TokenStream {
+        Emit::scalar(self, id)
+    }
+    fn operand(&self, o: Operand, consumer: NodeId) -> TokenStream {
+        Emit::operand(self, o, consumer)
+    }
+    fn len(&self, o: Operand, consumer: NodeId) -> (TokenStream, u8) {
+        let (o, t) = (Emit::operand(self, o, consumer), float_ty(self.g.float));
+        (quote!((#o.len() as #t)), 4)
+    }
+    fn zip_sum(&self, args: &[Operand], body: &Sym, consumer: NodeId) -> (TokenStream, u8) {
+        let rt = rt();
+        let ops: Vec<_> = args
+            .iter()
+            .map(|o| Emit::operand(self, *o, consumer))
+            .collect();
+        let params: Vec<_> = (0..args.len())
+            .map(|k| mixed(&format!("__mg_a{k}")))
+            .collect();
+        let body = self.sym(body, consumer, 0);
+        (quote!(#rt::zip_map_sum(#(#ops),*, |#(#params),*| #body)), 4)
     }
 }
 
