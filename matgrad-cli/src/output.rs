@@ -53,6 +53,11 @@ pub fn text(reports: &[Report], shown: Sections) -> String {
                     let _ = writeln!(out, "  {name} = {def}");
                 }
             }
+            let _ = writeln!(
+                out,
+                "\nForward pass: {} multiply-adds (a.r, a.c: rows and columns of a)",
+                r.forward_cost
+            );
         }
         if shown.steps {
             out.push_str("\nReverse sweep, from ∂f/∂f = 1 back to the variables:\n");
@@ -141,6 +146,7 @@ fn function_json(r: &Report, shown: Sections) -> Value {
             .map(|(n, d)| json!({ "name": n, "definition": d }))
             .collect();
         f.insert("definitions".into(), json!(defs));
+        f.insert("forward_cost".into(), json!(r.forward_cost));
     }
     if shown.steps {
         let steps: Vec<Value> = r

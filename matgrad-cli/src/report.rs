@@ -22,6 +22,8 @@ pub struct Report {
     pub steps: Vec<StepLine>,
     /// `NAME_grad` and `NAME_grad_into`, pretty-printed.
     pub rust: String,
+    /// The forward pass's multiply-adds over the parameters' dimensions.
+    pub forward_cost: String,
 }
 
 /// The gradient of one variable.
@@ -129,6 +131,7 @@ pub fn build(done: &Done) -> Report {
         definitions: d.definitions(),
         steps,
         rust: pretty(d.companions()),
+        forward_cost: d.forward_cost(),
     }
 }
 

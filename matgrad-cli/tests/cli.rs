@@ -578,3 +578,13 @@ fn expr_bad_type_is_a_usage_error() {
         stderr(&o)
     );
 }
+
+#[test]
+fn the_forward_cost_counts_the_folded_trace() {
+    // tr(a x b): the product a x (a.r a.c x.c), then the diagonal of (a x) b only
+    // (a.r x.c), not a second product.
+    assert_eq!(
+        seed("note_trace_axb")["forward_cost"],
+        "a.c a.r x.c + a.r x.c"
+    );
+}

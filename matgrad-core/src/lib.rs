@@ -10,6 +10,7 @@
 //! and reused by tools; `matgrad-macros` is a two-line shell around [`expand`].
 #![deny(missing_docs)]
 
+pub mod cost;
 pub mod ctxt;
 pub mod diff;
 pub mod emit;
@@ -140,13 +141,25 @@ impl Derivation {
         self.printed(emit::math::Notation::Latex)
     }
 
-    /// `(name, definition)` of each value named with `let`, as Unicode math.
+    /// The multiply-adds of the forward pass (after the rewrites), over the
+    /// parameters' dimensions (`a.r`, `a.c`), as [`cost`] counts them:
+    /// `a.c a.r x.c + a.r x.c` for `(a * x * b).trace()`.
+    pub fn forward_cost(&self) -> String {
+        cost::forward(&self.graph).to_string()
+    }
+
+    /// `(name, definition)` of what [`Derivation::formulas`] cites, as Unicode math:
+    /// the intermediate adjoints too large to write out (`∂f/∂a3`, latest first), then
+    /// each value named with `let`.
     pub fn definitions(&self) -> Vec<(String, String)> {
         let input = self.input();
         let terms = emit::math::Terms::new(&input);
-        terms
-            .definitions()
+        let _ = terms.gradients();
+        let mut cited = terms.cited();
+        cited.reverse();
+        cited
             .into_iter()
+            .chain(terms.definitions())
             .map(|(n, t)| (n, emit::math::print(&t, emit::math::Notation::Unicode)))
             .collect()
     }
