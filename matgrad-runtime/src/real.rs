@@ -84,78 +84,48 @@ pub trait Real: nalgebra::RealField + Copy + Send + Sync + 'static + sealed::Sea
     ) -> Self;
 }
 
-impl Real for f32 {
-    #[inline]
-    #[allow(clippy::too_many_arguments)] // the BLAS argument list
-    unsafe fn __gemm(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: f32,
-        a: *const f32,
-        rsa: isize,
-        csa: isize,
-        b: *const f32,
-        rsb: isize,
-        csb: isize,
-        beta: f32,
-        c: *mut f32,
-        rsc: isize,
-        csc: isize,
-    ) {
-        // SAFETY: forwarded from the caller, under the same contract.
-        unsafe { crate::gemm::gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
-    }
+/// The two implementations are the same code over the two float types: each forwards
+/// to the generic blocked product of [`crate::gemm`].
+macro_rules! real {
+    ($($t:ty),*) => {$(
+        impl Real for $t {
+            #[inline]
+            #[allow(clippy::too_many_arguments)] // the BLAS argument list
+            unsafe fn __gemm(
+                m: usize,
+                k: usize,
+                n: usize,
+                alpha: $t,
+                a: *const $t,
+                rsa: isize,
+                csa: isize,
+                b: *const $t,
+                rsb: isize,
+                csb: isize,
+                beta: $t,
+                c: *mut $t,
+                rsc: isize,
+                csc: isize,
+            ) {
+                // SAFETY: forwarded from the caller, under the same contract.
+                unsafe { crate::gemm::gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
+            }
 
-    #[inline]
-    unsafe fn __product_entry(
-        shape: (usize, usize),
-        at: (usize, usize),
-        k: usize,
-        a: *const f32,
-        sa: isize,
-        b: *const f32,
-        sb: isize,
-    ) -> f32 {
-        // SAFETY: forwarded from the caller, under the same contract.
-        unsafe { crate::gemm::product_entry(shape, at, k, a, sa, b, sb) }
-    }
+            #[inline]
+            unsafe fn __product_entry(
+                shape: (usize, usize),
+                at: (usize, usize),
+                k: usize,
+                a: *const $t,
+                sa: isize,
+                b: *const $t,
+                sb: isize,
+            ) -> $t {
+                // SAFETY: forwarded from the caller, under the same contract.
+                unsafe { crate::gemm::product_entry(shape, at, k, a, sa, b, sb) }
+            }
+        }
+    )*};
 }
 
-impl Real for f64 {
-    #[inline]
-    #[allow(clippy::too_many_arguments)] // the BLAS argument list
-    unsafe fn __gemm(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: f64,
-        a: *const f64,
-        rsa: isize,
-        csa: isize,
-        b: *const f64,
-        rsb: isize,
-        csb: isize,
-        beta: f64,
-        c: *mut f64,
-        rsc: isize,
-        csc: isize,
-    ) {
-        // SAFETY: forwarded from the caller, under the same contract.
-        unsafe { crate::gemm::gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
-    }
-
-    #[inline]
-    unsafe fn __product_entry(
-        shape: (usize, usize),
-        at: (usize, usize),
-        k: usize,
-        a: *const f64,
-        sa: isize,
-        b: *const f64,
-        sb: isize,
-    ) -> f64 {
-        // SAFETY: forwarded from the caller, under the same contract.
-        unsafe { crate::gemm::product_entry(shape, at, k, a, sa, b, sb) }
-    }
-}
+real!(f32, f64);
