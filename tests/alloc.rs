@@ -262,3 +262,46 @@ fn mixed_sizes_grad_into_allocates_nothing() {
         mixed(&x, &w, &b).to_bits()
     );
 }
+
+/// A chain of four under `reassociate` (one `chain` node: its kept products and their
+/// adjoints live in the workspace).
+#[matgrad::grad(wrt = (a, b, c, d), reassociate)]
+fn chain4(a: &DMatrix<f64>, b: &DMatrix<f64>, c: &DMatrix<f64>, d: &DMatrix<f64>) -> f64 {
+    (a * b * c * d).sum()
+}
+
+/// `xᵀ a b x` under `reassociate`.
+#[matgrad::grad(wrt = x, reassociate)]
+fn xabx(x: &DVector<f64>, a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+    (x.transpose() * a * b * x)[(0, 0)]
+}
+
+#[test]
+fn reassociated_chains_allocate_nothing() {
+    let m =
+        |r: usize, c: usize| DMatrix::from_fn(r, c, |i, j| ((i * 7 + j * 3) % 11) as f64 / 11.0);
+    for (p, q) in [(40, 4), (4, 40), (9, 9)] {
+        let (a, b, c, d) = (m(p, q), m(q, p), m(p, q), m(q, p));
+        let mut g = [0; 4].map(|_| DMatrix::zeros(0, 0));
+        let [ga, gb, gc, gd] = &mut g;
+        let mut ws = Workspace::new();
+        check(
+            &format!("chain4 {p}×{q}"),
+            4,
+            || chain4_grad_into(&a, &b, &c, &d, ga, gb, gc, gd, &mut ws),
+            || chain4_grad(&a, &b, &c, &d).0,
+        );
+    }
+    let (x, a, b) = (
+        DVector::from_fn(30, |i, _| i as f64 / 30.0),
+        m(30, 30),
+        m(30, 30),
+    );
+    let (mut g, mut ws) = (DVector::zeros(0), Workspace::new());
+    check(
+        "xabx",
+        1,
+        || xabx_grad_into(&x, &a, &b, &mut g, &mut ws),
+        || xabx_grad(&x, &a, &b).0,
+    );
+}

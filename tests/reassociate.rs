@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{assert_close, gradcheck, mat, rng, vector};
+use common::{assert_close, gradcheck, mat, rng, uniform, vector};
 use matgrad::{grad, ln_det, Workspace};
 use nalgebra::{DMatrix, DVector};
 
@@ -163,5 +163,111 @@ fn folded_traces_keep_the_bits() {
         let (v, g) = trace_of_chain_grad(&a, &x, &b);
         assert_eq!(v.to_bits(), trace_of_chain(&a, &x, &b).to_bits(), "{m}×{k}");
         assert_close("∂/∂x", &g, &(a.transpose() * b.transpose()), 1e-12);
+    }
+}
+
+twins!(chain4, chain4_fast, wrt = (a, b, c, d), (a: &DMatrix<f64>, b: &DMatrix<f64>, c: &DMatrix<f64>, d: &DMatrix<f64>) {
+    // Two spellings of one chain of four: each is one `chain` node under `reassociate`.
+    (a * b * c * d).sum() + 0.5 * (a * ((b * c) * d)).norm_squared()
+});
+
+#[test]
+fn chains_of_four_in_every_association() {
+    let (r, mut ws) = (&mut rng(905), Workspace::new());
+    // Dimensions (d0, …, d4): factor i is d_i × d_{i+1}. Each makes another of the
+    // five associations the cheapest; 1s make vectors, rows and 1×1 factors.
+    for d in [
+        [1, 1, 1, 1, 1],
+        [30, 2, 30, 2, 30],
+        [2, 30, 2, 30, 2],
+        [1, 7, 7, 7, 1],
+        [7, 7, 7, 7, 1],
+        [1, 7, 7, 7, 7],
+        [5, 1, 6, 1, 4],
+        [3, 4, 5, 6, 2],
+    ] {
+        let dims = |i: usize| (d[i], d[i + 1]);
+        gradcheck!(&mut ws; chain4, chain4_grad, chain4_grad_into; (&a, &b, &c, &e);
+            a = mat(r, dims(0).0, dims(0).1), b = mat(r, dims(1).0, dims(1).1),
+            c = mat(r, dims(2).0, dims(2).1), e = mat(r, dims(3).0, dims(3).1));
+        let [a, b, c, e] = [0, 1, 2, 3].map(|i| mat(r, dims(i).0, dims(i).1));
+        let (x, fa, fb, fc, fd) = chain4_fast_grad(&a, &b, &c, &e);
+        let (y, pa, pb, pc, pd) = chain4_grad(&a, &b, &c, &e);
+        assert_value("chain value", x, chain4(&a, &b, &c, &e));
+        assert_value("chain value", x, y);
+        for (what, f, p) in [
+            ("a", &fa, &pa),
+            ("b", &fb, &pb),
+            ("c", &fc, &pc),
+            ("d", &fd, &pd),
+        ] {
+            assert_close(&format!("{d:?}: ∂/∂{what}"), f, p, 1e-12);
+        }
+        let mut g = [0; 4].map(|_| DMatrix::zeros(0, 0));
+        let [ga, gb, gc, gd] = &mut g;
+        let mut ws2 = Workspace::new();
+        for _ in 0..2 {
+            let z = chain4_fast_grad_into(&a, &b, &c, &e, ga, gb, gc, gd, &mut ws2);
+            assert_eq!(z.to_bits(), x.to_bits());
+        }
+        assert_eq!([&g[0], &g[1], &g[2], &g[3]], [&fa, &fb, &fc, &fd]);
+    }
+}
+
+twins!(quadratic, quadratic_fast, wrt = (x, a), (x: &DVector<f64>, a: &DMatrix<f64>, b: &DMatrix<f64>) {
+    // xᵀ a b x, and a chain of five with a factor twice (a and aᵀ).
+    (x.transpose() * a * b * x)[(0, 0)] + (a * b * a.transpose() * b * x).norm_squared()
+});
+
+#[test]
+fn chains_with_vectors_and_repeated_factors() {
+    let (r, mut ws) = (&mut rng(906), Workspace::new());
+    for n in [1, 2, 5, 12] {
+        let b = mat(r, n, n);
+        gradcheck!(&mut ws; quadratic, quadratic_grad, quadratic_grad_into; (&x, &a, &b);
+            x = vector(r, n), a = mat(r, n, n));
+        let (x, a) = (vector(r, n), mat(r, n, n));
+        let (v, fx, fa) = quadratic_fast_grad(&x, &a, &b);
+        let (w, px, pa) = quadratic_grad(&x, &a, &b);
+        assert_value("quadratic value", v, quadratic(&x, &a, &b));
+        assert_value("quadratic value", v, w);
+        assert_close("∂/∂x", &fx, &px, 1e-12);
+        assert_close("∂/∂a", &fa, &pa, 1e-12);
+    }
+}
+
+#[test]
+#[should_panic = "matgrad: a * b * c * d: cannot multiply 2×3 by 4×2"]
+fn a_long_chain_panics_as_the_products_would() {
+    let _ = chain4_fast_grad(
+        &DMatrix::zeros(2, 2),
+        &DMatrix::zeros(2, 3),
+        &DMatrix::zeros(4, 2),
+        &DMatrix::zeros(2, 2),
+    );
+}
+
+twins!(static_chain, static_chain_fast, wrt = (m, v), (m: &nalgebra::Matrix3<f64>, n: &nalgebra::Matrix3x2<f64>, v: &nalgebra::Vector2<f64>) {
+    // Static sizes: the association is chosen at expansion.
+    (v.transpose() * n.transpose() * m * n * v)[(0, 0)] + (m * m.transpose() * n * v).norm_squared()
+});
+
+#[test]
+fn static_chains() {
+    let (r, mut ws) = (&mut rng(907), Workspace::new());
+    for _ in 0..4 {
+        let n = nalgebra::Matrix3x2::from_fn(|_, _| uniform(r, -1.0, 1.0));
+        gradcheck!(&mut ws; static_chain, static_chain_grad, static_chain_grad_into; (&m, &n, &v);
+            m = nalgebra::Matrix3::from_fn(|_, _| uniform(r, -1.0, 1.0)), v = nalgebra::Vector2::from_fn(|_, _| uniform(r, -1.0, 1.0)));
+        let (m, v) = (
+            nalgebra::Matrix3::from_fn(|_, _| uniform(r, -1.0, 1.0)),
+            nalgebra::Vector2::from_fn(|_, _| uniform(r, -1.0, 1.0)),
+        );
+        let (x, fm, fv) = static_chain_fast_grad(&m, &n, &v);
+        let (y, pm, pv) = static_chain_grad(&m, &n, &v);
+        assert_value("static value", x, static_chain(&m, &n, &v));
+        assert_value("static value", x, y);
+        assert!((fm - pm).norm() <= 1e-12 * pm.norm(), "∂/∂m");
+        assert!((fv - pv).norm() <= 1e-12 * pv.norm(), "∂/∂v");
     }
 }

@@ -55,6 +55,15 @@ impl Poly {
         Poly(out)
     }
 
+    /// The number, when it is one.
+    pub fn as_num(&self) -> Option<u128> {
+        match self.0.iter().collect::<Vec<_>>().as_slice() {
+            [] => Some(0),
+            [(m, c)] if m.is_empty() => Some(u128::from(**c)),
+            _ => None,
+        }
+    }
+
     /// Whether it is zero.
     pub fn is_zero(&self) -> bool {
         self.0.is_empty()
@@ -81,13 +90,14 @@ impl fmt::Display for Poly {
     }
 }
 
-/// A cost: a polynomial plus the run-time choices `min(p, q)` of the chains.
+/// A cost: a polynomial plus the run-time choices `min(p, q, …)` of the chains.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Cost {
     /// The part known at expansion.
     pub fixed: Poly,
-    /// One `(p, q)` per choice made at run time: it costs the smaller.
-    pub choices: Vec<(Poly, Poly)>,
+    /// The costs of the candidates of each choice made at run time: it costs the
+    /// smallest.
+    pub choices: Vec<Vec<Poly>>,
 }
 
 impl fmt::Display for Cost {
@@ -95,12 +105,125 @@ impl fmt::Display for Cost {
         let mut parts: Vec<String> = self
             .choices
             .iter()
-            .map(|(p, q)| format!("min({p}, {q})"))
+            .map(|c| {
+                let c: Vec<String> = c.iter().map(Poly::to_string).collect();
+                format!("min({})", c.join(", "))
+            })
             .collect();
         if !self.fixed.is_zero() || parts.is_empty() {
             parts.insert(0, self.fixed.to_string());
         }
         write!(f, "{}", parts.join(" + "))
+    }
+}
+
+/// An association of the factors `lo..=hi` of a chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Assoc {
+    /// One factor.
+    Leaf(usize),
+    /// The product of two associations of neighbouring intervals.
+    Product(Box<Assoc>, Box<Assoc>),
+}
+
+impl Assoc {
+    /// The interval `(lo, hi)` of factors.
+    pub fn span(&self) -> (usize, usize) {
+        match self {
+            Assoc::Leaf(i) => (*i, *i),
+            Assoc::Product(l, r) => (l.span().0, r.span().1),
+        }
+    }
+
+    /// Multiply-adds, given the chain's dimensions (`dims[i] × dims[i+1]` is factor `i`).
+    pub fn cost(&self, dims: &[Poly]) -> Poly {
+        match self {
+            Assoc::Leaf(_) => Poly::default(),
+            Assoc::Product(l, r) => {
+                let ((lo, k), (_, hi)) = (l.span(), r.span());
+                let own = dims[lo].mul(&dims[k + 1]).mul(&dims[hi + 1]);
+                l.cost(dims).add(&r.cost(dims)).add(&own)
+            }
+        }
+    }
+
+    /// Every association of the factors `lo..=hi`, the last split first (so
+    /// `(a b) c` before `a (b c)`).
+    pub fn all(lo: usize, hi: usize) -> Vec<Assoc> {
+        if lo == hi {
+            return vec![Assoc::Leaf(lo)];
+        }
+        let mut out = Vec::new();
+        for k in (lo..hi).rev() {
+            for l in Assoc::all(lo, k) {
+                for r in Assoc::all(k + 1, hi) {
+                    out.push(Assoc::Product(Box::new(l.clone()), Box::new(r)));
+                }
+            }
+        }
+        out
+    }
+
+    /// The association with the fewest multiply-adds for numeric dimensions, by
+    /// dynamic programming; ties go to the later split, as in the run-time kernel
+    /// (`matgrad_runtime::__private::Plan`), which makes the same choice.
+    pub fn cheapest(dims: &[u128]) -> Assoc {
+        let n = dims.len().saturating_sub(1).max(1);
+        let mut cost = vec![vec![0u128; n]; n];
+        let mut split = vec![vec![0usize; n]; n];
+        for len in 2..=n {
+            for i in 0..=n - len {
+                let j = i + len - 1;
+                let mut best = u128::MAX;
+                for k in (i..j).rev() {
+                    let c = cost[i][k].saturating_add(cost[k + 1][j]).saturating_add(
+                        dims[i]
+                            .saturating_mul(dims[k + 1])
+                            .saturating_mul(dims[j + 1]),
+                    );
+                    if c < best {
+                        best = c;
+                        split[i][j] = k;
+                    }
+                }
+                cost[i][j] = best;
+            }
+        }
+        fn build(split: &[Vec<usize>], i: usize, j: usize) -> Assoc {
+            if i == j {
+                return Assoc::Leaf(i);
+            }
+            let k = split[i][j];
+            Assoc::Product(
+                Box::new(build(split, i, k)),
+                Box::new(build(split, k + 1, j)),
+            )
+        }
+        build(&split, 0, n - 1)
+    }
+}
+
+impl fmt::Display for Assoc {
+    /// `(a0 a1) a2`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn go(a: &Assoc, top: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match a {
+                Assoc::Leaf(i) => write!(f, "a{i}"),
+                Assoc::Product(l, r) => {
+                    if !top {
+                        write!(f, "(")?;
+                    }
+                    go(l, false, f)?;
+                    write!(f, " ")?;
+                    go(r, false, f)?;
+                    if !top {
+                        write!(f, ")")?;
+                    }
+                    Ok(())
+                }
+            }
+        }
+        go(self, true, f)
     }
 }
 
@@ -126,7 +249,9 @@ pub fn shapes(g: &Graph) -> Vec<Option<(Poly, Poly)>> {
         let derived = match node.op {
             Op::Param(_) => Some(own.clone()),
             Op::MatMul => arg(0).zip(arg(1)).map(|(a, b)| (a.0, b.1)),
-            Op::Chain3 => arg(0).zip(arg(2)).map(|(a, c)| (a.0, c.1)),
+            Op::Chain => arg(0)
+                .zip(node.args.last().and_then(|&l| out[l].clone()))
+                .map(|(a, c)| (a.0, c.1)),
             Op::Transpose => arg(0).map(|(r, c)| (c, r)),
             Op::Kronecker => arg(0)
                 .zip(arg(1))
@@ -164,18 +289,15 @@ pub fn node_cost(g: &Graph, id: NodeId, shapes: &[Option<(Poly, Poly)>]) -> Cost
             (Some(a), Some(b)) => fixed(a.0.mul(&a.1).mul(&b.1)),
             _ => fixed(Poly::num(1)),
         },
-        Op::Chain3 => match (arg(0), arg(1), arg(2)) {
-            (Some(a), Some(b), Some(c)) => {
-                let (m, k, n, p) = (a.0, a.1, b.1, c.1);
-                let left = m.mul(&k).mul(&n).add(&m.mul(&n).mul(&p));
-                let right = k.mul(&n).mul(&p).add(&m.mul(&k).mul(&p));
-                Cost {
-                    fixed: Poly::default(),
-                    choices: vec![(left, right)],
-                }
-            }
-            _ => fixed(Poly::num(1)),
-        },
+        Op::Chain => {
+            let Some(shapes) = (0..node.args.len()).map(arg).collect::<Option<Vec<_>>>() else {
+                return fixed(Poly::num(1));
+            };
+            // With the left factors' names: a.r, a.c, b.c, …
+            let mut dims = vec![shapes[0].0.clone()];
+            dims.extend(shapes.iter().map(|s| s.1.clone()));
+            chain_cost(&dims)
+        }
         // The diagonal of the product only.
         Op::TraceMul => fixed(entries(arg(0))),
         Op::Trace => fixed(arg(0).map_or(Poly::num(1), |(r, _)| r)),
@@ -194,6 +316,54 @@ pub fn node_cost(g: &Graph, id: NodeId, shapes: &[Option<(Poly, Poly)>]) -> Cost
         | Op::SoftmaxCrossEntropy => fixed(entries(arg(0))),
         // Entrywise: one operation per entry of the result.
         _ => fixed(entries(shapes[id].clone())),
+    }
+}
+
+/// The most factors whose every association [`chain_cost`] lists (132 of them); a
+/// longer chain lists the two written orders only, left to right and right to left.
+const LIST_ALL: usize = 7;
+
+/// The cost of a chain with these dimensions in the association chosen: fixed when
+/// every dimension is a number (the association is then chosen at expansion), else
+/// a run-time choice among the associations.
+pub fn chain_cost(dims: &[Poly]) -> Cost {
+    let n = dims.len().saturating_sub(1);
+    if n < 2 {
+        return Cost::default();
+    }
+    if let Some(d) = dims.iter().map(Poly::as_num).collect::<Option<Vec<u128>>>() {
+        return Cost {
+            fixed: Assoc::cheapest(&d).cost(dims),
+            choices: Vec::new(),
+        };
+    }
+    let candidates = if n <= LIST_ALL {
+        Assoc::all(0, n - 1)
+    } else {
+        let left = (1..n).fold(Assoc::Leaf(0), |acc, i| {
+            Assoc::Product(Box::new(acc), Box::new(Assoc::Leaf(i)))
+        });
+        let right = (0..n - 1).rev().fold(Assoc::Leaf(n - 1), |acc, i| {
+            Assoc::Product(Box::new(Assoc::Leaf(i)), Box::new(acc))
+        });
+        vec![left, right]
+    };
+    let mut costs: Vec<Poly> = Vec::new();
+    for c in candidates {
+        let c = c.cost(dims);
+        if !costs.contains(&c) {
+            costs.push(c);
+        }
+    }
+    match costs.len() {
+        1 => Cost {
+            fixed: costs.remove(0),
+            choices: Vec::new(),
+        },
+        _ => Cost {
+            fixed: Poly::default(),
+            choices: vec![costs],
+        },
     }
 }
 
@@ -240,6 +410,63 @@ mod tests {
         assert_eq!(
             cost(quote!(wrt = x, reassociate), "(a * b * v).sum()"),
             "a.r + min(a.c a.r b.c + a.r b.c, a.c a.r + a.c b.c)"
+        );
+        // Static sizes: the association is chosen here, (m m) m: 27 + 27.
+        assert_eq!(
+            cost(quote!(wrt = x, reassociate), "(m * m * m).sum()"),
+            "63"
+        );
+        // vᵀ a x v: the transpose (v.r entries), the index (1), and the chain over
+        // dims 1, v.r, a.c, x.c, 1 in its five associations, the last split first:
+        // ((vᵀa)x)v, (vᵀ(ax))v, (vᵀa)(xv), vᵀ((ax)v), vᵀ(a(xv)).
+        assert_eq!(
+            cost(
+                quote!(wrt = x, reassociate),
+                "(v.transpose() * a * x * v)[(0, 0)]"
+            ),
+            "v.r + 1 + min(a.c v.r + a.c x.c + x.c, a.c v.r x.c + v.r x.c + x.c, \
+             a.c v.r + a.c x.c + a.c, a.c v.r x.c + v.r x.c + v.r, a.c v.r + a.c x.c + v.r)"
+        );
+    }
+
+    /// The run-time kernel (for `DMatrix` chains) and the expansion (for static ones)
+    /// choose the same association.
+    #[test]
+    fn the_runtime_plan_is_the_cost_models() {
+        for d in [
+            vec![9, 9, 9, 1],
+            vec![400, 20, 400, 20, 400],
+            vec![1, 9, 9, 9, 1],
+            vec![3, 1, 4, 1, 5, 9, 2, 6],
+            vec![2, 2, 2, 2, 2, 2],
+            vec![1, 1, 1],
+        ] {
+            let shapes: Vec<(usize, usize)> = d.windows(2).map(|w| (w[0], w[1])).collect();
+            let dims: Vec<u128> = d.iter().map(|&x| x as u128).collect();
+            assert_eq!(
+                super::Assoc::cheapest(&dims).to_string(),
+                matgrad_runtime::__private::Plan::new(&shapes).describe(),
+                "{d:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn associations() {
+        use super::Assoc;
+        let best = |d: &[u128]| Assoc::cheapest(d).to_string();
+        assert_eq!(best(&[9, 9, 9, 1]), "a0 (a1 a2)");
+        assert_eq!(best(&[4, 4, 4, 4]), "(a0 a1) a2");
+        assert_eq!(best(&[400, 20, 400, 20, 400]), "(a0 (a1 a2)) a3");
+        assert_eq!(best(&[1, 9, 9, 9, 1]), "((a0 a1) a2) a3");
+        assert_eq!(best(&[1, 1]), "a0");
+        assert_eq!(Assoc::all(0, 3).len(), 5);
+        assert_eq!(
+            Assoc::all(0, 2)
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>(),
+            ["(a0 a1) a2", "a0 (a1 a2)"]
         );
     }
 }

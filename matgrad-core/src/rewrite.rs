@@ -13,13 +13,17 @@
 //!
 //! | written | computed | saves |
 //! | --- | --- | --- |
-//! | `a * b * c` | `(a b) c` or `a (b c)`, whichever the shapes make cheaper at run time (`chain3`) | up to a factor of `n` (`a * b * v` with `v` a vector: two matrix–vector products) |
+//! | `a * b * c * ⋯` (any parenthesisation) | the association with the fewest multiply-adds, chosen by dynamic programming over the shapes: at run time for `DMatrix` (`chain`), at expansion for static sizes | up to a factor of `n` per product (`a * b * v` with `v` a vector: two matrix–vector products; `x.transpose() * a * x`: one matrix–vector product and a dot) |
 //! | `(a * x * b).trace()`, `x` differentiated, `a` and `b` not | `⟨x, (b a)ᵀ⟩` | one product in all: the gradient `(b a)ᵀ` is the value's own factor |
 //!
 //! A product folded into another must have no other use: a named `let p = a * b`
 //! used twice stays a product.
 
 use crate::ir::{Graph, Kind, Node, NodeId, Op, Shape};
+
+/// The most factors one chain takes (the run-time kernel's limit); a longer product
+/// is split into chains of at most this many.
+pub const MAX_FACTORS: usize = 16;
 
 /// What becomes of one node.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -41,7 +45,7 @@ enum Rewrite {
 }
 
 /// `g` with its traces of products folded and, when `reassociate`, its chains of
-/// three factors and its traces linear in a variable rewritten (see the module
+/// products and its traces linear in a variable rewritten (see the module
 /// docs), given the parameters differentiated (`wrt`, parameter indices). Parameters
 /// keep their ids.
 pub fn rewrite(g: &Graph, wrt: &[usize], reassociate: bool) -> Graph {
@@ -106,28 +110,28 @@ pub fn rewrite(g: &Graph, wrt: &[usize], reassociate: bool) -> Graph {
                     Some((args[0], Rewrite::To(Op::TraceMul, vec![p, q])))
                 }
             }
-            // A chain of exactly three: in `((a b) c) d` the factor `a b` would be hidden
-            // inside the chain (formed anyway, and out of the backward pass's reach), so
-            // the chain is `(a b) c`, the innermost three.
-            Op::MatMul
-                if reassociate
-                    && sole_product(&fate, args[0])
-                    && !g.node(args[0]).args.iter().any(|&f| sole_product(&fate, f))
-                    && !sole_product(&fate, args[1]) =>
-            {
-                let inner = &g.node(args[0]).args;
-                let three = vec![inner[0], inner[1], args[1]];
-                Some((args[0], Rewrite::To(Op::Chain3, three)))
-            }
-            Op::MatMul
-                if reassociate
-                    && sole_product(&fate, args[1])
-                    && !g.node(args[1]).args.iter().any(|&f| sole_product(&fate, f))
-                    && !sole_product(&fate, args[0]) =>
-            {
-                let inner = &g.node(args[1]).args;
-                let three = vec![args[0], inner[0], inner[1]];
-                Some((args[1], Rewrite::To(Op::Chain3, three)))
+            // The whole product tree under this product, however parenthesised, as
+            // one chain of its factors: its products with no other use are folded.
+            Op::MatMul if reassociate => {
+                let (mut factors, mut inner) = (Vec::new(), Vec::new());
+                let mut stack = vec![args[1], args[0]];
+                while let Some(f) = stack.pop() {
+                    if sole_product(&fate, f) && factors.len() + stack.len() + 2 <= MAX_FACTORS {
+                        inner.push(f);
+                        stack.push(g.node(f).args[1]);
+                        stack.push(g.node(f).args[0]);
+                    } else {
+                        factors.push(f);
+                    }
+                }
+                if factors.len() >= 3 {
+                    for f in inner {
+                        fate[f] = Fate::Folded;
+                    }
+                    fate[id] = Fate::Rewritten;
+                    rewritten[id] = Some(Rewrite::To(Op::Chain, factors));
+                }
+                None
             }
             _ => None,
         };
@@ -233,14 +237,22 @@ mod tests {
                 "(a * b * c).trace() + x.sum()",
                 "(+ (trmul (matmul a b) c) (sum x))",
             ),
-            ("(a * b * x).norm_squared()", "(norm2 (chain3 a b x))"),
-            ("(a * (b * x)).sum()", "(sum (chain3 a b x))"),
-            ("(a * b * x * c).sum()", "(sum (matmul (chain3 a b x) c))"),
+            ("(a * b * x).norm_squared()", "(norm2 (chain a b x))"),
+            ("(a * (b * x)).sum()", "(sum (chain a b x))"),
+            ("(a * b * x * c).sum()", "(sum (chain a b x c))"),
+            ("((a * b) * (x * c)).sum()", "(sum (chain a b x c))"),
+            ("(a * (b * (x * c))).sum()", "(sum (chain a b x c))"),
+            ("(a * x * v).norm()", "(norm (chain a x v))"),
             (
-                "((a * b) * (x * c)).sum()",
-                "(sum (matmul (matmul a b) (matmul x c)))",
+                "(v.transpose() * a * x * v)[(0, 0)]",
+                "(idx00 (chain (t v) a x v))",
             ),
-            ("(a * x * v).norm()", "(norm (chain3 a x v))"),
+            // A product used twice is a factor, formed once.
+            (
+                "let p = a * b; (p * x * c).sum() + p.sum()",
+                "(+ (sum (chain (matmul a b) x c)) (sum (matmul a b)))",
+            ),
+            ("(a * x).sum()", "(sum (matmul a x))"),
             // A product with another use stays.
             (
                 "let p = a * x; p.trace() + p.sum()",

@@ -20,6 +20,7 @@
 //!   (its blocking over `k`, its fused or unfused multiply-adds, its edge tiles).
 #![allow(missing_docs, clippy::missing_panics_doc, clippy::too_many_arguments)]
 
+pub use crate::chain::{chain_backward, chain_factor_adjoint_to, chain_to, Plan, MAX_FACTORS};
 pub use crate::fused::{relu_step, sigmoid_scalar, zip_n_sum, zip_n_to};
 pub use nalgebra::{DMatrix, DMatrixView, DVector, RowDVector, SMatrix};
 
@@ -571,28 +572,6 @@ pub fn trace_of_product<T: Real>(p: DMatrixView<'_, T>, q: DMatrixView<'_, T>, o
         trace += entry;
     }
     trace
-}
-
-/// `out = a * b * c` in the cheaper association (see [`chain_costs`]), for
-/// `#[grad(reassociate)]`; the intermediate product in `tmp`. Panics as `a * b * c`
-/// would, naming `op`.
-pub fn mul3_to<T: Real>(
-    out: &mut DMatrix<T>,
-    a: DMatrixView<'_, T>,
-    b: DMatrixView<'_, T>,
-    c: DMatrixView<'_, T>,
-    tmp: &mut DMatrix<T>,
-    op: &str,
-) {
-    for (x, y) in [(&a, &b), (&b, &c)] {
-        assert!(
-            x.ncols() == y.nrows(),
-            "matgrad: {op}: cannot multiply {} by {}",
-            dims(x),
-            dims(y),
-        );
-    }
-    chain3_to(out, false, T::one(), a, false, b, false, c, false, tmp);
 }
 
 /// `a.determinant()` (nalgebra's, same bits); panics on non-square as `trace`.

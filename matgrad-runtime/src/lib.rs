@@ -20,6 +20,7 @@
 
 pub mod blas;
 pub mod broadcast;
+mod chain;
 pub mod decomp;
 pub mod elementwise;
 mod fused;

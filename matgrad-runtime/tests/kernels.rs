@@ -1577,7 +1577,7 @@ mod backward {
 
     /// Runs a backward kernel into a NaN-filled buffer (`acc == false`) and into `old`
     /// (`acc == true`), checking both against `contribution` (and `old + contribution`).
-    fn check_both(
+    pub(super) fn check_both(
         old: &DMatrix<f64>,
         contribution: &DMatrix<f64>,
         tol: f64,
@@ -2155,5 +2155,149 @@ mod steady_state {
         no_alloc_acc("softmax_ce_adjoint_y_to", |acc| {
             k::softmax_ce_adjoint_y_to(&mut out, acc, 1.0, av)
         });
+    }
+}
+
+// ---------------------------------------------------------------------------
+// chain.rs
+// ---------------------------------------------------------------------------
+
+mod chain {
+    use super::backward::check_both;
+    use super::*;
+
+    /// Factors with dimensions `dims` (factor i is `dims[i] × dims[i+1]`).
+    fn factors(dims: &[usize]) -> Vec<DMatrix<f64>> {
+        dims.windows(2)
+            .enumerate()
+            .map(|(f, d)| {
+                DMatrix::from_fn(d[0], d[1], |i, j| {
+                    ((i * 5 + j * 3 + f * 7) % 13) as f64 / 6.5 - 1.0
+                })
+            })
+            .collect()
+    }
+
+    /// The product of `fs` from left to right.
+    fn product(fs: &[DMatrix<f64>], rows: usize) -> DMatrix<f64> {
+        fs.iter()
+            .fold(DMatrix::identity(rows, rows), |acc, f| naive(&acc, f))
+    }
+
+    fn dims() -> impl Strategy<Value = Vec<usize>> {
+        proptest::collection::vec(prop_oneof![Just(1usize), 1usize..=9, 10usize..=40], 3..=7)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The value, and every factor's adjoint against `(a₀ ⋯ a_{f−1})ᵀ Ḡ (a_{f+1} ⋯)ᵀ`
+        /// written out, for chains of 2 to 6 factors of random (often 1) dimensions.
+        #[test]
+        fn chain_and_its_adjoints_match_naive(d in dims(), alpha in -2.0f64..2.0) {
+            let fs = factors(&d);
+            let n = fs.len();
+            let views: Vec<_> = fs.iter().map(k::view).collect();
+            let mut temps = vec![DMatrix::zeros(0, 0); n.saturating_sub(2)];
+            let mut out = DMatrix::zeros(0, 0);
+            {
+                let mut t: Vec<&mut DMatrix<f64>> = temps.iter_mut().collect();
+                k::chain_to(&mut out, &views, &mut t, "chain");
+            }
+            let want = product(&fs, d[0]);
+            prop_assert!((&out - &want).norm() <= 1e-12 * want.norm().max(1.0));
+
+            let g = DMatrix::from_fn(d[0], d[n], |i, j| (i as f64 * 0.7 - j as f64 * 0.3).sin());
+            let mut memo = vec![DMatrix::zeros(0, 0); n.saturating_sub(2)];
+            let t: Vec<&DMatrix<f64>> = temps.iter().collect();
+            {
+                let mut m: Vec<&mut DMatrix<f64>> = memo.iter_mut().collect();
+                k::chain_backward(&views, &t, k::view(&g), &vec![true; n], &mut m);
+            }
+            let m: Vec<&DMatrix<f64>> = memo.iter().collect();
+            for f in 0..n {
+                let before = product(&fs[..f], d[0]);
+                let after = product(&fs[f + 1..], d[f + 1]);
+                let want = naive(&naive(&before.transpose(), &g), &after.transpose()) * alpha;
+                let old = DMatrix::from_fn(want.nrows(), want.ncols(), |i, j| (i + 2 * j) as f64);
+                check_both(&old, &want, 1e-11, |out, acc| {
+                    k::chain_factor_adjoint_to(out, acc, alpha, f, &views, &t, &m, k::view(&g));
+                })?;
+            }
+        }
+    }
+
+    /// The run-time plan is the cost model's: the fewest multiply-adds, found by
+    /// trying every association.
+    #[test]
+    fn plans_are_cheapest() {
+        fn best(d: &[usize], i: usize, j: usize) -> usize {
+            (i..j)
+                .map(|s| best(d, i, s) + best(d, s + 1, j) + d[i] * d[s + 1] * d[j + 1])
+                .min()
+                .unwrap_or(0)
+        }
+        fn cost(p: &k::Plan, d: &[usize], i: usize, j: usize) -> usize {
+            if i == j {
+                return 0;
+            }
+            let s = p.split(i, j);
+            cost(p, d, i, s) + cost(p, d, s + 1, j) + d[i] * d[s + 1] * d[j + 1]
+        }
+        for d in [
+            vec![1, 9, 9, 9, 1],
+            vec![400, 20, 400, 20, 400],
+            vec![3, 1, 4, 1, 5, 9, 2, 6],
+            vec![7, 7, 7],
+            vec![1, 1, 1, 1],
+        ] {
+            let shapes: Vec<(usize, usize)> = d.windows(2).map(|w| (w[0], w[1])).collect();
+            let p = k::Plan::new(&shapes);
+            assert_eq!(
+                cost(&p, &d, 0, shapes.len() - 1),
+                best(&d, 0, shapes.len() - 1),
+                "{d:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_chain_allocates_nothing_in_steady_state() {
+        let fs = factors(&[30, 4, 30, 4, 30]);
+        let views: Vec<_> = fs.iter().map(k::view).collect();
+        let (mut out, mut t0, mut t1) = (
+            DMatrix::zeros(0, 0),
+            DMatrix::zeros(0, 0),
+            DMatrix::zeros(0, 0),
+        );
+        let g = DMatrix::from_element(30, 30, 1.0);
+        let (mut m0, mut m1) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+        // One gradient buffer per factor: their shapes differ.
+        let mut grads = [0; 4].map(|_| DMatrix::zeros(0, 0));
+        let mut run = || {
+            k::chain_to(&mut out, &views, &mut [&mut t0, &mut t1], "chain");
+            k::chain_backward(
+                &views,
+                &[&t0, &t1],
+                k::view(&g),
+                &[true; 4],
+                &mut [&mut m0, &mut m1],
+            );
+            for (f, ga) in grads.iter_mut().enumerate() {
+                k::chain_factor_adjoint_to(
+                    ga,
+                    false,
+                    1.0,
+                    f,
+                    &views,
+                    &[&t0, &t1],
+                    &[&m0, &m1],
+                    k::view(&g),
+                );
+            }
+        };
+        run();
+        let n = alloc_count::allocations(&mut run);
+        assert_eq!(n, 0, "allocations in steady state");
     }
 }

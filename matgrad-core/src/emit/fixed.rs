@@ -16,6 +16,7 @@
 //! leaves the workspace untouched.
 
 use super::{adj, aux, float_ty, formula, grad_out, lit, mixed, rt, scalar, val, Input};
+use crate::cost::Assoc;
 use crate::ir::{Dim, Graph, Kind, NodeId, Op, Shape};
 use crate::parse::signature::Param;
 use crate::rules::{Contrib, KArg};
@@ -84,6 +85,16 @@ impl Fixed<'_> {
 
     /// The shape of an operand (an aux is the inverse kept by `ln_det`: its
     /// argument's shape).
+    /// The cheapest association of a chain of these static factors.
+    fn chain_plan(&self, factors: &[NodeId]) -> Assoc {
+        let mut dims: Vec<u128> = factors
+            .iter()
+            .map(|&f| size(self.shape(f).rows) as u128)
+            .collect();
+        dims.extend(factors.last().map(|&f| size(self.shape(f).cols) as u128));
+        Assoc::cheapest(&dims)
+    }
+
     fn operand_shape(&self, o: Operand) -> Shape {
         match o {
             Operand::Aux(id) => self.shape(self.g.node(id).args[0]),
@@ -165,11 +176,11 @@ impl Fixed<'_> {
                 let (p, q) = (a(0), a(1));
                 quote!((#p * #q).trace())
             }
-            // `a * b * c` under `reassociate`: the cheaper association, which the
-            // static shapes decide here.
-            Op::Chain3 => {
-                let shapes = [0, 1, 2].map(|k| self.shape(node.args[k]));
-                chain3([a(0), a(1), a(2)], shapes)
+            // `a * b * c * ⋯` under `reassociate`: the cheapest association, which the
+            // static shapes decide here (the cost model's `Assoc::cheapest`).
+            Op::Chain => {
+                let xs: Vec<TokenStream> = (0..node.args.len()).map(a).collect();
+                associated(&self.chain_plan(&node.args), &xs)
             }
             Op::Scale => binary(a(0), quote!(*), a(1)),
             Op::DivScalar => binary(a(0), quote!(/), a(1)),
@@ -326,24 +337,28 @@ impl Fixed<'_> {
                 };
                 scaled(e, alpha)
             }
-            Contrib::Chain { alpha, factors } => {
-                let ops = factors.map(|(f, t)| {
-                    let x = o(&f);
-                    if t {
-                        quote!(#x.transpose())
+            // Reverse mode through the chain's association: from the root down to the
+            // factor, a left child takes `P̄ Rᵀ`, a right child `Lᵀ P̄`.
+            Contrib::ChainFactor { alpha, g, factor } => {
+                let args = match g {
+                    Operand::Adj(c) => self.g.node(*c).args.clone(),
+                    _ => Vec::new(),
+                };
+                let xs: Vec<TokenStream> = args.iter().map(|&x| o(&Operand::Value(x))).collect();
+                let mut node = self.chain_plan(&args);
+                let mut adj = o(g);
+                while let Assoc::Product(l, r) = node {
+                    if *factor <= l.span().1 {
+                        let r = associated(&r, &xs);
+                        adj = quote!((#adj * (#r).transpose()));
+                        node = *l;
                     } else {
-                        x
+                        let l = associated(&l, &xs);
+                        adj = quote!(((#l).transpose() * #adj));
+                        node = *r;
                     }
-                });
-                let shapes = factors.map(|(f, t)| {
-                    let s = self.operand_shape(f);
-                    if t {
-                        s.transpose()
-                    } else {
-                        s
-                    }
-                });
-                scaled(chain3(ops, shapes), alpha)
+                }
+                scaled(adj, alpha)
             }
             Contrib::Hadamard { alpha, a, b } => {
                 let (a, b) = (o(a), o(b));
@@ -493,19 +508,14 @@ impl Fixed<'_> {
     }
 }
 
-/// `x₀ x₁ x₂` in the association with fewer multiply-adds for the static shapes.
-fn chain3(x: [TokenStream; 3], s: [Shape; 3]) -> TokenStream {
-    let (m, k, n, p) = (
-        size(s[0].rows),
-        size(s[0].cols),
-        size(s[1].cols),
-        size(s[2].cols),
-    );
-    let [x0, x1, x2] = x;
-    if m * k * n + m * n * p <= k * n * p + m * k * p {
-        quote!((#x0 * #x1) * #x2)
-    } else {
-        quote!(#x0 * (#x1 * #x2))
+/// The product of the factors `xs` in the association `a`.
+fn associated(a: &Assoc, xs: &[TokenStream]) -> TokenStream {
+    match a {
+        Assoc::Leaf(i) => xs[*i].clone(),
+        Assoc::Product(l, r) => {
+            let (l, r) = (associated(l, xs), associated(r, xs));
+            quote!((#l * #r))
+        }
     }
 }
 

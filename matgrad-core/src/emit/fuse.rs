@@ -234,15 +234,9 @@ fn reads(c: &Contrib, t: NodeId) -> Vec<Read> {
         return out;
     }
     match c {
-        // A chain is lowered as it stands: what it reads must be stored.
-        Contrib::Chain { alpha, factors } => {
-            out.extend(
-                factors
-                    .iter()
-                    .filter(|(o, _)| *o == me)
-                    .map(|_| Read::Other),
-            );
-            if alpha.any(&|x| mentions(x, t)) {
+        // A chain's backward pass reads its adjoint as a stored matrix.
+        Contrib::ChainFactor { alpha, g, .. } => {
+            if *g == me || alpha.any(&|x| mentions(x, t)) {
                 out.push(Read::Other);
             }
         }

@@ -171,16 +171,19 @@ impl<'a> Terms<'a> {
                     vec![tr(self.operand(a), *ta), tr(self.operand(b), *tb)],
                 ),
             ),
-            Contrib::Chain { alpha, factors } => self.scaled(
-                alpha,
-                app(
-                    "*",
-                    factors
-                        .iter()
-                        .map(|(f, t)| tr(self.operand(f), *t))
-                        .collect(),
-                ),
-            ),
+            // (a₀ ⋯ a_{f−1})ᵀ Ḡ (a_{f+1} ⋯ a_{n−1})ᵀ, written with each factor transposed.
+            Contrib::ChainFactor { alpha, g, factor } => {
+                let args = match g {
+                    Operand::Adj(c) => self.input.graph.node(*c).args.clone(),
+                    _ => Vec::new(),
+                };
+                let t = |&a: &NodeId| tr(self.value(a), true);
+                let (before, after) = args.split_at((*factor).min(args.len()));
+                let mut factors: Vec<Term> = before.iter().rev().map(t).collect();
+                factors.push(self.operand(g));
+                factors.extend(after.iter().skip(1).rev().map(t));
+                self.scaled(alpha, app("*", factors))
+            }
             Contrib::Hadamard { alpha, a, b } => {
                 self.scaled(alpha, app("⊙", vec![self.operand(a), self.operand(b)]))
             }
@@ -379,7 +382,7 @@ impl<'a> Terms<'a> {
             Op::Sub => app("+", vec![a(0), app("neg", vec![a(1)])]),
             Op::Neg => f("neg", 1),
             Op::MatMul => f("*", 2),
-            Op::Chain3 => f("*", 3),
+            Op::Chain => f("*", node.args.len()),
             Op::Scale => app("scale", vec![a(1), a(0)]),
             Op::DivScalar => f("/", 2),
             Op::Transpose => f("t", 1),

@@ -60,6 +60,11 @@ fn aux_scratch(id: NodeId) -> Ident {
     mixed(&format!("__mg_auxw{id}"))
 }
 
+/// Buffer `k` of chain `id`'s kept products (`memo`: of their adjoints).
+fn chain_temp(id: NodeId, k: usize, memo: bool) -> Ident {
+    mixed(&format!("__mg_c{}{id}_{k}", if memo { "m" } else { "t" }))
+}
+
 /// Whether the product adjoint of `id` is read as chains (see `Emit::product_adjoint`).
 fn chain_flag(id: NodeId) -> Ident {
     mixed(&format!("__mg_chain{id}"))
@@ -139,6 +144,10 @@ impl Names for At<'_> {
     fn aux(&self, id: NodeId) -> (TokenStream, TokenStream) {
         let (a, w) = (aux(id), aux_scratch(id));
         (quote!(#a), quote!(#w))
+    }
+    fn temps(&self, id: NodeId) -> TokenStream {
+        let t = (0..rules::chain_temps(self.cx.g, id)).map(|k| chain_temp(id, k, false));
+        quote!(&mut [#(&mut #t),*])
     }
     fn differentiated(&self, id: NodeId) -> bool {
         self.cx.adj.differentiated[id]
@@ -267,6 +276,9 @@ impl Emit<'_> {
             pre.extend(self.take(&aux(id)));
             pre.extend(self.take(&aux_scratch(id)));
         }
+        for k in 0..rules::chain_temps(self.g, id) {
+            pre.extend(self.take(&chain_temp(id, k, false)));
+        }
         let at = At {
             cx: self,
             consumer: id,
@@ -366,6 +378,31 @@ impl Emit<'_> {
             out.extend(self.lower(c, t, t, acc));
             acc = true;
         }
+        out
+    }
+
+    /// After a chain's adjoint: the adjoints of the products inside it (see
+    /// `matgrad_runtime::__private::chain_backward`), from which each factor's adjoint
+    /// is one product.
+    fn chain_backward(&self, t: NodeId) -> TokenStream {
+        let n = rules::chain_temps(self.g, t);
+        if n == 0 {
+            return TokenStream::new();
+        }
+        let rt = rt();
+        let mut out = TokenStream::new();
+        let memo: Vec<Ident> = (0..n).map(|k| chain_temp(t, k, true)).collect();
+        for m in &memo {
+            out.extend(self.take(m));
+        }
+        let temps = (0..n).map(|k| chain_temp(t, k, false));
+        let args = &self.g.node(t).args;
+        let views = args.iter().map(|&a| self.view(a));
+        let need = args.iter().map(|&a| self.adj.differentiated[a]);
+        let g = adj(t);
+        out.extend(quote! {
+            #rt::chain_backward(&[#(#views),*], &[#(&#temps),*], #rt::view(&#g), &[#(#need),*], &mut [#(&mut #memo),*]);
+        });
         out
     }
 
@@ -475,14 +512,19 @@ impl Emit<'_> {
                     }
                 }
             }
-            Contrib::Chain { alpha, factors } => {
-                let [(f0, t0), (f1, t1), (f2, t2)] = factors;
-                let (alpha, f0, f1, f2) = (s(alpha), o(f0), o(f1), o(f2));
-                let tmp = mixed(&format!("__mg_w{}", self.slots.borrow().len()));
-                let take = self.take(&tmp);
+            Contrib::ChainFactor {
+                alpha,
+                g: chain,
+                factor,
+            } => {
+                let ch = id_of(*chain);
+                let n = rules::chain_temps(self.g, ch);
+                let views = self.g.node(ch).args.iter().map(|&a| self.view(a));
+                let temps = (0..n).map(|k| chain_temp(ch, k, false));
+                let memo = (0..n).map(|k| chain_temp(ch, k, true));
+                let (alpha, gc) = (s(alpha), o(chain));
                 quote! {
-                    #take
-                    #rt::chain3_to(&mut #g, #acc, #alpha, #f0, #t0, #f1, #t1, #f2, #t2, &mut #tmp);
+                    #rt::chain_factor_adjoint_to(&mut #g, #acc, #alpha, #factor, &[#(#views),*], &[#(&#temps),*], &[#(&#memo),*], #gc);
                 }
             }
             Contrib::Hadamard { alpha, a, b } => {
@@ -607,6 +649,7 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
             _ => None,
         };
         body.extend(cx.adjoint(id, into));
+        body.extend(cx.chain_backward(id));
     }
     let rt = rt();
     for &i in wrt.iter() {

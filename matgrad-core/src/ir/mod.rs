@@ -204,9 +204,10 @@ pub enum Op {
     /// `(p * q).trace()` from the product's diagonal entries only, with the bits the
     /// product and the trace give (see [`crate::rewrite`]). Args: (p, q).
     TraceMul,
-    /// `a * b * c` in the association the shapes make cheaper at run time; only
-    /// under `#[grad(reassociate)]` (see [`crate::rewrite`]). Args: (a, b, c).
-    Chain3,
+    /// `a₀ a₁ ⋯ a_{n−1}` (n ≥ 3) in the association with the fewest multiply-adds,
+    /// chosen at run time from the shapes (at expansion for static ones); only under
+    /// `#[grad(reassociate)]` (see [`crate::rewrite`]). Args: the factors.
+    Chain,
     /// `a.determinant()`.
     Determinant,
     /// `a[(i, j)]`.

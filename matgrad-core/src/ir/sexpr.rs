@@ -41,7 +41,7 @@ impl Op {
             Op::Dot => "dot".into(),
             Op::Trace => "tr".into(),
             Op::TraceMul => "trmul".into(),
-            Op::Chain3 => "chain3".into(),
+            Op::Chain => "chain".into(),
             Op::Determinant => "det".into(),
             Op::Index(i, j) => format!("idx{i}{j}"),
             Op::Sigmoid => "sigmoid".into(),

@@ -43,13 +43,6 @@ pub enum Contrib {
         /// Right transposed?
         tb: bool,
     },
-    /// `alpha · op(f₀) · op(f₁) · op(f₂)`, associated as the shapes make cheaper.
-    Chain {
-        /// Scalar factor.
-        alpha: Sym,
-        /// The factors and whether each is transposed.
-        factors: [(Operand, bool); 3],
-    },
     /// `alpha · a ⊙ b`.
     Hadamard {
         /// Scalar factor.
@@ -58,6 +51,17 @@ pub enum Contrib {
         a: Operand,
         /// Right.
         b: Operand,
+    },
+    /// `alpha · ā_f`, the adjoint of factor `f` of the chain whose adjoint is `g`: by
+    /// reverse mode through the chain's association, its parent's adjoint times its
+    /// sibling's value, transposed (`(a₀ ⋯ a_{f−1})ᵀ ḡ (a_{f+1} ⋯ a_{n−1})ᵀ` in all).
+    ChainFactor {
+        /// Scalar factor.
+        alpha: Sym,
+        /// The chain's adjoint.
+        g: Operand,
+        /// Which factor.
+        factor: usize,
     },
     /// `s · 1`, shaped like the target.
     Fill(Sym),
@@ -97,9 +101,10 @@ impl Contrib {
                 b: o(b),
                 tb: *tb,
             },
-            Contrib::Chain { alpha, factors } => Contrib::Chain {
+            Contrib::ChainFactor { alpha, g, factor } => Contrib::ChainFactor {
                 alpha: s(alpha),
-                factors: factors.map(|(f, t)| (o(&f), t)),
+                g: o(g),
+                factor: *factor,
             },
             Contrib::Hadamard { alpha, a, b } => Contrib::Hadamard {
                 alpha: s(alpha),
@@ -182,6 +187,9 @@ pub trait Names {
     /// The auxiliary buffer and the scratch buffer of a node that keeps them
     /// (see [`needs_aux`]).
     fn aux(&self, id: NodeId) -> (TokenStream, TokenStream);
+    /// The buffers of a chain's kept products (see [`chain_temps`]), as
+    /// `&mut [&mut t₀, …]`.
+    fn temps(&self, id: NodeId) -> TokenStream;
     /// Whether node `id` is differentiated (some `wrt` variable flows through it).
     fn differentiated(&self, id: NodeId) -> bool;
 }
@@ -213,8 +221,18 @@ pub fn adjoint(g: &Graph, id: NodeId) -> Vec<(usize, Contrib)> {
 pub fn needs_aux(g: &Graph, id: NodeId) -> bool {
     matches!(
         g.node(id).op,
-        crate::ir::Op::LnDet | crate::ir::Op::SoftmaxCrossEntropy | crate::ir::Op::Chain3
+        crate::ir::Op::LnDet | crate::ir::Op::SoftmaxCrossEntropy
     )
+}
+
+/// How many buffers node `id` keeps for the products inside it (and as many for
+/// their adjoints): `n − 2` for a chain of `n` factors, whose tree has `n − 1`
+/// products and writes the last into the node's value.
+pub fn chain_temps(g: &Graph, id: NodeId) -> usize {
+    match g.node(id).op {
+        crate::ir::Op::Chain => g.node(id).args.len().saturating_sub(2),
+        _ => 0,
+    }
 }
 
 /// `Operand::Value(g.args[k])`.

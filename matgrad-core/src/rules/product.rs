@@ -14,11 +14,13 @@ pub(super) fn forward(g: &Graph, id: NodeId, n: &dyn Names) -> Option<Forward> {
     Some(match &node.op {
         // a b  →  ā += Ḡ bᵀ, b̄ += aᵀ Ḡ
         Op::MatMul => Forward::Matrix(quote!(#rt::mul_to(&mut #out, #v0, #v1, #text);)),
-        // a b c  →  ā += Ḡ cᵀ bᵀ, b̄ += aᵀ Ḡ cᵀ, c̄ += bᵀ aᵀ Ḡ, each chain in its cheaper order
-        Op::Chain3 => {
-            let v2 = node.args.get(2).map(|&x| n.view(x)).unwrap_or_default();
-            let (tmp, _) = n.aux(id);
-            Forward::Matrix(quote!(#rt::mul3_to(&mut #out, #v0, #v1, #v2, &mut #tmp, #text);))
+        // a₀ ⋯ a_{n−1}, associated by the shapes, the tree's products kept  →  by reverse
+        // mode through that tree: ā_f += (a₀ ⋯ a_{f−1})ᵀ Ḡ (a_{f+1} ⋯ a_{n−1})ᵀ, each
+        // shared partial product and partial adjoint computed once
+        Op::Chain => {
+            let views = node.args.iter().map(|&x| n.view(x));
+            let temps = n.temps(id);
+            Forward::Matrix(quote!(#rt::chain_to(&mut #out, &[#(#views),*], #temps, #text);))
         }
         // a ⊙ b  →  ā += Ḡ ⊙ b, b̄ += Ḡ ⊙ a
         Op::ComponentMul => {
@@ -66,23 +68,16 @@ pub(super) fn adjoint(g: &Graph, id: NodeId) -> Option<Vec<(usize, Contrib)>> {
                 },
             ),
         ],
-        Op::Chain3 => {
-            let (a, b, c) = (
-                (arg(g, id, 0), true),
-                (arg(g, id, 1), true),
-                (arg(g, id, 2), true),
-            );
-            let gr = (Operand::Grad, false);
-            let chain = |factors| Contrib::Chain {
-                alpha: one(),
-                factors,
-            };
-            vec![
-                (0, chain([gr, c, b])),
-                (1, chain([a, gr, c])),
-                (2, chain([b, a, gr])),
-            ]
-        }
+        Op::Chain => (0..node.args.len())
+            .map(|factor| {
+                let c = Contrib::ChainFactor {
+                    alpha: one(),
+                    g: Operand::Grad,
+                    factor,
+                };
+                (factor, c)
+            })
+            .collect(),
         Op::ComponentMul => vec![
             (
                 0,

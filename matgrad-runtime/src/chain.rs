@@ -1,0 +1,343 @@
+//! Matrix chains `a₀ a₁ ⋯ a_{n−1}` in the association with the fewest multiply-adds,
+//! and their adjoints by reverse mode through that association.
+//!
+//! The shapes of `DMatrix` factors are known only at run time, so the association is
+//! chosen at run time: [`Plan::new`] is the textbook dynamic program over the
+//! interval products (`cost(i, j) = min_k cost(i, k) + cost(k+1, j) + d_i d_{k+1} d_{j+1}`
+//! for factor `i` of shape `d_i × d_{i+1}`), a few hundred integer operations for the
+//! chains people write. Ties go to the later split, so that a chain of three whose
+//! orders cost the same is `(a b) c`, as written.
+//!
+//! Every internal node of the chosen tree except the root has a numbered buffer: the
+//! forward pass ([`chain_to`]) keeps the node's product there, and the backward pass
+//! ([`chain_backward`]) its adjoint. The adjoint of factor `f` is then one product:
+//! its parent's adjoint times its sibling's value, transposed ([`chain_factor_adjoint_to`]).
+//! So the backward pass costs what the textbook adjoints of the chosen binary products
+//! cost (`C = A B`: `Ā = C̄ Bᵀ`, `B̄ = Aᵀ C̄`), every shared partial product computed once.
+
+use crate::kernel::{ready, MatRef, Shape};
+use crate::Real;
+use nalgebra::{DMatrix, DMatrixView};
+use std::ops::Deref;
+
+/// The most factors a chain may have (`#[grad]` folds longer products into chains of
+/// at most this many).
+pub const MAX_FACTORS: usize = 16;
+
+/// An association of a chain of `n` factors: the split of each interval of the tree,
+/// and the buffer of each internal node other than the root.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    n: usize,
+    /// `split[i][j] = k`: the interval `i..=j` is `(i..=k) (k+1..=j)`.
+    split: [[u8; MAX_FACTORS]; MAX_FACTORS],
+    /// `slot[i][j]`: the buffer of internal node `i..=j` (not the root), preorder.
+    slot: [[u8; MAX_FACTORS]; MAX_FACTORS],
+}
+
+impl Plan {
+    /// The cheapest association of factors with these `(rows, cols)`. Panics beyond
+    /// [`MAX_FACTORS`] factors or with fewer than two.
+    pub fn new(shapes: &[(usize, usize)]) -> Plan {
+        let n = shapes.len();
+        assert!(
+            (2..=MAX_FACTORS).contains(&n),
+            "matgrad: a chain has 2 to {MAX_FACTORS} factors, not {n}"
+        );
+        let d = |i: usize| if i < n { shapes[i].0 } else { shapes[n - 1].1 };
+        let mut cost = [[0u128; MAX_FACTORS]; MAX_FACTORS];
+        let mut split = [[0u8; MAX_FACTORS]; MAX_FACTORS];
+        for len in 2..=n {
+            for i in 0..=n - len {
+                let j = i + len - 1;
+                let mut best = u128::MAX;
+                for k in (i..j).rev() {
+                    let c = cost[i][k]
+                        + cost[k + 1][j]
+                        + (d(i) as u128) * (d(k + 1) as u128) * (d(j + 1) as u128);
+                    if c < best {
+                        best = c;
+                        split[i][j] = k as u8;
+                    }
+                }
+                cost[i][j] = best;
+            }
+        }
+        let mut plan = Plan {
+            n,
+            split,
+            slot: [[u8::MAX; MAX_FACTORS]; MAX_FACTORS],
+        };
+        let mut next = 0u8;
+        plan.number(0, n - 1, &mut next);
+        plan
+    }
+
+    /// Numbers the internal nodes under `i..=j` in preorder (the root gets none).
+    fn number(&mut self, i: usize, j: usize, next: &mut u8) {
+        if i == j {
+            return;
+        }
+        if (i, j) != (0, self.n - 1) {
+            self.slot[i][j] = *next;
+            *next += 1;
+        }
+        let k = self.split[i][j] as usize;
+        self.number(i, k, next);
+        self.number(k + 1, j, next);
+    }
+
+    /// The split `k` of the interval `i..=j`.
+    pub fn split(&self, i: usize, j: usize) -> usize {
+        self.split[i][j] as usize
+    }
+
+    /// The association as text: `(a0 a1) a2`, for tests and messages.
+    pub fn describe(&self) -> String {
+        fn go(p: &Plan, i: usize, j: usize, top: bool) -> String {
+            if i == j {
+                return format!("a{i}");
+            }
+            let k = p.split(i, j);
+            let s = format!("{} {}", go(p, i, k, false), go(p, k + 1, j, false));
+            if top {
+                s
+            } else {
+                format!("({s})")
+            }
+        }
+        go(self, 0, self.n - 1, true)
+    }
+
+    /// The intervals of the internal nodes in postorder (children before parents):
+    /// `n − 1` of them.
+    fn postorder(&self) -> [(usize, usize); MAX_FACTORS] {
+        fn go(p: &Plan, i: usize, j: usize, out: &mut [(usize, usize)], len: &mut usize) {
+            if i == j {
+                return;
+            }
+            let k = p.split(i, j);
+            go(p, i, k, out, len);
+            go(p, k + 1, j, out, len);
+            out[*len] = (i, j);
+            *len += 1;
+        }
+        let (mut out, mut len) = ([(0, 0); MAX_FACTORS], 0);
+        go(self, 0, self.n - 1, &mut out, &mut len);
+        out
+    }
+
+    /// The buffer index of internal node `i..=j`.
+    fn slot(&self, i: usize, j: usize) -> usize {
+        self.slot[i][j] as usize
+    }
+}
+
+/// The value of interval `i..=j`: a factor or a kept product.
+fn value<'s, T: Real, M: Deref<Target = DMatrix<T>>>(
+    plan: &Plan,
+    factors: &'s [DMatrixView<'_, T>],
+    temps: &'s [M],
+    i: usize,
+    j: usize,
+) -> MatRef<'s, T> {
+    if i == j {
+        MatRef::new(&factors[i])
+    } else {
+        MatRef::new(&*temps[plan.slot(i, j)])
+    }
+}
+
+/// `out (+)= alpha · a b`.
+fn product_into<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+) {
+    ready(out, acc, a.nrows, b.ncols, "chain");
+    let beta = if acc { T::one() } else { T::zero() };
+    crate::blas::gemm_ref(alpha, a, b, beta, out);
+}
+
+/// `out = a₀ a₁ ⋯ a_{n−1}` in the cheapest association ([`Plan::new`]), keeping the
+/// products of the tree's other internal nodes in `temps` (`n − 2` buffers) for
+/// [`chain_backward`]. Panics as the product written out would, naming `op`, when two
+/// neighbours cannot be multiplied.
+///
+/// ```
+/// use matgrad_runtime::__private::{chain_to, view};
+/// use nalgebra::{DMatrix, DVector};
+///
+/// let a = DMatrix::from_fn(3, 4, |i, j| (i + j) as f64);
+/// let b = DMatrix::from_fn(4, 5, |i, j| (i * j) as f64 - 1.0);
+/// let v = DVector::from_fn(5, |i, _| i as f64);
+/// let (mut out, mut t0) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+/// chain_to(&mut out, &[view(&a), view(&b), view(&v)], &mut [&mut t0], "a * b * v");
+/// assert_eq!(out, &a * (&b * &v)); // b v first: no matrix–matrix product
+/// ```
+pub fn chain_to<T: Real>(
+    out: &mut DMatrix<T>,
+    factors: &[DMatrixView<'_, T>],
+    temps: &mut [&mut DMatrix<T>],
+    op: &str,
+) {
+    for w in factors.windows(2) {
+        assert!(
+            w[0].ncols() == w[1].nrows(),
+            "matgrad: {op}: cannot multiply {} by {}",
+            Shape(w[0].nrows(), w[0].ncols()),
+            Shape(w[1].nrows(), w[1].ncols()),
+        );
+    }
+    let plan = plan_of(factors);
+    let n = factors.len();
+    for &(i, j) in &plan.postorder()[..n - 1] {
+        let k = plan.split(i, j);
+        let root = (i, j) == (0, n - 1);
+        let mut target = if root {
+            std::mem::take(out)
+        } else {
+            std::mem::take(&mut *temps[plan.slot(i, j)])
+        };
+        {
+            let (l, r) = (
+                value(&plan, factors, temps, i, k),
+                value(&plan, factors, temps, k + 1, j),
+            );
+            product_into(&mut target, false, T::one(), l, r);
+        }
+        if root {
+            *out = target;
+        } else {
+            *temps[plan.slot(i, j)] = target;
+        }
+    }
+}
+
+fn plan_of<T>(factors: &[DMatrixView<'_, T>]) -> Plan {
+    let mut shapes = [(0usize, 0usize); MAX_FACTORS];
+    assert!(
+        factors.len() <= MAX_FACTORS,
+        "matgrad: a chain has at most {MAX_FACTORS} factors"
+    );
+    for (s, f) in shapes.iter_mut().zip(factors) {
+        *s = f.shape();
+    }
+    Plan::new(&shapes[..factors.len()])
+}
+
+/// The adjoints of the internal nodes of the chain's tree (other than the root), from
+/// the chain's adjoint `g`, into `memo` (`n − 2` buffers, numbered as `temps`): a left
+/// child `L` of `P = L R` gets `P̄ Rᵀ`, a right child `Lᵀ P̄`. Only nodes above a factor
+/// whose `need` is set are computed. `temps` are those [`chain_to`] filled.
+pub fn chain_backward<T: Real>(
+    factors: &[DMatrixView<'_, T>],
+    temps: &[&DMatrix<T>],
+    g: DMatrixView<'_, T>,
+    need: &[bool],
+    memo: &mut [&mut DMatrix<T>],
+) {
+    let plan = plan_of(factors);
+    let n = factors.len();
+    let needed = |i: usize, j: usize| need[i..=j].iter().any(|&x| x);
+    // Parents before children: the postorder reversed.
+    for &(i, j) in plan.postorder()[..n - 1].iter().rev() {
+        let k = plan.split(i, j);
+        for (ci, cj, left) in [(i, k, true), (k + 1, j, false)] {
+            if ci == cj || !needed(ci, cj) {
+                continue;
+            }
+            let mut target = std::mem::take(&mut *memo[plan.slot(ci, cj)]);
+            {
+                let parent = if (i, j) == (0, n - 1) {
+                    MatRef::new(&g)
+                } else {
+                    MatRef::new(&*memo[plan.slot(i, j)])
+                };
+                let (si, sj) = if left { (k + 1, j) } else { (i, k) };
+                let sibling = value(&plan, factors, temps, si, sj);
+                if left {
+                    product_into(&mut target, false, T::one(), parent, sibling.t());
+                } else {
+                    product_into(&mut target, false, T::one(), sibling.t(), parent);
+                }
+            }
+            *memo[plan.slot(ci, cj)] = target;
+        }
+    }
+}
+
+/// `out (+)= alpha · ā_f`, the adjoint of factor `f` of the chain: its parent's
+/// adjoint (`g` at the root, else from [`chain_backward`]'s `memo`) times its
+/// sibling's value, transposed: `P̄ Rᵀ` for a left child, `Lᵀ P̄` for a right one.
+#[allow(clippy::too_many_arguments)]
+pub fn chain_factor_adjoint_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    alpha: T,
+    f: usize,
+    factors: &[DMatrixView<'_, T>],
+    temps: &[&DMatrix<T>],
+    memo: &[&DMatrix<T>],
+    g: DMatrixView<'_, T>,
+) {
+    let plan = plan_of(factors);
+    let n = factors.len();
+    let (mut i, mut j) = (0, n - 1);
+    loop {
+        let k = plan.split(i, j);
+        let (child, sibling, left) = if f <= k {
+            ((i, k), (k + 1, j), true)
+        } else {
+            ((k + 1, j), (i, k), false)
+        };
+        if child == (f, f) {
+            let parent = if (i, j) == (0, n - 1) {
+                MatRef::new(&g)
+            } else {
+                MatRef::new(memo[plan.slot(i, j)])
+            };
+            let s = value(&plan, factors, temps, sibling.0, sibling.1);
+            if left {
+                product_into(out, acc, alpha, parent, s.t());
+            } else {
+                product_into(out, acc, alpha, s.t(), parent);
+            }
+            return;
+        }
+        (i, j) = child;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Plan;
+
+    #[test]
+    fn plans() {
+        // a b v, v a vector: b v first.
+        assert_eq!(
+            Plan::new(&[(9, 9), (9, 9), (9, 1)]).describe(),
+            "a0 (a1 a2)"
+        );
+        // Equal costs: as written.
+        assert_eq!(
+            Plan::new(&[(4, 4), (4, 4), (4, 4)]).describe(),
+            "(a0 a1) a2"
+        );
+        // Issue 9's chain, 400×20, 20×400, 400×20, 20×400: one 400×400 product, at
+        // the end (`a0 ((a1 a2) a3)` costs the same; the later split wins the tie).
+        assert_eq!(
+            Plan::new(&[(400, 20), (20, 400), (400, 20), (20, 400)]).describe(),
+            "(a0 (a1 a2)) a3"
+        );
+        // xᵀ a b x.
+        assert_eq!(
+            Plan::new(&[(1, 9), (9, 9), (9, 9), (9, 1)]).describe(),
+            "((a0 a1) a2) a3"
+        );
+        assert_eq!(Plan::new(&[(3, 4), (4, 5)]).describe(), "a0 a1");
+    }
+}
