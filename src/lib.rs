@@ -370,6 +370,12 @@
 /// ```
 pub use matgrad_macros::grad;
 
+/// `#[grad]` with `reassociate` forced on: matgrad's test suites import it as `grad`
+/// to run their finite-difference checks with the value rewrites on. Not part of the
+/// API.
+#[doc(hidden)]
+pub use matgrad_macros::grad_reassociated as __grad_reassociated;
+
 pub use matgrad_runtime::{
     add_col, add_row, gemm_nn, gemm_nt, gemm_tn, gemm_tt, ln_det, log_sum_exp, relu, sigmoid,
     softmax_cross_entropy, softplus, Real, Workspace,

@@ -7,7 +7,8 @@
 //! and on any error the original function is still emitted, unchanged.
 //!
 //! This crate is plain (not a proc-macro crate) so that it can be tested, fuzzed
-//! and reused by tools; `matgrad-macros` is a two-line shell around [`expand`].
+//! and reused by tools; `matgrad-macros` is a two-line shell around [`expand`] (and
+//! around [`expand_with`] for the attribute its own test suites use).
 #![deny(missing_docs)]
 
 pub mod cost;
@@ -26,9 +27,24 @@ use ctxt::Ctxt;
 use proc_macro2::TokenStream;
 use quote::quote;
 
+/// Options set by the caller of [`expand_with`] or [`derive_with`], on top of what the
+/// attribute's tokens say. The default changes nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Turn `reassociate` on whether or not the attribute writes it, as if it did.
+    /// matgrad's test suites use it to run every finite-difference check a second
+    /// time with the value rewrites on.
+    pub reassociate: bool,
+}
+
 /// Expands `#[grad(attr)] item`: the item unchanged, then its companions, or the
 /// errors (with the item and, where possible, companion signatures).
 pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand_with(attr, item, Options::default())
+}
+
+/// [`expand`], with `options` applied on top of the attribute.
+pub fn expand_with(attr: TokenStream, item: TokenStream, options: Options) -> TokenStream {
     let item_fn: syn::ItemFn = match syn::parse2(item.clone()) {
         Ok(f) => f,
         Err(e) => {
@@ -42,7 +58,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     };
     // The user's own tokens, not a reprint of the parsed function: spans, spacing
     // and anything `syn` would normalise stay exactly as written.
-    match derive(attr, &item_fn) {
+    match derive_with(attr, &item_fn, options) {
         Ok(d) => {
             let companions = d.companions();
             let checks = emit::resolve::checks(&d.item.block);
@@ -225,8 +241,20 @@ impl Derivation {
 /// problem is reported at once; and when the `wrt` variables are known as well, the
 /// failure carries the companions' declarations ([`emit::fallback`]).
 pub fn derive(attr: TokenStream, item: &syn::ItemFn) -> Result<Derivation, Failure> {
+    derive_with(attr, item, Options::default())
+}
+
+/// [`derive`](fn@derive), with `options` applied on top of the attribute.
+pub fn derive_with(
+    attr: TokenStream,
+    item: &syn::ItemFn,
+    options: Options,
+) -> Result<Derivation, Failure> {
     let mut cx = Ctxt::new();
-    let attr = parse::attr::parse(&mut cx, attr);
+    let attr = parse::attr::parse(&mut cx, attr).map(|mut attr| {
+        attr.reassociate |= options.reassociate;
+        attr
+    });
     let Some(sig) = parse::signature::parse(&mut cx, &item.sig) else {
         return Err(Failure {
             errors: cx.errors().to_vec(),
@@ -293,4 +321,33 @@ fn resolve_wrt(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{expand, expand_with, Options};
+    use quote::quote;
+
+    /// `Options { reassociate: true }` expands exactly as the attribute that writes
+    /// `reassociate`, and (on a body with a chain of products) differently from one
+    /// that does not, whether or not the attribute writes it already.
+    #[test]
+    fn forced_reassociate_is_the_written_flag() {
+        let item = quote! {
+            fn f(a: &DMatrix<f64>, b: &DMatrix<f64>, c: &DMatrix<f64>) -> f64 {
+                (a * b * c).sum()
+            }
+        };
+        let on = Options { reassociate: true };
+        let written = expand(quote!(wrt = a, reassociate), item.clone()).to_string();
+        let forced = expand_with(quote!(wrt = a), item.clone(), on).to_string();
+        let both = expand_with(quote!(wrt = a, reassociate), item.clone(), on).to_string();
+        assert_eq!(forced, written);
+        assert_eq!(both, written);
+        assert_ne!(expand(quote!(wrt = a), item.clone()).to_string(), written);
+        assert_eq!(
+            expand_with(quote!(wrt = a), item.clone(), Options::default()).to_string(),
+            expand(quote!(wrt = a), item).to_string()
+        );
+    }
 }

@@ -11,3 +11,15 @@ use proc_macro::TokenStream;
 pub fn grad(attr: TokenStream, item: TokenStream) -> TokenStream {
     matgrad_core::expand(attr.into(), item.into()).into()
 }
+
+/// `#[grad]` with `reassociate` on, whether or not the attribute writes it.
+///
+/// For matgrad's own test suites, which import it as `grad` to run every
+/// finite-difference check a second time with the value rewrites on. Not part of
+/// the API.
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn grad_reassociated(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let options = matgrad_core::Options { reassociate: true };
+    matgrad_core::expand_with(attr.into(), item.into(), options).into()
+}

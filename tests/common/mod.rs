@@ -1,21 +1,28 @@
-//! The gradient-check harness shared by `tests/gradcheck.rs` and `tests/seeds.rs`.
+//! The gradient-check harness shared by the suites in `tests/gradcheck/`,
+//! `tests/seeds/` and `tests/static_sizes/` (each run twice: by the binary in the
+//! directory, and with `reassociate` forced on by its `tests/*_reassociate.rs`), and by
+//! `tests/reassociate.rs`.
 //!
 //! - Seeded, well-conditioned inputs: [`rng`], [`mat`], [`vector`], [`row`],
 //!   [`positive`], [`away_from`], [`spd`], [`dominant`], [`negative_det`], ….
 //! - [`gradcheck!`]: for one point, checks everything the contract says of a function
 //!   `f` annotated with `#[grad]` and its companions `f_grad` and `f_grad_into`:
-//!   1. `f_grad`'s value equals `f`'s exactly;
+//!   1. `f_grad`'s value equals `f`'s exactly, or to rounding where the test binary
+//!      forces `reassociate` on (see [`Value`]);
 //!   2. each gradient has the shape of its variable;
 //!   3. each entry agrees with central finite differences of `f`,
 //!      `(f(x + h e) − f(x − h e)) / 2h` with `h = step · max(1, |x|)`, to
 //!      `|g − fd| / max(1, |fd|) ≤ tol` (`1e-6` in f64; `2e-2` in f32 with `h = 1e-2`,
 //!      plus an allowance for the rounding of `f` itself, see [`Float::ROUNDING`]);
-//!   4. `f_grad_into` returns the same value and the same gradients, with a fresh
-//!      workspace, with the caller's (possibly used at other shapes) workspace and
-//!      empty output buffers, when called again with the same buffers and workspace,
-//!      and with output buffers of the wrong shape.
+//!   4. `f_grad_into` returns the same value, bit for bit, and the same gradients,
+//!      with a fresh workspace, with the caller's (possibly used at other shapes)
+//!      workspace and empty output buffers, when called again with the same buffers
+//!      and workspace, and with output buffers of the wrong shape.
 //!
 //!   Every failure is collected, then reported at once, worst entry first.
+//!
+//! Each test binary that uses [`gradcheck!`] declares at its root
+//! `const VALUE: common::Value`, the value contract its annotated functions are under.
 #![allow(dead_code)]
 
 use matgrad::Workspace;
@@ -104,6 +111,43 @@ pub fn one_hot(r: &mut ChaCha8Rng, m: usize, n: usize) -> DMatrix<f64> {
 // Variables and points
 // ---------------------------------------------------------------------------
 
+/// What `f_grad`'s value must be, next to `f`'s: each test binary says it in a
+/// `const VALUE` at its root, which [`gradcheck!`] passes to [`check`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// The very bits of `f`'s value: the default contract (same operations, same
+    /// order).
+    Exact,
+    /// `f`'s value to rounding, `|v − f| ≤ SAME_TOL · max(1, |f|)` (see
+    /// [`Float::SAME_TOL`]): the contract under `reassociate`, which may compute the
+    /// value in another order. `f_grad_into`'s value is still `f_grad`'s, bit for
+    /// bit.
+    Rounded,
+}
+
+impl Value {
+    /// Whether `got` is `want` under this contract.
+    pub fn holds<E: Float>(self, got: E, want: E) -> bool {
+        match self {
+            Value::Exact => got == want,
+            Value::Rounded => {
+                got == want || mixed_error(got.to_f64(), want.to_f64()) <= E::SAME_TOL
+            }
+        }
+    }
+
+    /// How the value must match, for failure messages.
+    fn describe<E: Float>(self) -> String {
+        match self {
+            Value::Exact => "must be equal exactly".to_string(),
+            Value::Rounded => format!(
+                "must be equal to {:e} · max(1, |value|) under reassociate",
+                E::SAME_TOL
+            ),
+        }
+    }
+}
+
 /// The floating-point types the checker runs in, with their tolerances.
 pub trait Float: Copy + PartialEq + Debug + 'static {
     /// `"f64"` or `"f32"`.
@@ -112,7 +156,9 @@ pub trait Float: Copy + PartialEq + Debug + 'static {
     const FD_STEP: f64;
     /// Tolerance on `|g − fd| / max(1, |fd|)`.
     const FD_TOL: f64;
-    /// Tolerance between `_grad_into` and `_grad`, same mixed criterion.
+    /// Tolerance between two computations of one quantity that round differently,
+    /// same mixed criterion: `_grad_into`'s gradients and `_grad`'s, and under
+    /// [`Value::Rounded`] `_grad`'s value and `f`'s.
     const SAME_TOL: f64;
     /// Relative rounding error assumed for one evaluation of `f`: a finite difference
     /// may be off by `2 · ROUNDING · max(|f(x ± h e)|) / 2h` from cancellation alone,
@@ -419,6 +465,7 @@ macro_rules! gradcheck {
     ) => {{
         let point = $crate::common::nest!($($init),+);
         $crate::common::check(
+            $crate::VALUE,
             stringify!($f),
             &[$(stringify!($w)),+],
             &point,
@@ -554,8 +601,11 @@ fn flat<E: Float>(v: &dyn Var<E = E>) -> Vec<(f64, f64)> {
     (0..v.len()).map(|k| (v.get(k), 0.0)).collect()
 }
 
-/// The checks behind [`gradcheck!`]; returns `f_grad`'s gradients.
+/// The checks behind [`gradcheck!`], with `f_grad`'s value held to `value`; returns
+/// `f_grad`'s gradients.
+#[allow(clippy::too_many_arguments)]
 pub fn check<P, G>(
+    value_contract: Value,
     name: &str,
     wrt: &[&str],
     x: &P,
@@ -583,12 +633,19 @@ where
 
     let value = f(x);
     let (grad_value, g) = grad(x).split();
-    if grad_value != value {
+    if !value_contract.holds(grad_value, value) {
         let _ = writeln!(
             report,
-            "- {name}_grad value {grad_value:?} != {name} value {value:?} (must be equal exactly)"
+            "- {name}_grad value {grad_value:?} != {name} value {value:?} ({})",
+            value_contract.describe::<P::E>()
         );
     }
+    // What `f_grad_into` must return, bit for bit: `f`'s value, or under `reassociate`
+    // `f_grad`'s (the same forward pass).
+    let (into_value, into_source) = match value_contract {
+        Value::Exact => (value, name.to_string()),
+        Value::Rounded => (grad_value, format!("{name}_grad")),
+    };
 
     let mut expected: Vec<Vec<(f64, f64)>> = Vec::new();
     for (k, w) in wrt.iter().enumerate() {
@@ -608,10 +665,10 @@ where
 
     let mut into_run = |label: &str, outs: &mut P, ws: &mut Workspace<P::E>| {
         let v = grad_into(x, outs, ws);
-        if v != value {
+        if v != into_value {
             let _ = writeln!(
                 report,
-                "- {name}_grad_into ({label}) value {v:?} != {name} value {value:?}"
+                "- {name}_grad_into ({label}) value {v:?} != {into_source} value {into_value:?}"
             );
         }
         for (k, w) in wrt.iter().enumerate() {

@@ -7,12 +7,11 @@
 //! note or the tutorial writes a numerator-layout derivative, the closed form used
 //! here is its transpose, and the comment says so.
 
-mod common;
-
-use common::{
+use super::grad;
+use crate::common::{
     assert_close, dominant, gradcheck, mat, negative_det, positive, rng, row, spd, uniform, vector,
 };
-use matgrad::{add_col, add_row, grad, ln_det, sigmoid, softmax_cross_entropy, Workspace};
+use matgrad::{add_col, add_row, ln_det, sigmoid, softmax_cross_entropy, Workspace};
 use nalgebra::{DMatrix, DVector, RowDVector};
 
 /// Closed forms are compared with `|got − want| / max(1, |want|) ≤ CLOSED`.

@@ -5,15 +5,13 @@
 //!
 //! Annotated functions are named `f_<rule>`; the test of a rule is named after it.
 
-mod common;
-
-use common::{
+use super::grad;
+use crate::common::{
     assert_close, away_from, dominant, gradcheck, mat, negative_det, one_hot, positive, rng, row,
     spd, uniform, vector,
 };
 use matgrad::{
-    add_col, add_row, grad, ln_det, log_sum_exp, sigmoid, softmax_cross_entropy, softplus,
-    Workspace,
+    add_col, add_row, ln_det, log_sum_exp, sigmoid, softmax_cross_entropy, softplus, Workspace,
 };
 use nalgebra as na;
 use nalgebra::{DMatrix, DVector, RowDVector};
