@@ -55,6 +55,33 @@ impl Poly {
         Poly(out)
     }
 
+    /// Whether `self ≤ other` for all sizes ≥ 1: each monomial of `self`, in turn,
+    /// taken from one of `other` that it divides (as `1 ≤ n` and `n ≤ n m`), with
+    /// coefficients to spare.
+    pub fn at_most(&self, other: &Poly) -> bool {
+        let mut budget: Vec<(Vec<String>, u64)> =
+            other.0.iter().map(|(m, c)| (m.clone(), *c)).collect();
+        // Highest degree first, each from the smallest monomial it divides.
+        let mut mine: Vec<(&Vec<String>, &u64)> = self.0.iter().collect();
+        mine.sort_by_key(|(m, _)| std::cmp::Reverse(m.len()));
+        for (m, &c) in mine {
+            let mut need = c;
+            let mut fits: Vec<usize> = (0..budget.len())
+                .filter(|&k| divides(m, &budget[k].0))
+                .collect();
+            fits.sort_by_key(|&k| budget[k].0.len());
+            for k in fits {
+                let take = need.min(budget[k].1);
+                budget[k].1 -= take;
+                need -= take;
+            }
+            if need > 0 {
+                return false;
+            }
+        }
+        true
+    }
+
     /// The number, when it is one.
     pub fn as_num(&self) -> Option<u128> {
         match self.0.iter().collect::<Vec<_>>().as_slice() {
@@ -115,6 +142,12 @@ impl fmt::Display for Cost {
         }
         write!(f, "{}", parts.join(" + "))
     }
+}
+
+/// Whether monomial `a` divides monomial `b` (both sorted).
+fn divides(a: &[String], b: &[String]) -> bool {
+    let mut rest = b.iter();
+    a.iter().all(|x| rest.by_ref().any(|y| y == x))
 }
 
 /// An association of the factors `lo..=hi` of a chain.
@@ -253,6 +286,8 @@ pub fn shapes(g: &Graph) -> Vec<Option<(Poly, Poly)>> {
                 .zip(node.args.last().and_then(|&l| out[l].clone()))
                 .map(|(a, c)| (a.0, c.1)),
             Op::Transpose => arg(0).map(|(r, c)| (c, r)),
+            Op::Ones { of, row: true } => out[of].clone().map(|(r, _)| (Poly::num(1), r)),
+            Op::Ones { of, row: false } => out[of].clone().map(|(_, c)| (c, Poly::num(1))),
             Op::Kronecker => arg(0)
                 .zip(arg(1))
                 .map(|(a, b)| (a.0.mul(&b.0), a.1.mul(&b.1))),
@@ -355,6 +390,9 @@ pub fn chain_cost(dims: &[Poly]) -> Cost {
             costs.push(c);
         }
     }
+    // A candidate no cheaper than another for every size is never chosen.
+    let all = costs.clone();
+    costs.retain(|p| !all.iter().any(|q| q != p && q.at_most(p)));
     match costs.len() {
         1 => Cost {
             fixed: costs.remove(0),
@@ -408,13 +446,27 @@ mod tests {
             assert_eq!(cost(quote!(wrt = x), body), want, "{body}");
         }
         assert_eq!(
-            cost(quote!(wrt = x, reassociate), "(a * b * v).sum()"),
+            cost(quote!(wrt = x, reassociate), "(a * b * v).norm_squared()"),
             "a.r + min(a.c a.r b.c + a.r b.c, a.c a.r + a.c b.c)"
         );
-        // Static sizes: the association is chosen here, (m m) m: 27 + 27.
+        // Σ (a x) = 𝟙ᵀ a x 𝟙: the two fills (a.r + x.c), the 1×1 sum, and the five
+        // associations of 1×a.r, a.r×a.c, a.c×x.c, x.c×1, none dearer than another
+        // for all sizes: ((𝟙ᵀa)x)𝟙, (𝟙ᵀ(ax))𝟙, (𝟙ᵀa)(x𝟙), 𝟙ᵀ((ax)𝟙), 𝟙ᵀ(a(x𝟙)).
+        assert_eq!(
+            cost(quote!(wrt = x, reassociate), "(a * x).sum()"),
+            "a.r + x.c + 1 + min(a.c a.r + a.c x.c + x.c, a.c a.r x.c + a.r x.c + x.c, \
+             a.c a.r + a.c x.c + a.c, a.c a.r x.c + a.r x.c + a.r, a.c a.r + a.c x.c + a.r)"
+        );
+        // Static sizes: the association is chosen here. (m m) m: 27 + 27, and the norm
+        // 9; as 𝟙ᵀ m m m 𝟙, three row–matrix products (9 each) and a dot (3), the two
+        // fills (3 + 3) and the 1×1 sum.
+        assert_eq!(
+            cost(quote!(wrt = x, reassociate), "(m * m * m).norm()"),
+            "63"
+        );
         assert_eq!(
             cost(quote!(wrt = x, reassociate), "(m * m * m).sum()"),
-            "63"
+            "37"
         );
         // vᵀ a x v: the transpose (v.r entries), the index (1), and the chain over
         // dims 1, v.r, a.c, x.c, 1 in its five associations, the last split first:

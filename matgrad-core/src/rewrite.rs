@@ -19,7 +19,7 @@
 //! A product folded into another must have no other use: a named `let p = a * b`
 //! used twice stays a product.
 
-use crate::ir::{Graph, Kind, Node, NodeId, Op, Shape};
+use crate::ir::{Dim, Graph, Kind, Node, NodeId, Op, Shape};
 
 /// The most factors one chain takes (the run-time kernel's limit); a longer product
 /// is split into chains of at most this many.
@@ -40,6 +40,9 @@ enum Fate {
 enum Rewrite {
     /// `op` over these (old) arguments.
     To(Op, Vec<NodeId>),
+    /// `Σ (f₀ ⋯ f_{n−1})` as the 1×1 chain `𝟙ᵀ f₀ ⋯ f_{n−1} 𝟙`, summed; the product
+    /// summed (whose text the chain's panics quote).
+    SumChain(Vec<NodeId>, NodeId),
     /// `tr(l x r)` as `⟨x, (r l)ᵀ⟩`.
     Isolate { x: NodeId, l: NodeId, r: NodeId },
 }
@@ -113,17 +116,7 @@ pub fn rewrite(g: &Graph, wrt: &[usize], reassociate: bool) -> Graph {
             // The whole product tree under this product, however parenthesised, as
             // one chain of its factors: its products with no other use are folded.
             Op::MatMul if reassociate => {
-                let (mut factors, mut inner) = (Vec::new(), Vec::new());
-                let mut stack = vec![args[1], args[0]];
-                while let Some(f) = stack.pop() {
-                    if sole_product(&fate, f) && factors.len() + stack.len() + 2 <= MAX_FACTORS {
-                        inner.push(f);
-                        stack.push(g.node(f).args[1]);
-                        stack.push(g.node(f).args[0]);
-                    } else {
-                        factors.push(f);
-                    }
-                }
+                let (factors, inner) = tree(g, id, MAX_FACTORS, &|f| sole_product(&fate, f));
                 if factors.len() >= 3 {
                     for f in inner {
                         fate[f] = Fate::Folded;
@@ -131,6 +124,18 @@ pub fn rewrite(g: &Graph, wrt: &[usize], reassociate: bool) -> Graph {
                     fate[id] = Fate::Rewritten;
                     rewritten[id] = Some(Rewrite::To(Op::Chain, factors));
                 }
+                None
+            }
+            // The sum of a product tree: 𝟙ᵀ f₀ ⋯ f_{n−1} 𝟙, two more factors whose
+            // 1s let the chain's order start from the ends with vectors.
+            Op::Sum if reassociate && sole_product(&fate, args[0]) => {
+                let (factors, inner) =
+                    tree(g, args[0], MAX_FACTORS - 2, &|f| sole_product(&fate, f));
+                for f in inner.into_iter().chain([args[0]]) {
+                    fate[f] = Fate::Folded;
+                }
+                fate[id] = Fate::Rewritten;
+                rewritten[id] = Some(Rewrite::SumChain(factors, args[0]));
                 None
             }
             _ => None,
@@ -141,6 +146,10 @@ pub fn rewrite(g: &Graph, wrt: &[usize], reassociate: bool) -> Graph {
             rewritten[id] = Some(rewrite);
         }
     }
+    let shape = |id: NodeId| match g.node(id).kind {
+        Kind::Matrix(s) => s,
+        Kind::Scalar => Shape::MATRIX,
+    };
     let mut map = vec![usize::MAX; n];
     let mut nodes: Vec<Node> = Vec::with_capacity(n);
     for (id, node) in g.nodes.iter().enumerate() {
@@ -153,11 +162,35 @@ pub fn rewrite(g: &Graph, wrt: &[usize], reassociate: bool) -> Graph {
                 node.op = op;
                 node.args = args.iter().map(|&a| map[a]).collect();
             }
-            Some(Rewrite::Isolate { x, l, r }) => {
-                let shape = |id: NodeId| match g.node(id).kind {
-                    Kind::Matrix(s) => s,
-                    Kind::Scalar => Shape::MATRIX,
+            Some(Rewrite::SumChain(factors, product)) => {
+                let (first, last) = (factors[0], factors[factors.len() - 1]);
+                let helper = |op, args, rows, cols| Node {
+                    op,
+                    args,
+                    kind: Kind::Matrix(Shape { rows, cols }),
+                    span: g.node(product).span,
+                    text: g.node(product).text.clone(),
+                    name: None,
                 };
+                let (row, col) = (
+                    Op::Ones {
+                        of: map[first],
+                        row: true,
+                    },
+                    Op::Ones {
+                        of: map[last],
+                        row: false,
+                    },
+                );
+                nodes.push(helper(row, vec![], Dim::One, shape(first).rows));
+                let mut chain = vec![nodes.len() - 1];
+                chain.extend(factors.iter().map(|&f| map[f]));
+                nodes.push(helper(col, vec![], shape(last).cols, Dim::One));
+                chain.push(nodes.len() - 1);
+                nodes.push(helper(Op::Chain, chain, Dim::One, Dim::One));
+                node.args = vec![nodes.len() - 1];
+            }
+            Some(Rewrite::Isolate { x, l, r }) => {
                 let (rl, tr) = (
                     Shape {
                         rows: shape(r).rows,
@@ -191,6 +224,29 @@ pub fn rewrite(g: &Graph, wrt: &[usize], reassociate: bool) -> Graph {
         output: map.get(g.output).copied().unwrap_or(g.output),
         float: g.float,
     }
+}
+
+/// The factors of the product tree under product `root`, left to right, descending
+/// into the products `fold` accepts, at most `max` factors; and those products.
+fn tree(
+    g: &Graph,
+    root: NodeId,
+    max: usize,
+    fold: &dyn Fn(NodeId) -> bool,
+) -> (Vec<NodeId>, Vec<NodeId>) {
+    let (mut factors, mut inner) = (Vec::new(), Vec::new());
+    let args = &g.node(root).args;
+    let mut stack = vec![args[1], args[0]];
+    while let Some(f) = stack.pop() {
+        if fold(f) && factors.len() + stack.len() + 2 <= max {
+            inner.push(f);
+            stack.push(g.node(f).args[1]);
+            stack.push(g.node(f).args[0]);
+        } else {
+            factors.push(f);
+        }
+    }
+    (factors, inner)
 }
 
 #[cfg(test)]
@@ -238,10 +294,17 @@ mod tests {
                 "(+ (trmul (matmul a b) c) (sum x))",
             ),
             ("(a * b * x).norm_squared()", "(norm2 (chain a b x))"),
-            ("(a * (b * x)).sum()", "(sum (chain a b x))"),
-            ("(a * b * x * c).sum()", "(sum (chain a b x c))"),
-            ("((a * b) * (x * c)).sum()", "(sum (chain a b x c))"),
-            ("(a * (b * (x * c))).sum()", "(sum (chain a b x c))"),
+            ("(a * (b * x)).norm()", "(norm (chain a b x))"),
+            ("(a * b * x * c).norm()", "(norm (chain a b x c))"),
+            ("((a * b) * (x * c)).norm()", "(norm (chain a b x c))"),
+            ("(a * (b * (x * c))).norm()", "(norm (chain a b x c))"),
+            // A sum of products is 𝟙ᵀ ⋯ 𝟙: vectors at both ends.
+            ("(a * x).sum()", "(sum (chain ones_row a x ones_col))"),
+            (
+                "(a * (b * x)).sum()",
+                "(sum (chain ones_row a b x ones_col))",
+            ),
+            ("(x * a).mean()", "(mean (matmul x a))"),
             ("(a * x * v).norm()", "(norm (chain a x v))"),
             (
                 "(v.transpose() * a * x * v)[(0, 0)]",
@@ -249,10 +312,10 @@ mod tests {
             ),
             // A product used twice is a factor, formed once.
             (
-                "let p = a * b; (p * x * c).sum() + p.sum()",
-                "(+ (sum (chain (matmul a b) x c)) (sum (matmul a b)))",
+                "let p = a * b; (p * x * c).norm() + p.norm()",
+                "(+ (norm (chain (matmul a b) x c)) (norm (matmul a b)))",
             ),
-            ("(a * x).sum()", "(sum (matmul a x))"),
+            ("(a * x).norm()", "(norm (matmul a x))"),
             // A product with another use stays.
             (
                 "let p = a * x; p.trace() + p.sum()",

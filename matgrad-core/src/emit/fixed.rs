@@ -171,6 +171,10 @@ impl Fixed<'_> {
                 quote!(-#x)
             }
             Op::MatMul => binary(a(0), quote!(*), a(1)),
+            Op::Ones { .. } => {
+                let (t, one) = (ty(self.shape(id), &self.t), lit(1.0, self.g.float));
+                quote!(#t::from_element(#one))
+            }
             // `(p * q).trace()` as written: the product's bits, then its trace.
             Op::TraceMul => {
                 let (p, q) = (a(0), a(1));

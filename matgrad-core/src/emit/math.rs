@@ -383,6 +383,14 @@ impl<'a> Terms<'a> {
             Op::Neg => f("neg", 1),
             Op::MatMul => f("*", 2),
             Op::Chain => f("*", node.args.len()),
+            Op::Ones { row, .. } => {
+                let one = Term::sym("𝟙");
+                if *row {
+                    app("t", vec![one])
+                } else {
+                    one
+                }
+            }
             Op::Scale => app("scale", vec![a(1), a(0)]),
             Op::DivScalar => f("/", 2),
             Op::Transpose => f("t", 1),

@@ -208,6 +208,16 @@ pub enum Op {
     /// chosen at run time from the shapes (at expansion for static ones); only under
     /// `#[grad(reassociate)]` (see [`crate::rewrite`]). Args: the factors.
     Chain,
+    /// A vector of ones, `𝟙ᵀ` (a row as long as node `of` has rows) when `row`, else
+    /// `𝟙` (a column as long as `of` has columns): the ends of a summed chain,
+    /// `(a b).sum() = 𝟙ᵀ a b 𝟙`; only under `#[grad(reassociate)]`. No args: a
+    /// constant, whatever `of` is.
+    Ones {
+        /// The node whose size it takes.
+        of: NodeId,
+        /// A row (`1×rows`), else a column (`cols×1`).
+        row: bool,
+    },
     /// `a.determinant()`.
     Determinant,
     /// `a[(i, j)]`.

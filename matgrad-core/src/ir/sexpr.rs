@@ -42,6 +42,8 @@ impl Op {
             Op::Trace => "tr".into(),
             Op::TraceMul => "trmul".into(),
             Op::Chain => "chain".into(),
+            Op::Ones { row: true, .. } => "ones_row".into(),
+            Op::Ones { row: false, .. } => "ones_col".into(),
             Op::Determinant => "det".into(),
             Op::Index(i, j) => format!("idx{i}{j}"),
             Op::Sigmoid => "sigmoid".into(),

@@ -28,6 +28,15 @@ pub(super) fn forward(g: &Graph, id: NodeId, n: &dyn Names) -> Option<Forward> {
         Op::AddScalar => Forward::Matrix(quote!(#rt::add_scalar_to(&mut #out, #v0, #s1);)),
         // a[(i, j)]  →  ā_ij += s̄
         Op::Index(i, j) => Forward::Scalar(quote!(#rt::index(#v0, #i, #j, #text))),
+        // 𝟙ᵀ or 𝟙, sized by another node: a constant, no adjoint
+        Op::Ones { of, row } => {
+            let (v, one) = (n.view(*of), n.sym(&Sym::Lit(1.0)));
+            Forward::Matrix(if *row {
+                quote!(#rt::fill_to(&mut #out, false, #one, 1, #v.nrows());)
+            } else {
+                quote!(#rt::fill_to(&mut #out, false, #one, #v.ncols(), 1);)
+            })
+        }
         _ => return None,
     })
 }
