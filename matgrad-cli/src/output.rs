@@ -53,11 +53,22 @@ pub fn text(reports: &[Report], shown: Sections) -> String {
                     let _ = writeln!(out, "  {name} = {def}");
                 }
             }
+            let chain_note = if r.forward_cost.contains("chain(") {
+                "; chain(d₀, …, dₙ): the fewest of a chain of those dimensions"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 out,
-                "\nForward pass: {} multiply-adds (a.r, a.c: rows and columns of a)",
+                "\nForward pass: {} multiply-adds (a.r, a.c: rows and columns of a{chain_note})",
                 r.forward_cost
             );
+            if !r.orders.is_empty() {
+                out.push_str("Products, each in its cheapest association (the gradients go back through it):\n");
+                for o in &r.orders {
+                    let _ = writeln!(out, "  {}", o.replace('`', ""));
+                }
+            }
         }
         if shown.steps {
             out.push_str("\nReverse sweep, from ∂f/∂f = 1 back to the variables:\n");
@@ -147,6 +158,7 @@ fn function_json(r: &Report, shown: Sections) -> Value {
             .collect();
         f.insert("definitions".into(), json!(defs));
         f.insert("forward_cost".into(), json!(r.forward_cost));
+        f.insert("orders".into(), json!(r.orders));
     }
     if shown.steps {
         let steps: Vec<Value> = r

@@ -24,6 +24,8 @@ pub struct Report {
     pub rust: String,
     /// The forward pass's multiply-adds over the parameters' dimensions.
     pub forward_cost: String,
+    /// How each chain of products is associated (see `Derivation::orders`).
+    pub orders: Vec<String>,
 }
 
 /// The gradient of one variable.
@@ -132,6 +134,7 @@ pub fn build(done: &Done) -> Report {
         steps,
         rust: pretty(d.companions()),
         forward_cost: d.forward_cost(),
+        orders: d.orders(),
     }
 }
 

@@ -588,3 +588,25 @@ fn the_forward_cost_counts_the_folded_trace() {
         "a.c a.r x.c + a.r x.c"
     );
 }
+
+#[test]
+fn the_order_of_each_chain_is_shown() {
+    let src = "#[grad(wrt = (a, b), reassociate)]\n\
+               fn abv(a: &DMatrix<f64>, b: &DMatrix<f64>, v: &DVector<f64>) -> f64 { (a * b * v).norm_squared() }\n\
+               #[grad(wrt = m, reassociate)]\n\
+               fn s(m: &Matrix3<f64>, n: &Matrix3x2<f64>, v: &Vector2<f64>) -> f64 { (v.transpose() * n.transpose() * m * n * v)[(0, 0)] }\n";
+    let o = matgrad(&["derive", "-", "--format", "json"], Some(src));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let f = &doc["functions"];
+    // Dynamic: both orders of a b v can win, chosen at run time.
+    assert_eq!(
+        f[0]["orders"][0],
+        "`a b v`: at run time, the cheapest of `(a b) v` (a.c a.r b.c + a.r b.c), `a (b v)` (a.c a.r + a.c b.c)"
+    );
+    // Static: 1×2 · 2×3 (6), · 3×3 (9), · 3×2 (6), · 2×1 (2).
+    assert_eq!(
+        f[1]["orders"][0],
+        "`(((vᵀ nᵀ) m) n) v` (static sizes: 23 multiply-adds)"
+    );
+}

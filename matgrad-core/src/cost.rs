@@ -122,21 +122,39 @@ impl fmt::Display for Poly {
 pub struct Cost {
     /// The part known at expansion.
     pub fixed: Poly,
-    /// The costs of the candidates of each choice made at run time: it costs the
-    /// smallest.
-    pub choices: Vec<Vec<Poly>>,
+    /// The choices made at run time: each costs its cheapest candidate.
+    pub choices: Vec<Choice>,
+}
+
+/// The association of one chain, chosen at run time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Choice {
+    /// The chain's dimensions.
+    pub dims: Vec<Poly>,
+    /// The costs of the associations that can be the cheapest.
+    pub candidates: Vec<Poly>,
+}
+
+/// The most candidates a [`Choice`] lists as `min(…)`; more are written
+/// `chain(d₀, d₁, …)`, the cheapest association of a chain of those dimensions.
+const SHOW_CANDIDATES: usize = 3;
+
+impl fmt::Display for Choice {
+    /// `min(p, q)`, or `chain(1, a.r, a.c, b.c, 1)` for many candidates.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (name, items) = if self.candidates.len() <= SHOW_CANDIDATES {
+            ("min", &self.candidates)
+        } else {
+            ("chain", &self.dims)
+        };
+        let items: Vec<String> = items.iter().map(Poly::to_string).collect();
+        write!(f, "{name}({})", items.join(", "))
+    }
 }
 
 impl fmt::Display for Cost {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut parts: Vec<String> = self
-            .choices
-            .iter()
-            .map(|c| {
-                let c: Vec<String> = c.iter().map(Poly::to_string).collect();
-                format!("min({})", c.join(", "))
-            })
-            .collect();
+        let mut parts: Vec<String> = self.choices.iter().map(Choice::to_string).collect();
         if !self.fixed.is_zero() || parts.is_empty() {
             parts.insert(0, self.fixed.to_string());
         }
@@ -236,6 +254,26 @@ impl Assoc {
     }
 }
 
+impl Assoc {
+    /// The association written with these factor names: `a (b v)`.
+    pub fn written(&self, names: &[String]) -> String {
+        fn go(a: &Assoc, names: &[String], top: bool) -> String {
+            match a {
+                Assoc::Leaf(i) => names.get(*i).cloned().unwrap_or_default(),
+                Assoc::Product(l, r) => {
+                    let s = format!("{} {}", go(l, names, false), go(r, names, false));
+                    if top {
+                        s
+                    } else {
+                        format!("({s})")
+                    }
+                }
+            }
+        }
+        go(self, names, true)
+    }
+}
+
 impl fmt::Display for Assoc {
     /// `(a0 a1) a2`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -324,15 +362,11 @@ pub fn node_cost(g: &Graph, id: NodeId, shapes: &[Option<(Poly, Poly)>]) -> Cost
             (Some(a), Some(b)) => fixed(a.0.mul(&a.1).mul(&b.1)),
             _ => fixed(Poly::num(1)),
         },
-        Op::Chain => {
-            let Some(shapes) = (0..node.args.len()).map(arg).collect::<Option<Vec<_>>>() else {
-                return fixed(Poly::num(1));
-            };
-            // With the left factors' names: a.r, a.c, b.c, …
-            let mut dims = vec![shapes[0].0.clone()];
-            dims.extend(shapes.iter().map(|s| s.1.clone()));
-            chain_cost(&dims)
-        }
+        // With the left factors' names: a.r, a.c, b.c, …
+        Op::Chain => match chain_dims(g, id, shapes) {
+            Some(dims) => chain_cost(&dims),
+            None => fixed(Poly::num(1)),
+        },
         // The diagonal of the product only.
         Op::TraceMul => fixed(entries(arg(0))),
         Op::Trace => fixed(arg(0).map_or(Poly::num(1), |(r, _)| r)),
@@ -362,15 +396,35 @@ const LIST_ALL: usize = 7;
 /// every dimension is a number (the association is then chosen at expansion), else
 /// a run-time choice among the associations.
 pub fn chain_cost(dims: &[Poly]) -> Cost {
+    let mut costs: Vec<Poly> = chain_orders(dims).into_iter().map(|(_, c)| c).collect();
+    match costs.len() {
+        0 => Cost::default(),
+        1 => Cost {
+            fixed: costs.remove(0),
+            choices: Vec::new(),
+        },
+        _ => Cost {
+            fixed: Poly::default(),
+            choices: vec![Choice {
+                dims: dims.to_vec(),
+                candidates: costs,
+            }],
+        },
+    }
+}
+
+/// The associations a chain with these dimensions may take, with their costs: the
+/// one chosen at expansion when every dimension is a number, else those the
+/// run-time choice may pick (none costing at least another's for every size).
+pub fn chain_orders(dims: &[Poly]) -> Vec<(Assoc, Poly)> {
     let n = dims.len().saturating_sub(1);
     if n < 2 {
-        return Cost::default();
+        return Vec::new();
     }
     if let Some(d) = dims.iter().map(Poly::as_num).collect::<Option<Vec<u128>>>() {
-        return Cost {
-            fixed: Assoc::cheapest(&d).cost(dims),
-            choices: Vec::new(),
-        };
+        let a = Assoc::cheapest(&d);
+        let c = a.cost(dims);
+        return vec![(a, c)];
     }
     let candidates = if n <= LIST_ALL {
         Assoc::all(0, n - 1)
@@ -383,26 +437,30 @@ pub fn chain_cost(dims: &[Poly]) -> Cost {
         });
         vec![left, right]
     };
-    let mut costs: Vec<Poly> = Vec::new();
-    for c in candidates {
-        let c = c.cost(dims);
-        if !costs.contains(&c) {
-            costs.push(c);
+    let mut orders: Vec<(Assoc, Poly)> = Vec::new();
+    for a in candidates {
+        let c = a.cost(dims);
+        if !orders.iter().any(|(_, d)| *d == c) {
+            orders.push((a, c));
         }
     }
     // A candidate no cheaper than another for every size is never chosen.
-    let all = costs.clone();
-    costs.retain(|p| !all.iter().any(|q| q != p && q.at_most(p)));
-    match costs.len() {
-        1 => Cost {
-            fixed: costs.remove(0),
-            choices: Vec::new(),
-        },
-        _ => Cost {
-            fixed: Poly::default(),
-            choices: vec![costs],
-        },
-    }
+    let all: Vec<Poly> = orders.iter().map(|(_, c)| c.clone()).collect();
+    orders.retain(|(_, p)| !all.iter().any(|q| q != p && q.at_most(p)));
+    orders
+}
+
+/// The dimensions of chain node `id` (`a.r, a.c, b.c, …`), given the shapes.
+pub fn chain_dims(g: &Graph, id: NodeId, shapes: &[Option<(Poly, Poly)>]) -> Option<Vec<Poly>> {
+    let node = g.node(id);
+    let s: Vec<(Poly, Poly)> = node
+        .args
+        .iter()
+        .map(|&a| shapes[a].clone())
+        .collect::<Option<_>>()?;
+    let mut dims = vec![s.first()?.0.clone()];
+    dims.extend(s.iter().map(|x| x.1.clone()));
+    Some(dims)
 }
 
 /// The cost of the whole forward pass of `g`.
@@ -449,13 +507,12 @@ mod tests {
             cost(quote!(wrt = x, reassociate), "(a * b * v).norm_squared()"),
             "a.r + min(a.c a.r b.c + a.r b.c, a.c a.r + a.c b.c)"
         );
-        // Σ (a x) = 𝟙ᵀ a x 𝟙: the two fills (a.r + x.c), the 1×1 sum, and the five
-        // associations of 1×a.r, a.r×a.c, a.c×x.c, x.c×1, none dearer than another
-        // for all sizes: ((𝟙ᵀa)x)𝟙, (𝟙ᵀ(ax))𝟙, (𝟙ᵀa)(x𝟙), 𝟙ᵀ((ax)𝟙), 𝟙ᵀ(a(x𝟙)).
+        // Σ (a x) = 𝟙ᵀ a x 𝟙: the two fills (a.r + x.c), the 1×1 sum, and a chain of
+        // dimensions 1, a.r, a.c, x.c, 1 whose five associations can each win (see
+        // `chain_candidates` below).
         assert_eq!(
             cost(quote!(wrt = x, reassociate), "(a * x).sum()"),
-            "a.r + x.c + 1 + min(a.c a.r + a.c x.c + x.c, a.c a.r x.c + a.r x.c + x.c, \
-             a.c a.r + a.c x.c + a.c, a.c a.r x.c + a.r x.c + a.r, a.c a.r + a.c x.c + a.r)"
+            "a.r + x.c + 1 + chain(1, a.r, a.c, x.c, 1)"
         );
         // Static sizes: the association is chosen here. (m m) m: 27 + 27, and the norm
         // 9; as 𝟙ᵀ m m m 𝟙, three row–matrix products (9 each) and a dot (3), the two
@@ -468,17 +525,48 @@ mod tests {
             cost(quote!(wrt = x, reassociate), "(m * m * m).sum()"),
             "37"
         );
-        // vᵀ a x v: the transpose (v.r entries), the index (1), and the chain over
-        // dims 1, v.r, a.c, x.c, 1 in its five associations, the last split first:
-        // ((vᵀa)x)v, (vᵀ(ax))v, (vᵀa)(xv), vᵀ((ax)v), vᵀ(a(xv)).
+        // vᵀ a x v: the transpose (v.r entries), the index (1), the chain.
         assert_eq!(
             cost(
                 quote!(wrt = x, reassociate),
                 "(v.transpose() * a * x * v)[(0, 0)]"
             ),
-            "v.r + 1 + min(a.c v.r + a.c x.c + x.c, a.c v.r x.c + v.r x.c + x.c, \
-             a.c v.r + a.c x.c + a.c, a.c v.r x.c + v.r x.c + v.r, a.c v.r + a.c x.c + v.r)"
+            "v.r + 1 + chain(1, v.r, a.c, x.c, 1)"
         );
+    }
+
+    /// The associations of 1×p, p×q, q×r, r×1 that can be the cheapest, the last
+    /// split first: ((𝟙ᵀa)x)𝟙, (𝟙ᵀ(ax))𝟙, (𝟙ᵀa)(x𝟙), 𝟙ᵀ((ax)𝟙), 𝟙ᵀ(a(x𝟙)). None is
+    /// dearer than another for all sizes (with q = 10 and p = r = 1 the second costs
+    /// 12 against the first's 21).
+    #[test]
+    fn chain_candidates() {
+        use super::{chain_orders, Poly};
+        let dims = [
+            Poly::num(1),
+            Poly::sym("p"),
+            Poly::sym("q"),
+            Poly::sym("r"),
+            Poly::num(1),
+        ];
+        let orders: Vec<(String, String)> = chain_orders(&dims)
+            .into_iter()
+            .map(|(a, c)| (a.to_string(), c.to_string()))
+            .collect();
+        let want = [
+            ("((a0 a1) a2) a3", "p q + q r + r"),
+            ("(a0 (a1 a2)) a3", "p q r + p r + r"),
+            ("(a0 a1) (a2 a3)", "p q + q r + q"),
+            ("a0 ((a1 a2) a3)", "p q r + p r + p"),
+            ("a0 (a1 (a2 a3))", "p q + q r + p"),
+        ];
+        assert_eq!(
+            orders,
+            want.map(|(a, c)| (a.to_owned(), c.to_owned())).to_vec()
+        );
+        // Static: the one chosen.
+        let d = [1, 9, 9, 9, 1].map(Poly::num);
+        assert_eq!(chain_orders(&d).len(), 1);
     }
 
     /// The run-time kernel (for `DMatrix` chains) and the expansion (for static ones)

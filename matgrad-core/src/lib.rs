@@ -164,6 +164,13 @@ impl Derivation {
         cost::forward(&self.graph).to_string()
     }
 
+    /// How each chain of products (under `reassociate`) is associated, one line each:
+    /// the order chosen for static sizes, or the orders the run-time choice picks
+    /// from, with their multiply-adds. The gradients go back through the same order.
+    pub fn orders(&self) -> Vec<String> {
+        emit::formula::orders(&self.input())
+    }
+
     /// `(name, definition)` of what [`Derivation::formulas`] cites, as Unicode math:
     /// the intermediate adjoints too large to write out (`∂f/∂a3`, latest first), then
     /// each value named with `let`.

@@ -6,6 +6,64 @@
 
 use super::math::{print, Notation, Terms};
 use super::Input;
+use crate::cost;
+use crate::ir::Op;
+use crate::simplify::simplify;
+
+/// One line per chain of products: `` `a (b v)` (static sizes: 27 multiply-adds) ``,
+/// or `` `a b v`: at run time, the cheapest of `(a b) v` (…) and `a (b v)` (…) ``.
+pub fn orders(input: &Input<'_>) -> Vec<String> {
+    let g = input.graph;
+    let terms = Terms::new(input);
+    let shapes = cost::shapes(g);
+    let mut out = Vec::new();
+    for (id, node) in g.nodes.iter().enumerate() {
+        if !matches!(node.op, Op::Chain) {
+            continue;
+        }
+        let Some(dims) = cost::chain_dims(g, id, &shapes) else {
+            continue;
+        };
+        let names: Vec<String> = node
+            .args
+            .iter()
+            .map(|&a| {
+                let t = print(&simplify(&terms.value(a)), Notation::Unicode);
+                if t.contains(' ') {
+                    format!("({t})")
+                } else {
+                    t
+                }
+            })
+            .collect();
+        let orders = cost::chain_orders(&dims);
+        let is_static = dims.iter().all(|d| d.as_num().is_some());
+        let line = match orders.as_slice() {
+            [(a, c)] if is_static => {
+                format!("`{}` (static sizes: {c} multiply-adds)", a.written(&names))
+            }
+            [(a, c)] => format!("`{}` ({c} multiply-adds, the fewest for all sizes)", a.written(&names)),
+            many if many.len() > 3 => format!(
+                "`{}`: at run time, the cheapest of its {} associations that can win, by dynamic programming over the shapes",
+                names.join(" "),
+                many.len()
+            ),
+            many => {
+                let choices: Vec<String> = many
+                    .iter()
+                    .map(|(a, c)| format!("`{}` ({c})", a.written(&names)))
+                    .collect();
+                format!(
+                    "`{}`: at run time, the cheapest of {}",
+                    names.join(" "),
+                    choices.join(", ")
+                )
+            }
+        };
+        out.push(line);
+    }
+    out
+}
 
 /// The doc lines (each with the leading space of a `///` comment) describing the derived gradients: each `wrt` variable's gradient
 /// simplified and printed in Unicode math (with its LaTeX), then the definitions of
@@ -27,6 +85,13 @@ pub fn doc(input: &Input<'_>) -> Vec<String> {
         for (name, t) in cited.iter().rev().chain(&defs) {
             lines.push(format!("- `{name} = {}`", print(t, Notation::Unicode)));
         }
+    }
+    let orders = orders(input);
+    if !orders.is_empty() {
+        lines.push(String::new());
+        lines.push("Products, each in the association with the fewest multiply-adds (the gradients go back through the same association):".to_owned());
+        lines.push(String::new());
+        lines.extend(orders.into_iter().map(|o| format!("- {o}")));
     }
     lines.push(String::new());
     lines.push("Each gradient has the shape of its variable: entry (i, j) is ∂f/∂X_ij.".to_owned());
