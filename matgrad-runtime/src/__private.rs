@@ -759,6 +759,100 @@ pub fn chain3_to<T: Real>(
     }
 }
 
+/// `sums_j = Σ_i x_ij` (length `x.ncols`).
+fn column_sums<T: Real>(x: MatRef<'_, T>, sums: &mut DMatrix<T>) {
+    prepare(sums, x.ncols, 1);
+    for (j, s) in sums.iter_mut().enumerate() {
+        *s = match x.col(j) {
+            Some(c) => kernel::sum(c),
+            None => (0..x.nrows).fold(T::zero(), |acc, i| acc + x.get(i, j)),
+        };
+    }
+}
+
+/// `sums_i = Σ_j x_ij` (length `x.nrows`).
+fn row_sums<T: Real>(x: MatRef<'_, T>, sums: &mut DMatrix<T>) {
+    prepare(sums, x.nrows, 1);
+    sums.fill(T::zero());
+    let s = sums.as_mut_slice();
+    for j in 0..x.ncols {
+        match x.col(j) {
+            Some(c) => kernel::axpy(s, T::one(), c),
+            None => s
+                .iter_mut()
+                .enumerate()
+                .for_each(|(i, v)| *v += x.get(i, j)),
+        }
+    }
+}
+
+/// `out (+)= alpha · 𝟙𝟙ᵀ op(b)`, the left factor `rows×k` all ones: every row of the
+/// result is `alpha` times the column sums of `op(b)`, with no matrix product (the
+/// adjoint of a product whose own adjoint is a sum's `s̄ 𝟙𝟙ᵀ`). `sums` is scratch.
+pub fn fill_gemm_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    alpha: T,
+    rows: usize,
+    b: DMatrixView<'_, T>,
+    tb: bool,
+    sums: &mut DMatrix<T>,
+) {
+    let b = MatRef::new(&b);
+    // The column sums of op(b): of b's columns, or of bᵀ's (b's rows).
+    if tb {
+        row_sums(b, sums);
+    } else {
+        column_sums(b, sums);
+    }
+    ready(out, acc, rows, sums.len(), "fill_gemm_to");
+    for (c, &s) in out
+        .as_mut_slice()
+        .chunks_exact_mut(rows.max(1))
+        .zip(sums.iter())
+    {
+        let v = alpha * s;
+        if acc {
+            c.iter_mut().for_each(|o| *o += v);
+        } else {
+            c.fill(v);
+        }
+    }
+}
+
+/// `out (+)= alpha · op(a) 𝟙𝟙ᵀ`, the right factor `k×cols` all ones: every column of
+/// the result is `alpha` times the row sums of `op(a)`. `sums` is scratch.
+pub fn gemm_fill_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    alpha: T,
+    a: DMatrixView<'_, T>,
+    ta: bool,
+    cols: usize,
+    sums: &mut DMatrix<T>,
+) {
+    let a = MatRef::new(&a);
+    if ta {
+        column_sums(a, sums);
+    } else {
+        row_sums(a, sums);
+    }
+    let rows = sums.len();
+    ready(out, acc, rows, cols, "gemm_fill_to");
+    if rows == 0 {
+        return;
+    }
+    for c in out.as_mut_slice().chunks_exact_mut(rows) {
+        if acc {
+            kernel::axpy(c, alpha, sums.as_slice());
+        } else {
+            c.iter_mut()
+                .zip(sums.iter())
+                .for_each(|(o, &s)| *o = alpha * s);
+        }
+    }
+}
+
 /// `out (+)= alpha · a ⊙ b`.
 pub fn hadamard_to<T: Real>(
     out: &mut DMatrix<T>,

@@ -2301,3 +2301,33 @@ mod chain {
         assert_eq!(n, 0, "allocations in steady state");
     }
 }
+
+mod fill_products {
+    use super::backward::check_both;
+    use super::*;
+
+    proptest! {
+        /// `𝟙𝟙ᵀ op(b)` and `op(a) 𝟙𝟙ᵀ` against the products with a matrix of ones.
+        #[test]
+        fn products_with_ones_match_naive(
+            (m, k, n) in (1usize..=9, 1usize..=9, 1usize..=9),
+            (ta, tb) in (any::<bool>(), any::<bool>()),
+            alpha in -2.0f64..2.0,
+        ) {
+            let x = |r: usize, c: usize| DMatrix::from_fn(r, c, |i, j| (i as f64 * 0.3 - j as f64 * 0.7).cos());
+            let b = if tb { x(n, k) } else { x(k, n) };
+            let opb = if tb { b.transpose() } else { b.clone() };
+            let want = naive(&DMatrix::from_element(m, k, 1.0), &opb) * alpha;
+            let mut sums = DMatrix::zeros(0, 0);
+            check_both(&x(m, n), &want, 1e-12, |out, acc| {
+                k::fill_gemm_to(out, acc, alpha, m, k::view(&b), tb, &mut sums);
+            })?;
+            let a = if ta { x(k, m) } else { x(m, k) };
+            let opa = if ta { a.transpose() } else { a.clone() };
+            let want = naive(&opa, &DMatrix::from_element(k, n, 1.0)) * alpha;
+            check_both(&x(m, n), &want, 1e-12, |out, acc| {
+                k::gemm_fill_to(out, acc, alpha, k::view(&a), ta, n, &mut sums);
+            })?;
+        }
+    }
+}

@@ -104,6 +104,23 @@ fn matmul_both_operands() {
     }
 }
 
+/// Sums and means of products: their adjoints `s̄ 𝟙𝟙ᵀ` are never formed, and each
+/// product's adjoint is a broadcast of the other factor's row or column sums.
+#[grad(wrt = (a, b))]
+fn f_summed_products(a: &DMatrix<f64>, b: &DMatrix<f64>, c: &DMatrix<f64>) -> f64 {
+    (a * b).sum() + 0.5 * (b.transpose() * a.transpose()).mean() + (a * b * c).sum()
+}
+
+#[test]
+fn sums_of_products() {
+    let (r, mut ws) = (&mut rng(13), Workspace::new());
+    for (m, k, n) in PRODUCT {
+        let c = mat(r, n, 2);
+        gradcheck!(&mut ws; f_summed_products, f_summed_products_grad, f_summed_products_grad_into;
+            (&a, &b, &c); a = mat(r, m, k), b = mat(r, k, n));
+    }
+}
+
 #[grad(wrt = (w, x))]
 fn f_matvec(w: &DMatrix<f64>, x: &DVector<f64>, y: &DVector<f64>) -> f64 {
     (w * x - y).norm_squared()

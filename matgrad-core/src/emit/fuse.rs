@@ -118,6 +118,10 @@ pub enum Lazy {
     Transposed(Sym, Operand),
     /// `s · I`: a product with it is an axpy, an axpy of it a diagonal.
     Identity(Sym),
+    /// `s · 𝟙𝟙ᵀ` (every entry `s`: the adjoint of a sum or a mean), read only by
+    /// products: `(s 𝟙𝟙ᵀ) B = s 𝟙 (𝟙ᵀB)` broadcasts `B`'s column sums, `A (s 𝟙𝟙ᵀ) =
+    /// s (A𝟙) 𝟙ᵀ` `A`'s row sums, with no matrix product.
+    Fill(Sym),
     /// `alpha · op(a) · op(b)`, read only by products: each reads it as a chain of
     /// three factors, and the generated code decides at run time, from the shapes,
     /// whether to store it once or let each chain take its cheaper order (see
@@ -202,6 +206,27 @@ pub fn chain(c: &Contrib, lazy: &[Option<Lazy>]) -> Option<Chain> {
         factors: [(*a, *ta), f1, f2],
         left: false,
     })
+}
+
+/// A product one of whose factors is an unstored fill `s 𝟙𝟙ᵀ` (see [`Lazy::Fill`]):
+/// `(node, s, left)`, `left` when the fill is the left factor.
+pub fn filled(c: &Contrib, lazy: &[Option<Lazy>]) -> Option<(NodeId, Sym, bool)> {
+    let Contrib::Gemm { a, b, .. } = c else {
+        return None;
+    };
+    let fill = |o: &Operand| match o {
+        Operand::Adj(t) => match lazy.get(*t) {
+            Some(Some(Lazy::Fill(s))) => Some((*t, s.clone())),
+            _ => None,
+        },
+        _ => None,
+    };
+    match (fill(a), fill(b)) {
+        (Some((t, s)), None) => Some((t, s, true)),
+        (None, Some((t, s))) => Some((t, s, false)),
+        // Both (never from one product's adjoints): stored, multiplied as it stands.
+        _ => None,
+    }
 }
 
 /// How a contribution reads an adjoint.
@@ -321,20 +346,27 @@ pub fn plan(g: &Graph, adj: &Adjoints) -> Vec<Option<Lazy>> {
             Contrib::Axpy { alpha, a, ta: true } if factors_only => {
                 Some(Lazy::Transposed(alpha.clone(), *a))
             }
-            // Not a product of a product: a chain has three factors.
+            Contrib::Fill(s) if products_only => Some(Lazy::Fill(s.clone())),
+            // Not a product of a product (a chain has three factors), nor of a fill
+            // (which its own kernel reads).
             Contrib::Gemm {
                 alpha,
                 a,
                 ta,
                 b,
                 tb,
-            } if products_only && chain(&only, &lazy).is_none() => Some(Lazy::Product {
-                alpha: alpha.clone(),
-                a: *a,
-                ta: *ta,
-                b: *b,
-                tb: *tb,
-            }),
+            } if products_only
+                && chain(&only, &lazy).is_none()
+                && filled(&only, &lazy).is_none() =>
+            {
+                Some(Lazy::Product {
+                    alpha: alpha.clone(),
+                    a: *a,
+                    ta: *ta,
+                    b: *b,
+                    tb: *tb,
+                })
+            }
             _ => only.elementwise().and_then(|(ops, f)| {
                 let fused = Fused { ops, f }.expand(&lazy);
                 let single_elementwise =
@@ -365,7 +397,7 @@ fn factor(o: Operand, t: bool, lazy: &[Option<Lazy>]) -> Factor {
         },
         Some(Lazy::Transposed(s, m)) => Factor::Matrix(s.clone(), *m, !t),
         Some(Lazy::Identity(s)) => Factor::Identity(s.clone()),
-        Some(Lazy::Product { .. }) | None => Factor::Matrix(Sym::Lit(1.0), o, t),
+        Some(Lazy::Product { .. } | Lazy::Fill(_)) | None => Factor::Matrix(Sym::Lit(1.0), o, t),
     }
 }
 

@@ -491,6 +491,20 @@ impl Emit<'_> {
                 b,
                 tb,
             } => {
+                // A factor all ones (a sum's adjoint): sums of the other factor, broadcast.
+                if let Some((fill, scale, left)) = fuse::filled(contrib, &self.lazy) {
+                    let v = self.view(fill);
+                    let alpha = s(&Sym::mul(alpha.clone(), scale));
+                    let w = mixed(&format!("__mg_w{}", self.slots.borrow().len()));
+                    let take = self.take(&w);
+                    return if left {
+                        let (b, rows) = (o(b), if *ta { quote!(ncols) } else { quote!(nrows) });
+                        quote!(#take #rt::fill_gemm_to(&mut #g, #acc, #alpha, #v.#rows(), #b, #tb, &mut #w);)
+                    } else {
+                        let (a, cols) = (o(a), if *tb { quote!(nrows) } else { quote!(ncols) });
+                        quote!(#take #rt::gemm_fill_to(&mut #g, #acc, #alpha, #a, #ta, #v.#cols(), &mut #w);)
+                    };
+                }
                 let stored = {
                     let (alpha, a, b) = (s(alpha), o(a), o(b));
                     quote!(#rt::gemm_to(&mut #g, #acc, #alpha, #a, #ta, #b, #tb);)
