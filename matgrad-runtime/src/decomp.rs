@@ -43,7 +43,19 @@ pub fn ln_det_inverse_static<T: Real, const N: usize>(
 /// non-finite entries. A NaN is always chosen as pivot, so it reaches the result.
 #[inline]
 pub(crate) fn lu_in_place<T: Real>(lu: &mut [T], n: usize, rhs: &mut [T]) -> T {
+    lu_factor(lu, n, rhs, &mut [])
+}
+
+/// [`lu_in_place`], also recording the row interchanges in `piv` when it is not
+/// empty (then `n` entries): step `k` swapped rows `k` and `piv[k]`, so that
+/// `P a = L U` with `P` the swaps applied in order, LAPACK's `getrf` convention.
+/// The pivots are stored as `T` (exact: indices below 2²⁴ even in `f32`), because
+/// the workspace of the generated code holds matrices of `T` only. Whole rows are
+/// swapped (the multipliers left of the current panel too), so `lu` ends as the
+/// factors [`lu_solve_in_place`] reads.
+pub(crate) fn lu_factor<T: Real>(lu: &mut [T], n: usize, rhs: &mut [T], piv: &mut [T]) -> T {
     assert!(lu.len() == n * n && (n == 0 || rhs.len() % n == 0));
+    assert!(piv.is_empty() || piv.len() == n);
     let mut ln_det = T::zero();
     if n == 0 {
         return ln_det;
@@ -68,13 +80,17 @@ pub(crate) fn lu_in_place<T: Real>(lu: &mut [T], n: usize, rhs: &mut [T]) -> T {
                 }
             }
             ln_det += best.ln();
+            if let Some(slot) = piv.get_mut(k) {
+                *slot = index_to_real(if best.is_zero() { k } else { p });
+            }
             if best.is_zero() {
                 // Nothing below the diagonal to eliminate.
                 continue;
             }
             if p != k {
-                // Columns left of the panel hold multipliers nobody reads again.
-                for col in lu[j0 * n..].chunks_exact_mut(n) {
+                // The whole rows: the multipliers left of the panel are the factor
+                // `L` that `lu_solve_in_place` reads (O(n) per swap).
+                for col in lu.chunks_exact_mut(n) {
                     col.swap(k, p);
                 }
                 for col in rhs.chunks_exact_mut(n) {
@@ -143,7 +159,15 @@ pub(crate) fn lu_in_place<T: Real>(lu: &mut [T], n: usize, rhs: &mut [T]) -> T {
     if m == 0 {
         return ln_det;
     }
-    // Back substitution U x = rhs by block rows, the last first.
+    back_substitute(lu, n, rhs);
+    ln_det
+}
+
+/// Solves `U x = rhs` in place, `U` the upper triangle of the `n×n` column-major `lu`
+/// (`n > 0`) and `rhs` `n×m`, by block rows, the last first: each block unblocked,
+/// then one product for the rows above it.
+fn back_substitute<T: Real>(lu: &[T], n: usize, rhs: &mut [T]) {
+    let m = rhs.len() / n;
     let last = (n - 1) / NB * NB;
     for i0 in (0..=last).rev().step_by(NB) {
         let i1 = (i0 + NB).min(n);
@@ -176,7 +200,160 @@ pub(crate) fn lu_in_place<T: Real>(lu: &mut [T], n: usize, rhs: &mut [T]) -> T {
             }
         }
     }
-    ln_det
+}
+
+/// `i` as a `T` (a pivot index, see [`lu_factor`]).
+fn index_to_real<T: Real>(i: usize) -> T {
+    nalgebra::convert(i as f64)
+}
+
+/// A pivot index stored by [`lu_factor`], checked to be a row of an `n×n` matrix.
+fn real_to_index<T: Real>(x: T, n: usize) -> usize {
+    let i = x.to_subset().map_or(usize::MAX, |v: f64| v as usize);
+    assert!(i < n, "matgrad: lu_solve: a pivot index out of range");
+    i
+}
+
+/// Applies the row interchanges `piv` (see [`lu_factor`]) to each column of `rhs`,
+/// in order (`P rhs`) or in reverse (`Pᵀ rhs`).
+fn permute_rows<T: Real>(piv: &[T], n: usize, rhs: &mut [T], reverse: bool) {
+    let swap = |rhs: &mut [T], k: usize| {
+        let p = real_to_index(piv[k], n);
+        if p != k {
+            for col in rhs.chunks_exact_mut(n) {
+                col.swap(k, p);
+            }
+        }
+    };
+    if reverse {
+        (0..n).rev().for_each(|k| swap(rhs, k));
+    } else {
+        (0..n).for_each(|k| swap(rhs, k));
+    }
+}
+
+/// Solves `a x = rhs` (or `aᵀ x = rhs` when `trans`) in place, from the factors
+/// `lu` and pivots `piv` of `a` that [`lu_factor`] wrote, `rhs` an `n×m`
+/// column-major matrix: `x = U⁻¹ L⁻¹ P rhs`, or `x = Pᵀ L⁻ᵀ U⁻ᵀ rhs`.
+///
+/// Every triangular solve is blocked by [`NB`] rows: a block is solved unblocked
+/// (by columns of `L` for `L`, by dot products with columns of `U` and `L` for the
+/// transposed ones, all contiguous reads), and the rest of `rhs` is updated by one
+/// product per block. A zero on the diagonal of `U` gives non-finite entries (the
+/// callers refuse singular matrices first).
+pub(crate) fn lu_solve_in_place<T: Real>(
+    lu: &[T],
+    piv: &[T],
+    n: usize,
+    rhs: &mut [T],
+    trans: bool,
+) {
+    assert!(lu.len() == n * n && piv.len() == n && (n == 0 || rhs.len() % n == 0));
+    if n == 0 || rhs.is_empty() {
+        return;
+    }
+    let m = rhs.len() / n;
+    if !trans {
+        permute_rows(piv, n, rhs, false);
+        // L y = P rhs, L unit lower, by block columns of L.
+        for j0 in (0..n).step_by(NB) {
+            let j1 = (j0 + NB).min(n);
+            for col in rhs.chunks_exact_mut(n) {
+                for k in j0..j1 {
+                    let f = col[k];
+                    col[k + 1..j1]
+                        .iter_mut()
+                        .zip(&lu[k * n + k + 1..k * n + j1])
+                        .for_each(|(c, &l)| *c -= l * f);
+                }
+            }
+            if j1 < n {
+                let r = rhs.as_mut_ptr();
+                // rhs[j1.., ..] −= L[j1.., j0..j1] · rhs[j0..j1, ..].
+                // SAFETY: in bounds; c (rows j1.. of rhs) is disjoint from b (rows
+                // j0..j1 of rhs), and a is in lu.
+                unsafe {
+                    gemm(
+                        n - j1,
+                        j1 - j0,
+                        m,
+                        -T::one(),
+                        (lu.as_ptr().add(j0 * n + j1), 1, n),
+                        (r.add(j0).cast_const(), 1, n),
+                        T::one(),
+                        (r.add(j1), 1, n),
+                    );
+                }
+            }
+        }
+        back_substitute(lu, n, rhs);
+        return;
+    }
+    // Uᵀ z = rhs (lower, non-unit), by block rows, the first first.
+    for i0 in (0..n).step_by(NB) {
+        let i1 = (i0 + NB).min(n);
+        if i0 > 0 {
+            let r = rhs.as_mut_ptr();
+            // rhs[i0..i1, ..] −= U[..i0, i0..i1]ᵀ · rhs[..i0, ..].
+            // SAFETY: in bounds; c (rows i0..i1 of rhs) is disjoint from b (rows ..i0),
+            // and a is in lu (read transposed: row stride n, column stride 1).
+            unsafe {
+                gemm(
+                    i1 - i0,
+                    i0,
+                    m,
+                    -T::one(),
+                    (lu.as_ptr().add(i0 * n), n, 1),
+                    (r.cast_const(), 1, n),
+                    T::one(),
+                    (r.add(i0), 1, n),
+                );
+            }
+        }
+        for col in rhs.chunks_exact_mut(n) {
+            for k in i0..i1 {
+                let u = &lu[k * n + i0..k * n + k];
+                let s = u
+                    .iter()
+                    .zip(&col[i0..k])
+                    .fold(col[k], |s, (&u, &z)| s - u * z);
+                col[k] = s / lu[k * n + k];
+            }
+        }
+    }
+    // Lᵀ w = z (unit upper), by block rows, the last first.
+    let last = (n - 1) / NB * NB;
+    for i0 in (0..=last).rev().step_by(NB) {
+        let i1 = (i0 + NB).min(n);
+        if i1 < n {
+            let r = rhs.as_mut_ptr();
+            // rhs[i0..i1, ..] −= L[i1.., i0..i1]ᵀ · rhs[i1.., ..].
+            // SAFETY: in bounds; c (rows i0..i1 of rhs) is disjoint from b (rows i1..),
+            // and a is in lu (read transposed).
+            unsafe {
+                gemm(
+                    i1 - i0,
+                    n - i1,
+                    m,
+                    -T::one(),
+                    (lu.as_ptr().add(i0 * n + i1), n, 1),
+                    (r.add(i1).cast_const(), 1, n),
+                    T::one(),
+                    (r.add(i0), 1, n),
+                );
+            }
+        }
+        for col in rhs.chunks_exact_mut(n) {
+            for k in (i0..i1).rev() {
+                let l = &lu[k * n + k + 1..k * n + i1];
+                col[k] = l
+                    .iter()
+                    .zip(&col[k + 1..i1])
+                    .fold(col[k], |s, (&l, &w)| s - l * w);
+            }
+        }
+    }
+    permute_rows(piv, n, rhs, true);
 }
 
 /// Panics unless `a` is square.

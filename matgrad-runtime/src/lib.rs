@@ -27,6 +27,7 @@ mod gemm;
 mod kernel;
 mod real;
 pub mod reduce;
+mod solve;
 mod workspace;
 
 #[doc(hidden)]

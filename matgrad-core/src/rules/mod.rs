@@ -214,6 +214,8 @@ pub fn needs_aux(g: &Graph, id: NodeId) -> bool {
     matches!(
         g.node(id).op,
         crate::ir::Op::LnDet | crate::ir::Op::SoftmaxCrossEntropy | crate::ir::Op::Chain3
+            // the pivots of a factorisation; a right solve's transposed right-hand side
+            | crate::ir::Op::Lu(_) | crate::ir::Op::SolveRight
     )
 }
 
