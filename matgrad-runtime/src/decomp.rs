@@ -159,18 +159,18 @@ pub(crate) fn lu_factor<T: Real>(lu: &mut [T], n: usize, rhs: &mut [T], piv: &mu
     if m == 0 {
         return ln_det;
     }
-    back_substitute(lu, n, rhs);
+    back_substitute_by(lu, n, rhs, NB);
     ln_det
 }
 
 /// Solves `U x = rhs` in place, `U` the upper triangle of the `n×n` column-major `lu`
-/// (`n > 0`) and `rhs` `n×m`, by block rows, the last first: each block unblocked,
-/// then one product for the rows above it.
-fn back_substitute<T: Real>(lu: &[T], n: usize, rhs: &mut [T]) {
+/// (`n > 0`) and `rhs` `n×m`, by block rows of `nb`, the last first: each block
+/// unblocked, then one product for the rows above it.
+fn back_substitute_by<T: Real>(lu: &[T], n: usize, rhs: &mut [T], nb: usize) {
     let m = rhs.len() / n;
-    let last = (n - 1) / NB * NB;
-    for i0 in (0..=last).rev().step_by(NB) {
-        let i1 = (i0 + NB).min(n);
+    let last = (n - 1) / nb * nb;
+    for i0 in (0..=last).rev().step_by(nb) {
+        let i1 = (i0 + nb).min(n);
         for col in rhs.chunks_exact_mut(n) {
             for k in (i0..i1).rev() {
                 let xk = col[k] / lu[k * n + k];
@@ -232,53 +232,92 @@ fn permute_rows<T: Real>(piv: &[T], n: usize, rhs: &mut [T], reverse: bool) {
     }
 }
 
-/// Solves `a x = rhs` (or `aᵀ x = rhs` when `trans`) in place, from the factors
-/// `lu` and pivots `piv` of `a` that [`lu_factor`] wrote, `rhs` an `n×m`
-/// column-major matrix: `x = U⁻¹ L⁻¹ P rhs`, or `x = Pᵀ L⁻ᵀ U⁻ᵀ rhs`.
+/// `init − Σ a_i b_i`, with four partial sums (so that the loop vectorises).
+#[inline]
+fn dot_sub<T: Real>(init: T, a: &[T], b: &[T]) -> T {
+    let mut acc = [T::zero(); 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..4 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let tail = ra.iter().zip(rb).fold(T::zero(), |s, (&x, &y)| s + x * y);
+    init - ((acc[0] + acc[1]) + (acc[2] + acc[3]) + tail)
+}
+
+/// Block size of the triangular solves: the rows solved unblocked before one product
+/// updates the rest of the right-hand side.
+const NB_SOLVE: usize = 64;
+
+/// Factorises the `n×n` column-major `a` for [`lu_solve_in_place`]: by Cholesky when
+/// `a` is exactly symmetric and positive definite (then `L` is written in the lower
+/// triangle and `Lᵀ` in the upper one, the diagonal shared), returning `true`; else
+/// `false`, with `a` partly overwritten (the caller factorises a fresh copy by LU).
+pub(crate) fn cholesky_factors<T: Real>(a: &mut [T], n: usize) -> bool {
+    if try_cholesky(a, n).is_none() {
+        return false;
+    }
+    for j in 0..n {
+        for i in j + 1..n {
+            a[i * n + j] = a[j * n + i];
+        }
+    }
+    true
+}
+
+/// Solves `a x = rhs` (or `aᵀ x = rhs` when `trans`) in place, `rhs` an `n×m`
+/// column-major matrix, from the factors `f` and the `n + 1` entries `piv` of `a`:
 ///
-/// Every triangular solve is blocked by [`NB`] rows: a block is solved unblocked
-/// (by columns of `L` for `L`, by dot products with columns of `U` and `L` for the
-/// transposed ones, all contiguous reads), and the rest of `rhs` is updated by one
-/// product per block. A zero on the diagonal of `U` gives non-finite entries (the
+/// - `piv[n] == 0`: `f` and `piv[..n]` are what [`lu_factor`] wrote, `P a = L U`, and
+///   `x = U⁻¹ L⁻¹ P rhs`, or `x = Pᵀ L⁻ᵀ U⁻ᵀ rhs`;
+/// - `piv[n] != 0`: `f` is what [`cholesky_factors`] wrote, `a = L Lᵀ = aᵀ`, and
+///   `x = L⁻ᵀ L⁻¹ rhs` either way.
+///
+/// Every triangular solve is blocked by [`NB_SOLVE`] rows: a block is solved unblocked
+/// (by columns of the triangle where they are its columns, by dot products with them
+/// for the transposed ones; all contiguous reads), and the rest of `rhs` is updated
+/// by one product per block. A zero on the diagonal gives non-finite entries (the
 /// callers refuse singular matrices first).
-pub(crate) fn lu_solve_in_place<T: Real>(
-    lu: &[T],
-    piv: &[T],
-    n: usize,
-    rhs: &mut [T],
-    trans: bool,
-) {
-    assert!(lu.len() == n * n && piv.len() == n && (n == 0 || rhs.len() % n == 0));
+pub(crate) fn lu_solve_in_place<T: Real>(f: &[T], piv: &[T], n: usize, rhs: &mut [T], trans: bool) {
+    assert!(f.len() == n * n && piv.len() == n + 1 && (n == 0 || rhs.len() % n == 0));
     if n == 0 || rhs.is_empty() {
         return;
     }
     let m = rhs.len() / n;
-    if !trans {
-        permute_rows(piv, n, rhs, false);
-        // L y = P rhs, L unit lower, by block columns of L.
-        for j0 in (0..n).step_by(NB) {
-            let j1 = (j0 + NB).min(n);
+    let cholesky = !piv[n].is_zero();
+    if cholesky || !trans {
+        if !cholesky {
+            permute_rows(&piv[..n], n, rhs, false);
+        }
+        // L y = P rhs by block columns of L (unit lower for LU).
+        for j0 in (0..n).step_by(NB_SOLVE) {
+            let j1 = (j0 + NB_SOLVE).min(n);
             for col in rhs.chunks_exact_mut(n) {
                 for k in j0..j1 {
-                    let f = col[k];
+                    if cholesky {
+                        col[k] /= f[k * n + k];
+                    }
+                    let y = col[k];
                     col[k + 1..j1]
                         .iter_mut()
-                        .zip(&lu[k * n + k + 1..k * n + j1])
-                        .for_each(|(c, &l)| *c -= l * f);
+                        .zip(&f[k * n + k + 1..k * n + j1])
+                        .for_each(|(c, &l)| *c -= l * y);
                 }
             }
             if j1 < n {
                 let r = rhs.as_mut_ptr();
                 // rhs[j1.., ..] −= L[j1.., j0..j1] · rhs[j0..j1, ..].
                 // SAFETY: in bounds; c (rows j1.. of rhs) is disjoint from b (rows
-                // j0..j1 of rhs), and a is in lu.
+                // j0..j1 of rhs), and a is in f.
                 unsafe {
                     gemm(
                         n - j1,
                         j1 - j0,
                         m,
                         -T::one(),
-                        (lu.as_ptr().add(j0 * n + j1), 1, n),
+                        (f.as_ptr().add(j0 * n + j1), 1, n),
                         (r.add(j0).cast_const(), 1, n),
                         T::one(),
                         (r.add(j1), 1, n),
@@ -286,24 +325,24 @@ pub(crate) fn lu_solve_in_place<T: Real>(
                 }
             }
         }
-        back_substitute(lu, n, rhs);
+        back_substitute_by(f, n, rhs, NB_SOLVE);
         return;
     }
     // Uᵀ z = rhs (lower, non-unit), by block rows, the first first.
-    for i0 in (0..n).step_by(NB) {
-        let i1 = (i0 + NB).min(n);
+    for i0 in (0..n).step_by(NB_SOLVE) {
+        let i1 = (i0 + NB_SOLVE).min(n);
         if i0 > 0 {
             let r = rhs.as_mut_ptr();
             // rhs[i0..i1, ..] −= U[..i0, i0..i1]ᵀ · rhs[..i0, ..].
             // SAFETY: in bounds; c (rows i0..i1 of rhs) is disjoint from b (rows ..i0),
-            // and a is in lu (read transposed: row stride n, column stride 1).
+            // and a is in f (read transposed: row stride n, column stride 1).
             unsafe {
                 gemm(
                     i1 - i0,
                     i0,
                     m,
                     -T::one(),
-                    (lu.as_ptr().add(i0 * n), n, 1),
+                    (f.as_ptr().add(i0 * n), n, 1),
                     (r.cast_const(), 1, n),
                     T::one(),
                     (r.add(i0), 1, n),
@@ -312,31 +351,27 @@ pub(crate) fn lu_solve_in_place<T: Real>(
         }
         for col in rhs.chunks_exact_mut(n) {
             for k in i0..i1 {
-                let u = &lu[k * n + i0..k * n + k];
-                let s = u
-                    .iter()
-                    .zip(&col[i0..k])
-                    .fold(col[k], |s, (&u, &z)| s - u * z);
-                col[k] = s / lu[k * n + k];
+                let s = dot_sub(col[k], &f[k * n + i0..k * n + k], &col[i0..k]);
+                col[k] = s / f[k * n + k];
             }
         }
     }
     // Lᵀ w = z (unit upper), by block rows, the last first.
-    let last = (n - 1) / NB * NB;
-    for i0 in (0..=last).rev().step_by(NB) {
-        let i1 = (i0 + NB).min(n);
+    let last = (n - 1) / NB_SOLVE * NB_SOLVE;
+    for i0 in (0..=last).rev().step_by(NB_SOLVE) {
+        let i1 = (i0 + NB_SOLVE).min(n);
         if i1 < n {
             let r = rhs.as_mut_ptr();
             // rhs[i0..i1, ..] −= L[i1.., i0..i1]ᵀ · rhs[i1.., ..].
             // SAFETY: in bounds; c (rows i0..i1 of rhs) is disjoint from b (rows i1..),
-            // and a is in lu (read transposed).
+            // and a is in f (read transposed).
             unsafe {
                 gemm(
                     i1 - i0,
                     n - i1,
                     m,
                     -T::one(),
-                    (lu.as_ptr().add(i0 * n + i1), n, 1),
+                    (f.as_ptr().add(i0 * n + i1), n, 1),
                     (r.add(i1).cast_const(), 1, n),
                     T::one(),
                     (r.add(i0), 1, n),
@@ -345,15 +380,11 @@ pub(crate) fn lu_solve_in_place<T: Real>(
         }
         for col in rhs.chunks_exact_mut(n) {
             for k in (i0..i1).rev() {
-                let l = &lu[k * n + k + 1..k * n + i1];
-                col[k] = l
-                    .iter()
-                    .zip(&col[k + 1..i1])
-                    .fold(col[k], |s, (&l, &w)| s - l * w);
+                col[k] = dot_sub(col[k], &f[k * n + k + 1..k * n + i1], &col[k + 1..i1]);
             }
         }
     }
-    permute_rows(piv, n, rhs, true);
+    permute_rows(&piv[..n], n, rhs, true);
 }
 
 /// Panics unless `a` is square.

@@ -2,10 +2,11 @@
 //! used only as a factor of products: `x⁻¹ b` and `b x⁻¹` from one LU factorisation
 //! of `x`, no inverse formed. Re-exported by [`crate::__private`]; not a stable API.
 //!
-//! The factorisation (`P x = L U`, partial pivoting, see `decomp::lu_factor`) is kept
-//! in two workspace matrices of the node that computes it: the `n×n` factors and the
-//! `n×1` pivots, stored as `T` (exact below 2²⁴ rows even in `f32`; the workspace
-//! holds matrices of `T` only). Every solve reads them, so products with the same
+//! The factorisation (Cholesky `x = L Lᵀ` when `x` is exactly symmetric positive
+//! definite, else `P x = L U` with partial pivoting, see [`lu_to`]) is kept in two
+//! workspace matrices of the node that computes it: the `n×n` factors and the
+//! `(n + 1)×1` pivots and kind, stored as `T` (exact below 2²⁴ rows even in `f32`; the
+//! workspace holds matrices of `T` only). Every solve reads them, so products with the same
 //! inverse share one factorisation. The adjoints:
 //!
 //! | forward | `b̄ +=` | `x̄ +=` |
@@ -17,14 +18,18 @@
 //! Nothing allocates once the outputs and scratch buffers have their shapes.
 
 use crate::blas::gemm_ref;
-use crate::decomp::{lu_factor, lu_solve_in_place};
+use crate::decomp::{cholesky_factors, lu_factor, lu_solve_in_place};
 use crate::kernel::{prepare, ready, unary, MatRef, Shape};
 use crate::Real;
 use nalgebra::{DMatrix, DMatrixView};
 
-/// `x = a` factorised in place: `lu` (resized to `n×n`) holds `L` (unit lower, below
-/// the diagonal) and `U`, `piv` (resized to `n×1`) the row interchanges, as the solve
-/// kernels read them.
+/// `x = a` factorised in place, as the solve kernels read it: `lu` (resized to `n×n`)
+/// and `piv` (resized to `(n + 1)×1`). When `a` is exactly symmetric (an O(n²) check)
+/// and its Cholesky factorisation `a = L Lᵀ` succeeds (every pivot finite and
+/// positive), `lu` holds `L` below and `Lᵀ` above the diagonal, and `piv[n] = 1`;
+/// otherwise (`a` not symmetric, or not positive definite: the attempt costs up to
+/// `n³/6` more) `P a = L U` by LU with partial pivoting, `lu` holding `L` (unit lower,
+/// below the diagonal) and `U`, `piv[..n]` the row interchanges and `piv[n] = 0`.
 ///
 /// Panics as `a.try_inverse().unwrap()` would: a non-square `a` with
 /// `matgrad: {op}: cannot invert a {r}×{c} matrix`; a singular one (an exactly zero
@@ -45,8 +50,16 @@ pub fn lu_to<T: Real>(
         Shape(n, c)
     );
     unary(lu, false, MatRef::new(&a), op, |v| v);
-    prepare(piv, n, 1);
-    lu_factor(lu.as_mut_slice(), n, &mut [], piv.as_mut_slice());
+    prepare(piv, n + 1, 1);
+    let p = piv.as_mut_slice();
+    if cholesky_factors(lu.as_mut_slice(), n) {
+        // Positive pivots: not singular.
+        p[n] = T::one();
+        return;
+    }
+    unary(lu, false, MatRef::new(&a), op, |v| v);
+    lu_factor(lu.as_mut_slice(), n, &mut [], &mut p[..n]);
+    p[n] = T::zero();
     if (0..n).any(|k| lu[(k, k)].is_zero()) {
         match expect {
             Some(msg) => panic!("{msg}"),
@@ -59,7 +72,7 @@ pub fn lu_to<T: Real>(
 fn order<T: Real>(lu: &DMatrixView<'_, T>, piv: &DMatrixView<'_, T>, what: &str) -> usize {
     let n = lu.nrows();
     assert!(
-        lu.ncols() == n && piv.shape() == (n, 1),
+        lu.ncols() == n && piv.shape() == (n + 1, 1),
         "matgrad: {what}: {}×{} factors with {}×{} pivots",
         n,
         lu.ncols(),

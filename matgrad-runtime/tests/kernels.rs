@@ -1286,11 +1286,19 @@ mod solve {
     }
 
     /// A random square matrix (partial pivoting swaps rows) with a nudged diagonal,
-    /// so that it is comfortably invertible; and `k`.
+    /// so that it is comfortably invertible, or an exactly symmetric positive definite
+    /// one (the Cholesky path); and `k`.
     fn system() -> impl Strategy<Value = (DMatrix<f64>, usize)> {
-        (n_dim(), k_dim()).prop_flat_map(|(n, k)| {
+        (n_dim(), k_dim(), any::<bool>()).prop_flat_map(|(n, k, spd)| {
             (
-                mat_of(n, n).prop_map(move |m| m + DMatrix::identity(n, n) * (n as f64).sqrt()),
+                mat_of(n, n).prop_map(move |m| {
+                    if spd {
+                        let x = &m * m.transpose() / n as f64 + DMatrix::identity(n, n);
+                        (&x + x.transpose()) * 0.5
+                    } else {
+                        m + DMatrix::identity(n, n) * (n as f64).sqrt()
+                    }
+                }),
                 Just(k),
             )
         })
@@ -1465,6 +1473,26 @@ mod solve {
             "o",
         );
         assert_eq!(y, DMatrix::from_element(1, 2, -0.5));
+    }
+
+    #[test]
+    fn factorisation_kinds() {
+        // Exactly symmetric positive definite: Cholesky (piv[n] = 1, no interchanges).
+        let s = DMatrix::from_row_slice(3, 3, &[4.0, 1.0, 0.5, 1.0, 3.0, 0.2, 0.5, 0.2, 2.0]);
+        let (lu, piv) = factor(&s);
+        assert_eq!(piv.shape(), (4, 1));
+        assert_eq!(piv[3], 1.0);
+        let l = s.clone().cholesky().expect("SPD").l();
+        assert!((lu.lower_triangle() - &l).norm() <= 1e-12);
+        assert!((lu.upper_triangle() - l.transpose()).norm() <= 1e-12);
+        // Symmetric but indefinite: LU with interchanges (piv[n] = 0).
+        let (lu, piv) = factor(&(-&s + DMatrix::identity(3, 3) * 3.5));
+        assert_eq!(piv[3], 0.0);
+        assert!(lu.iter().all(|v| v.is_finite()));
+        // Not symmetric: LU.
+        let mut ns = s.clone();
+        ns[(2, 0)] += 1e-9;
+        assert_eq!(factor(&ns).1[3], 0.0);
     }
 
     #[test]
