@@ -159,26 +159,31 @@ pub(crate) fn lu_factor<T: Real>(lu: &mut [T], n: usize, rhs: &mut [T], piv: &mu
     if m == 0 {
         return ln_det;
     }
-    back_substitute_by(lu, n, rhs, NB);
+    back_substitute_by(lu, n, rhs, NB, false);
     ln_det
 }
 
 /// Solves `U x = rhs` in place, `U` the upper triangle of the `n×n` column-major `lu`
 /// (`n > 0`) and `rhs` `n×m`, by block rows of `nb`, the last first: each block
-/// unblocked, then one product for the rows above it.
-fn back_substitute_by<T: Real>(lu: &[T], n: usize, rhs: &mut [T], nb: usize) {
+/// unblocked (or, when `by_inverses` and `rhs` has many columns, by the inverse of
+/// the block, see [`solve_block`]), then one product for the rows above it.
+fn back_substitute_by<T: Real>(lu: &[T], n: usize, rhs: &mut [T], nb: usize, by_inverses: bool) {
     let m = rhs.len() / n;
     let last = (n - 1) / nb * nb;
     for i0 in (0..=last).rev().step_by(nb) {
         let i1 = (i0 + nb).min(n);
-        for col in rhs.chunks_exact_mut(n) {
-            for k in (i0..i1).rev() {
-                let xk = col[k] / lu[k * n + k];
-                col[k] = xk;
-                col[i0..k]
-                    .iter_mut()
-                    .zip(&lu[k * n + i0..k * n + k])
-                    .for_each(|(c, &u)| *c -= u * xk);
+        if by_inverses && m >= MANY_RHS {
+            solve_block(lu, n, i0, i1 - i0, Triangle::Upper, false, rhs);
+        } else {
+            for col in rhs.chunks_exact_mut(n) {
+                for k in (i0..i1).rev() {
+                    let xk = col[k] / lu[k * n + k];
+                    col[k] = xk;
+                    col[i0..k]
+                        .iter_mut()
+                        .zip(&lu[k * n + i0..k * n + k])
+                        .for_each(|(c, &u)| *c -= u * xk);
+                }
             }
         }
         if i0 > 0 {
@@ -249,7 +254,112 @@ fn dot_sub<T: Real>(init: T, a: &[T], b: &[T]) -> T {
 
 /// Block size of the triangular solves: the rows solved unblocked before one product
 /// updates the rest of the right-hand side.
-const NB_SOLVE: usize = 64;
+const NB_SOLVE: usize = 32;
+
+/// From this many right-hand sides on, a diagonal block of a triangular solve is
+/// applied as its inverse by a product ([`solve_block`]) instead of by substitution:
+/// forming the inverse costs `nb³/6` once, the substitution `nb²/2` per column in
+/// short loops, the product `nb²` per column at the product kernel's speed.
+const MANY_RHS: usize = 16;
+
+/// Columns of `rhs` a diagonal block is applied to at once (a stack buffer).
+const RHS_CHUNK: usize = 64;
+
+/// Which triangle of a diagonal block.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Triangle {
+    /// The lower triangle (with a unit diagonal when asked).
+    Lower,
+    /// The upper triangle.
+    Upper,
+}
+
+/// `rows r0..r0+nb of rhs ← op(T)⁻¹ · (those rows)`, `T` the `tri` triangle of the
+/// diagonal block of `f` (leading dimension `n`) at `(r0, r0)`, with a unit diagonal
+/// when `unit`, and `op(T) = Tᵀ` when `tri` is read transposed (`transposed`): the
+/// block's inverse is formed on the stack (`nb³/6`), then applied by one product
+/// per [`RHS_CHUNK`] columns through a stack copy of the rows.
+fn solve_block<T: Real>(
+    f: &[T],
+    n: usize,
+    r0: usize,
+    nb: usize,
+    tri: Triangle,
+    transposed: bool,
+    rhs: &mut [T],
+) {
+    solve_block_unit(f, n, r0, nb, tri, false, transposed, rhs);
+}
+
+/// [`solve_block`] with the unit-diagonal choice.
+#[allow(clippy::too_many_arguments)]
+fn solve_block_unit<T: Real>(
+    f: &[T],
+    n: usize,
+    r0: usize,
+    nb: usize,
+    tri: Triangle,
+    unit: bool,
+    transposed: bool,
+    rhs: &mut [T],
+) {
+    assert!(nb <= NB_SOLVE && r0 + nb <= n);
+    let mut inv = [T::zero(); NB_SOLVE * NB_SOLVE];
+    // Column j of the inverse: the solve of T x = e_j, by columns of T.
+    for j in 0..nb {
+        let x = &mut inv[j * nb..(j + 1) * nb];
+        x[j] = T::one();
+        let col = |k: usize| &f[(r0 + k) * n + r0..(r0 + k) * n + r0 + nb];
+        match tri {
+            Triangle::Lower => {
+                for k in j..nb {
+                    if !unit {
+                        x[k] /= col(k)[k];
+                    }
+                    let xk = x[k];
+                    x[k + 1..]
+                        .iter_mut()
+                        .zip(&col(k)[k + 1..])
+                        .for_each(|(v, &l)| *v -= l * xk);
+                }
+            }
+            Triangle::Upper => {
+                for k in (0..=j).rev() {
+                    if !unit {
+                        x[k] /= col(k)[k];
+                    }
+                    let xk = x[k];
+                    x[..k]
+                        .iter_mut()
+                        .zip(&col(k)[..k])
+                        .for_each(|(v, &u)| *v -= u * xk);
+                }
+            }
+        }
+    }
+    let m = rhs.len() / n;
+    let (a_rs, a_cs) = if transposed { (nb, 1) } else { (1, nb) };
+    let mut tmp = [T::zero(); NB_SOLVE * RHS_CHUNK];
+    for c0 in (0..m).step_by(RHS_CHUNK) {
+        let c1 = (c0 + RHS_CHUNK).min(m);
+        for (c, col) in rhs.chunks_exact(n).skip(c0).take(c1 - c0).enumerate() {
+            tmp[c * nb..(c + 1) * nb].copy_from_slice(&col[r0..r0 + nb]);
+        }
+        // SAFETY: in bounds; a and b are stack buffers, c is in rhs.
+        unsafe {
+            gemm(
+                nb,
+                nb,
+                c1 - c0,
+                T::one(),
+                (inv.as_ptr(), a_rs, a_cs),
+                (tmp.as_ptr(), 1, nb),
+                T::zero(),
+                (rhs.as_mut_ptr().add(c0 * n + r0), 1, n),
+            );
+        }
+    }
+}
 
 /// Factorises the `n×n` column-major `a` for [`lu_solve_in_place`]: by Cholesky when
 /// `a` is exactly symmetric and positive definite (then `L` is written in the lower
@@ -294,16 +404,20 @@ pub(crate) fn lu_solve_in_place<T: Real>(f: &[T], piv: &[T], n: usize, rhs: &mut
         // L y = P rhs by block columns of L (unit lower for LU).
         for j0 in (0..n).step_by(NB_SOLVE) {
             let j1 = (j0 + NB_SOLVE).min(n);
-            for col in rhs.chunks_exact_mut(n) {
-                for k in j0..j1 {
-                    if cholesky {
-                        col[k] /= f[k * n + k];
+            if m >= MANY_RHS {
+                solve_block_unit(f, n, j0, j1 - j0, Triangle::Lower, !cholesky, false, rhs);
+            } else {
+                for col in rhs.chunks_exact_mut(n) {
+                    for k in j0..j1 {
+                        if cholesky {
+                            col[k] /= f[k * n + k];
+                        }
+                        let y = col[k];
+                        col[k + 1..j1]
+                            .iter_mut()
+                            .zip(&f[k * n + k + 1..k * n + j1])
+                            .for_each(|(c, &l)| *c -= l * y);
                     }
-                    let y = col[k];
-                    col[k + 1..j1]
-                        .iter_mut()
-                        .zip(&f[k * n + k + 1..k * n + j1])
-                        .for_each(|(c, &l)| *c -= l * y);
                 }
             }
             if j1 < n {
@@ -325,7 +439,7 @@ pub(crate) fn lu_solve_in_place<T: Real>(f: &[T], piv: &[T], n: usize, rhs: &mut
                 }
             }
         }
-        back_substitute_by(f, n, rhs, NB_SOLVE);
+        back_substitute_by(f, n, rhs, NB_SOLVE, true);
         return;
     }
     // Uᵀ z = rhs (lower, non-unit), by block rows, the first first.
@@ -349,10 +463,15 @@ pub(crate) fn lu_solve_in_place<T: Real>(f: &[T], piv: &[T], n: usize, rhs: &mut
                 );
             }
         }
-        for col in rhs.chunks_exact_mut(n) {
-            for k in i0..i1 {
-                let s = dot_sub(col[k], &f[k * n + i0..k * n + k], &col[i0..k]);
-                col[k] = s / f[k * n + k];
+        if m >= MANY_RHS {
+            // (U11ᵀ)⁻¹ = (U11⁻¹)ᵀ
+            solve_block(f, n, i0, i1 - i0, Triangle::Upper, true, rhs);
+        } else {
+            for col in rhs.chunks_exact_mut(n) {
+                for k in i0..i1 {
+                    let s = dot_sub(col[k], &f[k * n + i0..k * n + k], &col[i0..k]);
+                    col[k] = s / f[k * n + k];
+                }
             }
         }
     }
@@ -378,9 +497,14 @@ pub(crate) fn lu_solve_in_place<T: Real>(f: &[T], piv: &[T], n: usize, rhs: &mut
                 );
             }
         }
-        for col in rhs.chunks_exact_mut(n) {
-            for k in (i0..i1).rev() {
-                col[k] = dot_sub(col[k], &f[k * n + k + 1..k * n + i1], &col[k + 1..i1]);
+        if m >= MANY_RHS {
+            // (L11ᵀ)⁻¹ = (L11⁻¹)ᵀ, L11 unit lower
+            solve_block_unit(f, n, i0, i1 - i0, Triangle::Lower, true, true, rhs);
+        } else {
+            for col in rhs.chunks_exact_mut(n) {
+                for k in (i0..i1).rev() {
+                    col[k] = dot_sub(col[k], &f[k * n + k + 1..k * n + i1], &col[k + 1..i1]);
+                }
             }
         }
     }
