@@ -303,6 +303,53 @@ fn one_factorisation_for_every_product() {
     }
 }
 
+twins!(gp_mean, gp_mean_fast, wrt = (k, y), (ks: &DMatrix<f64>, k: &DMatrix<f64>, y: &DVector<f64>) {
+    // Regrouped: ks (k⁻¹ y), a vector solved.
+    (ks * k.clone().try_inverse().unwrap() * y).norm_squared()
+});
+
+twins!(row_solve, row_solve_fast, wrt = (x, c), (v: &DVector<f64>, x: &DMatrix<f64>, c: &DMatrix<f64>) {
+    // Regrouped: (vᵀ x⁻¹) c, a row solved.
+    (v.transpose() * (x.clone().try_inverse().unwrap() * c)).norm_squared()
+});
+
+twins!(two_inverses, two_inverses_fast, wrt = (x, b), (x: &DMatrix<f64>, b: &DMatrix<f64>, v: &DVector<f64>) {
+    // The product of two inverses keeps them; the other x⁻¹ is solved.
+    (b.clone().try_inverse().unwrap() * x.clone().try_inverse().unwrap() * v).sum()
+        + (x.clone().try_inverse().unwrap() * v).sum()
+});
+
+#[test]
+fn chains_through_an_inverse_solve_the_vector() {
+    let r = &mut rng(910);
+    for (m, n, k) in [(1, 1, 1), (4, 3, 2), (2, 5, 6)] {
+        let (ks, kk, y) = (mat(r, m, n), dominant(r, n), vector(r, n));
+        fd_check(
+            "gp_mean_fast",
+            &(kk.clone(), (y.clone(), ())),
+            |(kk, (y, ()))| gp_mean(&ks, kk, y),
+            |(kk, (y, ()))| gp_mean_fast_grad(&ks, kk, y),
+            1e-12,
+        );
+        let (x, c) = (dominant(r, n), mat(r, n, k));
+        fd_check(
+            "row_solve_fast",
+            &(x.clone(), (c.clone(), ())),
+            |(x, (c, ()))| row_solve(&y, x, c),
+            |(x, (c, ()))| row_solve_fast_grad(&y, x, c),
+            1e-12,
+        );
+        let b = dominant(r, n);
+        fd_check(
+            "two_inverses_fast",
+            &(x.clone(), (b.clone(), ())),
+            |(x, (b, ()))| two_inverses(x, b, &y),
+            |(x, (b, ()))| two_inverses_fast_grad(x, b, &y),
+            1e-12,
+        );
+    }
+}
+
 /// Sizes past the factorisation's and the solves' blocks (32): the gradients agree
 /// with those of the inverse (the default), which finite differences check above.
 #[test]

@@ -8,7 +8,8 @@
 //!
 //! It applies to an `Inverse` node (`try_inverse().unwrap()` or `.expect(msg)`) of a
 //! matrix whose size is known only at run time when every use of the inverse is as
-//! one factor of a product `a * b` (not both), and no such product is only traced
+//! one factor of a product `a * b` whose other factor is no inverse (so each product
+//! is one solve of a value), and no such product is only traced
 //! (`(x⁻¹ b).trace()` reads the product's diagonal only, which the trace rewrite of
 //! [`crate::rewrite`] does with the inverse for `n²`, against `n² k` for the solve).
 //! Every such inverse of the same matrix, named or written again, shares one
@@ -27,11 +28,15 @@
 //! the products themselves; the static backend keeps its straight nalgebra
 //! expressions.
 //!
-//! This runs before [`crate::rewrite`], so the products it turns into solves are no
-//! longer products there (`a * x⁻¹ * v` is `(a x⁻¹) v`, the solve with `a`'s rows,
-//! as written).
+//! A product with the inverse whose only use is a product with a vector on the other
+//! side is regrouped so that the vector is what is solved: `a * x⁻¹ * v` (`v` a
+//! column) is `a (x⁻¹ v)`, `n²` for the solve instead of `m n²` for `a x⁻¹`, and
+//! `vᵀ * (x⁻¹ * c)` (`vᵀ` a row) is `(vᵀ x⁻¹) c`. The new solve names the whole
+//! product in its panic messages. Otherwise the products stay as written: this runs
+//! before [`crate::rewrite`], so a chain through a solve is no longer a chain of
+//! products there (`a * x⁻¹ * c`, all matrices, is `(a x⁻¹) c`).
 
-use crate::ir::{Graph, Kind, Node, NodeId, Op};
+use crate::ir::{Dim, Graph, Kind, Node, NodeId, Op, Shape};
 use std::collections::HashMap;
 
 /// `g` with every inverse used only as a factor of products replaced by one LU
@@ -68,9 +73,11 @@ pub fn solves(g: &Graph, reassociate: bool) -> Graph {
                 && !uses[id].is_empty()
                 && uses[id].iter().all(|&(c, pos)| {
                     let prod = g.node(c);
+                    // The other factor is no inverse (of this matrix or another):
+                    // one solve per product, and its right-hand side a value.
                     matches!(prod.op, Op::MatMul)
                         && prod.args.len() == 2
-                        && prod.args[1 - pos.min(1)] != id
+                        && !matches!(g.node(prod.args[1 - pos.min(1)]).op, Op::Inverse(_))
                         && !only_traced(c)
                 })
         })
@@ -79,12 +86,91 @@ pub fn solves(g: &Graph, reassociate: bool) -> Graph {
         return g.clone();
     }
 
+    // A product with the inverse whose only use is a product with a vector on the
+    // other side: `(a x⁻¹) v` is `a (x⁻¹ v)` (a vector solved, not a's rows), and
+    // `vᵀ (x⁻¹ c)` is `(vᵀ x⁻¹) c`. `regroup[q] = (p, left)`: q's factor p is folded.
+    let mut regroup: Vec<Option<(NodeId, bool)>> = vec![None; n];
+    let sole_use = |p: NodeId, q: NodeId, pos: usize| p != g.output && uses[p] == [(q, pos)];
+    let (one_col, one_row) = (
+        |id: NodeId| matches!(g.node(id).kind, Kind::Matrix(s) if s.cols == Dim::One),
+        |id: NodeId| matches!(g.node(id).kind, Kind::Matrix(s) if s.rows == Dim::One),
+    );
+    for (q, node) in g.nodes.iter().enumerate() {
+        let (Op::MatMul, [l, r]) = (&node.op, node.args.as_slice()) else {
+            continue;
+        };
+        let pair = |p: NodeId| match (&g.node(p).op, g.node(p).args.as_slice()) {
+            (Op::MatMul, &[u, w]) => Some((u, w)),
+            _ => None,
+        };
+        match (pair(*l), pair(*r)) {
+            (Some((_, inv)), _) if factored[inv] && sole_use(*l, q, 0) && one_col(*r) => {
+                regroup[q] = Some((*l, true));
+            }
+            (_, Some((inv, _))) if factored[inv] && sole_use(*r, q, 1) && one_row(*l) => {
+                regroup[q] = Some((*r, false));
+            }
+            _ => {}
+        }
+    }
+    let folded: Vec<bool> = (0..n)
+        .map(|id| regroup.iter().flatten().any(|&(p, _)| p == id))
+        .collect();
+
     let mut map: Vec<NodeId> = vec![usize::MAX; n];
     // The factorisation of each (old) matrix, by the (new) id of its Lu node.
     let mut lu_of: HashMap<NodeId, NodeId> = HashMap::new();
     let mut nodes: Vec<Node> = Vec::with_capacity(n);
     for (id, node) in g.nodes.iter().enumerate() {
+        if folded[id] {
+            continue;
+        }
         let mut node = node.clone();
+        if let Some((p, left)) = regroup[id] {
+            // q = (a x⁻¹) c  →  a (x⁻¹ c);  q = a (x⁻¹ c)  →  (a x⁻¹) c
+            // p = (a, inv) when `left`, else (inv, c); `other` is q's other factor.
+            let (pa, other) = (&g.node(p).args, node.args[usize::from(left)]);
+            let (p0, p1) = (pa[0], pa[1]);
+            let shape = |id: NodeId| match g.node(id).kind {
+                Kind::Matrix(s) => s,
+                Kind::Scalar => Shape::MATRIX,
+            };
+            let (op, args, kind, outer) = if left {
+                let s = Shape {
+                    rows: shape(p1).rows,
+                    cols: shape(other).cols,
+                };
+                (
+                    Op::Solve,
+                    vec![map[p1], map[other]],
+                    s,
+                    vec![map[p0], nodes.len()],
+                )
+            } else {
+                let s = Shape {
+                    rows: shape(other).rows,
+                    cols: shape(p0).cols,
+                };
+                (
+                    Op::SolveRight,
+                    vec![map[other], map[p0]],
+                    s,
+                    vec![nodes.len(), map[p1]],
+                )
+            };
+            nodes.push(Node {
+                op,
+                args,
+                kind: Kind::Matrix(kind),
+                span: node.span,
+                text: node.text.clone(),
+                name: None,
+            });
+            node.args = outer;
+            map[id] = nodes.len();
+            nodes.push(node);
+            continue;
+        }
         if factored[id] {
             let x = node.args[0];
             if let Some(&lu) = lu_of.get(&x) {
@@ -154,7 +240,7 @@ mod tests {
             ),
             (
                 "ln_det(x) + (v.transpose() * x.try_inverse().unwrap() * v)[(0, 0)]",
-                "(+ (ln_det x) (idx00 (matmul (rsolve (t v) (lu x)) v)))",
+                "(+ (ln_det x) (idx00 (matmul (t v) (solve (lu x) v))))",
                 1,
             ),
             (
@@ -173,10 +259,26 @@ mod tests {
                 "(+ (sum (solve (lu x) a)) (sum (rsolve b (lu x))))",
                 1,
             ),
-            // A chain through a solve is not a chain of products any more.
+            // A vector on one side is what is solved.
             (
                 "(a * x.try_inverse().unwrap() * v).sum()",
-                "(sum (matmul (rsolve a (lu x)) v))",
+                "(sum (matmul a (solve (lu x) v)))",
+                1,
+            ),
+            (
+                "(v.transpose() * (x.try_inverse().unwrap() * a)).sum()",
+                "(sum (matmul (rsolve (t v) (lu x)) a))",
+                1,
+            ),
+            (
+                "let p = a * x.try_inverse().unwrap(); (p * v).sum() + p.sum()",
+                "(+ (sum (matmul (rsolve a (lu x)) v)) (sum (rsolve a (lu x))))",
+                1,
+            ),
+            // Otherwise as written; a chain through a solve is not a chain of products.
+            (
+                "(a * x.try_inverse().unwrap() * b).sum()",
+                "(sum (matmul (rsolve a (lu x)) b))",
                 1,
             ),
         ] {
@@ -197,6 +299,11 @@ mod tests {
             (
                 "let xi = x.try_inverse().unwrap(); (xi * xi).sum()",
                 "(sum (matmul (inv x) (inv x)))",
+            ),
+            // Inverses multiplied together.
+            (
+                "(b.try_inverse().unwrap() * x.try_inverse().unwrap() * v).sum()",
+                "(sum (chain3 (inv b) (inv x) v))",
             ),
             // Traced: the diagonal of the product only.
             (

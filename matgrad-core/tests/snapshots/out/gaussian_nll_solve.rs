@@ -95,22 +95,19 @@ fn gaussian_nll_grad_into(
         "s.clone().try_inverse().unwrap()",
         ::core::option::Option::None,
     );
-    let mut __mg_aux5 = ws.take(6usize);
-    let mut __mg_auxw5 = ws.take(7usize);
-    let mut __mg_v5 = ws.take(8usize);
-    ::matgrad::__private::lu_solve_right_to(
+    let mut __mg_v5 = ws.take(6usize);
+    ::matgrad::__private::lu_solve_to(
         &mut __mg_v5,
-        ::matgrad::__private::view(&__mg_v3),
         ::matgrad::__private::view(&__mg_v4),
         ::matgrad::__private::view(&__mg_aux4),
-        &mut __mg_aux5,
-        "v.transpose() * s.clone().try_inverse().unwrap()",
+        ::matgrad::__private::view(v),
+        "v.transpose() * s.clone().try_inverse().unwrap() * v",
     );
-    let mut __mg_v6 = ws.take(9usize);
+    let mut __mg_v6 = ws.take(7usize);
     ::matgrad::__private::mul_to(
         &mut __mg_v6,
+        ::matgrad::__private::view(&__mg_v3),
         ::matgrad::__private::view(&__mg_v5),
-        ::matgrad::__private::view(v),
         "v.transpose() * s.clone().try_inverse().unwrap() * v",
     );
     let __mg_v7: f64 = ::matgrad::__private::index(
@@ -123,7 +120,7 @@ fn gaussian_nll_grad_into(
     let __mg_value: f64 = __mg_v8;
     let __mg_g8: f64 = 1f64;
     let __mg_g7: f64 = __mg_g8;
-    let mut __mg_g6 = ws.take(10usize);
+    let mut __mg_g6 = ws.take(8usize);
     ::matgrad::__private::index_adjoint_to(
         &mut __mg_g6,
         false,
@@ -133,47 +130,47 @@ fn gaussian_nll_grad_into(
         ::matgrad::__private::view(&__mg_v6).nrows(),
         ::matgrad::__private::view(&__mg_v6).ncols(),
     );
-    let mut __mg_g5 = ws.take(11usize);
+    let mut __mg_g5 = ws.take(9usize);
     ::matgrad::__private::gemm_to(
         &mut __mg_g5,
         false,
         1f64,
+        ::matgrad::__private::view(&__mg_v3),
+        true,
         ::matgrad::__private::view(&__mg_g6),
         false,
-        ::matgrad::__private::view(v),
-        true,
     );
-    let mut __mg_g4 = ws.take(12usize);
-    let mut __mg_w13 = ws.take(13usize);
-    ::matgrad::__private::lu_solve_right_adjoint_x_to(
+    let mut __mg_g4 = ws.take(10usize);
+    let mut __mg_w11 = ws.take(11usize);
+    ::matgrad::__private::lu_solve_adjoint_x_to(
         &mut __mg_g4,
         false,
         ::matgrad::__private::view(&__mg_v4),
         ::matgrad::__private::view(&__mg_aux4),
         ::matgrad::__private::view(&__mg_g5),
         ::matgrad::__private::view(&__mg_v5),
-        &mut __mg_w13,
+        &mut __mg_w11,
     );
-    let mut __mg_g3 = ws.take(14usize);
-    let mut __mg_w15 = ws.take(15usize);
-    ::matgrad::__private::lu_solve_right_adjoint_b_to(
+    let mut __mg_g3 = ws.take(12usize);
+    ::matgrad::__private::gemm_to(
         &mut __mg_g3,
+        false,
+        1f64,
+        ::matgrad::__private::view(&__mg_g6),
+        false,
+        ::matgrad::__private::view(&__mg_v5),
+        true,
+    );
+    let __mg_g2: f64 = __mg_g8;
+    let mut __mg_g1 = ::matgrad::__private::GradBuf::take_matrix(grad_v);
+    let mut __mg_w13 = ws.take(13usize);
+    ::matgrad::__private::lu_solve_adjoint_b_to(
+        &mut __mg_g1,
         false,
         ::matgrad::__private::view(&__mg_v4),
         ::matgrad::__private::view(&__mg_aux4),
         ::matgrad::__private::view(&__mg_g5),
-        &mut __mg_w15,
-    );
-    let __mg_g2: f64 = __mg_g8;
-    let mut __mg_g1 = ::matgrad::__private::GradBuf::take_matrix(grad_v);
-    ::matgrad::__private::gemm_to(
-        &mut __mg_g1,
-        false,
-        1f64,
-        ::matgrad::__private::view(&__mg_v5),
-        true,
-        ::matgrad::__private::view(&__mg_g6),
-        false,
+        &mut __mg_w13,
     );
     ::matgrad::__private::axpy_to(
         &mut __mg_g1,
@@ -206,16 +203,14 @@ fn gaussian_nll_grad_into(
     ws.put(3usize, __mg_aux4);
     ws.put(4usize, __mg_auxw4);
     ws.put(5usize, __mg_v4);
-    ws.put(6usize, __mg_aux5);
-    ws.put(7usize, __mg_auxw5);
-    ws.put(8usize, __mg_v5);
-    ws.put(9usize, __mg_v6);
-    ws.put(10usize, __mg_g6);
-    ws.put(11usize, __mg_g5);
-    ws.put(12usize, __mg_g4);
+    ws.put(6usize, __mg_v5);
+    ws.put(7usize, __mg_v6);
+    ws.put(8usize, __mg_g6);
+    ws.put(9usize, __mg_g5);
+    ws.put(10usize, __mg_g4);
+    ws.put(11usize, __mg_w11);
+    ws.put(12usize, __mg_g3);
     ws.put(13usize, __mg_w13);
-    ws.put(14usize, __mg_g3);
-    ws.put(15usize, __mg_w15);
     __mg_value
 }
 const _: () = {
