@@ -15,7 +15,7 @@
 //! | --- | --- | --- |
 //! | `a * b * c` | `(a b) c` or `a (b c)`, whichever the shapes make cheaper at run time (`chain3`) | up to a factor of `n` (`a * b * v` with `v` a vector: two matrix–vector products) |
 //! | `(a * x * b).trace()`, `x` differentiated, `a` and `b` not | `⟨x, (b a)ᵀ⟩` | one product in all: the gradient `(b a)ᵀ` is the value's own factor |
-//! | `x.try_inverse().unwrap() * b`, the inverse used only in products | `x⁻¹ b` by solves with one LU of `x`, before these rewrites ([`crate::solve`]) | the inverse: `n³` becomes `n³/3` |
+//! | `x.try_inverse().unwrap() * b`, the inverse used only in products | `x⁻¹ b` by solves with one factorisation of `x`, before these rewrites ([`crate::solve`]) | the inverse: `n³` becomes `n³/3` |
 //!
 //! A product folded into another must have no other use: a named `let p = a * b`
 //! used twice stays a product.

@@ -3,7 +3,7 @@
 //!
 //! | written | computed | saves |
 //! | --- | --- | --- |
-//! | `x.try_inverse().unwrap() * b` | `x⁻¹ b` by triangular solves with an LU factorisation of `x` (`(solve (lu x) b)`) | the inverse: `n³` multiply-adds become `n³/3` |
+//! | `x.try_inverse().unwrap() * b` | `x⁻¹ b` by triangular solves with a factorisation of `x` (`(solve (lu x) b)`): Cholesky when `x` is exactly symmetric positive definite, else LU with partial pivoting | the inverse: `n³` multiply-adds become `n³/3` (`n³/6` by Cholesky) |
 //! | `b * x.try_inverse().unwrap()` | `b x⁻¹ = (x⁻ᵀ bᵀ)ᵀ`, likewise (`(rsolve b (lu x))`) | the same |
 //!
 //! It applies to an `Inverse` node (`try_inverse().unwrap()` or `.expect(msg)`) of a
@@ -39,7 +39,7 @@
 use crate::ir::{Dim, Graph, Kind, Node, NodeId, Op, Shape};
 use std::collections::HashMap;
 
-/// `g` with every inverse used only as a factor of products replaced by one LU
+/// `g` with every inverse used only as a factor of products replaced by one
 /// factorisation and a solve per product (see the module docs), when `reassociate`;
 /// `g` unchanged otherwise. Parameters keep their ids.
 pub fn solves(g: &Graph, reassociate: bool) -> Graph {

@@ -188,8 +188,8 @@ pub enum Op {
     Kronecker,
     /// `a.try_inverse().unwrap()` or `.expect(msg)`.
     Inverse(Option<String>),
-    /// `a` itself, held as its LU factorisation with partial pivoting (`P a = L U`),
-    /// for the solves of an inverse used only in products; only under
+    /// `a` itself, held factorised (Cholesky `a = L Lᵀ` when `a` is exactly symmetric
+    /// positive definite, else LU with partial pivoting, `P a = L U`), for the solves of an inverse used only in products; only under
     /// `#[grad(reassociate)]` (see [`crate::solve`]). Keeps the panic (and the
     /// `.expect` message) of the `try_inverse` it replaces. Adjoint: `ā += Ḡ`.
     Lu(Option<String>),

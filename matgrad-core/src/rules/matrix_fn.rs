@@ -22,7 +22,7 @@ pub(super) fn forward(g: &Graph, id: NodeId, n: &dyn Names) -> Option<Forward> {
             };
             Forward::Matrix(quote!(#rt::inverse_to(&mut #out, #v0, #text, #msg);))
         }
-        // a held as P a = L U (the pivots in the aux buffer); it is a itself  →  ā += Ḡ
+        // a held as L Lᵀ or P a = L U (pivots and kind in the aux buffer); it is a itself  →  ā += Ḡ
         Op::Lu(msg) => {
             let msg = match msg {
                 Some(m) => quote!(::core::option::Option::Some(#m)),
