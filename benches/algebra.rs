@@ -25,7 +25,7 @@
 //! are checked against the default `NAME_grad`'s to 1e-12 relative (‖Δ‖/‖g‖), and the
 //! default `NAME_grad`'s value against the original function's.
 //!
-//! Run: `cargo bench --bench algebra` (about 75 s on 2 cores);
+//! Run: `cargo bench --bench algebra` (about 85 s on 2 cores);
 //! `cargo bench --bench algebra -- --test` runs each function once, with the checks.
 
 use std::hint::black_box;
@@ -399,53 +399,7 @@ impl LnDetExpertAlgebra {
     fn grad(&mut self, x: &DMatrix<f64>, s: &DMatrix<f64>) -> f64 {
         let n = x.nrows();
         self.l.copy_from(x);
-        let a = self.l.as_mut_slice();
-        // Right-looking Cholesky on the lower triangle (columns are contiguous).
-        let mut ln_det = 0.0;
-        for k in 0..n {
-            let (left, right) = a.split_at_mut((k + 1) * n);
-            let col = &mut left[k * n..];
-            let pivot = col[k];
-            assert!(pivot > 0.0, "ln_det expert: X is not positive definite");
-            ln_det += pivot.ln();
-            let d = pivot.sqrt();
-            col[k] = d;
-            let inv = 1.0 / d;
-            for v in &mut col[k + 1..] {
-                *v *= inv;
-            }
-            let lk = &col[k + 1..];
-            for (jj, cj) in right.chunks_exact_mut(n).enumerate() {
-                let f = lk[jj];
-                for (c, &l) in cj[k + 1 + jj..].iter_mut().zip(&lk[jj..]) {
-                    *c -= f * l;
-                }
-            }
-        }
-        // L⁻¹ in place, last column first: column j = −L⁻¹_jj · (L⁻¹ of the trailing
-        // block) · L[j+1.., j], the trailing block already inverted.
-        for j in (0..n).rev() {
-            let (left, right) = a.split_at_mut((j + 1) * n);
-            let col = &mut left[j * n..];
-            col[j] = 1.0 / col[j];
-            let ajj = -col[j];
-            let x = &mut col[j + 1..];
-            for l in (0..x.len()).rev() {
-                let t = &right[l * n + j + 1..(l + 1) * n];
-                let xl = x[l];
-                x[l] = t[l] * xl;
-                for (xi, &ti) in x[l + 1..].iter_mut().zip(&t[l + 1..]) {
-                    *xi += ti * xl;
-                }
-            }
-            for v in x.iter_mut() {
-                *v *= ajj;
-            }
-        }
-        // The strict upper triangle still holds X: zero it for the product.
-        for (j, col) in a.chunks_exact_mut(n).enumerate() {
-            col[..j].fill(0.0);
-        }
+        let ln_det = cholesky_and_inverse(self.l.as_mut_slice(), n);
         dgemm(1.0, &self.l, Op::T, &self.l, Op::N, 0.0, &mut self.g);
         // ∇ −= Sᵀ and tr(S X) = Σ_ij S_ji X_ij in one pass.
         let mut tr = 0.0;
@@ -464,6 +418,59 @@ impl LnDetExpertAlgebra {
         }
         ln_det - tr
     }
+}
+
+/// The column-major `n×n` symmetric positive definite `a` replaced by `L⁻¹`, the
+/// inverse of its Cholesky factor (`a = L Lᵀ`; upper triangle zeroed), so that
+/// `a⁻¹ = L⁻ᵀ L⁻¹` is one product; returns `ln det a = 2 Σ ln L_ii`.
+fn cholesky_and_inverse(a: &mut [f64], n: usize) -> f64 {
+    // Right-looking Cholesky on the lower triangle (columns are contiguous).
+    let mut ln_det = 0.0;
+    for k in 0..n {
+        let (left, right) = a.split_at_mut((k + 1) * n);
+        let col = &mut left[k * n..];
+        let pivot = col[k];
+        assert!(pivot > 0.0, "expert: the matrix is not positive definite");
+        ln_det += pivot.ln();
+        let d = pivot.sqrt();
+        col[k] = d;
+        let inv = 1.0 / d;
+        for v in &mut col[k + 1..] {
+            *v *= inv;
+        }
+        let lk = &col[k + 1..];
+        for (jj, cj) in right.chunks_exact_mut(n).enumerate() {
+            let f = lk[jj];
+            for (c, &l) in cj[k + 1 + jj..].iter_mut().zip(&lk[jj..]) {
+                *c -= f * l;
+            }
+        }
+    }
+    // L⁻¹ in place, last column first: column j = −L⁻¹_jj · (L⁻¹ of the trailing
+    // block) · L[j+1.., j], the trailing block already inverted.
+    for j in (0..n).rev() {
+        let (left, right) = a.split_at_mut((j + 1) * n);
+        let col = &mut left[j * n..];
+        col[j] = 1.0 / col[j];
+        let ajj = -col[j];
+        let x = &mut col[j + 1..];
+        for l in (0..x.len()).rev() {
+            let t = &right[l * n + j + 1..(l + 1) * n];
+            let xl = x[l];
+            x[l] = t[l] * xl;
+            for (xi, &ti) in x[l + 1..].iter_mut().zip(&t[l + 1..]) {
+                *xi += ti * xl;
+            }
+        }
+        for v in x.iter_mut() {
+            *v *= ajj;
+        }
+    }
+    // The strict upper triangle still holds a: zero it for the product.
+    for (j, col) in a.chunks_exact_mut(n).enumerate() {
+        col[..j].fill(0.0);
+    }
+    ln_det
 }
 
 fn bench_ln_det(c: &mut Criterion) {
@@ -927,9 +934,164 @@ fn bench_chain4(c: &mut Criterion) {
     g.finish();
 }
 
+// ---------------------------------------------------------------------------
+// 6. ln |det S| + vᵀ S⁻¹ v wrt S and v
+// ---------------------------------------------------------------------------
+
+/// The gradients of the Gaussian negative log-likelihood.
+struct NllGrads {
+    s: DMatrix<f64>,
+    v: DVector<f64>,
+}
+
+/// As the expression reads, with nalgebra's LU (partial pivoting, as for any square
+/// S): ln |det S| and S⁻¹ from one LU, the row q = vᵀ S⁻¹ (gemv_tr), the value
+/// ln |det S| plus q v; the textbook adjoints: v̄ = qᵀ (right factor) plus S⁻¹ v (left
+/// factor, through vᵀ S⁻¹), P̄ = v vᵀ for P = S⁻¹ (an outer product), S̄ = S⁻ᵀ −
+/// S⁻ᵀ P̄ S⁻ᵀ (the inverse's rule: two n³ products). The LU consumes a copy of S: one
+/// n×n allocation per call.
+struct NllExpert {
+    inv: DMatrix<f64>,
+    q: DVector<f64>,
+    pbar: DMatrix<f64>,
+    t: DMatrix<f64>,
+    d: NllGrads,
+}
+
+impl NllExpert {
+    fn grad(&mut self, s: &DMatrix<f64>, v: &DVector<f64>) -> f64 {
+        let n = s.nrows();
+        let lu = s.clone().lu();
+        let ln_det = lu.determinant().abs().ln();
+        assert!(lu.try_inverse_to(&mut self.inv), "S is invertible");
+        self.q.gemv_tr(1.0, &self.inv, v, 0.0);
+        let value = ln_det + dot(self.q.as_slice(), v.as_slice());
+        self.d.v.copy_from(&self.q);
+        gemv_add(&self.inv, v.as_slice(), self.d.v.as_mut_slice());
+        outer(&mut self.pbar, 1.0, v.as_slice(), v.as_slice());
+        dgemm(1.0, &self.inv, Op::T, &self.pbar, Op::N, 0.0, &mut self.t);
+        dgemm(-1.0, &self.t, Op::N, &self.inv, Op::T, 0.0, &mut self.d.s);
+        let inv = self.inv.as_slice();
+        for (j, gc) in self.d.s.as_mut_slice().chunks_exact_mut(n).enumerate() {
+            for (i, g) in gc.iter_mut().enumerate() {
+                *g += inv[i * n + j];
+            }
+        }
+        value
+    }
+}
+
+/// With the algebra (and the knowledge that S is symmetric positive definite, which
+/// the macro cannot have): Cholesky S = L Lᵀ once, ln det S = 2 Σ ln L_ii, L⁻¹ in place,
+/// S⁻¹ = L⁻ᵀ L⁻¹ (one product: the gradient needs S⁻¹ itself), α = S⁻¹ v (gemv),
+/// f = ln det S + v · α, S̄ = S⁻¹ − α αᵀ, v̄ = 2 α.
+struct NllExpertAlgebra {
+    l: DMatrix<f64>,
+    alpha: DVector<f64>,
+    d: NllGrads,
+}
+
+impl NllExpertAlgebra {
+    fn grad(&mut self, s: &DMatrix<f64>, v: &DVector<f64>) -> f64 {
+        let n = s.nrows();
+        self.l.copy_from(s);
+        let ln_det = cholesky_and_inverse(self.l.as_mut_slice(), n);
+        dgemm(1.0, &self.l, Op::T, &self.l, Op::N, 0.0, &mut self.d.s);
+        self.alpha.fill(0.0);
+        gemv_add(&self.d.s, v.as_slice(), self.alpha.as_mut_slice());
+        let value = ln_det + dot(v.as_slice(), self.alpha.as_slice());
+        let a = self.alpha.as_slice();
+        for (gc, &aj) in self.d.s.as_mut_slice().chunks_exact_mut(n).zip(a) {
+            for (g, &ai) in gc.iter_mut().zip(a) {
+                *g -= ai * aj;
+            }
+        }
+        for (g, &ai) in self.d.v.iter_mut().zip(a) {
+            *g = 2.0 * ai;
+        }
+        value
+    }
+}
+
+fn bench_nll(c: &mut Criterion) {
+    let n = data::NLL_N;
+    let (s, v) = &data::gaussian_nll();
+    let label = format!("n={n}");
+
+    let (val, gs, gv) = gaussian_nll_grad(s, v);
+    check_original("gaussian_nll", gaussian_nll(s, v), val);
+    check_value(
+        "gaussian_nll _re_grad vs _re",
+        gaussian_nll_re_grad(s, v).0,
+        gaussian_nll_re(s, v),
+    );
+    let zeros = |n| NllGrads {
+        s: DMatrix::zeros(n, n),
+        v: DVector::zeros(n),
+    };
+    let (mut gen, mut ws) = (zeros(0), Workspace::new());
+    let (mut gen_re, mut ws_re) = (zeros(0), Workspace::new());
+    let mut expert = NllExpert {
+        inv: DMatrix::zeros(n, n),
+        q: DVector::zeros(n),
+        pbar: DMatrix::zeros(n, n),
+        t: DMatrix::zeros(n, n),
+        d: zeros(n),
+    };
+    let mut algebra = NllExpertAlgebra {
+        l: DMatrix::zeros(n, n),
+        alpha: DVector::zeros(n),
+        d: zeros(n),
+    };
+    let checks = [
+        (
+            "generated",
+            gaussian_nll_grad_into(s, v, &mut gen.s, &mut gen.v, &mut ws),
+            &gen,
+        ),
+        (
+            "generated_reassociate",
+            gaussian_nll_re_grad_into(s, v, &mut gen_re.s, &mut gen_re.v, &mut ws_re),
+            &gen_re,
+        ),
+        ("expert", expert.grad(s, v), &expert.d),
+        ("expert_algebra", algebra.grad(s, v), &algebra.d),
+    ];
+    for (what, value, g) in checks {
+        check_value(&format!("gaussian_nll {what}"), value, val);
+        check_grad(
+            &format!("gaussian_nll {what} ds"),
+            g.s.as_slice(),
+            gs.as_slice(),
+        );
+        check_grad(
+            &format!("gaussian_nll {what} dv"),
+            g.v.as_slice(),
+            gv.as_slice(),
+        );
+    }
+
+    let mut g = group(c, "gaussian_nll");
+    g.bench_function(id("generated", &label), |bch| {
+        bch.iter(|| gaussian_nll_grad_into(black_box(s), v, &mut gen.s, &mut gen.v, &mut ws));
+    });
+    g.bench_function(id("generated_reassociate", &label), |bch| {
+        bch.iter(|| {
+            gaussian_nll_re_grad_into(black_box(s), v, &mut gen_re.s, &mut gen_re.v, &mut ws_re)
+        });
+    });
+    g.bench_function(id("expert", &label), |bch| {
+        bch.iter(|| expert.grad(black_box(s), v));
+    });
+    g.bench_function(id("expert_algebra", &label), |bch| {
+        bch.iter(|| algebra.grad(black_box(s), v));
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().nresamples(20_000).without_plots();
-    targets = bench_trace, bench_abv, bench_ln_det, bench_xabx, bench_chain4
+    targets = bench_trace, bench_abv, bench_ln_det, bench_xabx, bench_chain4, bench_nll
 }
 criterion_main!(benches);

@@ -8,6 +8,12 @@
 //! A counting global allocator counts the allocations of the calling thread only, so
 //! the test harness's other threads do not disturb the count.
 
+#[path = "../benches/common/algebra_data.rs"]
+#[allow(dead_code)]
+mod algebra_data;
+#[path = "../benches/common/algebra_losses.rs"]
+#[allow(dead_code)]
+mod algebra_losses;
 #[path = "../benches/common/data.rs"]
 #[allow(dead_code)]
 mod data;
@@ -188,6 +194,22 @@ fn dictionary_grad_into_allocates_nothing() {
             || losses::dictionary_grad(&d.x, &d.d, &d.r, d.lambda).0,
         );
     }
+}
+
+/// Under `reassociate` the inverse of the Gaussian negative log-likelihood is an LU
+/// factorisation and solves, kept in the workspace: nothing allocates after the first
+/// call. (The default computes `try_inverse` as written, and nalgebra's inverse
+/// allocates a copy for n > 4.)
+#[test]
+fn solves_grad_into_allocate_nothing() {
+    let (s, v) = algebra_data::gaussian_nll();
+    let (mut gs, mut gv, mut ws) = (DMatrix::zeros(0, 0), DVector::zeros(0), Workspace::new());
+    check(
+        "gaussian_nll_re",
+        2,
+        || algebra_losses::gaussian_nll_re_grad_into(&s, &v, &mut gs, &mut gv, &mut ws),
+        || algebra_losses::gaussian_nll_re_grad(&s, &v).0,
+    );
 }
 
 /// Asserts that the first and a later call of `f` allocate nothing, and agree.

@@ -6,11 +6,16 @@
 //! inner product), so it agrees with the original to rounding, not bit for bit; the
 //! gradients agree with those of the same function without the option to 1e-12, and
 //! those are checked against finite differences here too. Shapes include 1×1,
-//! non-square, and chains whose cheaper order is each of the two.
+//! non-square, and chains whose cheaper order is each of the two. An inverse used only
+//! in products is computed by solves with one LU factorisation (`crate::solve` of
+//! matgrad-core): checked against finite differences directly, in f64 and f32.
 
 mod common;
 
-use common::{assert_close, gradcheck, mat, rng, uniform, vector};
+use common::{
+    assert_close, dominant, finite_differences, gradcheck, mat, mixed_error, rng, spd, uniform,
+    vector, Float, Point, Split,
+};
 use matgrad::{grad, ln_det, Workspace};
 use nalgebra::{DMatrix, DVector};
 
@@ -274,4 +279,257 @@ fn static_chains() {
         assert!((fm - pm).norm() <= 1e-12 * pm.norm(), "∂/∂m");
         assert!((fv - pv).norm() <= 1e-12 * pv.norm(), "∂/∂v");
     }
+}
+
+// ---------------------------------------------------------------------------
+// An inverse used only in products: solves with one LU factorisation
+// ---------------------------------------------------------------------------
+
+/// Checks `grad` (a `reassociate` companion, whose value is `f`'s up to rounding)
+/// at `x`: the value to `value_tol` (mixed error), each gradient entry against
+/// central finite differences of `f` as [`gradcheck!`] does (`1e-6` in f64, `2e-2`
+/// plus the rounding allowance in f32). Returns the gradients.
+fn fd_check<P: Point, G: Split<P, V = P::E>>(
+    name: &str,
+    x: &P,
+    f: impl Fn(&P) -> P::E,
+    grad: impl Fn(&P) -> G,
+    value_tol: f64,
+) -> P {
+    let (value, g) = grad(x).split();
+    let want = f(x).to_f64();
+    let e = mixed_error(value.to_f64(), want);
+    assert!(e <= value_tol, "{name}: value {value:?} vs {want} ({e:e})");
+    for k in 0..x.vars().len() {
+        let fd = finite_differences(x, &f, k);
+        let gk = g.vars()[k];
+        assert_eq!(
+            gk.shape(),
+            x.vars()[k].shape(),
+            "{name}: shape of gradient {k}"
+        );
+        for (i, &(d, slack)) in fd.iter().enumerate() {
+            let allowed = <P::E as Float>::FD_TOL * d.abs().max(1.0) + slack;
+            let got = gk.get(i);
+            assert!(
+                (got - d).abs() <= allowed,
+                "{name}: gradient {k}, entry {i}: {got:e} vs finite differences {d:e}"
+            );
+        }
+    }
+    g
+}
+
+twins!(inv_b, inv_b_fast, wrt = (x, b), (x: &DMatrix<f64>, b: &DMatrix<f64>) {
+    (x.clone().try_inverse().unwrap() * b).norm_squared()
+});
+
+twins!(b_inv, b_inv_fast, wrt = (x, b), (x: &DMatrix<f64>, b: &DMatrix<f64>) {
+    let y = b * x.clone().try_inverse().expect("x is invertible");
+    y.norm_squared() + y.sum()
+});
+
+twins!(gaussian_nll, gaussian_nll_fast, wrt = (s, v), (s: &DMatrix<f64>, v: &DVector<f64>) {
+    ln_det(s) + (v.transpose() * s.clone().try_inverse().unwrap() * v)[(0, 0)]
+});
+
+twins!(shared_inverse, shared_inverse_fast, wrt = (x, a, b), (x: &DMatrix<f64>, a: &DMatrix<f64>, b: &DMatrix<f64>) {
+    // One factorisation for the three products (the second spelling too).
+    let xi = x.clone().try_inverse().unwrap();
+    (&xi * a).norm_squared() + (b * &xi).sum() + (x.clone().try_inverse().unwrap() * a).sum()
+});
+
+/// `|fast − plain| ≤ tol · max(1, |plain|)` entrywise, and the values alike.
+fn same_as_plain<V: common::Var>(what: &str, fast: &V, plain: &V, tol: f64) {
+    assert_close(what, fast, plain, tol);
+}
+
+#[test]
+fn an_inverse_in_products_is_solved() {
+    let r = &mut rng(905);
+    // (n, k): x n×n, b n×k (k×n for b x⁻¹); 1×1, vectors, non-square.
+    for (n, k) in [(1, 1), (2, 1), (3, 5), (5, 2), (6, 6)] {
+        let (x, b) = (dominant(r, n), mat(r, n, k));
+        fd_check(
+            "inv_b_fast",
+            &(x.clone(), (b.clone(), ())),
+            |(x, (b, ()))| inv_b(x, b),
+            |(x, (b, ()))| inv_b_fast_grad(x, b),
+            1e-12,
+        );
+        let bt = b.transpose();
+        fd_check(
+            "b_inv_fast",
+            &(x.clone(), (bt.clone(), ())),
+            |(x, (b, ()))| b_inv(x, b),
+            |(x, (b, ()))| b_inv_fast_grad(x, b),
+            1e-12,
+        );
+        // The `_grad_into` companion: the same bits, and again on a used workspace.
+        let (v, gx, gb) = inv_b_fast_grad(&x, &b);
+        let (mut ox, mut ob, mut ws) =
+            (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0), Workspace::new());
+        for _ in 0..2 {
+            let w = inv_b_fast_grad_into(&x, &b, &mut ox, &mut ob, &mut ws);
+            assert_eq!((w.to_bits(), &ox, &ob), (v.to_bits(), &gx, &gb));
+        }
+    }
+}
+
+#[test]
+fn gaussian_negative_log_likelihood() {
+    let (r, mut ws) = (&mut rng(906), Workspace::new());
+    for n in [1, 2, 4, 7] {
+        let (s, v) = (spd(r, n), vector(r, n));
+        gradcheck!(&mut ws; gaussian_nll, gaussian_nll_grad, gaussian_nll_grad_into;
+            (&s, &v); s = s.clone(), v = v.clone());
+        let (gs, (gv, ())) = fd_check(
+            "gaussian_nll_fast",
+            &(s.clone(), (v.clone(), ())),
+            |(s, (v, ()))| gaussian_nll(s, v),
+            |(s, (v, ()))| gaussian_nll_fast_grad(s, v),
+            1e-12,
+        );
+        // The closed form: s⁻ᵀ − s⁻ᵀ v vᵀ s⁻ᵀ and (s⁻¹ + s⁻ᵀ) v.
+        let si = s.clone().try_inverse().expect("SPD");
+        let u = si.transpose() * &v;
+        assert_close("∂/∂s", &gs, &(si.transpose() - &u * u.transpose()), 1e-10);
+        assert_close("∂/∂v", &gv, &(&si * &v + &u), 1e-10);
+    }
+}
+
+#[test]
+fn one_factorisation_for_every_product() {
+    let r = &mut rng(907);
+    for (n, k) in [(1, 1), (3, 2), (4, 4)] {
+        let (x, a, b) = (dominant(r, n), mat(r, n, k), mat(r, k, n));
+        fd_check(
+            "shared_inverse_fast",
+            &(x.clone(), (a.clone(), (b.clone(), ()))),
+            |(x, (a, (b, ())))| shared_inverse(x, a, b),
+            |(x, (a, (b, ())))| shared_inverse_fast_grad(x, a, b),
+            1e-12,
+        );
+    }
+}
+
+twins!(gp_mean, gp_mean_fast, wrt = (k, y), (ks: &DMatrix<f64>, k: &DMatrix<f64>, y: &DVector<f64>) {
+    // Regrouped: ks (k⁻¹ y), a vector solved.
+    (ks * k.clone().try_inverse().unwrap() * y).norm_squared()
+});
+
+twins!(row_solve, row_solve_fast, wrt = (x, c), (v: &DVector<f64>, x: &DMatrix<f64>, c: &DMatrix<f64>) {
+    // Regrouped: (vᵀ x⁻¹) c, a row solved.
+    (v.transpose() * (x.clone().try_inverse().unwrap() * c)).norm_squared()
+});
+
+twins!(two_inverses, two_inverses_fast, wrt = (x, b), (x: &DMatrix<f64>, b: &DMatrix<f64>, v: &DVector<f64>) {
+    // The product of two inverses keeps them; the other x⁻¹ is solved.
+    (b.clone().try_inverse().unwrap() * x.clone().try_inverse().unwrap() * v).sum()
+        + (x.clone().try_inverse().unwrap() * v).sum()
+});
+
+#[test]
+fn chains_through_an_inverse_solve_the_vector() {
+    let r = &mut rng(910);
+    for (m, n, k) in [(1, 1, 1), (4, 3, 2), (2, 5, 6)] {
+        let (ks, kk, y) = (mat(r, m, n), dominant(r, n), vector(r, n));
+        fd_check(
+            "gp_mean_fast",
+            &(kk.clone(), (y.clone(), ())),
+            |(kk, (y, ()))| gp_mean(&ks, kk, y),
+            |(kk, (y, ()))| gp_mean_fast_grad(&ks, kk, y),
+            1e-12,
+        );
+        let (x, c) = (dominant(r, n), mat(r, n, k));
+        fd_check(
+            "row_solve_fast",
+            &(x.clone(), (c.clone(), ())),
+            |(x, (c, ()))| row_solve(&y, x, c),
+            |(x, (c, ()))| row_solve_fast_grad(&y, x, c),
+            1e-12,
+        );
+        let b = dominant(r, n);
+        fd_check(
+            "two_inverses_fast",
+            &(x.clone(), (b.clone(), ())),
+            |(x, (b, ()))| two_inverses(x, b, &y),
+            |(x, (b, ()))| two_inverses_fast_grad(x, b, &y),
+            1e-12,
+        );
+    }
+}
+
+/// Sizes past the factorisation's and the solves' blocks (32): the gradients agree
+/// with those of the inverse (the default), which finite differences check above.
+#[test]
+fn blocked_solves_agree_with_the_inverse() {
+    let r = &mut rng(908);
+    for (n, k) in [(33, 1), (40, 7), (70, 70), (100, 3)] {
+        let (x, b) = (dominant(r, n), mat(r, n, k));
+        let (v, gx, gb) = inv_b_fast_grad(&x, &b);
+        let (w, px, pb) = inv_b_grad(&x, &b);
+        assert!(mixed_error(v, w) <= 1e-12, "n = {n}: {v} vs {w}");
+        same_as_plain("∂/∂x", &gx, &px, 1e-10);
+        same_as_plain("∂/∂b", &gb, &pb, 1e-10);
+        let bt = b.transpose();
+        let (v, gx, gb) = b_inv_fast_grad(&x, &bt);
+        let (w, px, pb) = b_inv_grad(&x, &bt);
+        assert!(mixed_error(v, w) <= 1e-12, "n = {n}: {v} vs {w}");
+        same_as_plain("∂/∂x", &gx, &px, 1e-10);
+        same_as_plain("∂/∂b", &gb, &pb, 1e-10);
+        let (s, u) = (spd(r, n), vector(r, n));
+        let (v, gs, gu) = gaussian_nll_fast_grad(&s, &u);
+        let (w, ps, pu) = gaussian_nll_grad(&s, &u);
+        assert!(mixed_error(v, w) <= 1e-12, "n = {n}: {v} vs {w}");
+        same_as_plain("∂/∂s", &gs, &ps, 1e-10);
+        same_as_plain("∂/∂v", &gu, &pu, 1e-10);
+    }
+}
+
+#[grad(wrt = (x, b), reassociate)]
+fn inv_b_f32(x: &DMatrix<f32>, b: &DMatrix<f32>) -> f32 {
+    (x.clone().try_inverse().unwrap() * b).norm_squared()
+}
+
+#[grad(wrt = (s, v), reassociate)]
+fn gaussian_nll_f32(s: &DMatrix<f32>, v: &DVector<f32>) -> f32 {
+    ln_det(s) + (v.transpose() * s.clone().try_inverse().unwrap() * v)[(0, 0)]
+}
+
+#[test]
+fn solves_in_f32() {
+    let r = &mut rng(909);
+    for (n, k) in [(1, 1), (3, 2), (5, 5)] {
+        let x = dominant(r, n).map(|v| v as f32);
+        let b = mat(r, n, k).map(|v| v as f32);
+        fd_check(
+            "inv_b_f32",
+            &(x, (b, ())),
+            |(x, (b, ()))| inv_b_f32(x, b),
+            |(x, (b, ()))| inv_b_f32_grad(x, b),
+            1e-5,
+        );
+        let s = spd(r, n).map(|v| v as f32);
+        let v = vector(r, n).map(|v| v as f32);
+        fd_check(
+            "gaussian_nll_f32",
+            &(s, (v, ())),
+            |(s, (v, ()))| gaussian_nll_f32(s, v),
+            |(s, (v, ()))| gaussian_nll_f32_grad(s, v),
+            1e-5,
+        );
+    }
+}
+
+#[test]
+#[should_panic = "matgrad: x.clone().try_inverse().unwrap() * b: cannot multiply 3×3 by 2×2"]
+fn a_solve_panics_as_the_product_would() {
+    let _ = inv_b_fast_grad(&DMatrix::identity(3, 3), &DMatrix::zeros(2, 2));
+}
+
+#[test]
+#[should_panic = "matgrad: b * x.clone().try_inverse().expect(\"x is invertible\"): cannot multiply 2×2 by 3×3"]
+fn a_right_solve_panics_as_the_product_would() {
+    let _ = b_inv_fast_grad(&DMatrix::identity(3, 3), &DMatrix::zeros(2, 2));
 }

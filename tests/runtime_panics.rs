@@ -236,6 +236,36 @@ fn grad_panics_with_the_message_of_expect() {
     let _ = inverse_expect_grad(&singular());
 }
 
+/// Under `reassociate` the inverse, used only in a product, is an LU factorisation
+/// and a solve: it panics where `try_inverse` would, with the same message.
+#[grad(wrt = a, reassociate)]
+fn solve_unwrap(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+    (a.clone().try_inverse().unwrap() * b).sum()
+}
+
+#[test]
+#[should_panic = "called `Option::unwrap()` on a `None` value"]
+fn original_panics_on_the_unwrap_of_a_singular_matrix_solved() {
+    let _ = solve_unwrap(&singular(), &m(3, 2));
+}
+
+#[test]
+#[should_panic = "matgrad: a.clone().try_inverse().unwrap(): the matrix is singular (called unwrap on None)"]
+fn grad_panics_on_the_unwrap_of_a_singular_matrix_solved() {
+    let _ = solve_unwrap_grad(&singular(), &m(3, 2));
+}
+
+#[grad(wrt = (a, b), reassociate)]
+fn solve_expect(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+    (b * a.clone().try_inverse().expect("the covariance is singular")).norm()
+}
+
+#[test]
+#[should_panic = "the covariance is singular"]
+fn grad_panics_with_the_message_of_expect_when_solving() {
+    let _ = solve_expect_grad(&singular(), &m(2, 3));
+}
+
 #[test]
 fn a_regular_inverse_does_not_panic() {
     let a = DMatrix::from_row_slice(2, 2, &[2.0, 1.0, 1.0, 3.0]);

@@ -15,6 +15,8 @@ pub const LN_DET_N: usize = 256;
 pub const XABX_N: usize = 1000;
 /// `Σ (a b c d)`: (m, k) for a m×k, b k×m, c m×k, d k×m.
 pub const CHAIN4_SIZE: (usize, usize) = (400, 20);
+/// `ln |det S| + vᵀ S⁻¹ v`: n.
+pub const NLL_N: usize = 256;
 
 fn rng(workload: u64, size: usize) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(0x616c_6765_6272_6100 ^ (workload << 8) ^ size as u64)
@@ -84,4 +86,18 @@ pub fn chain4() -> [DMatrix<f64>; 4] {
         uniform(&mut rng, m, k, sk),
         uniform(&mut rng, k, m, sm),
     ]
+}
+
+/// `ln |det S| + vᵀ S⁻¹ v` inputs: S = M Mᵀ / n + I (symmetric positive definite,
+/// exactly symmetric), v.
+pub fn gaussian_nll() -> (DMatrix<f64>, DVector<f64>) {
+    let n = NLL_N;
+    let mut rng = rng(6, 0);
+    let m = uniform(&mut rng, n, n, 1.0);
+    let mut s = &m * m.transpose() / n as f64;
+    for i in 0..n {
+        s[(i, i)] += 1.0;
+    }
+    let s = (&s + s.transpose()) * 0.5;
+    (s, uniform_vector(&mut rng, n, 1.0))
 }

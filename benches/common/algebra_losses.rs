@@ -68,3 +68,17 @@ pub fn chain4(a: &DMatrix<f64>, b: &DMatrix<f64>, c: &DMatrix<f64>, d: &DMatrix<
 pub fn chain4_re(a: &DMatrix<f64>, b: &DMatrix<f64>, c: &DMatrix<f64>, d: &DMatrix<f64>) -> f64 {
     (a * b * c * d).sum()
 }
+
+/// The Gaussian negative log-likelihood `ln |det S| + vᵀ S⁻¹ v` (up to constants and
+/// a factor ½).
+#[grad(wrt = (s, v))]
+pub fn gaussian_nll(s: &DMatrix<f64>, v: &DVector<f64>) -> f64 {
+    ln_det(s) + (v.transpose() * s.clone().try_inverse().unwrap() * v)[(0, 0)]
+}
+
+/// `ln |det S| + vᵀ S⁻¹ v`, value reassociated: the inverse, used only in the product,
+/// becomes one LU factorisation and a solve.
+#[grad(wrt = (s, v), reassociate)]
+pub fn gaussian_nll_re(s: &DMatrix<f64>, v: &DVector<f64>) -> f64 {
+    ln_det(s) + (v.transpose() * s.clone().try_inverse().unwrap() * v)[(0, 0)]
+}

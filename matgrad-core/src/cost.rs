@@ -14,43 +14,96 @@ use crate::ir::{Dim, Graph, Kind, NodeId, Op};
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// A polynomial with non-negative integer coefficients in dimension symbols.
+/// A polynomial with non-negative rational coefficients in dimension symbols
+/// (`n³/3` for an LU factorisation; the other costs have integer coefficients).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Poly(BTreeMap<Vec<String>, u64>);
+pub struct Poly(BTreeMap<Vec<String>, Coef>);
+
+/// A non-negative rational `num / den` in lowest terms, `den > 0`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Coef {
+    num: u64,
+    den: u64,
+}
+
+impl Coef {
+    fn new(num: u64, den: u64) -> Coef {
+        fn gcd(a: u64, b: u64) -> u64 {
+            if b == 0 {
+                a
+            } else {
+                gcd(b, a % b)
+            }
+        }
+        let g = gcd(num, den).max(1);
+        Coef {
+            num: num / g,
+            den: den / g,
+        }
+    }
+
+    fn mul(self, o: Coef) -> Coef {
+        Coef::new(self.num * o.num, self.den * o.den)
+    }
+
+    fn add(self, o: Coef) -> Coef {
+        Coef::new(self.num * o.den + o.num * self.den, self.den * o.den)
+    }
+}
+
+impl fmt::Display for Coef {
+    /// `2`, or `1/3`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.den == 1 {
+            write!(f, "{}", self.num)
+        } else {
+            write!(f, "{}/{}", self.num, self.den)
+        }
+    }
+}
 
 impl Poly {
     /// The number `n`.
     pub fn num(n: u64) -> Poly {
         let mut p = BTreeMap::new();
         if n != 0 {
-            p.insert(Vec::new(), n);
+            p.insert(Vec::new(), Coef::new(n, 1));
         }
         Poly(p)
     }
 
     /// The symbol `s`.
     pub fn sym(s: &str) -> Poly {
-        Poly(BTreeMap::from([(vec![s.to_owned()], 1)]))
+        Poly(BTreeMap::from([(vec![s.to_owned()], Coef::new(1, 1))]))
     }
 
     /// `self · other`.
     pub fn mul(&self, other: &Poly) -> Poly {
-        let mut out = BTreeMap::new();
+        let mut out: BTreeMap<Vec<String>, Coef> = BTreeMap::new();
         for (ma, ca) in &self.0 {
             for (mb, cb) in &other.0 {
                 let mut m: Vec<String> = ma.iter().chain(mb).cloned().collect();
                 m.sort();
-                *out.entry(m).or_insert(0) += ca * cb;
+                let c = ca.mul(*cb);
+                out.entry(m).and_modify(|x| *x = x.add(c)).or_insert(c);
             }
         }
         Poly(out)
+    }
+
+    /// `self / d` (`d > 0`).
+    pub fn div(&self, d: u64) -> Poly {
+        let d = Coef::new(1, d.max(1));
+        Poly(self.0.iter().map(|(m, c)| (m.clone(), c.mul(d))).collect())
     }
 
     /// `self + other`.
     pub fn add(&self, other: &Poly) -> Poly {
         let mut out = self.0.clone();
         for (m, c) in &other.0 {
-            *out.entry(m.clone()).or_insert(0) += c;
+            out.entry(m.clone())
+                .and_modify(|x| *x = x.add(*c))
+                .or_insert(*c);
         }
         Poly(out)
     }
@@ -59,13 +112,24 @@ impl Poly {
     /// taken from one of `other` that it divides (as `1 ≤ n` and `n ≤ n m`), with
     /// coefficients to spare.
     pub fn at_most(&self, other: &Poly) -> bool {
-        let mut budget: Vec<(Vec<String>, u64)> =
-            other.0.iter().map(|(m, c)| (m.clone(), *c)).collect();
+        // Integer coefficients over a common denominator.
+        let den: u128 = self
+            .0
+            .values()
+            .chain(other.0.values())
+            .map(|c| u128::from(c.den))
+            .product();
+        let scaled = |c: &Coef| u128::from(c.num) * (den / u128::from(c.den));
+        let mut budget: Vec<(Vec<String>, u128)> = other
+            .0
+            .iter()
+            .map(|(m, c)| (m.clone(), scaled(c)))
+            .collect();
         // Highest degree first, each from the smallest monomial it divides.
-        let mut mine: Vec<(&Vec<String>, &u64)> = self.0.iter().collect();
+        let mut mine: Vec<(&Vec<String>, &Coef)> = self.0.iter().collect();
         mine.sort_by_key(|(m, _)| std::cmp::Reverse(m.len()));
-        for (m, &c) in mine {
-            let mut need = c;
+        for (m, c) in mine {
+            let mut need = scaled(c);
             let mut fits: Vec<usize> = (0..budget.len())
                 .filter(|&k| divides(m, &budget[k].0))
                 .collect();
@@ -86,7 +150,7 @@ impl Poly {
     pub fn as_num(&self) -> Option<u128> {
         match self.0.iter().collect::<Vec<_>>().as_slice() {
             [] => Some(0),
-            [(m, c)] if m.is_empty() => Some(u128::from(**c)),
+            [(m, c)] if m.is_empty() && c.den == 1 => Some(u128::from(c.num)),
             _ => None,
         }
     }
@@ -98,19 +162,20 @@ impl Poly {
 }
 
 impl fmt::Display for Poly {
-    /// Highest degree first: `a.r a.c b.c + 2 a.r`.
+    /// Highest degree first: `a.r a.c b.c + 2 a.r`, `1/3 a.r a.r a.r`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.0.is_empty() {
             return write!(f, "0");
         }
-        let mut terms: Vec<(&Vec<String>, &u64)> = self.0.iter().collect();
+        let mut terms: Vec<(&Vec<String>, &Coef)> = self.0.iter().collect();
         terms.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(b.0)));
+        let one = Coef::new(1, 1);
         let text: Vec<String> = terms
             .into_iter()
-            .map(|(m, c)| match (m.is_empty(), *c) {
-                (true, c) => c.to_string(),
-                (false, 1) => m.join(" "),
-                (false, c) => format!("{c} {}", m.join(" ")),
+            .map(|(m, c)| match (m.is_empty(), *c == one) {
+                (true, _) => c.to_string(),
+                (false, true) => m.join(" "),
+                (false, false) => format!("{c} {}", m.join(" ")),
             })
             .collect();
         write!(f, "{}", text.join(" + "))
@@ -323,6 +388,7 @@ pub fn shapes(g: &Graph) -> Vec<Option<(Poly, Poly)>> {
             Op::Chain => arg(0)
                 .zip(node.args.last().and_then(|&l| out[l].clone()))
                 .map(|(a, c)| (a.0, c.1)),
+            Op::Solve => arg(0).zip(arg(1)).map(|(a, b)| (a.0, b.1)),
             Op::Transpose => arg(0).map(|(r, c)| (c, r)),
             Op::Ones { of, row: true } => out[of].clone().map(|(r, _)| (Poly::num(1), r)),
             Op::Ones { of, row: false } => out[of].clone().map(|(_, c)| (c, Poly::num(1))),
@@ -375,6 +441,18 @@ pub fn node_cost(g: &Graph, id: NodeId, shapes: &[Option<(Poly, Poly)>]) -> Cost
         Op::Determinant | Op::Inverse(_) | Op::LnDet => {
             fixed(arg(0).map_or(Poly::num(1), |(r, _)| r.mul(&r).mul(&r)))
         }
+        // LU with partial pivoting: n³/3.
+        Op::Lu(_) => fixed(arg(0).map_or(Poly::num(1), |(r, _)| r.mul(&r).mul(&r).div(3))),
+        // Two triangular solves per right-hand side column (or row): n² each pair,
+        // what the product with the inverse costs.
+        Op::Solve => match (arg(0), arg(1)) {
+            (Some(a), Some(b)) => fixed(a.0.mul(&a.1).mul(&b.1)),
+            _ => fixed(Poly::num(1)),
+        },
+        Op::SolveRight => match (arg(0), arg(1)) {
+            (Some(b), Some(a)) => fixed(b.0.mul(&a.0).mul(&a.1)),
+            _ => fixed(Poly::num(1)),
+        },
         // Reductions read their argument once.
         Op::Sum
         | Op::Mean
@@ -500,9 +578,21 @@ mod tests {
             ("(m * m).trace() + s * s", "11"),
             ("a.component_mul(&x).sum() * s", "2 a.c a.r + 1"),
             ("ln_det(a)", "a.r a.r a.r"),
+            (
+                "(x.try_inverse().unwrap() * b).sum()",
+                "b.c x.c x.r + x.r x.r x.r + b.c x.r",
+            ),
         ] {
             assert_eq!(cost(quote!(wrt = x), body), want, "{body}");
         }
+        // The solve: n³/3 for the factors, n² k for the solve.
+        assert_eq!(
+            cost(
+                quote!(wrt = x, reassociate),
+                "(x.try_inverse().unwrap() * b).sum()"
+            ),
+            "b.c x.c x.r + 1/3 x.r x.r x.r + b.c x.r"
+        );
         assert_eq!(
             cost(quote!(wrt = x, reassociate), "(a * b * v).norm_squared()"),
             "a.r + min(a.c a.r b.c + a.r b.c, a.c a.r + a.c b.c)"

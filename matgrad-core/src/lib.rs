@@ -20,6 +20,7 @@ pub mod parse;
 pub mod rewrite;
 pub mod rules;
 pub mod simplify;
+pub mod solve;
 pub mod sym;
 pub mod symbol;
 
@@ -221,7 +222,10 @@ impl Derivation {
         let show = |t: &simplify::Term| print(&simplify::simplify(t), Notation::Unicode);
         let mut steps = Vec::new();
         for id in (0..g.nodes.len()).rev() {
-            if !self.adjoints.differentiated[id] || matches!(g.node(id).op, ir::Op::Param(_)) {
+            // A factorisation is its matrix: the solves' steps send to it by that name.
+            if !self.adjoints.differentiated[id]
+                || matches!(g.node(id).op, ir::Op::Param(_) | ir::Op::Lu(_))
+            {
                 continue;
             }
             let mut sends = Vec::new();
@@ -274,6 +278,7 @@ pub fn derive_with(
     let graph = parse::body::build(&mut cx, &sig, &item.block);
     match (attr, wrt, graph) {
         (Some(attr), Some(wrt), Some(graph)) if !cx.has_errors() => {
+            let graph = solve::solves(&graph, attr.reassociate);
             let graph = rewrite::rewrite(&graph, &wrt, attr.reassociate);
             let adjoints = diff::differentiate(&graph, &wrt);
             Ok(Derivation {

@@ -15,7 +15,8 @@
 //! | --- | --- | --- |
 //! | `a * b * c * ⋯` (any parenthesisation) | the association with the fewest multiply-adds, chosen by dynamic programming over the shapes: at run time for `DMatrix` (`chain`), at expansion for static sizes | up to a factor of `n` per product (`a * b * v` with `v` a vector: two matrix–vector products; `x.transpose() * a * x`: one matrix–vector product and a dot) |
 //! | `(a * b * ⋯).sum()` | `𝟙ᵀ a b ⋯ 𝟙`, one chain with ones at both ends (`Op::Ones`) | the chain can start from vectors: matrix–vector products only |
-| `(a * x * b).trace()`, `x` differentiated, `a` and `b` not | `⟨x, (b a)ᵀ⟩` | one product in all: the gradient `(b a)ᵀ` is the value's own factor |
+//! | `(a * x * b).trace()`, `x` differentiated, `a` and `b` not | `⟨x, (b a)ᵀ⟩` | one product in all: the gradient `(b a)ᵀ` is the value's own factor |
+//! | `x.try_inverse().unwrap() * b`, the inverse used only in products | `x⁻¹ b` by solves with one factorisation of `x`, before these rewrites ([`crate::solve`]) | the inverse: `n³` becomes `n³/3` |
 //!
 //! A product folded into another must have no other use: a named `let p = a * b`
 //! used twice stays a product.

@@ -60,6 +60,10 @@ use crate::reduce::{
     log_sum_exp_adjoint_ref, log_sum_exp_ref, softmax_ce_adjoint_y_ref, softmax_ce_ref,
     softmax_ce_with_adjoint_ref,
 };
+pub use crate::solve::{
+    lu_solve_adjoint_b_to, lu_solve_adjoint_x_to, lu_solve_right_adjoint_b_to,
+    lu_solve_right_adjoint_x_to, lu_solve_right_to, lu_solve_to, lu_to,
+};
 use crate::Real;
 use nalgebra::{Dim, Dyn, IsContiguous, Matrix, Matrix4, RawStorage, Scalar, U1};
 

@@ -43,7 +43,19 @@ pub fn ln_det_inverse_static<T: Real, const N: usize>(
 /// non-finite entries. A NaN is always chosen as pivot, so it reaches the result.
 #[inline]
 pub(crate) fn lu_in_place<T: Real>(lu: &mut [T], n: usize, rhs: &mut [T]) -> T {
+    lu_factor(lu, n, rhs, &mut [])
+}
+
+/// [`lu_in_place`], also recording the row interchanges in `piv` when it is not
+/// empty (then `n` entries): step `k` swapped rows `k` and `piv[k]`, so that
+/// `P a = L U` with `P` the swaps applied in order, LAPACK's `getrf` convention.
+/// The pivots are stored as `T` (exact: indices below 2²⁴ even in `f32`), because
+/// the workspace of the generated code holds matrices of `T` only. Whole rows are
+/// swapped (the multipliers left of the current panel too), so `lu` ends as the
+/// factors [`lu_solve_in_place`] reads.
+pub(crate) fn lu_factor<T: Real>(lu: &mut [T], n: usize, rhs: &mut [T], piv: &mut [T]) -> T {
     assert!(lu.len() == n * n && (n == 0 || rhs.len() % n == 0));
+    assert!(piv.is_empty() || piv.len() == n);
     let mut ln_det = T::zero();
     if n == 0 {
         return ln_det;
@@ -68,13 +80,17 @@ pub(crate) fn lu_in_place<T: Real>(lu: &mut [T], n: usize, rhs: &mut [T]) -> T {
                 }
             }
             ln_det += best.ln();
+            if let Some(slot) = piv.get_mut(k) {
+                *slot = index_to_real(if best.is_zero() { k } else { p });
+            }
             if best.is_zero() {
                 // Nothing below the diagonal to eliminate.
                 continue;
             }
             if p != k {
-                // Columns left of the panel hold multipliers nobody reads again.
-                for col in lu[j0 * n..].chunks_exact_mut(n) {
+                // The whole rows: the multipliers left of the panel are the factor
+                // `L` that `lu_solve_in_place` reads (O(n) per swap).
+                for col in lu.chunks_exact_mut(n) {
                     col.swap(k, p);
                 }
                 for col in rhs.chunks_exact_mut(n) {
@@ -143,18 +159,31 @@ pub(crate) fn lu_in_place<T: Real>(lu: &mut [T], n: usize, rhs: &mut [T]) -> T {
     if m == 0 {
         return ln_det;
     }
-    // Back substitution U x = rhs by block rows, the last first.
-    let last = (n - 1) / NB * NB;
-    for i0 in (0..=last).rev().step_by(NB) {
-        let i1 = (i0 + NB).min(n);
-        for col in rhs.chunks_exact_mut(n) {
-            for k in (i0..i1).rev() {
-                let xk = col[k] / lu[k * n + k];
-                col[k] = xk;
-                col[i0..k]
-                    .iter_mut()
-                    .zip(&lu[k * n + i0..k * n + k])
-                    .for_each(|(c, &u)| *c -= u * xk);
+    back_substitute_by(lu, n, rhs, NB, false);
+    ln_det
+}
+
+/// Solves `U x = rhs` in place, `U` the upper triangle of the `n×n` column-major `lu`
+/// (`n > 0`) and `rhs` `n×m`, by block rows of `nb`, the last first: each block
+/// unblocked (or, when `by_inverses` and `rhs` has many columns, by the inverse of
+/// the block, see [`solve_block`]), then one product for the rows above it.
+fn back_substitute_by<T: Real>(lu: &[T], n: usize, rhs: &mut [T], nb: usize, by_inverses: bool) {
+    let m = rhs.len() / n;
+    let last = (n - 1) / nb * nb;
+    for i0 in (0..=last).rev().step_by(nb) {
+        let i1 = (i0 + nb).min(n);
+        if by_inverses && m >= MANY_RHS {
+            solve_block(lu, n, i0, i1 - i0, Triangle::Upper, false, rhs);
+        } else {
+            for col in rhs.chunks_exact_mut(n) {
+                for k in (i0..i1).rev() {
+                    let xk = col[k] / lu[k * n + k];
+                    col[k] = xk;
+                    col[i0..k]
+                        .iter_mut()
+                        .zip(&lu[k * n + i0..k * n + k])
+                        .for_each(|(c, &u)| *c -= u * xk);
+                }
             }
         }
         if i0 > 0 {
@@ -176,7 +205,310 @@ pub(crate) fn lu_in_place<T: Real>(lu: &mut [T], n: usize, rhs: &mut [T]) -> T {
             }
         }
     }
-    ln_det
+}
+
+/// `i` as a `T` (a pivot index, see [`lu_factor`]).
+fn index_to_real<T: Real>(i: usize) -> T {
+    nalgebra::convert(i as f64)
+}
+
+/// A pivot index stored by [`lu_factor`], checked to be a row of an `n×n` matrix.
+fn real_to_index<T: Real>(x: T, n: usize) -> usize {
+    let i = x.to_subset().map_or(usize::MAX, |v: f64| v as usize);
+    assert!(i < n, "matgrad: lu_solve: a pivot index out of range");
+    i
+}
+
+/// Applies the row interchanges `piv` (see [`lu_factor`]) to each column of `rhs`,
+/// in order (`P rhs`) or in reverse (`Pᵀ rhs`).
+fn permute_rows<T: Real>(piv: &[T], n: usize, rhs: &mut [T], reverse: bool) {
+    let swap = |rhs: &mut [T], k: usize| {
+        let p = real_to_index(piv[k], n);
+        if p != k {
+            for col in rhs.chunks_exact_mut(n) {
+                col.swap(k, p);
+            }
+        }
+    };
+    if reverse {
+        (0..n).rev().for_each(|k| swap(rhs, k));
+    } else {
+        (0..n).for_each(|k| swap(rhs, k));
+    }
+}
+
+/// `init − Σ a_i b_i`, with four partial sums (so that the loop vectorises).
+#[inline]
+fn dot_sub<T: Real>(init: T, a: &[T], b: &[T]) -> T {
+    let mut acc = [T::zero(); 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..4 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let tail = ra.iter().zip(rb).fold(T::zero(), |s, (&x, &y)| s + x * y);
+    init - ((acc[0] + acc[1]) + (acc[2] + acc[3]) + tail)
+}
+
+/// Block size of the triangular solves: the rows solved unblocked before one product
+/// updates the rest of the right-hand side.
+const NB_SOLVE: usize = 32;
+
+/// From this many right-hand sides on, a diagonal block of a triangular solve is
+/// applied as its inverse by a product ([`solve_block`]) instead of by substitution:
+/// forming the inverse costs `nb³/6` once, the substitution `nb²/2` per column in
+/// short loops, the product `nb²` per column at the product kernel's speed.
+const MANY_RHS: usize = 16;
+
+/// Columns of `rhs` a diagonal block is applied to at once (a stack buffer).
+const RHS_CHUNK: usize = 64;
+
+/// Which triangle of a diagonal block.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Triangle {
+    /// The lower triangle (with a unit diagonal when asked).
+    Lower,
+    /// The upper triangle.
+    Upper,
+}
+
+/// `rows r0..r0+nb of rhs ← op(T)⁻¹ · (those rows)`, `T` the `tri` triangle of the
+/// diagonal block of `f` (leading dimension `n`) at `(r0, r0)`, with a unit diagonal
+/// when `unit`, and `op(T) = Tᵀ` when `tri` is read transposed (`transposed`): the
+/// block's inverse is formed on the stack (`nb³/6`), then applied by one product
+/// per [`RHS_CHUNK`] columns through a stack copy of the rows.
+fn solve_block<T: Real>(
+    f: &[T],
+    n: usize,
+    r0: usize,
+    nb: usize,
+    tri: Triangle,
+    transposed: bool,
+    rhs: &mut [T],
+) {
+    solve_block_unit(f, n, r0, nb, tri, false, transposed, rhs);
+}
+
+/// [`solve_block`] with the unit-diagonal choice.
+#[allow(clippy::too_many_arguments)]
+fn solve_block_unit<T: Real>(
+    f: &[T],
+    n: usize,
+    r0: usize,
+    nb: usize,
+    tri: Triangle,
+    unit: bool,
+    transposed: bool,
+    rhs: &mut [T],
+) {
+    assert!(nb <= NB_SOLVE && r0 + nb <= n);
+    let mut inv = [T::zero(); NB_SOLVE * NB_SOLVE];
+    // Column j of the inverse: the solve of T x = e_j, by columns of T.
+    for j in 0..nb {
+        let x = &mut inv[j * nb..(j + 1) * nb];
+        x[j] = T::one();
+        let col = |k: usize| &f[(r0 + k) * n + r0..(r0 + k) * n + r0 + nb];
+        match tri {
+            Triangle::Lower => {
+                for k in j..nb {
+                    if !unit {
+                        x[k] /= col(k)[k];
+                    }
+                    let xk = x[k];
+                    x[k + 1..]
+                        .iter_mut()
+                        .zip(&col(k)[k + 1..])
+                        .for_each(|(v, &l)| *v -= l * xk);
+                }
+            }
+            Triangle::Upper => {
+                for k in (0..=j).rev() {
+                    if !unit {
+                        x[k] /= col(k)[k];
+                    }
+                    let xk = x[k];
+                    x[..k]
+                        .iter_mut()
+                        .zip(&col(k)[..k])
+                        .for_each(|(v, &u)| *v -= u * xk);
+                }
+            }
+        }
+    }
+    let m = rhs.len() / n;
+    let (a_rs, a_cs) = if transposed { (nb, 1) } else { (1, nb) };
+    let mut tmp = [T::zero(); NB_SOLVE * RHS_CHUNK];
+    for c0 in (0..m).step_by(RHS_CHUNK) {
+        let c1 = (c0 + RHS_CHUNK).min(m);
+        for (c, col) in rhs.chunks_exact(n).skip(c0).take(c1 - c0).enumerate() {
+            tmp[c * nb..(c + 1) * nb].copy_from_slice(&col[r0..r0 + nb]);
+        }
+        // SAFETY: in bounds; a and b are stack buffers, c is in rhs.
+        unsafe {
+            gemm(
+                nb,
+                nb,
+                c1 - c0,
+                T::one(),
+                (inv.as_ptr(), a_rs, a_cs),
+                (tmp.as_ptr(), 1, nb),
+                T::zero(),
+                (rhs.as_mut_ptr().add(c0 * n + r0), 1, n),
+            );
+        }
+    }
+}
+
+/// Factorises the `n×n` column-major `a` for [`lu_solve_in_place`]: by Cholesky when
+/// `a` is exactly symmetric and positive definite (then `L` is written in the lower
+/// triangle and `Lᵀ` in the upper one, the diagonal shared), returning `true`; else
+/// `false`, with `a` partly overwritten (the caller factorises a fresh copy by LU).
+pub(crate) fn cholesky_factors<T: Real>(a: &mut [T], n: usize) -> bool {
+    if try_cholesky(a, n).is_none() {
+        return false;
+    }
+    for j in 0..n {
+        for i in j + 1..n {
+            a[i * n + j] = a[j * n + i];
+        }
+    }
+    true
+}
+
+/// Solves `a x = rhs` (or `aᵀ x = rhs` when `trans`) in place, `rhs` an `n×m`
+/// column-major matrix, from the factors `f` and the `n + 1` entries `piv` of `a`:
+///
+/// - `piv[n] == 0`: `f` and `piv[..n]` are what [`lu_factor`] wrote, `P a = L U`, and
+///   `x = U⁻¹ L⁻¹ P rhs`, or `x = Pᵀ L⁻ᵀ U⁻ᵀ rhs`;
+/// - `piv[n] != 0`: `f` is what [`cholesky_factors`] wrote, `a = L Lᵀ = aᵀ`, and
+///   `x = L⁻ᵀ L⁻¹ rhs` either way.
+///
+/// Every triangular solve is blocked by [`NB_SOLVE`] rows: a block is solved unblocked
+/// (by columns of the triangle where they are its columns, by dot products with them
+/// for the transposed ones; all contiguous reads), and the rest of `rhs` is updated
+/// by one product per block. A zero on the diagonal gives non-finite entries (the
+/// callers refuse singular matrices first).
+pub(crate) fn lu_solve_in_place<T: Real>(f: &[T], piv: &[T], n: usize, rhs: &mut [T], trans: bool) {
+    assert!(f.len() == n * n && piv.len() == n + 1 && (n == 0 || rhs.len() % n == 0));
+    if n == 0 || rhs.is_empty() {
+        return;
+    }
+    let m = rhs.len() / n;
+    let cholesky = !piv[n].is_zero();
+    if cholesky || !trans {
+        if !cholesky {
+            permute_rows(&piv[..n], n, rhs, false);
+        }
+        // L y = P rhs by block columns of L (unit lower for LU).
+        for j0 in (0..n).step_by(NB_SOLVE) {
+            let j1 = (j0 + NB_SOLVE).min(n);
+            if m >= MANY_RHS {
+                solve_block_unit(f, n, j0, j1 - j0, Triangle::Lower, !cholesky, false, rhs);
+            } else {
+                for col in rhs.chunks_exact_mut(n) {
+                    for k in j0..j1 {
+                        if cholesky {
+                            col[k] /= f[k * n + k];
+                        }
+                        let y = col[k];
+                        col[k + 1..j1]
+                            .iter_mut()
+                            .zip(&f[k * n + k + 1..k * n + j1])
+                            .for_each(|(c, &l)| *c -= l * y);
+                    }
+                }
+            }
+            if j1 < n {
+                let r = rhs.as_mut_ptr();
+                // rhs[j1.., ..] −= L[j1.., j0..j1] · rhs[j0..j1, ..].
+                // SAFETY: in bounds; c (rows j1.. of rhs) is disjoint from b (rows
+                // j0..j1 of rhs), and a is in f.
+                unsafe {
+                    gemm(
+                        n - j1,
+                        j1 - j0,
+                        m,
+                        -T::one(),
+                        (f.as_ptr().add(j0 * n + j1), 1, n),
+                        (r.add(j0).cast_const(), 1, n),
+                        T::one(),
+                        (r.add(j1), 1, n),
+                    );
+                }
+            }
+        }
+        back_substitute_by(f, n, rhs, NB_SOLVE, true);
+        return;
+    }
+    // Uᵀ z = rhs (lower, non-unit), by block rows, the first first.
+    for i0 in (0..n).step_by(NB_SOLVE) {
+        let i1 = (i0 + NB_SOLVE).min(n);
+        if i0 > 0 {
+            let r = rhs.as_mut_ptr();
+            // rhs[i0..i1, ..] −= U[..i0, i0..i1]ᵀ · rhs[..i0, ..].
+            // SAFETY: in bounds; c (rows i0..i1 of rhs) is disjoint from b (rows ..i0),
+            // and a is in f (read transposed: row stride n, column stride 1).
+            unsafe {
+                gemm(
+                    i1 - i0,
+                    i0,
+                    m,
+                    -T::one(),
+                    (f.as_ptr().add(i0 * n), n, 1),
+                    (r.cast_const(), 1, n),
+                    T::one(),
+                    (r.add(i0), 1, n),
+                );
+            }
+        }
+        if m >= MANY_RHS {
+            // (U11ᵀ)⁻¹ = (U11⁻¹)ᵀ
+            solve_block(f, n, i0, i1 - i0, Triangle::Upper, true, rhs);
+        } else {
+            for col in rhs.chunks_exact_mut(n) {
+                for k in i0..i1 {
+                    let s = dot_sub(col[k], &f[k * n + i0..k * n + k], &col[i0..k]);
+                    col[k] = s / f[k * n + k];
+                }
+            }
+        }
+    }
+    // Lᵀ w = z (unit upper), by block rows, the last first.
+    let last = (n - 1) / NB_SOLVE * NB_SOLVE;
+    for i0 in (0..=last).rev().step_by(NB_SOLVE) {
+        let i1 = (i0 + NB_SOLVE).min(n);
+        if i1 < n {
+            let r = rhs.as_mut_ptr();
+            // rhs[i0..i1, ..] −= L[i1.., i0..i1]ᵀ · rhs[i1.., ..].
+            // SAFETY: in bounds; c (rows i0..i1 of rhs) is disjoint from b (rows i1..),
+            // and a is in f (read transposed).
+            unsafe {
+                gemm(
+                    i1 - i0,
+                    n - i1,
+                    m,
+                    -T::one(),
+                    (f.as_ptr().add(i0 * n + i1), n, 1),
+                    (r.add(i1).cast_const(), 1, n),
+                    T::one(),
+                    (r.add(i0), 1, n),
+                );
+            }
+        }
+        if m >= MANY_RHS {
+            // (L11ᵀ)⁻¹ = (L11⁻¹)ᵀ, L11 unit lower
+            solve_block_unit(f, n, i0, i1 - i0, Triangle::Lower, true, true, rhs);
+        } else {
+            for col in rhs.chunks_exact_mut(n) {
+                for k in (i0..i1).rev() {
+                    col[k] = dot_sub(col[k], &f[k * n + k + 1..k * n + i1], &col[k + 1..i1]);
+                }
+            }
+        }
+    }
+    permute_rows(&piv[..n], n, rhs, true);
 }
 
 /// Panics unless `a` is square.

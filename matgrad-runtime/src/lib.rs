@@ -28,6 +28,7 @@ mod gemm;
 mod kernel;
 mod real;
 pub mod reduce;
+mod solve;
 mod workspace;
 
 #[doc(hidden)]

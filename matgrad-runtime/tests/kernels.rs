@@ -1269,6 +1269,310 @@ mod workspace {
 }
 
 // ---------------------------------------------------------------------------
+// solve.rs
+// ---------------------------------------------------------------------------
+
+mod solve {
+    use super::*;
+
+    /// Sizes around the blocks (32) of the factorisation and the solves.
+    fn n_dim() -> impl Strategy<Value = usize> {
+        prop_oneof![3 => 1usize..=5, 1 => 6usize..=31, 1 => Just(32usize), 1 => Just(33usize), 1 => 34usize..=80]
+    }
+
+    /// Right-hand sides: one column, a few, or more than a block.
+    fn k_dim() -> impl Strategy<Value = usize> {
+        prop_oneof![2 => 1usize..=5, 1 => 6usize..=40]
+    }
+
+    /// A random square matrix (partial pivoting swaps rows) with a nudged diagonal,
+    /// so that it is comfortably invertible, or an exactly symmetric positive definite
+    /// one (the Cholesky path); and `k`.
+    fn system() -> impl Strategy<Value = (DMatrix<f64>, usize)> {
+        (n_dim(), k_dim(), any::<bool>()).prop_flat_map(|(n, k, spd)| {
+            (
+                mat_of(n, n).prop_map(move |m| {
+                    if spd {
+                        let x = &m * m.transpose() / n as f64 + DMatrix::identity(n, n);
+                        (&x + x.transpose()) * 0.5
+                    } else {
+                        m + DMatrix::identity(n, n) * (n as f64).sqrt()
+                    }
+                }),
+                Just(k),
+            )
+        })
+    }
+
+    /// The factors and pivots `lu_to` writes (into NaN-filled buffers of the wrong shape).
+    fn factor(x: &DMatrix<f64>) -> (DMatrix<f64>, DMatrix<f64>) {
+        let (mut lu, mut piv) = (nan_buf(2, 3), nan_buf(1, 1));
+        k::lu_to(&mut lu, &mut piv, k::view(x), "x⁻¹", None);
+        (lu, piv)
+    }
+
+    /// `x⁻¹ b` by nalgebra's LU.
+    fn solved(x: &DMatrix<f64>, b: &DMatrix<f64>) -> DMatrix<f64> {
+        x.clone().lu().solve(b).expect("invertible")
+    }
+
+    proptest! {
+        #![proptest_config(cfg(48))]
+
+        #[test]
+        fn solves_match_nalgebra((x, kk) in system(), seed in 0u64..1000) {
+            let n = x.nrows();
+            let entry = |i: usize, j: usize| (((i * 31 + j * 17 + seed as usize) % 23) as f64 - 11.0) / 7.0;
+            let b = DMatrix::from_fn(n, kk, entry);
+            let (lu, piv) = factor(&x);
+            let (lv, pv) = (k::view(&lu), k::view(&piv));
+            let tol = 1e-8;
+            // y = x⁻¹ b and y = bᵀ x⁻¹.
+            let mut y = nan_buf(1, 1);
+            k::lu_solve_to(&mut y, lv, pv, k::view(&b), "x⁻¹ b");
+            let want = solved(&x, &b);
+            prop_assert!(close(&y, &want, tol), "x⁻¹ b: {y} vs {want}");
+            let bt = b.transpose();
+            let (mut yr, mut tmp) = (nan_buf(2, 2), nan_buf(3, 1));
+            k::lu_solve_right_to(&mut yr, k::view(&bt), lv, pv, &mut tmp, "b x⁻¹");
+            let want_r = solved(&x.transpose(), &b).transpose();
+            prop_assert!(close(&yr, &want_r, tol), "bᵀ x⁻¹: {yr} vs {want_r}");
+            // Adjoints of y = x⁻¹ b with ȳ = g: b̄ = x⁻ᵀ g, x̄ = −(x⁻ᵀ g) yᵀ; overwrite,
+            // then accumulate onto c.
+            let g = DMatrix::from_fn(n, kk, |i, j| entry(j, i + 1));
+            let xtg = solved(&x.transpose(), &g);
+            let c = DMatrix::from_fn(n, kk, |i, j| entry(i + 3, j));
+            let cx = DMatrix::from_fn(n, n, |i, j| entry(i, j + 5));
+            let mut w = nan_buf(1, 1);
+            for (acc, base_b, base_x) in [(false, None, None), (true, Some(&c), Some(&cx))] {
+                let mut out = base_b.cloned().unwrap_or_else(|| nan_buf(2, 1));
+                k::lu_solve_adjoint_b_to(&mut out, acc, lv, pv, k::view(&g), &mut w);
+                let want = base_b.map_or(xtg.clone(), |c| c + &xtg);
+                prop_assert!(close(&out, &want, tol), "b̄ (acc {acc}): {out} vs {want}");
+                let mut out = base_x.cloned().unwrap_or_else(|| nan_buf(1, 2));
+                k::lu_solve_adjoint_x_to(&mut out, acc, lv, pv, k::view(&g), k::view(&y), &mut w);
+                let mx = -(&xtg * y.transpose());
+                let want = base_x.map_or(mx.clone(), |c| c + &mx);
+                prop_assert!(close(&out, &want, tol), "x̄ (acc {acc}): {out} vs {want}");
+            }
+            // Adjoints of y = b x⁻¹ (b kk×n) with ȳ = gᵀ: b̄ = gᵀ x⁻ᵀ, x̄ = −yᵀ gᵀ x⁻ᵀ.
+            let gt = g.transpose();
+            let gxt = solved(&x, &g).transpose();
+            for (acc, base_b, base_x) in [(false, None, None), (true, Some(&c), Some(&cx))] {
+                let base_b = base_b.map(|c| c.transpose());
+                let mut out = base_b.clone().unwrap_or_else(|| nan_buf(3, 3));
+                k::lu_solve_right_adjoint_b_to(&mut out, acc, lv, pv, k::view(&gt), &mut w);
+                let want = base_b.map_or(gxt.clone(), |c| c + &gxt);
+                prop_assert!(close(&out, &want, tol), "right b̄ (acc {acc}): {out} vs {want}");
+                let mut out = base_x.cloned().unwrap_or_else(|| nan_buf(1, 1));
+                k::lu_solve_right_adjoint_x_to(&mut out, acc, lv, pv, k::view(&gt), k::view(&yr), &mut w);
+                let mx = -(yr.transpose() * &gxt);
+                let want = base_x.map_or(mx.clone(), |c| c + &mx);
+                prop_assert!(close(&out, &want, tol), "right x̄ (acc {acc}): {out} vs {want}");
+            }
+        }
+
+        #[test]
+        fn singular_matrices_panic_as_unwrap_does(n in 2usize..=40, i in 0usize..100, row in any::<bool>()) {
+            let i = i % n;
+            let mut x = DMatrix::from_fn(n, n, |a, b| ((a * 7 + b * 3) % 5) as f64) + DMatrix::identity(n, n) * 10.0;
+            if row {
+                x.row_mut(i).fill(0.0);
+            } else {
+                x.column_mut(i).fill(0.0);
+            }
+            let (mut lu, mut piv) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+            let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                k::lu_to(&mut lu, &mut piv, k::view(&x), "s.try_inverse().unwrap()", None);
+            }));
+            let msg = got.err().and_then(|e| e.downcast_ref::<String>().cloned());
+            prop_assert_eq!(
+                msg.as_deref(),
+                Some("matgrad: s.try_inverse().unwrap(): the matrix is singular (called unwrap on None)")
+            );
+            prop_assert!(x.clone().try_inverse().is_none());
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "the covariance is singular")]
+    fn singular_matrix_with_expect() {
+        let (mut lu, mut piv) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+        let x = DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 2.0, 4.0]);
+        k::lu_to(
+            &mut lu,
+            &mut piv,
+            k::view(&x),
+            "s",
+            Some("the covariance is singular"),
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "matgrad: s.try_inverse().unwrap(): cannot invert a 2×3 matrix")]
+    fn non_square_matrix() {
+        let (mut lu, mut piv) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+        let x = DMatrix::<f64>::zeros(2, 3);
+        k::lu_to(
+            &mut lu,
+            &mut piv,
+            k::view(&x),
+            "s.try_inverse().unwrap()",
+            None,
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "matgrad: x⁻¹ * b: cannot multiply 3×3 by 2×4")]
+    fn solve_with_mismatched_rows() {
+        let (lu, piv) = factor(&DMatrix::identity(3, 3));
+        let b = DMatrix::<f64>::zeros(2, 4);
+        k::lu_solve_to(
+            &mut DMatrix::zeros(0, 0),
+            k::view(&lu),
+            k::view(&piv),
+            k::view(&b),
+            "x⁻¹ * b",
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "matgrad: b * x⁻¹: cannot multiply 4×2 by 3×3")]
+    fn right_solve_with_mismatched_columns() {
+        let (lu, piv) = factor(&DMatrix::identity(3, 3));
+        let b = DMatrix::<f64>::zeros(4, 2);
+        let (mut out, mut tmp) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+        k::lu_solve_right_to(
+            &mut out,
+            k::view(&b),
+            k::view(&lu),
+            k::view(&piv),
+            &mut tmp,
+            "b * x⁻¹",
+        );
+    }
+
+    #[test]
+    fn empty_and_one_by_one() {
+        let (lu, piv) = factor(&DMatrix::zeros(0, 0));
+        let mut y = nan_buf(1, 1);
+        k::lu_solve_to(
+            &mut y,
+            k::view(&lu),
+            k::view(&piv),
+            k::view(&DMatrix::zeros(0, 3)),
+            "e",
+        );
+        assert_eq!(y.shape(), (0, 3));
+        let (lu, piv) = factor(&DMatrix::from_element(1, 1, -4.0));
+        k::lu_solve_to(
+            &mut y,
+            k::view(&lu),
+            k::view(&piv),
+            k::view(&DMatrix::from_element(1, 2, 2.0)),
+            "o",
+        );
+        assert_eq!(y, DMatrix::from_element(1, 2, -0.5));
+    }
+
+    #[test]
+    fn factorisation_kinds() {
+        // Exactly symmetric positive definite: Cholesky (piv[n] = 1, no interchanges).
+        let s = DMatrix::from_row_slice(3, 3, &[4.0, 1.0, 0.5, 1.0, 3.0, 0.2, 0.5, 0.2, 2.0]);
+        let (lu, piv) = factor(&s);
+        assert_eq!(piv.shape(), (4, 1));
+        assert_eq!(piv[3], 1.0);
+        let l = s.clone().cholesky().expect("SPD").l();
+        assert!((lu.lower_triangle() - &l).norm() <= 1e-12);
+        assert!((lu.upper_triangle() - l.transpose()).norm() <= 1e-12);
+        // Symmetric but indefinite: LU with interchanges (piv[n] = 0).
+        let (lu, piv) = factor(&(-&s + DMatrix::identity(3, 3) * 3.5));
+        assert_eq!(piv[3], 0.0);
+        assert!(lu.iter().all(|v| v.is_finite()));
+        // Not symmetric: LU.
+        let mut ns = s.clone();
+        ns[(2, 0)] += 1e-9;
+        assert_eq!(factor(&ns).1[3], 0.0);
+    }
+
+    #[test]
+    fn nan_propagates_without_a_panic() {
+        let mut x = DMatrix::<f64>::identity(5, 5) * 3.0;
+        x[(2, 1)] = f64::NAN;
+        let (lu, piv) = factor(&x);
+        let mut y = DMatrix::zeros(0, 0);
+        k::lu_solve_to(
+            &mut y,
+            k::view(&lu),
+            k::view(&piv),
+            k::view(&DMatrix::from_element(5, 1, 1.0)),
+            "n",
+        );
+        assert!(y.iter().any(|v| v.is_nan()));
+    }
+
+    #[test]
+    fn f32_solves() {
+        let x = DMatrix::<f32>::from_fn(6, 6, |i, j| ((i * 5 + j * 3) % 7) as f32 - 3.0)
+            + DMatrix::identity(6, 6) * 8.0;
+        let b = DMatrix::<f32>::from_fn(6, 2, |i, j| (i + j) as f32);
+        let (mut lu, mut piv, mut y) = (
+            DMatrix::zeros(0, 0),
+            DMatrix::zeros(0, 0),
+            DMatrix::zeros(0, 0),
+        );
+        k::lu_to(&mut lu, &mut piv, k::view(&x), "x", None);
+        k::lu_solve_to(&mut y, k::view(&lu), k::view(&piv), k::view(&b), "y");
+        let want = x.clone().lu().solve(&b).expect("invertible");
+        assert!((y - want).norm() <= 1e-5);
+    }
+
+    #[test]
+    fn steady_state_allocates_nothing() {
+        let n = 40;
+        let x = DMatrix::from_fn(n, n, |i, j| ((i * 7 + j * 13) % 17) as f64 - 8.0)
+            + DMatrix::identity(n, n) * 9.0;
+        let b = DMatrix::from_fn(n, 3, |i, j| (i + 2 * j) as f64 / 10.0);
+        let bt = b.transpose();
+        let (mut lu, mut piv, mut y, mut yr, mut tmp, mut w) = (
+            DMatrix::zeros(0, 0),
+            DMatrix::zeros(0, 0),
+            DMatrix::zeros(0, 0),
+            DMatrix::zeros(0, 0),
+            DMatrix::zeros(0, 0),
+            DMatrix::zeros(0, 0),
+        );
+        let (mut ob, mut ox, mut orb, mut orx) = (
+            DMatrix::zeros(0, 0),
+            DMatrix::zeros(0, 0),
+            DMatrix::zeros(n, n),
+            DMatrix::zeros(n, n),
+        );
+        let mut run = || {
+            k::lu_to(&mut lu, &mut piv, k::view(&x), "x", None);
+            let (lv, pv) = (k::view(&lu), k::view(&piv));
+            k::lu_solve_to(&mut y, lv, pv, k::view(&b), "y");
+            k::lu_solve_right_to(&mut yr, k::view(&bt), lv, pv, &mut tmp, "yr");
+            k::lu_solve_adjoint_b_to(&mut ob, false, lv, pv, k::view(&b), &mut w);
+            k::lu_solve_adjoint_b_to(&mut ob, true, lv, pv, k::view(&b), &mut w);
+            k::lu_solve_adjoint_x_to(&mut ox, false, lv, pv, k::view(&b), k::view(&y), &mut w);
+            k::lu_solve_right_adjoint_b_to(&mut orb, false, lv, pv, k::view(&bt), &mut w);
+            k::lu_solve_right_adjoint_x_to(
+                &mut orx,
+                true,
+                lv,
+                pv,
+                k::view(&bt),
+                k::view(&yr),
+                &mut tmp,
+            );
+        };
+        run();
+        assert_eq!(allocations(&mut run), 0);
+    }
+}
+
+// ---------------------------------------------------------------------------
 // __private.rs: gradient buffers
 // ---------------------------------------------------------------------------
 

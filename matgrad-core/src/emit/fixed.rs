@@ -209,6 +209,10 @@ impl Fixed<'_> {
                 });
                 quote!(#r.try_inverse().expect(#msg))
             }
+            // `crate::solve` leaves static sizes alone.
+            Op::Lu(_) | Op::Solve | Op::SolveRight => quote!(::core::compile_error!(
+                "matgrad: solves are not written for static sizes"
+            )),
             Op::Sum => method(a(0), "sum", None),
             Op::Mean => method(a(0), "mean", None),
             Op::NormSquared => method(a(0), "norm_squared", None),

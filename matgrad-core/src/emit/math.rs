@@ -237,6 +237,20 @@ impl<'a> Terms<'a> {
                         "neg",
                         vec![app("scale", vec![at(0), app("log_softmax", vec![at(1)])])],
                     ),
+                    // (factors, pivots, Ḡ[, y]): x⁻ᵀ Ḡ, −x⁻ᵀ Ḡ yᵀ, Ḡ x⁻ᵀ, −yᵀ Ḡ x⁻ᵀ
+                    "lu_solve_adjoint_b_to"
+                    | "lu_solve_adjoint_x_to"
+                    | "lu_solve_right_adjoint_b_to"
+                    | "lu_solve_right_adjoint_x_to" => {
+                        let xt = app("t", vec![app("inv", vec![at(0)])]);
+                        let (g, yt) = (at(2), app("t", vec![at(3)]));
+                        match *name {
+                            "lu_solve_adjoint_b_to" => app("*", vec![xt, g]),
+                            "lu_solve_adjoint_x_to" => app("neg", vec![app("*", vec![xt, g, yt])]),
+                            "lu_solve_right_adjoint_b_to" => app("*", vec![g, xt]),
+                            _ => app("neg", vec![app("*", vec![yt, g, xt])]),
+                        }
+                    }
                     "kron_adjoint_a_to" => app("kron_adjoint_a", vec![at(0), at(1)]),
                     "kron_adjoint_b_to" => app("kron_adjoint_b", vec![at(0), at(1)]),
                     other => app(other.trim_end_matches("_to"), a),
@@ -404,6 +418,10 @@ impl<'a> Terms<'a> {
             Op::AddScalar => f("+", 2),
             Op::Kronecker => f("⊗", 2),
             Op::Inverse(_) => f("inv", 1),
+            // The factors are the matrix; a solve reads as the product it computes.
+            Op::Lu(_) => a(0),
+            Op::Solve => app("*", vec![app("inv", vec![a(0)]), a(1)]),
+            Op::SolveRight => app("*", vec![a(0), app("inv", vec![a(1)])]),
             Op::Sum => f("Σ", 1),
             Op::Mean => f("mean", 1),
             Op::NormSquared => f("normsq", 1),

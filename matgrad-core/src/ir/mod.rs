@@ -188,6 +188,17 @@ pub enum Op {
     Kronecker,
     /// `a.try_inverse().unwrap()` or `.expect(msg)`.
     Inverse(Option<String>),
+    /// `a` itself, held factorised (Cholesky `a = L Lᵀ` when `a` is exactly symmetric
+    /// positive definite, else LU with partial pivoting, `P a = L U`), for the solves of an inverse used only in products; only under
+    /// `#[grad(reassociate)]` (see [`crate::solve`]). Keeps the panic (and the
+    /// `.expect` message) of the `try_inverse` it replaces. Adjoint: `ā += Ḡ`.
+    Lu(Option<String>),
+    /// `a⁻¹ b` by triangular solves with the factors of an [`Op::Lu`] of `a`, for
+    /// `a.try_inverse().unwrap() * b`. Args: (the `Lu` node, b).
+    Solve,
+    /// `b a⁻¹ = (a⁻ᵀ bᵀ)ᵀ` by triangular solves with the factors of an [`Op::Lu`] of
+    /// `a`, for `b * a.try_inverse().unwrap()`. Args: (b, the `Lu` node).
+    SolveRight,
 
     /// `a.sum()`.
     Sum,

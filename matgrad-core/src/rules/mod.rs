@@ -222,6 +222,8 @@ pub fn needs_aux(g: &Graph, id: NodeId) -> bool {
     matches!(
         g.node(id).op,
         crate::ir::Op::LnDet | crate::ir::Op::SoftmaxCrossEntropy
+            // the pivots of a factorisation; a right solve's transposed right-hand side
+            | crate::ir::Op::Lu(_) | crate::ir::Op::SolveRight
     )
 }
 
