@@ -20,7 +20,9 @@
 //!   (its blocking over `k`, its fused or unfused multiply-adds, its edge tiles).
 #![allow(missing_docs, clippy::missing_panics_doc, clippy::too_many_arguments)]
 
-pub use crate::chain::{chain_backward, chain_factor_adjoint_to, chain_to, Plan, MAX_FACTORS};
+pub use crate::chain::{
+    chain_backward, chain_factor_adjoint_to, chain_product_to, chain_to, Plan, MAX_FACTORS,
+};
 pub use crate::fused::{relu_step, sigmoid_scalar, zip_n_sum, zip_n_to};
 pub use nalgebra::{DMatrix, DMatrixView, DVector, RowDVector, SMatrix};
 
@@ -1067,30 +1069,6 @@ pub fn kron_adjoint_b_to<T: Real>(
             }
         }
     }
-}
-
-/// Adjoint of an inverse `inv = a⁻¹`: `out (+)= −invᵀ g invᵀ`, with one scratch buffer.
-pub fn inv_adjoint_to<T: Real>(
-    out: &mut DMatrix<T>,
-    acc: bool,
-    inv: DMatrixView<'_, T>,
-    g: DMatrixView<'_, T>,
-    scratch: &mut DMatrix<T>,
-) {
-    let (inv, g) = (MatRef::new(&inv), MatRef::new(&g));
-    let n = inv.nrows;
-    assert!(
-        inv.ncols == n && g.shape() == (n, n),
-        "matgrad: inv_adjoint_to: a {} inverse with a {} adjoint",
-        inv.sh(),
-        g.sh(),
-    );
-    // scratch = invᵀ g, then out (+)= −scratch invᵀ.
-    prepare(scratch, n, n);
-    gemm_ref(T::one(), inv.t(), g, T::zero(), scratch);
-    ready(out, acc, n, n, "inv_adjoint_to");
-    let beta = if acc { T::one() } else { T::zero() };
-    gemm_ref(-T::one(), MatRef::new(&*scratch), inv.t(), beta, out);
 }
 
 /// `out (+)= alpha · a⁻ᵀ` (adjoint of `determinant` with `alpha = s̄ det a`), with

@@ -191,8 +191,82 @@ pub fn chain_to<T: Real>(
             Shape(w[1].nrows(), w[1].ncols()),
         );
     }
-    let plan = plan_of(factors);
     let n = factors.len();
+    assert!(
+        n <= MAX_FACTORS,
+        "matgrad: a chain has at most {MAX_FACTORS} factors"
+    );
+    let leaves: [MatRef<'_, T>; MAX_FACTORS] =
+        std::array::from_fn(|i| MatRef::new(&factors[i.min(n - 1)]));
+    evaluate(out, false, T::one(), &leaves[..n], temps);
+}
+
+/// `out (+)= alpha · op(f₀) op(f₁) ⋯` in the cheapest association, `op` transposing the
+/// factors whose flag is set; the intermediate products in `temps` (`n − 2` buffers,
+/// or none for one or two factors). The reverse sweep's chains: the inverse's
+/// adjoint `−P⁻ᵀ Ḡ P⁻ᵀ`, with an unstored `Ḡ = u vᵀ` read as its two factors.
+///
+/// ```
+/// use matgrad_runtime::__private::{chain_product_to, view};
+/// use nalgebra::{DMatrix, DVector};
+///
+/// let p = DMatrix::from_fn(4, 4, |i, j| if i == j { 2.0 } else { 0.1 * (i + j) as f64 });
+/// let (u, v) = (DVector::from_element(4, 1.0), DVector::from_fn(4, |i, _| i as f64));
+/// let (mut out, mut t0, mut t1) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+/// let factors = [(view(&p), true), (view(&u), false), (view(&v), true), (view(&p), true)];
+/// chain_product_to(&mut out, false, -1.0, &factors, &mut [&mut t0, &mut t1]);
+/// let want = -(p.transpose() * &u) * (v.transpose() * p.transpose()); // two gemv, one outer product
+/// assert!((out - want).norm() < 1e-12);
+/// ```
+pub fn chain_product_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    alpha: T,
+    factors: &[(DMatrixView<'_, T>, bool)],
+    temps: &mut [&mut DMatrix<T>],
+) {
+    let n = factors.len();
+    assert!(
+        (1..=MAX_FACTORS).contains(&n),
+        "matgrad: a chain has 1 to {MAX_FACTORS} factors, not {n}"
+    );
+    let leaves: [MatRef<'_, T>; MAX_FACTORS] = std::array::from_fn(|i| {
+        let (f, t) = &factors[i.min(n - 1)];
+        MatRef::new(f).op(*t)
+    });
+    for w in leaves[..n].windows(2) {
+        assert!(
+            w[0].ncols == w[1].nrows,
+            "matgrad: chain_product_to: cannot multiply {} by {}",
+            w[0].sh(),
+            w[1].sh(),
+        );
+    }
+    if n == 1 {
+        let a = leaves[0];
+        ready(out, acc, a.nrows, a.ncols, "chain_product_to");
+        for j in 0..a.ncols {
+            for i in 0..a.nrows {
+                let v = alpha * a.get(i, j);
+                let o = &mut out[(i, j)];
+                *o = if acc { *o + v } else { v };
+            }
+        }
+        return;
+    }
+    evaluate(out, acc, alpha, &leaves[..n], temps);
+}
+
+/// `out (+)= alpha · ∏ leaves` in the plan of their shapes.
+fn evaluate<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    alpha: T,
+    leaves: &[MatRef<'_, T>],
+    temps: &mut [&mut DMatrix<T>],
+) {
+    let n = leaves.len();
+    let plan = plan_of_shapes(leaves.iter().map(MatRef::shape));
     for &(i, j) in &plan.postorder()[..n - 1] {
         let k = plan.split(i, j);
         let root = (i, j) == (0, n - 1);
@@ -203,10 +277,14 @@ pub fn chain_to<T: Real>(
         };
         {
             let (l, r) = (
-                value(&plan, factors, temps, i, k),
-                value(&plan, factors, temps, k + 1, j),
+                leaf_or_temp(&plan, leaves, temps, i, k),
+                leaf_or_temp(&plan, leaves, temps, k + 1, j),
             );
-            product_into(&mut target, false, T::one(), l, r);
+            if root {
+                product_into(&mut target, acc, alpha, l, r);
+            } else {
+                product_into(&mut target, false, T::one(), l, r);
+            }
         }
         if root {
             *out = target;
@@ -214,6 +292,36 @@ pub fn chain_to<T: Real>(
             *temps[plan.slot(i, j)] = target;
         }
     }
+}
+
+/// The value of interval `i..=j`: a leaf or a kept product.
+fn leaf_or_temp<'s, T: Real, M: Deref<Target = DMatrix<T>>>(
+    plan: &Plan,
+    leaves: &[MatRef<'s, T>],
+    temps: &'s [M],
+    i: usize,
+    j: usize,
+) -> MatRef<'s, T> {
+    if i == j {
+        leaves[i]
+    } else {
+        MatRef::new(&*temps[plan.slot(i, j)])
+    }
+}
+
+/// The plan of factors with these `(rows, cols)`.
+fn plan_of_shapes(shapes: impl Iterator<Item = (usize, usize)>) -> Plan {
+    let mut all = [(0usize, 0usize); MAX_FACTORS];
+    let mut n = 0;
+    for s in shapes {
+        assert!(
+            n < MAX_FACTORS,
+            "matgrad: a chain has at most {MAX_FACTORS} factors"
+        );
+        all[n] = s;
+        n += 1;
+    }
+    Plan::new(&all[..n])
 }
 
 fn plan_of<T>(factors: &[DMatrixView<'_, T>]) -> Plan {

@@ -2062,9 +2062,11 @@ mod backward {
             let n = a.nrows();
             let inv = a.clone().try_inverse().unwrap();
             let g = DMatrix::from_fn(n, n, |i, j| ((i * 3 + j * 5) as u64 + seed) as f64 % 7.0 - 3.0);
+            // The inverse's own rule is a chain: −invᵀ g invᵀ.
             let want = -(inv.transpose() * &g * inv.transpose());
-            let mut scratch = nan_buf(2, 1);
-            check_both(&a, &want, 1e-11, |out, acc| k::inv_adjoint_to(out, acc, k::view(&inv), k::view(&g), &mut scratch))?;
+            let mut t0 = nan_buf(2, 1);
+            let factors = [(k::view(&inv), true), (k::view(&g), false), (k::view(&inv), true)];
+            check_both(&a, &want, 1e-11, |out, acc| k::chain_product_to(out, acc, -1.0, &factors, &mut [&mut t0]))?;
             let want = inv.transpose() * s;
             let (mut s1, mut s2) = (nan_buf(1, 1), nan_buf(1, 3));
             check_both(&a, &want, 1e-10, |out, acc| k::inv_transpose_to(out, acc, s, k::view(&a), &mut s1, &mut s2))?;
@@ -2438,8 +2440,14 @@ mod steady_state {
         no_alloc_acc("kron_adjoint_b_to", |acc| {
             k::kron_adjoint_b_to(&mut out, acc, av, a.rows(0, 2))
         });
-        no_alloc_acc("inv_adjoint_to", |acc| {
-            k::inv_adjoint_to(&mut out, acc, sq5, sq5, &mut s1)
+        no_alloc_acc("chain_product_to", |acc| {
+            k::chain_product_to(
+                &mut out,
+                acc,
+                -1.0,
+                &[(sq5, true), (sq5, false), (sq5, true)],
+                &mut [&mut s1],
+            )
         });
         no_alloc_acc("inv_transpose_to", |acc| {
             k::inv_transpose_to(&mut out, acc, 1.0, k::view(&sq), &mut s1, &mut s2)
@@ -2631,6 +2639,44 @@ mod fill_products {
             let want = naive(&opa, &DMatrix::from_element(k, n, 1.0)) * alpha;
             check_both(&x(m, n), &want, 1e-12, |out, acc| {
                 k::gemm_fill_to(out, acc, alpha, k::view(&a), ta, n, &mut sums);
+            })?;
+        }
+    }
+}
+
+mod chain_products {
+    use super::backward::check_both;
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// `alpha · op(f₀) ⋯ op(f_{n−1})` against the product written out, for 1 to 6
+        /// factors with random transposes and dimensions (often 1).
+        #[test]
+        fn chain_products_match_naive(
+            d in proptest::collection::vec(prop_oneof![Just(1usize), 1usize..=9, 10usize..=30], 2..=7),
+            flags in proptest::collection::vec(any::<bool>(), 6),
+            alpha in -2.0f64..2.0,
+        ) {
+            let n = d.len() - 1;
+            let mats: Vec<DMatrix<f64>> = (0..n)
+                .map(|f| {
+                    let (r, c) = if flags[f] { (d[f + 1], d[f]) } else { (d[f], d[f + 1]) };
+                    DMatrix::from_fn(r, c, |i, j| ((i * 3 + j * 5 + f) % 7) as f64 / 3.5 - 1.0)
+                })
+                .collect();
+            let ops: Vec<DMatrix<f64>> = mats
+                .iter()
+                .zip(&flags)
+                .map(|(m, &t)| if t { m.transpose() } else { m.clone() })
+                .collect();
+            let want = ops[1..].iter().fold(ops[0].clone(), |acc, m| naive(&acc, m)) * alpha;
+            let factors: Vec<_> = mats.iter().zip(&flags).map(|(m, &t)| (k::view(m), t)).collect();
+            let mut temps = vec![DMatrix::zeros(0, 0); n.saturating_sub(2)];
+            check_both(&DMatrix::from_fn(d[0], d[n], |i, j| (i + j) as f64), &want, 1e-11, |out, acc| {
+                let mut t: Vec<&mut DMatrix<f64>> = temps.iter_mut().collect();
+                k::chain_product_to(out, acc, alpha, &factors, &mut t);
             })?;
         }
     }

@@ -1201,6 +1201,31 @@ fn inverse_unwrap() {
     }
 }
 
+/// A quadratic form through an inverse: `P̄ = u ḡ wᵀ` is never stored, and the
+/// inverse's adjoint `−Pᵀ P̄ Pᵀ` is one chain, `−(Pᵀu) ḡ (wᵀPᵀ)`; with a matrix in
+/// the middle too (`(c P) w`), and in f64 at sizes 1, 2, 5.
+#[grad(wrt = (a, u, w))]
+fn f_inverse_quadratic(
+    a: &DMatrix<f64>,
+    u: &DVector<f64>,
+    w: &DVector<f64>,
+    c: &DMatrix<f64>,
+) -> f64 {
+    let p = a.clone().try_inverse().unwrap();
+    (u.transpose() * &p * w)[(0, 0)] + (c * &p * w).norm_squared()
+}
+
+#[test]
+fn inverse_in_a_quadratic_form() {
+    let (r, mut ws) = (&mut rng(116), Workspace::new());
+    for n in SQUARE {
+        let c = mat(r, 3, n);
+        gradcheck!(&mut ws; f_inverse_quadratic, f_inverse_quadratic_grad, f_inverse_quadratic_grad_into;
+            (&a, &u, &w, &c);
+            a = dominant(r, n), u = vector(r, n), w = vector(r, n));
+    }
+}
+
 #[grad(wrt = a)]
 fn f_inverse_expect(a: DMatrix<f64>, c: &DMatrix<f64>) -> f64 {
     let inv = a.try_inverse().expect("a is invertible");

@@ -345,6 +345,35 @@ impl Fixed<'_> {
                 };
                 scaled(e, alpha)
             }
+            // A chain of (transposed) factors in the association the static shapes make
+            // cheapest (the cost model's).
+            Contrib::Chain { alpha, factors } => {
+                let xs: Vec<TokenStream> = factors
+                    .iter()
+                    .map(|(f, t)| {
+                        let x = o(f);
+                        if *t {
+                            quote!(#x.transpose())
+                        } else {
+                            x
+                        }
+                    })
+                    .collect();
+                let shapes: Vec<Shape> = factors
+                    .iter()
+                    .map(|(f, t)| {
+                        let s = self.operand_shape(*f);
+                        if *t {
+                            s.transpose()
+                        } else {
+                            s
+                        }
+                    })
+                    .collect();
+                let mut dims: Vec<u128> = shapes.iter().map(|s| size(s.rows) as u128).collect();
+                dims.extend(shapes.last().map(|s| size(s.cols) as u128));
+                scaled(associated(&Assoc::cheapest(&dims), &xs), alpha)
+            }
             // Reverse mode through the chain's association: from the root down to the
             // factor, a left child takes `P̄ Rᵀ`, a right child `Lᵀ P̄`.
             Contrib::ChainFactor { alpha, g, factor } => {
@@ -412,11 +441,6 @@ impl Fixed<'_> {
             "inv_transpose_to" => {
                 let (alpha, (a, _)) = (s(0), m(1));
                 quote!(#a.try_inverse().unwrap_or_else(|| #t::from_element(#nan)).transpose() * #alpha)
-            }
-            // −yᵀ Ḡ yᵀ (inverse)
-            "inv_adjoint_to" => {
-                let ((y, _), (g, _)) = (m(0), m(1));
-                quote!(-(#y.tr_mul(&#g) * #y.transpose()))
             }
             // column sums of Ḡ, a row (add_row)
             "sum_rows_to" => {

@@ -122,6 +122,15 @@ pub enum Lazy {
     /// products: `(s 𝟙𝟙ᵀ) B = s 𝟙 (𝟙ᵀB)` broadcasts `B`'s column sums, `A (s 𝟙𝟙ᵀ) =
     /// s (A𝟙) 𝟙ᵀ` `A`'s row sums, with no matrix product.
     Fill(Sym),
+    /// `alpha · op(f₀) op(f₁) ⋯`, read only by chains, which take its factors as their
+    /// own (see [`splice`]): `v (ḡ vᵀ)` inside the inverse's `−Pᵀ Ḡ Pᵀ` makes it
+    /// `−(Pᵀ v) ḡ (vᵀ Pᵀ)`.
+    Factors {
+        /// Scalar factor.
+        alpha: Sym,
+        /// The factors and whether each is transposed.
+        factors: Vec<(Operand, bool)>,
+    },
     /// `alpha · op(a) · op(b)`, read only by products: each reads it as a chain of
     /// three factors, and the generated code decides at run time, from the shapes,
     /// whether to store it once or let each chain take its cheaper order (see
@@ -229,6 +238,66 @@ pub fn filled(c: &Contrib, lazy: &[Option<Lazy>]) -> Option<(NodeId, Sym, bool)>
     }
 }
 
+/// The most factors an unstored [`Lazy::Factors`] adjoint may stand for.
+const MAX_SPLICED: usize = 8;
+
+/// The factors of a [`Contrib::Chain`] with the unstored adjoints among them read
+/// through: a scale into `alpha`, a transpose into the flag, an identity dropped, a
+/// product as its two factors (`(x y)ᵀ = yᵀ xᵀ`). Returns `(alpha, factors)`.
+pub fn splice(
+    alpha: &Sym,
+    factors: &[(Operand, bool)],
+    lazy: &[Option<Lazy>],
+) -> (Sym, Vec<(Operand, bool)>) {
+    let mut alpha = alpha.clone();
+    let mut out = Vec::new();
+    let scale = |alpha: &mut Sym, s: &Sym| {
+        if !s.is_lit(1.0) {
+            *alpha = Sym::mul(alpha.clone(), s.clone());
+        }
+    };
+    for &(o, t) in factors {
+        let entry = match o {
+            Operand::Adj(n) => lazy.get(n).and_then(Option::as_ref),
+            _ => None,
+        };
+        match entry {
+            Some(Lazy::Factors { alpha: s, factors }) => {
+                let (s, mut inner) = splice(s, factors, lazy);
+                scale(&mut alpha, &s);
+                if t {
+                    inner.reverse();
+                    inner.iter_mut().for_each(|f| f.1 = !f.1);
+                }
+                out.extend(inner);
+            }
+            Some(Lazy::Product {
+                alpha: s,
+                a,
+                ta,
+                b,
+                tb,
+            }) => {
+                let (s, mut inner) = splice(s, &[(*a, *ta), (*b, *tb)], lazy);
+                scale(&mut alpha, &s);
+                if t {
+                    inner.reverse();
+                    inner.iter_mut().for_each(|f| f.1 = !f.1);
+                }
+                out.extend(inner);
+            }
+            _ => match factor(o, t, lazy) {
+                Factor::Matrix(s, m, t) => {
+                    scale(&mut alpha, &s);
+                    out.push((m, t));
+                }
+                Factor::Identity(s) => scale(&mut alpha, &s),
+            },
+        }
+    }
+    (alpha.simplified(), out)
+}
+
 /// How a contribution reads an adjoint.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Read {
@@ -238,6 +307,9 @@ enum Read {
     Scaled,
     /// As a factor of a product, which can fold a scale or take a chain.
     Product,
+    /// As a factor of a [`Contrib::Chain`], which reads scales, transposes, identities
+    /// and products through (see [`splice`]), but not fills.
+    Chain,
     /// As the matrix of a transposed axpy, which can fold a scale.
     Factor,
     /// Any other way (a kernel, a scalar reduction): the adjoint must be stored.
@@ -259,6 +331,17 @@ fn reads(c: &Contrib, t: NodeId) -> Vec<Read> {
         return out;
     }
     match c {
+        Contrib::Chain { alpha, factors } => {
+            out.extend(
+                factors
+                    .iter()
+                    .filter(|(o, _)| *o == me)
+                    .map(|_| Read::Chain),
+            );
+            if alpha.any(&|x| mentions(x, t)) {
+                out.push(Read::Other);
+            }
+        }
         // A chain's backward pass reads its adjoint as a stored matrix.
         Contrib::ChainFactor { alpha, g, .. } => {
             if *g == me || alpha.any(&|x| mentions(x, t)) {
@@ -339,14 +422,45 @@ pub fn plan(g: &Graph, adj: &Adjoints) -> Vec<Option<Lazy>> {
             .collect();
         let factors_only = all
             .iter()
-            .all(|r| matches!(r, Read::Product | Read::Factor | Read::Scaled));
-        let products_only = !all.is_empty() && all.iter().all(|r| *r == Read::Product);
+            .all(|r| matches!(r, Read::Product | Read::Factor | Read::Scaled | Read::Chain));
+        let products_only =
+            !all.is_empty() && all.iter().all(|r| matches!(r, Read::Product | Read::Chain));
+        let gemms_only = !all.is_empty() && all.iter().all(|r| *r == Read::Product);
+        let chains_only = !all.is_empty() && all.iter().all(|r| *r == Read::Chain);
+        // Read only by chains: its factors become theirs, however many levels deep
+        // (within a bound that keeps every chain within the kernel's 16 factors).
+        let factors = match &only {
+            Contrib::Gemm {
+                alpha,
+                a,
+                ta,
+                b,
+                tb,
+            } if chains_only => Some((alpha.clone(), vec![(*a, *ta), (*b, *tb)])),
+            Contrib::Chain { alpha, factors } if chains_only => {
+                Some((alpha.clone(), factors.clone()))
+            }
+            _ => None,
+        };
+        if let Some((alpha, factors)) = factors {
+            // Every factor it stands for is a value or a stored adjoint (a fill, say, is
+            // read only by its own product kernels).
+            let spliced = splice(&alpha, &factors, &lazy).1;
+            let stored = |o: &Operand| match o {
+                Operand::Adj(x) => matches!(lazy.get(*x), Some(None)),
+                _ => true,
+            };
+            if spliced.len() <= MAX_SPLICED && spliced.iter().all(|(o, _)| stored(o)) {
+                lazy[t] = Some(Lazy::Factors { alpha, factors });
+                continue;
+            }
+        }
         lazy[t] = match &only {
             Contrib::Diag(s) if factors_only => Some(Lazy::Identity(s.clone())),
             Contrib::Axpy { alpha, a, ta: true } if factors_only => {
                 Some(Lazy::Transposed(alpha.clone(), *a))
             }
-            Contrib::Fill(s) if products_only => Some(Lazy::Fill(s.clone())),
+            Contrib::Fill(s) if gemms_only => Some(Lazy::Fill(s.clone())),
             // Not a product of a product (a chain has three factors), nor of a fill
             // (which its own kernel reads).
             Contrib::Gemm {
@@ -397,7 +511,9 @@ fn factor(o: Operand, t: bool, lazy: &[Option<Lazy>]) -> Factor {
         },
         Some(Lazy::Transposed(s, m)) => Factor::Matrix(s.clone(), *m, !t),
         Some(Lazy::Identity(s)) => Factor::Identity(s.clone()),
-        Some(Lazy::Product { .. } | Lazy::Fill(_)) | None => Factor::Matrix(Sym::Lit(1.0), o, t),
+        Some(Lazy::Product { .. } | Lazy::Fill(_) | Lazy::Factors { .. }) | None => {
+            Factor::Matrix(Sym::Lit(1.0), o, t)
+        }
     }
 }
 

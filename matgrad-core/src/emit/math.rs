@@ -171,6 +171,16 @@ impl<'a> Terms<'a> {
                     vec![tr(self.operand(a), *ta), tr(self.operand(b), *tb)],
                 ),
             ),
+            Contrib::Chain { alpha, factors } => self.scaled(
+                alpha,
+                app(
+                    "*",
+                    factors
+                        .iter()
+                        .map(|(f, t)| tr(self.operand(f), *t))
+                        .collect(),
+                ),
+            ),
             // (a₀ ⋯ a_{f−1})ᵀ Ḡ (a_{f+1} ⋯ a_{n−1})ᵀ, written with each factor transposed.
             Contrib::ChainFactor { alpha, g, factor } => {
                 let args = match g {
@@ -224,10 +234,6 @@ impl<'a> Terms<'a> {
                         "scale",
                         vec![at(0), app("t", vec![app("inv", vec![at(1)])])],
                     ),
-                    "inv_adjoint_to" => {
-                        let yt = app("t", vec![at(0)]);
-                        app("neg", vec![app("*", vec![yt.clone(), at(1), yt])])
-                    }
                     "sum_rows_to" => app("*", vec![app("t", vec![Term::sym("𝟙")]), at(0)]),
                     "sum_cols_to" => app("*", vec![at(0), Term::sym("𝟙")]),
                     "log_sum_exp_adjoint_to" => {

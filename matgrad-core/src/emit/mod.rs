@@ -526,6 +526,26 @@ impl Emit<'_> {
                     }
                 }
             }
+            Contrib::Chain { alpha, factors } => {
+                let (alpha, factors) = fuse::splice(alpha, factors, &self.lazy);
+                let mut take = TokenStream::new();
+                let temps: Vec<Ident> = (0..factors.len().saturating_sub(2))
+                    .map(|_| {
+                        let w = mixed(&format!("__mg_w{}", self.slots.borrow().len()));
+                        take.extend(self.take(&w));
+                        w
+                    })
+                    .collect();
+                let fs = factors.iter().map(|(f, t)| {
+                    let f = o(f);
+                    quote!((#f, #t))
+                });
+                let alpha = s(&alpha);
+                quote! {
+                    #take
+                    #rt::chain_product_to(&mut #g, #acc, #alpha, &[#(#fs),*], &mut [#(&mut #temps),*]);
+                }
+            }
             Contrib::ChainFactor {
                 alpha,
                 g: chain,

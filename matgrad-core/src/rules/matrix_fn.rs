@@ -81,16 +81,18 @@ pub(super) fn adjoint(g: &Graph, id: NodeId) -> Option<Vec<(usize, Contrib)>> {
                 ],
             ),
         )],
+        // P = a⁻¹  →  ā += −Pᵀ Ḡ Pᵀ, a chain in its cheapest order (for Ḡ = u vᵀ unstored:
+        // −(Pᵀu)(vᵀPᵀ), two matrix–vector products)
         Op::Inverse(_) => vec![(
             0,
-            Contrib::Kernel(
-                "inv_adjoint_to",
-                vec![
-                    KArg::Mat(Operand::Value(id)),
-                    KArg::Mat(Operand::Grad),
-                    KArg::Scratch,
+            Contrib::Chain {
+                alpha: Sym::Lit(-1.0),
+                factors: vec![
+                    (Operand::Value(id), true),
+                    (Operand::Grad, false),
+                    (Operand::Value(id), true),
                 ],
-            ),
+            },
         )],
         Op::Lu(_) => vec![(
             0,

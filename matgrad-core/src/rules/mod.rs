@@ -52,6 +52,16 @@ pub enum Contrib {
         /// Right.
         b: Operand,
     },
+    /// `alpha · op(f₀) op(f₁) ⋯`, `op` transposing the flagged factors, in the
+    /// association with the fewest multiply-adds for the shapes at run time; an
+    /// unstored product adjoint among the factors is read as its own two factors (so
+    /// `−X⁻ᵀ (v wᵀ) X⁻ᵀ` is `−(X⁻ᵀ v)(wᵀ X⁻ᵀ)`, no matrix product).
+    Chain {
+        /// Scalar factor.
+        alpha: Sym,
+        /// The factors and whether each is transposed.
+        factors: Vec<(Operand, bool)>,
+    },
     /// `alpha · ā_f`, the adjoint of factor `f` of the chain whose adjoint is `g`: by
     /// reverse mode through the chain's association, its parent's adjoint times its
     /// sibling's value, transposed (`(a₀ ⋯ a_{f−1})ᵀ ḡ (a_{f+1} ⋯ a_{n−1})ᵀ` in all).
@@ -100,6 +110,10 @@ impl Contrib {
                 ta: *ta,
                 b: o(b),
                 tb: *tb,
+            },
+            Contrib::Chain { alpha, factors } => Contrib::Chain {
+                alpha: s(alpha),
+                factors: factors.iter().map(|(f, t)| (o(f), *t)).collect(),
             },
             Contrib::ChainFactor { alpha, g, factor } => Contrib::ChainFactor {
                 alpha: s(alpha),
