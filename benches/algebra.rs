@@ -399,7 +399,7 @@ impl LnDetExpertAlgebra {
     fn grad(&mut self, x: &DMatrix<f64>, s: &DMatrix<f64>) -> f64 {
         let n = x.nrows();
         self.l.copy_from(x);
-        let ln_det = cholesky_and_inverse(self.l.as_mut_slice(), n);
+        let ln_det = expert::cholesky_and_inverse(self.l.as_mut_slice(), n);
         dgemm(1.0, &self.l, Op::T, &self.l, Op::N, 0.0, &mut self.g);
         // ∇ −= Sᵀ and tr(S X) = Σ_ij S_ji X_ij in one pass.
         let mut tr = 0.0;
@@ -418,59 +418,6 @@ impl LnDetExpertAlgebra {
         }
         ln_det - tr
     }
-}
-
-/// The column-major `n×n` symmetric positive definite `a` replaced by `L⁻¹`, the
-/// inverse of its Cholesky factor (`a = L Lᵀ`; upper triangle zeroed), so that
-/// `a⁻¹ = L⁻ᵀ L⁻¹` is one product; returns `ln det a = 2 Σ ln L_ii`.
-fn cholesky_and_inverse(a: &mut [f64], n: usize) -> f64 {
-    // Right-looking Cholesky on the lower triangle (columns are contiguous).
-    let mut ln_det = 0.0;
-    for k in 0..n {
-        let (left, right) = a.split_at_mut((k + 1) * n);
-        let col = &mut left[k * n..];
-        let pivot = col[k];
-        assert!(pivot > 0.0, "expert: the matrix is not positive definite");
-        ln_det += pivot.ln();
-        let d = pivot.sqrt();
-        col[k] = d;
-        let inv = 1.0 / d;
-        for v in &mut col[k + 1..] {
-            *v *= inv;
-        }
-        let lk = &col[k + 1..];
-        for (jj, cj) in right.chunks_exact_mut(n).enumerate() {
-            let f = lk[jj];
-            for (c, &l) in cj[k + 1 + jj..].iter_mut().zip(&lk[jj..]) {
-                *c -= f * l;
-            }
-        }
-    }
-    // L⁻¹ in place, last column first: column j = −L⁻¹_jj · (L⁻¹ of the trailing
-    // block) · L[j+1.., j], the trailing block already inverted.
-    for j in (0..n).rev() {
-        let (left, right) = a.split_at_mut((j + 1) * n);
-        let col = &mut left[j * n..];
-        col[j] = 1.0 / col[j];
-        let ajj = -col[j];
-        let x = &mut col[j + 1..];
-        for l in (0..x.len()).rev() {
-            let t = &right[l * n + j + 1..(l + 1) * n];
-            let xl = x[l];
-            x[l] = t[l] * xl;
-            for (xi, &ti) in x[l + 1..].iter_mut().zip(&t[l + 1..]) {
-                *xi += ti * xl;
-            }
-        }
-        for v in x.iter_mut() {
-            *v *= ajj;
-        }
-    }
-    // The strict upper triangle still holds a: zero it for the product.
-    for (j, col) in a.chunks_exact_mut(n).enumerate() {
-        col[..j].fill(0.0);
-    }
-    ln_det
 }
 
 fn bench_ln_det(c: &mut Criterion) {
@@ -995,7 +942,7 @@ impl NllExpertAlgebra {
     fn grad(&mut self, s: &DMatrix<f64>, v: &DVector<f64>) -> f64 {
         let n = s.nrows();
         self.l.copy_from(s);
-        let ln_det = cholesky_and_inverse(self.l.as_mut_slice(), n);
+        let ln_det = expert::cholesky_and_inverse(self.l.as_mut_slice(), n);
         dgemm(1.0, &self.l, Op::T, &self.l, Op::N, 0.0, &mut self.d.s);
         self.alpha.fill(0.0);
         gemv_add(&self.d.s, v.as_slice(), self.alpha.as_mut_slice());

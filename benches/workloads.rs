@@ -767,55 +767,7 @@ impl LnDetExpert {
     fn grad(&mut self, x: &DMatrix<f64>, s: &DMatrix<f64>) -> f64 {
         let n = x.nrows();
         self.l.copy_from(x);
-        let a = self.l.as_mut_slice();
-        // Right-looking Cholesky on the lower triangle (columns are contiguous).
-        let mut ln_det = 0.0;
-        for k in 0..n {
-            let (left, right) = a.split_at_mut((k + 1) * n);
-            let col = &mut left[k * n..];
-            let pivot = col[k];
-            assert!(pivot > 0.0, "ln_det expert: X is not positive definite");
-            ln_det += pivot.ln();
-            let d = pivot.sqrt();
-            col[k] = d;
-            let inv = 1.0 / d;
-            for v in &mut col[k + 1..] {
-                *v *= inv;
-            }
-            let lk = &col[k + 1..];
-            for (jj, cj) in right.chunks_exact_mut(n).enumerate() {
-                let f = lk[jj];
-                for (c, &l) in cj[k + 1 + jj..].iter_mut().zip(&lk[jj..]) {
-                    *c -= f * l;
-                }
-            }
-        }
-        // L⁻¹ in place, last column first: column j = −L⁻¹_jj · (L⁻¹ of the trailing
-        // block) · L[j+1.., j], the trailing block already inverted.
-        for j in (0..n).rev() {
-            let (left, right) = a.split_at_mut((j + 1) * n);
-            let col = &mut left[j * n..];
-            col[j] = 1.0 / col[j];
-            let ajj = -col[j];
-            let x = &mut col[j + 1..];
-            // x ← T x with T = the inverted trailing block (lower triangular), in place
-            // from the last entry up, then x ← ajj · x.
-            for l in (0..x.len()).rev() {
-                let t = &right[l * n + j + 1..(l + 1) * n];
-                let xl = x[l];
-                x[l] = t[l] * xl;
-                for (xi, &ti) in x[l + 1..].iter_mut().zip(&t[l + 1..]) {
-                    *xi += ti * xl;
-                }
-            }
-            for v in x.iter_mut() {
-                *v *= ajj;
-            }
-        }
-        // The strict upper triangle still holds X: zero it for the product.
-        for (j, col) in a.chunks_exact_mut(n).enumerate() {
-            col[..j].fill(0.0);
-        }
+        let ln_det = expert::cholesky_and_inverse(self.l.as_mut_slice(), n);
         Kernel::Mm.gemm(1.0, &self.l, Op::T, &self.l, Op::N, 0.0, &mut self.g);
         // ∇ −= Sᵀ and tr(S X) = Σ_ij S_ji X_ij in one pass.
         let mut tr = 0.0;

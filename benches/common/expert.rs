@@ -108,3 +108,56 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
         .sum();
     acc.iter().sum::<f64>() + tail
 }
+
+/// The column-major `n×n` symmetric positive definite `a` replaced by `L⁻¹`, the
+/// inverse of its Cholesky factor (`a = L Lᵀ`; upper triangle zeroed), so that
+/// `a⁻¹ = L⁻ᵀ L⁻¹` is one product; returns `ln det a = 2 Σ ln L_ii`.
+pub fn cholesky_and_inverse(a: &mut [f64], n: usize) -> f64 {
+    // Right-looking Cholesky on the lower triangle (columns are contiguous).
+    let mut ln_det = 0.0;
+    for k in 0..n {
+        let (left, right) = a.split_at_mut((k + 1) * n);
+        let col = &mut left[k * n..];
+        let pivot = col[k];
+        assert!(pivot > 0.0, "expert: the matrix is not positive definite");
+        ln_det += pivot.ln();
+        let d = pivot.sqrt();
+        col[k] = d;
+        let inv = 1.0 / d;
+        for v in &mut col[k + 1..] {
+            *v *= inv;
+        }
+        let lk = &col[k + 1..];
+        for (jj, cj) in right.chunks_exact_mut(n).enumerate() {
+            let f = lk[jj];
+            for (c, &l) in cj[k + 1 + jj..].iter_mut().zip(&lk[jj..]) {
+                *c -= f * l;
+            }
+        }
+    }
+    // L⁻¹ in place, last column first: column j = −L⁻¹_jj · (L⁻¹ of the trailing
+    // block) · L[j+1.., j], the trailing block already inverted.
+    for j in (0..n).rev() {
+        let (left, right) = a.split_at_mut((j + 1) * n);
+        let col = &mut left[j * n..];
+        col[j] = 1.0 / col[j];
+        let ajj = -col[j];
+        let x = &mut col[j + 1..];
+        for l in (0..x.len()).rev() {
+            let t = &right[l * n + j + 1..(l + 1) * n];
+            let xl = x[l];
+            x[l] = t[l] * xl;
+            for (xi, &ti) in x[l + 1..].iter_mut().zip(&t[l + 1..]) {
+                *xi += ti * xl;
+            }
+        }
+        for v in x.iter_mut() {
+            *v *= ajj;
+        }
+    }
+    // The strict upper triangle still holds a: zero it for the product.
+    for (j, col) in a.chunks_exact_mut(n).enumerate() {
+        col[..j].fill(0.0);
+    }
+    ln_det
+}
