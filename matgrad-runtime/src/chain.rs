@@ -133,21 +133,6 @@ impl Plan {
     }
 }
 
-/// The value of interval `i..=j`: a factor or a kept product.
-fn value<'s, T: Real, M: Deref<Target = DMatrix<T>>>(
-    plan: &Plan,
-    factors: &'s [DMatrixView<'_, T>],
-    temps: &'s [M],
-    i: usize,
-    j: usize,
-) -> MatRef<'s, T> {
-    if i == j {
-        MatRef::new(&factors[i])
-    } else {
-        MatRef::new(&*temps[plan.slot(i, j)])
-    }
-}
-
 /// `out (+)= alpha · a b`.
 fn product_into<T: Real>(
     out: &mut DMatrix<T>,
@@ -257,6 +242,16 @@ pub fn chain_product_to<T: Real>(
     evaluate(out, acc, alpha, &leaves[..n], temps);
 }
 
+/// The factors as references (unused entries repeat the last factor).
+fn leaves<'a, T: Real>(factors: &'a [DMatrixView<'_, T>]) -> [MatRef<'a, T>; MAX_FACTORS] {
+    let n = factors.len();
+    assert!(
+        (1..=MAX_FACTORS).contains(&n),
+        "matgrad: a chain has 1 to {MAX_FACTORS} factors, not {n}"
+    );
+    std::array::from_fn(|i| MatRef::new(&factors[i.min(n - 1)]))
+}
+
 /// `out (+)= alpha · ∏ leaves` in the plan of their shapes.
 fn evaluate<T: Real>(
     out: &mut DMatrix<T>,
@@ -324,18 +319,6 @@ fn plan_of_shapes(shapes: impl Iterator<Item = (usize, usize)>) -> Plan {
     Plan::new(&all[..n])
 }
 
-fn plan_of<T>(factors: &[DMatrixView<'_, T>]) -> Plan {
-    let mut shapes = [(0usize, 0usize); MAX_FACTORS];
-    assert!(
-        factors.len() <= MAX_FACTORS,
-        "matgrad: a chain has at most {MAX_FACTORS} factors"
-    );
-    for (s, f) in shapes.iter_mut().zip(factors) {
-        *s = f.shape();
-    }
-    Plan::new(&shapes[..factors.len()])
-}
-
 /// The adjoints of the internal nodes of the chain's tree (other than the root), from
 /// the chain's adjoint `g`, into `memo` (`n − 2` buffers, numbered as `temps`): a left
 /// child `L` of `P = L R` gets `P̄ Rᵀ`, a right child `Lᵀ P̄`. Only nodes above a factor
@@ -347,8 +330,9 @@ pub fn chain_backward<T: Real>(
     need: &[bool],
     memo: &mut [&mut DMatrix<T>],
 ) {
-    let plan = plan_of(factors);
     let n = factors.len();
+    let leaves = leaves(factors);
+    let plan = plan_of_shapes(factors.iter().map(|f| f.shape()));
     let needed = |i: usize, j: usize| need[i..=j].iter().any(|&x| x);
     // Parents before children: the postorder reversed.
     for &(i, j) in plan.postorder()[..n - 1].iter().rev() {
@@ -365,7 +349,7 @@ pub fn chain_backward<T: Real>(
                     MatRef::new(&*memo[plan.slot(i, j)])
                 };
                 let (si, sj) = if left { (k + 1, j) } else { (i, k) };
-                let sibling = value(&plan, factors, temps, si, sj);
+                let sibling = leaf_or_temp(&plan, &leaves[..n], temps, si, sj);
                 if left {
                     product_into(&mut target, false, T::one(), parent, sibling.t());
                 } else {
@@ -391,8 +375,9 @@ pub fn chain_factor_adjoint_to<T: Real>(
     memo: &[&DMatrix<T>],
     g: DMatrixView<'_, T>,
 ) {
-    let plan = plan_of(factors);
     let n = factors.len();
+    let leaves = leaves(factors);
+    let plan = plan_of_shapes(factors.iter().map(|f| f.shape()));
     let (mut i, mut j) = (0, n - 1);
     loop {
         let k = plan.split(i, j);
@@ -407,7 +392,7 @@ pub fn chain_factor_adjoint_to<T: Real>(
             } else {
                 MatRef::new(memo[plan.slot(i, j)])
             };
-            let s = value(&plan, factors, temps, sibling.0, sibling.1);
+            let s = leaf_or_temp(&plan, &leaves[..n], temps, sibling.0, sibling.1);
             if left {
                 product_into(out, acc, alpha, parent, s.t());
             } else {
