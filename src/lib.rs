@@ -235,9 +235,12 @@
 //!   leads to a `wrt` variable, folds scalar factors into products, fuses chains of
 //!   entrywise adjoints into one pass, and multiplies by transposes without building
 //!   them. It never builds what is only traced (`tr(A X B)` sends `s̄ AᵀBᵀ` with one
-//!   product), and a product's adjoint read only by other products is multiplied as a
-//!   chain of three in the association the shapes make cheaper at run time
-//!   (`(a * b * v).norm_squared()` wrt `a` and `b`: matrix–vector work only).
+//!   product), a sum's adjoint `s̄ 𝟙𝟙ᵀ` is never formed (a product with it is a
+//!   broadcast of row or column sums), a product's adjoint read only by other
+//!   products is multiplied as a chain of three in the association the shapes make
+//!   cheaper at run time (`(a * b * v).norm_squared()` wrt `a` and `b`: matrix–vector
+//!   work only), and an inverse's adjoint `−Pᵀ Ḡ Pᵀ` is a chain too (`vᵀ S⁻¹ v`:
+//!   `−(S⁻ᵀv) ḡ (vᵀS⁻ᵀ)`, no n³ product).
 //!   [`BENCHMARKS.md`](https://github.com/matgrad/matgrad/blob/main/BENCHMARKS.md)
 //!   compares it with hand-written gradients and with candle's tape.
 //! - `NAME_grad` keeps its intermediates in a per-thread workspace between calls and
@@ -279,9 +282,13 @@
 //! is cheapest, and the value only where the bits stay the same: `(p * q).trace()`
 //! computes just the product's diagonal, each entry as the product would. With
 //! `#[grad(wrt = x, reassociate)]` the value may be rewritten too, which changes its
-//! last bits: `a * b * c` is multiplied in the cheaper association at run time, and a
-//! trace linear in the variable, `(a * x * b).trace()`, becomes `⟨x, (b a)ᵀ⟩` (one
-//! product for value and gradient instead of two).
+//! last bits: a product of any number of factors is multiplied in the association
+//! with the fewest multiply-adds (chosen at run time from the shapes, or at expansion
+//! for static sizes; the `_grad` docs list the candidates) and differentiated through
+//! it, `(a * b * c).sum()` is `𝟙ᵀ a b c 𝟙` (matrix–vector products only), a trace
+//! linear in the variable, `(a * x * b).trace()`, becomes `⟨x, (b a)ᵀ⟩` (one product
+//! for value and gradient instead of two), and an inverse used only in products,
+//! `x.try_inverse().unwrap() * b`, is one factorisation of `x` and triangular solves.
 //!
 //! ```
 //! use matgrad::grad;

@@ -2,12 +2,13 @@
 //! diagonal only, with the very bits of the product and the trace (checked here at
 //! sizes that take the blocked kernel and several depth chunks). With
 //! `#[grad(wrt = …, reassociate)]` the value may be computed in another order (a
-//! chain of three in its cheaper association, a trace linear in the variable as an
-//! inner product), so it agrees with the original to rounding, not bit for bit; the
-//! gradients agree with those of the same function without the option to 1e-12, and
-//! those are checked against finite differences here too. Shapes include 1×1,
-//! non-square, and chains whose cheaper order is each of the two. An inverse used only
-//! in products is computed by solves with one LU factorisation (`crate::solve` of
+//! chain of any length in its cheapest association, a sum of products as `𝟙ᵀ ⋯ 𝟙`,
+//! a trace linear in the variable as an inner product), so it agrees with the
+//! original to rounding, not bit for bit; the gradients agree with those of the same
+//! function without the option to 1e-12, and those are checked against finite
+//! differences here too. Shapes include 1×1, non-square, and chains of three and
+//! four whose cheapest order is each of their associations. An inverse used only in
+//! products is computed by solves with one LU factorisation (`crate::solve` of
 //! matgrad-core): checked against finite differences directly, in f64 and f32.
 
 mod common;
