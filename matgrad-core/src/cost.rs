@@ -10,7 +10,8 @@
 //! to tell users what the forward pass costs after the rewrites of
 //! [`crate::rewrite`].
 
-use crate::ir::{Dim, Graph, Kind, NodeId, Op};
+use crate::ir::{Dim, Graph, Kind, NodeId};
+use crate::rules::{self, Site};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -191,6 +192,16 @@ pub struct Cost {
     pub choices: Vec<Choice>,
 }
 
+impl Cost {
+    /// A cost known at expansion.
+    pub fn fixed(p: Poly) -> Cost {
+        Cost {
+            fixed: p,
+            choices: Vec::new(),
+        }
+    }
+}
+
 /// The association of one chain, chosen at run time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Choice {
@@ -363,7 +374,9 @@ impl fmt::Display for Assoc {
     }
 }
 
-/// The symbolic shape of each matrix node (`None` for scalars).
+/// The symbolic shape of each matrix node (`None` for scalars), from each rule's
+/// [`ShapeRule`](crate::rules::ShapeRule): the formula the parser reads on concrete
+/// shapes, read here on polynomials. A dimension the types fix beats one derived.
 pub fn shapes(g: &Graph) -> Vec<Option<(Poly, Poly)>> {
     let mut out: Vec<Option<(Poly, Poly)>> = Vec::with_capacity(g.nodes.len());
     for (id, node) in g.nodes.iter().enumerate() {
@@ -371,7 +384,6 @@ pub fn shapes(g: &Graph) -> Vec<Option<(Poly, Poly)>> {
             out.push(None);
             continue;
         };
-        let arg = |k: usize| node.args.get(k).and_then(|&a| out[a].clone());
         let dim = |d: Dim, s: &str| match d {
             Dim::One => Poly::num(1),
             Dim::Fixed(n) => Poly::num(n as u64),
@@ -382,23 +394,9 @@ pub fn shapes(g: &Graph) -> Vec<Option<(Poly, Poly)>> {
             dim(shape.rows, &format!("{label}.r")),
             dim(shape.cols, &format!("{label}.c")),
         );
-        let derived = match node.op {
-            Op::Param(_) => Some(own.clone()),
-            Op::MatMul => arg(0).zip(arg(1)).map(|(a, b)| (a.0, b.1)),
-            Op::Chain => arg(0)
-                .zip(node.args.last().and_then(|&l| out[l].clone()))
-                .map(|(a, c)| (a.0, c.1)),
-            Op::Solve => arg(0).zip(arg(1)).map(|(a, b)| (a.0, b.1)),
-            Op::Transpose => arg(0).map(|(r, c)| (c, r)),
-            Op::Ones { of, row: true } => out[of].clone().map(|(r, _)| (Poly::num(1), r)),
-            Op::Ones { of, row: false } => out[of].clone().map(|(_, c)| (c, Poly::num(1))),
-            Op::Kronecker => arg(0)
-                .zip(arg(1))
-                .map(|(a, b)| (a.0.mul(&b.0), a.1.mul(&b.1))),
-            // Everything else has the shape of its first matrix argument.
-            _ => node.args.iter().find_map(|&a| out[a].clone()),
-        };
-        // A static dimension the types know beats one derived from names.
+        let derived = rules::rule(&node.op)
+            .shape()
+            .eval(&node.args, |a| out.get(a).cloned().flatten());
         let pick = |known: Dim, own: Poly, derived: Option<Poly>| match known {
             Dim::Dyn => derived.unwrap_or(own),
             _ => own,
@@ -412,58 +410,41 @@ pub fn shapes(g: &Graph) -> Vec<Option<(Poly, Poly)>> {
     out
 }
 
-/// The cost of node `id` given the shapes.
+/// The cost of node `id` given the shapes: its rule's.
 pub fn node_cost(g: &Graph, id: NodeId, shapes: &[Option<(Poly, Poly)>]) -> Cost {
-    let node = g.node(id);
-    let arg = |k: usize| node.args.get(k).and_then(|&a| shapes[a].clone());
-    let entries = |s: Option<(Poly, Poly)>| s.map_or(Poly::num(1), |(r, c)| r.mul(&c));
-    let fixed = |p: Poly| Cost {
-        fixed: p,
-        choices: Vec::new(),
-    };
-    match node.op {
-        Op::Param(_) | Op::Lit(_) | Op::Const(_) => Cost::default(),
-        Op::Scalar(_) => fixed(Poly::num(1)),
-        Op::MatMul => match (arg(0), arg(1)) {
-            (Some(a), Some(b)) => fixed(a.0.mul(&a.1).mul(&b.1)),
-            _ => fixed(Poly::num(1)),
-        },
-        // With the left factors' names: a.r, a.c, b.c, …
-        Op::Chain => match chain_dims(g, id, shapes) {
-            Some(dims) => chain_cost(&dims),
-            None => fixed(Poly::num(1)),
-        },
-        // The diagonal of the product only.
-        Op::TraceMul => fixed(entries(arg(0))),
-        Op::Trace => fixed(arg(0).map_or(Poly::num(1), |(r, _)| r)),
-        Op::Index(..) => fixed(Poly::num(1)),
-        // A factorisation: n³ (up to a constant).
-        Op::Determinant | Op::Inverse(_) | Op::LnDet => {
-            fixed(arg(0).map_or(Poly::num(1), |(r, _)| r.mul(&r).mul(&r)))
-        }
-        // LU with partial pivoting: n³/3.
-        Op::Lu(_) => fixed(arg(0).map_or(Poly::num(1), |(r, _)| r.mul(&r).mul(&r).div(3))),
-        // Two triangular solves per right-hand side column (or row): n² each pair,
-        // what the product with the inverse costs.
-        Op::Solve => match (arg(0), arg(1)) {
-            (Some(a), Some(b)) => fixed(a.0.mul(&a.1).mul(&b.1)),
-            _ => fixed(Poly::num(1)),
-        },
-        Op::SolveRight => match (arg(0), arg(1)) {
-            (Some(b), Some(a)) => fixed(b.0.mul(&a.0).mul(&a.1)),
-            _ => fixed(Poly::num(1)),
-        },
-        // Reductions read their argument once.
-        Op::Sum
-        | Op::Mean
-        | Op::NormSquared
-        | Op::Norm
-        | Op::Dot
-        | Op::LogSumExp
-        | Op::SoftmaxCrossEntropy => fixed(entries(arg(0))),
-        // Entrywise: one operation per entry of the result.
-        _ => fixed(entries(shapes[id].clone())),
+    rules::rule(&g.node(id).op).cost(Site::new(g, id), shapes)
+}
+
+/// The shape of argument `k` of a node.
+pub fn arg(s: Site<'_>, shapes: &[Option<(Poly, Poly)>], k: usize) -> Option<(Poly, Poly)> {
+    shapes.get(s.arg_id(k)).cloned().flatten()
+}
+
+fn count(shape: Option<(Poly, Poly)>) -> Poly {
+    shape.map_or(Poly::num(1), |(r, c)| r.mul(&c))
+}
+
+/// One operation per entry of the result (entrywise operations).
+pub fn entries(s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+    Cost::fixed(count(shapes.get(s.id).cloned().flatten()))
+}
+
+/// One operation per entry of argument `k` (a reduction reads its argument once).
+pub fn entries_of(s: Site<'_>, shapes: &[Option<(Poly, Poly)>], k: usize) -> Cost {
+    Cost::fixed(count(arg(s, shapes, k)))
+}
+
+/// `m k n` for the product of arguments 0 (`m×k`) and 1 (`k×n`).
+pub fn product(s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+    match (arg(s, shapes, 0), arg(s, shapes, 1)) {
+        (Some(a), Some(b)) => Cost::fixed(a.0.mul(&a.1).mul(&b.1)),
+        _ => Cost::fixed(Poly::num(1)),
     }
+}
+
+/// `n³` for a factorisation of argument 0 (up to a constant).
+pub fn cubic(s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+    Cost::fixed(arg(s, shapes, 0).map_or(Poly::num(1), |(r, _)| r.mul(&r).mul(&r)))
 }
 
 /// The most factors whose every association [`chain_cost`] lists (132 of them); a

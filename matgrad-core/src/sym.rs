@@ -216,6 +216,34 @@ pub enum Operand {
     Adj(NodeId),
 }
 
+/// A scalar function of the runtime (`::matgrad::__private::NAME`), for the
+/// entrywise derivatives of matgrad's activations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RtFn {
+    /// σ(x), the logistic function: the derivative of `softplus`.
+    SigmoidScalar,
+    /// [x > 0]: the derivative of `relu`.
+    ReluStep,
+}
+
+impl RtFn {
+    /// The runtime function's name.
+    pub fn runtime(self) -> &'static str {
+        match self {
+            RtFn::SigmoidScalar => "sigmoid_scalar",
+            RtFn::ReluStep => "relu_step",
+        }
+    }
+
+    /// Its name in formulas: `σ`, `step`.
+    pub fn math(self) -> &'static str {
+        match self {
+            RtFn::SigmoidScalar => "σ",
+            RtFn::ReluStep => "step",
+        }
+    }
+}
+
 /// A scalar expression.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Sym {
@@ -228,7 +256,7 @@ pub enum Sym {
     /// The adjoint of a scalar node ([`Sym::Grad`] made absolute).
     Adj(NodeId),
     /// A scalar function of the runtime (`sigmoid_scalar`, `relu_step`).
-    Rt(&'static str, Box<Sym>),
+    Rt(RtFn, Box<Sym>),
     /// The variable of a `map` closure.
     Var,
     /// Argument `k` of an elementwise kernel's closure.
@@ -388,7 +416,7 @@ impl Sym {
             Sym::Powi(x, n) => Sym::Powi(b(x), *n),
             Sym::Call(m, x, y) => Sym::Call(*m, b(x), y.as_ref().map(|y| b(y))),
             Sym::Signum(x) => Sym::Signum(b(x)),
-            Sym::Rt(n, x) => Sym::Rt(n, b(x)),
+            Sym::Rt(n, x) => Sym::Rt(*n, b(x)),
             Sym::Step(c, x, y) => Sym::Step(*c, b(x), b(y)),
             Sym::Sum(o) => Sym::Sum(f_operand(*o, f)),
             Sym::Dot(x, y) => Sym::Dot(f_operand(*x, f), f_operand(*y, f)),
@@ -415,7 +443,7 @@ impl Sym {
                 y.as_ref().map(|y| Box::new(y.simplified())),
             ),
             Sym::Signum(x) => Sym::Signum(Box::new(x.simplified())),
-            Sym::Rt(n, x) => Sym::Rt(n, Box::new(x.simplified())),
+            Sym::Rt(n, x) => Sym::Rt(*n, Box::new(x.simplified())),
             Sym::Step(c, x, y) => Sym::Step(*c, Box::new(x.simplified()), Box::new(y.simplified())),
             Sym::ZipSum(o, f) => Sym::ZipSum(o.clone(), Box::new(f.simplified())),
             leaf => leaf.clone(),

@@ -1,4 +1,9 @@
-//! The names matgrad accepts, in one place (as serde_derive's `symbol.rs`).
+//! The names matgrad accepts, in one place (as serde_derive's `symbol.rs`): the
+//! attribute's keys, the parameter types, and the tables the parser looks
+//! operations up in. A new method or function is one line here (and its rule in
+//! [`crate::rules`]).
+
+use crate::ir::{Count, Op, Shape};
 
 /// The attribute key.
 pub const WRT: &str = "wrt";
@@ -6,50 +11,191 @@ pub const WRT: &str = "wrt";
 pub const REASSOCIATE: &str = "reassociate";
 
 /// Matrix types accepted for parameters, with the shape each stands for.
-pub const MATRIX_TYPES: [(&str, crate::ir::Shape); 3] = [
-    ("DMatrix", crate::ir::Shape::MATRIX),
-    ("DVector", crate::ir::Shape::COLUMN),
-    ("RowDVector", crate::ir::Shape::ROW),
+pub const MATRIX_TYPES: [(&str, Shape); 3] = [
+    ("DMatrix", Shape::MATRIX),
+    ("DVector", Shape::COLUMN),
+    ("RowDVector", Shape::ROW),
 ];
 
-/// Runtime functions recognised by name (`sigmoid(..)` or `matgrad::sigmoid(..)`):
-/// name and number of arguments.
+/// What a matrix method takes besides its receiver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Takes {
+    /// Nothing: `a.sum()`.
+    Nothing,
+    /// A matrix: `a.dot(&b)`.
+    Matrix,
+    /// A scalar: `a.scale(s)`.
+    Scalar,
+    /// A `usize`: `a.column(j)`.
+    Count,
+    /// Read by the parser in its own way (`map`'s closure, `try_inverse().unwrap()`).
+    Special,
+}
+
+impl Takes {
+    /// The number of arguments.
+    pub fn arity(self) -> usize {
+        match self {
+            Takes::Nothing | Takes::Special => 0,
+            Takes::Matrix | Takes::Scalar | Takes::Count => 1,
+        }
+    }
+}
+
+/// What a matrix method needs of its receiver and argument, checked on the static
+/// shapes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Needs {
+    /// Nothing.
+    Nothing,
+    /// A square receiver.
+    Square,
+    /// An argument of the receiver's shape.
+    SameShape,
+    /// A column index within the receiver's columns.
+    ColumnIndex,
+}
+
+/// One matrix method: its name, how the diagnostics show it, what it takes and
+/// needs, and the operation it becomes.
+pub struct MatrixMethod {
+    /// The method's name.
+    pub name: &'static str,
+    /// How the diagnostics list it.
+    pub shown: &'static str,
+    /// Its argument.
+    pub takes: Takes,
+    /// Its checks.
+    pub needs: Needs,
+    /// The operation, given the method's count argument (for [`Takes::Count`]).
+    pub op: fn(Option<Count>) -> Option<Op>,
+}
+
+const fn method(
+    name: &'static str,
+    takes: Takes,
+    needs: Needs,
+    op: fn(Option<Count>) -> Option<Op>,
+) -> MatrixMethod {
+    MatrixMethod {
+        name,
+        shown: name,
+        takes,
+        needs,
+        op,
+    }
+}
+
+/// The matrix methods, in the order the diagnostics list them.
+pub const MATRIX_METHODS: [MatrixMethod; 17] = [
+    method("transpose", Takes::Nothing, Needs::Nothing, |_| {
+        Some(Op::Transpose)
+    }),
+    method("component_mul", Takes::Matrix, Needs::SameShape, |_| {
+        Some(Op::ComponentMul)
+    }),
+    method("component_div", Takes::Matrix, Needs::SameShape, |_| {
+        Some(Op::ComponentDiv)
+    }),
+    method("map", Takes::Special, Needs::Nothing, |_| None),
+    method("add_scalar", Takes::Scalar, Needs::Nothing, |_| {
+        Some(Op::AddScalar)
+    }),
+    method("scale", Takes::Scalar, Needs::Nothing, |_| Some(Op::Scale)),
+    method("sum", Takes::Nothing, Needs::Nothing, |_| Some(Op::Sum)),
+    method("mean", Takes::Nothing, Needs::Nothing, |_| Some(Op::Mean)),
+    method("norm_squared", Takes::Nothing, Needs::Nothing, |_| {
+        Some(Op::NormSquared)
+    }),
+    method("norm", Takes::Nothing, Needs::Nothing, |_| Some(Op::Norm)),
+    method("dot", Takes::Matrix, Needs::SameShape, |_| Some(Op::Dot)),
+    method("trace", Takes::Nothing, Needs::Square, |_| Some(Op::Trace)),
+    method("determinant", Takes::Nothing, Needs::Square, |_| {
+        Some(Op::Determinant)
+    }),
+    MatrixMethod {
+        shown: "try_inverse().unwrap()",
+        ..method("try_inverse", Takes::Special, Needs::Square, |_| None)
+    },
+    method("kronecker", Takes::Matrix, Needs::Nothing, |_| {
+        Some(Op::Kronecker)
+    }),
+    method("diagonal", Takes::Nothing, Needs::Square, |_| {
+        Some(Op::Diagonal)
+    }),
+    MatrixMethod {
+        shown: "column(j)",
+        ..method("column", Takes::Count, Needs::ColumnIndex, |j| {
+            j.map(Op::Column)
+        })
+    },
+];
+
+/// The matrix method called `name`.
+pub fn matrix_method(name: &str) -> Option<&'static MatrixMethod> {
+    MATRIX_METHODS.iter().find(|m| m.name == name)
+}
+
+/// The matrix methods as the diagnostics list them: `transpose, component_mul, …`.
+pub fn matrix_method_list() -> String {
+    let shown: Vec<&str> = MATRIX_METHODS.iter().map(|m| m.shown).collect();
+    shown.join(", ")
+}
+
+/// Methods accepted on any value that are no operation of their own: `clone` (a
+/// no-op), `unwrap`/`expect` (after `try_inverse()`), `powi` (a scalar method with
+/// an integer argument).
+pub const OTHER_METHODS: [&str; 4] = ["clone", "unwrap", "expect", "powi"];
+
+/// One of matgrad's runtime functions, recognised by name (`sigmoid(..)` or
+/// `matgrad::sigmoid(..)`).
 ///
 /// A bare name must resolve to matgrad's function, which the macro cannot see:
 /// [`crate::emit::resolve`] has rustc check it, so a user's own `sigmoid` is an
 /// error at the call, not silently differentiated as matgrad's. Other paths
 /// (`crate::sigmoid`, `act::relu`) are the user's functions and are rejected
 /// ([`crate::parse::body::runtime_fn_name`]).
-pub const RUNTIME_FNS: [(&str, usize); 8] = [
-    ("sigmoid", 1),
-    ("relu", 1),
-    ("softplus", 1),
-    ("add_row", 2),
-    ("add_col", 2),
-    ("ln_det", 1),
-    ("log_sum_exp", 1),
-    ("softmax_cross_entropy", 2),
+pub struct RuntimeFn {
+    /// The function's name.
+    pub name: &'static str,
+    /// Its number of (matrix) arguments.
+    pub arity: usize,
+    /// Whether its first argument must be square.
+    pub square: bool,
+    /// The operation.
+    pub op: fn() -> Op,
+}
+
+const fn runtime_fn(name: &'static str, arity: usize, op: fn() -> Op) -> RuntimeFn {
+    RuntimeFn {
+        name,
+        arity,
+        square: false,
+        op,
+    }
+}
+
+/// matgrad's runtime functions, as the diagnostics list them.
+pub const RUNTIME_FNS: [RuntimeFn; 8] = [
+    runtime_fn("sigmoid", 1, || Op::Sigmoid),
+    runtime_fn("relu", 1, || Op::Relu),
+    runtime_fn("softplus", 1, || Op::Softplus),
+    runtime_fn("add_row", 2, || Op::AddRow),
+    runtime_fn("add_col", 2, || Op::AddCol),
+    RuntimeFn {
+        square: true,
+        ..runtime_fn("ln_det", 1, || Op::LnDet)
+    },
+    runtime_fn("log_sum_exp", 1, || Op::LogSumExp),
+    runtime_fn("softmax_cross_entropy", 2, || Op::SoftmaxCrossEntropy),
 ];
 
-/// Matrix methods accepted, for the "did you mean" lists of diagnostics.
-pub const MATRIX_METHODS: [&str; 19] = [
-    "transpose",
-    "component_mul",
-    "component_div",
-    "map",
-    "add_scalar",
-    "scale",
-    "sum",
-    "mean",
-    "norm_squared",
-    "norm",
-    "dot",
-    "trace",
-    "determinant",
-    "try_inverse",
-    "kronecker",
-    "clone",
-    "unwrap",
-    "expect",
-    "powi",
-];
+/// The runtime function called `name`.
+pub fn runtime_fn_named(name: &str) -> Option<&'static RuntimeFn> {
+    RUNTIME_FNS.iter().find(|f| f.name == name)
+}
+
+/// The runtime functions' names, for the diagnostics.
+pub fn runtime_fn_names() -> Vec<&'static str> {
+    RUNTIME_FNS.iter().map(|f| f.name).collect()
+}

@@ -17,11 +17,11 @@
 
 use super::{adj, aux, float_ty, formula, grad_out, lit, mixed, rt, scalar, val, Input};
 use crate::cost::Assoc;
-use crate::ir::{Dim, Graph, Kind, NodeId, Op, Shape};
+use crate::ir::{Dim, Graph, Kind, NodeId, Shape};
 use crate::parse::signature::Param;
-use crate::rules::{Contrib, KArg};
+use crate::rules::{self, Contrib, KArg, Kernel, Site, StaticArg, StaticForward};
 use crate::sym::{Operand, Sym};
-use proc_macro2::{Ident, Span, TokenStream};
+use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 /// Whether the function is for this backend: every matrix parameter has a static
@@ -45,6 +45,7 @@ fn ty(shape: Shape, t: &Ident) -> TokenStream {
 
 struct Fixed<'a> {
     g: &'a Graph,
+    params: &'a [Param],
     t: Ident,
     /// Which nodes carry an adjoint.
     differentiated: &'a [bool],
@@ -72,6 +73,46 @@ impl scalar::Leaves for Fixed<'_> {
     }
 }
 
+impl rules::StaticNames for Fixed<'_> {
+    fn value(&self, id: NodeId) -> TokenStream {
+        let v = val(id);
+        quote!(#v)
+    }
+    fn param(&self, i: usize) -> TokenStream {
+        match self.params.get(i) {
+            Some(p) if p.by_ref => {
+                let n = &p.name;
+                quote!(*#n)
+            }
+            Some(p) => {
+                let n = &p.name;
+                quote!(#n)
+            }
+            None => TokenStream::new(),
+        }
+    }
+    fn sym(&self, s: &Sym, prec: u8) -> TokenStream {
+        // Forward forms are the node's own: `Grad` names no adjoint there.
+        scalar::sym(self, s, usize::MAX, prec)
+    }
+    fn ty(&self, shape: Shape) -> TokenStream {
+        ty(shape, &self.t)
+    }
+    fn shape(&self, id: NodeId) -> Shape {
+        Fixed::shape(self, id)
+    }
+    fn float(&self) -> crate::ir::Float {
+        self.g.float
+    }
+    fn aux(&self, id: NodeId) -> TokenStream {
+        let a = aux(id);
+        quote!(#a)
+    }
+    fn differentiated(&self, id: NodeId) -> bool {
+        self.differentiated[id]
+    }
+}
+
 impl Fixed<'_> {
     fn shape(&self, id: NodeId) -> Shape {
         match self.g.node(id).kind {
@@ -83,18 +124,14 @@ impl Fixed<'_> {
         }
     }
 
-    /// The shape of an operand (an aux is the inverse kept by `ln_det`: its
-    /// argument's shape).
     /// The cheapest association of a chain of these static factors.
     fn chain_plan(&self, factors: &[NodeId]) -> Assoc {
-        let mut dims: Vec<u128> = factors
-            .iter()
-            .map(|&f| size(self.shape(f).rows) as u128)
-            .collect();
-        dims.extend(factors.last().map(|&f| size(self.shape(f).cols) as u128));
-        Assoc::cheapest(&dims)
+        let shapes: Vec<Shape> = factors.iter().map(|&f| self.shape(f)).collect();
+        cheapest(&shapes)
     }
 
+    /// The shape of an operand (an aux is the inverse kept by `ln_det`: its
+    /// argument's shape).
     fn operand_shape(&self, o: Operand) -> Shape {
         match o {
             Operand::Aux(id) => self.shape(self.g.node(id).args[0]),
@@ -135,161 +172,14 @@ impl Fixed<'_> {
         }
     }
 
-    /// The value of node `id`, as a `let` statement.
-    fn forward(&self, id: NodeId, params: &[Param]) -> TokenStream {
-        let node = self.g.node(id);
+    /// The value of node `id`, as a `let` statement: its rule's static form.
+    fn forward(&self, id: NodeId) -> TokenStream {
         let v = val(id);
-        let a = |k: usize| {
-            let x = val(node.args[k]);
-            quote!(#x)
-        };
-        let text = &node.text;
-        let e = match &node.op {
-            Op::Param(i) => {
-                let Some(p) = params.get(*i) else {
-                    return TokenStream::new();
-                };
-                let n = &p.name;
-                if p.by_ref {
-                    quote!(*#n)
-                } else {
-                    quote!(#n)
-                }
-            }
-            Op::Lit(x) => lit(*x, self.g.float),
-            Op::Const(tokens) => tokens.clone(),
-            Op::Scalar(op) => {
-                let args = (0..node.args.len())
-                    .map(|k| Sym::Val(node.args[k]))
-                    .collect();
-                self.sym(&Sym::apply(*op, args), id, 0)
-            }
-            Op::Add => binary(a(0), quote!(+), a(1)),
-            Op::Sub => binary(a(0), quote!(-), a(1)),
-            Op::Neg => {
-                let x = a(0);
-                quote!(-#x)
-            }
-            Op::MatMul => binary(a(0), quote!(*), a(1)),
-            Op::Ones { .. } => {
-                let (t, one) = (ty(self.shape(id), &self.t), lit(1.0, self.g.float));
-                quote!(#t::from_element(#one))
-            }
-            // `(p * q).trace()` as written: the product's bits, then its trace.
-            Op::TraceMul => {
-                let (p, q) = (a(0), a(1));
-                quote!((#p * #q).trace())
-            }
-            // `a * b * c * ⋯` under `reassociate`: the cheapest association, which the
-            // static shapes decide here (the cost model's `Assoc::cheapest`).
-            Op::Chain => {
-                let xs: Vec<TokenStream> = (0..node.args.len()).map(a).collect();
-                associated(&self.chain_plan(&node.args), &xs)
-            }
-            Op::Scale => binary(a(0), quote!(*), a(1)),
-            Op::DivScalar => binary(a(0), quote!(/), a(1)),
-            Op::Transpose => method(a(0), "transpose", None),
-            Op::ComponentMul => method(a(0), "component_mul", Some(a(1))),
-            Op::ComponentDiv => method(a(0), "component_div", Some(a(1))),
-            Op::Kronecker => method(a(0), "kronecker", Some(a(1))),
-            Op::Map(c) => {
-                let x = mixed("__mg_x");
-                let body = self.sym(&c.body, id, 0);
-                let r = a(0);
-                quote!(#r.map(|#x| #body))
-            }
-            Op::AddScalar => {
-                let (r, s) = (a(0), a(1));
-                quote!(#r.add_scalar(#s))
-            }
-            Op::Inverse(msg) => {
-                let r = a(0);
-                let msg = msg.clone().unwrap_or_else(|| {
-                    format!("matgrad: `{text}`: the matrix is singular, it has no inverse")
-                });
-                quote!(#r.try_inverse().expect(#msg))
-            }
-            // `crate::solve` leaves static sizes alone.
-            Op::Lu(_) | Op::Solve | Op::SolveRight => quote!(::core::compile_error!(
-                "matgrad: solves are not written for static sizes"
-            )),
-            Op::Sum => method(a(0), "sum", None),
-            Op::Mean => method(a(0), "mean", None),
-            Op::NormSquared => method(a(0), "norm_squared", None),
-            Op::Norm => method(a(0), "norm", None),
-            Op::Dot => method(a(0), "dot", Some(a(1))),
-            Op::Trace => method(a(0), "trace", None),
-            Op::Determinant => method(a(0), "determinant", None),
-            Op::Index(i, j) => {
-                let r = a(0);
-                quote!(#r[(#i, #j)])
-            }
-            Op::Sigmoid => call("sigmoid", &[a(0)]),
-            Op::Relu => call("relu", &[a(0)]),
-            Op::Softplus => call("softplus", &[a(0)]),
-            // The runtime's `add_row`/`add_col` return a `DMatrix`; on the stack, the
-            // same sums entry by entry.
-            Op::AddRow | Op::AddCol => {
-                let (m, b) = (a(0), a(1));
-                let (o, line) = (mixed("__mg_o"), mixed("__mg_line"));
-                let iter = if matches!(node.op, Op::AddRow) {
-                    quote!(row_iter_mut)
-                } else {
-                    quote!(column_iter_mut)
-                };
-                quote!({
-                    let mut #o = #m;
-                    for mut #line in #o.#iter() {
-                        #line += &#b;
-                    }
-                    #o
-                })
-            }
-            Op::LogSumExp => call("log_sum_exp", &[a(0)]),
-            Op::SoftmaxCrossEntropy => {
-                let value = call("softmax_cross_entropy", &[a(0), a(1)]);
-                if !self.differentiated[node.args[0]] {
-                    value
-                } else {
-                    // z̄ += s̄ (softmax(z) ⊙ rowsum(y) − y): the forward pass keeps the
-                    // bracket, row by row on the stack.
-                    let (z, y, w) = (a(0), a(1), aux(id));
-                    let (o, orow, zr, yr, m, e, x) = (
-                        mixed("__mg_o"),
-                        mixed("__mg_orow"),
-                        mixed("__mg_zr"),
-                        mixed("__mg_yr"),
-                        mixed("__mg_m"),
-                        mixed("__mg_e"),
-                        mixed("__mg_x"),
-                    );
-                    return quote!(
-                        let #v = #value;
-                        let #w = {
-                            let mut #o = #z;
-                            for (mut #orow, (#zr, #yr)) in #o.row_iter_mut().zip(#z.row_iter().zip(#y.row_iter())) {
-                                let #m = #zr.max();
-                                let #e = #zr.map(|#x| (#x - #m).exp());
-                                #orow.copy_from(&(#e * (#yr.sum() / #e.sum()) - #yr));
-                            }
-                            #o
-                        };
-                    );
-                }
-            }
-            Op::LnDet => {
-                if !self.differentiated[id] {
-                    call("ln_det", &[a(0)])
-                } else {
-                    // ā += s̄ a⁻ᵀ reads the inverse, from the same factorisation on the
-                    // stack (non-finite when a is singular, as the dynamic kernel's).
-                    let (x, w) = (a(0), aux(id));
-                    let rt = rt();
-                    return quote!(let (#v, #w) = #rt::ln_det_inverse_static(&#x););
-                }
-            }
-        };
-        quote!(let #v = #e;)
+        match rules::rule(&self.g.node(id).op).forward_static(Site::new(self.g, id), self) {
+            StaticForward::Expr(e) => quote!(let #v = #e;),
+            StaticForward::Stmts(s) => s,
+            StaticForward::Nothing => TokenStream::new(),
+        }
     }
 
     /// A contribution as an expression of the target's static type (or a scalar).
@@ -370,9 +260,7 @@ impl Fixed<'_> {
                         }
                     })
                     .collect();
-                let mut dims: Vec<u128> = shapes.iter().map(|s| size(s.rows) as u128).collect();
-                dims.extend(shapes.last().map(|s| size(s.cols) as u128));
-                scaled(associated(&Assoc::cheapest(&dims), &xs), alpha)
+                scaled(associated(&cheapest(&shapes), &xs), alpha)
             }
             // Reverse mode through the chain's association: from the root down to the
             // factor, a left child takes `P̄ Rᵀ`, a right child `Lᵀ P̄`.
@@ -419,95 +307,32 @@ impl Fixed<'_> {
                 })
             }
             Contrib::ZipMap(ops, f) => self.zip(ops, f, consumer),
-            Contrib::Kernel(name, args) => self.kernel(name, args, consumer, target),
+            Contrib::Kernel(k, args) => self.kernel(&**k, args, consumer, target),
             Contrib::Scalar(s) => self.sym(s, consumer, 1),
         }
     }
 
-    /// The runtime adjoint kernels, as nalgebra expressions on static values.
-    fn kernel(&self, name: &str, args: &[KArg], consumer: NodeId, target: NodeId) -> TokenStream {
-        let m = |k: usize| match args.get(k) {
-            Some(KArg::Mat(x)) => (self.operand(*x, consumer), self.operand_shape(*x)),
-            _ => (TokenStream::new(), self.shape(target)),
-        };
-        let s = |k: usize| match args.get(k) {
-            Some(KArg::Scal(x)) => self.sym(x, consumer, 3),
-            _ => TokenStream::new(),
-        };
-        let t = ty(self.shape(target), &self.t);
-        let nan = lit(f64::NAN, self.g.float);
-        match name {
-            // alpha · a⁻ᵀ (determinant); a singular `a` gives non-finite entries
-            "inv_transpose_to" => {
-                let (alpha, (a, _)) = (s(0), m(1));
-                quote!(#a.try_inverse().unwrap_or_else(|| #t::from_element(#nan)).transpose() * #alpha)
-            }
-            // column sums of Ḡ, a row (add_row)
-            "sum_rows_to" => {
-                let (g, _) = m(0);
-                quote!(#g.row_sum())
-            }
-            // row sums of Ḡ, a column (add_col)
-            "sum_cols_to" => {
-                let (g, _) = m(0);
-                quote!(#g.column_sum())
-            }
-            // s̄ e^(a − ℓ) (log_sum_exp)
-            "log_sum_exp_adjoint_to" => {
-                let (alpha, (a, _), l) = (s(0), m(1), s(2));
-                let x = mixed("__mg_x");
-                quote!(#a.map(|#x| (#x - #l).exp() * #alpha))
-            }
-            // ā_ij = Σ Ḡ_block(i,j) ⊙ b
-            "kron_adjoint_a_to" => {
-                let ((g, _), (b, bs)) = (m(0), m(1));
-                let (p, q) = (size(bs.rows), size(bs.cols));
-                let (i, j) = (mixed("__mg_i"), mixed("__mg_j"));
-                quote!(#t::from_fn(|#i, #j| #g.fixed_view::<#p, #q>(#i * #p, #j * #q).component_mul(&#b).sum()))
-            }
-            // b̄ = Σ_ij a_ij Ḡ_block(i,j)
-            "kron_adjoint_b_to" => {
-                let ((g, _), (a, as_)) = (m(0), m(1));
-                let bs = self.shape(target);
-                let (p, q) = (size(bs.rows), size(bs.cols));
-                let (r, c) = (size(as_.rows), size(as_.cols));
-                let (i, j, acc) = (mixed("__mg_i"), mixed("__mg_j"), mixed("__mg_acc"));
-                quote!({
-                    let mut #acc = #t::zeros();
-                    for #j in 0..#c {
-                        for #i in 0..#r {
-                            #acc += #g.fixed_view::<#p, #q>(#i * #p, #j * #q) * #a[(#i, #j)];
-                        }
-                    }
-                    #acc
-                })
-            }
-            // −s̄ log softmax(z), row by row
-            "softmax_ce_adjoint_y_to" => {
-                let (alpha, (z, _)) = (s(0), m(1));
-                let (o, orow, zr, mx, l, x) = (
-                    mixed("__mg_o"),
-                    mixed("__mg_orow"),
-                    mixed("__mg_zr"),
-                    mixed("__mg_m"),
-                    mixed("__mg_l"),
-                    mixed("__mg_x"),
-                );
-                quote!({
-                    let mut #o = #z;
-                    for (mut #orow, #zr) in #o.row_iter_mut().zip(#z.row_iter()) {
-                        let #mx = #zr.max();
-                        let #l = #mx + #zr.map(|#x| (#x - #mx).exp()).sum().ln();
-                        #orow.copy_from(&#zr.map(|#x| (#l - #x) * #alpha));
-                    }
-                    #o
-                })
-            }
-            other => {
-                let msg = format!("matgrad: no static lowering of the adjoint kernel `{other}`");
-                quote!(::core::compile_error!(#msg))
-            }
-        }
+    /// An adjoint kernel, as its rule lowers it to nalgebra on static values.
+    fn kernel(
+        &self,
+        k: &dyn Kernel,
+        args: &[KArg],
+        consumer: NodeId,
+        target: NodeId,
+    ) -> TokenStream {
+        let args: Vec<StaticArg> = args
+            .iter()
+            .filter_map(|a| match a {
+                KArg::Mat(x) => Some(StaticArg::Mat(
+                    self.operand(*x, consumer),
+                    self.operand_shape(*x),
+                )),
+                KArg::Scal(x) => Some(StaticArg::Scal(self.sym(x, consumer, 3))),
+                KArg::Count(c) => Some(StaticArg::Count(c.tokens())),
+                KArg::Scratch => None,
+            })
+            .collect();
+        k.lower_static(&args, self.shape(target), self)
     }
 
     /// `let g_t = …;`: the adjoint of node `t`, the sum of its contributions.
@@ -540,8 +365,16 @@ impl Fixed<'_> {
     }
 }
 
+/// The cheapest association of a chain of factors with these static shapes (the
+/// cost model's [`Assoc::cheapest`]).
+pub(crate) fn cheapest(shapes: &[Shape]) -> Assoc {
+    let mut dims: Vec<u128> = shapes.iter().map(|s| size(s.rows) as u128).collect();
+    dims.extend(shapes.last().map(|s| size(s.cols) as u128));
+    Assoc::cheapest(&dims)
+}
+
 /// The product of the factors `xs` in the association `a`.
-fn associated(a: &Assoc, xs: &[TokenStream]) -> TokenStream {
+pub(crate) fn associated(a: &Assoc, xs: &[TokenStream]) -> TokenStream {
     match a {
         Assoc::Leaf(i) => xs[*i].clone(),
         Assoc::Product(l, r) => {
@@ -549,23 +382,6 @@ fn associated(a: &Assoc, xs: &[TokenStream]) -> TokenStream {
             quote!((#l * #r))
         }
     }
-}
-
-fn binary(a: TokenStream, op: TokenStream, b: TokenStream) -> TokenStream {
-    quote!(#a #op #b)
-}
-
-fn method(recv: TokenStream, name: &str, arg: Option<TokenStream>) -> TokenStream {
-    let m = Ident::new(name, Span::call_site());
-    match arg {
-        Some(b) => quote!(#recv.#m(&#b)),
-        None => quote!(#recv.#m()),
-    }
-}
-
-fn call(name: &str, args: &[TokenStream]) -> TokenStream {
-    let f = Ident::new(name, Span::call_site());
-    quote!(::matgrad::#f(#(&#args),*))
 }
 
 /// `NAME_grad` (the code) and `NAME_grad_into` (a wrapper with the signature of
@@ -581,13 +397,14 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
     let t = float_ty(g.float);
     let cx = Fixed {
         g,
+        params: &sig.params,
         t: t.clone(),
         differentiated: &adjoints.differentiated,
     };
 
     let mut body = TokenStream::new();
     for id in 0..g.nodes.len() {
-        body.extend(cx.forward(id, &sig.params));
+        body.extend(cx.forward(id));
     }
     for id in (0..g.nodes.len()).rev() {
         if adjoints.differentiated[id] {

@@ -9,8 +9,8 @@
 //! depth.
 
 use super::Input;
-use crate::ir::{Dim, Kind, NodeId, Op, Shape};
-use crate::rules::{Contrib, KArg};
+use crate::ir::{Count, Dim, Kind, NodeId, Op, Shape};
+use crate::rules::{self, Contrib, Formula, KArg, Site};
 use crate::simplify::{simplify, Term};
 use crate::sym::{Cmp, Operand, Sym};
 use std::collections::HashMap;
@@ -133,17 +133,10 @@ impl<'a> Terms<'a> {
         match o {
             Operand::Value(id) => self.value(*id),
             Operand::Adj(id) => self.adjoint(*id),
-            // What the forward pass kept (see `rules::needs_aux`).
+            // What the forward pass kept (see `rules::Keeps`).
             Operand::Aux(id) => {
-                let node = self.input.graph.node(*id);
-                let arg = |k: usize| self.value(node.args.get(k).copied().unwrap_or(0));
-                match node.op {
-                    Op::SoftmaxCrossEntropy => app(
-                        "+",
-                        vec![app("softmax", vec![arg(0)]), app("neg", vec![arg(1)])],
-                    ),
-                    _ => app("inv", vec![arg(0)]),
-                }
+                let g = self.input.graph;
+                rules::rule(&g.node(*id).op).aux_formula(Site::new(g, *id), self)
             }
             Operand::Grad => Term::sym("Ḡ"),
         }
@@ -219,48 +212,18 @@ impl<'a> Terms<'a> {
                 let args: Vec<Term> = ops.iter().map(|o| self.operand(o)).collect();
                 self.sym(f, &args, true).0
             }
-            Contrib::Kernel(name, args) => {
+            Contrib::Kernel(kernel, args) => {
                 let a: Vec<Term> = args
                     .iter()
                     .filter_map(|x| match x {
                         KArg::Scal(s) => Some(self.sym(s, &[], false).0),
                         KArg::Mat(m) => Some(self.operand(m)),
+                        KArg::Count(Count::Lit(n)) => Some(Term::Num(*n as f64)),
+                        KArg::Count(c) => Some(Term::sym(&c.to_string())),
                         KArg::Scratch => None,
                     })
                     .collect();
-                let at = |i: usize| a.get(i).cloned().unwrap_or(Term::Num(0.0));
-                match *name {
-                    "inv_transpose_to" => app(
-                        "scale",
-                        vec![at(0), app("t", vec![app("inv", vec![at(1)])])],
-                    ),
-                    "sum_rows_to" => app("*", vec![app("t", vec![Term::sym("𝟙")]), at(0)]),
-                    "sum_cols_to" => app("*", vec![at(0), Term::sym("𝟙")]),
-                    "log_sum_exp_adjoint_to" => {
-                        app("scale", vec![at(0), app("softmax", vec![at(1)])])
-                    }
-                    "softmax_ce_adjoint_y_to" => app(
-                        "neg",
-                        vec![app("scale", vec![at(0), app("log_softmax", vec![at(1)])])],
-                    ),
-                    // (factors, pivots, Ḡ[, y]): x⁻ᵀ Ḡ, −x⁻ᵀ Ḡ yᵀ, Ḡ x⁻ᵀ, −yᵀ Ḡ x⁻ᵀ
-                    "lu_solve_adjoint_b_to"
-                    | "lu_solve_adjoint_x_to"
-                    | "lu_solve_right_adjoint_b_to"
-                    | "lu_solve_right_adjoint_x_to" => {
-                        let xt = app("t", vec![app("inv", vec![at(0)])]);
-                        let (g, yt) = (at(2), app("t", vec![at(3)]));
-                        match *name {
-                            "lu_solve_adjoint_b_to" => app("*", vec![xt, g]),
-                            "lu_solve_adjoint_x_to" => app("neg", vec![app("*", vec![xt, g, yt])]),
-                            "lu_solve_right_adjoint_b_to" => app("*", vec![g, xt]),
-                            _ => app("neg", vec![app("*", vec![yt, g, xt])]),
-                        }
-                    }
-                    "kron_adjoint_a_to" => app("kron_adjoint_a", vec![at(0), at(1)]),
-                    "kron_adjoint_b_to" => app("kron_adjoint_b", vec![at(0), at(1)]),
-                    other => app(other.trim_end_matches("_to"), a),
-                }
+                kernel.formula(&a)
             }
             Contrib::Scalar(s) => self.sym(s, &[], false).0,
         }
@@ -324,14 +287,9 @@ impl<'a> Terms<'a> {
                 let (a, s) = r(a);
                 (app("sign", vec![a]), s)
             }
-            Sym::Rt(name, a) => {
+            Sym::Rt(f, a) => {
                 let (a, s) = r(a);
-                let h = match *name {
-                    "sigmoid_scalar" => "σ",
-                    "relu_step" => "step",
-                    other => other,
-                };
-                (app(h, vec![a]), s)
+                (app(f.math(), vec![a]), s)
             }
             Sym::Step(c, a, b) => {
                 let ((a, s), (b, _)) = (r(a), r(b));
@@ -376,89 +334,28 @@ impl<'a> Terms<'a> {
     pub fn step_definition(&self, id: NodeId) -> Term {
         let node = self.input.graph.node(id);
         match (&node.op, node.args.first()) {
-            (Op::Index(i, j), Some(&src)) => app(
-                "idx",
-                vec![self.value(src), Term::Num(*i as f64), Term::Num(*j as f64)],
-            ),
+            (Op::Index(i, j), Some(&src)) => rules::linear::Index(*i, *j).entry(self.value(src)),
             _ => self.definition(id),
         }
     }
 
-    /// How node `id` is computed, in terms of its arguments' values.
+    /// How node `id` is computed, in terms of its arguments' values: its rule's
+    /// definition.
     pub fn definition(&self, id: NodeId) -> Term {
         let g = self.input.graph;
-        let node = g.node(id);
-        let a = |k: usize| node.args.get(k).map_or(Term::Num(0.0), |&x| self.value(x));
-        let f = |h: &str, n: usize| app(h, (0..n).map(a).collect());
-        match &node.op {
-            Op::Param(_) => Term::sym(&g.label(id)),
-            Op::Lit(v) => Term::Num(*v),
-            Op::Const(_) => Term::sym(&node.text),
-            Op::Scalar(op) => {
-                let args: Vec<Sym> = node.args.iter().map(|&x| Sym::Val(x)).collect();
-                self.sym(&Sym::apply(*op, args), &[], false).0
-            }
-            Op::Add => f("+", 2),
-            Op::Sub => app("+", vec![a(0), app("neg", vec![a(1)])]),
-            Op::Neg => f("neg", 1),
-            Op::MatMul => f("*", 2),
-            Op::Chain => f("*", node.args.len()),
-            Op::Ones { row, .. } => {
-                let one = Term::sym("𝟙");
-                if *row {
-                    app("t", vec![one])
-                } else {
-                    one
-                }
-            }
-            Op::Scale => app("scale", vec![a(1), a(0)]),
-            Op::DivScalar => f("/", 2),
-            Op::Transpose => f("t", 1),
-            Op::ComponentMul => f("⊙", 2),
-            Op::ComponentDiv => f("⊘", 2),
-            Op::Map(c) => {
-                let x = a(0);
-                let body = c.body.subst_var(&Sym::Arg(0));
-                self.sym(&body, &[x], true).0
-            }
-            Op::AddScalar => f("+", 2),
-            Op::Kronecker => f("⊗", 2),
-            Op::Inverse(_) => f("inv", 1),
-            // The factors are the matrix; a solve reads as the product it computes.
-            Op::Lu(_) => a(0),
-            Op::Solve => app("*", vec![app("inv", vec![a(0)]), a(1)]),
-            Op::SolveRight => app("*", vec![a(0), app("inv", vec![a(1)])]),
-            Op::Sum => f("Σ", 1),
-            Op::Mean => f("mean", 1),
-            Op::NormSquared => f("normsq", 1),
-            Op::Norm => f("norm", 1),
-            Op::Dot => f("dot", 2),
-            Op::Trace => f("tr", 1),
-            Op::TraceMul => app("tr", vec![f("*", 2)]),
-            Op::Determinant => f("det", 1),
-            Op::Index(i, j) => {
-                let src = node.args.first().copied().unwrap_or(0);
-                if self.is_one_by_one(src) {
-                    a(0)
-                } else {
-                    app(
-                        "idx",
-                        vec![a(0), Term::Num(*i as f64), Term::Num(*j as f64)],
-                    )
-                }
-            }
-            Op::Sigmoid => f("σ", 1),
-            Op::Relu => f("relu", 1),
-            Op::Softplus => f("softplus", 1),
-            Op::AddRow => app("+", vec![a(0), app("*", vec![Term::sym("𝟙"), a(1)])]),
-            Op::AddCol => app(
-                "+",
-                vec![a(0), app("*", vec![a(1), app("t", vec![Term::sym("𝟙")])])],
-            ),
-            Op::LnDet => f("lndet", 1),
-            Op::LogSumExp => f("logsumexp", 1),
-            Op::SoftmaxCrossEntropy => f("softmax_ce", 2),
-        }
+        rules::rule(&g.node(id).op).definition(Site::new(g, id), self)
+    }
+}
+
+impl Formula for Terms<'_> {
+    fn value(&self, id: NodeId) -> Term {
+        Terms::value(self, id)
+    }
+    fn sym(&self, s: &Sym, args: &[Term]) -> Term {
+        Terms::sym(self, s, args, !args.is_empty()).0
+    }
+    fn is_one_by_one(&self, id: NodeId) -> bool {
+        Terms::is_one_by_one(self, id)
     }
 }
 

@@ -37,7 +37,8 @@ pub struct Input<'a> {
     pub adjoints: &'a Adjoints,
 }
 
-fn mixed(name: &str) -> Ident {
+/// An identifier with mixed-site hygiene: it cannot collide with the user's names.
+pub(crate) fn mixed(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
 }
 
@@ -590,14 +591,15 @@ impl Emit<'_> {
                 };
                 quote!(#rt::#kernel(&mut #g, #acc, #(#ops),*, |#(#params),*| #f);)
             }
-            Contrib::Kernel(name, args) => {
-                let name = Ident::new(name, Span::call_site());
+            Contrib::Kernel(kernel, args) => {
+                let name = Ident::new(kernel.runtime(), Span::call_site());
                 let mut pre = TokenStream::new();
                 let mut toks = Vec::new();
                 for a in args {
                     toks.push(match a {
                         KArg::Scal(x) => s(x),
                         KArg::Mat(x) => o(x),
+                        KArg::Count(c) => c.tokens(),
                         KArg::Scratch => {
                             let k = self.slots.borrow().len();
                             let w = mixed(&format!("__mg_w{k}"));

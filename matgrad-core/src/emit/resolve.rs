@@ -8,7 +8,7 @@
 //! `matgrad::__resolve`). It sits in a function nothing calls: it costs nothing.
 
 use crate::parse::body::runtime_fn_name;
-use crate::symbol::RUNTIME_FNS;
+use crate::symbol::runtime_fn_named;
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::visit::Visit;
@@ -23,7 +23,7 @@ pub fn checks(block: &syn::Block) -> TokenStream {
             if let syn::Expr::Path(p) = &*c.func {
                 if let Ok(name) = runtime_fn_name(p) {
                     let text = quote!(#p).to_string();
-                    let known = RUNTIME_FNS.iter().any(|(n, _)| *n == name);
+                    let known = runtime_fn_named(&name).is_some();
                     if known
                         && !self
                             .found
@@ -43,10 +43,7 @@ pub fn checks(block: &syn::Block) -> TokenStream {
         return TokenStream::new();
     }
     let stmts = calls.found.iter().map(|(p, name)| {
-        let arity = RUNTIME_FNS
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or(1, |(_, a)| *a);
+        let arity = runtime_fn_named(name).map_or(1, |f| f.arity);
         let span = p
             .path
             .segments

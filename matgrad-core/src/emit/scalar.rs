@@ -41,9 +41,9 @@ pub(super) fn sym<L: Leaves + ?Sized>(l: &L, s: &Sym, consumer: NodeId, prec: u8
             let g = adj(*id);
             (quote!(#g), 4)
         }
-        Sym::Rt(name, a) => {
+        Sym::Rt(f, a) => {
             let rt = rt();
-            let name = Ident::new(name, Span::call_site());
+            let name = Ident::new(f.runtime(), Span::call_site());
             let a = sub(a, 0);
             (quote!(#rt::#name(#a)), 4)
         }

@@ -233,6 +233,10 @@ pub enum Op {
     Determinant,
     /// `a[(i, j)]`.
     Index(usize, usize),
+    /// `a.diagonal()` of a square `a`.
+    Diagonal,
+    /// `a.column(j)`.
+    Column(Count),
 
     /// `sigmoid(&a)`.
     Sigmoid,
@@ -250,6 +254,68 @@ pub enum Op {
     LogSumExp,
     /// `softmax_cross_entropy(&z, &y)`.
     SoftmaxCrossEntropy,
+}
+
+/// A `usize` the body computes (a column index): an integer literal, or an
+/// expression of literals and the shapes of parameters (`x.ncols() - 1`), evaluated
+/// where it is used, as written.
+#[derive(Clone, Debug)]
+pub enum Count {
+    /// An integer literal.
+    Lit(usize),
+    /// An expression, with its tokens as written.
+    Expr(TokenStream),
+}
+
+impl Count {
+    /// The count as a Rust expression of type `usize`.
+    pub fn tokens(&self) -> TokenStream {
+        match self {
+            Count::Lit(n) => {
+                let n = proc_macro2::Literal::usize_unsuffixed(*n);
+                quote::quote!(#n)
+            }
+            Count::Expr(t) => quote::quote!((#t)),
+        }
+    }
+
+    /// The count as a subscript: `₂`, or `[x.ncols() - 1]`.
+    pub fn subscript(&self) -> String {
+        match self {
+            Count::Lit(n) => n
+                .to_string()
+                .chars()
+                .map(|c| match c.to_digit(10) {
+                    Some(d) => char::from_u32(0x2080 + d).unwrap_or(c),
+                    None => c,
+                })
+                .collect(),
+            Count::Expr(_) => format!("[{self}]"),
+        }
+    }
+}
+
+impl std::fmt::Display for Count {
+    /// `2`, or the expression's tokens without spaces where Rust writes none.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Count::Lit(n) => write!(f, "{n}"),
+            Count::Expr(t) => write!(
+                f,
+                "{}",
+                t.to_string()
+                    .replace(" . ", ".")
+                    .replace(" ()", "()")
+                    .replace(" (", "(")
+            ),
+        }
+    }
+}
+
+impl PartialEq for Count {
+    fn eq(&self, other: &Count) -> bool {
+        self.to_string() == other.to_string()
+    }
 }
 
 /// One operation applied to earlier nodes.

@@ -3,17 +3,15 @@
 
 use super::signature::Signature;
 use crate::ctxt::Ctxt;
-use crate::ir::{Closure, Dim, Float, Graph, Kind, Node, NodeId, Op, Shape};
+use crate::ir::{Closure, Count, Dim, Float, Graph, Kind, Node, NodeId, Op, Shape};
+use crate::rules;
 use crate::sym::{Method, SOp, Sym};
-use crate::symbol::{MATRIX_METHODS, RUNTIME_FNS};
+use crate::symbol::{self, matrix_method, runtime_fn_named, runtime_fn_names, Needs, Takes};
 use proc_macro2::Span;
 use quote::ToTokens;
 use std::collections::HashMap;
 use syn::spanned::Spanned;
 use syn::{BinOp, Block, Expr, Lit, Pat, Stmt, UnOp};
-
-/// The matrix methods, as the diagnostics list them.
-const MATRIX_METHOD_LIST: &str = "transpose, component_mul, component_div, map, add_scalar, scale, sum, mean, norm_squared, norm, dot, trace, determinant, try_inverse().unwrap(), kronecker";
 
 /// The scalar methods, as the diagnostics list them.
 const SCALAR_METHOD_LIST: &str =
@@ -120,6 +118,17 @@ impl Builder<'_> {
             name: None,
         });
         self.nodes.len() - 1
+    }
+
+    /// Pushes `op` applied to `args`, its kind given by its rule's shape: the one
+    /// place shapes are inferred, by the formula the cost model reads too.
+    fn push_op(&mut self, op: Op, args: Vec<NodeId>, span: Span, text: String) -> NodeId {
+        let kind = rules::rule(&op).shape().kind(
+            &args,
+            |a| self.nodes.get(a).map_or(Kind::Scalar, |n| n.kind),
+            Kind::Scalar,
+        );
+        self.push(op, args, kind, span, text)
     }
 
     fn kind(&self, id: NodeId) -> Kind {
@@ -517,24 +526,17 @@ impl Builder<'_> {
                 return self.shape_err(b, msg);
             }
         }
-        let (op, args, kind) = match (sym, kl, kr) {
-            ("+", S, S) => (Op::Scalar(SOp::Add), vec![l, r], S),
-            ("-", S, S) => (Op::Scalar(SOp::Sub), vec![l, r], S),
-            ("*", S, S) => (Op::Scalar(SOp::Mul), vec![l, r], S),
-            ("/", S, S) => (Op::Scalar(SOp::Div), vec![l, r], S),
-            ("+", M(a), M(b)) => (Op::Add, vec![l, r], M(unify(a, b))),
-            ("-", M(a), M(b)) => (Op::Sub, vec![l, r], M(unify(a, b))),
-            ("*", M(a), M(b)) => (
-                Op::MatMul,
-                vec![l, r],
-                M(Shape {
-                    rows: a.rows,
-                    cols: b.cols,
-                }),
-            ),
-            ("*", M(a), S) => (Op::Scale, vec![l, r], M(a)),
-            ("*", S, M(b)) => (Op::Scale, vec![r, l], M(b)),
-            ("/", M(a), S) => (Op::DivScalar, vec![l, r], M(a)),
+        let (op, args) = match (sym, kl, kr) {
+            ("+", S, S) => (Op::Scalar(SOp::Add), vec![l, r]),
+            ("-", S, S) => (Op::Scalar(SOp::Sub), vec![l, r]),
+            ("*", S, S) => (Op::Scalar(SOp::Mul), vec![l, r]),
+            ("/", S, S) => (Op::Scalar(SOp::Div), vec![l, r]),
+            ("+", M(_), M(_)) => (Op::Add, vec![l, r]),
+            ("-", M(_), M(_)) => (Op::Sub, vec![l, r]),
+            ("*", M(_), M(_)) => (Op::MatMul, vec![l, r]),
+            ("*", M(_), S) => (Op::Scale, vec![l, r]),
+            ("*", S, M(_)) => (Op::Scale, vec![r, l]),
+            ("/", M(_), S) => (Op::DivScalar, vec![l, r]),
             ("/", _, M(_)) => {
                 let msg = "cannot divide by a matrix: for an entrywise quotient write `a.component_div(&b)`";
                 return self.err_unless_rustc(b, msg, rustc_reports);
@@ -545,18 +547,18 @@ impl Builder<'_> {
             }
             _ => return self.err(b, "unsupported operands"),
         };
-        Ok(self.push(op, args, kind, span, text))
+        Ok(self.push_op(op, args, span, text))
     }
 
     fn unary(&mut self, u: &syn::ExprUnary) -> Res<NodeId> {
         match u.op {
             UnOp::Neg(_) => {
                 let a = self.expr(&u.expr)?;
-                let (op, kind) = match self.kind(a) {
-                    Kind::Scalar => (Op::Scalar(SOp::Neg), Kind::Scalar),
-                    k => (Op::Neg, k),
+                let op = match self.kind(a) {
+                    Kind::Scalar => Op::Scalar(SOp::Neg),
+                    Kind::Matrix(_) => Op::Neg,
                 };
-                Ok(self.push(op, vec![a], kind, u.span(), source_text(u)))
+                Ok(self.push_op(op, vec![a], u.span(), source_text(u)))
             }
             UnOp::Deref(_) => self.expr(&u.expr),
             _ => self.err(
@@ -597,13 +599,7 @@ impl Builder<'_> {
                 ),
             );
         }
-        Ok(self.push(
-            Op::Index(i, j),
-            vec![a],
-            Kind::Scalar,
-            ix.span(),
-            source_text(ix),
-        ))
+        Ok(self.push_op(Op::Index(i, j), vec![a], ix.span(), source_text(ix)))
     }
 
     // -- calls ------------------------------------------------------------
@@ -629,17 +625,17 @@ impl Builder<'_> {
             Ok(name) => name,
             Err(msg) => return self.err(&c.func, msg),
         };
-        let Some((_, arity)) = RUNTIME_FNS.iter().find(|(n, _)| *n == name) else {
-            let known: Vec<&str> = RUNTIME_FNS.iter().map(|(n, _)| *n).collect();
+        let Some(spec) = runtime_fn_named(&name) else {
             return self.err(
                 &c.func,
                 format!(
                     "unknown function `{name}` in a #[grad] function: matgrad can differentiate {}",
-                    known.join(", ")
+                    runtime_fn_names().join(", ")
                 ),
             );
         };
-        if c.args.len() != *arity {
+        let arity = spec.arity;
+        if c.args.len() != arity {
             return self.err(c, format!("`{name}` takes {arity} argument(s)"));
         }
         let mut args = Vec::new();
@@ -658,24 +654,12 @@ impl Builder<'_> {
                 return self.err(a, format!("`{name}` takes matrices, but this is a scalar"));
             }
         }
-        let shape0 = match self.kind(args[0]) {
-            Kind::Matrix(s) => s,
-            Kind::Scalar => Shape::MATRIX,
-        };
-        if name == "ln_det" {
-            self.square(shape0, "ln_det", c)?;
+        if let (true, Some(Kind::Matrix(shape))) =
+            (spec.square, args.first().map(|&a| self.kind(a)))
+        {
+            self.square(shape, spec.name, c)?;
         }
-        let (op, kind) = match name.as_str() {
-            "sigmoid" => (Op::Sigmoid, Kind::Matrix(shape0)),
-            "relu" => (Op::Relu, Kind::Matrix(shape0)),
-            "softplus" => (Op::Softplus, Kind::Matrix(shape0)),
-            "add_row" => (Op::AddRow, Kind::Matrix(broadcast(shape0))),
-            "add_col" => (Op::AddCol, Kind::Matrix(broadcast(shape0))),
-            "ln_det" => (Op::LnDet, Kind::Scalar),
-            "log_sum_exp" => (Op::LogSumExp, Kind::Scalar),
-            _ => (Op::SoftmaxCrossEntropy, Kind::Scalar),
-        };
-        Ok(self.push(op, args, kind, c.span(), source_text(c)))
+        Ok(self.push_op((spec.op)(), args, c.span(), source_text(c)))
     }
 
     fn method(&mut self, m: &syn::ExprMethodCall) -> Res<NodeId> {
@@ -698,7 +682,7 @@ impl Builder<'_> {
                         None
                     };
                     let a = self.expr(&inner.receiver)?;
-                    return self.matrix_square_op(a, Op::Inverse(msg), m, text);
+                    return self.inverse(a, msg, m, text);
                 }
             }
             // `let inv = a.try_inverse();` was rejected: `inv.unwrap()` is the same mistake.
@@ -728,19 +712,24 @@ impl Builder<'_> {
         // A method matgrad does not know is a mistake of its own, reported even when
         // the receiver had an error (or names a rejected `let`). Its arguments are
         // not checked: they are arguments of something matgrad does not read.
-        let known = MATRIX_METHODS.contains(&name.as_str()) || Method::from_name(&name).is_some();
+        let spec = matrix_method(&name);
+        let known = spec.is_some()
+            || symbol::OTHER_METHODS.contains(&name.as_str())
+            || Method::from_name(&name).is_some();
+        let list = symbol::matrix_method_list();
         if !known {
             let msg = match recv {
                 Ok(r) if !self.kind(r).is_matrix() => format!("unknown scalar method `{name}` in a #[grad] function: matgrad can differentiate {SCALAR_METHOD_LIST}"),
-                Ok(_) => format!("unknown method `{name}` in a #[grad] function: matgrad can differentiate {MATRIX_METHOD_LIST}"),
-                Err(()) => format!("unknown method `{name}` in a #[grad] function: matgrad can differentiate {MATRIX_METHOD_LIST} on matrices, and {SCALAR_METHOD_LIST} on scalars"),
+                Ok(_) => format!("unknown method `{name}` in a #[grad] function: matgrad can differentiate {list}"),
+                Err(()) => format!("unknown method `{name}` in a #[grad] function: matgrad can differentiate {list} on matrices, and {SCALAR_METHOD_LIST} on scalars"),
             };
             return self.err(&m.method, msg);
         }
         let mut args = Vec::new();
         let mut failed = recv.is_err();
         let powi = name == "powi";
-        if !powi {
+        let takes_count = spec.is_some_and(|m| m.takes == Takes::Count);
+        if !powi && !takes_count {
             for a in &m.args {
                 // `x.scale(2)`: no method here takes an integer, rustc reports it.
                 if let (Some(lit), Ok(r)) = (int_literal_expr(a), recv) {
@@ -823,117 +812,151 @@ impl Builder<'_> {
                 ))
             }
             Kind::Matrix(shape) => {
-                let scalar_result = |op: Op, this: &mut Self| -> Res<NodeId> {
-                    want(0, this)?;
-                    Ok(this.push(op, vec![recv], Kind::Scalar, span, text.clone()))
-                };
-                match name.as_str() {
-                    "clone" => {
-                        want(0, self)?;
-                        Ok(recv)
-                    }
-                    "transpose" => {
-                        want(0, self)?;
-                        Ok(self.push(
-                            Op::Transpose,
-                            vec![recv],
-                            Kind::Matrix(shape.transpose()),
-                            span,
-                            text,
-                        ))
-                    }
-                    "sum" => scalar_result(Op::Sum, self),
-                    "mean" => scalar_result(Op::Mean, self),
-                    "norm_squared" => scalar_result(Op::NormSquared, self),
-                    "norm" => scalar_result(Op::Norm, self),
-                    "trace" => {
-                        self.square(shape, "trace", m)?;
-                        scalar_result(Op::Trace, self)
-                    }
-                    "determinant" => {
-                        want(0, self)?;
-                        self.matrix_square_op(recv, Op::Determinant, m, text)
-                    }
-                    "component_mul" | "component_div" | "dot" | "kronecker" => {
-                        want(1, self)?;
-                        let b = args[0];
-                        let Kind::Matrix(bs) = self.kind(b) else {
-                            // nalgebra's inherent method: rustc reports the type error.
-                            let certain = self.certain(recv) && self.certain(b);
-                            return self.err_unless_rustc(
-                                &m.args,
-                                format!("`{name}` takes a matrix argument, but this is a scalar"),
-                                certain,
-                            );
-                        };
-                        if name != "kronecker" && conflict(shape, bs) {
-                            return self.shape_err(
-                                m,
-                                format!(
-                                    "`{name}` needs two matrices of the same shape, but this is {} and the argument {}",
-                                    shape.describe_a(),
-                                    bs.describe_a()
-                                ),
-                            );
-                        }
-                        let (op, kind) = match name.as_str() {
-                            "component_mul" => (Op::ComponentMul, Kind::Matrix(unify(shape, bs))),
-                            "component_div" => (Op::ComponentDiv, Kind::Matrix(unify(shape, bs))),
-                            "dot" => (Op::Dot, Kind::Scalar),
-                            _ => (
-                                Op::Kronecker,
-                                Kind::Matrix(Shape {
-                                    rows: kron(shape.rows, bs.rows),
-                                    cols: kron(shape.cols, bs.cols),
-                                }),
-                            ),
-                        };
-                        Ok(self.push(op, vec![recv, b], kind, span, text))
-                    }
-                    "add_scalar" | "scale" => {
-                        want(1, self)?;
-                        let s = args[0];
-                        if self.kind(s).is_matrix() {
-                            let certain = self.certain(recv) && self.certain(s);
-                            return self.err_unless_rustc(
-                                &m.args,
-                                format!("`{name}` takes a scalar argument, but this is a matrix"),
-                                certain,
-                            );
-                        }
-                        let op = if name == "scale" {
-                            Op::Scale
-                        } else {
-                            Op::AddScalar
-                        };
-                        Ok(self.push(op, vec![recv, s], Kind::Matrix(shape), span, text))
-                    }
-                    _ => {
-                        // Left to matgrad even when nalgebra has no such method: an
-                        // extension trait of the user's could provide it.
-                        let hint = if Method::from_name(&name).is_some() || powi {
-                            let call = match Method::from_name(&name) {
-                                _ if powi => "powi(2)".to_owned(),
-                                Some(m) if m.is_binary() => format!("{name}(c)"),
-                                _ => format!("{name}()"),
-                            };
-                            format!("`{name}` applies to scalars; for every entry of a matrix write `a.map(|v| v.{call})`")
-                        } else if name == "tr_mul" || name == "ad_mul" {
-                            format!("unknown method `{name}` in a #[grad] function: write `a.transpose() * b` (matgrad multiplies by the transpose without building it)")
-                        } else {
-                            format!("unknown method `{name}` in a #[grad] function: matgrad can differentiate {MATRIX_METHOD_LIST}")
-                        };
-                        self.err(&m.method, hint)
-                    }
+                if name == "clone" {
+                    want(0, self)?;
+                    return Ok(recv);
                 }
+                let Some(spec) = spec.filter(|m| m.takes != Takes::Special) else {
+                    // Left to matgrad even when nalgebra has no such method: an
+                    // extension trait of the user's could provide it.
+                    let hint = if Method::from_name(&name).is_some() || powi {
+                        let call = match Method::from_name(&name) {
+                            _ if powi => "powi(2)".to_owned(),
+                            Some(m) if m.is_binary() => format!("{name}(c)"),
+                            _ => format!("{name}()"),
+                        };
+                        format!("`{name}` applies to scalars; for every entry of a matrix write `a.map(|v| v.{call})`")
+                    } else if name == "tr_mul" || name == "ad_mul" {
+                        format!("unknown method `{name}` in a #[grad] function: write `a.transpose() * b` (matgrad multiplies by the transpose without building it)")
+                    } else {
+                        format!("unknown method `{name}` in a #[grad] function: matgrad can differentiate {list}")
+                    };
+                    return self.err(&m.method, hint);
+                };
+                want(spec.takes.arity(), self)?;
+                self.matrix_method(m, spec, recv, shape, args, text)
             }
         }
     }
 
-    fn matrix_square_op(
+    /// A method of the table [`symbol::MATRIX_METHODS`] on a matrix `recv` (of static
+    /// shape `shape`), its arguments (`args`) already read and counted.
+    fn matrix_method(
+        &mut self,
+        m: &syn::ExprMethodCall,
+        spec: &symbol::MatrixMethod,
+        recv: NodeId,
+        shape: Shape,
+        mut args: Vec<NodeId>,
+        text: String,
+    ) -> Res<NodeId> {
+        let name = spec.name;
+        let mut count = None;
+        match spec.takes {
+            Takes::Matrix => {
+                let b = args[0];
+                let Kind::Matrix(bs) = self.kind(b) else {
+                    // nalgebra's inherent method: rustc reports the type error.
+                    let certain = self.certain(recv) && self.certain(b);
+                    return self.err_unless_rustc(
+                        &m.args,
+                        format!("`{name}` takes a matrix argument, but this is a scalar"),
+                        certain,
+                    );
+                };
+                if spec.needs == Needs::SameShape && conflict(shape, bs) {
+                    return self.shape_err(
+                        m,
+                        format!(
+                            "`{name}` needs two matrices of the same shape, but this is {} and the argument {}",
+                            shape.describe_a(),
+                            bs.describe_a()
+                        ),
+                    );
+                }
+            }
+            Takes::Scalar => {
+                let s = args[0];
+                if self.kind(s).is_matrix() {
+                    let certain = self.certain(recv) && self.certain(s);
+                    return self.err_unless_rustc(
+                        &m.args,
+                        format!("`{name}` takes a scalar argument, but this is a matrix"),
+                        certain,
+                    );
+                }
+            }
+            Takes::Count => {
+                let j = self.count(&m.args[0])?;
+                if let (Count::Lit(j), Some(n)) = (&j, shape.cols.size()) {
+                    if *j >= n {
+                        return self.shape_err(
+                            &m.args,
+                            format!("column {j} is out of bounds for {}", shape.describe_a()),
+                        );
+                    }
+                }
+                count = Some(j);
+            }
+            Takes::Nothing | Takes::Special => {}
+        }
+        if spec.needs == Needs::Square {
+            self.square(shape, name, m)?;
+        }
+        let Some(op) = (spec.op)(count) else {
+            return self.err(m, format!("`{name}` is not supported here"));
+        };
+        args.insert(0, recv);
+        Ok(self.push_op(op, args, m.span(), text))
+    }
+
+    /// A `usize` argument: an integer literal, or an expression of integer literals
+    /// and the shapes of parameters (`x.ncols() - 1`), kept as written.
+    fn count(&mut self, e: &Expr) -> Res<Count> {
+        if let Some(n) = int_literal(e) {
+            return Ok(Count::Lit(n));
+        }
+        if self.is_count(e) {
+            return Ok(Count::Expr(e.to_token_stream()));
+        }
+        self.err(e, "a column index in a #[grad] function is an integer literal, or an expression of integer literals and the shapes of parameters, as in `x.column(x.ncols() - 1)`")
+    }
+
+    /// Whether `e` is an integer expression of literals and parameters' shapes.
+    fn is_count(&self, e: &Expr) -> bool {
+        match strip(e) {
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Int(_), ..
+            }) => true,
+            Expr::Binary(b) => {
+                matches!(
+                    b.op,
+                    BinOp::Add(_) | BinOp::Sub(_) | BinOp::Mul(_) | BinOp::Div(_) | BinOp::Rem(_)
+                ) && self.is_count(&b.left)
+                    && self.is_count(&b.right)
+            }
+            Expr::MethodCall(mc) => {
+                let shape_method = ["nrows", "ncols", "len"].iter().any(|n| mc.method == n);
+                let of_param = match strip(&mc.receiver) {
+                    Expr::Path(p) => p.path.get_ident().is_some_and(|id| {
+                        matches!(
+                            self.env.get(&id.to_string()),
+                            Some(Binding::Node(n)) if matches!(self.nodes[*n].op, Op::Param(_))
+                        )
+                    }),
+                    _ => false,
+                };
+                shape_method && mc.args.is_empty() && mc.turbofish.is_none() && of_param
+            }
+            _ => false,
+        }
+    }
+
+    /// `a.try_inverse().unwrap()` (or `.expect(msg)`) of node `a`.
+    fn inverse(
         &mut self,
         a: NodeId,
-        op: Op,
+        msg: Option<String>,
         at: &syn::ExprMethodCall,
         text: String,
     ) -> Res<NodeId> {
@@ -943,16 +966,8 @@ impl Builder<'_> {
                 "this needs a square matrix, but the receiver is a scalar",
             );
         };
-        let what = match op {
-            Op::Determinant => "determinant",
-            _ => "try_inverse",
-        };
-        self.square(shape, what, at)?;
-        let kind = match op {
-            Op::Determinant => Kind::Scalar,
-            _ => Kind::Matrix(shape),
-        };
-        Ok(self.push(op, vec![a], kind, at.span(), text))
+        self.square(shape, "try_inverse", at)?;
+        Ok(self.push_op(Op::Inverse(msg), vec![a], at.span(), text))
     }
 
     /// Reports a matrix whose type fixes it non-square where `what` needs a square one.
@@ -1025,7 +1040,7 @@ impl Builder<'_> {
         captures: Vec<NodeId>,
         text: String,
     ) -> Res<NodeId> {
-        let Kind::Matrix(shape) = self.kind(recv) else {
+        let Kind::Matrix(_) = self.kind(recv) else {
             return self.err(
                 &m.receiver,
                 "`map` applies to a matrix, but this is a scalar; apply the function directly",
@@ -1033,13 +1048,7 @@ impl Builder<'_> {
         };
         let mut args = vec![recv];
         args.extend(captures);
-        Ok(self.push(
-            Op::Map(Closure { body }),
-            args,
-            Kind::Matrix(shape),
-            m.span(),
-            text,
-        ))
+        Ok(self.push_op(Op::Map(Closure { body }), args, m.span(), text))
     }
 
     /// The function passed to `map` by path: `f64::tanh` (or `f32::tanh`), a scalar
@@ -1074,7 +1083,7 @@ impl Builder<'_> {
             .last()
             .map(|s| s.ident.to_string())
             .unwrap_or_default();
-        if RUNTIME_FNS.iter().any(|(n, _)| *n == last) {
+        if runtime_fn_named(&last).is_some() {
             if scalar_method_path(p).is_some() {
                 // `f64::sigmoid` does not exist: rustc says so.
                 self.cx.leave_to_rustc(
@@ -1135,7 +1144,7 @@ impl Builder<'_> {
             .last()
             .map(|s| s.ident.to_string())
             .unwrap_or_default();
-        let msg = if RUNTIME_FNS.iter().any(|(n, _)| *n == name) {
+        let msg = if runtime_fn_named(&name).is_some() {
             format!("`{name}` cannot be differentiated entry by entry: matgrad's `{name}` applies to a whole matrix, write `{name}(&a)` instead of `a.map(|v| {name}(v))`; a scalar function of your own cannot be differentiated, write its formula in the closure")
         } else {
             format!("unknown function `{text}` in a `map` closure: matgrad can differentiate the scalar methods {SCALAR_METHOD_LIST} (as in `v.tanh()`); write the function's formula in the closure")
@@ -1287,7 +1296,7 @@ pub fn runtime_fn_name(p: &syn::ExprPath) -> Result<String, String> {
             Ok(f.ident.to_string())
         }
         _ => {
-            let known: Vec<&str> = RUNTIME_FNS.iter().map(|(n, _)| *n).collect();
+            let known = runtime_fn_names();
             Err(format!(
                 "unknown function `{}` in a #[grad] function: matgrad can differentiate only its own functions, called as `f(..)` or `matgrad::f(..)`: {}",
                 source_text(p),
@@ -1396,37 +1405,6 @@ fn parse_float(digits: &str, float: Float) -> f64 {
     match float {
         Float::F64 => digits.parse::<f64>().unwrap_or(f64::NAN),
         Float::F32 => f64::from(digits.parse::<f32>().unwrap_or(f32::NAN)),
-    }
-}
-
-/// The shape nalgebra gives the result of an entrywise operation: a dimension
-/// either operand fixes is fixed in the result.
-fn unify(a: Shape, b: Shape) -> Shape {
-    let d = |x: Dim, y: Dim| match (x, y) {
-        (Dim::One, _) | (_, Dim::One) => Dim::One,
-        (Dim::Fixed(n), _) | (_, Dim::Fixed(n)) => Dim::Fixed(n),
-        _ => Dim::Dyn,
-    };
-    Shape {
-        rows: d(a.rows, b.rows),
-        cols: d(a.cols, b.cols),
-    }
-}
-
-fn kron(a: Dim, b: Dim) -> Dim {
-    match (a.size(), b.size()) {
-        (Some(m), Some(n)) => Dim::fixed(m * n),
-        _ => Dim::Dyn,
-    }
-}
-
-/// The shape of `add_row(&m, ..)` or `add_col(&m, ..)`: `m`'s when its type fixes
-/// it, else a `DMatrix`.
-fn broadcast(m: Shape) -> Shape {
-    if m.is_static() {
-        m
-    } else {
-        Shape::MATRIX
     }
 }
 

@@ -1,86 +1,329 @@
-//! Linear maps: `a + b`, `a - b`, `-a`, `s a`, `a / s`, `aᵀ`, `a.add_scalar(s)`, `a[(i, j)]`.
+//! Linear maps: `a + b`, `a - b`, `-a`, `s a`, `a / s`, `aᵀ`, `a.add_scalar(s)`,
+//! `a[(i, j)]`, and the vectors of ones that end a summed chain.
 
-use super::{arg, sarg, Contrib, Forward, Names};
-use crate::ir::{Graph, NodeId, Op};
+use super::{
+    app, apply, copy, value, Contrib, Formula, Forward, Names, Rule, ShapeRule, Site,
+    StaticForward, StaticNames,
+};
+use crate::cost::{self, Cost, Poly};
+use crate::simplify::Term;
 use crate::sym::{Operand, Sym};
 use quote::quote;
 
-pub(super) fn forward(g: &Graph, id: NodeId, n: &dyn Names) -> Option<Forward> {
-    let node = g.node(id);
-    let (rt, out, text) = (n.rt(), n.out(), n.text(id));
-    let v0 = node.args.first().map(|&x| n.view(x)).unwrap_or_default();
-    let v1 = node.args.get(1).map(|&x| n.view(x)).unwrap_or_default();
-    let s1 = node.args.get(1).map(|&x| n.scalar(x)).unwrap_or_default();
-    Some(match &node.op {
-        // a + b  →  ā += Ḡ, b̄ += Ḡ
-        Op::Add => Forward::Matrix(quote!(#rt::add_to(&mut #out, #v0, #v1, #text);)),
-        // a - b  →  ā += Ḡ, b̄ −= Ḡ
-        Op::Sub => Forward::Matrix(quote!(#rt::sub_to(&mut #out, #v0, #v1, #text);)),
-        // -a  →  ā −= Ḡ
-        Op::Neg => Forward::Matrix(quote!(#rt::neg_to(&mut #out, #v0);)),
-        // s a  →  ā += s Ḡ, s̄ += Σ Ḡ ⊙ a
-        Op::Scale => Forward::Matrix(quote!(#rt::scale_to(&mut #out, #v0, #s1);)),
-        // a / s  →  ā += Ḡ / s, s̄ −= Σ Ḡ ⊙ a / s²
-        Op::DivScalar => Forward::Matrix(quote!(#rt::div_scalar_to(&mut #out, #v0, #s1);)),
-        // aᵀ  →  ā += Ḡᵀ
-        Op::Transpose => Forward::Matrix(quote!(#rt::transpose_to(&mut #out, #v0);)),
-        // a + s 1  →  ā += Ḡ, s̄ += Σ Ḡ
-        Op::AddScalar => Forward::Matrix(quote!(#rt::add_scalar_to(&mut #out, #v0, #s1);)),
-        // a[(i, j)]  →  ā_ij += s̄
-        Op::Index(i, j) => Forward::Scalar(quote!(#rt::index(#v0, #i, #j, #text))),
-        // 𝟙ᵀ or 𝟙, sized by another node: a constant, no adjoint
-        Op::Ones { of, row } => {
-            let (v, one) = (n.view(*of), n.sym(&Sym::Lit(1.0)));
-            Forward::Matrix(if *row {
-                quote!(#rt::fill_to(&mut #out, false, #one, 1, #v.nrows());)
-            } else {
-                quote!(#rt::fill_to(&mut #out, false, #one, #v.ncols(), 1);)
-            })
-        }
-        _ => return None,
-    })
-}
+/// `a + b`  →  ā += Ḡ, b̄ += Ḡ.
+pub struct Add;
 
-pub(super) fn adjoint(g: &Graph, id: NodeId) -> Option<Vec<(usize, Contrib)>> {
-    let node = g.node(id);
-    let copy = |alpha: Sym, ta: bool| Contrib::Axpy {
-        alpha,
-        a: Operand::Grad,
-        ta,
-    };
-    Some(match &node.op {
-        Op::Add => vec![
+impl Rule for Add {
+    fn name(&self) -> String {
+        "m+".into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Entrywise(0, 1)
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries(s, shapes)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, out, text) = (n.rt(), n.out(), n.text(s.id));
+        let (a, b) = (n.view(s.arg_id(0)), n.view(s.arg_id(1)));
+        Forward::Matrix(quote!(#rt::add_to(&mut #out, #a, #b, #text);))
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        let (a, b) = (n.value(s.arg_id(0)), n.value(s.arg_id(1)));
+        StaticForward::Expr(quote!(#a + #b))
+    }
+    fn adjoint(&self, _: Site<'_>) -> Vec<(usize, Contrib)> {
+        vec![
             (0, copy(Sym::Lit(1.0), false)),
             (1, copy(Sym::Lit(1.0), false)),
-        ],
-        Op::Sub => vec![
+        ]
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        apply(s, f, "+", 2)
+    }
+}
+
+/// `a - b`  →  ā += Ḡ, b̄ −= Ḡ.
+pub struct Sub;
+
+impl Rule for Sub {
+    fn name(&self) -> String {
+        "m-".into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Entrywise(0, 1)
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries(s, shapes)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, out, text) = (n.rt(), n.out(), n.text(s.id));
+        let (a, b) = (n.view(s.arg_id(0)), n.view(s.arg_id(1)));
+        Forward::Matrix(quote!(#rt::sub_to(&mut #out, #a, #b, #text);))
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        let (a, b) = (n.value(s.arg_id(0)), n.value(s.arg_id(1)));
+        StaticForward::Expr(quote!(#a - #b))
+    }
+    fn adjoint(&self, _: Site<'_>) -> Vec<(usize, Contrib)> {
+        vec![
             (0, copy(Sym::Lit(1.0), false)),
             (1, copy(Sym::Lit(-1.0), false)),
-        ],
-        Op::Neg => vec![(0, copy(Sym::Lit(-1.0), false))],
-        Op::Scale => vec![
-            (0, copy(sarg(g, id, 1), false)),
-            (1, Contrib::Scalar(Sym::Dot(Operand::Grad, arg(g, id, 0)))),
-        ],
-        Op::DivScalar => {
-            let s = sarg(g, id, 1);
-            vec![
-                (0, copy(Sym::div(Sym::Lit(1.0), s.clone()), false)),
-                (
-                    1,
-                    Contrib::Scalar(Sym::neg(Sym::div(
-                        Sym::Dot(Operand::Grad, arg(g, id, 0)),
-                        Sym::mul(s.clone(), s),
-                    ))),
-                ),
-            ]
-        }
-        Op::Transpose => vec![(0, copy(Sym::Lit(1.0), true))],
-        Op::AddScalar => vec![
+        ]
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        app("+", vec![value(s, f, 0), app("neg", vec![value(s, f, 1)])])
+    }
+}
+
+/// `-a`  →  ā −= Ḡ.
+pub struct Neg;
+
+impl Rule for Neg {
+    fn name(&self) -> String {
+        "mneg".into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Like(0)
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries(s, shapes)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, out, a) = (n.rt(), n.out(), n.view(s.arg_id(0)));
+        Forward::Matrix(quote!(#rt::neg_to(&mut #out, #a);))
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        let a = n.value(s.arg_id(0));
+        StaticForward::Expr(quote!(-#a))
+    }
+    fn adjoint(&self, _: Site<'_>) -> Vec<(usize, Contrib)> {
+        vec![(0, copy(Sym::Lit(-1.0), false))]
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        apply(s, f, "neg", 1)
+    }
+}
+
+/// `s a`, `a * s`, `a.scale(s)`; args (a, s)  →  ā += s Ḡ, s̄ += Σ Ḡ ⊙ a.
+pub struct Scale;
+
+impl Rule for Scale {
+    fn name(&self) -> String {
+        "scale".into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Like(0)
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries(s, shapes)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, out) = (n.rt(), n.out());
+        let (a, k) = (n.view(s.arg_id(0)), n.scalar(s.arg_id(1)));
+        Forward::Matrix(quote!(#rt::scale_to(&mut #out, #a, #k);))
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        let (a, k) = (n.value(s.arg_id(0)), n.value(s.arg_id(1)));
+        StaticForward::Expr(quote!(#a * #k))
+    }
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
+        vec![
+            (0, copy(s.sarg(1), false)),
+            (1, Contrib::Scalar(Sym::Dot(Operand::Grad, s.arg(0)))),
+        ]
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        app("scale", vec![value(s, f, 1), value(s, f, 0)])
+    }
+}
+
+/// `a / s`; args (a, s)  →  ā += Ḡ / s, s̄ −= Σ Ḡ ⊙ a / s².
+pub struct DivScalar;
+
+impl Rule for DivScalar {
+    fn name(&self) -> String {
+        "mdiv".into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Like(0)
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries(s, shapes)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, out) = (n.rt(), n.out());
+        let (a, k) = (n.view(s.arg_id(0)), n.scalar(s.arg_id(1)));
+        Forward::Matrix(quote!(#rt::div_scalar_to(&mut #out, #a, #k);))
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        let (a, k) = (n.value(s.arg_id(0)), n.value(s.arg_id(1)));
+        StaticForward::Expr(quote!(#a / #k))
+    }
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
+        let k = s.sarg(1);
+        vec![
+            (0, copy(Sym::div(Sym::Lit(1.0), k.clone()), false)),
+            (
+                1,
+                Contrib::Scalar(Sym::neg(Sym::div(
+                    Sym::Dot(Operand::Grad, s.arg(0)),
+                    Sym::mul(k.clone(), k),
+                ))),
+            ),
+        ]
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        apply(s, f, "/", 2)
+    }
+}
+
+/// `aᵀ`  →  ā += Ḡᵀ.
+pub struct Transpose;
+
+impl Rule for Transpose {
+    fn name(&self) -> String {
+        "t".into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Transposed(0)
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries(s, shapes)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, out, a) = (n.rt(), n.out(), n.view(s.arg_id(0)));
+        Forward::Matrix(quote!(#rt::transpose_to(&mut #out, #a);))
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        let a = n.value(s.arg_id(0));
+        StaticForward::Expr(quote!(#a.transpose()))
+    }
+    fn adjoint(&self, _: Site<'_>) -> Vec<(usize, Contrib)> {
+        vec![(0, copy(Sym::Lit(1.0), true))]
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        apply(s, f, "t", 1)
+    }
+}
+
+/// `a + s 1` (`a.add_scalar(s)`); args (a, s)  →  ā += Ḡ, s̄ += Σ Ḡ.
+pub struct AddScalar;
+
+impl Rule for AddScalar {
+    fn name(&self) -> String {
+        "add_scalar".into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Like(0)
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries(s, shapes)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, out) = (n.rt(), n.out());
+        let (a, k) = (n.view(s.arg_id(0)), n.scalar(s.arg_id(1)));
+        Forward::Matrix(quote!(#rt::add_scalar_to(&mut #out, #a, #k);))
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        let (a, k) = (n.value(s.arg_id(0)), n.value(s.arg_id(1)));
+        StaticForward::Expr(quote!(#a.add_scalar(#k)))
+    }
+    fn adjoint(&self, _: Site<'_>) -> Vec<(usize, Contrib)> {
+        vec![
             (0, copy(Sym::Lit(1.0), false)),
             (1, Contrib::Scalar(Sym::Sum(Operand::Grad))),
-        ],
-        Op::Index(i, j) => vec![(0, Contrib::Index(Sym::Grad, *i, *j))],
-        _ => return None,
-    })
+        ]
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        apply(s, f, "+", 2)
+    }
+}
+
+/// `a[(i, j)]`  →  ā_ij += s̄.
+pub struct Index(pub usize, pub usize);
+
+impl Rule for Index {
+    fn name(&self) -> String {
+        format!("idx{}{}", self.0, self.1)
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Scalar
+    }
+    fn cost(&self, _: Site<'_>, _: &[Option<(Poly, Poly)>]) -> Cost {
+        Cost::fixed(Poly::num(1))
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, text, a) = (n.rt(), n.text(s.id), n.view(s.arg_id(0)));
+        let (i, j) = (self.0, self.1);
+        Forward::Scalar(quote!(#rt::index(#a, #i, #j, #text)))
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        let (a, i, j) = (n.value(s.arg_id(0)), self.0, self.1);
+        StaticForward::Expr(quote!(#a[(#i, #j)]))
+    }
+    fn adjoint(&self, _: Site<'_>) -> Vec<(usize, Contrib)> {
+        vec![(0, Contrib::Index(Sym::Grad, self.0, self.1))]
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        // The entry of a 1×1 matrix is the matrix: `xᵀ a x`, not `(xᵀ a x)₀₀`.
+        if f.is_one_by_one(s.arg_id(0)) {
+            value(s, f, 0)
+        } else {
+            self.entry(value(s, f, 0))
+        }
+    }
+}
+
+impl Index {
+    /// `m_ij`, always written as an entry (a step of the reverse sweep shows it so).
+    pub fn entry(&self, m: Term) -> Term {
+        app(
+            "idx",
+            vec![m, Term::Num(self.0 as f64), Term::Num(self.1 as f64)],
+        )
+    }
+}
+
+/// `𝟙ᵀ` (a row as long as node `of` has rows) when `row`, else `𝟙` (a column as
+/// long as `of` has columns): the ends of a summed chain. A constant: no adjoint.
+pub struct Ones(pub usize, pub bool);
+
+impl Rule for Ones {
+    fn name(&self) -> String {
+        if self.1 { "ones_row" } else { "ones_col" }.into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Ones {
+            of: self.0,
+            row: self.1,
+        }
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries(s, shapes)
+    }
+    fn forward(&self, _: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, out) = (n.rt(), n.out());
+        let (v, one) = (n.view(self.0), n.sym(&Sym::Lit(1.0)));
+        Forward::Matrix(if self.1 {
+            quote!(#rt::fill_to(&mut #out, false, #one, 1, #v.nrows());)
+        } else {
+            quote!(#rt::fill_to(&mut #out, false, #one, #v.ncols(), 1);)
+        })
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        let (t, one) = (n.ty(n.shape(s.id)), n.sym(&Sym::Lit(1.0), 0));
+        StaticForward::Expr(quote!(#t::from_element(#one)))
+    }
+    fn adjoint(&self, _: Site<'_>) -> Vec<(usize, Contrib)> {
+        Vec::new()
+    }
+    fn definition(&self, _: Site<'_>, _: &dyn Formula) -> Term {
+        let one = Term::sym("𝟙");
+        if self.1 {
+            app("t", vec![one])
+        } else {
+            one
+        }
+    }
 }

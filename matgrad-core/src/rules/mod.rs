@@ -1,22 +1,386 @@
-//! The rules: for each operation, how its value is computed and what it sends back
-//! to each argument in the reverse sweep. One file per family, and in each file an
-//! operation's forward form and its adjoint sit side by side.
+//! The rules: everything matgrad knows about each operation, in one place per
+//! operation.
+//!
+//! Each IR operation has one [`Rule`]: its name in the s-expression text, its shape
+//! ([`ShapeRule`], one formula read both on the parser's concrete shapes and on the
+//! cost model's symbolic ones), its cost, its forward form for both backends (the
+//! dynamic one calls a runtime kernel, the static one writes a nalgebra
+//! expression), the contributions its adjoint sends back to each argument, and the
+//! formula of its value. [`rule`] is the one dispatch from an [`Op`] to its rule: an
+//! exhaustive `match` with no default arm, so an operation added to the IR without a
+//! rule does not compile, and every method of [`Rule`] without a default must be
+//! written for it, so a rule cannot forget its adjoint (no silent zero gradient).
+//!
+//! The rules live one family per file, each operation's pieces side by side:
+//!
+//! | file | operations |
+//! | --- | --- |
+//! | [`leaf`] | parameters, float literals, outside constants |
+//! | [`scalar`] | scalar arithmetic and scalar methods |
+//! | [`linear`] | `+ - neg`, scaling, `/ s`, transpose, `add_scalar`, `[(i, j)]`, ones |
+//! | [`part`] | parts of a matrix: `diagonal()`, `column(j)` |
+//! | [`product`] | `*`, chains, `component_mul`/`component_div`, `kronecker`, `map` |
+//! | [`reduce`] | `sum mean norm_squared norm dot trace`, trace of a product |
+//! | [`matrix_fn`] | `determinant`, `try_inverse`, factorisations and solves |
+//! | [`runtime_fn`] | matgrad's vocabulary: `sigmoid` … `softmax_cross_entropy` |
 //!
 //! An adjoint is described, not emitted: a [`Contrib`] says "the argument's adjoint
-//! receives Ḡ Bᵀ" in terms of [`Operand`]s and [`Sym`]s. The emitter lowers a
-//! `Contrib` to a kernel call (first contribution overwrites, later ones
-//! accumulate in place); the renderer prints it as math.
+//! receives Ḡ Bᵀ" in terms of [`Operand`]s and [`Sym`]s. The backends lower each kind
+//! of `Contrib` (first contribution overwrites, later ones accumulate in place); the
+//! renderer prints it as math. An adjoint that is none of the shared kinds is a
+//! [`Kernel`]: a typed value, defined beside its rule with its runtime name, its
+//! static lowering and its formula.
+//!
+//! Room for second order: a tangent (forward-mode) rule is one more method of
+//! [`Rule`], written beside the adjoint of each operation.
 
-mod linear;
-mod matrix_fn;
-mod product;
-mod reduce;
-mod runtime_fn;
-mod scalar;
+pub mod leaf;
+pub mod linear;
+pub mod matrix_fn;
+pub mod part;
+pub mod product;
+pub mod reduce;
+pub mod runtime_fn;
+pub mod scalar;
 
-use crate::ir::{Graph, NodeId};
+use crate::cost::{Cost, Poly};
+use crate::ir::{Count, Dim, Float, Graph, Kind, Node, NodeId, Op, Shape};
+use crate::simplify::Term;
 use crate::sym::{absolute, absolute_operand, Operand, Sym};
 use proc_macro2::TokenStream;
+use std::fmt;
+
+/// Everything about one operation. See the [module docs](self).
+pub trait Rule {
+    /// The operation's name in the IR's text form (`matmul`, `idx01`), which formulas,
+    /// tests and [`crate::ir::Graph::parse`] use.
+    fn name(&self) -> String;
+
+    /// The shape of the result, from the shapes of the arguments.
+    fn shape(&self) -> ShapeRule;
+
+    /// The multiply-adds (or entry operations) of the forward form, over the
+    /// symbolic shapes of [`crate::cost::shapes`].
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost;
+
+    /// The forward form for the dynamic backend: a runtime kernel writing the
+    /// node's buffer, or a scalar expression.
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward;
+
+    /// The forward form for the static backend: a nalgebra expression on stack
+    /// values.
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward;
+
+    /// What the node's adjoint sends back: `(argument position, contribution)`, with
+    /// [`Operand::Grad`] and [`Sym::Grad`] standing for the node's own adjoint. An
+    /// operation with nothing to send back (a constant) returns an empty list.
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)>;
+
+    /// The node's value as math, from its arguments' values.
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term;
+
+    /// What the forward pass keeps beside the value, in the workspace.
+    fn keeps(&self, _s: Site<'_>) -> Keeps {
+        Keeps::NOTHING
+    }
+
+    /// The value kept in the auxiliary buffer ([`Operand::Aux`]), as math; only
+    /// rules whose [`Rule::keeps`] has `aux` are asked.
+    fn aux_formula(&self, _s: Site<'_>, _f: &dyn Formula) -> Term {
+        Term::sym("aux")
+    }
+}
+
+/// The rule of `op`: the one dispatch, exhaustive.
+pub fn rule(op: &Op) -> Box<dyn Rule + '_> {
+    match op {
+        Op::Param(i) => Box::new(leaf::Param(*i)),
+        Op::Lit(v) => Box::new(leaf::Lit(*v)),
+        Op::Const(t) => Box::new(leaf::Const(t)),
+        Op::Scalar(o) => Box::new(scalar::Scalar(*o)),
+        Op::Add => Box::new(linear::Add),
+        Op::Sub => Box::new(linear::Sub),
+        Op::Neg => Box::new(linear::Neg),
+        Op::Scale => Box::new(linear::Scale),
+        Op::DivScalar => Box::new(linear::DivScalar),
+        Op::Transpose => Box::new(linear::Transpose),
+        Op::AddScalar => Box::new(linear::AddScalar),
+        Op::Index(i, j) => Box::new(linear::Index(*i, *j)),
+        Op::Ones { of, row } => Box::new(linear::Ones(*of, *row)),
+        Op::Diagonal => Box::new(part::Diagonal),
+        Op::Column(j) => Box::new(part::Column(j)),
+        Op::MatMul => Box::new(product::MatMul),
+        Op::Chain => Box::new(product::Chain),
+        Op::ComponentMul => Box::new(product::ComponentMul),
+        Op::ComponentDiv => Box::new(product::ComponentDiv),
+        Op::Kronecker => Box::new(product::Kronecker),
+        Op::Map(c) => Box::new(product::Map(c)),
+        Op::Sum => Box::new(reduce::Sum),
+        Op::Mean => Box::new(reduce::Mean),
+        Op::NormSquared => Box::new(reduce::NormSquared),
+        Op::Norm => Box::new(reduce::Norm),
+        Op::Dot => Box::new(reduce::Dot),
+        Op::Trace => Box::new(reduce::Trace),
+        Op::TraceMul => Box::new(reduce::TraceMul),
+        Op::Determinant => Box::new(matrix_fn::Determinant),
+        Op::Inverse(m) => Box::new(matrix_fn::Inverse(m.as_deref())),
+        Op::Lu(m) => Box::new(matrix_fn::Lu(m.as_deref())),
+        Op::Solve => Box::new(matrix_fn::Solve),
+        Op::SolveRight => Box::new(matrix_fn::SolveRight),
+        Op::Sigmoid => Box::new(runtime_fn::Sigmoid),
+        Op::Relu => Box::new(runtime_fn::Relu),
+        Op::Softplus => Box::new(runtime_fn::Softplus),
+        Op::AddRow => Box::new(runtime_fn::AddRow),
+        Op::AddCol => Box::new(runtime_fn::AddCol),
+        Op::LnDet => Box::new(runtime_fn::LnDet),
+        Op::LogSumExp => Box::new(runtime_fn::LogSumExp),
+        Op::SoftmaxCrossEntropy => Box::new(runtime_fn::SoftmaxCrossEntropy),
+    }
+}
+
+/// One node of a graph, as a rule sees it.
+#[derive(Clone, Copy)]
+pub struct Site<'a> {
+    /// The graph.
+    pub g: &'a Graph,
+    /// The node.
+    pub id: NodeId,
+}
+
+impl<'a> Site<'a> {
+    /// Node `id` of `g`.
+    pub fn new(g: &'a Graph, id: NodeId) -> Site<'a> {
+        Site { g, id }
+    }
+
+    /// The node.
+    pub fn node(&self) -> &'a Node {
+        self.g.node(self.id)
+    }
+
+    /// The id of argument `k` (the node itself when there is no such argument, which
+    /// a graph built by the parser never asks for).
+    pub fn arg_id(&self, k: usize) -> NodeId {
+        self.node().args.get(k).copied().unwrap_or(self.id)
+    }
+
+    /// The value of argument `k`, as a matrix operand.
+    pub fn arg(&self, k: usize) -> Operand {
+        Operand::Value(self.arg_id(k))
+    }
+
+    /// The value of argument `k`, as a scalar.
+    pub fn sarg(&self, k: usize) -> Sym {
+        Sym::Val(self.arg_id(k))
+    }
+}
+
+/// What the forward pass keeps for a node beside its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Keeps {
+    /// An auxiliary buffer and a scratch buffer ([`Operand::Aux`]).
+    pub aux: bool,
+    /// Buffers for the products inside the node (and as many for their adjoints).
+    pub temps: usize,
+}
+
+impl Keeps {
+    /// Nothing beside the value.
+    pub const NOTHING: Keeps = Keeps {
+        aux: false,
+        temps: 0,
+    };
+    /// An auxiliary and a scratch buffer.
+    pub const AUX: Keeps = Keeps {
+        aux: true,
+        temps: 0,
+    };
+}
+
+/// Whether node `id` keeps an auxiliary buffer (and a scratch buffer) in the workspace.
+pub fn needs_aux(g: &Graph, id: NodeId) -> bool {
+    rule(&g.node(id).op).keeps(Site::new(g, id)).aux
+}
+
+/// How many buffers node `id` keeps for the products inside it (and as many for
+/// their adjoints): `n − 2` for a chain of `n` factors.
+pub fn chain_temps(g: &Graph, id: NodeId) -> usize {
+    rule(&g.node(id).op).keeps(Site::new(g, id)).temps
+}
+
+/// The contributions node `id` sends to its arguments: `(argument position, contribution)`.
+/// [`Operand::Grad`] and [`Sym::Grad`] stand for node `id`'s own adjoint.
+pub fn adjoint(g: &Graph, id: NodeId) -> Vec<(usize, Contrib)> {
+    rule(&g.node(id).op).adjoint(Site::new(g, id))
+}
+
+/// The forward form of node `id` for the dynamic backend.
+pub fn forward(g: &Graph, id: NodeId, n: &dyn Names) -> Forward {
+    rule(&g.node(id).op).forward(Site::new(g, id), n)
+}
+
+// ---------------------------------------------------------------------------
+// Shapes
+// ---------------------------------------------------------------------------
+
+/// The shape of an operation's result, as a formula in its arguments' shapes. Read
+/// on concrete [`Dim`]s by the parser and on symbolic [`Poly`]s by the cost model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShapeRule {
+    /// A scalar.
+    Scalar,
+    /// A parameter: the shape its type gives.
+    Declared,
+    /// The shape of argument `k`.
+    Like(usize),
+    /// The shape of an entrywise operation of arguments `a` and `b`: a dimension
+    /// either fixes is fixed in the result (nalgebra's rule); symbolically, `a`'s.
+    Entrywise(usize, usize),
+    /// The shape of argument `k`, transposed.
+    Transposed(usize),
+    /// The rows of argument `a` by the columns of argument `b`.
+    Product(usize, usize),
+    /// The rows of the first argument by the columns of the last.
+    Chain,
+    /// The sizes of arguments `a` and `b` multiplied.
+    Kronecker(usize, usize),
+    /// Argument `k`'s shape when its type fixes it, else a `DMatrix` (`add_row`).
+    Broadcast(usize),
+    /// `1 × rows(of)` when `row`, else `cols(of) × 1`: a vector of ones.
+    Ones {
+        /// The node whose size it takes.
+        of: NodeId,
+        /// A row, else a column.
+        row: bool,
+    },
+    /// `rows(k) × 1`: a column of argument `k`, or the diagonal of a square one.
+    Column(usize),
+}
+
+/// A dimension a [`ShapeRule`] can be read on.
+pub trait Dimension: Clone {
+    /// The dimension 1.
+    fn one() -> Self;
+    /// The dimension of a product of sizes (a Kronecker product's).
+    fn times(&self, other: &Self) -> Self;
+    /// The dimension of an entrywise result of two operands.
+    fn entrywise(&self, other: &Self) -> Self;
+    /// `Some(true)` when known static, `Some(false)` when known dynamic.
+    fn is_static(&self) -> Option<bool>;
+    /// A dynamic dimension, for a broadcast result.
+    fn dynamic() -> Option<Self>;
+}
+
+impl Dimension for Dim {
+    fn one() -> Dim {
+        Dim::One
+    }
+    fn times(&self, other: &Dim) -> Dim {
+        match (self.size(), other.size()) {
+            (Some(m), Some(n)) => Dim::fixed(m * n),
+            _ => Dim::Dyn,
+        }
+    }
+    fn entrywise(&self, other: &Dim) -> Dim {
+        match (*self, *other) {
+            (Dim::One, _) | (_, Dim::One) => Dim::One,
+            (Dim::Fixed(n), _) | (_, Dim::Fixed(n)) => Dim::Fixed(n),
+            _ => Dim::Dyn,
+        }
+    }
+    fn is_static(&self) -> Option<bool> {
+        Some(*self != Dim::Dyn)
+    }
+    fn dynamic() -> Option<Dim> {
+        Some(Dim::Dyn)
+    }
+}
+
+impl Dimension for Poly {
+    fn one() -> Poly {
+        Poly::num(1)
+    }
+    fn times(&self, other: &Poly) -> Poly {
+        self.mul(other)
+    }
+    fn entrywise(&self, _other: &Poly) -> Poly {
+        self.clone()
+    }
+    fn is_static(&self) -> Option<bool> {
+        None
+    }
+    fn dynamic() -> Option<Poly> {
+        None
+    }
+}
+
+impl ShapeRule {
+    /// The shape of the result, given the shape of each node (`None` for a scalar or
+    /// an unknown one), read at the node's arguments `args`. `None` for a scalar
+    /// result, a parameter, or a dimension that cannot be written.
+    pub fn eval<D: Dimension>(
+        self,
+        args: &[NodeId],
+        shape_of: impl Fn(NodeId) -> Option<(D, D)>,
+    ) -> Option<(D, D)> {
+        let arg = |k: usize| args.get(k).and_then(|&a| shape_of(a));
+        match self {
+            ShapeRule::Scalar | ShapeRule::Declared => None,
+            ShapeRule::Like(k) => arg(k),
+            ShapeRule::Broadcast(k) => match arg(k) {
+                s if keeps_shape(&s) => s,
+                _ => D::dynamic().map(|d| (d.clone(), d)),
+            },
+            ShapeRule::Entrywise(a, b) => match (arg(a), arg(b)) {
+                (Some(x), Some(y)) => Some((x.0.entrywise(&y.0), x.1.entrywise(&y.1))),
+                (x, y) => x.or(y),
+            },
+            ShapeRule::Transposed(k) => arg(k).map(|(r, c)| (c, r)),
+            ShapeRule::Product(a, b) => arg(a).zip(arg(b)).map(|(a, b)| (a.0, b.1)),
+            ShapeRule::Chain => arg(0)
+                .zip(args.last().and_then(|&l| shape_of(l)))
+                .map(|(a, c)| (a.0, c.1)),
+            ShapeRule::Kronecker(a, b) => arg(a)
+                .zip(arg(b))
+                .map(|(a, b)| (a.0.times(&b.0), a.1.times(&b.1))),
+            ShapeRule::Ones { of, row: true } => shape_of(of).map(|(r, _)| (D::one(), r)),
+            ShapeRule::Ones { of, row: false } => shape_of(of).map(|(_, c)| (c, D::one())),
+            ShapeRule::Column(k) => arg(k).map(|(r, _)| (r, D::one())),
+        }
+    }
+
+    /// The kind of the result when the arguments have kinds `kind_of(arg)`
+    /// (`declared` for a parameter).
+    pub fn kind(self, args: &[NodeId], kind_of: impl Fn(NodeId) -> Kind, declared: Kind) -> Kind {
+        match self {
+            ShapeRule::Scalar => Kind::Scalar,
+            ShapeRule::Declared => declared,
+            _ => {
+                let shape = |id: NodeId| match kind_of(id) {
+                    Kind::Matrix(s) => Some((s.rows, s.cols)),
+                    Kind::Scalar => None,
+                };
+                match self.eval(args, shape) {
+                    Some((rows, cols)) => Kind::Matrix(Shape { rows, cols }),
+                    None => Kind::Matrix(Shape::MATRIX),
+                }
+            }
+        }
+    }
+}
+
+/// Whether a broadcast keeps this shape: a static one (a `Matrix3`) is kept; a
+/// dynamic one becomes a `DMatrix`. Symbolic shapes are always kept.
+fn keeps_shape<D: Dimension>(s: &Option<(D, D)>) -> bool {
+    match s {
+        Some((r, c)) => r.is_static() != Some(false) && c.is_static() != Some(false),
+        None => true,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Adjoints
+// ---------------------------------------------------------------------------
 
 /// What one use of a value sends back to that value's adjoint.
 #[derive(Clone, Debug, PartialEq)]
@@ -81,8 +445,8 @@ pub enum Contrib {
     Index(Sym, usize, usize),
     /// Entrywise `f(args_0[i, j], args_1[i, j], …)`, `f` written in [`Sym::Arg`]s.
     ZipMap(Vec<Operand>, Sym),
-    /// A runtime adjoint kernel `name(out, acc, args…)`.
-    Kernel(&'static str, Vec<KArg>),
+    /// An adjoint kernel of one operation (see [`Kernel`]).
+    Kernel(KernelRef, Vec<KArg>),
     /// A scalar: the target is a scalar node.
     Scalar(Sym),
 }
@@ -129,12 +493,13 @@ impl Contrib {
             Contrib::Diag(x) => Contrib::Diag(s(x)),
             Contrib::Index(x, i, j) => Contrib::Index(s(x), *i, *j),
             Contrib::ZipMap(ops, f) => Contrib::ZipMap(ops.iter().map(o).collect(), s(f)),
-            Contrib::Kernel(name, args) => Contrib::Kernel(
-                name,
+            Contrib::Kernel(k, args) => Contrib::Kernel(
+                *k,
                 args.iter()
                     .map(|a| match a {
                         KArg::Scal(x) => KArg::Scal(s(x)),
                         KArg::Mat(m) => KArg::Mat(o(m)),
+                        KArg::Count(c) => KArg::Count(c.clone()),
                         KArg::Scratch => KArg::Scratch,
                     })
                     .collect(),
@@ -163,18 +528,106 @@ impl Contrib {
     }
 }
 
-/// An argument of a runtime adjoint kernel.
+/// An argument of an adjoint kernel.
 #[derive(Clone, Debug, PartialEq)]
 pub enum KArg {
     /// A scalar.
     Scal(Sym),
     /// A matrix.
     Mat(Operand),
+    /// A count (a column index).
+    Count(Count),
     /// A scratch buffer from the workspace.
     Scratch,
 }
 
-/// How a node's value is computed.
+/// An adjoint that is one operation's own (the Kronecker product's block sums, a
+/// solve with kept factors), defined beside that operation's rule: the runtime
+/// kernel the dynamic backend calls, the static backend's nalgebra expression, and
+/// the formula shown to users, together.
+pub trait Kernel: Sync {
+    /// The runtime kernel, `::matgrad::__private::NAME(out, acc, args…)`.
+    fn runtime(&self) -> &'static str;
+
+    /// The same contribution as an expression of the target's static type, from the
+    /// kernel's arguments (scratch buffers are not passed).
+    fn lower_static(&self, args: &[StaticArg], target: Shape, n: &dyn StaticNames) -> TokenStream;
+
+    /// The contribution as math, from the kernel's arguments (without scratch buffers).
+    fn formula(&self, args: &[Term]) -> Term;
+}
+
+/// A [`Kernel`] by reference: compared and printed by its runtime name.
+#[derive(Clone, Copy)]
+pub struct KernelRef(pub &'static dyn Kernel);
+
+impl PartialEq for KernelRef {
+    fn eq(&self, other: &KernelRef) -> bool {
+        self.0.runtime() == other.0.runtime()
+    }
+}
+
+impl fmt::Debug for KernelRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.runtime())
+    }
+}
+
+impl std::ops::Deref for KernelRef {
+    type Target = dyn Kernel;
+    fn deref(&self) -> &(dyn Kernel + 'static) {
+        self.0
+    }
+}
+
+/// A kernel argument as the static backend passes it to [`Kernel::lower_static`].
+pub enum StaticArg {
+    /// A matrix value and its static shape.
+    Mat(TokenStream, Shape),
+    /// A scalar expression (binding strength of a unary operand).
+    Scal(TokenStream),
+    /// A count.
+    Count(TokenStream),
+}
+
+impl StaticArg {
+    /// The matrix at position `k` of `args` (empty tokens and a 1×1 shape when there
+    /// is none, which a rule never asks for).
+    pub fn mat(args: &[StaticArg], k: usize) -> (TokenStream, Shape) {
+        match args.get(k) {
+            Some(StaticArg::Mat(t, s)) => (t.clone(), *s),
+            _ => (
+                TokenStream::new(),
+                Shape {
+                    rows: Dim::One,
+                    cols: Dim::One,
+                },
+            ),
+        }
+    }
+
+    /// The scalar at position `k` of `args`.
+    pub fn scal(args: &[StaticArg], k: usize) -> TokenStream {
+        match args.get(k) {
+            Some(StaticArg::Scal(t)) => t.clone(),
+            _ => TokenStream::new(),
+        }
+    }
+
+    /// The count at position `k` of `args`.
+    pub fn count(args: &[StaticArg], k: usize) -> TokenStream {
+        match args.get(k) {
+            Some(StaticArg::Count(t)) => t.clone(),
+            _ => TokenStream::new(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Backends and the formula renderer, as rules see them
+// ---------------------------------------------------------------------------
+
+/// How a node's value is computed by the dynamic backend.
 pub enum Forward {
     /// A statement writing a matrix into the output buffer named by [`Names::out`].
     Matrix(TokenStream),
@@ -184,7 +637,17 @@ pub enum Forward {
     Nothing,
 }
 
-/// The names forward rules write with; implemented by the emitter.
+/// How a node's value is computed by the static backend.
+pub enum StaticForward {
+    /// An expression: the backend binds it, `let v = expr;`.
+    Expr(TokenStream),
+    /// Statements binding the value (and anything kept beside it) themselves.
+    Stmts(TokenStream),
+    /// Nothing to compute.
+    Nothing,
+}
+
+/// The names dynamic forward rules write with; implemented by the dynamic backend.
 pub trait Names {
     /// The path of the runtime kernels: `::matgrad::__private`.
     fn rt(&self) -> TokenStream;
@@ -199,64 +662,65 @@ pub trait Names {
     /// The node's source text as a string literal, for panic messages.
     fn text(&self, id: NodeId) -> TokenStream;
     /// The auxiliary buffer and the scratch buffer of a node that keeps them
-    /// (see [`needs_aux`]).
+    /// (see [`Keeps`]).
     fn aux(&self, id: NodeId) -> (TokenStream, TokenStream);
-    /// The buffers of a chain's kept products (see [`chain_temps`]), as
-    /// `&mut [&mut t₀, …]`.
+    /// The buffers of a chain's kept products (see [`Keeps`]), as `&mut [&mut t₀, …]`.
     fn temps(&self, id: NodeId) -> TokenStream;
     /// Whether node `id` is differentiated (some `wrt` variable flows through it).
     fn differentiated(&self, id: NodeId) -> bool;
 }
 
-/// The forward form of node `id`.
-pub fn forward(g: &Graph, id: NodeId, n: &dyn Names) -> Forward {
-    linear::forward(g, id, n)
-        .or_else(|| product::forward(g, id, n))
-        .or_else(|| reduce::forward(g, id, n))
-        .or_else(|| matrix_fn::forward(g, id, n))
-        .or_else(|| runtime_fn::forward(g, id, n))
-        .or_else(|| scalar::forward(g, id, n))
-        .unwrap_or(Forward::Nothing)
+/// The names static forward rules write with; implemented by the static backend.
+pub trait StaticNames {
+    /// The value of node `id` (a stack value of its static type, or a scalar).
+    fn value(&self, id: NodeId) -> TokenStream;
+    /// Parameter `i`, by value.
+    fn param(&self, i: usize) -> TokenStream;
+    /// A scalar expression, at binding strength `prec` (see `emit::scalar::sym`).
+    fn sym(&self, s: &Sym, prec: u8) -> TokenStream;
+    /// `SMatrix::<T, R, C>` of a static shape.
+    fn ty(&self, shape: Shape) -> TokenStream;
+    /// The static shape of node `id` (1×1 for a scalar).
+    fn shape(&self, id: NodeId) -> Shape;
+    /// The float type.
+    fn float(&self) -> Float;
+    /// The auxiliary value a node keeps (see [`Keeps`]).
+    fn aux(&self, id: NodeId) -> TokenStream;
+    /// Whether node `id` is differentiated.
+    fn differentiated(&self, id: NodeId) -> bool;
 }
 
-/// The contributions node `id` sends to its arguments: `(argument position, contribution)`.
-/// [`Operand::Grad`] and [`Sym::Grad`] stand for node `id`'s own adjoint.
-pub fn adjoint(g: &Graph, id: NodeId) -> Vec<(usize, Contrib)> {
-    linear::adjoint(g, id)
-        .or_else(|| product::adjoint(g, id))
-        .or_else(|| reduce::adjoint(g, id))
-        .or_else(|| matrix_fn::adjoint(g, id))
-        .or_else(|| runtime_fn::adjoint(g, id))
-        .or_else(|| scalar::adjoint(g, id))
-        .unwrap_or_default()
+/// What definitions need from the formula renderer.
+pub trait Formula {
+    /// The value of node `id` as math: its name, or its definition.
+    fn value(&self, id: NodeId) -> Term;
+    /// A scalar expression as math; `args` give the matrices of [`Sym::Arg`]s, whose
+    /// products are then entrywise.
+    fn sym(&self, s: &Sym, args: &[Term]) -> Term;
+    /// Whether node `id` is a 1×1 matrix.
+    fn is_one_by_one(&self, id: NodeId) -> bool;
 }
 
-/// Whether node `id` keeps an auxiliary buffer (and a scratch buffer) in the workspace.
-pub fn needs_aux(g: &Graph, id: NodeId) -> bool {
-    matches!(
-        g.node(id).op,
-        crate::ir::Op::LnDet | crate::ir::Op::SoftmaxCrossEntropy
-            // the pivots of a factorisation; a right solve's transposed right-hand side
-            | crate::ir::Op::Lu(_) | crate::ir::Op::SolveRight
-    )
+/// `head(args…)`.
+pub fn app(head: &str, args: Vec<Term>) -> Term {
+    Term::app(head, args)
 }
 
-/// How many buffers node `id` keeps for the products inside it (and as many for
-/// their adjoints): `n − 2` for a chain of `n` factors, whose tree has `n − 1`
-/// products and writes the last into the node's value.
-pub fn chain_temps(g: &Graph, id: NodeId) -> usize {
-    match g.node(id).op {
-        crate::ir::Op::Chain => g.node(id).args.len().saturating_sub(2),
-        _ => 0,
+/// `head(value of argument 0, …, value of argument n − 1)`.
+pub fn apply(s: Site<'_>, f: &dyn Formula, head: &str, n: usize) -> Term {
+    app(head, (0..n).map(|k| f.value(s.arg_id(k))).collect())
+}
+
+/// The value of argument `k` as math.
+pub fn value(s: Site<'_>, f: &dyn Formula, k: usize) -> Term {
+    f.value(s.arg_id(k))
+}
+
+/// `ā += alpha Ḡ` (transposed when `ta`): the adjoint of a linear map that copies.
+pub fn copy(alpha: Sym, ta: bool) -> Contrib {
+    Contrib::Axpy {
+        alpha,
+        a: Operand::Grad,
+        ta,
     }
-}
-
-/// `Operand::Value(g.args[k])`.
-fn arg(g: &Graph, id: NodeId, k: usize) -> Operand {
-    Operand::Value(g.node(id).args[k])
-}
-
-/// `Sym::Val(g.args[k])`.
-fn sarg(g: &Graph, id: NodeId, k: usize) -> Sym {
-    Sym::Val(g.node(id).args[k])
 }

@@ -1,59 +1,51 @@
-//! Products: `a * b`, `a.component_mul(&b)`, `a.component_div(&b)`, `a.kronecker(&b)`,
-//! and elementwise maps `a.map(|v| g(v))`.
+//! Products: `a * b`, chains of products, `a.component_mul(&b)`,
+//! `a.component_div(&b)`, `a.kronecker(&b)`, and elementwise maps `a.map(|v| g(v))`.
 
-use super::{arg, Contrib, Forward, KArg, Names};
-use crate::ir::{Graph, NodeId, Op};
+use super::{
+    app, apply, value, Contrib, Formula, Forward, KArg, Keeps, Kernel, KernelRef, Names, Rule,
+    ShapeRule, Site, StaticArg, StaticForward, StaticNames,
+};
+use crate::cost::{self, Cost, Poly};
+use crate::emit::fixed::{associated, cheapest};
+use crate::emit::mixed;
+use crate::ir::{Closure, Shape};
+use crate::simplify::Term;
 use crate::sym::{Operand, Sym};
+use proc_macro2::TokenStream;
 use quote::quote;
 
-pub(super) fn forward(g: &Graph, id: NodeId, n: &dyn Names) -> Option<Forward> {
-    let node = g.node(id);
-    let (rt, out, text) = (n.rt(), n.out(), n.text(id));
-    let v0 = node.args.first().map(|&x| n.view(x)).unwrap_or_default();
-    let v1 = node.args.get(1).map(|&x| n.view(x)).unwrap_or_default();
-    Some(match &node.op {
-        // a b  →  ā += Ḡ bᵀ, b̄ += aᵀ Ḡ
-        Op::MatMul => Forward::Matrix(quote!(#rt::mul_to(&mut #out, #v0, #v1, #text);)),
-        // a₀ ⋯ a_{n−1}, associated by the shapes, the tree's products kept  →  by reverse
-        // mode through that tree: ā_f += (a₀ ⋯ a_{f−1})ᵀ Ḡ (a_{f+1} ⋯ a_{n−1})ᵀ, each
-        // shared partial product and partial adjoint computed once
-        Op::Chain => {
-            let views = node.args.iter().map(|&x| n.view(x));
-            let temps = n.temps(id);
-            Forward::Matrix(quote!(#rt::chain_to(&mut #out, &[#(#views),*], #temps, #text);))
-        }
-        // a ⊙ b  →  ā += Ḡ ⊙ b, b̄ += Ḡ ⊙ a
-        Op::ComponentMul => {
-            Forward::Matrix(quote!(#rt::component_mul_to(&mut #out, #v0, #v1, #text);))
-        }
-        // a ⊘ b  →  ā += Ḡ ⊘ b, b̄ −= Ḡ ⊙ a ⊘ b²
-        Op::ComponentDiv => {
-            Forward::Matrix(quote!(#rt::component_div_to(&mut #out, #v0, #v1, #text);))
-        }
-        // a ⊗ b  →  ā_ij += Σ Ḡ_block(i,j) ⊙ b, b̄ += Σ_ij a_ij Ḡ_block(i,j)
-        Op::Kronecker => Forward::Matrix(quote!(#rt::kronecker_to(&mut #out, #v0, #v1);)),
-        // g(a) entrywise  →  ā += Ḡ ⊙ g′(a); a captured scalar c: c̄ += Σ Ḡ ⊙ ∂g/∂c
-        Op::Map(c) => {
-            let x = quote::format_ident!("__mg_x", span = proc_macro2::Span::mixed_site());
-            let body = n.sym(&c.body);
-            Forward::Matrix(quote!(#rt::map_to(&mut #out, #v0, |#x| #body);))
-        }
-        _ => return None,
-    })
-}
+/// `a b`  →  ā += Ḡ bᵀ, b̄ += aᵀ Ḡ.
+pub struct MatMul;
 
-pub(super) fn adjoint(g: &Graph, id: NodeId) -> Option<Vec<(usize, Contrib)>> {
-    let node = g.node(id);
-    let one = || Sym::Lit(1.0);
-    Some(match &node.op {
-        Op::MatMul => vec![
+impl Rule for MatMul {
+    fn name(&self) -> String {
+        "matmul".into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Product(0, 1)
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::product(s, shapes)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, out, text) = (n.rt(), n.out(), n.text(s.id));
+        let (a, b) = (n.view(s.arg_id(0)), n.view(s.arg_id(1)));
+        Forward::Matrix(quote!(#rt::mul_to(&mut #out, #a, #b, #text);))
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        let (a, b) = (n.value(s.arg_id(0)), n.value(s.arg_id(1)));
+        StaticForward::Expr(quote!(#a * #b))
+    }
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
+        let one = || Sym::Lit(1.0);
+        vec![
             (
                 0,
                 Contrib::Gemm {
                     alpha: one(),
                     a: Operand::Grad,
                     ta: false,
-                    b: arg(g, id, 1),
+                    b: s.arg(1),
                     tb: true,
                 },
             ),
@@ -61,112 +53,315 @@ pub(super) fn adjoint(g: &Graph, id: NodeId) -> Option<Vec<(usize, Contrib)>> {
                 1,
                 Contrib::Gemm {
                     alpha: one(),
-                    a: arg(g, id, 0),
+                    a: s.arg(0),
                     ta: true,
                     b: Operand::Grad,
                     tb: false,
                 },
             ),
-        ],
-        Op::Chain => (0..node.args.len())
+        ]
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        apply(s, f, "*", 2)
+    }
+}
+
+/// `a₀ a₁ ⋯ a_{n−1}` (n ≥ 3, under `reassociate`), associated by the shapes, the
+/// tree's products kept  →  by reverse mode through that tree:
+/// ā_f += (a₀ ⋯ a_{f−1})ᵀ Ḡ (a_{f+1} ⋯ a_{n−1})ᵀ, each shared partial product and
+/// partial adjoint computed once.
+pub struct Chain;
+
+impl Rule for Chain {
+    fn name(&self) -> String {
+        "chain".into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Chain
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        match cost::chain_dims(s.g, s.id, shapes) {
+            Some(dims) => cost::chain_cost(&dims),
+            None => Cost::fixed(Poly::num(1)),
+        }
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, out, text) = (n.rt(), n.out(), n.text(s.id));
+        let views = s.node().args.iter().map(|&x| n.view(x));
+        let temps = n.temps(s.id);
+        Forward::Matrix(quote!(#rt::chain_to(&mut #out, &[#(#views),*], #temps, #text);))
+    }
+    /// The cheapest association, which the static shapes decide here (the cost
+    /// model's [`crate::cost::Assoc::cheapest`]).
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        let args = &s.node().args;
+        let xs: Vec<TokenStream> = args.iter().map(|&x| n.value(x)).collect();
+        let shapes: Vec<Shape> = args.iter().map(|&x| n.shape(x)).collect();
+        StaticForward::Expr(associated(&cheapest(&shapes), &xs))
+    }
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
+        (0..s.node().args.len())
             .map(|factor| {
                 let c = Contrib::ChainFactor {
-                    alpha: one(),
+                    alpha: Sym::Lit(1.0),
                     g: Operand::Grad,
                     factor,
                 };
                 (factor, c)
             })
-            .collect(),
-        Op::ComponentMul => vec![
-            (
-                0,
-                Contrib::Hadamard {
-                    alpha: one(),
-                    a: Operand::Grad,
-                    b: arg(g, id, 1),
-                },
-            ),
-            (
-                1,
-                Contrib::Hadamard {
-                    alpha: one(),
-                    a: Operand::Grad,
-                    b: arg(g, id, 0),
-                },
-            ),
-        ],
-        Op::ComponentDiv => {
-            let (g0, a, b) = (Sym::Arg(0), Sym::Arg(1), Sym::Arg(2));
-            vec![
-                (
-                    0,
-                    Contrib::ZipMap(
-                        vec![Operand::Grad, arg(g, id, 1)],
-                        Sym::div(g0.clone(), Sym::Arg(1)),
-                    ),
-                ),
-                (
-                    1,
-                    Contrib::ZipMap(
-                        vec![Operand::Grad, arg(g, id, 0), arg(g, id, 1)],
-                        Sym::neg(Sym::div(Sym::mul(g0, a), Sym::mul(b.clone(), b))),
-                    ),
-                ),
-            ]
+            .collect()
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        apply(s, f, "*", s.node().args.len())
+    }
+    /// `n − 2` buffers for a chain of `n` factors, whose tree has `n − 1` products
+    /// and writes the last into the node's value.
+    fn keeps(&self, s: Site<'_>) -> Keeps {
+        Keeps {
+            aux: false,
+            temps: s.node().args.len().saturating_sub(2),
         }
-        Op::Kronecker => vec![
+    }
+}
+
+/// `a ⊙ b`  →  ā += Ḡ ⊙ b, b̄ += Ḡ ⊙ a.
+pub struct ComponentMul;
+
+impl Rule for ComponentMul {
+    fn name(&self) -> String {
+        "hadamard".into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Entrywise(0, 1)
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries(s, shapes)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, out, text) = (n.rt(), n.out(), n.text(s.id));
+        let (a, b) = (n.view(s.arg_id(0)), n.view(s.arg_id(1)));
+        Forward::Matrix(quote!(#rt::component_mul_to(&mut #out, #a, #b, #text);))
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        let (a, b) = (n.value(s.arg_id(0)), n.value(s.arg_id(1)));
+        StaticForward::Expr(quote!(#a.component_mul(&#b)))
+    }
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
+        let times = |k: usize| Contrib::Hadamard {
+            alpha: Sym::Lit(1.0),
+            a: Operand::Grad,
+            b: s.arg(k),
+        };
+        vec![(0, times(1)), (1, times(0))]
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        apply(s, f, "⊙", 2)
+    }
+}
+
+/// `a ⊘ b`  →  ā += Ḡ ⊘ b, b̄ −= Ḡ ⊙ a ⊘ b².
+pub struct ComponentDiv;
+
+impl Rule for ComponentDiv {
+    fn name(&self) -> String {
+        "hdiv".into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Entrywise(0, 1)
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries(s, shapes)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, out, text) = (n.rt(), n.out(), n.text(s.id));
+        let (a, b) = (n.view(s.arg_id(0)), n.view(s.arg_id(1)));
+        Forward::Matrix(quote!(#rt::component_div_to(&mut #out, #a, #b, #text);))
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        let (a, b) = (n.value(s.arg_id(0)), n.value(s.arg_id(1)));
+        StaticForward::Expr(quote!(#a.component_div(&#b)))
+    }
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
+        let (g0, a, b) = (Sym::Arg(0), Sym::Arg(1), Sym::Arg(2));
+        vec![
             (
                 0,
-                Contrib::Kernel(
-                    "kron_adjoint_a_to",
-                    vec![KArg::Mat(Operand::Grad), KArg::Mat(arg(g, id, 1))],
+                Contrib::ZipMap(
+                    vec![Operand::Grad, s.arg(1)],
+                    Sym::div(g0.clone(), Sym::Arg(1)),
                 ),
             ),
             (
                 1,
-                Contrib::Kernel(
-                    "kron_adjoint_b_to",
-                    vec![KArg::Mat(Operand::Grad), KArg::Mat(arg(g, id, 0))],
+                Contrib::ZipMap(
+                    vec![Operand::Grad, s.arg(0), s.arg(1)],
+                    Sym::neg(Sym::div(Sym::mul(g0, a), Sym::mul(b.clone(), b))),
                 ),
             ),
-        ],
-        Op::Map(c) => {
-            let mut out = Vec::new();
-            // ā += Ḡ ⊙ g′(a); read g′ from the stored output when it can be (tanh, exp, …).
-            let from_output = match c.body.as_op() {
-                Some((op, args))
-                    if args.len() == 1 && *args[0] == Sym::Var && op.partial_uses_only_output() =>
-                {
-                    op.partials(&Sym::Var, None, &Sym::Arg(1))
-                        .into_iter()
-                        .next()
-                }
-                _ => None,
-            };
-            let zip = match from_output {
-                Some(d) => Contrib::ZipMap(
-                    vec![Operand::Grad, Operand::Value(id)],
-                    Sym::mul(Sym::Arg(0), d),
+        ]
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        apply(s, f, "⊘", 2)
+    }
+}
+
+/// `a ⊗ b`  →  ā_ij += Σ Ḡ_block(i,j) ⊙ b, b̄ += Σ_ij a_ij Ḡ_block(i,j).
+pub struct Kronecker;
+
+impl Rule for Kronecker {
+    fn name(&self) -> String {
+        "kron".into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Kronecker(0, 1)
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries(s, shapes)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, out) = (n.rt(), n.out());
+        let (a, b) = (n.view(s.arg_id(0)), n.view(s.arg_id(1)));
+        Forward::Matrix(quote!(#rt::kronecker_to(&mut #out, #a, #b);))
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        let (a, b) = (n.value(s.arg_id(0)), n.value(s.arg_id(1)));
+        StaticForward::Expr(quote!(#a.kronecker(&#b)))
+    }
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
+        let g = KArg::Mat(Operand::Grad);
+        vec![
+            (
+                0,
+                Contrib::Kernel(
+                    KernelRef(&KronAdjointA),
+                    vec![g.clone(), KArg::Mat(s.arg(1))],
                 ),
-                None => {
-                    let d = c.body.derivative(&Sym::Var).subst_var(&Sym::Arg(1));
-                    Contrib::ZipMap(vec![Operand::Grad, arg(g, id, 0)], Sym::mul(Sym::Arg(0), d))
+            ),
+            (
+                1,
+                Contrib::Kernel(KernelRef(&KronAdjointB), vec![g, KArg::Mat(s.arg(0))]),
+            ),
+        ]
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        apply(s, f, "⊗", 2)
+    }
+}
+
+/// ā_ij = Σ Ḡ_block(i,j) ⊙ b; args (Ḡ, b).
+struct KronAdjointA;
+
+impl Kernel for KronAdjointA {
+    fn runtime(&self) -> &'static str {
+        "kron_adjoint_a_to"
+    }
+    fn lower_static(&self, args: &[StaticArg], target: Shape, n: &dyn StaticNames) -> TokenStream {
+        let ((g, _), (b, bs)) = (StaticArg::mat(args, 0), StaticArg::mat(args, 1));
+        let (t, p, q) = (n.ty(target), size(bs.rows), size(bs.cols));
+        let (i, j) = (mixed("__mg_i"), mixed("__mg_j"));
+        quote!(#t::from_fn(|#i, #j| #g.fixed_view::<#p, #q>(#i * #p, #j * #q).component_mul(&#b).sum()))
+    }
+    fn formula(&self, args: &[Term]) -> Term {
+        app("kron_adjoint_a", args.to_vec())
+    }
+}
+
+/// b̄ = Σ_ij a_ij Ḡ_block(i,j); args (Ḡ, a).
+struct KronAdjointB;
+
+impl Kernel for KronAdjointB {
+    fn runtime(&self) -> &'static str {
+        "kron_adjoint_b_to"
+    }
+    fn lower_static(&self, args: &[StaticArg], target: Shape, n: &dyn StaticNames) -> TokenStream {
+        let ((g, _), (a, as_)) = (StaticArg::mat(args, 0), StaticArg::mat(args, 1));
+        let t = n.ty(target);
+        let (p, q) = (size(target.rows), size(target.cols));
+        let (r, c) = (size(as_.rows), size(as_.cols));
+        let (i, j, acc) = (mixed("__mg_i"), mixed("__mg_j"), mixed("__mg_acc"));
+        quote!({
+            let mut #acc = #t::zeros();
+            for #j in 0..#c {
+                for #i in 0..#r {
+                    #acc += #g.fixed_view::<#p, #q>(#i * #p, #j * #q) * #a[(#i, #j)];
                 }
-            };
-            out.push((0, zip));
-            for (k, &cap) in node.args.iter().enumerate().skip(1) {
-                let d = c.body.derivative(&Sym::Val(cap)).subst_var(&Sym::Arg(1));
-                out.push((
-                    k,
-                    Contrib::Scalar(Sym::ZipSum(
-                        vec![Operand::Grad, arg(g, id, 0)],
-                        Box::new(Sym::mul(Sym::Arg(0), d)),
-                    )),
-                ));
             }
-            out
+            #acc
+        })
+    }
+    fn formula(&self, args: &[Term]) -> Term {
+        app("kron_adjoint_b", args.to_vec())
+    }
+}
+
+/// The size of a static dimension.
+fn size(d: crate::ir::Dim) -> usize {
+    d.size().unwrap_or(0)
+}
+
+/// `g(a)` entrywise (`a.map(|v| body)`); args (a, captured scalars…)  →
+/// ā += Ḡ ⊙ g′(a); a captured scalar c: c̄ += Σ Ḡ ⊙ ∂g/∂c.
+pub struct Map<'a>(pub &'a Closure);
+
+impl Rule for Map<'_> {
+    fn name(&self) -> String {
+        "map".into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Like(0)
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries(s, shapes)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, out, a) = (n.rt(), n.out(), n.view(s.arg_id(0)));
+        let x = mixed("__mg_x");
+        let body = n.sym(&self.0.body);
+        Forward::Matrix(quote!(#rt::map_to(&mut #out, #a, |#x| #body);))
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        let x = mixed("__mg_x");
+        let (a, body) = (n.value(s.arg_id(0)), n.sym(&self.0.body, 0));
+        StaticForward::Expr(quote!(#a.map(|#x| #body)))
+    }
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
+        let body = &self.0.body;
+        // Read g′ from the stored output when it can be (tanh, exp, …).
+        let from_output = match body.as_op() {
+            Some((op, args))
+                if args.len() == 1 && *args[0] == Sym::Var && op.partial_uses_only_output() =>
+            {
+                op.partials(&Sym::Var, None, &Sym::Arg(1))
+                    .into_iter()
+                    .next()
+            }
+            _ => None,
+        };
+        let zip = match from_output {
+            Some(d) => Contrib::ZipMap(
+                vec![Operand::Grad, Operand::Value(s.id)],
+                Sym::mul(Sym::Arg(0), d),
+            ),
+            None => {
+                let d = body.derivative(&Sym::Var).subst_var(&Sym::Arg(1));
+                Contrib::ZipMap(vec![Operand::Grad, s.arg(0)], Sym::mul(Sym::Arg(0), d))
+            }
+        };
+        let mut out = vec![(0, zip)];
+        for (k, &cap) in s.node().args.iter().enumerate().skip(1) {
+            let d = body.derivative(&Sym::Val(cap)).subst_var(&Sym::Arg(1));
+            out.push((
+                k,
+                Contrib::Scalar(Sym::ZipSum(
+                    vec![Operand::Grad, s.arg(0)],
+                    Box::new(Sym::mul(Sym::Arg(0), d)),
+                )),
+            ));
         }
-        _ => return None,
-    })
+        out
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        let body = self.0.body.subst_var(&Sym::Arg(0));
+        f.sym(&body, &[value(s, f, 0)])
+    }
 }

@@ -1,143 +1,487 @@
 //! matgrad's own vocabulary: `sigmoid`, `relu`, `softplus`, `add_row`, `add_col`,
 //! `ln_det`, `log_sum_exp`, `softmax_cross_entropy`.
 
-use super::{arg, Contrib, Forward, KArg, Names};
-use crate::ir::{Graph, NodeId, Op};
-use crate::sym::{Operand, Sym};
+use super::{
+    app, apply, copy, value, Contrib, Formula, Forward, KArg, Keeps, Kernel, KernelRef, Names,
+    Rule, ShapeRule, Site, StaticArg, StaticForward, StaticNames,
+};
+use crate::cost::{self, Cost, Poly};
+use crate::emit::mixed;
+use crate::ir::Shape;
+use crate::simplify::Term;
+use crate::sym::{Operand, RtFn, Sym};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
-pub(super) fn forward(g: &Graph, id: NodeId, n: &dyn Names) -> Option<Forward> {
-    let node = g.node(id);
-    let (rt, out, text) = (n.rt(), n.out(), n.text(id));
-    let v0 = node.args.first().map(|&x| n.view(x)).unwrap_or_default();
-    let v1 = node.args.get(1).map(|&x| n.view(x)).unwrap_or_default();
-    Some(match &node.op {
-        // y = σ(a)  →  ā += Ḡ ⊙ y ⊙ (1 − y)
-        Op::Sigmoid => Forward::Matrix(quote!(#rt::sigmoid_to(&mut #out, #v0);)),
-        // max(a, 0)  →  ā += Ḡ ⊙ [a > 0]
-        Op::Relu => Forward::Matrix(quote!(#rt::relu_to(&mut #out, #v0);)),
-        // ln(1 + eᵃ)  →  ā += Ḡ ⊙ σ(a)
-        Op::Softplus => Forward::Matrix(quote!(#rt::softplus_to(&mut #out, #v0);)),
-        // m + 1 r  →  m̄ += Ḡ, r̄ += 1ᵀ Ḡ
-        Op::AddRow => Forward::Matrix(quote!(#rt::add_row_to(&mut #out, #v0, #v1, #text);)),
-        // m + c 1ᵀ  →  m̄ += Ḡ, c̄ += Ḡ 1
-        Op::AddCol => Forward::Matrix(quote!(#rt::add_col_to(&mut #out, #v0, #v1, #text);)),
-        // ln |det a|  →  ā += s̄ a⁻ᵀ (the inverse kept from the forward factorisation)
-        Op::LnDet => {
-            let (inv, scratch) = n.aux(id);
-            let shared = super::matrix_fn::inverse_of(g, node.args[0]).is_some();
-            Forward::Scalar(if n.differentiated(id) && !shared {
-                quote!(#rt::ln_det_inverse_to(&mut #inv, #v0, &mut #scratch, #text))
-            } else {
-                quote!(#rt::ln_det_with(#v0, &mut #scratch, #text))
-            })
-        }
-        // ℓ = ln Σ eᵃ  →  ā += s̄ e^(a − ℓ)
-        Op::LogSumExp => Forward::Scalar(quote!(#rt::log_sum_exp(#v0))),
-        // Σ_rows (lse(z_r) − y_r · z_r)  →  z̄ += s̄ (softmax(z) ⊙ rowsum(y) − y), ȳ −= s̄ log softmax(z);
-        // the forward pass keeps softmax(z) ⊙ rowsum(y) − y when z is differentiated
-        Op::SoftmaxCrossEntropy => Forward::Scalar(if n.differentiated(node.args[0]) {
-            let (adjoint, _) = n.aux(id);
-            quote!(#rt::softmax_cross_entropy_with_adjoint(&mut #adjoint, #v0, #v1, #text))
-        } else {
-            quote!(#rt::softmax_cross_entropy(#v0, #v1, #text))
-        }),
-        _ => return None,
-    })
+/// `::matgrad::NAME(&a, …)`: the public function itself, for the static backend.
+fn call(name: &str, args: &[TokenStream]) -> TokenStream {
+    let f = Ident::new(name, Span::call_site());
+    quote!(::matgrad::#f(#(&#args),*))
 }
 
-pub(super) fn adjoint(g: &Graph, id: NodeId) -> Option<Vec<(usize, Contrib)>> {
-    let node = g.node(id);
-    let kernel = |name: &'static str, args: Vec<KArg>| Contrib::Kernel(name, args);
-    let mat = KArg::Mat;
-    Some(match &node.op {
-        // The three activations are elementwise, so their adjoints fuse with their neighbours'.
-        Op::Sigmoid => {
-            let y = Sym::Arg(1);
-            let d = Sym::mul(y.clone(), Sym::sub(Sym::Lit(1.0), y));
-            vec![(
-                0,
-                Contrib::ZipMap(
-                    vec![Operand::Grad, Operand::Value(id)],
-                    Sym::mul(Sym::Arg(0), d),
-                ),
-            )]
+/// An activation: `out = f(a)` by the runtime kernel `kernel` (dynamic) or the public
+/// function `public` (static).
+fn activation(s: Site<'_>, n: &dyn Names, kernel: &str) -> Forward {
+    let (rt, out, a) = (n.rt(), n.out(), n.view(s.arg_id(0)));
+    let k = Ident::new(kernel, Span::call_site());
+    Forward::Matrix(quote!(#rt::#k(&mut #out, #a);))
+}
+
+/// ā += Ḡ ⊙ d, `d` written in `Sym::Arg(1)`, the entry of `from` (the argument or
+/// the node's own value).
+fn entrywise_adjoint(from: Operand, d: Sym) -> Vec<(usize, Contrib)> {
+    vec![(
+        0,
+        Contrib::ZipMap(vec![Operand::Grad, from], Sym::mul(Sym::Arg(0), d)),
+    )]
+}
+
+/// `y = σ(a)`  →  ā += Ḡ ⊙ y ⊙ (1 − y). Elementwise: fuses with its neighbours.
+pub struct Sigmoid;
+
+impl Rule for Sigmoid {
+    fn name(&self) -> String {
+        "sigmoid".into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Like(0)
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries(s, shapes)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        activation(s, n, "sigmoid_to")
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        StaticForward::Expr(call("sigmoid", &[n.value(s.arg_id(0))]))
+    }
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
+        let y = Sym::Arg(1);
+        let d = Sym::mul(y.clone(), Sym::sub(Sym::Lit(1.0), y));
+        entrywise_adjoint(Operand::Value(s.id), d)
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        apply(s, f, "σ", 1)
+    }
+}
+
+/// `max(a, 0)`  →  ā += Ḡ ⊙ [a > 0].
+pub struct Relu;
+
+impl Rule for Relu {
+    fn name(&self) -> String {
+        "relu".into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Like(0)
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries(s, shapes)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        activation(s, n, "relu_to")
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        StaticForward::Expr(call("relu", &[n.value(s.arg_id(0))]))
+    }
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
+        entrywise_adjoint(s.arg(0), Sym::Rt(RtFn::ReluStep, Box::new(Sym::Arg(1))))
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        apply(s, f, "relu", 1)
+    }
+}
+
+/// `ln(1 + eᵃ)`  →  ā += Ḡ ⊙ σ(a).
+pub struct Softplus;
+
+impl Rule for Softplus {
+    fn name(&self) -> String {
+        "softplus".into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Like(0)
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries(s, shapes)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        activation(s, n, "softplus_to")
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        StaticForward::Expr(call("softplus", &[n.value(s.arg_id(0))]))
+    }
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
+        entrywise_adjoint(
+            s.arg(0),
+            Sym::Rt(RtFn::SigmoidScalar, Box::new(Sym::Arg(1))),
+        )
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        apply(s, f, "softplus", 1)
+    }
+}
+
+/// The runtime's `add_row`/`add_col` return a `DMatrix`; on the stack, the same sums
+/// line by line (`row_iter_mut` or `column_iter_mut`).
+fn broadcast_static(s: Site<'_>, n: &dyn StaticNames, lines: TokenStream) -> StaticForward {
+    let (m, b) = (n.value(s.arg_id(0)), n.value(s.arg_id(1)));
+    let (o, line) = (mixed("__mg_o"), mixed("__mg_line"));
+    StaticForward::Expr(quote!({
+        let mut #o = #m;
+        for mut #line in #o.#lines() {
+            #line += &#b;
         }
-        Op::Relu => {
-            let d = Sym::Rt("relu_step", Box::new(Sym::Arg(1)));
-            vec![(
-                0,
-                Contrib::ZipMap(vec![Operand::Grad, arg(g, id, 0)], Sym::mul(Sym::Arg(0), d)),
-            )]
-        }
-        Op::Softplus => {
-            let d = Sym::Rt("sigmoid_scalar", Box::new(Sym::Arg(1)));
-            vec![(
-                0,
-                Contrib::ZipMap(vec![Operand::Grad, arg(g, id, 0)], Sym::mul(Sym::Arg(0), d)),
-            )]
-        }
-        Op::AddRow => vec![
+        #o
+    }))
+}
+
+/// `m + 𝟙 r` (`add_row(&m, &r)`)  →  m̄ += Ḡ, r̄ += 𝟙ᵀ Ḡ (the column sums of Ḡ).
+pub struct AddRow;
+
+impl Rule for AddRow {
+    fn name(&self) -> String {
+        "add_row".into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Broadcast(0)
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries(s, shapes)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, out, text) = (n.rt(), n.out(), n.text(s.id));
+        let (m, r) = (n.view(s.arg_id(0)), n.view(s.arg_id(1)));
+        Forward::Matrix(quote!(#rt::add_row_to(&mut #out, #m, #r, #text);))
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        broadcast_static(s, n, quote!(row_iter_mut))
+    }
+    fn adjoint(&self, _: Site<'_>) -> Vec<(usize, Contrib)> {
+        vec![
+            (0, copy(Sym::Lit(1.0), false)),
             (
-                0,
-                Contrib::Axpy {
-                    alpha: Sym::Lit(1.0),
-                    a: Operand::Grad,
-                    ta: false,
-                },
+                1,
+                Contrib::Kernel(KernelRef(&ColumnSums), vec![KArg::Mat(Operand::Grad)]),
             ),
-            (1, kernel("sum_rows_to", vec![mat(Operand::Grad)])),
-        ],
-        Op::AddCol => vec![
+        ]
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        app(
+            "+",
+            vec![
+                value(s, f, 0),
+                app("*", vec![Term::sym("𝟙"), value(s, f, 1)]),
+            ],
+        )
+    }
+}
+
+/// `m + c 𝟙ᵀ` (`add_col(&m, &c)`)  →  m̄ += Ḡ, c̄ += Ḡ 𝟙 (the row sums of Ḡ).
+pub struct AddCol;
+
+impl Rule for AddCol {
+    fn name(&self) -> String {
+        "add_col".into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Broadcast(0)
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries(s, shapes)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, out, text) = (n.rt(), n.out(), n.text(s.id));
+        let (m, c) = (n.view(s.arg_id(0)), n.view(s.arg_id(1)));
+        Forward::Matrix(quote!(#rt::add_col_to(&mut #out, #m, #c, #text);))
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        broadcast_static(s, n, quote!(column_iter_mut))
+    }
+    fn adjoint(&self, _: Site<'_>) -> Vec<(usize, Contrib)> {
+        vec![
+            (0, copy(Sym::Lit(1.0), false)),
             (
-                0,
-                Contrib::Axpy {
-                    alpha: Sym::Lit(1.0),
-                    a: Operand::Grad,
-                    ta: false,
-                },
+                1,
+                Contrib::Kernel(KernelRef(&RowSums), vec![KArg::Mat(Operand::Grad)]),
             ),
-            (1, kernel("sum_cols_to", vec![mat(Operand::Grad)])),
-        ],
-        // The inverse kept by the forward factorisation, or the function's own
-        // `try_inverse()` of the same matrix when it has one.
-        Op::LnDet => vec![(
+        ]
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        app(
+            "+",
+            vec![
+                value(s, f, 0),
+                app("*", vec![value(s, f, 1), app("t", vec![Term::sym("𝟙")])]),
+            ],
+        )
+    }
+}
+
+/// `𝟙ᵀ Ḡ`, the 1×n row of Ḡ's column sums (nalgebra's `row_sum`); args (Ḡ).
+struct ColumnSums;
+
+impl Kernel for ColumnSums {
+    fn runtime(&self) -> &'static str {
+        "sum_rows_to"
+    }
+    fn lower_static(&self, args: &[StaticArg], _: Shape, _: &dyn StaticNames) -> TokenStream {
+        let (g, _) = StaticArg::mat(args, 0);
+        quote!(#g.row_sum())
+    }
+    fn formula(&self, args: &[Term]) -> Term {
+        let g = args.first().cloned().unwrap_or(Term::Num(0.0));
+        app("*", vec![app("t", vec![Term::sym("𝟙")]), g])
+    }
+}
+
+/// `Ḡ 𝟙`, the m×1 column of Ḡ's row sums (nalgebra's `column_sum`); args (Ḡ).
+struct RowSums;
+
+impl Kernel for RowSums {
+    fn runtime(&self) -> &'static str {
+        "sum_cols_to"
+    }
+    fn lower_static(&self, args: &[StaticArg], _: Shape, _: &dyn StaticNames) -> TokenStream {
+        let (g, _) = StaticArg::mat(args, 0);
+        quote!(#g.column_sum())
+    }
+    fn formula(&self, args: &[Term]) -> Term {
+        let g = args.first().cloned().unwrap_or(Term::Num(0.0));
+        app("*", vec![g, Term::sym("𝟙")])
+    }
+}
+
+/// `ln |det a|`  →  ā += s̄ a⁻ᵀ: the inverse kept from the forward factorisation, or
+/// the function's own `try_inverse()` of the same matrix when it has one.
+pub struct LnDet;
+
+impl Rule for LnDet {
+    fn name(&self) -> String {
+        "ln_det".into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Scalar
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::cubic(s, shapes)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, text, a) = (n.rt(), n.text(s.id), n.view(s.arg_id(0)));
+        let (inv, scratch) = n.aux(s.id);
+        let shared = super::matrix_fn::inverse_of(s.g, s.arg_id(0)).is_some();
+        Forward::Scalar(if n.differentiated(s.id) && !shared {
+            quote!(#rt::ln_det_inverse_to(&mut #inv, #a, &mut #scratch, #text))
+        } else {
+            quote!(#rt::ln_det_with(#a, &mut #scratch, #text))
+        })
+    }
+    /// ā += s̄ a⁻ᵀ reads the inverse, from the same factorisation on the stack
+    /// (non-finite when a is singular, as the dynamic kernel's).
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        let a = n.value(s.arg_id(0));
+        if !n.differentiated(s.id) {
+            return StaticForward::Expr(call("ln_det", &[a]));
+        }
+        let (v, w) = (n.value(s.id), n.aux(s.id));
+        StaticForward::Stmts(
+            quote!(let (#v, #w) = ::matgrad::__private::ln_det_inverse_static(&#a);),
+        )
+    }
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
+        let inverse = super::matrix_fn::inverse_of(s.g, s.arg_id(0))
+            .map_or(Operand::Aux(s.id), Operand::Value);
+        vec![(
             0,
             Contrib::Axpy {
                 alpha: Sym::Grad,
-                a: super::matrix_fn::inverse_of(g, node.args[0])
-                    .map_or(Operand::Aux(id), Operand::Value),
+                a: inverse,
                 ta: true,
             },
-        )],
-        Op::LogSumExp => vec![(
-            0,
-            kernel(
-                "log_sum_exp_adjoint_to",
-                vec![
-                    KArg::Scal(Sym::Grad),
-                    mat(arg(g, id, 0)),
-                    KArg::Scal(Sym::Val(id)),
-                ],
-            ),
-        )],
-        Op::SoftmaxCrossEntropy => vec![
+        )]
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        apply(s, f, "lndet", 1)
+    }
+    /// The inverse, and the factorisation's scratch.
+    fn keeps(&self, _: Site<'_>) -> Keeps {
+        Keeps::AUX
+    }
+    fn aux_formula(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        app("inv", vec![value(s, f, 0)])
+    }
+}
+
+/// `ℓ = ln Σ eᵃ`  →  ā += s̄ e^(a − ℓ) = s̄ softmax(a).
+pub struct LogSumExp;
+
+impl Rule for LogSumExp {
+    fn name(&self) -> String {
+        "log_sum_exp".into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Scalar
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries_of(s, shapes, 0)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, a) = (n.rt(), n.view(s.arg_id(0)));
+        Forward::Scalar(quote!(#rt::log_sum_exp(#a)))
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        StaticForward::Expr(call("log_sum_exp", &[n.value(s.arg_id(0))]))
+    }
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
+        let args = vec![
+            KArg::Scal(Sym::Grad),
+            KArg::Mat(s.arg(0)),
+            KArg::Scal(Sym::Val(s.id)),
+        ];
+        vec![(0, Contrib::Kernel(KernelRef(&LogSumExpAdjoint), args))]
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        apply(s, f, "logsumexp", 1)
+    }
+}
+
+/// `s̄ e^(a − ℓ)`; args (s̄, a, ℓ).
+struct LogSumExpAdjoint;
+
+impl Kernel for LogSumExpAdjoint {
+    fn runtime(&self) -> &'static str {
+        "log_sum_exp_adjoint_to"
+    }
+    fn lower_static(&self, args: &[StaticArg], _: Shape, _: &dyn StaticNames) -> TokenStream {
+        let (alpha, (a, _), l) = (
+            StaticArg::scal(args, 0),
+            StaticArg::mat(args, 1),
+            StaticArg::scal(args, 2),
+        );
+        let x = mixed("__mg_x");
+        quote!(#a.map(|#x| (#x - #l).exp() * #alpha))
+    }
+    fn formula(&self, args: &[Term]) -> Term {
+        let at = |i: usize| args.get(i).cloned().unwrap_or(Term::Num(0.0));
+        app("scale", vec![at(0), app("softmax", vec![at(1)])])
+    }
+}
+
+/// `Σ_rows (lse(z_r) − y_r · z_r)`  →  z̄ += s̄ (diag(y 𝟙) softmax(z) − y) (each row of
+/// softmax(z) scaled by the sum of y's row: not `softmax(z) − y` unless the rows of y
+/// sum to 1), ȳ −= s̄ log softmax(z). The forward pass keeps the bracket when z is
+/// differentiated.
+pub struct SoftmaxCrossEntropy;
+
+impl Rule for SoftmaxCrossEntropy {
+    fn name(&self) -> String {
+        "softmax_ce".into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Scalar
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries_of(s, shapes, 0)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, text) = (n.rt(), n.text(s.id));
+        let (z, y) = (n.view(s.arg_id(0)), n.view(s.arg_id(1)));
+        Forward::Scalar(if n.differentiated(s.arg_id(0)) {
+            let (adjoint, _) = n.aux(s.id);
+            quote!(#rt::softmax_cross_entropy_with_adjoint(&mut #adjoint, #z, #y, #text))
+        } else {
+            quote!(#rt::softmax_cross_entropy(#z, #y, #text))
+        })
+    }
+    /// The bracket of z̄, row by row on the stack.
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        let (z, y) = (n.value(s.arg_id(0)), n.value(s.arg_id(1)));
+        let value = call("softmax_cross_entropy", &[z.clone(), y.clone()]);
+        if !n.differentiated(s.arg_id(0)) {
+            return StaticForward::Expr(value);
+        }
+        let (v, w) = (n.value(s.id), n.aux(s.id));
+        let [o, orow, zr, yr, m, e, x] =
+            ["o", "orow", "zr", "yr", "m", "e", "x"].map(|k| mixed(&format!("__mg_{k}")));
+        StaticForward::Stmts(quote!(
+            let #v = #value;
+            let #w = {
+                let mut #o = #z;
+                for (mut #orow, (#zr, #yr)) in #o.row_iter_mut().zip(#z.row_iter().zip(#y.row_iter())) {
+                    let #m = #zr.max();
+                    let #e = #zr.map(|#x| (#x - #m).exp());
+                    #orow.copy_from(&(#e * (#yr.sum() / #e.sum()) - #yr));
+                }
+                #o
+            };
+        ))
+    }
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
+        vec![
             (
                 0,
                 Contrib::Axpy {
                     alpha: Sym::Grad,
-                    a: Operand::Aux(id),
+                    a: Operand::Aux(s.id),
                     ta: false,
                 },
             ),
             (
                 1,
-                kernel(
-                    "softmax_ce_adjoint_y_to",
-                    vec![KArg::Scal(Sym::Grad), mat(arg(g, id, 0))],
+                Contrib::Kernel(
+                    KernelRef(&SoftmaxCeAdjointY),
+                    vec![KArg::Scal(Sym::Grad), KArg::Mat(s.arg(0))],
                 ),
             ),
-        ],
-        _ => return None,
-    })
+        ]
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        apply(s, f, "softmax_ce", 2)
+    }
+    /// The bracket of z̄.
+    fn keeps(&self, _: Site<'_>) -> Keeps {
+        Keeps::AUX
+    }
+    /// `diag(y 𝟙) softmax(z) − y`.
+    fn aux_formula(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        let (z, y) = (value(s, f, 0), value(s, f, 1));
+        let row_sums = app("diag", vec![app("*", vec![y.clone(), Term::sym("𝟙")])]);
+        app(
+            "+",
+            vec![
+                app("*", vec![row_sums, app("softmax", vec![z])]),
+                app("neg", vec![y]),
+            ],
+        )
+    }
+}
+
+/// `−s̄ log softmax(z)`, row by row; args (s̄, z).
+struct SoftmaxCeAdjointY;
+
+impl Kernel for SoftmaxCeAdjointY {
+    fn runtime(&self) -> &'static str {
+        "softmax_ce_adjoint_y_to"
+    }
+    fn lower_static(&self, args: &[StaticArg], _: Shape, _: &dyn StaticNames) -> TokenStream {
+        let (alpha, (z, _)) = (StaticArg::scal(args, 0), StaticArg::mat(args, 1));
+        let [o, orow, zr, mx, l, x] =
+            ["o", "orow", "zr", "m", "l", "x"].map(|k| mixed(&format!("__mg_{k}")));
+        quote!({
+            let mut #o = #z;
+            for (mut #orow, #zr) in #o.row_iter_mut().zip(#z.row_iter()) {
+                let #mx = #zr.max();
+                let #l = #mx + #zr.map(|#x| (#x - #mx).exp()).sum().ln();
+                #orow.copy_from(&#zr.map(|#x| (#l - #x) * #alpha));
+            }
+            #o
+        })
+    }
+    fn formula(&self, args: &[Term]) -> Term {
+        let at = |i: usize| args.get(i).cloned().unwrap_or(Term::Num(0.0));
+        app(
+            "neg",
+            vec![app("scale", vec![at(0), app("log_softmax", vec![at(1)])])],
+        )
+    }
 }

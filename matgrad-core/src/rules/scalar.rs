@@ -1,38 +1,58 @@
-//! Scalars: literals, outside constants, arithmetic and scalar methods, whose
-//! derivatives come from the one table [`SOp::partials`](crate::sym::SOp::partials).
+//! Scalars: arithmetic and scalar methods, whose derivatives come from the one
+//! table [`SOp::partials`].
 
-use super::{sarg, Contrib, Forward, Names};
-use crate::ir::{Graph, NodeId, Op};
-use crate::sym::Sym;
+use super::{Contrib, Formula, Forward, Names, Rule, ShapeRule, Site, StaticForward, StaticNames};
+use crate::cost::{Cost, Poly};
+use crate::simplify::Term;
+use crate::sym::{SOp, Sym};
 
-pub(super) fn forward(g: &Graph, id: NodeId, n: &dyn Names) -> Option<Forward> {
-    let node = g.node(id);
-    Some(Forward::Scalar(match &node.op {
-        Op::Lit(v) => n.sym(&Sym::Lit(*v)),
-        Op::Const(tokens) => tokens.clone(),
-        // y = op(x, e)  →  x̄ += s̄ ∂y/∂x, ē += s̄ ∂y/∂e
-        Op::Scalar(op) => {
-            let args = (0..node.args.len()).map(|k| sarg(g, id, k)).collect();
-            n.sym(&Sym::apply(*op, args))
-        }
-        _ => return None,
-    }))
+/// `y = op(x, e)`  →  x̄ += s̄ ∂y/∂x, ē += s̄ ∂y/∂e.
+pub struct Scalar(pub SOp);
+
+impl Scalar {
+    /// The operation applied to the node's arguments.
+    fn applied(&self, s: Site<'_>) -> Sym {
+        let args = (0..s.node().args.len()).map(|k| s.sarg(k)).collect();
+        Sym::apply(self.0, args)
+    }
 }
 
-pub(super) fn adjoint(g: &Graph, id: NodeId) -> Option<Vec<(usize, Contrib)>> {
-    let node = g.node(id);
-    let Op::Scalar(op) = &node.op else {
-        return matches!(node.op, Op::Lit(_) | Op::Const(_) | Op::Param(_)).then(Vec::new);
-    };
-    let x = sarg(g, id, 0);
-    let e = (node.args.len() > 1).then(|| sarg(g, id, 1));
-    let partials = op.partials(&x, e.as_ref(), &Sym::Val(id));
-    Some(
-        partials
+impl Rule for Scalar {
+    fn name(&self) -> String {
+        match self.0 {
+            SOp::Add => "+".into(),
+            SOp::Sub => "-".into(),
+            SOp::Mul => "*".into(),
+            SOp::Div => "/".into(),
+            SOp::Neg => "neg".into(),
+            SOp::Powi(n) => format!("powi{n}"),
+            SOp::Method(m) => m.name().into(),
+        }
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Scalar
+    }
+    fn cost(&self, _: Site<'_>, _: &[Option<(Poly, Poly)>]) -> Cost {
+        Cost::fixed(Poly::num(1))
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        Forward::Scalar(n.sym(&self.applied(s)))
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        StaticForward::Expr(n.sym(&self.applied(s), 0))
+    }
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
+        let nargs = s.node().args.len();
+        let e = (nargs > 1).then(|| s.sarg(1));
+        self.0
+            .partials(&s.sarg(0), e.as_ref(), &Sym::Val(s.id))
             .into_iter()
-            .take(node.args.len())
+            .take(nargs)
             .enumerate()
             .map(|(k, p)| (k, Contrib::Scalar(Sym::mul(Sym::Grad, p))))
-            .collect(),
-    )
+            .collect()
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        f.sym(&self.applied(s), &[])
+    }
 }

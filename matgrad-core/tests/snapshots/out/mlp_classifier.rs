@@ -14,10 +14,10 @@ pub fn loss(
 ///
 /// # Derived gradients
 ///
-/// - `∂f/∂w1 = xᵀ ((softmax(z) − y) w2ᵀ ⊙ [x w1 + 𝟙 b1 > 0])`
-/// - `∂f/∂b1 = 𝟙ᵀ ((softmax(z) − y) w2ᵀ ⊙ [x w1 + 𝟙 b1 > 0])`
-/// - `∂f/∂w2 = hᵀ (softmax(z) − y)`
-/// - `∂f/∂b2 = 𝟙ᵀ (softmax(z) − y)`
+/// - `∂f/∂w1 = xᵀ ((diag(y 𝟙) softmax(z) − y) w2ᵀ ⊙ [x w1 + 𝟙 b1 > 0])`
+/// - `∂f/∂b1 = 𝟙ᵀ ((diag(y 𝟙) softmax(z) − y) w2ᵀ ⊙ [x w1 + 𝟙 b1 > 0])`
+/// - `∂f/∂w2 = hᵀ (diag(y 𝟙) softmax(z) − y)`
+/// - `∂f/∂b2 = 𝟙ᵀ (diag(y 𝟙) softmax(z) − y)`
 ///
 /// where
 ///
@@ -29,10 +29,10 @@ pub fn loss(
 /// In LaTeX:
 ///
 /// ```text
-/// \frac{\partial f}{\partial w1} = x^\top \left(\left(\operatorname{softmax}\left(z\right) - y\right) \mathit{w2}^\top \odot [x \mathit{w1} + \mathbf{1} \mathit{b1} > 0]\right)
-/// \frac{\partial f}{\partial b1} = \mathbf{1}^\top \left(\left(\operatorname{softmax}\left(z\right) - y\right) \mathit{w2}^\top \odot [x \mathit{w1} + \mathbf{1} \mathit{b1} > 0]\right)
-/// \frac{\partial f}{\partial w2} = h^\top \left(\operatorname{softmax}\left(z\right) - y\right)
-/// \frac{\partial f}{\partial b2} = \mathbf{1}^\top \left(\operatorname{softmax}\left(z\right) - y\right)
+/// \frac{\partial f}{\partial w1} = x^\top \left(\left(\operatorname{diag}\left(y \mathbf{1}\right) \operatorname{softmax}\left(z\right) - y\right) \mathit{w2}^\top \odot [x \mathit{w1} + \mathbf{1} \mathit{b1} > 0]\right)
+/// \frac{\partial f}{\partial b1} = \mathbf{1}^\top \left(\left(\operatorname{diag}\left(y \mathbf{1}\right) \operatorname{softmax}\left(z\right) - y\right) \mathit{w2}^\top \odot [x \mathit{w1} + \mathbf{1} \mathit{b1} > 0]\right)
+/// \frac{\partial f}{\partial w2} = h^\top \left(\operatorname{diag}\left(y \mathbf{1}\right) \operatorname{softmax}\left(z\right) - y\right)
+/// \frac{\partial f}{\partial b2} = \mathbf{1}^\top \left(\operatorname{diag}\left(y \mathbf{1}\right) \operatorname{softmax}\left(z\right) - y\right)
 /// ```
 #[allow(
     clippy::all,
@@ -82,10 +82,10 @@ pub fn loss_grad(
 ///
 /// # Derived gradients
 ///
-/// - `∂f/∂w1 = xᵀ ((softmax(z) − y) w2ᵀ ⊙ [x w1 + 𝟙 b1 > 0])`
-/// - `∂f/∂b1 = 𝟙ᵀ ((softmax(z) − y) w2ᵀ ⊙ [x w1 + 𝟙 b1 > 0])`
-/// - `∂f/∂w2 = hᵀ (softmax(z) − y)`
-/// - `∂f/∂b2 = 𝟙ᵀ (softmax(z) − y)`
+/// - `∂f/∂w1 = xᵀ ((diag(y 𝟙) softmax(z) − y) w2ᵀ ⊙ [x w1 + 𝟙 b1 > 0])`
+/// - `∂f/∂b1 = 𝟙ᵀ ((diag(y 𝟙) softmax(z) − y) w2ᵀ ⊙ [x w1 + 𝟙 b1 > 0])`
+/// - `∂f/∂w2 = hᵀ (diag(y 𝟙) softmax(z) − y)`
+/// - `∂f/∂b2 = 𝟙ᵀ (diag(y 𝟙) softmax(z) − y)`
 ///
 /// where
 ///
@@ -97,10 +97,10 @@ pub fn loss_grad(
 /// In LaTeX:
 ///
 /// ```text
-/// \frac{\partial f}{\partial w1} = x^\top \left(\left(\operatorname{softmax}\left(z\right) - y\right) \mathit{w2}^\top \odot [x \mathit{w1} + \mathbf{1} \mathit{b1} > 0]\right)
-/// \frac{\partial f}{\partial b1} = \mathbf{1}^\top \left(\left(\operatorname{softmax}\left(z\right) - y\right) \mathit{w2}^\top \odot [x \mathit{w1} + \mathbf{1} \mathit{b1} > 0]\right)
-/// \frac{\partial f}{\partial w2} = h^\top \left(\operatorname{softmax}\left(z\right) - y\right)
-/// \frac{\partial f}{\partial b2} = \mathbf{1}^\top \left(\operatorname{softmax}\left(z\right) - y\right)
+/// \frac{\partial f}{\partial w1} = x^\top \left(\left(\operatorname{diag}\left(y \mathbf{1}\right) \operatorname{softmax}\left(z\right) - y\right) \mathit{w2}^\top \odot [x \mathit{w1} + \mathbf{1} \mathit{b1} > 0]\right)
+/// \frac{\partial f}{\partial b1} = \mathbf{1}^\top \left(\left(\operatorname{diag}\left(y \mathbf{1}\right) \operatorname{softmax}\left(z\right) - y\right) \mathit{w2}^\top \odot [x \mathit{w1} + \mathbf{1} \mathit{b1} > 0]\right)
+/// \frac{\partial f}{\partial w2} = h^\top \left(\operatorname{diag}\left(y \mathbf{1}\right) \operatorname{softmax}\left(z\right) - y\right)
+/// \frac{\partial f}{\partial b2} = \mathbf{1}^\top \left(\operatorname{diag}\left(y \mathbf{1}\right) \operatorname{softmax}\left(z\right) - y\right)
 /// ```
 #[allow(
     clippy::all,

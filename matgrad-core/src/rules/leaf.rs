@@ -1,0 +1,90 @@
+//! Leaves: parameters, float literals, and scalar constants from outside the
+//! function (`LAMBDA`, `std::f64::consts::PI`). None has an adjoint to send: a
+//! parameter's adjoint is the gradient itself.
+
+use super::{Contrib, Formula, Forward, Names, Rule, ShapeRule, Site, StaticForward, StaticNames};
+use crate::cost::{Cost, Poly};
+use crate::simplify::Term;
+use crate::sym::Sym;
+use proc_macro2::TokenStream;
+
+/// Parameter `i` of the signature.
+pub struct Param(pub usize);
+
+impl Rule for Param {
+    fn name(&self) -> String {
+        format!("param{}", self.0)
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Declared
+    }
+    fn cost(&self, _: Site<'_>, _: &[Option<(Poly, Poly)>]) -> Cost {
+        Cost::default()
+    }
+    fn forward(&self, _: Site<'_>, _: &dyn Names) -> Forward {
+        Forward::Nothing
+    }
+    fn forward_static(&self, _: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        StaticForward::Expr(n.param(self.0))
+    }
+    fn adjoint(&self, _: Site<'_>) -> Vec<(usize, Contrib)> {
+        Vec::new()
+    }
+    fn definition(&self, s: Site<'_>, _: &dyn Formula) -> Term {
+        Term::sym(&s.g.label(s.id))
+    }
+}
+
+/// A float literal, as the function's float type reads it.
+pub struct Lit(pub f64);
+
+impl Rule for Lit {
+    fn name(&self) -> String {
+        format!("{:?}", self.0)
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Scalar
+    }
+    fn cost(&self, _: Site<'_>, _: &[Option<(Poly, Poly)>]) -> Cost {
+        Cost::default()
+    }
+    fn forward(&self, _: Site<'_>, n: &dyn Names) -> Forward {
+        Forward::Scalar(n.sym(&Sym::Lit(self.0)))
+    }
+    fn forward_static(&self, _: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        StaticForward::Expr(n.sym(&Sym::Lit(self.0), 0))
+    }
+    fn adjoint(&self, _: Site<'_>) -> Vec<(usize, Contrib)> {
+        Vec::new()
+    }
+    fn definition(&self, _: Site<'_>, _: &dyn Formula) -> Term {
+        Term::Num(self.0)
+    }
+}
+
+/// An outside scalar constant, written as the user wrote it.
+pub struct Const<'a>(pub &'a TokenStream);
+
+impl Rule for Const<'_> {
+    fn name(&self) -> String {
+        self.0.to_string().replace(' ', "")
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Scalar
+    }
+    fn cost(&self, _: Site<'_>, _: &[Option<(Poly, Poly)>]) -> Cost {
+        Cost::default()
+    }
+    fn forward(&self, _: Site<'_>, _: &dyn Names) -> Forward {
+        Forward::Scalar(self.0.clone())
+    }
+    fn forward_static(&self, _: Site<'_>, _: &dyn StaticNames) -> StaticForward {
+        StaticForward::Expr(self.0.clone())
+    }
+    fn adjoint(&self, _: Site<'_>) -> Vec<(usize, Contrib)> {
+        Vec::new()
+    }
+    fn definition(&self, s: Site<'_>, _: &dyn Formula) -> Term {
+        Term::sym(&s.node().text)
+    }
+}
