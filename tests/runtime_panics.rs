@@ -389,3 +389,41 @@ fn infinite_inputs_propagate() {
     assert_eq!(value, log_sum(&x));
     assert_eq!((dx[(0, 0)], dx[(0, 1)]), (0.0, 1.0));
 }
+
+// ---------------------------------------------------------------------------
+// Parts of a matrix
+// ---------------------------------------------------------------------------
+
+#[grad(wrt = a)]
+fn diagonal(a: &DMatrix<f64>) -> f64 {
+    a.diagonal().norm_squared()
+}
+
+#[test]
+#[should_panic = "Unable to get the diagonal of a non-square matrix"]
+fn original_panics_on_the_diagonal_of_a_non_square_matrix() {
+    let _ = diagonal(&m(2, 3));
+}
+
+#[test]
+#[should_panic = "matgrad: a.diagonal(): cannot take the diagonal of a 2×3 matrix"]
+fn grad_panics_on_the_diagonal_of_a_non_square_matrix() {
+    let _ = diagonal_grad(&m(2, 3));
+}
+
+#[grad(wrt = a)]
+fn last_column(a: &DMatrix<f64>) -> f64 {
+    a.column(a.ncols() + 1).norm_squared()
+}
+
+#[test]
+#[should_panic = "Matrix slicing out of bounds"]
+fn original_panics_on_a_column_out_of_range() {
+    let _ = last_column(&m(2, 3));
+}
+
+#[test]
+#[should_panic = "matgrad: a.column(a.ncols() + 1): column 4 is out of range for a 2×3 matrix"]
+fn grad_panics_on_a_column_out_of_range() {
+    let _ = last_column_grad(&m(2, 3));
+}

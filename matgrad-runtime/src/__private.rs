@@ -24,6 +24,7 @@ pub use crate::chain::{
     chain_backward, chain_factor_adjoint_to, chain_product_to, chain_to, Plan, MAX_FACTORS,
 };
 pub use crate::fused::{relu_step, sigmoid_scalar, zip_n_sum, zip_n_to};
+pub use crate::part::{column_adjoint_to, column_to, diagonal_adjoint_to, diagonal_to};
 pub use nalgebra::{DMatrix, DMatrixView, DVector, RowDVector, SMatrix};
 
 use crate::Workspace;

@@ -26,6 +26,7 @@ pub mod elementwise;
 mod fused;
 mod gemm;
 mod kernel;
+mod part;
 mod real;
 pub mod reduce;
 mod solve;

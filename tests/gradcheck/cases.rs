@@ -1366,6 +1366,102 @@ fn index_f32() {
 }
 
 // ===========================================================================
+// a.diagonal(), a.column(j): parts of a matrix
+// ===========================================================================
+
+#[grad(wrt = (a, v))]
+fn f_diagonal(a: &DMatrix<f64>, v: &DVector<f64>) -> f64 {
+    // Twice, and beside another use of `a`: the first contribution overwrites, the
+    // later ones accumulate.
+    a.diagonal().component_mul(v).sum() + a.diagonal().norm_squared() + a.norm_squared()
+}
+
+#[test]
+fn diagonal() {
+    let (r, mut ws) = (&mut rng(133), Workspace::new());
+    for n in SQUARE {
+        gradcheck!(&mut ws; f_diagonal, f_diagonal_grad, f_diagonal_grad_into; (&a, &v);
+            a = mat(r, n, n), v = vector(r, n));
+    }
+}
+
+#[grad(wrt = (x, w))]
+fn f_diagonal_of_product(x: &DMatrix<f64>, w: &DMatrix<f64>) -> f64 {
+    (x * w).diagonal().map(|d| d.tanh()).sum()
+}
+
+#[test]
+fn diagonal_of_a_product() {
+    let (r, mut ws) = (&mut rng(134), Workspace::new());
+    for (m, k) in [(1, 1), (2, 3), (4, 2)] {
+        gradcheck!(&mut ws; f_diagonal_of_product, f_diagonal_of_product_grad, f_diagonal_of_product_grad_into;
+            (&x, &w);
+            x = mat(r, m, k), w = mat(r, k, m));
+    }
+}
+
+#[grad(wrt = a)]
+fn f_diagonal_f32(a: &DMatrix<f32>) -> f32 {
+    a.diagonal().map(|d| d * d * d).sum()
+}
+
+#[test]
+fn diagonal_f32() {
+    let (r, mut ws) = (&mut rng(135), Workspace::new());
+    for n in SQUARE {
+        gradcheck!(&mut ws; f_diagonal_f32, f_diagonal_f32_grad, f_diagonal_f32_grad_into; (&a,);
+            a = mat(r, n, n).cast());
+    }
+}
+
+#[grad(wrt = (a, b))]
+fn f_column(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    // A literal index and an expression of the shapes: the same column when `a` has
+    // one, so its adjoint accumulates.
+    a.column(0).dot(b) + a.column(a.ncols() - 1).norm_squared()
+}
+
+#[test]
+fn column() {
+    let (r, mut ws) = (&mut rng(136), Workspace::new());
+    for (m, n) in SHAPES {
+        gradcheck!(&mut ws; f_column, f_column_grad, f_column_grad_into; (&a, &b);
+            a = mat(r, m, n), b = vector(r, m));
+    }
+}
+
+#[grad(wrt = (x, w))]
+fn f_column_of_product(x: &DMatrix<f64>, w: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
+    let z = x * w;
+    (z.column(1) - y).norm_squared() + w.column(0).sum()
+}
+
+#[test]
+fn column_of_a_product() {
+    let (r, mut ws) = (&mut rng(137), Workspace::new());
+    for (m, k, n) in [(1, 1, 2), (2, 3, 4), (4, 1, 3)] {
+        let y = vector(r, m);
+        gradcheck!(&mut ws; f_column_of_product, f_column_of_product_grad, f_column_of_product_grad_into;
+            (&x, &w, &y);
+            x = mat(r, m, k), w = mat(r, k, n));
+    }
+}
+
+#[grad(wrt = a)]
+fn f_column_f32(a: &DMatrix<f32>) -> f32 {
+    a.column(a.ncols() / 2).map(|c| c.sin()).sum()
+}
+
+#[test]
+fn column_f32() {
+    let (r, mut ws) = (&mut rng(138), Workspace::new());
+    for (m, n) in SHAPES {
+        gradcheck!(&mut ws; f_column_f32, f_column_f32_grad, f_column_f32_grad_into; (&a,);
+            a = mat(r, m, n).cast());
+    }
+}
+
+// ===========================================================================
 // Scalar methods in the body
 // ===========================================================================
 

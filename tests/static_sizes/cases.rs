@@ -352,6 +352,48 @@ fn kronecker() {
 }
 
 // ===========================================================================
+// Parts: a.diagonal(), a.column(j)
+// ===========================================================================
+
+#[grad(wrt = a)]
+fn f_diagonal1(a: &Matrix1<f64>) -> f64 {
+    a.diagonal().norm_squared() + a.column(0).sum()
+}
+
+#[grad(wrt = (a, v))]
+fn f_diagonal3(a: &Matrix3<f64>, v: &Vector3<f64>) -> f64 {
+    a.diagonal().component_mul(v).sum() + (a * a).diagonal().map(|d| d.sin()).sum()
+}
+
+#[grad(wrt = (a, b))]
+fn f_column2x3(a: &Matrix2x3<f64>, b: &Matrix2<f64>) -> f64 {
+    (b * a.column(2)).norm_squared() + a.column(0).dot(&a.column(a.ncols() - 2))
+}
+
+#[grad(wrt = x)]
+fn f_diagonal_of_product(x: &SMatrix<f64, 4, 2>, w: &SMatrix<f64, 2, 4>) -> f64 {
+    (x * w).diagonal().map(|d| d.tanh()).sum() + x.column(1).norm()
+}
+
+#[test]
+fn diagonal_and_column() {
+    let (r, mut ws) = (&mut rng(14), Workspace::new());
+    for _ in 0..3 {
+        let a = s::<1, 1>(r);
+        gradcheck!(&mut ws; f_diagonal1, f_diagonal1_grad, f_diagonal1_grad_into; (&a); a = a);
+        let (a, v) = (s::<3, 3>(r), s::<3, 1>(r));
+        gradcheck!(&mut ws; f_diagonal3, f_diagonal3_grad, f_diagonal3_grad_into; (&a, &v);
+            a = a, v = v);
+        let (a, b) = (s::<2, 3>(r), s::<2, 2>(r));
+        gradcheck!(&mut ws; f_column2x3, f_column2x3_grad, f_column2x3_grad_into; (&a, &b);
+            a = a, b = b);
+        let (x, w) = (s::<4, 2>(r), s::<2, 4>(r));
+        gradcheck!(&mut ws; f_diagonal_of_product, f_diagonal_of_product_grad,
+            f_diagonal_of_product_grad_into; (&x, &w); x = x);
+    }
+}
+
+// ===========================================================================
 // Static and dynamic sizes in one function
 // ===========================================================================
 

@@ -919,7 +919,8 @@ impl Builder<'_> {
         if self.is_count(e) {
             return Ok(Count::Expr(e.to_token_stream()));
         }
-        self.err(e, "a column index in a #[grad] function is an integer literal, or an expression of integer literals and the shapes of parameters, as in `x.column(x.ncols() - 1)`")
+        let msg = format!("`{}` cannot be a column index in a #[grad] function: write an integer literal, or an expression of integer literals and the shapes of parameters, as in `x.column(x.ncols() - 1)`", source_text(e));
+        self.err(e, msg)
     }
 
     /// Whether `e` is an integer expression of literals and parameters' shapes.
