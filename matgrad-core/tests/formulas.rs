@@ -193,3 +193,50 @@ fn deep_formulas_grow_linearly_citing_intermediate_adjoints() {
         "cited adjoints are defined: {doc:#?}"
     );
 }
+
+/// The identity of a trace's adjoint stays a matrix among scalars: `∂ tr x / ∂x = I`
+/// and `∂ s tr x / ∂x = s I` (a simplifier dropping `I` as a unit factor printed `1`
+/// and `s`), while `aᵀ I bᵀ` is still `aᵀ bᵀ` (above).
+#[test]
+fn the_identity_of_a_trace_stays_a_matrix() {
+    assert_eq!(
+        formulas("#[grad(wrt = x)] fn f(x: &DMatrix<f64>) -> f64 { x.trace() }"),
+        ["∂f/∂x = I"]
+    );
+    assert_eq!(
+        formulas("#[grad(wrt = x)] fn f(x: &DMatrix<f64>, s: f64) -> f64 { s * x.trace() }"),
+        ["∂f/∂x = s I"]
+    );
+    assert_eq!(
+        formulas("#[grad(wrt = x)] fn f(x: &DMatrix<f64>) -> f64 { x.trace() * x.trace() }"),
+        ["∂f/∂x = 2 tr(x) I"]
+    );
+}
+
+/// Softmax cross-entropy with labels whose rows need not sum to 1 (weighted or soft
+/// labels): the gradient scales each row of softmax(z) by its row's label sum, as the
+/// code does; the formula once read `softmax(z) − y`.
+#[test]
+fn softmax_cross_entropy_keeps_the_label_row_sums() {
+    assert_eq!(
+        formulas("#[grad(wrt = (z, y))] fn f(z: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 { softmax_cross_entropy(&z, &y) }"),
+        [
+            "∂f/∂z = diag(y 𝟙) softmax(z) − y",
+            "∂f/∂y = −log_softmax(z)"
+        ]
+    );
+}
+
+/// The parts of a matrix: the diagonal's adjoint is a diagonal matrix, a column's is
+/// placed in its column.
+#[test]
+fn parts_place_the_adjoint_back() {
+    assert_eq!(
+        formulas("#[grad(wrt = x)] fn f(x: &DMatrix<f64>) -> f64 { x.diagonal().norm_squared() }"),
+        ["∂f/∂x = diag(2 diag(x))"]
+    );
+    assert_eq!(
+        formulas("#[grad(wrt = x)] fn f(x: &DMatrix<f64>, u: &DVector<f64>) -> f64 { x.column(1).dot(&u) }"),
+        ["∂f/∂x = u e₁ᵀ"]
+    );
+}

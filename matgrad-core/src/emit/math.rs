@@ -54,6 +54,12 @@ impl<'a> Terms<'a> {
         }
     }
 
+    /// These terms with node `id`'s adjoint written as `t` (a rule's `Ḡ`, in tests).
+    pub fn with_adjoint(self, id: NodeId, t: Term) -> Terms<'a> {
+        self.adj.borrow_mut().insert(id, t);
+        self
+    }
+
     /// `(variable, simplified gradient)` for each `wrt` variable.
     pub fn gradients(&self) -> Vec<(String, Term)> {
         let g = self.input.graph;
@@ -528,7 +534,9 @@ fn pr(t: &Term, n: Notation, need: u8) -> String {
                             // reads as `2 a b`.
                             let need = match (number, i) {
                                 (true, 0) => PRODUCT,
-                                (true, 1) if matches!(x.as_app(), Some(("*", _))) => PRODUCT,
+                                (true, 1) if matches!(x.as_app(), Some(("*" | "scale", _))) => {
+                                    PRODUCT
+                                }
                                 _ => FACTOR,
                             };
                             pr(x, n, need)

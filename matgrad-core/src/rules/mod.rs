@@ -42,6 +42,8 @@ pub mod product;
 pub mod reduce;
 pub mod runtime_fn;
 pub mod scalar;
+#[cfg(test)]
+mod tests;
 
 use crate::cost::{Cost, Poly};
 use crate::ir::{Count, Dim, Float, Graph, Kind, Node, NodeId, Op, Shape};

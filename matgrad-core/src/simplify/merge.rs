@@ -10,24 +10,51 @@ pub fn merge(t: &Term) -> Term {
     match h.as_str() {
         "+" => sum(a),
         "*" | "scale" => {
-            // Flatten, and pull numeric coefficients (of scales and negations) to the front.
+            // Flatten, and pull numeric coefficients (of scales and negations) to the
+            // front. A factor is known to be a scalar when it came from the first
+            // argument of a `scale` (or from inside one): an identity among scalars
+            // only is the matrix `s I`, not `s`.
             let mut coef = 1.0;
             let mut flat = Vec::new();
-            let mut stack: Vec<Term> = a.into_iter().rev().collect();
-            while let Some(x) = stack.pop() {
+            let mut all_scalars = true;
+            let first_scalar = h == "scale";
+            let mut stack: Vec<(Term, bool)> = a
+                .into_iter()
+                .enumerate()
+                .map(|(i, x)| (x, first_scalar && i == 0))
+                .rev()
+                .collect();
+            while let Some((x, scalar)) = stack.pop() {
                 match x {
                     Term::App(h, inner) if h == "*" || h == "scale" => {
-                        stack.extend(inner.into_iter().rev())
+                        let first = h == "scale";
+                        stack.extend(
+                            inner
+                                .into_iter()
+                                .enumerate()
+                                .map(|(i, y)| (y, scalar || (first && i == 0)))
+                                .rev(),
+                        )
                     }
                     Term::App(h, inner) if h == "neg" && inner.len() == 1 => {
                         coef = -coef;
-                        stack.extend(inner);
+                        stack.extend(inner.into_iter().map(|y| (y, scalar)));
                     }
                     Term::Num(v) => coef *= v,
-                    other => flat.push(other),
+                    other => {
+                        all_scalars &= scalar || other == Term::sym("I");
+                        flat.push(other);
+                    }
                 }
             }
-            let product = product(flat);
+            let keep_identity = all_scalars && flat.contains(&Term::sym("I"));
+            let mut product = product(flat);
+            if keep_identity {
+                product = match product {
+                    p if p.is_num(1.0) => Term::sym("I"),
+                    p => Term::app("scale", vec![p, Term::sym("I")]),
+                };
+            }
             if coef == 1.0 {
                 return product;
             }
