@@ -20,11 +20,9 @@
 //!   (its blocking over `k`, its fused or unfused multiply-adds, its edge tiles).
 #![allow(missing_docs, clippy::missing_panics_doc, clippy::too_many_arguments)]
 
-pub use crate::chain::{
-    chain_backward, chain_factor_adjoint_to, chain_product_to, chain_to, Plan, MAX_FACTORS,
-};
-pub use crate::fused::{relu_step, sigmoid_scalar, zip_n_sum, zip_n_to};
-pub use nalgebra::{DMatrix, DMatrixView, DVector, RowDVector, SMatrix};
+pub use crate::chain::{chain_backward, chain_factor_adjoint_to, chain_product_to, chain_to, Plan};
+pub use crate::fused::{relu_step, sigmoid_scalar, zip_n_to};
+pub use nalgebra::SMatrix;
 
 use crate::Workspace;
 use std::cell::RefCell;
@@ -67,7 +65,10 @@ pub use crate::solve::{
     lu_solve_right_adjoint_x_to, lu_solve_right_to, lu_solve_to, lu_to,
 };
 use crate::Real;
-use nalgebra::{Dim, Dyn, IsContiguous, Matrix, Matrix4, RawStorage, Scalar, U1};
+use nalgebra::{
+    DMatrix, DMatrixView, DVector, Dim, Dyn, IsContiguous, Matrix, Matrix4, RawStorage, RowDVector,
+    Scalar, U1,
+};
 
 // ---------------------------------------------------------------------------
 // Views and gradient buffers
@@ -1095,57 +1096,6 @@ pub fn inv_transpose_to<T: Real>(
         MatRef::new(&*scratch2).t(),
         "inv_transpose_to",
         |x| alpha * x,
-    );
-}
-
-/// Adjoint of `sigmoid` from its output `y`: `out (+)= g ⊙ y ⊙ (1 − y)`.
-pub fn sigmoid_adjoint_to<T: Real>(
-    out: &mut DMatrix<T>,
-    acc: bool,
-    g: DMatrixView<'_, T>,
-    y: DMatrixView<'_, T>,
-) {
-    binary(
-        out,
-        acc,
-        MatRef::new(&g),
-        MatRef::new(&y),
-        "sigmoid_adjoint_to",
-        |g, y| g * (y * (T::one() - y)),
-    );
-}
-
-/// Adjoint of `relu` from its input `a`: `out (+)= g ⊙ [a > 0]`.
-pub fn relu_adjoint_to<T: Real>(
-    out: &mut DMatrix<T>,
-    acc: bool,
-    g: DMatrixView<'_, T>,
-    a: DMatrixView<'_, T>,
-) {
-    binary(
-        out,
-        acc,
-        MatRef::new(&g),
-        MatRef::new(&a),
-        "relu_adjoint_to",
-        |g, a| g * relu_step(a),
-    );
-}
-
-/// Adjoint of `softplus` from its input `a`: `out (+)= g ⊙ σ(a)`.
-pub fn softplus_adjoint_to<T: Real>(
-    out: &mut DMatrix<T>,
-    acc: bool,
-    g: DMatrixView<'_, T>,
-    a: DMatrixView<'_, T>,
-) {
-    binary(
-        out,
-        acc,
-        MatRef::new(&g),
-        MatRef::new(&a),
-        "softplus_adjoint_to",
-        |g, a| g * sigmoid_scalar(a),
     );
 }
 

@@ -53,25 +53,6 @@ pub fn zip_n_to<T: Real, const N: usize, F: Fn([T; N]) -> T>(
     }
 }
 
-/// `Σ_k f([in_0[k], in_1[k], …])` over inputs of equal length (checked).
-#[inline]
-pub fn zip_n_sum<T: Real, const N: usize, F: Fn([T; N]) -> T>(inputs: [&[T]; N], f: F) -> T {
-    let len = inputs.first().map_or(0, |s| s.len());
-    for (k, input) in inputs.iter().enumerate() {
-        assert!(
-            input.len() == len,
-            "matgrad: fused reduction: input {k} has {} entries, expected {len}",
-            input.len()
-        );
-    }
-    let inputs = inputs.map(|s| &s[..len]);
-    let mut total = T::zero();
-    for i in 0..len {
-        total += f(inputs.map(|s| s[i]));
-    }
-    total
-}
-
 /// The logistic function `1 / (1 + e^−x)`, computed stably (the scalar behind [`crate::sigmoid`]).
 #[inline]
 pub fn sigmoid_scalar<T: Real>(x: T) -> T {
