@@ -23,12 +23,15 @@ pub mod broadcast;
 mod chain;
 pub mod decomp;
 pub mod elementwise;
+mod fill;
 mod fused;
 mod gemm;
 mod kernel;
+mod kron;
 mod real;
 pub mod reduce;
 mod solve;
+mod view;
 mod workspace;
 
 #[doc(hidden)]
