@@ -6,7 +6,9 @@
 //! interval products (`cost(i, j) = min_k cost(i, k) + cost(k+1, j) + d_i d_{k+1} d_{j+1}`
 //! for factor `i` of shape `d_i × d_{i+1}`), a few hundred integer operations for the
 //! chains people write. Ties go to the later split, so that a chain of three whose
-//! orders cost the same is `(a b) c`, as written.
+//! orders cost the same is `(a b) c`, as written. The program is
+//! `matgrad_plan::cheapest_splits`, the one the expansion of static chains calls too
+//! (matgrad-core's cost model), so both choose the same association.
 //!
 //! Every internal node of the chosen tree except the root has a numbered buffer: the
 //! forward pass ([`chain_to`]) keeps the node's product there, and the backward pass
@@ -45,23 +47,18 @@ impl Plan {
             (2..=MAX_FACTORS).contains(&n),
             "matgrad: a chain has 2 to {MAX_FACTORS} factors, not {n}"
         );
-        let d = |i: usize| if i < n { shapes[i].0 } else { shapes[n - 1].1 };
-        let mut cost = [[0u128; MAX_FACTORS]; MAX_FACTORS];
+        let mut dims = [0u128; MAX_FACTORS + 1];
+        for (d, &(rows, _)) in dims.iter_mut().zip(shapes) {
+            *d = rows as u128;
+        }
+        dims[n] = shapes[n - 1].1 as u128;
+        let mut cost = [0u128; MAX_FACTORS * MAX_FACTORS];
+        let mut splits = [0usize; MAX_FACTORS * MAX_FACTORS];
+        matgrad_plan::cheapest_splits(&dims[..=n], &mut cost, &mut splits);
         let mut split = [[0u8; MAX_FACTORS]; MAX_FACTORS];
-        for len in 2..=n {
-            for i in 0..=n - len {
-                let j = i + len - 1;
-                let mut best = u128::MAX;
-                for k in (i..j).rev() {
-                    let c = cost[i][k]
-                        + cost[k + 1][j]
-                        + (d(i) as u128) * (d(k + 1) as u128) * (d(j + 1) as u128);
-                    if c < best {
-                        best = c;
-                        split[i][j] = k as u8;
-                    }
-                }
-                cost[i][j] = best;
+        for i in 0..n {
+            for j in i + 1..n {
+                split[i][j] = splits[i * n + j] as u8;
             }
         }
         let mut plan = Plan {
