@@ -292,41 +292,25 @@ impl Assoc {
     }
 
     /// The association with the fewest multiply-adds for numeric dimensions, by
-    /// dynamic programming; ties go to the later split, as in the run-time kernel
-    /// (`matgrad_runtime::__private::Plan`), which makes the same choice.
+    /// dynamic programming (`matgrad_plan::cheapest_splits`); ties go to the later
+    /// split. The run-time kernel (`matgrad_runtime::__private::Plan`) calls the same
+    /// program, so it makes the same choice.
     pub fn cheapest(dims: &[u128]) -> Assoc {
         let n = dims.len().saturating_sub(1).max(1);
-        let mut cost = vec![vec![0u128; n]; n];
-        let mut split = vec![vec![0usize; n]; n];
-        for len in 2..=n {
-            for i in 0..=n - len {
-                let j = i + len - 1;
-                let mut best = u128::MAX;
-                for k in (i..j).rev() {
-                    let c = cost[i][k].saturating_add(cost[k + 1][j]).saturating_add(
-                        dims[i]
-                            .saturating_mul(dims[k + 1])
-                            .saturating_mul(dims[j + 1]),
-                    );
-                    if c < best {
-                        best = c;
-                        split[i][j] = k;
-                    }
-                }
-                cost[i][j] = best;
-            }
-        }
-        fn build(split: &[Vec<usize>], i: usize, j: usize) -> Assoc {
+        let (mut cost, mut split) = (vec![0u128; n * n], vec![0usize; n * n]);
+        matgrad_plan::cheapest_splits(dims, &mut cost, &mut split);
+        // split[i * n + j] = k: the interval i..=j is (i..=k) (k+1..=j).
+        fn build(split: &[usize], n: usize, i: usize, j: usize) -> Assoc {
             if i == j {
                 return Assoc::Leaf(i);
             }
-            let k = split[i][j];
+            let k = split[i * n + j];
             Assoc::Product(
-                Box::new(build(split, i, k)),
-                Box::new(build(split, k + 1, j)),
+                Box::new(build(split, n, i, k)),
+                Box::new(build(split, n, k + 1, j)),
             )
         }
-        build(&split, 0, n - 1)
+        build(&split, n, 0, n - 1)
     }
 }
 

@@ -16,157 +16,45 @@
 //!   first product of a given size may allocate them, later ones do not;
 //! - [`mul_to`] is bit-for-bit nalgebra's `&a * &b`, for every shape: products with a
 //!   dimension ≤ 5 (and matrix–vector products) follow nalgebra's own `gemv` order of
-//!   operations four columns per sweep, the others go through the blocked kernel, which reproduces matrixmultiply's arithmetic
-//!   (its blocking over `k`, its fused or unfused multiply-adds, its edge tiles).
+//!   operations four columns per sweep, the others go through the blocked kernel,
+//!   which reproduces matrixmultiply's arithmetic (its blocking over `k`, its fused
+//!   or unfused multiply-adds, its edge tiles).
+//!
+//! This module is the interface only: re-exports, and wrappers of a few lines that
+//! check shapes (naming `op`), turn views into the crate's strided references and call
+//! the algorithm in its family module (`blas`, `broadcast`, `chain`, `decomp`,
+//! `elementwise`, `fill`, `fused`, `kron`, `part`, `reduce`, `solve`, `view`, `workspace`).
+//! Kernels whose family module is private are re-exported as they are.
 #![allow(missing_docs, clippy::missing_panics_doc, clippy::too_many_arguments)]
 
 pub use crate::chain::{
-    chain_backward, chain_factor_adjoint_to, chain_product_to, chain_to, Plan, MAX_FACTORS,
+    chain3_to, chain_backward, chain_costs, chain_factor_adjoint_to, chain_product_to, chain_to,
+    product_cost, Plan,
 };
-pub use crate::fused::{relu_step, sigmoid_scalar, zip_n_sum, zip_n_to};
-pub use crate::part::{column_adjoint_to, column_to, diagonal_adjoint_to, diagonal_to};
-pub use nalgebra::{DMatrix, DMatrixView, DVector, RowDVector, SMatrix};
-
-use crate::Workspace;
-use std::cell::RefCell;
-use std::thread::LocalKey;
-
-/// Runs `f` with the calling thread's workspace for one `NAME_grad` function (a
-/// `thread_local!` the generated code declares in the function), so that repeated
-/// `NAME_grad` calls reuse their intermediates instead of allocating (and, for large
-/// ones, page-faulting) them anew. A fresh workspace serves when the cached one is
-/// unavailable (being destroyed with its thread, or already borrowed).
-pub fn with_workspace<T: 'static, R>(
-    key: &'static LocalKey<RefCell<Workspace<T>>>,
-    f: impl FnOnce(&mut Workspace<T>) -> R,
-) -> R {
-    let mut f = Some(f);
-    let cached = key.try_with(|cell| {
-        cell.try_borrow_mut()
-            .ok()
-            .map(|mut ws| (f.take().expect("called once"))(&mut ws))
-    });
-    match (cached, f) {
-        (Ok(Some(r)), _) => r,
-        (_, Some(f)) => f(&mut Workspace::new()),
-        (_, None) => unreachable!("`f` ran and returned"),
-    }
-}
-
-use crate::blas::gemm_ref;
-use crate::broadcast::{add_col_ref, add_row_ref};
 pub use crate::decomp::ln_det_inverse_static;
-use crate::decomp::{ln_det_inverse_ref, ln_det_ref};
-use crate::elementwise::{relu_scalar, softplus_scalar};
-use crate::kernel::{self, binary, prepare, ready, same_shape, ternary, unary, MatRef, Shape};
-use crate::reduce::{
-    log_sum_exp_adjoint_ref, log_sum_exp_ref, softmax_ce_adjoint_y_ref, softmax_ce_ref,
-    softmax_ce_with_adjoint_ref,
-};
+pub use crate::fill::{add_diag_to, fill_to, index_adjoint_to};
+pub use crate::fused::{relu_step, sigmoid_scalar, zip_map_sum, zip_n_to};
+pub use crate::kron::{kron_adjoint_a_to, kron_adjoint_b_to, kronecker_to};
+pub use crate::part::{column_adjoint_to, column_to, diagonal_adjoint_to, diagonal_to};
 pub use crate::solve::{
     lu_solve_adjoint_b_to, lu_solve_adjoint_x_to, lu_solve_right_adjoint_b_to,
     lu_solve_right_adjoint_x_to, lu_solve_right_to, lu_solve_to, lu_to,
 };
+pub use crate::view::{view, AsView, GradBuf};
+pub use crate::workspace::with_workspace;
+pub use nalgebra::SMatrix;
+
+use crate::blas::{fill_gemm_ref, gemm_fill_ref, gemm_into, mul_as_nalgebra, trace_of_product_ref};
+use crate::broadcast::{add_col_ref, add_row_ref};
+use crate::decomp::{inv_transpose_ref, inverse_as_nalgebra, ln_det_inverse_ref, ln_det_ref};
+use crate::elementwise::{relu_scalar, softplus_scalar};
+use crate::kernel::{binary, ternary, unary, MatRef, Shape};
+use crate::reduce::{
+    log_sum_exp_adjoint_ref, log_sum_exp_ref, softmax_ce_adjoint_y_ref, softmax_ce_ref,
+    softmax_ce_with_adjoint_ref, sum_cols_ref, sum_rows_ref,
+};
 use crate::Real;
-use nalgebra::{Dim, Dyn, IsContiguous, Matrix, Matrix4, RawStorage, Scalar, U1};
-
-// ---------------------------------------------------------------------------
-// Views and gradient buffers
-// ---------------------------------------------------------------------------
-
-/// Anything with contiguous column-major storage, seen as a dynamic matrix.
-pub trait AsView<T> {
-    /// The whole matrix as a `DMatrixView`, without copying.
-    fn dview(&self) -> DMatrixView<'_, T>;
-}
-
-impl<T: Scalar, R: Dim, C: Dim, S: RawStorage<T, R, C> + IsContiguous> AsView<T>
-    for Matrix<T, R, C, S>
-{
-    #[inline]
-    fn dview(&self) -> DMatrixView<'_, T> {
-        let (r, c) = self.shape();
-        DMatrixView::from_slice(self.as_slice(), r, c)
-    }
-}
-
-impl<T, M: AsView<T> + ?Sized> AsView<T> for &M {
-    #[inline]
-    fn dview(&self) -> DMatrixView<'_, T> {
-        (**self).dview()
-    }
-}
-
-/// `m` as a `DMatrixView` (no copy).
-#[inline]
-pub fn view<T, M: AsView<T> + ?Sized>(m: &M) -> DMatrixView<'_, T> {
-    m.dview()
-}
-
-/// The owned matrix types a gradient can be written into (`DMatrix`, `DVector`,
-/// `RowDVector`): the generated code takes the buffer out as a `DMatrix`, fills it,
-/// and puts it back, so no copy and no allocation happen in steady state.
-pub trait GradBuf<T> {
-    /// Moves the storage out as a `DMatrix` (same shape), leaving an empty buffer.
-    fn take_matrix(&mut self) -> DMatrix<T>;
-    /// Moves `m` back in. `m` has the shape of the variable (a column for `DVector`,
-    /// a row for `RowDVector`).
-    fn put_matrix(&mut self, m: DMatrix<T>);
-}
-
-impl<T: Scalar> GradBuf<T> for DMatrix<T> {
-    #[inline]
-    fn take_matrix(&mut self) -> DMatrix<T> {
-        std::mem::take(self)
-    }
-
-    #[inline]
-    fn put_matrix(&mut self, m: DMatrix<T>) {
-        *self = m;
-    }
-}
-
-impl<T: Scalar> GradBuf<T> for DVector<T> {
-    #[inline]
-    fn take_matrix(&mut self) -> DMatrix<T> {
-        let v = std::mem::take(self);
-        let n = v.nrows();
-        v.reshape_generic(Dyn(n), Dyn(1))
-    }
-
-    #[inline]
-    fn put_matrix(&mut self, m: DMatrix<T>) {
-        assert!(
-            m.ncols() == 1,
-            "matgrad: the gradient of a DVector must be a column, not {}×{}",
-            m.nrows(),
-            m.ncols(),
-        );
-        let n = m.nrows();
-        *self = m.reshape_generic(Dyn(n), U1);
-    }
-}
-
-impl<T: Scalar> GradBuf<T> for RowDVector<T> {
-    #[inline]
-    fn take_matrix(&mut self) -> DMatrix<T> {
-        let v = std::mem::take(self);
-        let n = v.ncols();
-        v.reshape_generic(Dyn(1), Dyn(n))
-    }
-
-    #[inline]
-    fn put_matrix(&mut self, m: DMatrix<T>) {
-        assert!(
-            m.nrows() == 1,
-            "matgrad: the gradient of a RowDVector must be a row, not {}×{}",
-            m.nrows(),
-            m.ncols(),
-        );
-        let n = m.ncols();
-        *self = m.reshape_generic(U1, Dyn(n));
-    }
-}
+use nalgebra::{DMatrix, DMatrixView};
 
 /// The shape of `a`, for messages (`3×4`).
 #[inline]
@@ -174,39 +62,12 @@ fn dims<T>(a: &DMatrixView<'_, T>) -> Shape {
     Shape(a.nrows(), a.ncols())
 }
 
-/// The shape `p×q` of the factor `x` of `g = x ⊗ y` (or `y ⊗ x`), the other factor
-/// being `r×s`. When that factor is empty, `g` is empty and cannot tell: `out`'s
-/// current shape is kept in that dimension.
-fn kron_factor_shape<T: Real>(
-    out: &DMatrix<T>,
-    g: &MatRef<'_, T>,
-    r: usize,
-    s: usize,
-    what: &str,
-) -> (usize, usize) {
-    assert!(
-        (r == 0 || g.nrows % r == 0) && (s == 0 || g.ncols % s == 0),
-        "matgrad: {what}: a {} adjoint is not a Kronecker product with a {} factor",
-        g.sh(),
-        Shape(r, s),
-    );
-    let p = g.nrows.checked_div(r).unwrap_or(out.nrows());
-    let q = g.ncols.checked_div(s).unwrap_or(out.ncols());
-    (p, q)
-}
-
 // ---------------------------------------------------------------------------
 // Forward kernels: out = f(inputs), resizing out when needed
 // ---------------------------------------------------------------------------
 
-/// `out = a * b`, bit-for-bit nalgebra's `&a * &b`, allocating nothing once `out` has
-/// its shape. Panics `matgrad: {op}: cannot multiply {r}×{c} by {r}×{c}`.
-///
-/// nalgebra multiplies with matrixmultiply when every dimension exceeds 5 (which
-/// allocates a packing buffer on every call) and with its own `gemv` loops otherwise.
-/// Here the first case goes to [`Real::__gemm`], whose blocked kernel computes the
-/// same bits as matrixmultiply with per-thread packing buffers; the second still
-/// calls nalgebra's `gemm` (no allocation).
+/// `out = a * b`, bit-for-bit nalgebra's `&a * &b` (see `blas::mul_as_nalgebra`),
+/// allocating nothing once `out` has its shape. Panics `matgrad: {op}: cannot multiply {r}×{c} by {r}×{c}`.
 pub fn mul_to<T: Real>(
     out: &mut DMatrix<T>,
     a: DMatrixView<'_, T>,
@@ -219,124 +80,7 @@ pub fn mul_to<T: Real>(
         dims(&a),
         dims(&b),
     );
-    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
-    prepare(out, m, n);
-    if m > 5 && k > 5 && n > 5 {
-        let (a, b) = (MatRef::new(&a), MatRef::new(&b));
-        // SAFETY: `a` and `b` address their entries through their strides (MatRef's
-        // invariant); `out` is an owned, contiguous m×n column-major buffer, borrowed
-        // mutably, so it overlaps neither.
-        unsafe {
-            T::__gemm(
-                m,
-                k,
-                n,
-                T::one(),
-                a.ptr(),
-                a.rs as isize,
-                a.cs as isize,
-                b.ptr(),
-                b.rs as isize,
-                b.cs as isize,
-                T::zero(),
-                out.as_mut_slice().as_mut_ptr(),
-                1,
-                m as isize,
-            );
-        }
-    } else {
-        mul_in_column_order(out, a, b);
-    }
-}
-
-/// `out = a * b` for the shapes nalgebra does not send to matrixmultiply (a dimension
-/// ≤ 5: matrix × vector, thin products): bit for bit nalgebra's `gemm` fallback.
-///
-/// nalgebra computes each output column as a `gemv`, one `axpy` sweep over the column
-/// per term, `y = a₀ x₀`, then `y = aₖ xₖ + y` for k = 1, 2, …. This loop performs
-/// the same multiplications and additions in the same order for every entry (so the
-/// same bits: Rust never contracts them into FMAs), but four terms per sweep, which
-/// reads and writes `y` a quarter as often: 1.6× faster for a 4096×512 `X w`.
-fn mul_in_column_order<T: Real>(
-    out: &mut DMatrix<T>,
-    a: DMatrixView<'_, T>,
-    b: DMatrixView<'_, T>,
-) {
-    let (m, k) = a.shape();
-    if m < 4 && k > 0 {
-        return mul_few_rows(out, a, b);
-    }
-    let a = MatRef::new(&a);
-    // A `DMatrixView` has a unit row stride: its columns are slices.
-    let col = |p: usize| &a.col(p).expect("a view's columns are contiguous")[..m];
-    for j in 0..b.ncols() {
-        let y = &mut out.as_mut_slice()[j * m..(j + 1) * m];
-        let x = b.column(j);
-        if k == 0 {
-            y.fill(T::zero());
-            continue;
-        }
-        for (yi, &ai) in y.iter_mut().zip(col(0)) {
-            *yi = ai * x[0];
-        }
-        let mut p = 1;
-        while p + 4 <= k {
-            let (x0, x1, x2, x3) = (x[p], x[p + 1], x[p + 2], x[p + 3]);
-            let columns = col(p)
-                .iter()
-                .zip(col(p + 1))
-                .zip(col(p + 2))
-                .zip(col(p + 3));
-            for (yi, (((&a0, &a1), &a2), &a3)) in y.iter_mut().zip(columns) {
-                let mut t = a0 * x0 + *yi;
-                t = a1 * x1 + t;
-                t = a2 * x2 + t;
-                *yi = a3 * x3 + t;
-            }
-            p += 4;
-        }
-        for p in p..k {
-            for (yi, &ai) in y.iter_mut().zip(col(p)) {
-                *yi = ai * x[p] + *yi;
-            }
-        }
-    }
-}
-
-/// [`mul_in_column_order`] for an `a` of fewer than four rows (`xᵀ A`): each entry
-/// is one chain of `k` dependent multiply-adds, so eight output columns are summed
-/// side by side, each in nalgebra's order (`y = a₀ b₀`, then `y = aₗ bₗ + y`): the
-/// same bits, eight independent chains instead of one.
-fn mul_few_rows<T: Real>(out: &mut DMatrix<T>, a: DMatrixView<'_, T>, b: DMatrixView<'_, T>) {
-    const LANES: usize = 8;
-    let (m, k) = a.shape();
-    let (bm, n) = (MatRef::new(&b), b.ncols());
-    // A `DMatrixView` has a unit row stride: its columns are slices.
-    let col = |j: usize| &bm.col(j).expect("a view's columns are contiguous")[..k];
-    let o = out.as_mut_slice();
-    for i in 0..m {
-        let mut j0 = 0;
-        while j0 < n {
-            let lanes = LANES.min(n - j0);
-            // Past the last column, lanes repeat it and are not stored.
-            let cols: [&[T]; LANES] = std::array::from_fn(|c| col(j0 + c.min(lanes - 1)));
-            let mut acc = [T::zero(); LANES];
-            let a0 = a[(i, 0)];
-            for c in 0..LANES {
-                acc[c] = a0 * cols[c][0];
-            }
-            for l in 1..k {
-                let al = a[(i, l)];
-                for c in 0..LANES {
-                    acc[c] = al * cols[c][l] + acc[c];
-                }
-            }
-            for c in 0..lanes {
-                o[i + (j0 + c) * m] = acc[c];
-            }
-            j0 += lanes;
-        }
-    }
+    mul_as_nalgebra(out, a, b);
 }
 
 /// `out = a + b`. Panics `matgrad: {op}: cannot add {r}×{c} and {r}×{c}`.
@@ -441,30 +185,6 @@ pub fn add_scalar_to<T: Real>(out: &mut DMatrix<T>, a: DMatrixView<'_, T>, s: T)
     unary(out, false, MatRef::new(&a), "add_scalar_to", |x| x + s);
 }
 
-/// `out = a ⊗ b` (bit-for-bit nalgebra's `kronecker`).
-pub fn kronecker_to<T: Real>(out: &mut DMatrix<T>, a: DMatrixView<'_, T>, b: DMatrixView<'_, T>) {
-    let (a, b) = (MatRef::new(&a), MatRef::new(&b));
-    let ((p, q), (r, s)) = (a.shape(), b.shape());
-    prepare(out, p * r, q * s);
-    if p * r == 0 {
-        return;
-    }
-    // nalgebra's loop order and products (`a_ij * b_kl`), one output column at a time.
-    for (jo, oc) in out.as_mut_slice().chunks_exact_mut(p * r).enumerate() {
-        let (j1, j2) = (jo / s, jo % s);
-        for (i1, block) in oc.chunks_exact_mut(r).enumerate() {
-            let coeff = a.get(i1, j1);
-            match b.col(j2) {
-                Some(bc) => block.iter_mut().zip(bc).for_each(|(o, &x)| *o = coeff * x),
-                None => block
-                    .iter_mut()
-                    .enumerate()
-                    .for_each(|(i2, o)| *o = coeff * b.get(i2, j2)),
-            }
-        }
-    }
-}
-
 /// `out = a⁻¹` with nalgebra's `try_inverse` (same bits; allocates for n > 4 as nalgebra does).
 /// A non-square `a` panics `matgrad: {op}: cannot invert a {r}×{c} matrix`; a singular one
 /// panics with `expect` when given (the user's `.expect(msg)`), otherwise with
@@ -475,28 +195,12 @@ pub fn inverse_to<T: Real>(
     op: &str,
     expect: Option<&str>,
 ) {
-    let (n, c) = a.shape();
-    assert!(n == c, "matgrad: {op}: cannot invert a {} matrix", dims(&a));
-    prepare(out, n, n);
-    let ok = if n == 4 {
-        // nalgebra copies a 4×4 matrix before inverting it in place: a static copy
-        // takes no heap allocation and gives the same bits.
-        let mut m4 = Matrix4::from_fn(|i, j| a[(i, j)]);
-        let ok = m4.try_inverse_mut();
-        out.copy_from(&m4);
-        ok
-    } else {
-        // `try_inverse` is `into_owned` + `try_inverse_mut`: the same bits, with `out`
-        // as the owned copy (nalgebra still clones it for n > 4).
-        out.copy_from(&a);
-        out.try_inverse_mut()
-    };
-    if !ok {
-        match expect {
-            Some(msg) => panic!("{msg}"),
-            None => panic!("matgrad: {op}: the matrix is singular (called unwrap on None)"),
-        }
-    }
+    assert!(
+        a.is_square(),
+        "matgrad: {op}: cannot invert a {} matrix",
+        dims(&a)
+    );
+    inverse_as_nalgebra(out, a, op, expect);
 }
 
 /// `a.dot(b)`; panics `matgrad: {op}: cannot take the dot product of {r}×{c} and {r}×{c}`.
@@ -531,10 +235,8 @@ pub fn trace<T: Real>(a: DMatrixView<'_, T>, op: &str) -> T {
 }
 
 /// `(p * q).trace()` without forming the product, bit for bit what [`mul_to`] and
-/// [`trace`] give: each diagonal entry is computed as the product computes it (the
-/// blocked kernel's arithmetic, see [`Real::__product_entry`], or nalgebra's `gemv`
-/// order for a dimension ≤ 5) and the entries are summed in order, as nalgebra's
-/// `trace` does. O(m k) instead of O(m k n). Panics as `p * q` and `.trace()` would.
+/// [`trace`] give (see `blas::trace_of_product_ref`),
+/// in O(m k) instead of O(m k n). Panics as `p * q` and `.trace()` would.
 pub fn trace_of_product<T: Real>(p: DMatrixView<'_, T>, q: DMatrixView<'_, T>, op: &str) -> T {
     assert!(
         p.ncols() == q.nrows(),
@@ -547,38 +249,7 @@ pub fn trace_of_product<T: Real>(p: DMatrixView<'_, T>, q: DMatrixView<'_, T>, o
         "matgrad: {op}: cannot take the trace of a {} matrix",
         Shape(p.nrows(), q.ncols()),
     );
-    let (m, k) = p.shape();
-    let (pr, qr) = (MatRef::new(&p), MatRef::new(&q));
-    let blocked = m > 5 && k > 5;
-    let mut trace = T::zero();
-    for i in 0..m {
-        let entry = if k == 0 {
-            T::zero()
-        } else if blocked {
-            // SAFETY: row i of p (k entries, stride cs) and column i of q (k entries,
-            // stride rs) are entries of the views (MatRef's invariant).
-            unsafe {
-                T::__product_entry(
-                    (m, m),
-                    (i, i),
-                    k,
-                    pr.ptr().wrapping_add(i * pr.rs),
-                    pr.cs as isize,
-                    qr.ptr().wrapping_add(i * qr.cs),
-                    qr.rs as isize,
-                )
-            }
-        } else {
-            // `mul_in_column_order`: y = p₀ q₀, then y = pₗ qₗ + y.
-            let mut y = pr.get(i, 0) * qr.get(0, i);
-            for l in 1..k {
-                y = pr.get(i, l) * qr.get(l, i) + y;
-            }
-            y
-        };
-        trace += entry;
-    }
-    trace
+    trace_of_product_ref(p, q)
 }
 
 /// `a.determinant()` (nalgebra's, same bits); panics on non-square as `trace`.
@@ -698,104 +369,11 @@ pub fn gemm_to<T: Real>(
     tb: bool,
 ) {
     let (a, b) = (MatRef::new(&a).op(ta), MatRef::new(&b).op(tb));
-    assert!(
-        a.ncols == b.nrows,
-        "matgrad: gemm_to: cannot multiply {} by {}",
-        a.sh(),
-        b.sh(),
-    );
-    ready(out, acc, a.nrows, b.ncols, "gemm_to");
-    let beta = if acc { T::one() } else { T::zero() };
-    gemm_ref(alpha, a, b, beta, out);
+    gemm_into(out, acc, alpha, a, b, "gemm_to");
 }
 
-/// The shape of `op(a)`.
-fn op_shape<T>(a: &DMatrixView<'_, T>, t: bool) -> (usize, usize) {
-    let (r, c) = a.shape();
-    if t {
-        (c, r)
-    } else {
-        (r, c)
-    }
-}
-
-/// Multiply-adds of `op(a) · op(b)`.
-pub fn product_cost<T>(a: DMatrixView<'_, T>, ta: bool, b: DMatrixView<'_, T>, tb: bool) -> usize {
-    let ((m, k), (_, n)) = (op_shape(&a, ta), op_shape(&b, tb));
-    m * k * n
-}
-
-/// Multiply-adds of the chain `op(a) · op(b) · op(c)`: in its cheaper order, and with
-/// the pair `a b` (when `left`, else `b c`) already formed. For an `m×k`, `k×n`, `n×p`
-/// chain, `(a b) c` costs `m k n + m n p` and `a (b c)` costs `k n p + m k p`.
-pub fn chain_costs<T>(
-    a: DMatrixView<'_, T>,
-    ta: bool,
-    b: DMatrixView<'_, T>,
-    tb: bool,
-    c: DMatrixView<'_, T>,
-    tc: bool,
-    left: bool,
-) -> (usize, usize) {
-    let ((m, k), (_, n), (_, p)) = (op_shape(&a, ta), op_shape(&b, tb), op_shape(&c, tc));
-    let (ab_c, a_bc) = (m * k * n + m * n * p, k * n * p + m * k * p);
-    (ab_c.min(a_bc), if left { m * n * p } else { m * k * p })
-}
-
-/// `out (+)= alpha · op(a) · op(b) · op(c)` in the cheaper association (see
-/// [`chain_costs`]), the intermediate product in `tmp`.
-pub fn chain3_to<T: Real>(
-    out: &mut DMatrix<T>,
-    acc: bool,
-    alpha: T,
-    a: DMatrixView<'_, T>,
-    ta: bool,
-    b: DMatrixView<'_, T>,
-    tb: bool,
-    c: DMatrixView<'_, T>,
-    tc: bool,
-    tmp: &mut DMatrix<T>,
-) {
-    let ((m, k), (_, n), (_, p)) = (op_shape(&a, ta), op_shape(&b, tb), op_shape(&c, tc));
-    if m * k * n + m * n * p <= k * n * p + m * k * p {
-        gemm_to(tmp, false, T::one(), a, ta, b, tb);
-        gemm_to(out, acc, alpha, view(&*tmp), false, c, tc);
-    } else {
-        gemm_to(tmp, false, T::one(), b, tb, c, tc);
-        gemm_to(out, acc, alpha, a, ta, view(&*tmp), false);
-    }
-}
-
-/// `sums_j = Σ_i x_ij` (length `x.ncols`).
-fn column_sums<T: Real>(x: MatRef<'_, T>, sums: &mut DMatrix<T>) {
-    prepare(sums, x.ncols, 1);
-    for (j, s) in sums.iter_mut().enumerate() {
-        *s = match x.col(j) {
-            Some(c) => kernel::sum(c),
-            None => (0..x.nrows).fold(T::zero(), |acc, i| acc + x.get(i, j)),
-        };
-    }
-}
-
-/// `sums_i = Σ_j x_ij` (length `x.nrows`).
-fn row_sums<T: Real>(x: MatRef<'_, T>, sums: &mut DMatrix<T>) {
-    prepare(sums, x.nrows, 1);
-    sums.fill(T::zero());
-    let s = sums.as_mut_slice();
-    for j in 0..x.ncols {
-        match x.col(j) {
-            Some(c) => kernel::axpy(s, T::one(), c),
-            None => s
-                .iter_mut()
-                .enumerate()
-                .for_each(|(i, v)| *v += x.get(i, j)),
-        }
-    }
-}
-
-/// `out (+)= alpha · 𝟙𝟙ᵀ op(b)`, the left factor `rows×k` all ones: every row of the
-/// result is `alpha` times the column sums of `op(b)`, with no matrix product (the
-/// adjoint of a product whose own adjoint is a sum's `s̄ 𝟙𝟙ᵀ`). `sums` is scratch.
+/// `out (+)= alpha · 𝟙𝟙ᵀ op(b)`, the left factor `rows×k` all ones, with no matrix
+/// product (`blas::fill_gemm_ref`). `sums` is scratch.
 pub fn fill_gemm_to<T: Real>(
     out: &mut DMatrix<T>,
     acc: bool,
@@ -805,30 +383,11 @@ pub fn fill_gemm_to<T: Real>(
     tb: bool,
     sums: &mut DMatrix<T>,
 ) {
-    let b = MatRef::new(&b);
-    // The column sums of op(b): of b's columns, or of bᵀ's (b's rows).
-    if tb {
-        row_sums(b, sums);
-    } else {
-        column_sums(b, sums);
-    }
-    ready(out, acc, rows, sums.len(), "fill_gemm_to");
-    for (c, &s) in out
-        .as_mut_slice()
-        .chunks_exact_mut(rows.max(1))
-        .zip(sums.iter())
-    {
-        let v = alpha * s;
-        if acc {
-            c.iter_mut().for_each(|o| *o += v);
-        } else {
-            c.fill(v);
-        }
-    }
+    fill_gemm_ref(out, acc, alpha, rows, MatRef::new(&b), tb, sums);
 }
 
-/// `out (+)= alpha · op(a) 𝟙𝟙ᵀ`, the right factor `k×cols` all ones: every column of
-/// the result is `alpha` times the row sums of `op(a)`. `sums` is scratch.
+/// `out (+)= alpha · op(a) 𝟙𝟙ᵀ`, the right factor `k×cols` all ones, with no matrix
+/// product (`blas::gemm_fill_ref`). `sums` is scratch.
 pub fn gemm_fill_to<T: Real>(
     out: &mut DMatrix<T>,
     acc: bool,
@@ -838,26 +397,7 @@ pub fn gemm_fill_to<T: Real>(
     cols: usize,
     sums: &mut DMatrix<T>,
 ) {
-    let a = MatRef::new(&a);
-    if ta {
-        column_sums(a, sums);
-    } else {
-        row_sums(a, sums);
-    }
-    let rows = sums.len();
-    ready(out, acc, rows, cols, "gemm_fill_to");
-    if rows == 0 {
-        return;
-    }
-    for c in out.as_mut_slice().chunks_exact_mut(rows) {
-        if acc {
-            kernel::axpy(c, alpha, sums.as_slice());
-        } else {
-            c.iter_mut()
-                .zip(sums.iter())
-                .for_each(|(o, &s)| *o = alpha * s);
-        }
-    }
+    gemm_fill_ref(out, acc, alpha, MatRef::new(&a), ta, cols, sums);
 }
 
 /// `out (+)= alpha · a ⊙ b`.
@@ -902,174 +442,14 @@ pub fn zip3_map_to<T: Real, F: Fn(T, T, T) -> T>(
     ternary(out, acc, a, b, c, "zip3_map_to", f);
 }
 
-/// `Σ_ij f(a_ij, b_ij)`.
-pub fn zip_map_sum<T: Real, F: Fn(T, T) -> T>(
-    a: DMatrixView<'_, T>,
-    b: DMatrixView<'_, T>,
-    f: F,
-) -> T {
-    let (a, b) = (MatRef::new(&a), MatRef::new(&b));
-    same_shape("zip_map_sum", &a, &b);
-    let mut total = T::zero();
-    if let (Some(sa), Some(sb)) = (a.as_slice(), b.as_slice()) {
-        for (&x, &y) in sa.iter().zip(sb) {
-            total += f(x, y);
-        }
-    } else {
-        for j in 0..a.ncols {
-            for i in 0..a.nrows {
-                total += f(a.get(i, j), b.get(i, j));
-            }
-        }
-    }
-    total
-}
-
-/// `out (+)= s · 1` (a `rows×cols` matrix of `s`).
-pub fn fill_to<T: Real>(out: &mut DMatrix<T>, acc: bool, s: T, rows: usize, cols: usize) {
-    ready(out, acc, rows, cols, "fill_to");
-    if acc {
-        out.iter_mut().for_each(|o| *o += s);
-    } else {
-        out.fill(s);
-    }
-}
-
-/// `out (+)= s · I` (`n×n`).
-pub fn add_diag_to<T: Real>(out: &mut DMatrix<T>, acc: bool, s: T, n: usize) {
-    ready(out, acc, n, n, "add_diag_to");
-    if acc {
-        (0..n).for_each(|i| out[(i, i)] += s);
-    } else {
-        out.fill(T::zero());
-        out.fill_diagonal(s);
-    }
-}
-
-/// `out (+)= s · e_i e_jᵀ` (`rows×cols`).
-pub fn index_adjoint_to<T: Real>(
-    out: &mut DMatrix<T>,
-    acc: bool,
-    s: T,
-    i: usize,
-    j: usize,
-    rows: usize,
-    cols: usize,
-) {
-    assert!(
-        i < rows && j < cols,
-        "matgrad: index_adjoint_to: index ({i}, {j}) is out of range for a {} matrix",
-        Shape(rows, cols),
-    );
-    ready(out, acc, rows, cols, "index_adjoint_to");
-    if acc {
-        out[(i, j)] += s;
-    } else {
-        out.fill(T::zero());
-        out[(i, j)] = s;
-    }
-}
-
 /// `out (+)= 1ᵀ g`, the column sums of `g` as a `1×n` row (adjoint of `add_row`'s row).
 pub fn sum_rows_to<T: Real>(out: &mut DMatrix<T>, acc: bool, g: DMatrixView<'_, T>) {
-    let g = MatRef::new(&g);
-    ready(out, acc, 1, g.ncols, "sum_rows_to");
-    for (j, o) in out.iter_mut().enumerate() {
-        let s = match g.col(j) {
-            Some(col) => kernel::sum(col),
-            None => (0..g.nrows).fold(T::zero(), |s, i| s + g.get(i, j)),
-        };
-        if acc {
-            *o += s;
-        } else {
-            *o = s;
-        }
-    }
+    sum_rows_ref(out, acc, MatRef::new(&g));
 }
 
 /// `out (+)= g 1`, the row sums of `g` as an `m×1` column (adjoint of `add_col`'s column).
 pub fn sum_cols_to<T: Real>(out: &mut DMatrix<T>, acc: bool, g: DMatrixView<'_, T>) {
-    let g = MatRef::new(&g);
-    ready(out, acc, g.nrows, 1, "sum_cols_to");
-    let o = out.as_mut_slice();
-    if !acc {
-        o.fill(T::zero());
-    }
-    for j in 0..g.ncols {
-        match g.col(j) {
-            Some(col) => o.iter_mut().zip(col).for_each(|(o, &x)| *o += x),
-            None => o
-                .iter_mut()
-                .enumerate()
-                .for_each(|(i, o)| *o += g.get(i, j)),
-        }
-    }
-}
-
-/// Adjoint of `a ⊗ b` for `a` (`p×q`): `out_ij (+)= Σ (g_block(i,j) ⊙ b)`.
-pub fn kron_adjoint_a_to<T: Real>(
-    out: &mut DMatrix<T>,
-    acc: bool,
-    g: DMatrixView<'_, T>,
-    b: DMatrixView<'_, T>,
-) {
-    let (g, b) = (MatRef::new(&g), MatRef::new(&b));
-    let (r, s) = b.shape();
-    let (p, q) = kron_factor_shape(out, &g, r, s, "kron_adjoint_a_to");
-    ready(out, acc, p, q, "kron_adjoint_a_to");
-    if !acc {
-        out.fill(T::zero());
-    }
-    // out_ij += Σ_l (column l of block (i, j)) · (column l of b).
-    for j in 0..q {
-        for l in 0..s {
-            let gc = g.column(j * s + l);
-            let bc = b.column(l);
-            for i in 0..p {
-                let t = match (gc.col(0), bc.col(0)) {
-                    (Some(gc), Some(bc)) => kernel::dot(&gc[i * r..(i + 1) * r], bc),
-                    _ => (0..r).fold(T::zero(), |t, k| t + gc.get(i * r + k, 0) * bc.get(k, 0)),
-                };
-                out[(i, j)] += t;
-            }
-        }
-    }
-}
-
-/// Adjoint of `a ⊗ b` for `b` (`r×s`): `out (+)= Σ_ij a_ij g_block(i,j)`.
-pub fn kron_adjoint_b_to<T: Real>(
-    out: &mut DMatrix<T>,
-    acc: bool,
-    g: DMatrixView<'_, T>,
-    a: DMatrixView<'_, T>,
-) {
-    let (g, a) = (MatRef::new(&g), MatRef::new(&a));
-    let (p, q) = a.shape();
-    let (r, s) = kron_factor_shape(out, &g, p, q, "kron_adjoint_b_to");
-    ready(out, acc, r, s, "kron_adjoint_b_to");
-    let o = out.as_mut_slice();
-    if !acc {
-        o.fill(T::zero());
-    }
-    if r == 0 {
-        return;
-    }
-    // column l of out += Σ_ij a_ij (column l of block (i, j)).
-    for (l, oc) in o.chunks_exact_mut(r).enumerate() {
-        for j in 0..q {
-            let gc = g.column(j * s + l);
-            for i in 0..p {
-                let aij = a.get(i, j);
-                match gc.col(0) {
-                    Some(gc) => kernel::axpy(oc, aij, &gc[i * r..(i + 1) * r]),
-                    None => oc
-                        .iter_mut()
-                        .enumerate()
-                        .for_each(|(k, o)| *o += aij * gc.get(i * r + k, 0)),
-                }
-            }
-        }
-    }
+    sum_cols_ref(out, acc, MatRef::new(&g));
 }
 
 /// `out (+)= alpha · a⁻ᵀ` (adjoint of `determinant` with `alpha = s̄ det a`), with
@@ -1082,72 +462,7 @@ pub fn inv_transpose_to<T: Real>(
     scratch1: &mut DMatrix<T>,
     scratch2: &mut DMatrix<T>,
 ) {
-    let a = MatRef::new(&a);
-    assert!(
-        a.nrows == a.ncols,
-        "matgrad: inv_transpose_to: cannot invert a {} matrix",
-        a.sh(),
-    );
-    // scratch2 = a⁻¹ (factorising in scratch1), then out (+)= alpha · scratch2ᵀ.
-    ln_det_inverse_ref(scratch2, a, scratch1, "inv_transpose_to");
-    unary(
-        out,
-        acc,
-        MatRef::new(&*scratch2).t(),
-        "inv_transpose_to",
-        |x| alpha * x,
-    );
-}
-
-/// Adjoint of `sigmoid` from its output `y`: `out (+)= g ⊙ y ⊙ (1 − y)`.
-pub fn sigmoid_adjoint_to<T: Real>(
-    out: &mut DMatrix<T>,
-    acc: bool,
-    g: DMatrixView<'_, T>,
-    y: DMatrixView<'_, T>,
-) {
-    binary(
-        out,
-        acc,
-        MatRef::new(&g),
-        MatRef::new(&y),
-        "sigmoid_adjoint_to",
-        |g, y| g * (y * (T::one() - y)),
-    );
-}
-
-/// Adjoint of `relu` from its input `a`: `out (+)= g ⊙ [a > 0]`.
-pub fn relu_adjoint_to<T: Real>(
-    out: &mut DMatrix<T>,
-    acc: bool,
-    g: DMatrixView<'_, T>,
-    a: DMatrixView<'_, T>,
-) {
-    binary(
-        out,
-        acc,
-        MatRef::new(&g),
-        MatRef::new(&a),
-        "relu_adjoint_to",
-        |g, a| g * relu_step(a),
-    );
-}
-
-/// Adjoint of `softplus` from its input `a`: `out (+)= g ⊙ σ(a)`.
-pub fn softplus_adjoint_to<T: Real>(
-    out: &mut DMatrix<T>,
-    acc: bool,
-    g: DMatrixView<'_, T>,
-    a: DMatrixView<'_, T>,
-) {
-    binary(
-        out,
-        acc,
-        MatRef::new(&g),
-        MatRef::new(&a),
-        "softplus_adjoint_to",
-        |g, a| g * sigmoid_scalar(a),
-    );
+    inv_transpose_ref(out, acc, alpha, MatRef::new(&a), scratch1, scratch2);
 }
 
 /// Adjoint of `log_sum_exp` (value `lse`): `out (+)= s · exp(a − lse)`.

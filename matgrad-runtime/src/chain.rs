@@ -6,7 +6,9 @@
 //! interval products (`cost(i, j) = min_k cost(i, k) + cost(k+1, j) + d_i d_{k+1} d_{j+1}`
 //! for factor `i` of shape `d_i × d_{i+1}`), a few hundred integer operations for the
 //! chains people write. Ties go to the later split, so that a chain of three whose
-//! orders cost the same is `(a b) c`, as written.
+//! orders cost the same is `(a b) c`, as written. The program is
+//! `matgrad_plan::cheapest_splits`, the one the expansion of static chains calls too
+//! (matgrad-core's cost model), so both choose the same association.
 //!
 //! Every internal node of the chosen tree except the root has a numbered buffer: the
 //! forward pass ([`chain_to`]) keeps the node's product there, and the backward pass
@@ -15,6 +17,7 @@
 //! So the backward pass costs what the textbook adjoints of the chosen binary products
 //! cost (`C = A B`: `Ā = C̄ Bᵀ`, `B̄ = Aᵀ C̄`), every shared partial product computed once.
 
+use crate::blas::gemm_into;
 use crate::kernel::{ready, MatRef, Shape};
 use crate::Real;
 use nalgebra::{DMatrix, DMatrixView};
@@ -37,30 +40,25 @@ pub struct Plan {
 
 impl Plan {
     /// The cheapest association of factors with these `(rows, cols)`. Panics beyond
-    /// [`MAX_FACTORS`] factors or with fewer than two.
+    /// `MAX_FACTORS` (16) factors or with fewer than two.
     pub fn new(shapes: &[(usize, usize)]) -> Plan {
         let n = shapes.len();
         assert!(
             (2..=MAX_FACTORS).contains(&n),
             "matgrad: a chain has 2 to {MAX_FACTORS} factors, not {n}"
         );
-        let d = |i: usize| if i < n { shapes[i].0 } else { shapes[n - 1].1 };
-        let mut cost = [[0u128; MAX_FACTORS]; MAX_FACTORS];
+        let mut dims = [0u128; MAX_FACTORS + 1];
+        for (d, &(rows, _)) in dims.iter_mut().zip(shapes) {
+            *d = rows as u128;
+        }
+        dims[n] = shapes[n - 1].1 as u128;
+        let mut cost = [0u128; MAX_FACTORS * MAX_FACTORS];
+        let mut splits = [0usize; MAX_FACTORS * MAX_FACTORS];
+        matgrad_plan::cheapest_splits(&dims[..=n], &mut cost, &mut splits);
         let mut split = [[0u8; MAX_FACTORS]; MAX_FACTORS];
-        for len in 2..=n {
-            for i in 0..=n - len {
-                let j = i + len - 1;
-                let mut best = u128::MAX;
-                for k in (i..j).rev() {
-                    let c = cost[i][k]
-                        + cost[k + 1][j]
-                        + (d(i) as u128) * (d(k + 1) as u128) * (d(j + 1) as u128);
-                    if c < best {
-                        best = c;
-                        split[i][j] = k as u8;
-                    }
-                }
-                cost[i][j] = best;
+        for i in 0..n {
+            for j in i + 1..n {
+                split[i][j] = splits[i * n + j] as u8;
             }
         }
         let mut plan = Plan {
@@ -141,9 +139,7 @@ fn product_into<T: Real>(
     a: MatRef<'_, T>,
     b: MatRef<'_, T>,
 ) {
-    ready(out, acc, a.nrows, b.ncols, "chain");
-    let beta = if acc { T::one() } else { T::zero() };
-    crate::blas::gemm_ref(alpha, a, b, beta, out);
+    gemm_into(out, acc, alpha, a, b, "chain");
 }
 
 /// `out = a₀ a₁ ⋯ a_{n−1}` in the cheapest association ([`Plan::new`]), keeping the
@@ -401,6 +397,78 @@ pub fn chain_factor_adjoint_to<T: Real>(
             return;
         }
         (i, j) = child;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Chains of three, whose order the generated code weighs itself
+// ---------------------------------------------------------------------------
+
+/// The shape of `op(a)`.
+fn op_shape<T>(a: &DMatrixView<'_, T>, t: bool) -> (usize, usize) {
+    let (r, c) = a.shape();
+    if t {
+        (c, r)
+    } else {
+        (r, c)
+    }
+}
+
+/// Multiply-adds of `(a b) c` and of `a (b c)` for an `m×k`, `k×n`, `n×p` chain.
+fn costs_of_three(m: usize, k: usize, n: usize, p: usize) -> (usize, usize) {
+    (m * k * n + m * n * p, k * n * p + m * k * p)
+}
+
+/// Multiply-adds of `op(a) · op(b)`.
+pub fn product_cost<T>(a: DMatrixView<'_, T>, ta: bool, b: DMatrixView<'_, T>, tb: bool) -> usize {
+    let ((m, k), (_, n)) = (op_shape(&a, ta), op_shape(&b, tb));
+    m * k * n
+}
+
+/// Multiply-adds of the chain `op(a) · op(b) · op(c)`: in its cheaper order, and with
+/// the pair `a b` (when `left`, else `b c`) already formed. For an `m×k`, `k×n`, `n×p`
+/// chain, `(a b) c` costs `m k n + m n p` and `a (b c)` costs `k n p + m k p`.
+pub fn chain_costs<T>(
+    a: DMatrixView<'_, T>,
+    ta: bool,
+    b: DMatrixView<'_, T>,
+    tb: bool,
+    c: DMatrixView<'_, T>,
+    tc: bool,
+    left: bool,
+) -> (usize, usize) {
+    let ((m, k), (_, n), (_, p)) = (op_shape(&a, ta), op_shape(&b, tb), op_shape(&c, tc));
+    let (ab_c, a_bc) = costs_of_three(m, k, n, p);
+    (ab_c.min(a_bc), if left { m * n * p } else { m * k * p })
+}
+
+/// `out (+)= alpha · op(a) · op(b) · op(c)` in the cheaper association (see
+/// [`chain_costs`]), the intermediate product in `tmp`.
+#[allow(clippy::too_many_arguments)] // the generated code's call, one operand per pair
+pub fn chain3_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    alpha: T,
+    a: DMatrixView<'_, T>,
+    ta: bool,
+    b: DMatrixView<'_, T>,
+    tb: bool,
+    c: DMatrixView<'_, T>,
+    tc: bool,
+    tmp: &mut DMatrix<T>,
+) {
+    let (a, b, c) = (
+        MatRef::new(&a).op(ta),
+        MatRef::new(&b).op(tb),
+        MatRef::new(&c).op(tc),
+    );
+    let (ab_c, a_bc) = costs_of_three(a.nrows, a.ncols, b.ncols, c.ncols);
+    if ab_c <= a_bc {
+        gemm_into(tmp, false, T::one(), a, b, "chain3_to");
+        gemm_into(out, acc, alpha, MatRef::new(&*tmp), c, "chain3_to");
+    } else {
+        gemm_into(tmp, false, T::one(), b, c, "chain3_to");
+        gemm_into(out, acc, alpha, a, MatRef::new(&*tmp), "chain3_to");
     }
 }
 

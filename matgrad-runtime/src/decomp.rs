@@ -3,7 +3,7 @@
 
 use crate::kernel::{is_nan, prepare, unary, MatRef};
 use crate::Real;
-use nalgebra::{ComplexField, DMatrix, Dim, Matrix, RawStorage};
+use nalgebra::{ComplexField, DMatrix, DMatrixView, Dim, Matrix, Matrix4, RawStorage};
 
 /// The largest number of entries [`ln_det`] and [`ln_det_inverse_static`] factorise
 /// in a stack buffer (a 6×6 matrix).
@@ -792,6 +792,65 @@ pub(crate) fn ln_det_inverse_ref<T: Real>(
     unary(scratch, false, a, op, |x| x);
     inv.fill_with_identity();
     lu_in_place(scratch.as_mut_slice(), n, inv.as_mut_slice())
+}
+
+/// `out = a⁻¹` with nalgebra's `try_inverse` (same bits; allocates for n > 4 as nalgebra does),
+/// for a square `a` (checked by the caller). A singular `a` panics with `expect` when given
+/// (the user's `.expect(msg)`), otherwise with
+/// `matgrad: {op}: the matrix is singular (called unwrap on None)`.
+pub(crate) fn inverse_as_nalgebra<T: Real>(
+    out: &mut DMatrix<T>,
+    a: DMatrixView<'_, T>,
+    op: &str,
+    expect: Option<&str>,
+) {
+    let n = a.nrows();
+    prepare(out, n, n);
+    let ok = if n == 4 {
+        // nalgebra copies a 4×4 matrix before inverting it in place: a static copy
+        // takes no heap allocation and gives the same bits.
+        let mut m4 = Matrix4::from_fn(|i, j| a[(i, j)]);
+        let ok = m4.try_inverse_mut();
+        out.copy_from(&m4);
+        ok
+    } else {
+        // `try_inverse` is `into_owned` + `try_inverse_mut`: the same bits, with `out`
+        // as the owned copy (nalgebra still clones it for n > 4).
+        out.copy_from(&a);
+        out.try_inverse_mut()
+    };
+    if !ok {
+        match expect {
+            Some(msg) => panic!("{msg}"),
+            None => panic!("matgrad: {op}: the matrix is singular (called unwrap on None)"),
+        }
+    }
+}
+
+/// `out (+)= alpha · a⁻ᵀ` (adjoint of `determinant` with `alpha = s̄ det a`), with
+/// scratch buffers instead of allocation; a singular `a` gives non-finite entries.
+pub(crate) fn inv_transpose_ref<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    alpha: T,
+    a: MatRef<'_, T>,
+    scratch1: &mut DMatrix<T>,
+    scratch2: &mut DMatrix<T>,
+) {
+    assert!(
+        a.nrows == a.ncols,
+        "matgrad: inv_transpose_to: cannot invert a {} matrix",
+        a.sh(),
+    );
+    // scratch2 = a⁻¹ (factorising in scratch1), then out (+)= alpha · scratch2ᵀ.
+    ln_det_inverse_ref(scratch2, a, scratch1, "inv_transpose_to");
+    unary(
+        out,
+        acc,
+        MatRef::new(&*scratch2).t(),
+        "inv_transpose_to",
+        |x| alpha * x,
+    );
 }
 
 /// Computes `ln |det a|`, the logarithm of the absolute value of the determinant.

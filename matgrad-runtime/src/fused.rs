@@ -1,10 +1,11 @@
-//! The one elementwise kernel the generated code fuses chains into: any number of
-//! same-shaped inputs, one pass, one output. The code generator writes the closure
+//! The elementwise kernels the generated code fuses chains into: [`zip_n_to`], any
+//! number of same-shaped inputs, one pass, one output, and [`zip_map_sum`], the sum
+//! of a function of two matrices' entries. The code generator writes the closure
 //! (for example `|[g, a]| 2.0 * g * (1.0 - a * a)` for a `tanh` layer's adjoint).
 
-use crate::kernel::ready;
+use crate::kernel::{ready, same_shape, MatRef};
 use crate::Real;
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, DMatrixView};
 
 /// `out_k (+)= f([in_0[k], in_1[k], …])` for every entry `k` of a `rows×cols`
 /// matrix stored column-major; with `acc == false`, `out` is resized if needed and
@@ -53,21 +54,25 @@ pub fn zip_n_to<T: Real, const N: usize, F: Fn([T; N]) -> T>(
     }
 }
 
-/// `Σ_k f([in_0[k], in_1[k], …])` over inputs of equal length (checked).
-#[inline]
-pub fn zip_n_sum<T: Real, const N: usize, F: Fn([T; N]) -> T>(inputs: [&[T]; N], f: F) -> T {
-    let len = inputs.first().map_or(0, |s| s.len());
-    for (k, input) in inputs.iter().enumerate() {
-        assert!(
-            input.len() == len,
-            "matgrad: fused reduction: input {k} has {} entries, expected {len}",
-            input.len()
-        );
-    }
-    let inputs = inputs.map(|s| &s[..len]);
+/// `Σ_ij f(a_ij, b_ij)`.
+pub fn zip_map_sum<T: Real, F: Fn(T, T) -> T>(
+    a: DMatrixView<'_, T>,
+    b: DMatrixView<'_, T>,
+    f: F,
+) -> T {
+    let (a, b) = (MatRef::new(&a), MatRef::new(&b));
+    same_shape("zip_map_sum", &a, &b);
     let mut total = T::zero();
-    for i in 0..len {
-        total += f(inputs.map(|s| s[i]));
+    if let (Some(sa), Some(sb)) = (a.as_slice(), b.as_slice()) {
+        for (&x, &y) in sa.iter().zip(sb) {
+            total += f(x, y);
+        }
+    } else {
+        for j in 0..a.ncols {
+            for i in 0..a.nrows {
+                total += f(a.get(i, j), b.get(i, j));
+            }
+        }
     }
     total
 }

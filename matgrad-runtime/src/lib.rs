@@ -23,13 +23,16 @@ pub mod broadcast;
 mod chain;
 pub mod decomp;
 pub mod elementwise;
+mod fill;
 mod fused;
 mod gemm;
 mod kernel;
+mod kron;
 mod part;
 mod real;
 pub mod reduce;
 mod solve;
+mod view;
 mod workspace;
 
 #[doc(hidden)]

@@ -9,7 +9,7 @@
 // row offset; iterator chains over them would hide that, not simplify it.
 #![allow(clippy::needless_range_loop)]
 
-use crate::kernel::{is_nan, neg_infinity, ready, unary, MatRef};
+use crate::kernel::{self, is_nan, neg_infinity, prepare, ready, unary, MatRef};
 use crate::Real;
 use nalgebra::{ComplexField, DMatrix, Dim, Matrix, RawStorage};
 
@@ -218,6 +218,65 @@ pub(crate) fn log_sum_exp_adjoint_ref<T: Real>(
     unary(out, acc, a, "log_sum_exp_adjoint_to", |x| {
         s * (x - lse).exp()
     });
+}
+/// `Σ_i x_ij`, the sum of column `j` (eight partial sums when it is contiguous, in
+/// order otherwise).
+fn column_sum<T: Real>(x: &MatRef<'_, T>, j: usize) -> T {
+    match x.col(j) {
+        Some(c) => kernel::sum(c),
+        None => (0..x.nrows).fold(T::zero(), |acc, i| acc + x.get(i, j)),
+    }
+}
+
+/// `s_i += Σ_j x_ij`, adding `x`'s columns to `s` one after the other.
+fn add_columns<T: Real>(s: &mut [T], x: &MatRef<'_, T>) {
+    for j in 0..x.ncols {
+        match x.col(j) {
+            Some(c) => s.iter_mut().zip(c).for_each(|(s, &v)| *s += v),
+            None => s
+                .iter_mut()
+                .enumerate()
+                .for_each(|(i, s)| *s += x.get(i, j)),
+        }
+    }
+}
+
+/// `sums_j = Σ_i x_ij` (length `x.ncols`).
+pub(crate) fn column_sums<T: Real>(x: MatRef<'_, T>, sums: &mut DMatrix<T>) {
+    prepare(sums, x.ncols, 1);
+    for (j, s) in sums.iter_mut().enumerate() {
+        *s = column_sum(&x, j);
+    }
+}
+
+/// `sums_i = Σ_j x_ij` (length `x.nrows`).
+pub(crate) fn row_sums<T: Real>(x: MatRef<'_, T>, sums: &mut DMatrix<T>) {
+    prepare(sums, x.nrows, 1);
+    sums.fill(T::zero());
+    add_columns(sums.as_mut_slice(), &x);
+}
+
+/// `out (+)= 1ᵀ g`, the column sums of `g` as a `1×n` row (adjoint of `add_row`'s row).
+pub(crate) fn sum_rows_ref<T: Real>(out: &mut DMatrix<T>, acc: bool, g: MatRef<'_, T>) {
+    ready(out, acc, 1, g.ncols, "sum_rows_to");
+    for (j, o) in out.iter_mut().enumerate() {
+        let s = column_sum(&g, j);
+        if acc {
+            *o += s;
+        } else {
+            *o = s;
+        }
+    }
+}
+
+/// `out (+)= g 1`, the row sums of `g` as an `m×1` column (adjoint of `add_col`'s column).
+pub(crate) fn sum_cols_ref<T: Real>(out: &mut DMatrix<T>, acc: bool, g: MatRef<'_, T>) {
+    ready(out, acc, g.nrows, 1, "sum_cols_to");
+    let o = out.as_mut_slice();
+    if !acc {
+        o.fill(T::zero());
+    }
+    add_columns(o, &g);
 }
 
 /// Computes `ln Σ_ij e^(a_ij)` over all entries of `a`, stably.

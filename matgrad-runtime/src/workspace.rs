@@ -1,7 +1,9 @@
 //! The reusable store of intermediates taken by the `NAME_grad_into` functions.
 
 use nalgebra::{DMatrix, Scalar};
+use std::cell::RefCell;
 use std::fmt;
+use std::thread::LocalKey;
 
 /// A reusable store of intermediate matrices, for the `NAME_grad_into` functions that
 /// `#[grad]` generates.
@@ -102,5 +104,27 @@ impl<T> fmt::Debug for Workspace<T> {
                     .collect::<Vec<_>>(),
             )
             .finish()
+    }
+}
+
+/// Runs `f` with the calling thread's workspace for one `NAME_grad` function (a
+/// `thread_local!` the generated code declares in the function), so that repeated
+/// `NAME_grad` calls reuse their intermediates instead of allocating (and, for large
+/// ones, page-faulting) them anew. A fresh workspace serves when the cached one is
+/// unavailable (being destroyed with its thread, or already borrowed).
+pub fn with_workspace<T: 'static, R>(
+    key: &'static LocalKey<RefCell<Workspace<T>>>,
+    f: impl FnOnce(&mut Workspace<T>) -> R,
+) -> R {
+    let mut f = Some(f);
+    let cached = key.try_with(|cell| {
+        cell.try_borrow_mut()
+            .ok()
+            .map(|mut ws| (f.take().expect("called once"))(&mut ws))
+    });
+    match (cached, f) {
+        (Ok(Some(r)), _) => r,
+        (_, Some(f)) => f(&mut Workspace::new()),
+        (_, None) => unreachable!("`f` ran and returned"),
     }
 }

@@ -2077,11 +2077,12 @@ mod backward {
             let a = a * 4.0;
             let y = matgrad_runtime::sigmoid(&a);
             let want = DMatrix::from_fn(a.nrows(), a.ncols(), |i, j| g[(i, j)] * y[(i, j)] * (1.0 - y[(i, j)]));
-            check_both(&old, &want, 1e-14, |out, acc| k::sigmoid_adjoint_to(out, acc, k::view(&g), k::view(&y)))?;
+            // The closures `#[grad]` writes for these adjoints (`zip_map_to`, or fused).
+            check_both(&old, &want, 1e-14, |out, acc| k::zip_map_to(out, acc, k::view(&g), k::view(&y), |g, y| g * (y * (1.0 - y))))?;
             let want = g.zip_map(&a, |g, a| if a > 0.0 { g } else { 0.0 });
-            check_both(&old, &want, 0.0, |out, acc| k::relu_adjoint_to(out, acc, k::view(&g), k::view(&a)))?;
+            check_both(&old, &want, 0.0, |out, acc| k::zip_map_to(out, acc, k::view(&g), k::view(&a), |g, a| g * k::relu_step(a)))?;
             let want = g.zip_map(&a, |g, a| g / (1.0 + (-a).exp()));
-            check_both(&old, &want, 1e-14, |out, acc| k::softplus_adjoint_to(out, acc, k::view(&g), k::view(&a)))?;
+            check_both(&old, &want, 1e-14, |out, acc| k::zip_map_to(out, acc, k::view(&g), k::view(&a), |g, a| g * k::sigmoid_scalar(a)))?;
         }
 
         #[test]
@@ -2134,7 +2135,9 @@ mod backward {
         let a = DMatrix::from_row_slice(1, 3, &[f64::NAN, 1.0, -1.0]);
         let g = DMatrix::from_element(1, 3, 2.0);
         let mut out = DMatrix::zeros(0, 0);
-        k::relu_adjoint_to(&mut out, false, k::view(&g), k::view(&a));
+        k::zip_map_to(&mut out, false, k::view(&g), k::view(&a), |g, a| {
+            g * k::relu_step(a)
+        });
         assert!(out[0].is_nan());
         assert_eq!((out[1], out[2]), (2.0, 0.0));
     }
@@ -2451,15 +2454,6 @@ mod steady_state {
         });
         no_alloc_acc("inv_transpose_to", |acc| {
             k::inv_transpose_to(&mut out, acc, 1.0, k::view(&sq), &mut s1, &mut s2)
-        });
-        no_alloc_acc("sigmoid_adjoint_to", |acc| {
-            k::sigmoid_adjoint_to(&mut out, acc, av, bv)
-        });
-        no_alloc_acc("relu_adjoint_to", |acc| {
-            k::relu_adjoint_to(&mut out, acc, av, bv)
-        });
-        no_alloc_acc("softplus_adjoint_to", |acc| {
-            k::softplus_adjoint_to(&mut out, acc, av, bv)
         });
         no_alloc_acc("log_sum_exp_adjoint_to", |acc| {
             k::log_sum_exp_adjoint_to(&mut out, acc, 1.0, av, 0.5)

@@ -1,0 +1,52 @@
+//! Adjoints that are constant patterns, written without a product: `s 𝟙` (of a sum),
+//! `s I` (of a trace) and `s e_i e_jᵀ` (of an entry). Re-exported by
+//! [`crate::__private`]; not a stable API.
+
+use crate::kernel::{ready, Shape};
+use crate::Real;
+use nalgebra::DMatrix;
+
+/// `out (+)= s · 1` (a `rows×cols` matrix of `s`).
+pub fn fill_to<T: Real>(out: &mut DMatrix<T>, acc: bool, s: T, rows: usize, cols: usize) {
+    ready(out, acc, rows, cols, "fill_to");
+    if acc {
+        out.iter_mut().for_each(|o| *o += s);
+    } else {
+        out.fill(s);
+    }
+}
+
+/// `out (+)= s · I` (`n×n`).
+pub fn add_diag_to<T: Real>(out: &mut DMatrix<T>, acc: bool, s: T, n: usize) {
+    ready(out, acc, n, n, "add_diag_to");
+    if acc {
+        (0..n).for_each(|i| out[(i, i)] += s);
+    } else {
+        out.fill(T::zero());
+        out.fill_diagonal(s);
+    }
+}
+
+/// `out (+)= s · e_i e_jᵀ` (`rows×cols`).
+pub fn index_adjoint_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    s: T,
+    i: usize,
+    j: usize,
+    rows: usize,
+    cols: usize,
+) {
+    assert!(
+        i < rows && j < cols,
+        "matgrad: index_adjoint_to: index ({i}, {j}) is out of range for a {} matrix",
+        Shape(rows, cols),
+    );
+    ready(out, acc, rows, cols, "index_adjoint_to");
+    if acc {
+        out[(i, j)] += s;
+    } else {
+        out.fill(T::zero());
+        out[(i, j)] = s;
+    }
+}
