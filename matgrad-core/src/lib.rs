@@ -224,7 +224,7 @@ impl Derivation {
         for id in (0..g.nodes.len()).rev() {
             // A factorisation is its matrix: the solves' steps send to it by that name.
             if !self.adjoints.differentiated[id]
-                || matches!(g.node(id).op, ir::Op::Param(_) | ir::Op::Lu(_))
+                || matches!(g.node(id).op, ir::Op::Param(_) | ir::Op::Factor(_))
             {
                 continue;
             }

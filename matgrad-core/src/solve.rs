@@ -3,8 +3,8 @@
 //!
 //! | written | computed | saves |
 //! | --- | --- | --- |
-//! | `x.try_inverse().unwrap() * b` | `x⁻¹ b` by triangular solves with a factorisation of `x` (`(solve (lu x) b)`): Cholesky when `x` is exactly symmetric positive definite, else LU with partial pivoting | the inverse: `n³` multiply-adds become `n³/3` (`n³/6` by Cholesky) |
-//! | `b * x.try_inverse().unwrap()` | `b x⁻¹ = (x⁻ᵀ bᵀ)ᵀ`, likewise (`(rsolve b (lu x))`) | the same |
+//! | `x.try_inverse().unwrap() * b` | `x⁻¹ b` by triangular solves with a factorisation of `x` (`(solve (factor x) b)`): Cholesky when `x` is exactly symmetric positive definite, else LU with partial pivoting | the inverse: `n³` multiply-adds become `n³/3` (`n³/6` by Cholesky) |
+//! | `b * x.try_inverse().unwrap()` | `b x⁻¹ = (x⁻ᵀ bᵀ)ᵀ`, likewise (`(rsolve b (factor x))`) | the same |
 //!
 //! It applies to an `Inverse` node (`try_inverse().unwrap()` or `.expect(msg)`) of a
 //! matrix whose size is known only at run time when every use of the inverse is as
@@ -13,7 +13,7 @@
 //! (`(x⁻¹ b).trace()` reads the product's diagonal only, which the trace rewrite of
 //! [`crate::rewrite`] does with the inverse for `n²`, against `n² k` for the solve).
 //! Every such inverse of the same matrix, named or written again, shares one
-//! factorisation ([`Op::Lu`]), placed where the first of them was: it panics there,
+//! factorisation ([`Op::Factor`]), placed where the first of them was: it panics there,
 //! with the same message, when the matrix is singular. Each product becomes an
 //! [`Op::Solve`] or [`Op::SolveRight`] with the product's name and source text.
 //!
@@ -118,7 +118,7 @@ pub fn solves(g: &Graph, reassociate: bool) -> Graph {
         .collect();
 
     let mut map: Vec<NodeId> = vec![usize::MAX; n];
-    // The factorisation of each (old) matrix, by the (new) id of its Lu node.
+    // The factorisation of each (old) matrix, by the (new) id of its Factor node.
     let mut lu_of: HashMap<NodeId, NodeId> = HashMap::new();
     let mut nodes: Vec<Node> = Vec::with_capacity(n);
     for (id, node) in g.nodes.iter().enumerate() {
@@ -180,7 +180,7 @@ pub fn solves(g: &Graph, reassociate: bool) -> Graph {
             let Op::Inverse(msg) = node.op else {
                 unreachable!("only inverses are factored")
             };
-            node.op = Op::Lu(msg);
+            node.op = Op::Factor(msg);
             node.kind = g.node(x).kind;
             // The factors stand for `x`, not for the inverse the user may have named.
             node.name = None;
@@ -208,7 +208,7 @@ mod tests {
     use crate::ir::Op;
     use quote::quote;
 
-    /// `(output s-expression, number of Lu nodes)` of `body` over `a`, `b`, `x`
+    /// `(output s-expression, number of Factor nodes)` of `body` over `a`, `b`, `x`
     /// (matrices), `v` (a vector) and `m` (a `Matrix3`), derived with `attr`.
     fn solved(attr: proc_macro2::TokenStream, body: &str) -> (String, usize) {
         let src = format!(
@@ -220,7 +220,7 @@ mod tests {
             .graph
             .nodes
             .iter()
-            .filter(|n| matches!(n.op, Op::Lu(_)))
+            .filter(|n| matches!(n.op, Op::Factor(_)))
             .count();
         (d.graph.sexpr(d.graph.output), lus)
     }
@@ -230,55 +230,55 @@ mod tests {
         for (body, want, lus) in [
             (
                 "(x.try_inverse().unwrap() * b).norm_squared()",
-                "(norm2 (solve (lu x) b))",
+                "(norm2 (solve (factor x) b))",
                 1,
             ),
             (
                 "(b * x.try_inverse().expect(\"s\")).norm()",
-                "(norm (rsolve b (lu x)))",
+                "(norm (rsolve b (factor x)))",
                 1,
             ),
             (
                 "ln_det(x) + (v.transpose() * x.try_inverse().unwrap() * v)[(0, 0)]",
-                "(+ (ln_det x) (idx00 (matmul (t v) (solve (lu x) v))))",
+                "(+ (ln_det x) (idx00 (matmul (t v) (solve (factor x) v))))",
                 1,
             ),
             (
                 "(x.try_inverse().unwrap() * v).norm()",
-                "(norm (solve (lu x) v))",
+                "(norm (solve (factor x) v))",
                 1,
             ),
             // One factorisation for every product with the inverse, named or written twice.
             (
                 "let xi = x.try_inverse().unwrap(); (xi * a).norm() + (b * xi).norm()",
-                "(+ (norm (solve (lu x) a)) (norm (rsolve b (lu x))))",
+                "(+ (norm (solve (factor x) a)) (norm (rsolve b (factor x))))",
                 1,
             ),
             (
                 "(x.try_inverse().unwrap() * a).norm() + (b * x.try_inverse().unwrap()).norm()",
-                "(+ (norm (solve (lu x) a)) (norm (rsolve b (lu x))))",
+                "(+ (norm (solve (factor x) a)) (norm (rsolve b (factor x))))",
                 1,
             ),
             // A vector on one side is what is solved.
             (
                 "(a * x.try_inverse().unwrap() * v).norm()",
-                "(norm (matmul a (solve (lu x) v)))",
+                "(norm (matmul a (solve (factor x) v)))",
                 1,
             ),
             (
                 "(v.transpose() * (x.try_inverse().unwrap() * a)).norm()",
-                "(norm (matmul (rsolve (t v) (lu x)) a))",
+                "(norm (matmul (rsolve (t v) (factor x)) a))",
                 1,
             ),
             (
                 "let p = a * x.try_inverse().unwrap(); (p * v).norm() + p.norm()",
-                "(+ (norm (matmul (rsolve a (lu x)) v)) (norm (rsolve a (lu x))))",
+                "(+ (norm (matmul (rsolve a (factor x)) v)) (norm (rsolve a (factor x))))",
                 1,
             ),
             // Otherwise as written; a chain through a solve is not a chain of products.
             (
                 "(a * x.try_inverse().unwrap() * b).norm()",
-                "(norm (matmul (rsolve a (lu x)) b))",
+                "(norm (matmul (rsolve a (factor x)) b))",
                 1,
             ),
         ] {

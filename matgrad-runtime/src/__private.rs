@@ -28,7 +28,7 @@
 #![allow(missing_docs, clippy::missing_panics_doc, clippy::too_many_arguments)]
 
 pub use crate::chain::{
-    chain3_to, chain_backward, chain_costs, chain_factor_adjoint_to, chain_product_to, chain_to,
+    chain_backward, chain_factor_adjoint_to, chain_product_to, chain_to, mul3_costs, mul3_to,
     product_cost, Plan,
 };
 pub use crate::decomp::ln_det_inverse_static;
@@ -37,8 +37,8 @@ pub use crate::fused::{relu_step, sigmoid_scalar, zip_map_sum, zip_n_to};
 pub use crate::kron::{kron_adjoint_a_to, kron_adjoint_b_to, kronecker_to};
 pub use crate::part::{column_adjoint_to, column_to, diagonal_adjoint_to, diagonal_to};
 pub use crate::solve::{
-    lu_solve_adjoint_b_to, lu_solve_adjoint_x_to, lu_solve_right_adjoint_b_to,
-    lu_solve_right_adjoint_x_to, lu_solve_right_to, lu_solve_to, lu_to,
+    factor_solve_adjoint_b_to, factor_solve_adjoint_x_to, factor_solve_right_adjoint_b_to,
+    factor_solve_right_adjoint_x_to, factor_solve_right_to, factor_solve_to, factor_to,
 };
 pub use crate::view::{view, AsView, GradBuf};
 pub use crate::workspace::with_workspace;
@@ -50,8 +50,8 @@ use crate::decomp::{inv_transpose_ref, inverse_as_nalgebra, ln_det_inverse_ref, 
 use crate::elementwise::{relu_scalar, softplus_scalar};
 use crate::kernel::{binary, ternary, unary, MatRef, Shape};
 use crate::reduce::{
-    log_sum_exp_adjoint_ref, log_sum_exp_ref, softmax_ce_adjoint_y_ref, softmax_ce_ref,
-    softmax_ce_with_adjoint_ref, sum_cols_ref, sum_rows_ref,
+    column_sum_ref, log_sum_exp_adjoint_ref, log_sum_exp_ref, row_sum_ref,
+    softmax_ce_adjoint_y_ref, softmax_ce_ref, softmax_ce_with_adjoint_ref,
 };
 use crate::Real;
 use nalgebra::{DMatrix, DMatrixView};
@@ -374,7 +374,7 @@ pub fn gemm_to<T: Real>(
 
 /// `out (+)= alpha · 𝟙𝟙ᵀ op(b)`, the left factor `rows×k` all ones, with no matrix
 /// product (`blas::fill_gemm_ref`). `sums` is scratch.
-pub fn fill_gemm_to<T: Real>(
+pub fn ones_mul_to<T: Real>(
     out: &mut DMatrix<T>,
     acc: bool,
     alpha: T,
@@ -388,7 +388,7 @@ pub fn fill_gemm_to<T: Real>(
 
 /// `out (+)= alpha · op(a) 𝟙𝟙ᵀ`, the right factor `k×cols` all ones, with no matrix
 /// product (`blas::gemm_fill_ref`). `sums` is scratch.
-pub fn gemm_fill_to<T: Real>(
+pub fn mul_ones_to<T: Real>(
     out: &mut DMatrix<T>,
     acc: bool,
     alpha: T,
@@ -443,13 +443,13 @@ pub fn zip3_map_to<T: Real, F: Fn(T, T, T) -> T>(
 }
 
 /// `out (+)= 1ᵀ g`, the column sums of `g` as a `1×n` row (adjoint of `add_row`'s row).
-pub fn sum_rows_to<T: Real>(out: &mut DMatrix<T>, acc: bool, g: DMatrixView<'_, T>) {
-    sum_rows_ref(out, acc, MatRef::new(&g));
+pub fn row_sum_to<T: Real>(out: &mut DMatrix<T>, acc: bool, g: DMatrixView<'_, T>) {
+    row_sum_ref(out, acc, MatRef::new(&g));
 }
 
 /// `out (+)= g 1`, the row sums of `g` as an `m×1` column (adjoint of `add_col`'s column).
-pub fn sum_cols_to<T: Real>(out: &mut DMatrix<T>, acc: bool, g: DMatrixView<'_, T>) {
-    sum_cols_ref(out, acc, MatRef::new(&g));
+pub fn column_sum_to<T: Real>(out: &mut DMatrix<T>, acc: bool, g: DMatrixView<'_, T>) {
+    column_sum_ref(out, acc, MatRef::new(&g));
 }
 
 /// `out (+)= alpha · a⁻ᵀ` (adjoint of `determinant` with `alpha = s̄ det a`), with

@@ -638,7 +638,7 @@ pub(crate) fn fill_gemm_ref<T: Real>(
     } else {
         column_sums(b, sums);
     }
-    ready(out, acc, rows, sums.len(), "fill_gemm_to");
+    ready(out, acc, rows, sums.len(), "ones_mul_to");
     for (c, &s) in out
         .as_mut_slice()
         .chunks_exact_mut(rows.max(1))
@@ -670,7 +670,7 @@ pub(crate) fn gemm_fill_ref<T: Real>(
         row_sums(a, sums);
     }
     let rows = sums.len();
-    ready(out, acc, rows, cols, "gemm_fill_to");
+    ready(out, acc, rows, cols, "mul_ones_to");
     if rows == 0 {
         return;
     }

@@ -428,7 +428,7 @@ pub fn product_cost<T>(a: DMatrixView<'_, T>, ta: bool, b: DMatrixView<'_, T>, t
 /// Multiply-adds of the chain `op(a) · op(b) · op(c)`: in its cheaper order, and with
 /// the pair `a b` (when `left`, else `b c`) already formed. For an `m×k`, `k×n`, `n×p`
 /// chain, `(a b) c` costs `m k n + m n p` and `a (b c)` costs `k n p + m k p`.
-pub fn chain_costs<T>(
+pub fn mul3_costs<T>(
     a: DMatrixView<'_, T>,
     ta: bool,
     b: DMatrixView<'_, T>,
@@ -443,9 +443,9 @@ pub fn chain_costs<T>(
 }
 
 /// `out (+)= alpha · op(a) · op(b) · op(c)` in the cheaper association (see
-/// [`chain_costs`]), the intermediate product in `tmp`.
+/// [`mul3_costs`]), the intermediate product in `tmp`.
 #[allow(clippy::too_many_arguments)] // the generated code's call, one operand per pair
-pub fn chain3_to<T: Real>(
+pub fn mul3_to<T: Real>(
     out: &mut DMatrix<T>,
     acc: bool,
     alpha: T,
@@ -464,11 +464,11 @@ pub fn chain3_to<T: Real>(
     );
     let (ab_c, a_bc) = costs_of_three(a.nrows, a.ncols, b.ncols, c.ncols);
     if ab_c <= a_bc {
-        gemm_into(tmp, false, T::one(), a, b, "chain3_to");
-        gemm_into(out, acc, alpha, MatRef::new(&*tmp), c, "chain3_to");
+        gemm_into(tmp, false, T::one(), a, b, "mul3_to");
+        gemm_into(out, acc, alpha, MatRef::new(&*tmp), c, "mul3_to");
     } else {
-        gemm_into(tmp, false, T::one(), b, c, "chain3_to");
-        gemm_into(out, acc, alpha, a, MatRef::new(&*tmp), "chain3_to");
+        gemm_into(tmp, false, T::one(), b, c, "mul3_to");
+        gemm_into(out, acc, alpha, a, MatRef::new(&*tmp), "mul3_to");
     }
 }
 

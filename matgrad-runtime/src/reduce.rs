@@ -256,9 +256,9 @@ pub(crate) fn row_sums<T: Real>(x: MatRef<'_, T>, sums: &mut DMatrix<T>) {
     add_columns(sums.as_mut_slice(), &x);
 }
 
-/// `out (+)= 1ᵀ g`, the column sums of `g` as a `1×n` row (adjoint of `add_row`'s row).
-pub(crate) fn sum_rows_ref<T: Real>(out: &mut DMatrix<T>, acc: bool, g: MatRef<'_, T>) {
-    ready(out, acc, 1, g.ncols, "sum_rows_to");
+/// `out (+)= 1ᵀ g`, the column sums of `g` as a `1×n` row (nalgebra's `row_sum`; the adjoint of `add_row`'s row).
+pub(crate) fn row_sum_ref<T: Real>(out: &mut DMatrix<T>, acc: bool, g: MatRef<'_, T>) {
+    ready(out, acc, 1, g.ncols, "row_sum_to");
     for (j, o) in out.iter_mut().enumerate() {
         let s = column_sum(&g, j);
         if acc {
@@ -270,8 +270,8 @@ pub(crate) fn sum_rows_ref<T: Real>(out: &mut DMatrix<T>, acc: bool, g: MatRef<'
 }
 
 /// `out (+)= g 1`, the row sums of `g` as an `m×1` column (adjoint of `add_col`'s column).
-pub(crate) fn sum_cols_ref<T: Real>(out: &mut DMatrix<T>, acc: bool, g: MatRef<'_, T>) {
-    ready(out, acc, g.nrows, 1, "sum_cols_to");
+pub(crate) fn column_sum_ref<T: Real>(out: &mut DMatrix<T>, acc: bool, g: MatRef<'_, T>) {
+    ready(out, acc, g.nrows, 1, "column_sum_to");
     let o = out.as_mut_slice();
     if !acc {
         o.fill(T::zero());

@@ -3,7 +3,7 @@
 //! of `x`, no inverse formed. Re-exported by [`crate::__private`]; not a stable API.
 //!
 //! The factorisation (Cholesky `x = L Lᵀ` when `x` is exactly symmetric positive
-//! definite, else `P x = L U` with partial pivoting, see [`lu_to`]) is kept in two
+//! definite, else `P x = L U` with partial pivoting, see [`factor_to`]) is kept in two
 //! workspace matrices of the node that computes it: the `n×n` factors and the
 //! `(n + 1)×1` pivots and kind, stored as `T` (exact below 2²⁴ rows even in `f32`; the
 //! workspace holds matrices of `T` only). Every solve reads them, so products with the same
@@ -36,7 +36,7 @@ use nalgebra::{DMatrix, DMatrixView};
 /// pivot) with `expect` when given (the user's `.expect(msg)`), otherwise with
 /// `matgrad: {op}: the matrix is singular (called unwrap on None)`. A NaN does not
 /// panic (nalgebra's inverse does not either): it reaches every solve.
-pub fn lu_to<T: Real>(
+pub fn factor_to<T: Real>(
     lu: &mut DMatrix<T>,
     piv: &mut DMatrix<T>,
     a: DMatrixView<'_, T>,
@@ -82,7 +82,7 @@ fn order<T: Real>(lu: &DMatrixView<'_, T>, piv: &DMatrixView<'_, T>, what: &str)
     n
 }
 
-/// The entries of a view of an owned buffer (the factors and pivots [`lu_to`] wrote).
+/// The entries of a view of an owned buffer (the factors and pivots [`factor_to`] wrote).
 fn contiguous<'a, T: Real>(m: &'a DMatrixView<'_, T>, what: &str) -> &'a [T] {
     MatRef::new(m)
         .as_slice()
@@ -117,10 +117,10 @@ fn solve_into<T: Real>(
     );
 }
 
-/// `out = x⁻¹ b` from the factors of [`lu_to`] (the product `x.try_inverse().unwrap() * b`
+/// `out = x⁻¹ b` from the factors of [`factor_to`] (the product `x.try_inverse().unwrap() * b`
 /// under `reassociate`). Panics `matgrad: {op}: cannot multiply {n}×{n} by {r}×{c}`,
 /// as the product would.
-pub fn lu_solve_to<T: Real>(
+pub fn factor_solve_to<T: Real>(
     out: &mut DMatrix<T>,
     lu: DMatrixView<'_, T>,
     piv: DMatrixView<'_, T>,
@@ -137,10 +137,10 @@ pub fn lu_solve_to<T: Real>(
     solve_into(out, &lu, &piv, MatRef::new(&b), false, false, op);
 }
 
-/// `out = b x⁻¹ = (x⁻ᵀ bᵀ)ᵀ` from the factors of [`lu_to`] (the product
+/// `out = b x⁻¹ = (x⁻ᵀ bᵀ)ᵀ` from the factors of [`factor_to`] (the product
 /// `b * x.try_inverse().unwrap()` under `reassociate`), `bᵀ` solved in `tmp`. Panics
 /// `matgrad: {op}: cannot multiply {r}×{c} by {n}×{n}`, as the product would.
-pub fn lu_solve_right_to<T: Real>(
+pub fn factor_solve_right_to<T: Real>(
     out: &mut DMatrix<T>,
     b: DMatrixView<'_, T>,
     lu: DMatrixView<'_, T>,
@@ -161,7 +161,7 @@ pub fn lu_solve_right_to<T: Real>(
 
 /// Adjoint of `y = x⁻¹ b` for `b`: `out (+)= x⁻ᵀ g`, one transposed solve (in `out`
 /// itself when not accumulating, else in `scratch`).
-pub fn lu_solve_adjoint_b_to<T: Real>(
+pub fn factor_solve_adjoint_b_to<T: Real>(
     out: &mut DMatrix<T>,
     acc: bool,
     lu: DMatrixView<'_, T>,
@@ -169,7 +169,7 @@ pub fn lu_solve_adjoint_b_to<T: Real>(
     g: DMatrixView<'_, T>,
     scratch: &mut DMatrix<T>,
 ) {
-    const WHAT: &str = "lu_solve_adjoint_b_to";
+    const WHAT: &str = "factor_solve_adjoint_b_to";
     if acc {
         solve_into(scratch, &lu, &piv, MatRef::new(&g), false, true, WHAT);
         unary(out, true, MatRef::new(&*scratch), WHAT, |v| v);
@@ -180,7 +180,7 @@ pub fn lu_solve_adjoint_b_to<T: Real>(
 
 /// Adjoint of `y = x⁻¹ b` for `x`: `out (+)= −(x⁻ᵀ g) yᵀ`, the solve in `scratch`,
 /// then one product (an outer product when `b` is a vector).
-pub fn lu_solve_adjoint_x_to<T: Real>(
+pub fn factor_solve_adjoint_x_to<T: Real>(
     out: &mut DMatrix<T>,
     acc: bool,
     lu: DMatrixView<'_, T>,
@@ -189,7 +189,7 @@ pub fn lu_solve_adjoint_x_to<T: Real>(
     y: DMatrixView<'_, T>,
     scratch: &mut DMatrix<T>,
 ) {
-    const WHAT: &str = "lu_solve_adjoint_x_to";
+    const WHAT: &str = "factor_solve_adjoint_x_to";
     solve_into(scratch, &lu, &piv, MatRef::new(&g), false, true, WHAT);
     let n = lu.nrows();
     ready(out, acc, n, n, WHAT);
@@ -204,7 +204,7 @@ pub fn lu_solve_adjoint_x_to<T: Real>(
 }
 
 /// Adjoint of `y = b x⁻¹` for `b`: `out (+)= g x⁻ᵀ = (x⁻¹ gᵀ)ᵀ`, the solve in `scratch`.
-pub fn lu_solve_right_adjoint_b_to<T: Real>(
+pub fn factor_solve_right_adjoint_b_to<T: Real>(
     out: &mut DMatrix<T>,
     acc: bool,
     lu: DMatrixView<'_, T>,
@@ -212,14 +212,14 @@ pub fn lu_solve_right_adjoint_b_to<T: Real>(
     g: DMatrixView<'_, T>,
     scratch: &mut DMatrix<T>,
 ) {
-    const WHAT: &str = "lu_solve_right_adjoint_b_to";
+    const WHAT: &str = "factor_solve_right_adjoint_b_to";
     solve_into(scratch, &lu, &piv, MatRef::new(&g), true, false, WHAT);
     unary(out, acc, MatRef::new(&*scratch).t(), WHAT, |v| v);
 }
 
 /// Adjoint of `y = b x⁻¹` for `x`: `out (+)= −yᵀ (g x⁻ᵀ)`, with `(g x⁻ᵀ)ᵀ = x⁻¹ gᵀ`
 /// solved in `scratch`, then one product.
-pub fn lu_solve_right_adjoint_x_to<T: Real>(
+pub fn factor_solve_right_adjoint_x_to<T: Real>(
     out: &mut DMatrix<T>,
     acc: bool,
     lu: DMatrixView<'_, T>,
@@ -228,7 +228,7 @@ pub fn lu_solve_right_adjoint_x_to<T: Real>(
     y: DMatrixView<'_, T>,
     scratch: &mut DMatrix<T>,
 ) {
-    const WHAT: &str = "lu_solve_right_adjoint_x_to";
+    const WHAT: &str = "factor_solve_right_adjoint_x_to";
     solve_into(scratch, &lu, &piv, MatRef::new(&g), true, false, WHAT);
     let n = lu.nrows();
     ready(out, acc, n, n, WHAT);

@@ -1304,10 +1304,10 @@ mod solve {
         })
     }
 
-    /// The factors and pivots `lu_to` writes (into NaN-filled buffers of the wrong shape).
+    /// The factors and pivots `factor_to` writes (into NaN-filled buffers of the wrong shape).
     fn factor(x: &DMatrix<f64>) -> (DMatrix<f64>, DMatrix<f64>) {
         let (mut lu, mut piv) = (nan_buf(2, 3), nan_buf(1, 1));
-        k::lu_to(&mut lu, &mut piv, k::view(x), "x⁻¹", None);
+        k::factor_to(&mut lu, &mut piv, k::view(x), "x⁻¹", None);
         (lu, piv)
     }
 
@@ -1329,12 +1329,12 @@ mod solve {
             let tol = 1e-8;
             // y = x⁻¹ b and y = bᵀ x⁻¹.
             let mut y = nan_buf(1, 1);
-            k::lu_solve_to(&mut y, lv, pv, k::view(&b), "x⁻¹ b");
+            k::factor_solve_to(&mut y, lv, pv, k::view(&b), "x⁻¹ b");
             let want = solved(&x, &b);
             prop_assert!(close(&y, &want, tol), "x⁻¹ b: {y} vs {want}");
             let bt = b.transpose();
             let (mut yr, mut tmp) = (nan_buf(2, 2), nan_buf(3, 1));
-            k::lu_solve_right_to(&mut yr, k::view(&bt), lv, pv, &mut tmp, "b x⁻¹");
+            k::factor_solve_right_to(&mut yr, k::view(&bt), lv, pv, &mut tmp, "b x⁻¹");
             let want_r = solved(&x.transpose(), &b).transpose();
             prop_assert!(close(&yr, &want_r, tol), "bᵀ x⁻¹: {yr} vs {want_r}");
             // Adjoints of y = x⁻¹ b with ȳ = g: b̄ = x⁻ᵀ g, x̄ = −(x⁻ᵀ g) yᵀ; overwrite,
@@ -1346,11 +1346,11 @@ mod solve {
             let mut w = nan_buf(1, 1);
             for (acc, base_b, base_x) in [(false, None, None), (true, Some(&c), Some(&cx))] {
                 let mut out = base_b.cloned().unwrap_or_else(|| nan_buf(2, 1));
-                k::lu_solve_adjoint_b_to(&mut out, acc, lv, pv, k::view(&g), &mut w);
+                k::factor_solve_adjoint_b_to(&mut out, acc, lv, pv, k::view(&g), &mut w);
                 let want = base_b.map_or(xtg.clone(), |c| c + &xtg);
                 prop_assert!(close(&out, &want, tol), "b̄ (acc {acc}): {out} vs {want}");
                 let mut out = base_x.cloned().unwrap_or_else(|| nan_buf(1, 2));
-                k::lu_solve_adjoint_x_to(&mut out, acc, lv, pv, k::view(&g), k::view(&y), &mut w);
+                k::factor_solve_adjoint_x_to(&mut out, acc, lv, pv, k::view(&g), k::view(&y), &mut w);
                 let mx = -(&xtg * y.transpose());
                 let want = base_x.map_or(mx.clone(), |c| c + &mx);
                 prop_assert!(close(&out, &want, tol), "x̄ (acc {acc}): {out} vs {want}");
@@ -1361,11 +1361,11 @@ mod solve {
             for (acc, base_b, base_x) in [(false, None, None), (true, Some(&c), Some(&cx))] {
                 let base_b = base_b.map(|c| c.transpose());
                 let mut out = base_b.clone().unwrap_or_else(|| nan_buf(3, 3));
-                k::lu_solve_right_adjoint_b_to(&mut out, acc, lv, pv, k::view(&gt), &mut w);
+                k::factor_solve_right_adjoint_b_to(&mut out, acc, lv, pv, k::view(&gt), &mut w);
                 let want = base_b.map_or(gxt.clone(), |c| c + &gxt);
                 prop_assert!(close(&out, &want, tol), "right b̄ (acc {acc}): {out} vs {want}");
                 let mut out = base_x.cloned().unwrap_or_else(|| nan_buf(1, 1));
-                k::lu_solve_right_adjoint_x_to(&mut out, acc, lv, pv, k::view(&gt), k::view(&yr), &mut w);
+                k::factor_solve_right_adjoint_x_to(&mut out, acc, lv, pv, k::view(&gt), k::view(&yr), &mut w);
                 let mx = -(yr.transpose() * &gxt);
                 let want = base_x.map_or(mx.clone(), |c| c + &mx);
                 prop_assert!(close(&out, &want, tol), "right x̄ (acc {acc}): {out} vs {want}");
@@ -1383,7 +1383,7 @@ mod solve {
             }
             let (mut lu, mut piv) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
             let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                k::lu_to(&mut lu, &mut piv, k::view(&x), "s.try_inverse().unwrap()", None);
+                k::factor_to(&mut lu, &mut piv, k::view(&x), "s.try_inverse().unwrap()", None);
             }));
             let msg = got.err().and_then(|e| e.downcast_ref::<String>().cloned());
             prop_assert_eq!(
@@ -1399,7 +1399,7 @@ mod solve {
     fn singular_matrix_with_expect() {
         let (mut lu, mut piv) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
         let x = DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 2.0, 4.0]);
-        k::lu_to(
+        k::factor_to(
             &mut lu,
             &mut piv,
             k::view(&x),
@@ -1413,7 +1413,7 @@ mod solve {
     fn non_square_matrix() {
         let (mut lu, mut piv) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
         let x = DMatrix::<f64>::zeros(2, 3);
-        k::lu_to(
+        k::factor_to(
             &mut lu,
             &mut piv,
             k::view(&x),
@@ -1427,7 +1427,7 @@ mod solve {
     fn solve_with_mismatched_rows() {
         let (lu, piv) = factor(&DMatrix::identity(3, 3));
         let b = DMatrix::<f64>::zeros(2, 4);
-        k::lu_solve_to(
+        k::factor_solve_to(
             &mut DMatrix::zeros(0, 0),
             k::view(&lu),
             k::view(&piv),
@@ -1442,7 +1442,7 @@ mod solve {
         let (lu, piv) = factor(&DMatrix::identity(3, 3));
         let b = DMatrix::<f64>::zeros(4, 2);
         let (mut out, mut tmp) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
-        k::lu_solve_right_to(
+        k::factor_solve_right_to(
             &mut out,
             k::view(&b),
             k::view(&lu),
@@ -1456,7 +1456,7 @@ mod solve {
     fn empty_and_one_by_one() {
         let (lu, piv) = factor(&DMatrix::zeros(0, 0));
         let mut y = nan_buf(1, 1);
-        k::lu_solve_to(
+        k::factor_solve_to(
             &mut y,
             k::view(&lu),
             k::view(&piv),
@@ -1465,7 +1465,7 @@ mod solve {
         );
         assert_eq!(y.shape(), (0, 3));
         let (lu, piv) = factor(&DMatrix::from_element(1, 1, -4.0));
-        k::lu_solve_to(
+        k::factor_solve_to(
             &mut y,
             k::view(&lu),
             k::view(&piv),
@@ -1501,7 +1501,7 @@ mod solve {
         x[(2, 1)] = f64::NAN;
         let (lu, piv) = factor(&x);
         let mut y = DMatrix::zeros(0, 0);
-        k::lu_solve_to(
+        k::factor_solve_to(
             &mut y,
             k::view(&lu),
             k::view(&piv),
@@ -1521,8 +1521,8 @@ mod solve {
             DMatrix::zeros(0, 0),
             DMatrix::zeros(0, 0),
         );
-        k::lu_to(&mut lu, &mut piv, k::view(&x), "x", None);
-        k::lu_solve_to(&mut y, k::view(&lu), k::view(&piv), k::view(&b), "y");
+        k::factor_to(&mut lu, &mut piv, k::view(&x), "x", None);
+        k::factor_solve_to(&mut y, k::view(&lu), k::view(&piv), k::view(&b), "y");
         let want = x.clone().lu().solve(&b).expect("invertible");
         assert!((y - want).norm() <= 1e-5);
     }
@@ -1549,15 +1549,15 @@ mod solve {
             DMatrix::zeros(n, n),
         );
         let mut run = || {
-            k::lu_to(&mut lu, &mut piv, k::view(&x), "x", None);
+            k::factor_to(&mut lu, &mut piv, k::view(&x), "x", None);
             let (lv, pv) = (k::view(&lu), k::view(&piv));
-            k::lu_solve_to(&mut y, lv, pv, k::view(&b), "y");
-            k::lu_solve_right_to(&mut yr, k::view(&bt), lv, pv, &mut tmp, "yr");
-            k::lu_solve_adjoint_b_to(&mut ob, false, lv, pv, k::view(&b), &mut w);
-            k::lu_solve_adjoint_b_to(&mut ob, true, lv, pv, k::view(&b), &mut w);
-            k::lu_solve_adjoint_x_to(&mut ox, false, lv, pv, k::view(&b), k::view(&y), &mut w);
-            k::lu_solve_right_adjoint_b_to(&mut orb, false, lv, pv, k::view(&bt), &mut w);
-            k::lu_solve_right_adjoint_x_to(
+            k::factor_solve_to(&mut y, lv, pv, k::view(&b), "y");
+            k::factor_solve_right_to(&mut yr, k::view(&bt), lv, pv, &mut tmp, "yr");
+            k::factor_solve_adjoint_b_to(&mut ob, false, lv, pv, k::view(&b), &mut w);
+            k::factor_solve_adjoint_b_to(&mut ob, true, lv, pv, k::view(&b), &mut w);
+            k::factor_solve_adjoint_x_to(&mut ox, false, lv, pv, k::view(&b), k::view(&y), &mut w);
+            k::factor_solve_right_adjoint_b_to(&mut orb, false, lv, pv, k::view(&bt), &mut w);
+            k::factor_solve_right_adjoint_x_to(
                 &mut orx,
                 true,
                 lv,
@@ -1993,11 +1993,11 @@ mod backward {
             let old = DMatrix::from_fn(ab_rows, p, |i, j| (i * 2 + j) as f64);
             let mut tmp = DMatrix::zeros(0, 0);
             check_both(&old, &want, 1e-10, |out, acc| {
-                k::chain3_to(out, acc, alpha, k::view(&a), ta, k::view(&b), tb, k::view(&c), tc, &mut tmp);
+                k::mul3_to(out, acc, alpha, k::view(&a), ta, k::view(&b), tb, k::view(&c), tc, &mut tmp);
             })?;
             // The costs: the cheaper order is never dearer than either order.
             let ((m, kk), (_, n)) = (tr(&a, ta).shape(), tr(&b, tb).shape());
-            let (best, stored) = k::chain_costs(k::view(&a), ta, k::view(&b), tb, k::view(&c), tc, true);
+            let (best, stored) = k::mul3_costs(k::view(&a), ta, k::view(&b), tb, k::view(&c), tc, true);
             prop_assert_eq!(best, (m * kk * n + m * n * p).min(kk * n * p + m * kk * p));
             prop_assert_eq!(stored, m * n * p);
             prop_assert_eq!(k::product_cost(k::view(&a), ta, k::view(&b), tb), m * kk * n);
@@ -2036,11 +2036,11 @@ mod backward {
             let old_row = old.rows(0, 1).clone_owned();
             let rs = g.row_sum();
             let rs = DMatrix::from_row_slice(1, rs.len(), rs.as_slice());
-            check_both(&old_row, &rs, 1e-13, |out, acc| k::sum_rows_to(out, acc, k::view(&g)))?;
+            check_both(&old_row, &rs, 1e-13, |out, acc| k::row_sum_to(out, acc, k::view(&g)))?;
             let old_col = old.columns(0, 1).clone_owned();
             let cs = g.column_sum();
             let cs = DMatrix::from_column_slice(cs.len(), 1, cs.as_slice());
-            check_both(&old_col, &cs, 1e-13, |out, acc| k::sum_cols_to(out, acc, k::view(&g)))?;
+            check_both(&old_col, &cs, 1e-13, |out, acc| k::column_sum_to(out, acc, k::view(&g)))?;
         }
 
         #[test]
@@ -2435,8 +2435,8 @@ mod steady_state {
         no_alloc_acc("index_adjoint_to", |acc| {
             k::index_adjoint_to(&mut out, acc, 1.0, 1, 2, 3, 4)
         });
-        no_alloc_acc("sum_rows_to", |acc| k::sum_rows_to(&mut out, acc, av));
-        no_alloc_acc("sum_cols_to", |acc| k::sum_cols_to(&mut out, acc, av));
+        no_alloc_acc("row_sum_to", |acc| k::row_sum_to(&mut out, acc, av));
+        no_alloc_acc("column_sum_to", |acc| k::column_sum_to(&mut out, acc, av));
         no_alloc_acc("kron_adjoint_a_to", |acc| {
             k::kron_adjoint_a_to(&mut out, acc, av, a.rows(0, 3))
         });
@@ -2626,13 +2626,13 @@ mod fill_products {
             let want = naive(&DMatrix::from_element(m, k, 1.0), &opb) * alpha;
             let mut sums = DMatrix::zeros(0, 0);
             check_both(&x(m, n), &want, 1e-12, |out, acc| {
-                k::fill_gemm_to(out, acc, alpha, m, k::view(&b), tb, &mut sums);
+                k::ones_mul_to(out, acc, alpha, m, k::view(&b), tb, &mut sums);
             })?;
             let a = if ta { x(k, m) } else { x(m, k) };
             let opa = if ta { a.transpose() } else { a.clone() };
             let want = naive(&opa, &DMatrix::from_element(k, n, 1.0)) * alpha;
             check_both(&x(m, n), &want, 1e-12, |out, acc| {
-                k::gemm_fill_to(out, acc, alpha, k::view(&a), ta, n, &mut sums);
+                k::mul_ones_to(out, acc, alpha, k::view(&a), ta, n, &mut sums);
             })?;
         }
     }

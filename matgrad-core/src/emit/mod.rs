@@ -430,7 +430,7 @@ impl Emit<'_> {
         let costs = readers.map(|ch| {
             let [(f0, t0), (f1, t1), (f2, t2)] = ch.factors;
             let (f0, f1, f2, left) = (o(f0), o(f1), o(f2), ch.left);
-            quote!(#rt::chain_costs(#f0, #t0, #f1, #t1, #f2, #t2, #left))
+            quote!(#rt::mul3_costs(#f0, #t0, #f1, #t1, #f2, #t2, #left))
         });
         let (va, vb, s) = (o(a), o(b), self.sym(alpha, t, 0));
         let take = self.take(&g);
@@ -500,10 +500,10 @@ impl Emit<'_> {
                     let take = self.take(&w);
                     return if left {
                         let (b, rows) = (o(b), if *ta { quote!(ncols) } else { quote!(nrows) });
-                        quote!(#take #rt::fill_gemm_to(&mut #g, #acc, #alpha, #v.#rows(), #b, #tb, &mut #w);)
+                        quote!(#take #rt::ones_mul_to(&mut #g, #acc, #alpha, #v.#rows(), #b, #tb, &mut #w);)
                     } else {
                         let (a, cols) = (o(a), if *tb { quote!(nrows) } else { quote!(ncols) });
-                        quote!(#take #rt::gemm_fill_to(&mut #g, #acc, #alpha, #a, #ta, #v.#cols(), &mut #w);)
+                        quote!(#take #rt::mul_ones_to(&mut #g, #acc, #alpha, #a, #ta, #v.#cols(), &mut #w);)
                     };
                 }
                 let stored = {
@@ -521,7 +521,7 @@ impl Emit<'_> {
                 quote! {
                     #take
                     if #chained {
-                        #rt::chain3_to(&mut #g, #acc, #alpha, #f0, #t0, #f1, #t1, #f2, #t2, &mut #tmp);
+                        #rt::mul3_to(&mut #g, #acc, #alpha, #f0, #t0, #f1, #t1, #f2, #t2, &mut #tmp);
                     } else {
                         #stored
                     }

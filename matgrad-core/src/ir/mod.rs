@@ -192,12 +192,12 @@ pub enum Op {
     /// positive definite, else LU with partial pivoting, `P a = L U`), for the solves of an inverse used only in products; only under
     /// `#[grad(reassociate)]` (see [`crate::solve`]). Keeps the panic (and the
     /// `.expect` message) of the `try_inverse` it replaces. Adjoint: `ā += Ḡ`.
-    Lu(Option<String>),
-    /// `a⁻¹ b` by triangular solves with the factors of an [`Op::Lu`] of `a`, for
-    /// `a.try_inverse().unwrap() * b`. Args: (the `Lu` node, b).
+    Factor(Option<String>),
+    /// `a⁻¹ b` by triangular solves with the factors of an [`Op::Factor`] of `a`, for
+    /// `a.try_inverse().unwrap() * b`. Args: (the `Factor` node, b).
     Solve,
-    /// `b a⁻¹ = (a⁻ᵀ bᵀ)ᵀ` by triangular solves with the factors of an [`Op::Lu`] of
-    /// `a`, for `b * a.try_inverse().unwrap()`. Args: (b, the `Lu` node).
+    /// `b a⁻¹ = (a⁻ᵀ bᵀ)ᵀ` by triangular solves with the factors of an [`Op::Factor`] of
+    /// `a`, for `b * a.try_inverse().unwrap()`. Args: (b, the `Factor` node).
     SolveRight,
 
     /// `a.sum()`.

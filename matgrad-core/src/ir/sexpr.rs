@@ -60,7 +60,7 @@ fn plain_ops() -> [Op; 33] {
         Op::TraceMul,
         Op::Determinant,
         Op::Inverse(None),
-        Op::Lu(None),
+        Op::Factor(None),
         Op::Solve,
         Op::SolveRight,
         Op::Sigmoid,

@@ -155,11 +155,11 @@ impl Rule for Inverse<'_> {
 /// `a` itself, held factorised (Cholesky `a = L Lᵀ` when `a` is exactly symmetric
 /// positive definite, else LU with partial pivoting, `P a = L U`; pivots and kind in
 /// the aux buffer), for the solves of an inverse used only in products  →  ā += Ḡ.
-pub struct Lu<'a>(pub Option<&'a str>);
+pub struct Factor<'a>(pub Option<&'a str>);
 
-impl Rule for Lu<'_> {
+impl Rule for Factor<'_> {
     fn name(&self) -> String {
-        "lu".into()
+        "factor".into()
     }
     fn shape(&self) -> ShapeRule {
         ShapeRule::Like(0)
@@ -171,7 +171,7 @@ impl Rule for Lu<'_> {
     fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
         let (rt, out, text) = (n.rt(), n.out(), n.text(s.id));
         let (a, msg, (piv, _)) = (n.view(s.arg_id(0)), option(self.0), n.aux(s.id));
-        Forward::Matrix(quote!(#rt::lu_to(&mut #out, &mut #piv, #a, #text, #msg);))
+        Forward::Matrix(quote!(#rt::factor_to(&mut #out, &mut #piv, #a, #text, #msg);))
     }
     fn forward_static(&self, _: Site<'_>, _: &dyn StaticNames) -> StaticForward {
         StaticForward::Expr(no_static_solves())
@@ -189,8 +189,8 @@ impl Rule for Lu<'_> {
     }
 }
 
-/// `y = a⁻¹ b` by triangular solves with the factors of an [`Op::Lu`] of `a`; args
-/// (the `Lu` node, b)  →  b̄ += a⁻ᵀ Ḡ, ā −= (a⁻ᵀ Ḡ) yᵀ.
+/// `y = a⁻¹ b` by triangular solves with the factors of an [`Op::Factor`] of `a`; args
+/// (the `Factor` node, b)  →  b̄ += a⁻ᵀ Ḡ, ā −= (a⁻ᵀ Ḡ) yᵀ.
 pub struct Solve;
 
 impl Rule for Solve {
@@ -208,7 +208,7 @@ impl Rule for Solve {
     fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
         let (rt, out, text) = (n.rt(), n.out(), n.text(s.id));
         let ((piv, _), lu, b) = (n.aux(s.arg_id(0)), n.view(s.arg_id(0)), n.view(s.arg_id(1)));
-        Forward::Matrix(quote!(#rt::lu_solve_to(&mut #out, #lu, #rt::view(&#piv), #b, #text);))
+        Forward::Matrix(quote!(#rt::factor_solve_to(&mut #out, #lu, #rt::view(&#piv), #b, #text);))
     }
     fn forward_static(&self, _: Site<'_>, _: &dyn StaticNames) -> StaticForward {
         StaticForward::Expr(no_static_solves())
@@ -221,8 +221,8 @@ impl Rule for Solve {
     }
 }
 
-/// `y = b a⁻¹ = (a⁻ᵀ bᵀ)ᵀ` by triangular solves with the factors of an [`Op::Lu`]
-/// of `a`; args (b, the `Lu` node)  →  b̄ += Ḡ a⁻ᵀ, ā −= yᵀ (Ḡ a⁻ᵀ).
+/// `y = b a⁻¹ = (a⁻ᵀ bᵀ)ᵀ` by triangular solves with the factors of an [`Op::Factor`]
+/// of `a`; args (b, the `Factor` node)  →  b̄ += Ḡ a⁻ᵀ, ā −= yᵀ (Ḡ a⁻ᵀ).
 pub struct SolveRight;
 
 impl Rule for SolveRight {
@@ -243,7 +243,7 @@ impl Rule for SolveRight {
         let ((piv, _), (tmp, _)) = (n.aux(s.arg_id(1)), n.aux(s.id));
         let (b, lu) = (n.view(s.arg_id(0)), n.view(s.arg_id(1)));
         Forward::Matrix(quote!(
-            #rt::lu_solve_right_to(&mut #out, #b, #lu, #rt::view(&#piv), &mut #tmp, #text);
+            #rt::factor_solve_right_to(&mut #out, #b, #lu, #rt::view(&#piv), &mut #tmp, #text);
         ))
     }
     fn forward_static(&self, _: Site<'_>, _: &dyn StaticNames) -> StaticForward {
@@ -303,22 +303,22 @@ struct SolveAdjoint {
 }
 
 static SOLVE_X: SolveAdjoint = SolveAdjoint {
-    runtime: "lu_solve_adjoint_x_to",
+    runtime: "factor_solve_adjoint_x_to",
     right: false,
     of_matrix: true,
 };
 static SOLVE_B: SolveAdjoint = SolveAdjoint {
-    runtime: "lu_solve_adjoint_b_to",
+    runtime: "factor_solve_adjoint_b_to",
     right: false,
     of_matrix: false,
 };
 static RSOLVE_X: SolveAdjoint = SolveAdjoint {
-    runtime: "lu_solve_right_adjoint_x_to",
+    runtime: "factor_solve_right_adjoint_x_to",
     right: true,
     of_matrix: true,
 };
 static RSOLVE_B: SolveAdjoint = SolveAdjoint {
-    runtime: "lu_solve_right_adjoint_b_to",
+    runtime: "factor_solve_right_adjoint_b_to",
     right: true,
     of_matrix: false,
 };

@@ -126,7 +126,7 @@ pub fn rule(op: &Op) -> Box<dyn Rule + '_> {
         Op::TraceMul => Box::new(reduce::TraceMul),
         Op::Determinant => Box::new(matrix_fn::Determinant),
         Op::Inverse(m) => Box::new(matrix_fn::Inverse(m.as_deref())),
-        Op::Lu(m) => Box::new(matrix_fn::Lu(m.as_deref())),
+        Op::Factor(m) => Box::new(matrix_fn::Factor(m.as_deref())),
         Op::Solve => Box::new(matrix_fn::Solve),
         Op::SolveRight => Box::new(matrix_fn::SolveRight),
         Op::Sigmoid => Box::new(runtime_fn::Sigmoid),

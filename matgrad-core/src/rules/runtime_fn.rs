@@ -223,7 +223,7 @@ struct ColumnSums;
 
 impl Kernel for ColumnSums {
     fn runtime(&self) -> &'static str {
-        "sum_rows_to"
+        "row_sum_to"
     }
     fn lower_static(&self, args: &[StaticArg], _: Shape, _: &dyn StaticNames) -> TokenStream {
         let (g, _) = StaticArg::mat(args, 0);
@@ -240,7 +240,7 @@ struct RowSums;
 
 impl Kernel for RowSums {
     fn runtime(&self) -> &'static str {
-        "sum_cols_to"
+        "column_sum_to"
     }
     fn lower_static(&self, args: &[StaticArg], _: Shape, _: &dyn StaticNames) -> TokenStream {
         let (g, _) = StaticArg::mat(args, 0);

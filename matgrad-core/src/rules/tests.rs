@@ -124,16 +124,16 @@ fn reductions() {
 fn matrix_functions() {
     check("(det a)", &[("a", "s̄ det(a) a⁻ᵀ")]);
     check("(inv a)", &[("a", "−a⁻ᵀ Ḡ a⁻ᵀ")]);
-    check("(lu a)", &[("a", "Ḡ")]);
+    check("(factor a)", &[("a", "Ḡ")]);
     check(
-        "(solve (lu a) b)",
+        "(solve (factor a) b)",
         // −a⁻ᵀ Ḡ yᵀ with y = a⁻¹ b
-        &[("(lu a)", "−a⁻ᵀ Ḡ bᵀ a⁻ᵀ"), ("b", "a⁻ᵀ Ḡ")],
+        &[("(factor a)", "−a⁻ᵀ Ḡ bᵀ a⁻ᵀ"), ("b", "a⁻ᵀ Ḡ")],
     );
     check(
-        "(rsolve b (lu a))",
+        "(rsolve b (factor a))",
         // −yᵀ Ḡ a⁻ᵀ with y = b a⁻¹
-        &[("(lu a)", "−a⁻ᵀ bᵀ Ḡ a⁻ᵀ"), ("b", "Ḡ a⁻ᵀ")],
+        &[("(factor a)", "−a⁻ᵀ bᵀ Ḡ a⁻ᵀ"), ("b", "Ḡ a⁻ᵀ")],
     );
 }
 

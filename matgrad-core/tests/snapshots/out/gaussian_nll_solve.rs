@@ -88,7 +88,7 @@ fn gaussian_nll_grad_into(
     let mut __mg_aux4 = ws.take(3usize);
     let mut __mg_auxw4 = ws.take(4usize);
     let mut __mg_v4 = ws.take(5usize);
-    ::matgrad::__private::lu_to(
+    ::matgrad::__private::factor_to(
         &mut __mg_v4,
         &mut __mg_aux4,
         ::matgrad::__private::view(s),
@@ -96,7 +96,7 @@ fn gaussian_nll_grad_into(
         ::core::option::Option::None,
     );
     let mut __mg_v5 = ws.take(6usize);
-    ::matgrad::__private::lu_solve_to(
+    ::matgrad::__private::factor_solve_to(
         &mut __mg_v5,
         ::matgrad::__private::view(&__mg_v4),
         ::matgrad::__private::view(&__mg_aux4),
@@ -142,7 +142,7 @@ fn gaussian_nll_grad_into(
     );
     let mut __mg_g4 = ws.take(10usize);
     let mut __mg_w11 = ws.take(11usize);
-    ::matgrad::__private::lu_solve_adjoint_x_to(
+    ::matgrad::__private::factor_solve_adjoint_x_to(
         &mut __mg_g4,
         false,
         ::matgrad::__private::view(&__mg_v4),
@@ -164,7 +164,7 @@ fn gaussian_nll_grad_into(
     let __mg_g2: f64 = __mg_g8;
     let mut __mg_g1 = ::matgrad::__private::GradBuf::take_matrix(grad_v);
     let mut __mg_w13 = ws.take(13usize);
-    ::matgrad::__private::lu_solve_adjoint_b_to(
+    ::matgrad::__private::factor_solve_adjoint_b_to(
         &mut __mg_g1,
         false,
         ::matgrad::__private::view(&__mg_v4),

@@ -195,7 +195,7 @@ pub fn loss_grad_into(
         |[__mg_a0, __mg_a1]| __mg_a0 * ::matgrad::__private::relu_step(__mg_a1),
     );
     let mut __mg_g5 = ::matgrad::__private::GradBuf::take_matrix(grad_b2);
-    ::matgrad::__private::sum_rows_to(
+    ::matgrad::__private::row_sum_to(
         &mut __mg_g5,
         false,
         ::matgrad::__private::view(&__mg_g10),
@@ -211,7 +211,7 @@ pub fn loss_grad_into(
         false,
     );
     let mut __mg_g3 = ::matgrad::__private::GradBuf::take_matrix(grad_b1);
-    ::matgrad::__private::sum_rows_to(
+    ::matgrad::__private::row_sum_to(
         &mut __mg_g3,
         false,
         ::matgrad::__private::view(&__mg_g7),

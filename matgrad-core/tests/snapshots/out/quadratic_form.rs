@@ -109,7 +109,7 @@ fn quad_grad_into(
                 true,
             ),
         );
-        let (__mg_c, __mg_s) = ::matgrad::__private::chain_costs(
+        let (__mg_c, __mg_s) = ::matgrad::__private::mul3_costs(
             ::matgrad::__private::view(&__mg_g4),
             false,
             ::matgrad::__private::view(x),
@@ -136,7 +136,7 @@ fn quad_grad_into(
     let mut __mg_g2 = ws.take(5usize);
     let mut __mg_w6 = ws.take(6usize);
     if __mg_chain3 {
-        ::matgrad::__private::chain3_to(
+        ::matgrad::__private::mul3_to(
             &mut __mg_g2,
             false,
             1f64,
