@@ -86,6 +86,35 @@ pub fn expand_with(attr: TokenStream, item: TokenStream, options: Options) -> To
     }
 }
 
+/// Runs `expand` (an expansion of `item`) and, should it panic despite the lints
+/// that forbid panicking code in this crate, turns the panic into one
+/// `compile_error!` after the original item, so the user's crate still sees the
+/// function and gets one clear message instead of "proc macro panicked".
+///
+/// ```
+/// let item = quote::quote!(fn loss(x: f64) -> f64 { x });
+/// let out = matgrad_core::guarded(&item, || panic!("a bug")).to_string();
+/// assert!(out.starts_with("fn loss"));
+/// assert!(out.contains("matgrad: internal error while expanding `loss` (a bug)"));
+/// ```
+pub fn guarded(item: &TokenStream, expand: impl FnOnce() -> TokenStream) -> TokenStream {
+    let payload = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(expand)) {
+        Ok(tokens) => return tokens,
+        Err(payload) => payload,
+    };
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_owned());
+    let name = syn::parse2::<syn::ItemFn>(item.clone())
+        .map_or_else(|_| "this item".to_owned(), |f| format!("`{}`", f.sig.ident));
+    let msg = format!(
+        "matgrad: internal error while expanding {name} ({what}); please report it at https://github.com/matgrad/matgrad/issues with the function"
+    );
+    quote!(#item ::core::compile_error!(#msg);)
+}
+
 /// A function differentiated: what the emitter, the formula renderer and tools use.
 pub struct Derivation {
     /// The original function.

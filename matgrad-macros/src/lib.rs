@@ -9,7 +9,8 @@ use proc_macro::TokenStream;
 /// See the `matgrad` crate for the language and the generated companions.
 #[proc_macro_attribute]
 pub fn grad(attr: TokenStream, item: TokenStream) -> TokenStream {
-    matgrad_core::expand(attr.into(), item.into()).into()
+    let item = item.into();
+    matgrad_core::guarded(&item, || matgrad_core::expand(attr.into(), item.clone())).into()
 }
 
 /// `#[grad]` with `reassociate` on, whether or not the attribute writes it.
@@ -21,5 +22,9 @@ pub fn grad(attr: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn grad_reassociated(attr: TokenStream, item: TokenStream) -> TokenStream {
     let options = matgrad_core::Options { reassociate: true };
-    matgrad_core::expand_with(attr.into(), item.into(), options).into()
+    let item = item.into();
+    matgrad_core::guarded(&item, || {
+        matgrad_core::expand_with(attr.into(), item.clone(), options)
+    })
+    .into()
 }

@@ -182,19 +182,65 @@ impl Fixed<'_> {
         }
     }
 
+    /// `alpha · op(a) · op(b)` on static values: a 1×1 factor is a scalar, a row
+    /// times a transpose a matrix–vector product.
+    fn gemm(&self, c: &Contrib, consumer: NodeId) -> TokenStream {
+        let Contrib::Gemm {
+            alpha,
+            a,
+            ta,
+            b,
+            tb,
+        } = c
+        else {
+            return TokenStream::new();
+        };
+        let o = |x: &Operand| self.operand(*x, consumer);
+        let scaled = |e: TokenStream, alpha: &Sym| self.scaled(e, alpha, consumer);
+        // A 1×1 factor is a scalar: `op(b) · a₀₀`, not a product kernel (the
+        // adjoints of `(xᵀ A x)[(0, 0)]` are full of them).
+        let one = |x: &Operand| {
+            let s = self.operand_shape(*x);
+            s.rows == Dim::One && s.cols == Dim::One
+        };
+        let t_of = |x: TokenStream, t: bool| if t { quote!(#x.transpose()) } else { x };
+        if one(a) || one(b) {
+            let (m, tm, k) = if one(a) { (b, *tb, a) } else { (a, *ta, b) };
+            let (m, k) = (t_of(o(m), tm), o(k));
+            return scaled(quote!(#m * #k[(0, 0)]), alpha);
+        }
+        // A row times a transpose is a matrix–vector product: `(b aᵀ)ᵀ` reads
+        // b in place instead of building bᵀ.
+        let row = |x: &Operand| self.operand_shape(*x).rows == Dim::One;
+        let a_row = row(a);
+        let (a, b) = (o(a), o(b));
+        let e = match (ta, tb) {
+            (false, false) => quote!(#a * #b),
+            (true, false) => quote!(#a.tr_mul(&#b)),
+            (false, true) if a_row => quote!((#b * #a.transpose()).transpose()),
+            (false, true) => quote!(#a * #b.transpose()),
+            (true, true) => quote!((#b * #a).transpose()),
+        };
+        scaled(e, alpha)
+    }
+
+    /// `alpha · e`, with `±1` written as a sign.
+    fn scaled(&self, e: TokenStream, alpha: &Sym, consumer: NodeId) -> TokenStream {
+        if alpha.is_lit(1.0) {
+            e
+        } else if alpha.is_lit(-1.0) {
+            quote!(-(#e))
+        } else {
+            let s = self.sym(alpha, consumer, 3);
+            quote!((#e) * #s)
+        }
+    }
+
+    // Long by design: one arm per kind of contribution, the static lowering of the shared adjoint vocabulary in one match.
     /// A contribution as an expression of the target's static type (or a scalar).
     fn contrib(&self, c: &Contrib, consumer: NodeId, target: NodeId) -> TokenStream {
         let o = |x: &Operand| self.operand(*x, consumer);
-        let scaled = |e: TokenStream, alpha: &Sym| -> TokenStream {
-            if alpha.is_lit(1.0) {
-                e
-            } else if alpha.is_lit(-1.0) {
-                quote!(-(#e))
-            } else {
-                let s = self.sym(alpha, consumer, 3);
-                quote!((#e) * #s)
-            }
-        };
+        let scaled = |e: TokenStream, alpha: &Sym| self.scaled(e, alpha, consumer);
         let t = ty(self.shape(target), &self.t);
         match c {
             Contrib::Axpy { alpha, a, ta } => {
@@ -202,39 +248,7 @@ impl Fixed<'_> {
                 let e = if *ta { quote!(#a.transpose()) } else { a };
                 scaled(e, alpha)
             }
-            Contrib::Gemm {
-                alpha,
-                a,
-                ta,
-                b,
-                tb,
-            } => {
-                // A 1×1 factor is a scalar: `op(b) · a₀₀`, not a product kernel (the
-                // adjoints of `(xᵀ A x)[(0, 0)]` are full of them).
-                let one = |x: &Operand| {
-                    let s = self.operand_shape(*x);
-                    s.rows == Dim::One && s.cols == Dim::One
-                };
-                let t_of = |x: TokenStream, t: bool| if t { quote!(#x.transpose()) } else { x };
-                if one(a) || one(b) {
-                    let (m, tm, k) = if one(a) { (b, *tb, a) } else { (a, *ta, b) };
-                    let (m, k) = (t_of(o(m), tm), o(k));
-                    return scaled(quote!(#m * #k[(0, 0)]), alpha);
-                }
-                // A row times a transpose is a matrix–vector product: `(b aᵀ)ᵀ` reads
-                // b in place instead of building bᵀ.
-                let row = |x: &Operand| self.operand_shape(*x).rows == Dim::One;
-                let a_row = row(a);
-                let (a, b) = (o(a), o(b));
-                let e = match (ta, tb) {
-                    (false, false) => quote!(#a * #b),
-                    (true, false) => quote!(#a.tr_mul(&#b)),
-                    (false, true) if a_row => quote!((#b * #a.transpose()).transpose()),
-                    (false, true) => quote!(#a * #b.transpose()),
-                    (true, true) => quote!((#b * #a).transpose()),
-                };
-                scaled(e, alpha)
-            }
+            Contrib::Gemm { .. } => self.gemm(c, consumer),
             // A chain of (transposed) factors in the association the static shapes make
             // cheapest (the cost model's).
             Contrib::Chain { alpha, factors } => {
@@ -384,15 +398,15 @@ pub(crate) fn associated(a: &Assoc, xs: &[TokenStream]) -> TokenStream {
     }
 }
 
-/// `NAME_grad` (the code) and `NAME_grad_into` (a wrapper with the signature of
-/// SPEC §2) of an all-static function.
-pub fn companions(input: &Input<'_>) -> TokenStream {
+/// The body of `NAME_grad`: the forward pass, then each adjoint; with the value and
+/// the gradient of each `wrt` variable (zero when the value does not depend on it).
+fn code(input: &Input<'_>) -> (TokenStream, Ident, Vec<TokenStream>) {
     let Input {
-        item,
         sig,
         wrt,
         graph: g,
         adjoints,
+        ..
     } = *input;
     let t = float_ty(g.float);
     let cx = Fixed {
@@ -401,19 +415,16 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
         t: t.clone(),
         differentiated: &adjoints.differentiated,
     };
-
     let mut body = TokenStream::new();
     for id in 0..g.nodes.len() {
         body.extend(cx.forward(id));
     }
-    for id in (0..g.nodes.len()).rev() {
-        if adjoints.differentiated[id] {
-            body.extend(cx.adjoint(id, &adjoints.incoming[id]));
+    for (id, incoming) in adjoints.incoming.iter().enumerate().rev() {
+        if adjoints.differentiated.get(id).copied().unwrap_or(false) {
+            body.extend(cx.adjoint(id, incoming));
         }
     }
-    let value = val(g.output);
-    let wrt_params: Vec<&Param> = wrt.iter().filter_map(|&i| sig.params.get(i)).collect();
-    let grads: Vec<TokenStream> = wrt
+    let grads = wrt
         .iter()
         .map(|&i| {
             let differentiated = adjoints.differentiated.get(i).copied().unwrap_or(false);
@@ -430,7 +441,22 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
             }
         })
         .collect();
+    (body, val(g.output), grads)
+}
 
+/// `NAME_grad` (the code) and `NAME_grad_into` (a wrapper with the signature of
+/// SPEC §2) of an all-static function.
+pub fn companions(input: &Input<'_>) -> TokenStream {
+    let Input {
+        item,
+        sig,
+        wrt,
+        graph: g,
+        ..
+    } = *input;
+    let t = float_ty(g.float);
+    let (body, value, grads) = code(input);
+    let wrt_params: Vec<&Param> = wrt.iter().filter_map(|&i| sig.params.get(i)).collect();
     let vis = &item.vis;
     let name = &item.sig.ident;
     let cfgs: Vec<_> = item

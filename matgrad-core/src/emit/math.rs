@@ -482,6 +482,7 @@ fn flat_elementwise(parent: &str, child: &Term, left: bool) -> bool {
         || (left && matches!(parent, "⊙" | "⊘") && matches!(h, "⊙" | "⊘"))
 }
 
+// Long by design: one arm per head of the term language, each a few lines of Unicode and LaTeX side by side; split, the binding strengths would be read in many places.
 /// Prints `t` where binding strength `need` is asked for (see [`TOP`] .. [`POSTFIX`]).
 fn pr(t: &Term, n: Notation, need: u8) -> String {
     let uni = n == Notation::Unicode;

@@ -16,7 +16,7 @@ mod scalar;
 use crate::diff::Adjoints;
 use crate::ir::{Float, Graph, Kind, NodeId, Op};
 use crate::parse::signature::{Param, Signature};
-use crate::rules::{self, Contrib, Forward, KArg, Names};
+use crate::rules::{self, Contrib, Forward, KArg, KernelRef, Names};
 use crate::sym::{Operand, Sym};
 use fuse::{Fused, Lazy};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
@@ -485,48 +485,7 @@ impl Emit<'_> {
                 let (alpha, a) = (s(alpha), o(a));
                 quote!(#rt::axpy_to(&mut #g, #acc, #alpha, #a, #ta);)
             }
-            Contrib::Gemm {
-                alpha,
-                a,
-                ta,
-                b,
-                tb,
-            } => {
-                // A factor all ones (a sum's adjoint): sums of the other factor, broadcast.
-                if let Some((fill, scale, left)) = fuse::filled(contrib, &self.lazy) {
-                    let v = self.view(fill);
-                    let alpha = s(&Sym::mul(alpha.clone(), scale));
-                    let w = mixed(&format!("__mg_w{}", self.slots.borrow().len()));
-                    let take = self.take(&w);
-                    return if left {
-                        let (b, rows) = (o(b), if *ta { quote!(ncols) } else { quote!(nrows) });
-                        quote!(#take #rt::ones_mul_to(&mut #g, #acc, #alpha, #v.#rows(), #b, #tb, &mut #w);)
-                    } else {
-                        let (a, cols) = (o(a), if *tb { quote!(nrows) } else { quote!(ncols) });
-                        quote!(#take #rt::mul_ones_to(&mut #g, #acc, #alpha, #a, #ta, #v.#cols(), &mut #w);)
-                    };
-                }
-                let stored = {
-                    let (alpha, a, b) = (s(alpha), o(a), o(b));
-                    quote!(#rt::gemm_to(&mut #g, #acc, #alpha, #a, #ta, #b, #tb);)
-                };
-                let Some(ch) = fuse::chain(contrib, &self.lazy) else {
-                    return stored;
-                };
-                let [(f0, t0), (f1, t1), (f2, t2)] = ch.factors;
-                let (f0, f1, f2, alpha) = (o(&f0), o(&f1), o(&f2), s(&ch.alpha));
-                let (chained, k) = (chain_flag(ch.of), self.slots.borrow().len());
-                let tmp = mixed(&format!("__mg_w{k}"));
-                let take = self.take(&tmp);
-                quote! {
-                    #take
-                    if #chained {
-                        #rt::mul3_to(&mut #g, #acc, #alpha, #f0, #t0, #f1, #t1, #f2, #t2, &mut #tmp);
-                    } else {
-                        #stored
-                    }
-                }
-            }
+            Contrib::Gemm { .. } => self.lower_gemm(contrib, t, c, acc),
             Contrib::Chain { alpha, factors } => {
                 let (alpha, factors) = fuse::splice(alpha, factors, &self.lazy);
                 let mut take = TokenStream::new();
@@ -591,27 +550,95 @@ impl Emit<'_> {
                 };
                 quote!(#rt::#kernel(&mut #g, #acc, #(#ops),*, |#(#params),*| #f);)
             }
-            Contrib::Kernel(kernel, args) => {
-                let name = Ident::new(kernel.runtime(), Span::call_site());
-                let mut pre = TokenStream::new();
-                let mut toks = Vec::new();
-                for a in args {
-                    toks.push(match a {
-                        KArg::Scal(x) => s(x),
-                        KArg::Mat(x) => o(x),
-                        KArg::Count(c) => c.tokens(),
-                        KArg::Scratch => {
-                            let k = self.slots.borrow().len();
-                            let w = mixed(&format!("__mg_w{k}"));
-                            pre.extend(self.take(&w));
-                            quote!(&mut #w)
-                        }
-                    });
-                }
-                quote!(#pre #rt::#name(&mut #g, #acc, #(#toks),*);)
-            }
+            Contrib::Kernel(kernel, args) => self.lower_kernel(*kernel, args, t, c, acc),
             Contrib::Scalar(_) => TokenStream::new(),
         }
+    }
+    /// `adjoint(t) (+)= alpha · op(a) · op(b)`: a product kernel, a broadcast of sums
+    /// when a factor is all ones, or a chain of three when the product adjoint it
+    /// reads is not stored.
+    fn lower_gemm(&self, contrib: &Contrib, t: NodeId, c: NodeId, acc: bool) -> TokenStream {
+        let Contrib::Gemm {
+            alpha,
+            a,
+            ta,
+            b,
+            tb,
+        } = contrib
+        else {
+            return TokenStream::new();
+        };
+        let rt = rt();
+        let g = adj(t);
+        let o = |x: &Operand| self.operand(*x, c);
+        let s = |x: &Sym| self.sym(x, c, 0);
+        // A factor all ones (a sum's adjoint): sums of the other factor, broadcast.
+        if let Some((fill, scale, left)) = fuse::filled(contrib, &self.lazy) {
+            let v = self.view(fill);
+            let alpha = s(&Sym::mul(alpha.clone(), scale));
+            let w = mixed(&format!("__mg_w{}", self.slots.borrow().len()));
+            let take = self.take(&w);
+            return if left {
+                let (b, rows) = (o(b), if *ta { quote!(ncols) } else { quote!(nrows) });
+                quote!(#take #rt::ones_mul_to(&mut #g, #acc, #alpha, #v.#rows(), #b, #tb, &mut #w);)
+            } else {
+                let (a, cols) = (o(a), if *tb { quote!(nrows) } else { quote!(ncols) });
+                quote!(#take #rt::mul_ones_to(&mut #g, #acc, #alpha, #a, #ta, #v.#cols(), &mut #w);)
+            };
+        }
+        let stored = {
+            let (alpha, a, b) = (s(alpha), o(a), o(b));
+            quote!(#rt::gemm_to(&mut #g, #acc, #alpha, #a, #ta, #b, #tb);)
+        };
+        let Some(ch) = fuse::chain(contrib, &self.lazy) else {
+            return stored;
+        };
+        let [(f0, t0), (f1, t1), (f2, t2)] = ch.factors;
+        let (f0, f1, f2, alpha) = (o(&f0), o(&f1), o(&f2), s(&ch.alpha));
+        let (chained, k) = (chain_flag(ch.of), self.slots.borrow().len());
+        let tmp = mixed(&format!("__mg_w{k}"));
+        let take = self.take(&tmp);
+        quote! {
+            #take
+            if #chained {
+                #rt::mul3_to(&mut #g, #acc, #alpha, #f0, #t0, #f1, #t1, #f2, #t2, &mut #tmp);
+            } else {
+                #stored
+            }
+        }
+    }
+
+    /// `adjoint(t) (+)= kernel(args…)`: the rule's runtime kernel, with scratch buffers
+    /// from the workspace.
+    fn lower_kernel(
+        &self,
+        kernel: KernelRef,
+        args: &[KArg],
+        t: NodeId,
+        c: NodeId,
+        acc: bool,
+    ) -> TokenStream {
+        let rt = rt();
+        let g = adj(t);
+        let o = |x: &Operand| self.operand(*x, c);
+        let s = |x: &Sym| self.sym(x, c, 0);
+        let name = Ident::new(kernel.runtime(), Span::call_site());
+        let mut pre = TokenStream::new();
+        let mut toks = Vec::new();
+        for a in args {
+            toks.push(match a {
+                KArg::Scal(x) => s(x),
+                KArg::Mat(x) => o(x),
+                KArg::Count(c) => c.tokens(),
+                KArg::Scratch => {
+                    let k = self.slots.borrow().len();
+                    let w = mixed(&format!("__mg_w{k}"));
+                    pre.extend(self.take(&w));
+                    quote!(&mut #w)
+                }
+            });
+        }
+        quote!(#pre #rt::#name(&mut #g, #acc, #(#toks),*);)
     }
 }
 

@@ -24,6 +24,7 @@ pub(super) trait Leaves {
     fn zip_sum(&self, args: &[Operand], body: &Sym, consumer: NodeId) -> (TokenStream, u8);
 }
 
+// Long by design: one short arm per variant of `Sym`, the whole scalar language in one match.
 /// `s` as an expression; `prec` is the binding strength the context needs (0
 /// statement, 1 sum, 2 product, 3 unary, 4 method receiver): it is parenthesised when
 /// its own is weaker.

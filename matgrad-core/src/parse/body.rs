@@ -663,51 +663,10 @@ impl Builder<'_> {
     }
 
     fn method(&mut self, m: &syn::ExprMethodCall) -> Res<NodeId> {
+        if let Some(r) = self.special_method(m) {
+            return r;
+        }
         let name = m.method.to_string();
-        let text = source_text(m);
-        let span = m.span();
-
-        // `a.try_inverse().unwrap()` / `.expect(msg)`
-        if name == "unwrap" || name == "expect" {
-            if let Expr::MethodCall(inner) = strip(&m.receiver) {
-                if inner.method == "try_inverse" && inner.args.is_empty() {
-                    let msg = if name == "expect" {
-                        match m.args.first() {
-                            Some(Expr::Lit(syn::ExprLit {
-                                lit: Lit::Str(s), ..
-                            })) if m.args.len() == 1 => Some(s.value()),
-                            _ => return self.err(m, "`.expect(..)` takes a string literal here"),
-                        }
-                    } else {
-                        None
-                    };
-                    let a = self.expr(&inner.receiver)?;
-                    return self.inverse(a, msg, m, text);
-                }
-            }
-            // `let inv = a.try_inverse();` was rejected: `inv.unwrap()` is the same mistake.
-            if self.is_poisoned(&m.receiver) {
-                return Err(());
-            }
-            let _ = self.expr(&m.receiver);
-            return self.err(
-                &m.method,
-                format!("`{name}` is only supported after `try_inverse()` in a #[grad] function"),
-            );
-        }
-        if name == "try_inverse" {
-            return self.err(&m.method, "`try_inverse()` returns an `Option`: write `a.try_inverse().unwrap()` or `.expect(\"singular\")`");
-        }
-        if name == "map" {
-            return self.map(m);
-        }
-        if let Some(t) = &m.turbofish {
-            return self.err(
-                t,
-                "turbofish arguments are not supported in a #[grad] function",
-            );
-        }
-
         let recv = self.expr(&m.receiver);
         // A method matgrad does not know is a mistake of its own, reported even when
         // the receiver had an error (or names a rejected `let`). Its arguments are
@@ -716,8 +675,8 @@ impl Builder<'_> {
         let known = spec.is_some()
             || symbol::OTHER_METHODS.contains(&name.as_str())
             || Method::from_name(&name).is_some();
-        let list = symbol::matrix_method_list();
         if !known {
+            let list = symbol::matrix_method_list();
             let msg = match recv {
                 Ok(r) if !self.kind(r).is_matrix() => format!("unknown scalar method `{name}` in a #[grad] function: matgrad can differentiate {SCALAR_METHOD_LIST}"),
                 Ok(_) => format!("unknown method `{name}` in a #[grad] function: matgrad can differentiate {list}"),
@@ -725,118 +684,167 @@ impl Builder<'_> {
             };
             return self.err(&m.method, msg);
         }
-        let mut args = Vec::new();
-        let mut failed = recv.is_err();
-        let powi = name == "powi";
-        let takes_count = spec.is_some_and(|m| m.takes == Takes::Count);
-        if !powi && !takes_count {
-            for a in &m.args {
-                // `x.scale(2)`: no method here takes an integer, rustc reports it.
-                if let (Some(lit), Ok(r)) = (int_literal_expr(a), recv) {
-                    if self.certain(r) {
-                        self.cx.leave_to_rustc(
-                            lit,
-                            format!("`{name}` takes a float: write `{}.0`", source_text(lit)),
-                        );
-                        failed = true;
-                        continue;
-                    }
-                }
-                match self.expr(a) {
-                    Ok(id) => args.push(id),
-                    Err(()) => failed = true,
-                }
-            }
-        }
-        if failed {
-            return Err(());
-        }
-        let recv = recv?;
-        let nargs = m.args.len();
-        let want = |n: usize, this: &mut Self| -> Res<()> {
-            if nargs == n {
-                Ok(())
-            } else {
-                this.cx
-                    .error_spanned_by(m, format!("`{name}` takes {n} argument(s)"));
-                Err(())
-            }
+        // `powi` and a count take integers, read by their own rules.
+        let reads_args = name != "powi" && !spec.is_some_and(|m| m.takes == Takes::Count);
+        let args = if reads_args {
+            self.method_args(m, recv)
+        } else {
+            Ok(Vec::new())
         };
-
+        let (recv, args) = (recv?, args?);
         match self.kind(recv) {
-            Kind::Scalar => {
-                if powi {
-                    want(1, self)?;
-                    let n = m.args.first().and_then(int_literal_i32);
-                    let Some(n) = n else {
-                        return self.err(&m.args, "`powi` takes an integer literal in a #[grad] function, as in `x.powi(2)`");
-                    };
-                    return Ok(self.push(
-                        Op::Scalar(SOp::Powi(n)),
-                        vec![recv],
-                        Kind::Scalar,
-                        span,
-                        text,
-                    ));
-                }
-                if name == "clone" {
-                    want(0, self)?;
-                    return Ok(recv);
-                }
-                let Some(method) = Method::from_name(&name) else {
-                    return self.err(
-                        &m.method,
-                        format!("unknown scalar method `{name}` in a #[grad] function: matgrad can differentiate {SCALAR_METHOD_LIST}"),
-                    );
-                };
-                want(usize::from(method.is_binary()), self)?;
-                for (&a, e) in args.iter().zip(&m.args) {
-                    if self.kind(a).is_matrix() {
-                        // `s.max(z)`: the inherent `f64` method, a type error rustc reports.
-                        let certain = self.certain(recv) && self.certain(a);
-                        return self.err_unless_rustc(
-                            e,
-                            format!("`{name}` takes a scalar argument here"),
-                            certain,
-                        );
-                    }
-                }
-                let mut all = vec![recv];
-                all.extend(args);
-                Ok(self.push(
-                    Op::Scalar(SOp::Method(method)),
-                    all,
-                    Kind::Scalar,
-                    span,
-                    text,
-                ))
-            }
+            Kind::Scalar => self.scalar_method(m, recv, args),
             Kind::Matrix(shape) => {
                 if name == "clone" {
-                    want(0, self)?;
+                    self.arity(m, 0)?;
                     return Ok(recv);
                 }
                 let Some(spec) = spec.filter(|m| m.takes != Takes::Special) else {
-                    // Left to matgrad even when nalgebra has no such method: an
-                    // extension trait of the user's could provide it.
-                    let hint = if Method::from_name(&name).is_some() || powi {
-                        let call = match Method::from_name(&name) {
-                            _ if powi => "powi(2)".to_owned(),
-                            Some(m) if m.is_binary() => format!("{name}(c)"),
-                            _ => format!("{name}()"),
-                        };
-                        format!("`{name}` applies to scalars; for every entry of a matrix write `a.map(|v| v.{call})`")
-                    } else if name == "tr_mul" || name == "ad_mul" {
-                        format!("unknown method `{name}` in a #[grad] function: write `a.transpose() * b` (matgrad multiplies by the transpose without building it)")
-                    } else {
-                        format!("unknown method `{name}` in a #[grad] function: matgrad can differentiate {list}")
-                    };
-                    return self.err(&m.method, hint);
+                    return self.err(&m.method, not_a_matrix_method(&name));
                 };
-                want(spec.takes.arity(), self)?;
-                self.matrix_method(m, spec, recv, shape, args, text)
+                self.arity(m, spec.takes.arity())?;
+                self.matrix_method(m, spec, recv, shape, args, source_text(m))
             }
         }
+    }
+
+    /// The methods read apart from the tables: `a.try_inverse().unwrap()` (or
+    /// `.expect(msg)`), `map` with its closure, and the mistakes around them; `None`
+    /// for any other method.
+    fn special_method(&mut self, m: &syn::ExprMethodCall) -> Option<Res<NodeId>> {
+        let name = m.method.to_string();
+        if name == "unwrap" || name == "expect" {
+            return Some(self.unwrap_inverse(m, &name));
+        }
+        if name == "try_inverse" {
+            return Some(self.err(&m.method, "`try_inverse()` returns an `Option`: write `a.try_inverse().unwrap()` or `.expect(\"singular\")`"));
+        }
+        if name == "map" {
+            return Some(self.map(m));
+        }
+        let t = m.turbofish.as_ref()?;
+        Some(self.err(
+            t,
+            "turbofish arguments are not supported in a #[grad] function",
+        ))
+    }
+
+    /// `a.try_inverse().unwrap()` / `.expect(msg)`; any other `unwrap` is rejected.
+    fn unwrap_inverse(&mut self, m: &syn::ExprMethodCall, name: &str) -> Res<NodeId> {
+        if let Expr::MethodCall(inner) = strip(&m.receiver) {
+            if inner.method == "try_inverse" && inner.args.is_empty() {
+                let msg = if name == "expect" {
+                    match m.args.first() {
+                        Some(Expr::Lit(syn::ExprLit {
+                            lit: Lit::Str(s), ..
+                        })) if m.args.len() == 1 => Some(s.value()),
+                        _ => return self.err(m, "`.expect(..)` takes a string literal here"),
+                    }
+                } else {
+                    None
+                };
+                let a = self.expr(&inner.receiver)?;
+                return self.inverse(a, msg, m, source_text(m));
+            }
+        }
+        // `let inv = a.try_inverse();` was rejected: `inv.unwrap()` is the same mistake.
+        if self.is_poisoned(&m.receiver) {
+            return Err(());
+        }
+        let _ = self.expr(&m.receiver);
+        self.err(
+            &m.method,
+            format!("`{name}` is only supported after `try_inverse()` in a #[grad] function"),
+        )
+    }
+
+    /// The arguments of a method, each read (all of them, so that every error is
+    /// reported).
+    fn method_args(&mut self, m: &syn::ExprMethodCall, recv: Res<NodeId>) -> Res<Vec<NodeId>> {
+        let mut args = Vec::new();
+        let mut failed = false;
+        for a in &m.args {
+            // `x.scale(2)`: no method here takes an integer, rustc reports it.
+            if let (Some(lit), Ok(r)) = (int_literal_expr(a), recv) {
+                if self.certain(r) {
+                    self.cx.leave_to_rustc(
+                        lit,
+                        format!(
+                            "`{}` takes a float: write `{}.0`",
+                            m.method,
+                            source_text(lit)
+                        ),
+                    );
+                    failed = true;
+                    continue;
+                }
+            }
+            match self.expr(a) {
+                Ok(id) => args.push(id),
+                Err(()) => failed = true,
+            }
+        }
+        if failed {
+            Err(())
+        } else {
+            Ok(args)
+        }
+    }
+
+    /// Reports a method called with other than `n` arguments.
+    fn arity(&mut self, m: &syn::ExprMethodCall, n: usize) -> Res<()> {
+        if m.args.len() == n {
+            Ok(())
+        } else {
+            let msg = format!("`{}` takes {n} argument(s)", m.method);
+            self.err(m, msg)
+        }
+    }
+
+    /// A scalar method (`x.ln()`, `x.powi(2)`, `x.max(y)`) on the scalar `recv`.
+    fn scalar_method(
+        &mut self,
+        m: &syn::ExprMethodCall,
+        recv: NodeId,
+        args: Vec<NodeId>,
+    ) -> Res<NodeId> {
+        let name = m.method.to_string();
+        let (text, span) = (source_text(m), m.span());
+        if name == "powi" {
+            self.arity(m, 1)?;
+            let Some(n) = m.args.first().and_then(int_literal_i32) else {
+                return self.err(
+                    &m.args,
+                    "`powi` takes an integer literal in a #[grad] function, as in `x.powi(2)`",
+                );
+            };
+            return Ok(self.push_op(Op::Scalar(SOp::Powi(n)), vec![recv], span, text));
+        }
+        if name == "clone" {
+            self.arity(m, 0)?;
+            return Ok(recv);
+        }
+        let Some(method) = Method::from_name(&name) else {
+            return self.err(
+                &m.method,
+                format!("unknown scalar method `{name}` in a #[grad] function: matgrad can differentiate {SCALAR_METHOD_LIST}"),
+            );
+        };
+        self.arity(m, usize::from(method.is_binary()))?;
+        for (&a, e) in args.iter().zip(&m.args) {
+            if self.kind(a).is_matrix() {
+                // `s.max(z)`: the inherent `f64` method, a type error rustc reports.
+                let certain = self.certain(recv) && self.certain(a);
+                return self.err_unless_rustc(
+                    e,
+                    format!("`{name}` takes a scalar argument here"),
+                    certain,
+                );
+            }
+        }
+        let mut all = vec![recv];
+        all.extend(args);
+        Ok(self.push_op(Op::Scalar(SOp::Method(method)), all, span, text))
     }
 
     /// A method of the table [`symbol::MATRIX_METHODS`] on a matrix `recv` (of static
@@ -1153,6 +1161,7 @@ impl Builder<'_> {
         self.err(&c.func, msg)
     }
 
+    // Long by design: one arm per expression form a closure body may take, each with the diagnostic of its mistakes beside it.
     /// A closure body as a scalar expression in `var`.
     fn sym(&mut self, e: &Expr, var: &str, captures: &mut Vec<NodeId>) -> Res<Sym> {
         match e {
@@ -1281,6 +1290,30 @@ impl Builder<'_> {
                 Err(())
             }
         }
+    }
+}
+
+/// Why `name` is no method of a matrix matgrad differentiates, with what to write.
+/// (Left to matgrad even when nalgebra has no such method: an extension trait of the
+/// user's could provide it.)
+fn not_a_matrix_method(name: &str) -> String {
+    let powi = name == "powi";
+    if Method::from_name(name).is_some() || powi {
+        let call = match Method::from_name(name) {
+            _ if powi => "powi(2)".to_owned(),
+            Some(m) if m.is_binary() => format!("{name}(c)"),
+            _ => format!("{name}()"),
+        };
+        format!(
+            "`{name}` applies to scalars; for every entry of a matrix write `a.map(|v| v.{call})`"
+        )
+    } else if name == "tr_mul" || name == "ad_mul" {
+        format!("unknown method `{name}` in a #[grad] function: write `a.transpose() * b` (matgrad multiplies by the transpose without building it)")
+    } else {
+        format!(
+            "unknown method `{name}` in a #[grad] function: matgrad can differentiate {}",
+            symbol::matrix_method_list()
+        )
     }
 }
 
