@@ -178,7 +178,6 @@ impl Fixed<'_> {
         match rules::rule(&self.g.node(id).op).forward_static(Site::new(self.g, id), self) {
             StaticForward::Expr(e) => quote!(let #v = #e;),
             StaticForward::Stmts(s) => s,
-            StaticForward::Nothing => TokenStream::new(),
         }
     }
 

@@ -35,43 +35,34 @@ impl Graph {
 }
 
 /// The operations without a payload, which the text form names by their rule's
-/// name alone.
-fn plain_ops() -> [Op; 33] {
-    [
+/// name alone: those of the parser's tables ([`crate::symbol`]), the operators, and
+/// those only passes create.
+fn plain_ops() -> Vec<Op> {
+    let methods = crate::symbol::MATRIX_METHODS
+        .iter()
+        .filter_map(|m| (m.op)(None));
+    let functions = crate::symbol::RUNTIME_FNS.iter().map(|f| (f.op)());
+    let operators = [
         Op::Add,
         Op::Sub,
         Op::Neg,
         Op::MatMul,
         Op::Scale,
         Op::DivScalar,
-        Op::Transpose,
-        Op::AddScalar,
-        Op::Diagonal,
-        Op::ComponentMul,
-        Op::ComponentDiv,
-        Op::Kronecker,
-        Op::Chain,
-        Op::Sum,
-        Op::Mean,
-        Op::NormSquared,
-        Op::Norm,
-        Op::Dot,
-        Op::Trace,
-        Op::TraceMul,
-        Op::Determinant,
+    ];
+    let passes = [
         Op::Inverse(None),
+        Op::Chain,
+        Op::TraceMul,
         Op::Factor(None),
         Op::Solve,
         Op::SolveRight,
-        Op::Sigmoid,
-        Op::Relu,
-        Op::Softplus,
-        Op::AddRow,
-        Op::AddCol,
-        Op::LnDet,
-        Op::LogSumExp,
-        Op::SoftmaxCrossEntropy,
-    ]
+    ];
+    methods
+        .chain(functions)
+        .chain(operators)
+        .chain(passes)
+        .collect()
 }
 
 /// The operation named `head` in the text form: a plain operation, a scalar one

@@ -645,8 +645,6 @@ pub enum StaticForward {
     Expr(TokenStream),
     /// Statements binding the value (and anything kept beside it) themselves.
     Stmts(TokenStream),
-    /// Nothing to compute.
-    Nothing,
 }
 
 /// The names dynamic forward rules write with; implemented by the dynamic backend.
