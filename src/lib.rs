@@ -126,6 +126,8 @@
 //! | `a.try_inverse().unwrap()` / `.expect(msg)` | ā += −a⁻ᵀ Ḡ a⁻ᵀ |
 //! | `a.kronecker(&b)` | ā_ij += Σ Ḡ_block(i,j) ⊙ b, b̄ += Σ_ij a_ij Ḡ_block(i,j) |
 //! | `a[(i, j)]` (integer literals), e.g. the entry of a 1×1 product | ā_ij += s̄ |
+//! | `a.diagonal()` (square `a`), as a column | ā += diag(Ḡ) |
+//! | `a.column(j)` (`j` a literal, or literals and parameters' shapes: `a.ncols() - 1`) | ā += Ḡ e_jᵀ |
 //! | `&a`, `(a)`, `a.clone()` | no-ops |
 //! | scalar `+ - * /`, `ln exp sqrt powi powf sin cos tan tanh sinh cosh abs recip max min ln_1p exp_m1` | the scalar derivative |
 //! | [`sigmoid`], [`relu`], [`softplus`], [`add_row`], [`add_col`], [`ln_det`], [`log_sum_exp`], [`softmax_cross_entropy`] | see [the runtime vocabulary](#the-runtime-vocabulary) |
