@@ -127,6 +127,9 @@
 //! | `a.kronecker(&b)` | ā_ij += Σ Ḡ_block(i,j) ⊙ b, b̄ += Σ_ij a_ij Ḡ_block(i,j) |
 //! | `a[(i, j)]` (integer literals), e.g. the entry of a 1×1 product | ā_ij += s̄ |
 //! | `a.diagonal()` (square `a`), as a column | ā += diag(Ḡ) |
+//! | `a.row_sum()`, `a.column_sum()` (nalgebra's: the 1×n row of column sums, the m×1 column of row sums), `a.row_mean()`, `a.column_mean()` | ā += 𝟙 Ḡ, ā += Ḡ 𝟙ᵀ (divided by the count for the means) |
+//! | `a.max()`, `a.min()` | ā += s̄ at the first entry (column-major) equal to the value |
+//! | `a.abs()` | ā += Ḡ ⊙ sign(a) |
 //! | `a.column(j)` (`j` a literal, or literals and parameters' shapes: `a.ncols() - 1`) | ā += Ḡ e_jᵀ |
 //! | `&a`, `(a)`, `a.clone()` | no-ops |
 //! | scalar `+ - * /`, `ln exp sqrt powi powf sin cos tan tanh sinh cosh abs recip max min ln_1p exp_m1` | the scalar derivative |

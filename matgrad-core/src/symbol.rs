@@ -3,7 +3,8 @@
 //! operations up in. A new method or function is one line here (and its rule in
 //! [`crate::rules`]).
 
-use crate::ir::{Count, Op, Shape};
+use crate::ir::{Closure, Count, Op, Shape};
+use crate::sym::{Method, Sym};
 
 /// The attribute key.
 pub const WRT: &str = "wrt";
@@ -87,7 +88,7 @@ const fn method(
 }
 
 /// The matrix methods, in the order the diagnostics list them.
-pub const MATRIX_METHODS: [MatrixMethod; 17] = [
+pub const MATRIX_METHODS: [MatrixMethod; 24] = [
     method("transpose", Takes::Nothing, Needs::Nothing, |_| {
         Some(Op::Transpose)
     }),
@@ -129,6 +130,29 @@ pub const MATRIX_METHODS: [MatrixMethod; 17] = [
             j.map(Op::Column)
         })
     },
+    method("row_sum", Takes::Nothing, Needs::Nothing, |_| {
+        Some(Op::RowSum { mean: false })
+    }),
+    method("column_sum", Takes::Nothing, Needs::Nothing, |_| {
+        Some(Op::ColumnSum { mean: false })
+    }),
+    method("row_mean", Takes::Nothing, Needs::Nothing, |_| {
+        Some(Op::RowSum { mean: true })
+    }),
+    method("column_mean", Takes::Nothing, Needs::Nothing, |_| {
+        Some(Op::ColumnSum { mean: true })
+    }),
+    method("max", Takes::Nothing, Needs::Nothing, |_| {
+        Some(Op::Extreme { max: true })
+    }),
+    method("min", Takes::Nothing, Needs::Nothing, |_| {
+        Some(Op::Extreme { max: false })
+    }),
+    method("abs", Takes::Nothing, Needs::Nothing, |_| {
+        Some(Op::Map(Closure {
+            body: Sym::Call(Method::Abs, Box::new(Sym::Var), None),
+        }))
+    }),
 ];
 
 /// The matrix method called `name`.

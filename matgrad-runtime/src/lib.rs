@@ -28,6 +28,7 @@ mod fused;
 mod gemm;
 mod kernel;
 mod kron;
+mod lines;
 mod part;
 mod real;
 pub mod reduce;

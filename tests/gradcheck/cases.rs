@@ -1462,6 +1462,94 @@ fn column_f32() {
 }
 
 // ===========================================================================
+// Reductions along one dimension, extreme entries, abs
+// ===========================================================================
+
+#[grad(wrt = (a, b))]
+fn f_row_column_sums(
+    a: &DMatrix<f64>,
+    b: &DMatrix<f64>,
+    r: &RowDVector<f64>,
+    c: &DVector<f64>,
+) -> f64 {
+    // nalgebra's meanings: `row_sum()` is the 1×n row of column sums, `column_sum()`
+    // the m×1 column of row sums.
+    (a.row_sum() - r).norm_squared()
+        + a.column_sum().dot(c)
+        + b.row_sum().sum() * b.column_sum().sum()
+}
+
+#[test]
+fn row_sum_and_column_sum() {
+    let (r, mut ws) = (&mut rng(139), Workspace::new());
+    for (m, n) in SHAPES {
+        let (rr, c) = (row(r, n), vector(r, m));
+        gradcheck!(&mut ws; f_row_column_sums, f_row_column_sums_grad, f_row_column_sums_grad_into;
+            (&a, &b, &rr, &c);
+            a = mat(r, m, n), b = mat(r, m, n));
+    }
+}
+
+#[grad(wrt = a)]
+fn f_row_column_means(a: &DMatrix<f64>) -> f64 {
+    a.row_mean().map(|v| v.sin()).sum() + a.column_mean().norm_squared() + a.row_mean().norm()
+}
+
+#[test]
+fn row_mean_and_column_mean() {
+    let (r, mut ws) = (&mut rng(140), Workspace::new());
+    for (m, n) in SHAPES {
+        gradcheck!(&mut ws; f_row_column_means, f_row_column_means_grad, f_row_column_means_grad_into;
+            (&a,); a = mat(r, m, n));
+    }
+}
+
+#[grad(wrt = a)]
+fn f_means_f32(a: &DMatrix<f32>) -> f32 {
+    a.column_mean().map(|v| v * v).sum() + a.row_sum().norm_squared()
+}
+
+#[test]
+fn means_f32() {
+    let (r, mut ws) = (&mut rng(141), Workspace::new());
+    for (m, n) in SHAPES {
+        gradcheck!(&mut ws; f_means_f32, f_means_f32_grad, f_means_f32_grad_into; (&a,);
+            a = mat(r, m, n).cast());
+    }
+}
+
+#[grad(wrt = (x, w))]
+fn f_max_min(x: &DMatrix<f64>, w: &DMatrix<f64>) -> f64 {
+    let z = x * w;
+    z.max() - 2.0 * z.min() + x.max() * x.min()
+}
+
+#[test]
+fn max_and_min() {
+    let (r, mut ws) = (&mut rng(142), Workspace::new());
+    for (m, k, n) in PRODUCT {
+        gradcheck!(&mut ws; f_max_min, f_max_min_grad, f_max_min_grad_into; (&x, &w);
+            x = mat(r, m, k), w = mat(r, k, n));
+    }
+}
+
+#[grad(wrt = a)]
+fn f_abs(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+    (a - b).abs().sum() + a.abs().component_mul(b).norm_squared()
+}
+
+#[test]
+fn abs() {
+    let (r, mut ws) = (&mut rng(143), Workspace::new());
+    for (m, n) in SHAPES {
+        // Entries of a and of a − b away from abs's kink at 0.
+        let a = away_from(r, m, n, 0.0);
+        let b = &a - away_from(r, m, n, 0.0);
+        gradcheck!(&mut ws; f_abs, f_abs_grad, f_abs_grad_into; (&a, &b); a = a);
+    }
+}
+
+// ===========================================================================
 // Scalar methods in the body
 // ===========================================================================
 

@@ -394,6 +394,42 @@ fn diagonal_and_column() {
 }
 
 // ===========================================================================
+// Reductions along one dimension, extreme entries, abs
+// ===========================================================================
+
+#[grad(wrt = a)]
+fn f_lines(a: &Matrix2x3<f64>, r: &RowVector3<f64>) -> f64 {
+    (a.row_sum() - r).norm_squared()
+        + a.column_mean().map(|v| v.sin()).sum()
+        + a.row_mean().norm()
+        + a.column_sum().sum()
+}
+
+#[grad(wrt = a)]
+fn f_extremes(a: &Matrix3<f64>) -> f64 {
+    a.max() * a.min() + a.abs().sum()
+}
+
+#[grad(wrt = a)]
+fn f_lines1(a: &Matrix1<f64>) -> f64 {
+    a.row_mean().sum() * a.column_sum().sum() + a.max()
+}
+
+#[test]
+fn reductions_along_lines_and_extremes() {
+    let (r, mut ws) = (&mut rng(15), Workspace::new());
+    for _ in 0..3 {
+        let (a, rr) = (s::<2, 3>(r), s::<1, 3>(r));
+        gradcheck!(&mut ws; f_lines, f_lines_grad, f_lines_grad_into; (&a, &rr); a = a);
+        // Entries away from abs's kink.
+        let a = s::<3, 3>(r).map(|v| if v.abs() < 0.2 { v + 0.4 } else { v });
+        gradcheck!(&mut ws; f_extremes, f_extremes_grad, f_extremes_grad_into; (&a); a = a);
+        let a = s::<1, 1>(r);
+        gradcheck!(&mut ws; f_lines1, f_lines1_grad, f_lines1_grad_into; (&a); a = a);
+    }
+}
+
+// ===========================================================================
 // Static and dynamic sizes in one function
 // ===========================================================================
 

@@ -212,6 +212,22 @@ pub enum Op {
     Dot,
     /// `a.trace()`.
     Trace,
+    /// `a.row_sum()` (`mean`: `a.row_mean()`): the `1×n` row of column sums (means).
+    RowSum {
+        /// `row_mean`.
+        mean: bool,
+    },
+    /// `a.column_sum()` (`mean`: `a.column_mean()`): the `m×1` column of row sums
+    /// (means).
+    ColumnSum {
+        /// `column_mean`.
+        mean: bool,
+    },
+    /// `a.max()` (`max`) or `a.min()`: the largest (smallest) entry.
+    Extreme {
+        /// `max`, else `min`.
+        max: bool,
+    },
     /// `(p * q).trace()` from the product's diagonal entries only, with the bits the
     /// product and the trace give (see [`crate::rewrite`]). Args: (p, q).
     TraceMul,

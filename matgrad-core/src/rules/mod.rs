@@ -20,7 +20,7 @@
 //! | [`linear`] | `+ - neg`, scaling, `/ s`, transpose, `add_scalar`, `[(i, j)]`, ones |
 //! | [`part`] | parts of a matrix: `diagonal()`, `column(j)` |
 //! | [`product`] | `*`, chains, `component_mul`/`component_div`, `kronecker`, `map` |
-//! | [`reduce`] | `sum mean norm_squared norm dot trace`, trace of a product |
+//! | [`reduce`] | `sum mean norm_squared norm dot trace`, trace of a product, `row_sum` `column_sum` `row_mean` `column_mean`, `max` `min` |
 //! | [`matrix_fn`] | `determinant`, `try_inverse`, factorisations and solves |
 //! | [`runtime_fn`] | matgrad's vocabulary: `sigmoid` … `softmax_cross_entropy` |
 //!
@@ -123,6 +123,9 @@ pub fn rule(op: &Op) -> Box<dyn Rule + '_> {
         Op::Norm => Box::new(reduce::Norm),
         Op::Dot => Box::new(reduce::Dot),
         Op::Trace => Box::new(reduce::Trace),
+        Op::RowSum { mean } => Box::new(reduce::RowSum(*mean)),
+        Op::ColumnSum { mean } => Box::new(reduce::ColumnSum(*mean)),
+        Op::Extreme { max } => Box::new(reduce::Extreme(*max)),
         Op::TraceMul => Box::new(reduce::TraceMul),
         Op::Determinant => Box::new(matrix_fn::Determinant),
         Op::Inverse(m) => Box::new(matrix_fn::Inverse(m.as_deref())),
@@ -257,6 +260,8 @@ pub enum ShapeRule {
     },
     /// `rows(k) × 1`: a column of argument `k`, or the diagonal of a square one.
     Column(usize),
+    /// `1 × cols(k)`: a row of argument `k`.
+    Row(usize),
 }
 
 /// A dimension a [`ShapeRule`] can be read on.
@@ -348,6 +353,7 @@ impl ShapeRule {
             ShapeRule::Ones { of, row: true } => shape_of(of).map(|(r, _)| (D::one(), r)),
             ShapeRule::Ones { of, row: false } => shape_of(of).map(|(_, c)| (c, D::one())),
             ShapeRule::Column(k) => arg(k).map(|(r, _)| (r, D::one())),
+            ShapeRule::Row(k) => arg(k).map(|(_, c)| (D::one(), c)),
         }
     }
 

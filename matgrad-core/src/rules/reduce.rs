@@ -1,10 +1,14 @@
-//! Reductions to a scalar: `sum`, `mean`, `norm_squared`, `norm`, `dot`, `trace`,
-//! and the trace of a product.
+//! Reductions: to a scalar (`sum`, `mean`, `norm_squared`, `norm`, `dot`, `trace`, the
+//! trace of a product, `max`, `min`), and along one dimension (`row_sum`,
+//! `column_sum`, `row_mean`, `column_mean`).
 
 use super::{
-    app, apply, Contrib, Formula, Forward, Names, Rule, ShapeRule, Site, StaticForward, StaticNames,
+    app, apply, value, Contrib, Formula, Forward, KArg, Kernel, KernelRef, Names, Rule, ShapeRule,
+    Site, StaticArg, StaticForward, StaticNames,
 };
 use crate::cost::{self, Cost, Poly};
+use crate::emit::mixed;
+use crate::ir::Shape;
 use crate::simplify::Term;
 use crate::sym::{Operand, Sym};
 use proc_macro2::{Ident, Span, TokenStream};
@@ -234,5 +238,236 @@ impl Rule for TraceMul {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         app("tr", vec![apply(s, f, "*", 2)])
+    }
+}
+
+/// `a.row_sum()`: `𝟙ᵀ a`, the `1×n` row of column sums (`mean`: `a.row_mean()`, divided
+/// by the row count)  →  ā += 𝟙 Ḡ (divided by the row count), each row of ā receiving Ḡ.
+pub struct RowSum(pub bool);
+
+impl Rule for RowSum {
+    fn name(&self) -> String {
+        if self.0 { "row_mean" } else { "row_sum" }.into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Row(0)
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries_of(s, shapes, 0)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, out, a, mean) = (n.rt(), n.out(), n.view(s.arg_id(0)), self.0);
+        Forward::Matrix(quote!(#rt::row_reduce_to(&mut #out, #a, #mean);))
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        method_static(s, n, if self.0 { "row_mean" } else { "row_sum" })
+    }
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
+        let kernel: &'static dyn Kernel = if self.0 {
+            &BROADCAST_ROW_MEAN
+        } else {
+            &BROADCAST_ROW
+        };
+        let args = vec![KArg::Mat(Operand::Grad), KArg::Mat(s.arg(0))];
+        vec![(0, Contrib::Kernel(KernelRef(kernel), args))]
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        let a = value(s, f, 0);
+        let sum = app("*", vec![app("t", vec![Term::sym("𝟙")]), a.clone()]);
+        if self.0 {
+            app("/", vec![sum, app("nrows", vec![a])])
+        } else {
+            sum
+        }
+    }
+}
+
+/// `a.column_sum()`: `a 𝟙`, the `m×1` column of row sums (`mean`: `a.column_mean()`,
+/// divided by the column count)  →  ā += Ḡ 𝟙ᵀ (divided by the column count).
+pub struct ColumnSum(pub bool);
+
+impl Rule for ColumnSum {
+    fn name(&self) -> String {
+        if self.0 { "column_mean" } else { "column_sum" }.into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Column(0)
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries_of(s, shapes, 0)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, out, a, mean) = (n.rt(), n.out(), n.view(s.arg_id(0)), self.0);
+        Forward::Matrix(quote!(#rt::column_reduce_to(&mut #out, #a, #mean);))
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        method_static(s, n, if self.0 { "column_mean" } else { "column_sum" })
+    }
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
+        let kernel: &'static dyn Kernel = if self.0 {
+            &BROADCAST_COLUMN_MEAN
+        } else {
+            &BROADCAST_COLUMN
+        };
+        let args = vec![KArg::Mat(Operand::Grad), KArg::Mat(s.arg(0))];
+        vec![(0, Contrib::Kernel(KernelRef(kernel), args))]
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        let a = value(s, f, 0);
+        let sum = app("*", vec![a.clone(), Term::sym("𝟙")]);
+        if self.0 {
+            app("/", vec![sum, app("ncols", vec![a])])
+        } else {
+            sum
+        }
+    }
+}
+
+/// Ḡ broadcast back over a matrix shaped like `a` (args: Ḡ, a): along its rows
+/// (`row`: the adjoint of `row_sum`, `𝟙 Ḡ`) or its columns (`Ḡ 𝟙ᵀ`), divided by the
+/// count of the reduced dimension for a mean.
+struct Broadcast {
+    row: bool,
+    mean: bool,
+}
+
+static BROADCAST_ROW: Broadcast = Broadcast {
+    row: true,
+    mean: false,
+};
+static BROADCAST_ROW_MEAN: Broadcast = Broadcast {
+    row: true,
+    mean: true,
+};
+static BROADCAST_COLUMN: Broadcast = Broadcast {
+    row: false,
+    mean: false,
+};
+static BROADCAST_COLUMN_MEAN: Broadcast = Broadcast {
+    row: false,
+    mean: true,
+};
+
+impl Kernel for Broadcast {
+    fn runtime(&self) -> &'static str {
+        match (self.row, self.mean) {
+            (true, false) => "broadcast_row_to",
+            (true, true) => "broadcast_row_mean_to",
+            (false, false) => "broadcast_column_to",
+            (false, true) => "broadcast_column_mean_to",
+        }
+    }
+    fn lower_static(&self, args: &[StaticArg], target: Shape, n: &dyn StaticNames) -> TokenStream {
+        let ((g, _), t) = (StaticArg::mat(args, 0), n.ty(target));
+        let (i, j) = (mixed("__mg_i"), mixed("__mg_j"));
+        let (entry, count) = if self.row {
+            (quote!(#g[(0, #j)]), target.rows)
+        } else {
+            (quote!(#g[(#i, 0)]), target.cols)
+        };
+        let count = n.sym(&Sym::Lit(count.size().unwrap_or(1) as f64), 0);
+        if self.mean {
+            quote!(#t::from_fn(|#i, #j| #entry / #count))
+        } else {
+            quote!(#t::from_fn(|#i, #j| #entry))
+        }
+    }
+    fn formula(&self, args: &[Term]) -> Term {
+        let at = |i: usize| args.get(i).cloned().unwrap_or(Term::Num(0.0));
+        let (spread, count) = if self.row {
+            (app("*", vec![Term::sym("𝟙"), at(0)]), "nrows")
+        } else {
+            (
+                app("*", vec![at(0), app("t", vec![Term::sym("𝟙")])]),
+                "ncols",
+            )
+        };
+        if self.mean {
+            app("/", vec![spread, app(count, vec![at(1)])])
+        } else {
+            spread
+        }
+    }
+}
+
+/// `a.max()` (`max`) or `a.min()`: the largest (smallest) entry  →  ā += s̄ e_k at the
+/// first entry `k` (column-major) that equals the value: the derivative of the
+/// entry that is the value. At a tie, the first such entry takes the whole adjoint.
+pub struct Extreme(pub bool);
+
+impl Rule for Extreme {
+    /// Not `max`: that is the scalar method's name in the text form.
+    fn name(&self) -> String {
+        if self.0 { "max_entry" } else { "min_entry" }.into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Scalar
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries_of(s, shapes, 0)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        method(s, n, if self.0 { "max" } else { "min" })
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        method_static(s, n, if self.0 { "max" } else { "min" })
+    }
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
+        let kernel: &'static dyn Kernel = if self.0 { &ARG_MAX } else { &ARG_MIN };
+        let args = vec![
+            KArg::Scal(Sym::Grad),
+            KArg::Mat(s.arg(0)),
+            KArg::Scal(Sym::Val(s.id)),
+        ];
+        vec![(0, Contrib::Kernel(KernelRef(kernel), args))]
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        apply(s, f, if self.0 { "max" } else { "min" }, 1)
+    }
+}
+
+/// `s̄ e_k`, `k` the first entry of `a` equal to the value `v` (args: s̄, a, v); every
+/// entry gets `s̄ v` when none is (a NaN value), so the NaN propagates.
+struct ArgExtreme {
+    max: bool,
+}
+
+static ARG_MAX: ArgExtreme = ArgExtreme { max: true };
+static ARG_MIN: ArgExtreme = ArgExtreme { max: false };
+
+impl Kernel for ArgExtreme {
+    fn runtime(&self) -> &'static str {
+        // One kernel serves both: it looks for the value.
+        "extreme_adjoint_to"
+    }
+    fn lower_static(&self, args: &[StaticArg], target: Shape, n: &dyn StaticNames) -> TokenStream {
+        let (alpha, (a, _), v) = (
+            StaticArg::scal(args, 0),
+            StaticArg::mat(args, 1),
+            StaticArg::scal(args, 2),
+        );
+        let (t, m, k, x) = (
+            n.ty(target),
+            mixed("__mg_e"),
+            mixed("__mg_k"),
+            mixed("__mg_x"),
+        );
+        quote!({
+            let mut #m = #t::zeros();
+            match #a.iter().position(|&#x| #x == #v) {
+                ::core::option::Option::Some(#k) => #m[#k] = #alpha,
+                ::core::option::Option::None => #m.fill(#alpha * #v),
+            }
+            #m
+        })
+    }
+    fn formula(&self, args: &[Term]) -> Term {
+        let at = |i: usize| args.get(i).cloned().unwrap_or(Term::Num(0.0));
+        let head = if self.max {
+            "onehot_argmax"
+        } else {
+            "onehot_argmin"
+        };
+        app("scale", vec![at(0), app(head, vec![at(1)])])
     }
 }

@@ -118,6 +118,12 @@ fn reductions() {
     check("(dot a b)", &[("a", "s̄ b"), ("b", "s̄ a")]);
     check("(tr a)", &[("a", "s̄ I")]);
     check("(trmul a b)", &[("a", "s̄ bᵀ"), ("b", "s̄ aᵀ")]);
+    check("(row_sum a)", &[("a", "𝟙 Ḡ")]);
+    check("(row_mean a)", &[("a", "𝟙 Ḡ / nrows(a)")]);
+    check("(column_sum a)", &[("a", "Ḡ 𝟙ᵀ")]);
+    check("(column_mean a)", &[("a", "Ḡ 𝟙ᵀ / ncols(a)")]);
+    check("(max_entry a)", &[("a", "s̄ onehot_argmax(a)")]);
+    check("(min_entry a)", &[("a", "s̄ onehot_argmin(a)")]);
 }
 
 #[test]
