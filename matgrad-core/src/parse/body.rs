@@ -702,6 +702,11 @@ impl Builder<'_> {
                 let Some(spec) = spec.filter(|m| m.takes != Takes::Special) else {
                     return self.err(&m.method, not_a_matrix_method(&name));
                 };
+                // `z.max(0.0)`: the scalar method, meant entry by entry.
+                let scalar_form = Method::from_name(&name).is_some_and(Method::is_binary);
+                if scalar_form && m.args.len() == 1 {
+                    return self.err(&m.method, not_a_matrix_method(&name));
+                }
                 self.arity(m, spec.takes.arity())?;
                 self.matrix_method(m, spec, recv, shape, args, source_text(m))
             }
