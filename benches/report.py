@@ -1,7 +1,14 @@
 #!/usr/bin/env python3
-"""Prints the tables of BENCHMARKS.md from criterion's saved estimates.
+"""Prints the tables of BENCHMARKS.md from criterion's saved estimates, and writes
+the README's benchmark highlights from them.
 
     python3 benches/report.py DIR...
+    python3 benches/report.py --readme README.md --note "2026-12-06, commit abc1234, ..." DIR...
+
+The second form replaces the text between the `<!-- report.py:begin -->` and
+`<!-- report.py:end -->` lines of README.md with bullets computed from the same
+estimates (the ratios of the `workloads` groups found in DIR), so that the
+README's numbers are never typed by hand; `--note` says which run they come from.
 
 Each DIR is a criterion output directory (`$CARGO_TARGET_DIR/criterion`): the one
 of `cargo bench --bench workloads` and the one of the candle benchmark
@@ -22,9 +29,14 @@ WORKLOADS = [
     ("trace_axb", "tr(A X B), wrt X"),
     ("ln_det", "ln det X − tr(S X), wrt X (X SPD)"),
     ("dictionary", "‖X − D R‖² + λ‖R‖², wrt (D, R); p×k×m"),
+    ("low_rank", "‖U Vᵀ − M‖² + λ(‖U‖² + ‖V‖²), wrt (U, V); rows×cols×rank"),
 ]
 SIZES = ["small", "medium", "large"]
-TIMES = ["generated", "generated_into", "expert", "expert_mg", "expert_literal", "naive", "candle_1thread", "candle_default"]
+TIMES = ["generated", "generated_into", "expert", "expert_mg", "expert_sweep4", "expert_mm", "expert_old",
+         "expert_literal", "naive", "candle_1thread", "candle_default"]
+# The hand-written gradients that compute the same thing; `best` is the fastest of
+# them in each group. (`expert_literal` ignores the algebra on purpose: not a candidate.)
+EXPERTS = ["expert", "expert_mg", "expert_sweep4", "expert_mm", "expert_old"]
 
 
 def load(dirs):
@@ -58,6 +70,79 @@ def ratio(a, b):
     return "—" if a is None or b is None else f"{a / b:.2f}"
 
 
+def best_expert(times):
+    """(name, ns) of the fastest hand-written gradient among `times`."""
+    cands = [(times[f], f) for f in EXPERTS if times.get(f) is not None]
+    if not cands:
+        return None, None
+    ns, name = min(cands)
+    return name, ns
+
+
+def rows(data, name):
+    """[(size, label, gen/best, into/best, gen − best in ns, best name)] of a workload."""
+    out = []
+    for s in SIZES:
+        t = {f: v[1] for (g, f), v in data.items() if g == f"{name}/{s}"}
+        label = next((v[0] for (g, f), v in data.items() if g == f"{name}/{s}"), "")
+        best_is, best = best_expert(t)
+        if best is None or "generated" not in t:
+            continue
+        out.append((s, label, t["generated"] / best, t.get("generated_into", t["generated"]) / best,
+                    t["generated"] - best, best_is))
+    return out
+
+
+def fmt_signed_time(ns):
+    return ("−" if ns < 0 else "") + fmt_time(abs(ns))
+
+
+README_NAMES = {
+    "two_layer": "a two-layer network",
+    "mlp": "an MLP classifier",
+    "least_squares": "least squares",
+    "logistic": "logistic regression",
+    "trace_axb": "`tr(A X B)`",
+    "ln_det": "`ln det X − tr(S X)`",
+    "dictionary": "dictionary learning",
+    "low_rank": "a low-rank factorisation",
+}
+
+
+def highlights(data, note):
+    """The README's benchmark bullets, from `data`."""
+    lines = ["In its latest run", f"({note}),", "ratios are `_grad` ÷ the fastest hand-written gradient of the same group, then",
+             "`_grad_into` ÷ the same, by size small / medium / large; below 1 is faster:", ""]
+    worst = []
+    gaps = []
+    for name, _ in WORKLOADS:
+        r = rows(data, name)
+        if not r:
+            continue
+        gen = " / ".join(f"{x[2]:.2f}" for x in r)
+        into = " / ".join(f"{x[3]:.2f}" for x in r)
+        lines.append(f"- {README_NAMES[name]} ({', '.join(x[1] for x in r)}): {gen} (`_grad_into` {into});")
+        worst += [(x[3], name, x[0]) for x in r]
+        gaps += [(x[4], name) for x in r if x[0] == "small"]
+    if gaps:
+        lo, hi = min(gaps), max(gaps)
+        lines.append(f"- at the small sizes `_grad` costs {fmt_signed_time(lo[0])} ({README_NAMES[lo[1]]}) "
+                     f"to {fmt_signed_time(hi[0])} ({README_NAMES[hi[1]]}) per call more than the expert;")
+    if worst:
+        within = [w for w in worst if w[0] <= 1.05]
+        top = max(worst)
+        lines.append(f"- `_grad_into` is within 1.05× its expert at {len(within)} of {len(worst)} workload sizes; "
+                     f"the worst is {top[0]:.2f}× ({README_NAMES[top[1]]}, {top[2]}).")
+    return "\n".join(lines) + "\n"
+
+
+def write_readme(path, data, note):
+    text = pathlib.Path(path).read_text()
+    begin, end = "<!-- report.py:begin -->\n", "<!-- report.py:end -->"
+    i, j = text.index(begin) + len(begin), text.index(end)
+    pathlib.Path(path).write_text(text[:i] + highlights(data, note) + text[j:])
+
+
 def main(dirs):
     data = load(dirs)
     rate = data.get(("gemm_rate", "matrixmultiply_dgemm"))
@@ -78,7 +163,7 @@ def main(dirs):
         if not present:
             continue
         print(f"### {name}: {title}\n")
-        head = ["size"] + present + ["gen/best", "into/best"]
+        head = ["size"] + present + ["best is", "gen/best", "into/best"]
         if "expert_mg" in present:
             head += ["into/expert_mg"]
         head += ["naive/best"]
@@ -93,10 +178,9 @@ def main(dirs):
             row = {f: data.get((f"{name}/{s}", f)) for f in present}
             label = next((v[0] for v in row.values() if v), "")
             t = {f: (v[1] if v else None) for f, v in row.items()}
-            experts = [t.get(f) for f in ("expert", "expert_mg") if t.get(f) is not None]
-            best = min(experts) if experts else None
+            best_is, best = best_expert(t)
             cells = [f"{s} {label}"] + [fmt_time(t[f]) for f in present]
-            cells += [ratio(t.get("generated"), best), ratio(t.get("generated_into"), best)]
+            cells += [best_is or "—", ratio(t.get("generated"), best), ratio(t.get("generated_into"), best)]
             if "expert_mg" in present:
                 cells.append(ratio(t.get("generated_into"), t.get("expert_mg")))
             cells.append(ratio(t.get("naive"), best))
@@ -119,4 +203,10 @@ def main(dirs):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["target-bench/criterion"])
+    args = sys.argv[1:]
+    if args[:1] == ["--readme"]:
+        if len(args) < 5 or args[2] != "--note":
+            sys.exit(__doc__)
+        write_readme(args[1], load(args[4:]), args[3])
+    else:
+        main(args or ["target/criterion"])

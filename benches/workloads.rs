@@ -558,19 +558,109 @@ fn bench_mlp(c: &mut Criterion) {
 // 3. Least squares and logistic regression
 // ---------------------------------------------------------------------------
 
+/// The matrix–vector kernels of the regression experts, timed side by side: the
+/// fastest is the one named `expert` in BENCHMARKS.md's tables.
+#[derive(Clone, Copy)]
+enum Mv {
+    /// matgrad-runtime's public `gemm_nn`/`gemm_tn` with a one-column operand: a
+    /// four-column sweep for `X w`, dot products of four columns at a time for `Xᵀ r`.
+    Mg,
+    /// The same two loops written out by hand (`expert::gemv_add4`, `gemv_tr4`).
+    Sweep4,
+    /// `matrixmultiply::dgemm` with a one-column operand (it packs both operands).
+    Mm,
+    /// The expert of BENCHMARKS.md before 2026-12-06: an eight-column sweep for
+    /// `X w` and nalgebra's `gemv_tr` (one dot product per column of `X`) for `Xᵀ r`.
+    Old,
+}
+
+/// `matrixmultiply::dgemm` for `out = alpha · op(X) v + beta · out`, `v` a vector.
+fn mm_gemv(alpha: f64, x: &DMatrix<f64>, trans: bool, v: &[f64], beta: f64, out: &mut [f64]) {
+    let (r, c) = x.shape();
+    let ((m, k), (rs, cs)) = if trans {
+        ((c, r), (r, 1))
+    } else {
+        ((r, c), (1, r))
+    };
+    assert!(v.len() == k && out.len() == m, "mm_gemv: shapes");
+    let i = |v: usize| isize::try_from(v).unwrap();
+    // SAFETY: `x` is m×k through (rs, cs) (its column-major storage, transposed when
+    // `trans`), `v` is k×1 and `out` m×1, contiguous; `out` is borrowed mutably.
+    unsafe {
+        matrixmultiply::dgemm(
+            m,
+            k,
+            1,
+            alpha,
+            x.as_ptr(),
+            i(rs),
+            i(cs),
+            v.as_ptr(),
+            1,
+            1,
+            beta,
+            out.as_mut_ptr(),
+            1,
+            1,
+        );
+    }
+}
+
+impl Mv {
+    /// `r += X w`.
+    fn xw(self, x: &DMatrix<f64>, w: &[f64], r: &mut DMatrix<f64>) {
+        match self {
+            Mv::Mg => {
+                let wv = nalgebra::DMatrixView::from_slice(w, w.len(), 1);
+                matgrad::gemm_nn(1.0, x.as_view(), wv, 1.0, r);
+            }
+            Mv::Sweep4 => expert::gemv_add4(x, w, r.as_mut_slice()),
+            Mv::Mm => mm_gemv(1.0, x, false, w, 1.0, r.as_mut_slice()),
+            Mv::Old => gemv_add(x, w, r.as_mut_slice()),
+        }
+    }
+
+    /// `g = alpha · Xᵀ r + beta · g`.
+    fn xtr(self, alpha: f64, x: &DMatrix<f64>, r: &DMatrix<f64>, beta: f64, g: &mut DMatrix<f64>) {
+        match self {
+            Mv::Mg => matgrad::gemm_tn(alpha, x.as_view(), r.as_view(), beta, g),
+            Mv::Sweep4 => expert::gemv_tr4(alpha, x, r.as_slice(), beta, g.as_mut_slice()),
+            Mv::Mm => mm_gemv(alpha, x, true, r.as_slice(), beta, g.as_mut_slice()),
+            Mv::Old => g.column_mut(0).gemv_tr(alpha, x, &r.column(0), beta),
+        }
+    }
+}
+
+/// The four regression experts of one workload, by kernel, with their names.
+const REGRESSION_EXPERTS: [(&str, Mv); 4] = [
+    ("expert", Mv::Mg),
+    ("expert_sweep4", Mv::Sweep4),
+    ("expert_mm", Mv::Mm),
+    ("expert_old", Mv::Old),
+];
+
 struct LeastSquaresExpert {
-    r: DVector<f64>,
-    g: DVector<f64>,
+    k: Mv,
+    r: DMatrix<f64>,
+    g: DMatrix<f64>,
 }
 
 impl LeastSquaresExpert {
+    fn new(k: Mv, (n, d): (usize, usize)) -> Self {
+        LeastSquaresExpert {
+            k,
+            r: DMatrix::zeros(n, 1),
+            g: DMatrix::zeros(d, 1),
+        }
+    }
+
     fn grad(&mut self, x: &DMatrix<f64>, w: &DVector<f64>, y: &DVector<f64>) -> f64 {
-        // r = X w − y (starting from −y); g = 2 Xᵀ r (gemv_tr: a dot per column of X).
+        // r = X w − y (starting from −y); g = 2 Xᵀ r.
         for (r, &y) in self.r.as_mut_slice().iter_mut().zip(y.as_slice()) {
             *r = -y;
         }
-        gemv_add(x, w.as_slice(), self.r.as_mut_slice());
-        self.g.gemv_tr(2.0, x, &self.r, 0.0);
+        self.k.xw(x, w.as_slice(), &mut self.r);
+        self.k.xtr(2.0, x, &self.r, 0.0, &mut self.g);
         norm_sq(self.r.as_slice())
     }
 }
@@ -587,16 +677,25 @@ fn least_squares_naive(
 }
 
 struct LogisticExpert {
-    u: DVector<f64>,
-    g: DVector<f64>,
+    k: Mv,
+    u: DMatrix<f64>,
+    g: DMatrix<f64>,
 }
 
 impl LogisticExpert {
+    fn new(k: Mv, (n, d): (usize, usize)) -> Self {
+        LogisticExpert {
+            k,
+            u: DMatrix::zeros(n, 1),
+            g: DMatrix::zeros(d, 1),
+        }
+    }
+
     fn grad(&mut self, x: &DMatrix<f64>, w: &DVector<f64>, y: &DVector<f64>, lambda: f64) -> f64 {
         // u = X w; one pass: t = −u y, softplus(t) and c = −σ(t) y from one exp(−|t|);
-        // g = Xᵀ c + 2λ w (the ridge term as gemv_tr's beta).
+        // g = Xᵀ c + 2λ w (the ridge term as beta).
         self.u.fill(0.0);
-        gemv_add(x, w.as_slice(), self.u.as_mut_slice());
+        self.k.xw(x, w.as_slice(), &mut self.u);
         let mut value = 0.0;
         for (u, &y) in self.u.as_mut_slice().iter_mut().zip(y.as_slice()) {
             let t = -*u * y;
@@ -609,8 +708,8 @@ impl LogisticExpert {
             };
             *u = -sigma * y;
         }
-        self.g.copy_from(w);
-        self.g.gemv_tr(1.0, x, &self.u, 2.0 * lambda);
+        self.g.as_mut_slice().copy_from_slice(w.as_slice());
+        self.k.xtr(1.0, x, &self.u, 2.0 * lambda, &mut self.g);
         value + lambda * norm_sq(w.as_slice())
     }
 }
@@ -638,12 +737,16 @@ fn bench_regression(c: &mut Criterion) {
         let (x, w, y) = (&p.x, &p.w, &p.y);
         let (v, gw) = least_squares_grad(x, w, y);
         check_value("least_squares original", least_squares(x, w, y), v);
-        let mut expert = LeastSquaresExpert {
-            r: DVector::zeros(n),
-            g: DVector::zeros(d),
-        };
-        check_value("least_squares expert", expert.grad(x, w, y), v);
-        check_grad("least_squares expert", expert.g.as_slice(), gw.as_slice());
+        let mut experts =
+            REGRESSION_EXPERTS.map(|(name, k)| (name, LeastSquaresExpert::new(k, (n, d))));
+        for (what, e) in &mut experts {
+            check_value(&format!("least_squares {what}"), e.grad(x, w, y), v);
+            check_grad(
+                &format!("least_squares {what}"),
+                e.g.as_slice(),
+                gw.as_slice(),
+            );
+        }
         let (nv, ng) = least_squares_naive(x, w, y);
         check_value("least_squares naive", nv, v);
         check_grad("least_squares naive", ng.as_slice(), gw.as_slice());
@@ -662,9 +765,9 @@ fn bench_regression(c: &mut Criterion) {
         g.bench_function(id("generated_into", &label), |b| {
             b.iter(|| least_squares_grad_into(black_box(x), w, y, &mut into, &mut ws));
         });
-        g.bench_function(id("expert", &label), |b| {
-            b.iter(|| expert.grad(black_box(x), w, y))
-        });
+        for (what, e) in &mut experts {
+            g.bench_function(id(what, &label), |b| b.iter(|| e.grad(black_box(x), w, y)));
+        }
         g.bench_function(id("naive", &label), |b| {
             b.iter(|| least_squares_naive(black_box(x), w, y))
         });
@@ -674,12 +777,12 @@ fn bench_regression(c: &mut Criterion) {
         let (x, w, y, lambda) = (&p.x, &p.w, &p.y, p.lambda);
         let (v, gw) = logistic_grad(x, w, y, lambda);
         check_value("logistic original", logistic(x, w, y, lambda), v);
-        let mut expert = LogisticExpert {
-            u: DVector::zeros(n),
-            g: DVector::zeros(d),
-        };
-        check_value("logistic expert", expert.grad(x, w, y, lambda), v);
-        check_grad("logistic expert", expert.g.as_slice(), gw.as_slice());
+        let mut experts =
+            REGRESSION_EXPERTS.map(|(name, k)| (name, LogisticExpert::new(k, (n, d))));
+        for (what, e) in &mut experts {
+            check_value(&format!("logistic {what}"), e.grad(x, w, y, lambda), v);
+            check_grad(&format!("logistic {what}"), e.g.as_slice(), gw.as_slice());
+        }
         let (nv, ng) = logistic_naive(x, w, y, lambda);
         check_value("logistic naive", nv, v);
         check_grad("logistic naive", ng.as_slice(), gw.as_slice());
@@ -698,9 +801,11 @@ fn bench_regression(c: &mut Criterion) {
         g.bench_function(id("generated_into", &label), |b| {
             b.iter(|| logistic_grad_into(black_box(x), w, y, lambda, &mut into, &mut ws));
         });
-        g.bench_function(id("expert", &label), |b| {
-            b.iter(|| expert.grad(black_box(x), w, y, lambda))
-        });
+        for (what, e) in &mut experts {
+            g.bench_function(id(what, &label), |b| {
+                b.iter(|| e.grad(black_box(x), w, y, lambda))
+            });
+        }
         g.bench_function(id("naive", &label), |b| {
             b.iter(|| logistic_naive(black_box(x), w, y, lambda))
         });
@@ -755,21 +860,65 @@ fn trace_naive(a: &DMatrix<f64>, x: &DMatrix<f64>, b: &DMatrix<f64>) -> (f64, DM
     (value, g)
 }
 
-/// X is symmetric positive definite (the ln_det domain): ln det X = 2 Σ ln L_ii from
-/// a Cholesky factorisation X = L Lᵀ, and ∇ = X⁻ᵀ − Sᵀ = L⁻ᵀ L⁻¹ − Sᵀ, with L⁻¹
-/// formed in place and the product by matrixmultiply.
+/// How an `ln det X − tr(S X)` expert forms `X⁻¹` (X is symmetric positive definite,
+/// the ln_det domain): `ln det X = Σ ln L_ii²` from `X = L Lᵀ` and `X⁻¹ = L⁻ᵀ L⁻¹`.
+#[derive(Clone, Copy)]
+enum Inverse {
+    /// A blocked Cholesky and blocked triangular inverse (`expert::
+    /// blocked_cholesky_and_inverse`, GEMMs by matgrad-runtime's kernel), then only
+    /// the lower half of the symmetric `L⁻ᵀ L⁻¹` (`expert::lower_inverse_gram`); no
+    /// symmetry check (the expert knows X is SPD).
+    Blocked,
+    /// matgrad-runtime's `__private::ln_det_inverse_to`, the code the generated
+    /// gradient calls (symmetry check, blocked Cholesky and inverse, full product).
+    Mg,
+    /// The expert of BENCHMARKS.md before 2026-12-06: an unblocked scalar Cholesky and
+    /// triangular inverse, then the full product `L⁻ᵀ L⁻¹` by matrixmultiply.
+    Old,
+}
+
 struct LnDetExpert {
+    k: Inverse,
     l: DMatrix<f64>,
+    tmp: Vec<f64>,
     g: DMatrix<f64>,
 }
 
 impl LnDetExpert {
+    fn new(k: Inverse, n: usize) -> Self {
+        LnDetExpert {
+            k,
+            l: DMatrix::zeros(n, n),
+            tmp: vec![0.0; n * n.min(32)],
+            g: DMatrix::zeros(n, n),
+        }
+    }
+
     fn grad(&mut self, x: &DMatrix<f64>, s: &DMatrix<f64>) -> f64 {
         let n = x.nrows();
-        self.l.copy_from(x);
-        let ln_det = expert::cholesky_and_inverse(self.l.as_mut_slice(), n);
-        Kernel::Mm.gemm(1.0, &self.l, Op::T, &self.l, Op::N, 0.0, &mut self.g);
-        // ∇ −= Sᵀ and tr(S X) = Σ_ij S_ji X_ij in one pass.
+        // g = X⁻¹ (= X⁻ᵀ), ln det X.
+        let ln_det = match self.k {
+            Inverse::Blocked => {
+                self.l.copy_from(x);
+                let l =
+                    expert::blocked_cholesky_and_inverse(self.l.as_mut_slice(), n, &mut self.tmp);
+                expert::lower_inverse_gram(self.l.as_slice(), n, self.g.as_mut_slice());
+                l
+            }
+            Inverse::Mg => matgrad::__private::ln_det_inverse_to(
+                &mut self.g,
+                x.as_view(),
+                &mut self.l,
+                "ln_det",
+            ),
+            Inverse::Old => {
+                self.l.copy_from(x);
+                let l = expert::cholesky_and_inverse(self.l.as_mut_slice(), n);
+                Kernel::Mm.gemm(1.0, &self.l, Op::T, &self.l, Op::N, 0.0, &mut self.g);
+                l
+            }
+        };
+        // ∇ = X⁻ᵀ − Sᵀ, and tr(S X) = Σ_ij S_ji X_ij, in one pass.
         let mut tr = 0.0;
         let (ss, xs) = (s.as_slice(), x.as_slice());
         let cols = self
@@ -865,12 +1014,16 @@ fn bench_square(c: &mut Criterion) {
         let (x, s) = (&p.x, &p.s);
         let (v, gx) = ln_det_trace_grad(x, s);
         check_value("ln_det original", ln_det_trace(x, s), v);
-        let mut expert = LnDetExpert {
-            l: DMatrix::zeros(n, n),
-            g: DMatrix::zeros(n, n),
-        };
-        check_value("ln_det expert", expert.grad(x, s), v);
-        check_grad("ln_det expert", expert.g.as_slice(), gx.as_slice());
+        let mut experts = [
+            ("expert", Inverse::Blocked),
+            ("expert_mg", Inverse::Mg),
+            ("expert_old", Inverse::Old),
+        ]
+        .map(|(name, k)| (name, LnDetExpert::new(k, n)));
+        for (what, e) in &mut experts {
+            check_value(&format!("ln_det {what}"), e.grad(x, s), v);
+            check_grad(&format!("ln_det {what}"), e.g.as_slice(), gx.as_slice());
+        }
         let (nv, ng) = ln_det_naive(x, s);
         check_value("ln_det naive", nv, v);
         check_grad("ln_det naive", ng.as_slice(), gx.as_slice());
@@ -890,9 +1043,9 @@ fn bench_square(c: &mut Criterion) {
         g.bench_function(id("generated_into", &label), |bch| {
             bch.iter(|| ln_det_trace_grad_into(black_box(x), s, &mut into, &mut ws));
         });
-        g.bench_function(id("expert", &label), |bch| {
-            bch.iter(|| expert.grad(black_box(x), s))
-        });
+        for (what, e) in &mut experts {
+            g.bench_function(id(what, &label), |bch| bch.iter(|| e.grad(black_box(x), s)));
+        }
         g.bench_function(id("naive", &label), |bch| {
             bch.iter(|| ln_det_naive(black_box(x), s))
         });
@@ -1006,6 +1159,117 @@ fn bench_dictionary(c: &mut Criterion) {
 }
 
 // ---------------------------------------------------------------------------
+// 6. Low-rank factorisation
+// ---------------------------------------------------------------------------
+
+/// Everything folded into GEMM `alpha`/`beta`: R = U Vᵀ − M starts from a copy of M
+/// (beta = −1); ∂U = 2 R V + 2λU and ∂V = 2 Rᵀ U + 2λV start from copies of U and V
+/// (beta = 2λ); Vᵀ and Rᵀ are read through strides.
+struct LowRankExpert {
+    k: Kernel,
+    r: DMatrix<f64>,
+    du: DMatrix<f64>,
+    dv: DMatrix<f64>,
+}
+
+impl LowRankExpert {
+    fn new(k: Kernel, (rows, cols, rank): (usize, usize, usize)) -> Self {
+        LowRankExpert {
+            k,
+            r: DMatrix::zeros(rows, cols),
+            du: DMatrix::zeros(rows, rank),
+            dv: DMatrix::zeros(cols, rank),
+        }
+    }
+
+    fn grad(&mut self, u: &DMatrix<f64>, v: &DMatrix<f64>, m: &DMatrix<f64>, lambda: f64) -> f64 {
+        self.r.copy_from(m);
+        self.k.gemm(1.0, u, Op::N, v, Op::T, -1.0, &mut self.r);
+        let value =
+            norm_sq(self.r.as_slice()) + lambda * (norm_sq(u.as_slice()) + norm_sq(v.as_slice()));
+        self.du.copy_from(u);
+        self.k
+            .gemm(2.0, &self.r, Op::N, v, Op::N, 2.0 * lambda, &mut self.du);
+        self.dv.copy_from(v);
+        self.k
+            .gemm(2.0, &self.r, Op::T, u, Op::N, 2.0 * lambda, &mut self.dv);
+        value
+    }
+}
+
+fn low_rank_naive(
+    u: &DMatrix<f64>,
+    v: &DMatrix<f64>,
+    m: &DMatrix<f64>,
+    lambda: f64,
+) -> (f64, DMatrix<f64>, DMatrix<f64>) {
+    let r = u * v.transpose() - m;
+    let value = r.norm_squared() + lambda * (u.norm_squared() + v.norm_squared());
+    let du = &r * v * 2.0 + u * (2.0 * lambda);
+    let dv = r.transpose() * u * 2.0 + v * (2.0 * lambda);
+    (value, du, dv)
+}
+
+fn bench_low_rank(c: &mut Criterion) {
+    for size in 0..3 {
+        let shape @ (rows, cols, rank) = data::LOW_RANK_SIZES[size];
+        let label = format!("{rows}x{cols}x{rank}");
+        let p = data::low_rank(size);
+        let (u, v, m, lambda) = (&p.u, &p.v, &p.m, p.lambda);
+
+        let (val, gu, gv) = low_rank_grad(u, v, m, lambda);
+        check_value("low_rank original", low_rank(u, v, m, lambda), val);
+        let mut expert = LowRankExpert::new(Kernel::Mm, shape);
+        let mut expert_mg = LowRankExpert::new(Kernel::Mg, shape);
+        for (what, e) in [("expert", &mut expert), ("expert_mg", &mut expert_mg)] {
+            check_value(&format!("low_rank {what}"), e.grad(u, v, m, lambda), val);
+            check_grad(
+                &format!("low_rank {what} du"),
+                e.du.as_slice(),
+                gu.as_slice(),
+            );
+            check_grad(
+                &format!("low_rank {what} dv"),
+                e.dv.as_slice(),
+                gv.as_slice(),
+            );
+        }
+        let (nv, nu, nvv) = low_rank_naive(u, v, m, lambda);
+        check_value("low_rank naive", nv, val);
+        check_grad("low_rank naive du", nu.as_slice(), gu.as_slice());
+        check_grad("low_rank naive dv", nvv.as_slice(), gv.as_slice());
+        let (mut iu, mut iv, mut ws) =
+            (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0), Workspace::new());
+        check_value(
+            "low_rank _grad_into",
+            low_rank_grad_into(u, v, m, lambda, &mut iu, &mut iv, &mut ws),
+            val,
+        );
+        check_grad("low_rank _grad_into du", iu.as_slice(), gu.as_slice());
+        check_grad("low_rank _grad_into dv", iv.as_slice(), gv.as_slice());
+
+        let flops = 6.0 * rows as f64 * cols as f64 * rank as f64;
+        let mut g = group(c, "low_rank", size, flops);
+        g.bench_function(id("generated", &label), |b| {
+            b.iter(|| low_rank_grad(black_box(u), v, m, lambda))
+        });
+        g.bench_function(id("generated_into", &label), |b| {
+            b.iter(|| low_rank_grad_into(black_box(u), v, m, lambda, &mut iu, &mut iv, &mut ws));
+        });
+        g.bench_function(id("expert", &label), |b| {
+            b.iter(|| expert.grad(black_box(u), v, m, lambda));
+        });
+        g.bench_function(id("expert_mg", &label), |b| {
+            b.iter(|| expert_mg.grad(black_box(u), v, m, lambda));
+        });
+        g.bench_function(id("naive", &label), |b| {
+            b.iter(|| low_rank_naive(black_box(u), v, m, lambda))
+        });
+        g.finish();
+    }
+}
+
+// ---------------------------------------------------------------------------
 // The machine's single-core GEMM rate
 // ---------------------------------------------------------------------------
 
@@ -1037,6 +1301,6 @@ fn bench_gemm_rate(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().nresamples(20_000).without_plots();
-    targets = bench_gemm_rate, bench_two_layer, bench_mlp, bench_regression, bench_square, bench_dictionary
+    targets = bench_gemm_rate, bench_two_layer, bench_mlp, bench_regression, bench_square, bench_dictionary, bench_low_rank
 }
 criterion_main!(benches);

@@ -97,9 +97,9 @@ fn check(name: &str, outputs: usize, mut into: impl FnMut() -> f64, grad: impl F
     );
 }
 
-/// The small and medium benchmark sizes (the large ones take the same code paths, and
-/// seconds each in an unoptimised test build).
-const SIZES: [usize; 2] = [0, 1];
+/// Every benchmark size: small, medium and large (the sizes `benches/workloads.rs`
+/// times; the large ones take a few seconds each in an unoptimised test build).
+const SIZES: [usize; 3] = [0, 1, 2];
 
 #[test]
 fn two_layer_grad_into_allocates_nothing() {
@@ -192,6 +192,21 @@ fn dictionary_grad_into_allocates_nothing() {
             2,
             || losses::dictionary_grad_into(&d.x, &d.d, &d.r, d.lambda, &mut gd, &mut gr, &mut ws),
             || losses::dictionary_grad(&d.x, &d.d, &d.r, d.lambda).0,
+        );
+    }
+}
+
+#[test]
+fn low_rank_grad_into_allocates_nothing() {
+    for size in SIZES {
+        let d = data::low_rank(size);
+        let (mut gu, mut gv, mut ws) =
+            (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0), Workspace::new());
+        check(
+            &format!("low_rank {size}"),
+            2,
+            || losses::low_rank_grad_into(&d.u, &d.v, &d.m, d.lambda, &mut gu, &mut gv, &mut ws),
+            || losses::low_rank_grad(&d.u, &d.v, &d.m, d.lambda).0,
         );
     }
 }

@@ -31,6 +31,10 @@ pub const SQUARE_SIZES: [usize; 3] = [8, 64, 256];
 pub const DICTIONARY_SIZES: [(usize, usize, usize); 3] =
     [(64, 16, 100), (64, 32, 1000), (64, 64, 4000)];
 
+/// Low-rank factorisation: rows of `M` × columns of `M` × rank.
+pub const LOW_RANK_SIZES: [(usize, usize, usize); 3] =
+    [(48, 32, 4), (480, 320, 16), (1024, 768, 32)];
+
 fn rng(workload: u64, size: usize) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(0x6d61_7467_7261_6400 ^ (workload << 8) ^ size as u64)
 }
@@ -223,6 +227,31 @@ pub fn dictionary(size: usize) -> Dictionary {
         x: uniform(&mut rng, p, m, 1.0),
         d: uniform(&mut rng, p, k, 1.0 / (p as f64).sqrt()),
         r: uniform(&mut rng, k, m, 1.0),
+        lambda: 0.1,
+    }
+}
+
+/// Inputs of the low-rank factorisation `‖U Vᵀ − M‖² + λ (‖U‖² + ‖V‖²)`.
+pub struct LowRank {
+    /// rows × rank
+    pub u: DMatrix<f64>,
+    /// columns × rank
+    pub v: DMatrix<f64>,
+    /// rows × columns
+    pub m: DMatrix<f64>,
+    /// the ridge weight on both factors
+    pub lambda: f64,
+}
+
+/// Low-rank inputs of size index `size` (λ = 0.1).
+pub fn low_rank(size: usize) -> LowRank {
+    let (rows, cols, rank) = LOW_RANK_SIZES[size];
+    let mut rng = rng(8, size);
+    let scale = 1.0 / (rank as f64).sqrt();
+    LowRank {
+        u: uniform(&mut rng, rows, rank, scale),
+        v: uniform(&mut rng, cols, rank, scale),
+        m: uniform(&mut rng, rows, cols, 1.0),
         lambda: 0.1,
     }
 }

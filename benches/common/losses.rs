@@ -54,3 +54,9 @@ pub fn ln_det_trace(x: &DMatrix<f64>, s: &DMatrix<f64>) -> f64 {
 pub fn dictionary(x: &DMatrix<f64>, d: &DMatrix<f64>, r: &DMatrix<f64>, lambda: f64) -> f64 {
     (x - d * r).norm_squared() + lambda * r.norm_squared()
 }
+
+/// Low-rank factorisation `‖U Vᵀ − M‖² + λ (‖U‖² + ‖V‖²)`.
+#[grad(wrt = (u, v))]
+pub fn low_rank(u: &DMatrix<f64>, v: &DMatrix<f64>, m: &DMatrix<f64>, lambda: f64) -> f64 {
+    (u * v.transpose() - m).norm_squared() + lambda * (u.norm_squared() + v.norm_squared())
+}
