@@ -54,7 +54,7 @@ pub(crate) fn lu_in_place<T: Real>(lu: &mut [T], n: usize, rhs: &mut [T]) -> T {
 /// swapped (the multipliers left of the current panel too), so `lu` ends as the
 /// factors [`lu_solve_in_place`] reads.
 pub(crate) fn lu_factor<T: Real>(lu: &mut [T], n: usize, rhs: &mut [T], piv: &mut [T]) -> T {
-    assert!(lu.len() == n * n && (n == 0 || rhs.len() % n == 0));
+    assert!(lu.len() == n * n && (n == 0 || rhs.len().is_multiple_of(n)));
     assert!(piv.is_empty() || piv.len() == n);
     let mut ln_det = T::zero();
     if n == 0 {
@@ -391,7 +391,7 @@ pub(crate) fn cholesky_factors<T: Real>(a: &mut [T], n: usize) -> bool {
 /// by one product per block. A zero on the diagonal gives non-finite entries (the
 /// callers refuse singular matrices first).
 pub(crate) fn lu_solve_in_place<T: Real>(f: &[T], piv: &[T], n: usize, rhs: &mut [T], trans: bool) {
-    assert!(f.len() == n * n && piv.len() == n + 1 && (n == 0 || rhs.len() % n == 0));
+    assert!(f.len() == n * n && piv.len() == n + 1 && (n == 0 || rhs.len().is_multiple_of(n)));
     if n == 0 || rhs.is_empty() {
         return;
     }

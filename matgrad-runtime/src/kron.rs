@@ -106,7 +106,7 @@ fn kron_factor_shape<T: Real>(
     what: &str,
 ) -> (usize, usize) {
     assert!(
-        (r == 0 || g.nrows % r == 0) && (s == 0 || g.ncols % s == 0),
+        (r == 0 || g.nrows.is_multiple_of(r)) && (s == 0 || g.ncols.is_multiple_of(s)),
         "matgrad: {what}: a {} adjoint is not a Kronecker product with a {} factor",
         g.sh(),
         Shape(r, s),
