@@ -240,3 +240,12 @@ fn parts_place_the_adjoint_back() {
         ["∂f/∂x = u e₁ᵀ"]
     );
 }
+
+/// A batch mean: the count is a scalar of the formula, written as in the source.
+#[test]
+fn batch_mean_divides_by_the_count() {
+    assert_eq!(
+        formulas("#[grad(wrt = w)] fn f(x: &DMatrix<f64>, w: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 { (x * w - y).norm_squared() / (x.nrows() as f64) }"),
+        ["∂f/∂w = 2 xᵀ (1 / x.nrows()) (x w − y)"]
+    );
+}

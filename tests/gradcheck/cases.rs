@@ -1550,6 +1550,47 @@ fn abs() {
 }
 
 // ===========================================================================
+// Counts as floats: batch means
+// ===========================================================================
+
+const BATCH_SCALE: usize = 2;
+
+#[grad(wrt = w)]
+fn f_batch_mean(x: &DMatrix<f64>, w: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
+    // The mean squared error over the batch (the rows of x), and counts of every form.
+    let n = x.nrows() as f64;
+    (x * w - y).norm_squared() / n
+        + w.sum() / ((w.nrows() * w.ncols()) as f64)
+        + w.map(|v| v / (w.len() as f64)).sum() * (BATCH_SCALE as f64)
+        + 3 as f64 * w.norm_squared() / (x.ncols() + 1) as f64
+}
+
+#[test]
+fn batch_mean() {
+    let (r, mut ws) = (&mut rng(144), Workspace::new());
+    for (m, k, n) in PRODUCT {
+        let (x, y) = (mat(r, m, k), mat(r, m, n));
+        gradcheck!(&mut ws; f_batch_mean, f_batch_mean_grad, f_batch_mean_grad_into; (&x, &w, &y);
+            w = mat(r, k, n));
+    }
+}
+
+#[grad(wrt = w)]
+fn f_batch_mean_f32(x: &DMatrix<f32>, w: &DVector<f32>) -> f32 {
+    (x * w).norm_squared() / (x.nrows() as f32) + w.sum() as f32
+}
+
+#[test]
+fn batch_mean_f32() {
+    let (r, mut ws) = (&mut rng(145), Workspace::new());
+    for (m, k, _) in PRODUCT {
+        let x = mat(r, m, k).cast();
+        gradcheck!(&mut ws; f_batch_mean_f32, f_batch_mean_f32_grad, f_batch_mean_f32_grad_into;
+            (&x, &w); w = vector(r, k).cast());
+    }
+}
+
+// ===========================================================================
 // Scalar methods in the body
 // ===========================================================================
 

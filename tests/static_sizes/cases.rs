@@ -14,7 +14,7 @@ use matgrad::{
 use nalgebra as na;
 use nalgebra::{
     DMatrix, DVector, Matrix1, Matrix2, Matrix2x3, Matrix3, Matrix4, Matrix6, RowVector3, SMatrix,
-    SVector, Vector3, Vector6,
+    SVector, Vector2, Vector3, Vector6,
 };
 use rand_chacha::ChaCha8Rng;
 
@@ -410,6 +410,11 @@ fn f_extremes(a: &Matrix3<f64>) -> f64 {
     a.max() * a.min() + a.abs().sum()
 }
 
+#[grad(wrt = (x, w))]
+fn f_batch_mean(x: &SMatrix<f64, 4, 2>, w: &Vector2<f64>) -> f64 {
+    (x * w).norm_squared() / (x.nrows() as f64) + w.sum() / (w.len() as f64)
+}
+
 #[grad(wrt = a)]
 fn f_lines1(a: &Matrix1<f64>) -> f64 {
     a.row_mean().sum() * a.column_sum().sum() + a.max()
@@ -426,6 +431,9 @@ fn reductions_along_lines_and_extremes() {
         gradcheck!(&mut ws; f_extremes, f_extremes_grad, f_extremes_grad_into; (&a); a = a);
         let a = s::<1, 1>(r);
         gradcheck!(&mut ws; f_lines1, f_lines1_grad, f_lines1_grad_into; (&a); a = a);
+        let (x, w) = (s::<4, 2>(r), s::<2, 1>(r));
+        gradcheck!(&mut ws; f_batch_mean, f_batch_mean_grad, f_batch_mean_grad_into; (&x, &w);
+            x = x, w = w);
     }
 }
 

@@ -159,6 +159,9 @@ pub enum Op {
     Lit(f64),
     /// An outside scalar constant, such as `LAMBDA` or `std::f64::consts::PI`.
     Const(TokenStream),
+    /// `count as f64` (or `as f32`): a count of the body (`x.nrows()`, `n - 1`) as a
+    /// scalar of the function's float type, a constant.
+    Cast(Count),
     /// Scalar arithmetic or a scalar method; args: the operands.
     Scalar(SOp),
 

@@ -390,6 +390,7 @@ impl Builder<'_> {
             Expr::MethodCall(m) => self.method(m),
             Expr::Call(c) => self.call(c),
             Expr::Index(ix) => self.index(ix),
+            Expr::Cast(c) => self.cast(c),
             other => self.unsupported(other),
         }
     }
@@ -413,7 +414,6 @@ impl Builder<'_> {
             Expr::Try(t) => return self.err(t.question_token, "`?` is not supported in a #[grad] function: the loss returns a plain scalar; use `.unwrap()` or `.expect(\"...\")` on `try_inverse()`"),
             Expr::Block(_) | Expr::Unsafe(_) => "blocks are not supported in a #[grad] function: write the statements at the top level of the body",
             Expr::Return(_) => "`return` is only supported as the last statement of a #[grad] function",
-            Expr::Cast(_) => "`as` casts are not supported in a #[grad] function: use float literals (`2.0`) and one float type",
             Expr::Field(_) => "field access is not supported in a #[grad] function: pass the matrices as parameters",
             Expr::Tuple(_) | Expr::Array(_) | Expr::Struct(_) | Expr::Repeat(_) => "tuples, arrays and structs are not supported in a #[grad] function: every value is a matrix or a scalar",
             Expr::Range(_) => "ranges are not supported in a #[grad] function",
@@ -421,6 +421,37 @@ impl Builder<'_> {
             _ => "this expression is not supported in a #[grad] function: see the supported language in matgrad's documentation",
         };
         self.err(e, msg)
+    }
+
+    /// `count as f64`: a count (`x.nrows()`, `x.len() - 1`, a literal) as a scalar of
+    /// the function's float type.
+    fn cast(&mut self, c: &syn::ExprCast) -> Res<NodeId> {
+        let float = self.float.name();
+        let to_float =
+            matches!(&*c.ty, syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident(float));
+        if !to_float {
+            let msg = format!("`as` is supported in a #[grad] function only to make a count a float, as in `x.nrows() as {float}`: use float literals (`2.0`) and one float type");
+            return self.err(c, msg);
+        }
+        if !self.is_count(&c.expr) {
+            // A float already: `as` its own type changes nothing.
+            let id = self.expr(&c.expr)?;
+            if self.kind(id).is_matrix() {
+                return self.err(c, format!("cannot cast a matrix with `as {float}`"));
+            }
+            return Ok(id);
+        }
+        let count = match int_literal(&c.expr) {
+            Some(n) => Count::Lit(n),
+            None => Count::Expr(c.expr.to_token_stream()),
+        };
+        Ok(self.push(
+            Op::Cast(count),
+            vec![],
+            Kind::Scalar,
+            c.span(),
+            source_text(c),
+        ))
     }
 
     fn literal(&mut self, lit: &Lit) -> Res<NodeId> {
@@ -923,8 +954,9 @@ impl Builder<'_> {
         Ok(self.push_op(op, args, m.span(), text))
     }
 
-    /// A `usize` argument: an integer literal, or an expression of integer literals
-    /// and the shapes of parameters (`x.ncols() - 1`), kept as written.
+    /// A `usize` argument: an integer literal, or an expression of integer literals,
+    /// names from outside the function and the shapes of parameters (`x.ncols() - 1`),
+    /// kept as written (the generated functions have the same parameters).
     fn count(&mut self, e: &Expr) -> Res<Count> {
         if let Some(n) = int_literal(e) {
             return Ok(Count::Lit(n));
@@ -932,11 +964,12 @@ impl Builder<'_> {
         if self.is_count(e) {
             return Ok(Count::Expr(e.to_token_stream()));
         }
-        let msg = format!("`{}` cannot be a column index in a #[grad] function: write an integer literal, or an expression of integer literals and the shapes of parameters, as in `x.column(x.ncols() - 1)`", source_text(e));
+        let msg = format!("`{}` cannot be a column index in a #[grad] function: write an integer literal, or an expression of integer literals, constants and the shapes of parameters, as in `x.column(x.ncols() - 1)`", source_text(e));
         self.err(e, msg)
     }
 
-    /// Whether `e` is an integer expression of literals and parameters' shapes.
+    /// Whether `e` is an integer expression of literals, outside names and
+    /// parameters' shapes: a count the generated code can evaluate as written.
     fn is_count(&self, e: &Expr) -> bool {
         match strip(e) {
             Expr::Lit(syn::ExprLit {
@@ -949,6 +982,11 @@ impl Builder<'_> {
                 ) && self.is_count(&b.left)
                     && self.is_count(&b.right)
             }
+            // A name from outside the function (`const N: usize`), written as is.
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .is_none_or(|id| !self.env.contains_key(&id.to_string())),
             Expr::MethodCall(mc) => {
                 let shape_method = ["nrows", "ncols", "len"].iter().any(|n| mc.method == n);
                 let of_param = match strip(&mc.receiver) {
@@ -1290,6 +1328,12 @@ impl Builder<'_> {
                 Ok(Sym::Call(method, Box::new(recv), arg))
             }
             Expr::Call(c) => self.sym_call(c, var, captures),
+            // `x.nrows() as f64` in a closure: a scalar of the body, captured.
+            Expr::Cast(c) if self.is_count(&c.expr) => {
+                let id = self.cast(c)?;
+                captures.push(id);
+                Ok(Sym::Val(id))
+            }
             other => {
                 let _ = self.unsupported(other);
                 Err(())

@@ -1,9 +1,11 @@
-//! Leaves: parameters, float literals, and scalar constants from outside the
-//! function (`LAMBDA`, `std::f64::consts::PI`). None has an adjoint to send: a
-//! parameter's adjoint is the gradient itself.
+//! Leaves: parameters, float literals, scalar constants from outside the function
+//! (`LAMBDA`, `std::f64::consts::PI`), and counts made floats (`x.nrows() as f64`).
+//! None has an adjoint to send: a parameter's adjoint is the gradient itself.
 
 use super::{Contrib, Formula, Forward, Names, Rule, ShapeRule, Site, StaticForward, StaticNames};
 use crate::cost::{Cost, Poly};
+use crate::emit::float_ty;
+use crate::ir::Count;
 use crate::simplify::Term;
 use crate::sym::Sym;
 use proc_macro2::TokenStream;
@@ -86,5 +88,35 @@ impl Rule for Const<'_> {
     }
     fn definition(&self, s: Site<'_>, _: &dyn Formula) -> Term {
         Term::sym(&s.node().text)
+    }
+}
+
+/// `count as T`: a count of the body (`x.nrows()`, `x.len() - 1`) as a scalar of the
+/// function's float type (a batch mean's divisor), a constant.
+pub struct Cast<'a>(pub &'a Count);
+
+impl Rule for Cast<'_> {
+    fn name(&self) -> String {
+        format!("float[{}]", self.0)
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Scalar
+    }
+    fn cost(&self, _: Site<'_>, _: &[Option<(Poly, Poly)>]) -> Cost {
+        Cost::default()
+    }
+    fn forward(&self, s: Site<'_>, _: &dyn Names) -> Forward {
+        let (c, t) = (self.0.tokens(), float_ty(s.g.float));
+        Forward::Scalar(quote::quote!((#c as #t)))
+    }
+    fn forward_static(&self, _: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        let (c, t) = (self.0.tokens(), float_ty(n.float()));
+        StaticForward::Expr(quote::quote!((#c as #t)))
+    }
+    fn adjoint(&self, _: Site<'_>) -> Vec<(usize, Contrib)> {
+        Vec::new()
+    }
+    fn definition(&self, _: Site<'_>, _: &dyn Formula) -> Term {
+        Term::sym(&self.0.to_string())
     }
 }

@@ -15,7 +15,7 @@
 //!
 //! | file | operations |
 //! | --- | --- |
-//! | [`leaf`] | parameters, float literals, outside constants |
+//! | [`leaf`] | parameters, float literals, outside constants, counts as floats |
 //! | [`scalar`] | scalar arithmetic and scalar methods |
 //! | [`linear`] | `+ - neg`, scaling, `/ s`, transpose, `add_scalar`, `[(i, j)]`, ones |
 //! | [`part`] | parts of a matrix: `diagonal()`, `column(j)` |
@@ -99,6 +99,7 @@ pub fn rule(op: &Op) -> Box<dyn Rule + '_> {
         Op::Param(i) => Box::new(leaf::Param(*i)),
         Op::Lit(v) => Box::new(leaf::Lit(*v)),
         Op::Const(t) => Box::new(leaf::Const(t)),
+        Op::Cast(c) => Box::new(leaf::Cast(c)),
         Op::Scalar(o) => Box::new(scalar::Scalar(*o)),
         Op::Add => Box::new(linear::Add),
         Op::Sub => Box::new(linear::Sub),
