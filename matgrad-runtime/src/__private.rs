@@ -32,7 +32,7 @@ pub use crate::chain::{
     product_cost, Plan,
 };
 pub use crate::decomp::ln_det_inverse_static;
-pub use crate::fill::{add_diag_to, fill_to, index_adjoint_to};
+pub use crate::fill::{add_diag_to, fill_to, identity_to, index_adjoint_to};
 pub use crate::fused::{relu_step, sigmoid_scalar, zip_map_sum, zip_n_to};
 pub use crate::kron::{kron_adjoint_a_to, kron_adjoint_b_to, kronecker_to};
 pub use crate::lines::{

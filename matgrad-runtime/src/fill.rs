@@ -1,5 +1,6 @@
-//! Adjoints that are constant patterns, written without a product: `s 𝟙` (of a sum),
-//! `s I` (of a trace) and `s e_i e_jᵀ` (of an entry). Re-exported by
+//! Constant patterns, written without a product: the adjoints `s 𝟙` (of a sum),
+//! `s I` (of a trace) and `s e_i e_jᵀ` (of an entry), and the constructors
+//! `DMatrix::identity` and `DMatrix::from_element` (`fill_to`). Re-exported by
 //! [`crate::__private`]; not a stable API.
 
 use crate::kernel::{ready, Shape};
@@ -14,6 +15,22 @@ pub fn fill_to<T: Real>(out: &mut DMatrix<T>, acc: bool, s: T, rows: usize, cols
     } else {
         out.fill(s);
     }
+}
+
+/// `out = I`, the `rows×cols` identity (ones on the main diagonal, as nalgebra's
+/// `DMatrix::identity(rows, cols)`).
+///
+/// ```
+/// use matgrad_runtime::__private::identity_to;
+/// use nalgebra::DMatrix;
+/// let mut out = DMatrix::zeros(0, 0);
+/// identity_to(&mut out, 2, 3);
+/// assert_eq!(out, DMatrix::<f64>::identity(2, 3));
+/// ```
+pub fn identity_to<T: Real>(out: &mut DMatrix<T>, rows: usize, cols: usize) {
+    ready(out, false, rows, cols, "identity_to");
+    out.fill(T::zero());
+    out.fill_diagonal(T::one());
 }
 
 /// `out (+)= s · I` (`n×n`).

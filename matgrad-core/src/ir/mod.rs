@@ -252,6 +252,12 @@ pub enum Op {
     Determinant,
     /// `a[(i, j)]`.
     Index(usize, usize),
+    /// `DMatrix::identity(rows, cols)`, `Matrix3::identity()`: the node's kind is the
+    /// type's; the sizes are counts (`1` for a static dimension, unused).
+    Identity(Count, Count),
+    /// `DMatrix::from_element(rows, cols, s)` (and `zeros`, with `s` the literal 0):
+    /// every entry `s`; args: (s).
+    Fill(Count, Count),
     /// `a.diagonal()` of a square `a`.
     Diagonal,
     /// `a.column(j)`.

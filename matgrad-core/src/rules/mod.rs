@@ -17,6 +17,7 @@
 //! | --- | --- |
 //! | [`leaf`] | parameters, float literals, outside constants, counts as floats |
 //! | [`scalar`] | scalar arithmetic and scalar methods |
+//! | [`construct`] | `identity`, `zeros`, `from_element` |
 //! | [`linear`] | `+ - neg`, scaling, `/ s`, transpose, `add_scalar`, `[(i, j)]`, ones |
 //! | [`part`] | parts of a matrix: `diagonal()`, `column(j)` |
 //! | [`product`] | `*`, chains, `component_mul`/`component_div`, `kronecker`, `map` |
@@ -34,6 +35,7 @@
 //! Room for second order: a tangent (forward-mode) rule is one more method of
 //! [`Rule`], written beside the adjoint of each operation.
 
+pub mod construct;
 pub mod leaf;
 pub mod linear;
 pub mod matrix_fn;
@@ -110,6 +112,8 @@ pub fn rule(op: &Op) -> Box<dyn Rule + '_> {
         Op::AddScalar => Box::new(linear::AddScalar),
         Op::Index(i, j) => Box::new(linear::Index(*i, *j)),
         Op::Ones { of, row } => Box::new(linear::Ones(*of, *row)),
+        Op::Identity(r, c) => Box::new(construct::Identity(r, c)),
+        Op::Fill(r, c) => Box::new(construct::Fill(r, c)),
         Op::Diagonal => Box::new(part::Diagonal),
         Op::Column(j) => Box::new(part::Column(j)),
         Op::MatMul => Box::new(product::MatMul),
