@@ -18,6 +18,19 @@ pub struct Adjoints {
     pub incoming: Vec<Vec<(NodeId, Contrib)>>,
 }
 
+impl Adjoints {
+    /// Whether node `id` carries an adjoint (`false` for an id past the graph).
+    pub fn is_differentiated(&self, id: NodeId) -> bool {
+        flag(&self.differentiated, id)
+    }
+
+    /// The contributions node `id`'s adjoint is the sum of (none for an id past the
+    /// graph): `incoming[id]`.
+    pub fn incoming_to(&self, id: NodeId) -> &[(NodeId, Contrib)] {
+        self.incoming.get(id).map_or(&[], Vec::as_slice)
+    }
+}
+
 /// Runs the reverse sweep over `g` for the parameters `wrt` (parameter indices).
 pub fn differentiate(g: &Graph, wrt: &[usize]) -> Adjoints {
     let active = g.active(wrt);

@@ -18,7 +18,7 @@
 //! would build `s̄ I` and multiply by it twice.
 
 use crate::diff::Adjoints;
-use crate::ir::{flag, Graph, NodeId, Op};
+use crate::ir::{Graph, NodeId, Op};
 use crate::rules::{Contrib, KArg};
 use crate::sym::{Operand, Sym};
 
@@ -416,10 +416,10 @@ pub fn plan(g: &Graph, adj: &Adjoints) -> Vec<Option<Lazy>> {
 /// the later nodes; `None` when it is stored.
 fn lazy_adjoint(g: &Graph, adj: &Adjoints, t: NodeId, lazy: &[Option<Lazy>]) -> Option<Lazy> {
     let node = g.node(t);
-    if !flag(&adj.differentiated, t) || !node.kind.is_matrix() || matches!(node.op, Op::Param(_)) {
+    if !adj.is_differentiated(t) || !node.kind.is_matrix() || matches!(node.op, Op::Param(_)) {
         return None;
     }
-    let [(_, only)] = adj.incoming.get(t)?.as_slice() else {
+    let [(_, only)] = adj.incoming_to(t) else {
         return None;
     };
     // Read through the unstored adjoints already planned (all later nodes).
