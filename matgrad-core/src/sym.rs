@@ -222,7 +222,7 @@ pub enum Operand {
 pub enum RtFn {
     /// σ(x), the logistic function: the derivative of `softplus`.
     SigmoidScalar,
-    /// [x > 0]: the derivative of `relu`.
+    /// \[x > 0\]: the derivative of `relu`.
     ReluStep,
 }
 

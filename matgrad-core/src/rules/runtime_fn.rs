@@ -65,7 +65,7 @@ impl Rule for Sigmoid {
     }
 }
 
-/// `max(a, 0)`  →  ā += Ḡ ⊙ [a > 0].
+/// `max(a, 0)`  →  ā += Ḡ ⊙ \[a > 0\].
 pub struct Relu;
 
 impl Rule for Relu {
