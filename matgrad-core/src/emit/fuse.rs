@@ -52,11 +52,15 @@ impl Fused {
         let mut ops = Vec::new();
         let mut map = Vec::new();
         for o in &self.ops {
-            match o {
-                Operand::Adj(t) if matches!(lazy.get(*t), Some(Some(Lazy::Expr(_)))) => {
-                    let Some(Some(Lazy::Expr(inner))) = lazy.get(*t).cloned() else {
-                        unreachable!("matched above")
-                    };
+            let unstored = match o {
+                Operand::Adj(t) => match lazy.get(*t) {
+                    Some(Some(Lazy::Expr(inner))) => Some(inner),
+                    _ => None,
+                },
+                _ => None,
+            };
+            match unstored {
+                Some(inner) => {
                     let inner_map: Vec<Sym> = inner
                         .ops
                         .iter()
@@ -64,7 +68,7 @@ impl Fused {
                         .collect();
                     map.push(remap(&inner.f, &inner_map));
                 }
-                o => map.push(Sym::Arg(push_unique(&mut ops, *o))),
+                None => map.push(Sym::Arg(push_unique(&mut ops, *o))),
             }
         }
         Fused {
