@@ -131,13 +131,12 @@ impl Poly {
         mine.sort_by_key(|(m, _)| std::cmp::Reverse(m.len()));
         for (m, c) in mine {
             let mut need = scaled(c);
-            let mut fits: Vec<usize> = (0..budget.len())
-                .filter(|&k| divides(m, &budget[k].0))
-                .collect();
-            fits.sort_by_key(|&k| budget[k].0.len());
-            for k in fits {
-                let take = need.min(budget[k].1);
-                budget[k].1 -= take;
+            let mut fits: Vec<&mut (Vec<String>, u128)> =
+                budget.iter_mut().filter(|(b, _)| divides(m, b)).collect();
+            fits.sort_by_key(|(b, _)| b.len());
+            for (_, left) in fits {
+                let take = need.min(*left);
+                *left -= take;
                 need -= take;
             }
             if need > 0 {
@@ -268,7 +267,11 @@ impl Assoc {
             Assoc::Leaf(_) => Poly::default(),
             Assoc::Product(l, r) => {
                 let ((lo, k), (_, hi)) = (l.span(), r.span());
-                let own = dims[lo].mul(&dims[k + 1]).mul(&dims[hi + 1]);
+                // `dims` has one entry more than the chain has factors.
+                let own = match (dims.get(lo), dims.get(k + 1), dims.get(hi + 1)) {
+                    (Some(l), Some(m), Some(h)) => l.mul(m).mul(h),
+                    _ => Poly::default(),
+                };
                 l.cost(dims).add(&r.cost(dims)).add(&own)
             }
         }
@@ -304,7 +307,8 @@ impl Assoc {
             if i == j {
                 return Assoc::Leaf(i);
             }
-            let k = split[i * n + j];
+            // Any k in i..j makes an association of i..=j; the program set one.
+            let k = split.get(i * n + j).copied().unwrap_or(i);
             Assoc::Product(
                 Box::new(build(split, n, i, k)),
                 Box::new(build(split, n, k + 1, j)),
@@ -499,7 +503,7 @@ pub fn chain_dims(g: &Graph, id: NodeId, shapes: &[Option<(Poly, Poly)>]) -> Opt
     let s: Vec<(Poly, Poly)> = node
         .args
         .iter()
-        .map(|&a| shapes[a].clone())
+        .map(|&a| shapes.get(a).cloned().flatten())
         .collect::<Option<_>>()?;
     let mut dims = vec![s.first()?.0.clone()];
     dims.extend(s.iter().map(|x| x.1.clone()));

@@ -10,6 +10,15 @@
 //! and reused by tools; `matgrad-macros` is a two-line shell around [`expand`] (and
 //! around [`expand_with`] for the attribute its own test suites use).
 #![deny(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod cost;
 pub mod ctxt;
@@ -252,7 +261,7 @@ impl Derivation {
         let mut steps = Vec::new();
         for id in (0..g.nodes.len()).rev() {
             // A factorisation is its matrix: the solves' steps send to it by that name.
-            if !self.adjoints.differentiated[id]
+            if !self.adjoints.is_differentiated(id)
                 || matches!(g.node(id).op, ir::Op::Param(_) | ir::Op::Factor(_))
             {
                 continue;
@@ -345,7 +354,7 @@ fn resolve_wrt(
 ) -> Vec<usize> {
     let mut out = Vec::new();
     for (k, name) in attr.wrt.iter().enumerate() {
-        if attr.wrt[..k].contains(name) {
+        if attr.wrt.iter().take(k).any(|w| w == name) {
             cx.error_spanned_by(name, format!("`{name}` is listed twice in `wrt`"));
             continue;
         }

@@ -21,7 +21,7 @@
 //! A product folded into another must have no other use: a named `let p = a * b`
 //! used twice stays a product.
 
-use crate::ir::{Dim, Graph, Kind, Node, NodeId, Op, Shape};
+use crate::ir::{flag, Dim, Graph, Kind, Node, NodeId, Op, Shape};
 
 /// The most factors one chain takes (the run-time kernel's limit); a longer product
 /// is split into chains of at most this many.
@@ -42,9 +42,14 @@ enum Fate {
 enum Rewrite {
     /// `op` over these (old) arguments.
     To(Op, Vec<NodeId>),
-    /// `Σ (f₀ ⋯ f_{n−1})` as the 1×1 chain `𝟙ᵀ f₀ ⋯ f_{n−1} 𝟙`, summed; the product
-    /// summed (whose text the chain's panics quote).
-    SumChain(Vec<NodeId>, NodeId),
+    /// `Σ (f₀ ⋯ f_{n−1})` as the 1×1 chain `𝟙ᵀ f₀ ⋯ f_{n−1} 𝟙`, summed: `first` is
+    /// `f₀`, `rest` the other factors; `product` is the product summed (whose text
+    /// the chain's panics quote).
+    SumChain {
+        first: NodeId,
+        rest: Vec<NodeId>,
+        product: NodeId,
+    },
     /// `tr(l x r)` as `⟨x, (r l)ᵀ⟩`.
     Isolate { x: NodeId, l: NodeId, r: NodeId },
 }
@@ -54,171 +59,210 @@ enum Rewrite {
 /// docs), given the parameters differentiated (`wrt`, parameter indices). Parameters
 /// keep their ids.
 pub fn rewrite(g: &Graph, wrt: &[usize], reassociate: bool) -> Graph {
-    let n = g.nodes.len();
-    let mut active = vec![false; n];
-    for (id, node) in g.nodes.iter().enumerate() {
-        active[id] = match node.op {
-            Op::Param(i) => wrt.contains(&i),
-            _ => node.args.iter().any(|&a| active[a]),
-        };
-    }
-    let mut uses = vec![0usize; n];
-    for node in &g.nodes {
-        for &a in &node.args {
-            uses[a] += 1;
-        }
-    }
-    if g.output < n {
-        uses[g.output] += 1;
-    }
-    let mut fate = vec![Fate::Kept; n];
-    let mut rewritten: Vec<Option<Rewrite>> = (0..n).map(|_| None).collect();
-    // A product whose only use is this node, and that nothing has rewritten or folded.
-    let sole_product = |fate: &[Fate], id: NodeId| {
-        matches!(g.node(id).op, Op::MatMul) && uses[id] == 1 && fate[id] == Fate::Kept
+    let mut plan = Plan {
+        g,
+        active: g.active(wrt),
+        uses: use_counts(g),
+        fate: vec![Fate::Kept; g.nodes.len()],
+        rewritten: (0..g.nodes.len()).map(|_| None).collect(),
     };
     // Outermost first, so that `(a * x * b).trace()` folds the trace (no product
     // formed) before the chain under it.
-    for id in (0..n).rev() {
-        if fate[id] != Fate::Kept {
-            continue;
+    for id in (0..g.nodes.len()).rev() {
+        if plan.fate(id) == Fate::Kept {
+            plan.rewrite_node(id, reassociate);
         }
+    }
+    rebuild(g, plan.fate, plan.rewritten)
+}
+
+/// `uses[id]`: how many arguments (and the output) name node `id`.
+fn use_counts(g: &Graph) -> Vec<usize> {
+    let mut uses = vec![0usize; g.nodes.len()];
+    let args = g.nodes.iter().flat_map(|node| &node.args);
+    for &a in args.chain([&g.output]) {
+        if let Some(u) = uses.get_mut(a) {
+            *u += 1;
+        }
+    }
+    uses
+}
+
+/// What becomes of each node of `g`, decided from the output down.
+struct Plan<'g> {
+    g: &'g Graph,
+    /// `active[id]`: node `id` depends on a differentiated parameter.
+    active: Vec<bool>,
+    /// `uses[id]`: see [`use_counts`].
+    uses: Vec<usize>,
+    fate: Vec<Fate>,
+    /// The new form of each [`Fate::Rewritten`] node.
+    rewritten: Vec<Option<Rewrite>>,
+}
+
+impl Plan<'_> {
+    fn fate(&self, id: NodeId) -> Fate {
+        self.fate.get(id).copied().unwrap_or(Fate::Kept)
+    }
+
+    fn fold(&mut self, id: NodeId) {
+        if let Some(f) = self.fate.get_mut(id) {
+            *f = Fate::Folded;
+        }
+    }
+
+    /// Node `id` becomes `rewrite`.
+    fn rewrite_to(&mut self, id: NodeId, rewrite: Rewrite) {
+        if let (Some(f), Some(r)) = (self.fate.get_mut(id), self.rewritten.get_mut(id)) {
+            *f = Fate::Rewritten;
+            *r = Some(rewrite);
+        }
+    }
+
+    /// A product whose only use is this node, and that nothing has rewritten or folded.
+    fn sole_product(&self, id: NodeId) -> bool {
+        matches!(self.g.node(id).op, Op::MatMul)
+            && self.uses.get(id) == Some(&1)
+            && self.fate(id) == Fate::Kept
+    }
+
+    /// Rewrites node `id` (still kept) when it is one of the forms of the module docs,
+    /// folding the products it absorbs.
+    fn rewrite_node(&mut self, id: NodeId, reassociate: bool) {
+        let g = self.g;
         let node = g.node(id);
-        let args = &node.args;
-        let new = match node.op {
-            Op::Trace if sole_product(&fate, args[0]) => {
-                let (p, q) = (g.node(args[0]).args[0], g.node(args[0]).args[1]);
-                let pair = |id: NodeId| g.node(id).args.clone();
-                if reassociate
-                    && sole_product(&fate, p)
-                    && active[pair(p)[1]]
-                    && !active[pair(p)[0]]
-                    && !active[q]
-                {
-                    // tr(a x q) = ⟨x, (q a)ᵀ⟩
-                    fate[p] = Fate::Folded;
-                    let x = pair(p)[1];
-                    let (l, r) = (pair(p)[0], q);
-                    Some((args[0], Rewrite::Isolate { x, l, r }))
-                } else if reassociate
-                    && sole_product(&fate, q)
-                    && active[pair(q)[0]]
-                    && !active[pair(q)[1]]
-                    && !active[p]
-                {
-                    // tr(p x b) = ⟨x, (b p)ᵀ⟩
-                    fate[q] = Fate::Folded;
-                    let x = pair(q)[0];
-                    let (l, r) = (p, pair(q)[1]);
-                    Some((args[0], Rewrite::Isolate { x, l, r }))
-                } else {
-                    Some((args[0], Rewrite::To(Op::TraceMul, vec![p, q])))
+        match (&node.op, node.args.as_slice()) {
+            (Op::Trace, &[product]) if self.sole_product(product) => {
+                if let Some((absorbed, rewrite)) = self.trace_of_product(product, reassociate) {
+                    if let Some(p) = absorbed {
+                        self.fold(p);
+                    }
+                    self.fold(product);
+                    self.rewrite_to(id, rewrite);
                 }
             }
             // The whole product tree under this product, however parenthesised, as
             // one chain of its factors: its products with no other use are folded.
-            Op::MatMul if reassociate => {
-                let (factors, inner) = tree(g, id, MAX_FACTORS, &|f| sole_product(&fate, f));
+            (Op::MatMul, _) if reassociate => {
+                let Some((factors, inner)) = tree(g, id, MAX_FACTORS, &|f| self.sole_product(f))
+                else {
+                    return;
+                };
                 if factors.len() >= 3 {
                     for f in inner {
-                        fate[f] = Fate::Folded;
+                        self.fold(f);
                     }
-                    fate[id] = Fate::Rewritten;
-                    rewritten[id] = Some(Rewrite::To(Op::Chain, factors));
+                    self.rewrite_to(id, Rewrite::To(Op::Chain, factors));
                 }
-                None
             }
             // The sum of a product tree: 𝟙ᵀ f₀ ⋯ f_{n−1} 𝟙, two more factors whose
             // 1s let the chain's order start from the ends with vectors.
-            Op::Sum if reassociate && sole_product(&fate, args[0]) => {
-                let (factors, inner) =
-                    tree(g, args[0], MAX_FACTORS - 2, &|f| sole_product(&fate, f));
-                for f in inner.into_iter().chain([args[0]]) {
-                    fate[f] = Fate::Folded;
+            (Op::Sum, &[product]) if reassociate && self.sole_product(product) => {
+                let Some((factors, inner)) =
+                    tree(g, product, MAX_FACTORS - 2, &|f| self.sole_product(f))
+                else {
+                    return;
+                };
+                let Some((&first, rest)) = factors.split_first() else {
+                    return;
+                };
+                for f in inner.into_iter().chain([product]) {
+                    self.fold(f);
                 }
-                fate[id] = Fate::Rewritten;
-                rewritten[id] = Some(Rewrite::SumChain(factors, args[0]));
-                None
+                let rest = rest.to_vec();
+                self.rewrite_to(
+                    id,
+                    Rewrite::SumChain {
+                        first,
+                        rest,
+                        product,
+                    },
+                );
             }
-            _ => None,
-        };
-        if let Some((folded, rewrite)) = new {
-            fate[folded] = Fate::Folded;
-            fate[id] = Fate::Rewritten;
-            rewritten[id] = Some(rewrite);
+            _ => {}
         }
     }
-    let shape = |id: NodeId| match g.node(id).kind {
-        Kind::Matrix(s) => s,
-        Kind::Scalar => Shape::MATRIX,
-    };
-    let mut map = vec![usize::MAX; n];
-    let mut nodes: Vec<Node> = Vec::with_capacity(n);
-    for (id, node) in g.nodes.iter().enumerate() {
-        if fate[id] == Fate::Folded {
+
+    /// The new form of `tr(p q)`, for `product` (`p * q`) a product with no other
+    /// use: with `reassociate`, `⟨x, (r l)ᵀ⟩` when `p` or `q` is itself such a
+    /// product `l x` or `x r` whose only active factor is `x` (that product is
+    /// returned too: it is folded as well); else the trace from the product's
+    /// diagonal entries only.
+    fn trace_of_product(
+        &self,
+        product: NodeId,
+        reassociate: bool,
+    ) -> Option<(Option<NodeId>, Rewrite)> {
+        let (p, q) = operands(self.g, product)?;
+        let active = |id: NodeId| flag(&self.active, id);
+        if reassociate && self.sole_product(p) {
+            // tr(a x q) = ⟨x, (q a)ᵀ⟩
+            match operands(self.g, p) {
+                Some((a, x)) if active(x) && !active(a) && !active(q) => {
+                    return Some((Some(p), Rewrite::Isolate { x, l: a, r: q }));
+                }
+                _ => {}
+            }
+        }
+        if reassociate && self.sole_product(q) {
+            // tr(p x b) = ⟨x, (b p)ᵀ⟩
+            match operands(self.g, q) {
+                Some((x, b)) if active(x) && !active(b) && !active(p) => {
+                    return Some((Some(q), Rewrite::Isolate { x, l: p, r: b }));
+                }
+                _ => {}
+            }
+        }
+        Some((None, Rewrite::To(Op::TraceMul, vec![p, q])))
+    }
+}
+
+/// The two operands of binary node `id`.
+fn operands(g: &Graph, id: NodeId) -> Option<(NodeId, NodeId)> {
+    match *g.node(id).args.as_slice() {
+        [a, b] => Some((a, b)),
+        _ => None,
+    }
+}
+
+/// The new id of old node `a` (`usize::MAX` for one not kept, which no kept node
+/// uses).
+fn new_id(map: &[NodeId], a: NodeId) -> NodeId {
+    map.get(a).copied().unwrap_or(usize::MAX)
+}
+
+/// The graph of `g` as planned: folded nodes dropped, rewritten ones in their new
+/// form (with the nodes that form needs just before them), ids renumbered.
+fn rebuild(g: &Graph, fate: Vec<Fate>, rewritten: Vec<Option<Rewrite>>) -> Graph {
+    // map[id]: the new id of old node `id`, for the nodes seen so far.
+    let mut map = Vec::with_capacity(g.nodes.len());
+    let mut nodes: Vec<Node> = Vec::with_capacity(g.nodes.len());
+    for (node, (fate, rewrite)) in g.nodes.iter().zip(fate.into_iter().zip(rewritten)) {
+        if fate == Fate::Folded {
+            map.push(usize::MAX);
             continue;
         }
         let mut node = node.clone();
-        match rewritten[id].take() {
+        match rewrite {
             Some(Rewrite::To(op, args)) => {
                 node.op = op;
-                node.args = args.iter().map(|&a| map[a]).collect();
+                node.args = args.iter().map(|&a| new_id(&map, a)).collect();
             }
-            Some(Rewrite::SumChain(factors, product)) => {
-                let (first, last) = (factors[0], factors[factors.len() - 1]);
-                let helper = |op, args, rows, cols| Node {
-                    op,
-                    args,
-                    kind: Kind::Matrix(Shape { rows, cols }),
-                    span: g.node(product).span,
-                    text: g.node(product).text.clone(),
-                    name: None,
-                };
-                let (row, col) = (
-                    Op::Ones {
-                        of: map[first],
-                        row: true,
-                    },
-                    Op::Ones {
-                        of: map[last],
-                        row: false,
-                    },
-                );
-                nodes.push(helper(row, vec![], Dim::One, shape(first).rows));
-                let mut chain = vec![nodes.len() - 1];
-                chain.extend(factors.iter().map(|&f| map[f]));
-                nodes.push(helper(col, vec![], shape(last).cols, Dim::One));
-                chain.push(nodes.len() - 1);
-                nodes.push(helper(Op::Chain, chain, Dim::One, Dim::One));
-                node.args = vec![nodes.len() - 1];
+            Some(Rewrite::SumChain {
+                first,
+                rest,
+                product,
+            }) => {
+                node.args = vec![push_sum_chain(g, &map, &mut nodes, first, &rest, product)];
             }
             Some(Rewrite::Isolate { x, l, r }) => {
-                let (rl, tr) = (
-                    Shape {
-                        rows: shape(r).rows,
-                        cols: shape(l).cols,
-                    },
-                    Shape {
-                        rows: shape(l).cols,
-                        cols: shape(r).rows,
-                    },
-                );
-                let helper = |op, args, shape| Node {
-                    op,
-                    args,
-                    kind: Kind::Matrix(shape),
-                    span: node.span,
-                    text: node.text.clone(),
-                    name: None,
-                };
-                nodes.push(helper(Op::MatMul, vec![map[r], map[l]], rl));
-                nodes.push(helper(Op::Transpose, vec![nodes.len() - 1], tr));
+                let rl_t = push_transposed_product(g, &map, &mut nodes, &node, r, l);
                 node.op = Op::Dot;
-                node.args = vec![map[x], nodes.len() - 1];
+                node.args = vec![new_id(&map, x), rl_t];
             }
-            None => node.args = node.args.iter().map(|&a| map[a]).collect(),
+            None => node.args = node.args.iter().map(|&a| new_id(&map, a)).collect(),
         }
-        map[id] = nodes.len();
+        map.push(nodes.len());
         nodes.push(node);
     }
     Graph {
@@ -228,27 +272,108 @@ pub fn rewrite(g: &Graph, wrt: &[usize], reassociate: bool) -> Graph {
     }
 }
 
+/// The shape of node `id` (a scalar counts as a matrix: it has no factor to chain).
+fn shape(g: &Graph, id: NodeId) -> Shape {
+    match g.node(id).kind {
+        Kind::Matrix(s) => s,
+        Kind::Scalar => Shape::MATRIX,
+    }
+}
+
+/// Pushes the chain `𝟙ᵀ first rest⋯ 𝟙` (old ids) onto `nodes`, with its two vectors
+/// of ones, all with the span and text of `product`; returns the chain's id.
+fn push_sum_chain(
+    g: &Graph,
+    map: &[NodeId],
+    nodes: &mut Vec<Node>,
+    first: NodeId,
+    rest: &[NodeId],
+    product: NodeId,
+) -> NodeId {
+    let last = rest.last().copied().unwrap_or(first);
+    let helper = |op, args, rows, cols| Node {
+        op,
+        args,
+        kind: Kind::Matrix(Shape { rows, cols }),
+        span: g.node(product).span,
+        text: g.node(product).text.clone(),
+        name: None,
+    };
+    let (row, col) = (
+        Op::Ones {
+            of: new_id(map, first),
+            row: true,
+        },
+        Op::Ones {
+            of: new_id(map, last),
+            row: false,
+        },
+    );
+    nodes.push(helper(row, vec![], Dim::One, shape(g, first).rows));
+    let mut chain = vec![nodes.len() - 1];
+    chain.extend([first].iter().chain(rest).map(|&f| new_id(map, f)));
+    nodes.push(helper(col, vec![], shape(g, last).cols, Dim::One));
+    chain.push(nodes.len() - 1);
+    nodes.push(helper(Op::Chain, chain, Dim::One, Dim::One));
+    nodes.len() - 1
+}
+
+/// Pushes `(r l)ᵀ` (old ids) onto `nodes`, with the span and text of `node` (the
+/// trace it is for); returns its id.
+fn push_transposed_product(
+    g: &Graph,
+    map: &[NodeId],
+    nodes: &mut Vec<Node>,
+    node: &Node,
+    r: NodeId,
+    l: NodeId,
+) -> NodeId {
+    let (rl, tr) = (
+        Shape {
+            rows: shape(g, r).rows,
+            cols: shape(g, l).cols,
+        },
+        Shape {
+            rows: shape(g, l).cols,
+            cols: shape(g, r).rows,
+        },
+    );
+    let helper = |op, args, shape| Node {
+        op,
+        args,
+        kind: Kind::Matrix(shape),
+        span: node.span,
+        text: node.text.clone(),
+        name: None,
+    };
+    nodes.push(helper(Op::MatMul, vec![new_id(map, r), new_id(map, l)], rl));
+    nodes.push(helper(Op::Transpose, vec![nodes.len() - 1], tr));
+    nodes.len() - 1
+}
+
 /// The factors of the product tree under product `root`, left to right, descending
 /// into the products `fold` accepts, at most `max` factors; and those products.
+/// `None` when `root` is no binary node.
 fn tree(
     g: &Graph,
     root: NodeId,
     max: usize,
     fold: &dyn Fn(NodeId) -> bool,
-) -> (Vec<NodeId>, Vec<NodeId>) {
+) -> Option<(Vec<NodeId>, Vec<NodeId>)> {
     let (mut factors, mut inner) = (Vec::new(), Vec::new());
-    let args = &g.node(root).args;
-    let mut stack = vec![args[1], args[0]];
+    let (a, b) = operands(g, root)?;
+    let mut stack = vec![b, a];
     while let Some(f) = stack.pop() {
-        if fold(f) && factors.len() + stack.len() + 2 <= max {
-            inner.push(f);
-            stack.push(g.node(f).args[1]);
-            stack.push(g.node(f).args[0]);
-        } else {
-            factors.push(f);
+        match operands(g, f) {
+            Some((a, b)) if fold(f) && factors.len() + stack.len() + 2 <= max => {
+                inner.push(f);
+                stack.push(b);
+                stack.push(a);
+            }
+            _ => factors.push(f),
         }
     }
-    (factors, inner)
+    Some((factors, inner))
 }
 
 #[cfg(test)]

@@ -36,7 +36,7 @@
 //! before [`crate::rewrite`], so a chain through a solve is no longer a chain of
 //! products there (`a * x⁻¹ * c`, all matrices, is `(a x⁻¹) c`).
 
-use crate::ir::{Dim, Graph, Kind, Node, NodeId, Op, Shape};
+use crate::ir::{flag, Dim, Graph, Kind, Node, NodeId, Op, Shape};
 use std::collections::HashMap;
 
 /// `g` with every inverse used only as a factor of products replaced by one
@@ -46,9 +46,21 @@ pub fn solves(g: &Graph, reassociate: bool) -> Graph {
     if !reassociate {
         return g.clone();
     }
-    let n = g.nodes.len();
-    // uses[a]: (consumer, argument position) of each use of node a.
-    let mut uses: Vec<Vec<(NodeId, usize)>> = vec![Vec::new(); n];
+    let uses = use_sites(g);
+    let factored = factored_inverses(g, &uses);
+    if !factored.contains(&true) {
+        return g.clone();
+    }
+    let regroup = regroupings(g, &uses, &factored);
+    rebuild(g, &factored, &regroup)
+}
+
+/// `uses[a]`: (consumer, argument position) of each use of node `a`.
+type Uses = Vec<Vec<(NodeId, usize)>>;
+
+/// The uses of every node of `g`.
+fn use_sites(g: &Graph) -> Uses {
+    let mut uses: Uses = vec![Vec::new(); g.nodes.len()];
     for (id, node) in g.nodes.iter().enumerate() {
         for (pos, &a) in node.args.iter().enumerate() {
             if let Some(u) = uses.get_mut(a) {
@@ -56,144 +68,144 @@ pub fn solves(g: &Graph, reassociate: bool) -> Graph {
             }
         }
     }
+    uses
+}
+
+/// The uses of node `id`.
+fn uses_of(uses: &Uses, id: NodeId) -> &[(NodeId, usize)] {
+    uses.get(id).map_or(&[], Vec::as_slice)
+}
+
+/// `factored[id]`: node `id` is an inverse of a dynamic matrix used only as one
+/// factor of products whose other factor is no inverse and which are not only
+/// traced: it becomes a factorisation.
+fn factored_inverses(g: &Graph, uses: &Uses) -> Vec<bool> {
     let only_traced = |p: NodeId| {
-        p != g.output
-            && matches!(uses[p].as_slice(), [(c, _)] if matches!(g.node(*c).op, Op::Trace))
+        p != g.output && matches!(uses_of(uses, p), [(c, _)] if matches!(g.node(*c).op, Op::Trace))
     };
     let dynamic = |id: NodeId| matches!(g.node(id).kind, Kind::Matrix(s) if !s.is_static());
-    let factored: Vec<bool> = (0..n)
-        .map(|id| {
-            let node = g.node(id);
+    g.nodes
+        .iter()
+        .enumerate()
+        .map(|(id, node)| {
             let (Op::Inverse(_), [x]) = (&node.op, node.args.as_slice()) else {
                 return false;
             };
+            let uses = uses_of(uses, id);
             id != g.output
                 && dynamic(id)
                 && dynamic(*x)
-                && !uses[id].is_empty()
-                && uses[id].iter().all(|&(c, pos)| {
+                && !uses.is_empty()
+                && uses.iter().all(|&(c, pos)| {
                     let prod = g.node(c);
                     // The other factor is no inverse (of this matrix or another):
                     // one solve per product, and its right-hand side a value.
+                    let other = match *prod.args.as_slice() {
+                        [a, b] => Some(if pos == 0 { b } else { a }),
+                        _ => None,
+                    };
                     matches!(prod.op, Op::MatMul)
-                        && prod.args.len() == 2
-                        && !matches!(g.node(prod.args[1 - pos.min(1)]).op, Op::Inverse(_))
+                        && other.is_some_and(|o| !matches!(g.node(o).op, Op::Inverse(_)))
                         && !only_traced(c)
                 })
         })
-        .collect();
-    if !factored.contains(&true) {
-        return g.clone();
-    }
+        .collect()
+}
 
-    // A product with the inverse whose only use is a product with a vector on the
-    // other side: `(a x⁻¹) v` is `a (x⁻¹ v)` (a vector solved, not a's rows), and
-    // `vᵀ (x⁻¹ c)` is `(vᵀ x⁻¹) c`. `regroup[q] = (p, left)`: q's factor p is folded.
-    let mut regroup: Vec<Option<(NodeId, bool)>> = vec![None; n];
-    let sole_use = |p: NodeId, q: NodeId, pos: usize| p != g.output && uses[p] == [(q, pos)];
+/// The operands of node `p` when it is a product.
+fn product_operands(g: &Graph, p: NodeId) -> Option<(NodeId, NodeId)> {
+    match (&g.node(p).op, g.node(p).args.as_slice()) {
+        (Op::MatMul, &[u, w]) => Some((u, w)),
+        _ => None,
+    }
+}
+
+/// A product with the inverse whose only use is a product with a vector on the
+/// other side: `(a x⁻¹) v` is `a (x⁻¹ v)` (a vector solved, not a's rows), and
+/// `vᵀ (x⁻¹ c)` is `(vᵀ x⁻¹) c`. `regroup[q] = (p, left)`: q's factor p is folded.
+fn regroupings(g: &Graph, uses: &Uses, factored: &[bool]) -> Vec<Option<(NodeId, bool)>> {
+    let sole_use = |p: NodeId, q: NodeId, pos: usize| {
+        p != g.output && uses_of(uses, p) == [(q, pos)].as_slice()
+    };
     let (one_col, one_row) = (
         |id: NodeId| matches!(g.node(id).kind, Kind::Matrix(s) if s.cols == Dim::One),
         |id: NodeId| matches!(g.node(id).kind, Kind::Matrix(s) if s.rows == Dim::One),
     );
-    for (q, node) in g.nodes.iter().enumerate() {
-        let (Op::MatMul, [l, r]) = (&node.op, node.args.as_slice()) else {
+    let mut regroup = vec![None; g.nodes.len()];
+    for ((q, node), regroup) in g.nodes.iter().enumerate().zip(&mut regroup) {
+        let (Op::MatMul, &[l, r]) = (&node.op, node.args.as_slice()) else {
             continue;
         };
-        let pair = |p: NodeId| match (&g.node(p).op, g.node(p).args.as_slice()) {
-            (Op::MatMul, &[u, w]) => Some((u, w)),
-            _ => None,
-        };
-        match (pair(*l), pair(*r)) {
-            (Some((_, inv)), _) if factored[inv] && sole_use(*l, q, 0) && one_col(*r) => {
-                regroup[q] = Some((*l, true));
+        match (product_operands(g, l), product_operands(g, r)) {
+            (Some((_, inv)), _) if flag(factored, inv) && sole_use(l, q, 0) && one_col(r) => {
+                *regroup = Some((l, true));
             }
-            (_, Some((inv, _))) if factored[inv] && sole_use(*r, q, 1) && one_row(*l) => {
-                regroup[q] = Some((*r, false));
+            (_, Some((inv, _))) if flag(factored, inv) && sole_use(r, q, 1) && one_row(l) => {
+                *regroup = Some((r, false));
             }
             _ => {}
         }
     }
-    let folded: Vec<bool> = (0..n)
+    regroup
+}
+
+/// The new id of old node `a` (`usize::MAX` for one not kept, which no kept node
+/// uses).
+fn new_id(map: &[NodeId], a: NodeId) -> NodeId {
+    map.get(a).copied().unwrap_or(usize::MAX)
+}
+
+/// The graph of `g` with the inverses `factored` made factorisations (one per
+/// matrix), the products with them solves, and the products `regroup` says
+/// regrouped; ids renumbered.
+fn rebuild(g: &Graph, factored: &[bool], regroup: &[Option<(NodeId, bool)>]) -> Graph {
+    let folded: Vec<bool> = (0..g.nodes.len())
         .map(|id| regroup.iter().flatten().any(|&(p, _)| p == id))
         .collect();
-
-    let mut map: Vec<NodeId> = vec![usize::MAX; n];
+    // map[id]: the new id of old node `id`, for the nodes seen so far.
+    let mut map: Vec<NodeId> = Vec::with_capacity(g.nodes.len());
     // The factorisation of each (old) matrix, by the (new) id of its Factor node.
     let mut lu_of: HashMap<NodeId, NodeId> = HashMap::new();
-    let mut nodes: Vec<Node> = Vec::with_capacity(n);
+    let mut nodes: Vec<Node> = Vec::with_capacity(g.nodes.len());
     for (id, node) in g.nodes.iter().enumerate() {
-        if folded[id] {
+        if flag(&folded, id) {
+            map.push(usize::MAX);
             continue;
         }
         let mut node = node.clone();
-        if let Some((p, left)) = regroup[id] {
-            // q = (a x⁻¹) c  →  a (x⁻¹ c);  q = a (x⁻¹ c)  →  (a x⁻¹) c
-            // p = (a, inv) when `left`, else (inv, c); `other` is q's other factor.
-            let (pa, other) = (&g.node(p).args, node.args[usize::from(left)]);
-            let (p0, p1) = (pa[0], pa[1]);
-            let shape = |id: NodeId| match g.node(id).kind {
-                Kind::Matrix(s) => s,
-                Kind::Scalar => Shape::MATRIX,
-            };
-            let (op, args, kind, outer) = if left {
-                let s = Shape {
-                    rows: shape(p1).rows,
-                    cols: shape(other).cols,
-                };
-                (
-                    Op::Solve,
-                    vec![map[p1], map[other]],
-                    s,
-                    vec![map[p0], nodes.len()],
-                )
-            } else {
-                let s = Shape {
-                    rows: shape(other).rows,
-                    cols: shape(p0).cols,
-                };
-                (
-                    Op::SolveRight,
-                    vec![map[other], map[p0]],
-                    s,
-                    vec![nodes.len(), map[p1]],
-                )
-            };
-            nodes.push(Node {
-                op,
-                args,
-                kind: Kind::Matrix(kind),
-                span: node.span,
-                text: node.text.clone(),
-                name: None,
-            });
-            node.args = outer;
-            map[id] = nodes.len();
-            nodes.push(node);
-            continue;
-        }
-        if factored[id] {
-            let x = node.args[0];
-            if let Some(&lu) = lu_of.get(&x) {
-                map[id] = lu;
+        if let Some(&Some((p, left))) = regroup.get(id) {
+            if let Some(outer) = push_regrouped_solve(g, &map, &mut nodes, &node, p, left) {
+                node.args = outer;
+                map.push(nodes.len());
+                nodes.push(node);
                 continue;
             }
-            let Op::Inverse(msg) = node.op else {
-                unreachable!("only inverses are factored")
+        }
+        if flag(factored, id) {
+            let Some(&x) = node.args.first() else {
+                map.push(usize::MAX);
+                continue;
             };
-            node.op = Op::Factor(msg);
+            if let Some(&lu) = lu_of.get(&x) {
+                map.push(lu);
+                continue;
+            }
+            if let Op::Inverse(msg) = node.op {
+                node.op = Op::Factor(msg);
+            }
             node.kind = g.node(x).kind;
             // The factors stand for `x`, not for the inverse the user may have named.
             node.name = None;
             lu_of.insert(x, nodes.len());
-        } else if matches!(node.op, Op::MatMul) && node.args.len() == 2 {
-            if factored[node.args[0]] {
+        } else if let (Op::MatMul, &[a, b]) = (&node.op, node.args.as_slice()) {
+            if flag(factored, a) {
                 node.op = Op::Solve;
-            } else if factored[node.args[1]] {
+            } else if flag(factored, b) {
                 node.op = Op::SolveRight;
             }
         }
-        node.args = node.args.iter().map(|&a| map[a]).collect();
-        map[id] = nodes.len();
+        node.args = node.args.iter().map(|&a| new_id(&map, a)).collect();
+        map.push(nodes.len());
         nodes.push(node);
     }
     Graph {
@@ -201,6 +213,60 @@ pub fn solves(g: &Graph, reassociate: bool) -> Graph {
         output: map.get(g.output).copied().unwrap_or(g.output),
         float: g.float,
     }
+}
+
+/// For product `node` regrouped with its factor `p` (see [`regroupings`]), pushes the
+/// solve of the inner product onto `nodes` and returns the outer product's new
+/// arguments: `q = (a x⁻¹) c → a (x⁻¹ c)` when `left`, `q = a (x⁻¹ c) → (a x⁻¹) c`
+/// otherwise. `None` (nothing pushed) when `node` or `p` is no binary product.
+fn push_regrouped_solve(
+    g: &Graph,
+    map: &[NodeId],
+    nodes: &mut Vec<Node>,
+    node: &Node,
+    p: NodeId,
+    left: bool,
+) -> Option<Vec<NodeId>> {
+    // p = (a, inv) when `left`, else (inv, c); `other` is q's other factor.
+    let (p0, p1) = product_operands(g, p)?;
+    let other = *node.args.get(usize::from(left))?;
+    let shape = |id: NodeId| match g.node(id).kind {
+        Kind::Matrix(s) => s,
+        Kind::Scalar => Shape::MATRIX,
+    };
+    let m = |id: NodeId| new_id(map, id);
+    let (op, args, kind, outer) = if left {
+        let s = Shape {
+            rows: shape(p1).rows,
+            cols: shape(other).cols,
+        };
+        (
+            Op::Solve,
+            vec![m(p1), m(other)],
+            s,
+            vec![m(p0), nodes.len()],
+        )
+    } else {
+        let s = Shape {
+            rows: shape(other).rows,
+            cols: shape(p0).cols,
+        };
+        (
+            Op::SolveRight,
+            vec![m(other), m(p0)],
+            s,
+            vec![nodes.len(), m(p1)],
+        )
+    };
+    nodes.push(Node {
+        op,
+        args,
+        kind: Kind::Matrix(kind),
+        span: node.span,
+        text: node.text.clone(),
+        name: None,
+    });
+    Some(outer)
 }
 
 #[cfg(test)]

@@ -495,7 +495,10 @@ impl Sym {
         let Some((op, args)) = self.as_op() else {
             return Sym::Lit(0.0);
         };
-        let partials = op.partials(args[0], args.get(1).copied(), self);
+        let Some((&first, rest)) = args.split_first() else {
+            return Sym::Lit(0.0);
+        };
+        let partials = op.partials(first, rest.first().copied(), self);
         let mut total = Sym::Lit(0.0);
         for (arg, partial) in args.iter().zip(partials) {
             let d = arg.derivative(wrt);

@@ -1555,6 +1555,8 @@ fn abs() {
 
 const BATCH_SCALE: usize = 2;
 
+// `3 as f64`: the literal form of a count, on purpose.
+#[allow(clippy::unnecessary_cast)]
 #[grad(wrt = w)]
 fn f_batch_mean(x: &DMatrix<f64>, w: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
     // The mean squared error over the batch (the rows of x), and counts of every form.
@@ -1575,6 +1577,8 @@ fn batch_mean() {
     }
 }
 
+// `w.sum() as f32`: a float cast to its own type, the no-op form, on purpose.
+#[allow(clippy::unnecessary_cast)]
 #[grad(wrt = w)]
 fn f_batch_mean_f32(x: &DMatrix<f32>, w: &DVector<f32>) -> f32 {
     (x * w).norm_squared() / (x.nrows() as f32) + w.sum() as f32

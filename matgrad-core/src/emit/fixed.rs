@@ -17,7 +17,7 @@
 
 use super::{adj, aux, float_ty, formula, grad_out, lit, mixed, rt, scalar, val, Input};
 use crate::cost::Assoc;
-use crate::ir::{Dim, Graph, Kind, NodeId, Shape};
+use crate::ir::{flag, Dim, Graph, Kind, NodeId, Shape};
 use crate::parse::signature::Param;
 use crate::rules::{self, Contrib, KArg, Kernel, Site, StaticArg, StaticForward};
 use crate::sym::{Operand, Sym};
@@ -109,7 +109,7 @@ impl rules::StaticNames for Fixed<'_> {
         quote!(#a)
     }
     fn differentiated(&self, id: NodeId) -> bool {
-        self.differentiated[id]
+        flag(self.differentiated, id)
     }
 }
 
@@ -134,7 +134,7 @@ impl Fixed<'_> {
     /// argument's shape).
     fn operand_shape(&self, o: Operand) -> Shape {
         match o {
-            Operand::Aux(id) => self.shape(self.g.node(id).args[0]),
+            Operand::Aux(id) => self.shape(self.g.node(id).args.first().copied().unwrap_or(id)),
             Operand::Value(id) | Operand::Adj(id) => self.shape(id),
             Operand::Grad => self.shape(0),
         }
@@ -389,7 +389,7 @@ pub(crate) fn cheapest(shapes: &[Shape]) -> Assoc {
 /// The product of the factors `xs` in the association `a`.
 pub(crate) fn associated(a: &Assoc, xs: &[TokenStream]) -> TokenStream {
     match a {
-        Assoc::Leaf(i) => xs[*i].clone(),
+        Assoc::Leaf(i) => xs.get(*i).cloned().unwrap_or_default(),
         Assoc::Product(l, r) => {
             let (l, r) = (associated(l, xs), associated(r, xs));
             quote!((#l * #r))
@@ -418,9 +418,9 @@ fn code(input: &Input<'_>) -> (TokenStream, Ident, Vec<TokenStream>) {
     for id in 0..g.nodes.len() {
         body.extend(cx.forward(id));
     }
-    for (id, incoming) in adjoints.incoming.iter().enumerate().rev() {
-        if adjoints.differentiated.get(id).copied().unwrap_or(false) {
-            body.extend(cx.adjoint(id, incoming));
+    for id in (0..g.nodes.len()).rev() {
+        if adjoints.is_differentiated(id) {
+            body.extend(cx.adjoint(id, adjoints.incoming_to(id)));
         }
     }
     let grads = wrt

@@ -52,11 +52,15 @@ impl Fused {
         let mut ops = Vec::new();
         let mut map = Vec::new();
         for o in &self.ops {
-            match o {
-                Operand::Adj(t) if matches!(lazy.get(*t), Some(Some(Lazy::Expr(_)))) => {
-                    let Some(Some(Lazy::Expr(inner))) = lazy.get(*t).cloned() else {
-                        unreachable!("matched above")
-                    };
+            let unstored = match o {
+                Operand::Adj(t) => match lazy.get(*t) {
+                    Some(Some(Lazy::Expr(inner))) => Some(inner),
+                    _ => None,
+                },
+                _ => None,
+            };
+            match unstored {
+                Some(inner) => {
                     let inner_map: Vec<Sym> = inner
                         .ops
                         .iter()
@@ -64,7 +68,7 @@ impl Fused {
                         .collect();
                     map.push(remap(&inner.f, &inner_map));
                 }
-                o => map.push(Sym::Arg(push_unique(&mut ops, *o))),
+                None => map.push(Sym::Arg(push_unique(&mut ops, *o))),
             }
         }
         Fused {
@@ -404,93 +408,108 @@ pub fn plan(g: &Graph, adj: &Adjoints) -> Vec<Option<Lazy>> {
     let n = g.nodes.len();
     let mut lazy: Vec<Option<Lazy>> = vec![None; n];
     for t in (0..n).rev() {
-        let node = g.node(t);
-        if !adj.differentiated[t] || !node.kind.is_matrix() || matches!(node.op, Op::Param(_)) {
-            continue;
+        let planned = lazy_adjoint(g, adj, t, &lazy);
+        if let Some(slot) = lazy.get_mut(t) {
+            *slot = planned;
         }
-        let [(_, only)] = adj.incoming[t].as_slice() else {
-            continue;
-        };
-        // Read through the unstored adjoints already planned (all later nodes).
-        let only = fold_aliases(only, &lazy);
-        let all: Vec<Read> = adj
-            .incoming
-            .iter()
-            .flatten()
-            .filter(|(c, _)| *c == t)
-            .flat_map(|(_, k)| reads(k, t))
-            .collect();
-        let factors_only = all
-            .iter()
-            .all(|r| matches!(r, Read::Product | Read::Factor | Read::Scaled | Read::Chain));
-        let products_only =
-            !all.is_empty() && all.iter().all(|r| matches!(r, Read::Product | Read::Chain));
-        let gemms_only = !all.is_empty() && all.iter().all(|r| *r == Read::Product);
-        let chains_only = !all.is_empty() && all.iter().all(|r| *r == Read::Chain);
-        // Read only by chains: its factors become theirs, however many levels deep
-        // (within a bound that keeps every chain within the kernel's 16 factors).
-        let factors = match &only {
-            Contrib::Gemm {
-                alpha,
-                a,
-                ta,
-                b,
-                tb,
-            } if chains_only => Some((alpha.clone(), vec![(*a, *ta), (*b, *tb)])),
-            Contrib::Chain { alpha, factors } if chains_only => {
-                Some((alpha.clone(), factors.clone()))
-            }
-            _ => None,
-        };
-        if let Some((alpha, factors)) = factors {
-            // Every factor it stands for is a value or a stored adjoint (a fill, say, is
-            // read only by its own product kernels).
-            let spliced = splice(&alpha, &factors, &lazy).1;
-            let stored = |o: &Operand| match o {
-                Operand::Adj(x) => matches!(lazy.get(*x), Some(None)),
-                _ => true,
-            };
-            if spliced.len() <= MAX_SPLICED && spliced.iter().all(|(o, _)| stored(o)) {
-                lazy[t] = Some(Lazy::Factors { alpha, factors });
-                continue;
-            }
-        }
-        lazy[t] = match &only {
-            Contrib::Diag(s) if factors_only => Some(Lazy::Identity(s.clone())),
-            Contrib::Axpy { alpha, a, ta: true } if factors_only => {
-                Some(Lazy::Transposed(alpha.clone(), *a))
-            }
-            Contrib::Fill(s) if gemms_only => Some(Lazy::Fill(s.clone())),
-            // Not a product of a product (a chain has three factors), nor of a fill
-            // (which its own kernel reads).
-            Contrib::Gemm {
-                alpha,
-                a,
-                ta,
-                b,
-                tb,
-            } if products_only
-                && chain(&only, &lazy).is_none()
-                && filled(&only, &lazy).is_none() =>
-            {
-                Some(Lazy::Product {
-                    alpha: alpha.clone(),
-                    a: *a,
-                    ta: *ta,
-                    b: *b,
-                    tb: *tb,
-                })
-            }
-            _ => only.elementwise().and_then(|(ops, f)| {
-                let fused = Fused { ops, f }.expand(&lazy);
-                let single_elementwise =
-                    matches!(all.as_slice(), [Read::Elementwise | Read::Scaled]);
-                let alias = fused.scaled_alias().is_some() && !all.contains(&Read::Other);
-                (single_elementwise || alias).then_some(Lazy::Expr(fused))
-            }),
-        };
     }
     lazy
+}
+
+/// How the adjoint of node `t` is read instead of stored, given the plan `lazy` of
+/// the later nodes; `None` when it is stored.
+fn lazy_adjoint(g: &Graph, adj: &Adjoints, t: NodeId, lazy: &[Option<Lazy>]) -> Option<Lazy> {
+    let node = g.node(t);
+    if !adj.is_differentiated(t) || !node.kind.is_matrix() || matches!(node.op, Op::Param(_)) {
+        return None;
+    }
+    let [(_, only)] = adj.incoming_to(t) else {
+        return None;
+    };
+    // Read through the unstored adjoints already planned (all later nodes).
+    let only = fold_aliases(only, lazy);
+    let all: Vec<Read> = adj
+        .incoming
+        .iter()
+        .flatten()
+        .filter(|(c, _)| *c == t)
+        .flat_map(|(_, k)| reads(k, t))
+        .collect();
+    let chains_only = !all.is_empty() && all.iter().all(|r| *r == Read::Chain);
+    if chains_only {
+        if let Some(factors) = spliced_factors(&only, lazy) {
+            return Some(factors);
+        }
+    }
+    lazy_from(&only, &all, lazy)
+}
+
+/// Read only by chains: an adjoint `only` whose factors become theirs, however many
+/// levels deep (within a bound that keeps every chain within the kernel's 16
+/// factors).
+fn spliced_factors(only: &Contrib, lazy: &[Option<Lazy>]) -> Option<Lazy> {
+    let (alpha, factors) = match only {
+        Contrib::Gemm {
+            alpha,
+            a,
+            ta,
+            b,
+            tb,
+        } => (alpha.clone(), vec![(*a, *ta), (*b, *tb)]),
+        Contrib::Chain { alpha, factors } => (alpha.clone(), factors.clone()),
+        _ => return None,
+    };
+    // Every factor it stands for is a value or a stored adjoint (a fill, say, is
+    // read only by its own product kernels).
+    let spliced = splice(&alpha, &factors, lazy).1;
+    let stored = |o: &Operand| match o {
+        Operand::Adj(x) => matches!(lazy.get(*x), Some(None)),
+        _ => true,
+    };
+    (spliced.len() <= MAX_SPLICED && spliced.iter().all(|(o, _)| stored(o)))
+        .then_some(Lazy::Factors { alpha, factors })
+}
+
+/// How an adjoint that is `only` and read as `all` is read instead of stored, given
+/// the plan `lazy` of the later nodes, when it is no spliced chain; `None` when it is
+/// stored.
+fn lazy_from(only: &Contrib, all: &[Read], lazy: &[Option<Lazy>]) -> Option<Lazy> {
+    let factors_only = all
+        .iter()
+        .all(|r| matches!(r, Read::Product | Read::Factor | Read::Scaled | Read::Chain));
+    let products_only =
+        !all.is_empty() && all.iter().all(|r| matches!(r, Read::Product | Read::Chain));
+    let gemms_only = !all.is_empty() && all.iter().all(|r| *r == Read::Product);
+    match only {
+        Contrib::Diag(s) if factors_only => Some(Lazy::Identity(s.clone())),
+        Contrib::Axpy { alpha, a, ta: true } if factors_only => {
+            Some(Lazy::Transposed(alpha.clone(), *a))
+        }
+        Contrib::Fill(s) if gemms_only => Some(Lazy::Fill(s.clone())),
+        // Not a product of a product (a chain has three factors), nor of a fill
+        // (which its own kernel reads).
+        Contrib::Gemm {
+            alpha,
+            a,
+            ta,
+            b,
+            tb,
+        } if products_only && chain(only, lazy).is_none() && filled(only, lazy).is_none() => {
+            Some(Lazy::Product {
+                alpha: alpha.clone(),
+                a: *a,
+                ta: *ta,
+                b: *b,
+                tb: *tb,
+            })
+        }
+        _ => only.elementwise().and_then(|(ops, f)| {
+            let fused = Fused { ops, f }.expand(lazy);
+            let single_elementwise = matches!(all, [Read::Elementwise | Read::Scaled]);
+            let alias = fused.scaled_alias().is_some() && !all.contains(&Read::Other);
+            (single_elementwise || alias).then_some(Lazy::Expr(fused))
+        }),
+    }
 }
 
 /// A factor as a product or an axpy reads it: `s · op(m)`, where `op` transposes when

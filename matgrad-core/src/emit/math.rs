@@ -106,7 +106,10 @@ impl<'a> Terms<'a> {
         let t = if id == g.output {
             Term::Num(1.0)
         } else {
-            let parts: Vec<Term> = self.input.adjoints.incoming[id]
+            let parts: Vec<Term> = self
+                .input
+                .adjoints
+                .incoming_to(id)
                 .iter()
                 .map(|(_, c)| self.contrib(c))
                 .collect();
@@ -563,7 +566,9 @@ fn pr(t: &Term, n: Notation, need: u8) -> String {
                         _ => "\\otimes".into(),
                     };
                     let side = |k: usize| {
-                        let x = &a[k];
+                        let Some(x) = a.get(k) else {
+                            return String::new();
+                        };
                         let need = if flat_elementwise(h, x, k == 0) {
                             HADAMARD
                         } else {
@@ -604,7 +609,12 @@ fn pr(t: &Term, n: Notation, need: u8) -> String {
                 }
                 ("idx", 3) => {
                     // The entry (i, j), zero-based as in the Rust source: `m₀₀`, `(a b)₀₁`.
-                    let ij: Vec<String> = a[1..].iter().map(|x| pr(x, n, TOP)).collect();
+                    let ij: Vec<String> = a
+                        .get(1..)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|x| pr(x, n, TOP))
+                        .collect();
                     if uni {
                         let sep = if ij.iter().any(|s| s.chars().count() > 1) {
                             ","

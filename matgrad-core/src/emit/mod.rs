@@ -151,7 +151,7 @@ impl Names for At<'_> {
         quote!(&mut [#(&mut #t),*])
     }
     fn differentiated(&self, id: NodeId) -> bool {
-        self.cx.adj.differentiated[id]
+        self.cx.adj.is_differentiated(id)
     }
 }
 
@@ -301,7 +301,7 @@ impl Emit<'_> {
         let f = self.g.float;
         let ty = float_ty(f);
         let g = adj(t);
-        let incoming = &self.adj.incoming[t];
+        let incoming = self.adj.incoming_to(t);
         let node = self.g.node(t);
         if !node.kind.is_matrix() {
             let mut total = if t == self.g.output {
@@ -328,7 +328,7 @@ impl Emit<'_> {
             return quote!(let #g: #ty = #(#parts)+*;);
         }
         if into.is_none() {
-            match &self.lazy[t] {
+            match self.lazy.get(t).and_then(Option::as_ref) {
                 Some(Lazy::Product {
                     alpha,
                     a,
@@ -399,7 +399,7 @@ impl Emit<'_> {
         let temps = (0..n).map(|k| chain_temp(t, k, false));
         let args = &self.g.node(t).args;
         let views = args.iter().map(|&a| self.view(a));
-        let need = args.iter().map(|&a| self.adj.differentiated[a]);
+        let need = args.iter().map(|&a| self.adj.is_differentiated(a));
         let g = adj(t);
         out.extend(quote! {
             #rt::chain_backward(&[#(#views),*], &[#(&#temps),*], #rt::view(&#g), &[#(#need),*], &mut [#(&mut #memo),*]);
@@ -702,7 +702,7 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
     // The reverse sweep: adjoints in reverse order, each defined once from all its contributions.
     let wrt_params: Vec<&Param> = wrt.iter().filter_map(|&i| sig.params.get(i)).collect();
     for id in (0..g.nodes.len()).rev() {
-        if !adjoints.differentiated[id] {
+        if !adjoints.is_differentiated(id) {
             continue;
         }
         // A dynamic gradient is written in its output buffer; a static one (of a

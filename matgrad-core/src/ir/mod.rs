@@ -392,15 +392,38 @@ pub struct Graph {
 
 impl Graph {
     /// The node with id `id`.
+    // Every id a pass holds comes from the graph itself (a node's arguments are
+    // earlier nodes, the output is a node), so the index is in range by the
+    // invariants above; an `Option` here would give its 66 callers a case that
+    // cannot happen, and a fallback node cannot be built without a `Span`.
+    #[allow(clippy::indexing_slicing)]
     pub fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id]
     }
 
     /// A readable name for node `id`: its user name, else `%id`.
     pub fn label(&self, id: NodeId) -> String {
-        match &self.nodes[id].name {
+        match self.nodes.get(id).and_then(|node| node.name.as_ref()) {
             Some(n) => n.clone(),
             None => format!("%{id}"),
         }
     }
+
+    /// `active[id]`: node `id` depends on a parameter in `wrt` (parameter indices).
+    pub(crate) fn active(&self, wrt: &[usize]) -> Vec<bool> {
+        let mut active = Vec::with_capacity(self.nodes.len());
+        for node in &self.nodes {
+            let a = match node.op {
+                Op::Param(i) => wrt.contains(&i),
+                _ => node.args.iter().any(|&a| flag(&active, a)),
+            };
+            active.push(a);
+        }
+        active
+    }
+}
+
+/// Entry `id` of a per-node table of flags, `false` past its end.
+pub(crate) fn flag(flags: &[bool], id: NodeId) -> bool {
+    flags.get(id).copied().unwrap_or(false)
 }

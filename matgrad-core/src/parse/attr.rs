@@ -8,6 +8,7 @@
 use crate::ctxt::Ctxt;
 use crate::symbol::{REASSOCIATE, WRT};
 use proc_macro2::{Span, TokenStream};
+use syn::meta::ParseNestedMeta;
 use syn::parse::Parser;
 use syn::{Expr, Ident, Lit};
 
@@ -24,81 +25,20 @@ pub struct Attr {
 /// attribute is unusable (no variable can be read from it); `Some` also after a
 /// reported slip whose intent is clear.
 pub fn parse(cx: &mut Ctxt, tokens: TokenStream) -> Option<Attr> {
-    let mut wrt: Option<Vec<Ident>> = None;
-    let mut reassociate = false;
-    // Slips reported with a hint; the names read from them stand in for `wrt`.
-    let mut slips: Vec<syn::Error> = Vec::new();
-    let parser = syn::meta::parser(|meta| {
-        if meta.path.is_ident(WRT) {
-            if wrt.is_some() {
-                return Err(
-                    meta.error("duplicate `wrt`: list every variable in one `wrt = (a, b)`")
-                );
-            }
-            if !meta.input.peek(syn::Token![=]) {
-                return Err(
-                    meta.error("`wrt` needs the variables: write `wrt = w` or `wrt = (w, b)`")
-                );
-            }
-            let value: Expr = meta.value()?.parse()?;
-            let (names, slip) = idents(&value)?;
-            slips.extend(slip);
-            wrt = Some(names);
-            Ok(())
-        } else if meta.path.is_ident(REASSOCIATE) {
-            if !(meta.input.is_empty() || meta.input.peek(syn::Token![,])) {
-                return Err(meta.error(
-                    "`reassociate` takes no value: write `#[grad(wrt = x, reassociate)]`, or leave it out",
-                ));
-            }
-            reassociate = true;
-            Ok(())
-        } else if let Some(name) = meta.path.get_ident() {
-            let bare = meta.input.is_empty() || meta.input.peek(syn::Token![,]);
-            if bare && wrt.is_none() {
-                // `#[grad(w)]`, `#[grad(a, b)]`: the variables without `wrt =`.
-                let mut names = vec![name.clone()];
-                while meta.input.peek(syn::Token![,]) {
-                    let _: syn::Token![,] = meta.input.parse()?;
-                    if meta.input.is_empty() {
-                        break;
-                    }
-                    names.push(meta.input.parse()?);
-                }
-                let list = write_list(&names);
-                slips.push(meta.error(format!(
-                    "#[grad] takes the variables after `wrt =`: write `#[grad(wrt = {list})]`"
-                )));
-                wrt = Some(names);
-                return Ok(());
-            }
-            if bare {
-                let mut names = wrt.clone().unwrap_or_default();
-                names.push(name.clone());
-                let list = write_list(&names);
-                return Err(meta.error(format!(
-                    "list every variable in one `wrt`: write `wrt = {list}`"
-                )));
-            }
-            Err(meta.error(format!(
-                "unknown #[grad] option `{name}`: the options are `wrt = x` or `wrt = (x, y)`, and `reassociate`"
-            )))
-        } else {
-            Err(meta.error(
-                "unknown #[grad] option: the options are `wrt = x` or `wrt = (x, y)`, and `reassociate`",
-            ))
-        }
-    });
-    let parsed = parser.parse2(tokens);
-    for e in slips {
+    let mut reader = Reader::default();
+    let parsed = syn::meta::parser(|meta| reader.read(meta)).parse2(tokens);
+    for e in reader.slips {
         cx.syn_error(e);
     }
     if let Err(e) = parsed {
         cx.syn_error(e);
         return None;
     }
-    match wrt {
-        Some(wrt) => Some(Attr { wrt, reassociate }),
+    match reader.wrt {
+        Some(wrt) => Some(Attr {
+            wrt,
+            reassociate: reader.reassociate,
+        }),
         None => {
             cx.error_at(
                 Span::call_site(),
@@ -106,6 +46,87 @@ pub fn parse(cx: &mut Ctxt, tokens: TokenStream) -> Option<Attr> {
             );
             None
         }
+    }
+}
+
+/// The options read so far.
+#[derive(Default)]
+struct Reader {
+    wrt: Option<Vec<Ident>>,
+    reassociate: bool,
+    /// Slips reported with a hint; the names read from them stand in for `wrt`.
+    slips: Vec<syn::Error>,
+}
+
+impl Reader {
+    /// Reads one option.
+    fn read(&mut self, meta: ParseNestedMeta) -> syn::Result<()> {
+        if meta.path.is_ident(WRT) {
+            self.read_wrt(&meta)
+        } else if meta.path.is_ident(REASSOCIATE) {
+            if !(meta.input.is_empty() || meta.input.peek(syn::Token![,])) {
+                return Err(meta.error(
+                    "`reassociate` takes no value: write `#[grad(wrt = x, reassociate)]`, or leave it out",
+                ));
+            }
+            self.reassociate = true;
+            Ok(())
+        } else if let Some(name) = meta.path.get_ident() {
+            self.read_name(&meta, name)
+        } else {
+            Err(meta.error(
+                "unknown #[grad] option: the options are `wrt = x` or `wrt = (x, y)`, and `reassociate`",
+            ))
+        }
+    }
+
+    /// `wrt = w`, `wrt = (a, b)`, or one of their slips.
+    fn read_wrt(&mut self, meta: &ParseNestedMeta) -> syn::Result<()> {
+        if self.wrt.is_some() {
+            return Err(meta.error("duplicate `wrt`: list every variable in one `wrt = (a, b)`"));
+        }
+        if !meta.input.peek(syn::Token![=]) {
+            return Err(meta.error("`wrt` needs the variables: write `wrt = w` or `wrt = (w, b)`"));
+        }
+        let value: Expr = meta.value()?.parse()?;
+        let (names, slip) = idents(&value)?;
+        self.slips.extend(slip);
+        self.wrt = Some(names);
+        Ok(())
+    }
+
+    /// An option that is neither `wrt` nor `reassociate`, named `name`: the variables
+    /// without `wrt =` (`#[grad(w)]`, `#[grad(a, b)]`), a second list, or unknown.
+    fn read_name(&mut self, meta: &ParseNestedMeta, name: &Ident) -> syn::Result<()> {
+        let bare = meta.input.is_empty() || meta.input.peek(syn::Token![,]);
+        if bare && self.wrt.is_none() {
+            // `#[grad(w)]`, `#[grad(a, b)]`: the variables without `wrt =`.
+            let mut names = vec![name.clone()];
+            while meta.input.peek(syn::Token![,]) {
+                let _: syn::Token![,] = meta.input.parse()?;
+                if meta.input.is_empty() {
+                    break;
+                }
+                names.push(meta.input.parse()?);
+            }
+            let list = write_list(&names);
+            self.slips.push(meta.error(format!(
+                "#[grad] takes the variables after `wrt =`: write `#[grad(wrt = {list})]`"
+            )));
+            self.wrt = Some(names);
+            return Ok(());
+        }
+        if bare {
+            let mut names = self.wrt.clone().unwrap_or_default();
+            names.push(name.clone());
+            let list = write_list(&names);
+            return Err(meta.error(format!(
+                "list every variable in one `wrt`: write `wrt = {list}`"
+            )));
+        }
+        Err(meta.error(format!(
+            "unknown #[grad] option `{name}`: the options are `wrt = x` or `wrt = (x, y)`, and `reassociate`"
+        )))
     }
 }
 

@@ -61,7 +61,9 @@ pub fn build(cx: &mut Ctxt, sig: &Signature, block: &Block) -> Option<Graph> {
             p.name.span(),
             p.name.to_string(),
         );
-        b.nodes[id].name = Some(p.name.to_string());
+        if let Some(node) = b.nodes.get_mut(id) {
+            node.name = Some(p.name.to_string());
+        }
         b.env.insert(p.name.to_string(), Binding::Node(id));
     }
     let output = b.block(block);
@@ -132,7 +134,7 @@ impl Builder<'_> {
     }
 
     fn kind(&self, id: NodeId) -> Kind {
-        self.nodes[id].kind
+        self.nodes.get(id).map_or(Kind::Scalar, |node| node.kind)
     }
 
     /// An error of static shapes: the operation cannot type-check (or would panic)
@@ -174,7 +176,7 @@ impl Builder<'_> {
             let Some(node) = self.nodes.get(n) else {
                 return false;
             };
-            if std::mem::replace(&mut seen[n], true) {
+            if seen.get_mut(n).is_none_or(|s| std::mem::replace(s, true)) {
                 continue;
             }
             if matches!(node.op, Op::Const(_)) {
@@ -224,7 +226,9 @@ impl Builder<'_> {
             // Both are type errors of the original function (its return type is a
             // float), which rustc reports at the same place: left to rustc.
             Some(Ok(id)) if self.kind(id).is_matrix() => {
-                let node = &self.nodes[id];
+                let Some(node) = self.nodes.get(id) else {
+                    return Err(());
+                };
                 let msg = "this #[grad] function ends with a matrix: its value must be a scalar; reduce it with `.sum()`, `.norm_squared()`, `.dot(&b)` or `[(0, 0)]`";
                 self.cx.leave_to_rustc_at(node.span, msg);
                 Err(())
@@ -278,8 +282,8 @@ impl Builder<'_> {
         }
         match self.expr(&init.expr) {
             Ok(id) => {
-                if self.nodes[id].name.is_none() {
-                    self.nodes[id].name = Some(key.clone());
+                if let Some(node) = self.nodes.get_mut(id).filter(|n| n.name.is_none()) {
+                    node.name = Some(key.clone());
                 }
                 self.env.insert(key, Binding::Node(id));
             }
@@ -898,7 +902,10 @@ impl Builder<'_> {
         let mut count = None;
         match spec.takes {
             Takes::Matrix => {
-                let b = args[0];
+                // `want` counted the arguments: one.
+                let Some(&b) = args.first() else {
+                    return Err(());
+                };
                 let Kind::Matrix(bs) = self.kind(b) else {
                     // nalgebra's inherent method: rustc reports the type error.
                     let certain = self.certain(recv) && self.certain(b);
@@ -920,7 +927,9 @@ impl Builder<'_> {
                 }
             }
             Takes::Scalar => {
-                let s = args[0];
+                let Some(&s) = args.first() else {
+                    return Err(());
+                };
                 if self.kind(s).is_matrix() {
                     let certain = self.certain(recv) && self.certain(s);
                     return self.err_unless_rustc(
@@ -931,7 +940,10 @@ impl Builder<'_> {
                 }
             }
             Takes::Count => {
-                let j = self.count(&m.args[0])?;
+                let Some(arg) = m.args.first() else {
+                    return Err(());
+                };
+                let j = self.count(arg)?;
                 if let (Count::Lit(j), Some(n)) = (&j, shape.cols.size()) {
                     if *j >= n {
                         return self.shape_err(
@@ -993,7 +1005,7 @@ impl Builder<'_> {
                     Expr::Path(p) => p.path.get_ident().is_some_and(|id| {
                         matches!(
                             self.env.get(&id.to_string()),
-                            Some(Binding::Node(n)) if matches!(self.nodes[*n].op, Op::Param(_))
+                            Some(Binding::Node(n)) if self.nodes.get(*n).is_some_and(|node| matches!(node.op, Op::Param(_)))
                         )
                     }),
                     _ => false,

@@ -56,6 +56,54 @@ impl Signature {
 /// parameters or the result cannot be read; `Some` after errors that leave them
 /// known (`async fn`, `mut x`), so the companions can still be declared.
 pub fn parse(cx: &mut Ctxt, sig: &syn::Signature) -> Option<Signature> {
+    check_qualifiers(cx, sig);
+    // The types that use a generic parameter (`DMatrix<T>`, `-> T`) are the same
+    // mistake as the generics: they are not reported again.
+    let generic_names = generic_names(sig);
+    let generic = |ty: &Type| mentions(&quote!(#ty), &generic_names);
+    // Set by the errors after which the parameters or the result are unknown; the
+    // others (`async`, `const`, `mut x`) leave the companions' signatures known.
+    let mut fatal = !generic_names.is_empty() || sig.generics.where_clause.is_some();
+    if let Some(v) = &sig.variadic {
+        cx.error_spanned_by(v, "variadic functions are not supported by #[grad]");
+        fatal = true;
+    }
+
+    let mut floats: Vec<(Float, &Type)> = Vec::new();
+    let mut params = Vec::new();
+    for input in &sig.inputs {
+        match parse_param(cx, input, &generic) {
+            Some((param, float, ty)) => {
+                floats.push((float, ty));
+                params.push(param);
+            }
+            None => fatal = true,
+        }
+    }
+    let ret = parse_result(cx, sig, &generic);
+    match ret {
+        Some(f) => {
+            if let ReturnType::Type(_, ty) = &sig.output {
+                floats.push((f, ty));
+            }
+        }
+        None => fatal = true,
+    }
+
+    let float = ret
+        .or_else(|| floats.first().map(|f| f.0))
+        .unwrap_or(Float::F64);
+    if !check_floats(cx, sig, ret, float, &floats, &mut fatal) {
+        return None;
+    }
+    if fatal {
+        return None;
+    }
+    Some(Signature { params, float })
+}
+
+/// Reports `const`, `async`, `unsafe`, `extern` and generics, which #[grad] refuses.
+fn check_qualifiers(cx: &mut Ctxt, sig: &syn::Signature) {
     if let Some(c) = &sig.constness {
         cx.error_spanned_by(c, "`const fn` is not supported by #[grad]: nalgebra's matrix operations are not const; remove `const`");
     }
@@ -80,10 +128,11 @@ pub fn parse(cx: &mut Ctxt, sig: &syn::Signature) -> Option<Signature> {
             "generic parameters are not supported by #[grad]: write the concrete types, e.g. `&DMatrix<f64>`",
         );
     }
-    // The types that use a generic parameter (`DMatrix<T>`, `-> T`) are the same
-    // mistake as the generics: they are not reported again.
-    let generic_names: Vec<String> = sig
-        .generics
+}
+
+/// The names of the signature's type and const generic parameters.
+fn generic_names(sig: &syn::Signature) -> Vec<String> {
+    sig.generics
         .params
         .iter()
         .filter_map(|g| match g {
@@ -91,74 +140,76 @@ pub fn parse(cx: &mut Ctxt, sig: &syn::Signature) -> Option<Signature> {
             syn::GenericParam::Const(c) => Some(c.ident.to_string()),
             syn::GenericParam::Lifetime(_) => None,
         })
-        .collect();
-    let generic = |ty: &Type| mentions(&quote!(#ty), &generic_names);
-    // Set by the errors after which the parameters or the result are unknown; the
-    // others (`async`, `const`, `mut x`) leave the companions' signatures known.
-    let mut fatal = !generic_names.is_empty() || sig.generics.where_clause.is_some();
-    if let Some(v) = &sig.variadic {
-        cx.error_spanned_by(v, "variadic functions are not supported by #[grad]");
-        fatal = true;
-    }
+        .collect()
+}
 
-    let mut floats: Vec<(Float, &Type)> = Vec::new();
-    let mut params = Vec::new();
-    for input in &sig.inputs {
-        let mut mutable = false;
-        match input {
-            FnArg::Receiver(r) => {
-                fatal = true;
+/// One parameter with its float and its type as written; `None` when it cannot be
+/// read (reported, unless its type uses a generic parameter). A `mut x` is reported
+/// and read.
+fn parse_param<'a>(
+    cx: &mut Ctxt,
+    input: &'a FnArg,
+    generic: &dyn Fn(&Type) -> bool,
+) -> Option<(Param, Float, &'a Type)> {
+    let pt = match input {
+        FnArg::Receiver(r) => {
+            cx.error_spanned_by(
+                r,
+                "methods are not supported by #[grad]: `self` cannot be differentiated; write a free function taking the matrices as parameters",
+            );
+            return None;
+        }
+        FnArg::Typed(pt) => pt,
+    };
+    let mut mutable = false;
+    let name = match &*pt.pat {
+        Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+            if let Some(m) = &pi.mutability {
+                mutable = true;
                 cx.error_spanned_by(
-                    r,
-                    "methods are not supported by #[grad]: `self` cannot be differentiated; write a free function taking the matrices as parameters",
+                    m,
+                    "`mut` parameters are not supported by #[grad]: the body must not modify its inputs; remove `mut`",
                 );
             }
-            FnArg::Typed(pt) => {
-                let name = match &*pt.pat {
-                    Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
-                        if let Some(m) = &pi.mutability {
-                            mutable = true;
-                            cx.error_spanned_by(
-                                m,
-                                "`mut` parameters are not supported by #[grad]: the body must not modify its inputs; remove `mut`",
-                            );
-                        }
-                        pi.ident.clone()
-                    }
-                    other => {
-                        fatal = true;
-                        cx.error_spanned_by(
-                            other,
-                            "patterns in parameters are not supported by #[grad]: use a plain name such as `x: &DMatrix<f64>`",
-                        );
-                        continue;
-                    }
-                };
-                match param_type(&pt.ty) {
-                    Ok((kind, float, by_ref, owned)) => {
-                        floats.push((float, &pt.ty));
-                        params.push(Param {
-                            name,
-                            ty: (*pt.ty).clone(),
-                            by_ref,
-                            kind,
-                            owned,
-                            mutable,
-                        });
-                    }
-                    Err(_) if generic(&pt.ty) => fatal = true,
-                    Err(e) => {
-                        fatal = true;
-                        cx.syn_error(e);
-                    }
-                }
-            }
+            pi.ident.clone()
+        }
+        other => {
+            cx.error_spanned_by(
+                other,
+                "patterns in parameters are not supported by #[grad]: use a plain name such as `x: &DMatrix<f64>`",
+            );
+            return None;
+        }
+    };
+    match param_type(&pt.ty) {
+        Ok((kind, float, by_ref, owned)) => {
+            let param = Param {
+                name,
+                ty: (*pt.ty).clone(),
+                by_ref,
+                kind,
+                owned,
+                mutable,
+            };
+            Some((param, float, &pt.ty))
+        }
+        Err(_) if generic(&pt.ty) => None,
+        Err(e) => {
+            cx.syn_error(e);
+            None
         }
     }
+}
 
-    let ret = match &sig.output {
+/// The float type of the result; `None` when it is none (reported, unless it uses
+/// a generic parameter).
+fn parse_result(
+    cx: &mut Ctxt,
+    sig: &syn::Signature,
+    generic: &dyn Fn(&Type) -> bool,
+) -> Option<Float> {
+    match &sig.output {
         ReturnType::Default => {
-            fatal = true;
             cx.error_spanned_by(
                 &sig.ident,
                 "a #[grad] function must return its scalar value: add `-> f64` (or `-> f32`)",
@@ -166,16 +217,9 @@ pub fn parse(cx: &mut Ctxt, sig: &syn::Signature) -> Option<Signature> {
             None
         }
         ReturnType::Type(_, ty) => match scalar_type(ty) {
-            Some(f) => {
-                floats.push((f, ty));
-                Some(f)
-            }
-            None if generic(ty) => {
-                fatal = true;
-                None
-            }
+            Some(f) => Some(f),
+            None if generic(ty) => None,
             None => {
-                fatal = true;
                 cx.error_spanned_by(
                     ty,
                     "a #[grad] function must return a scalar `f64` or `f32`: gradients are taken of scalar losses; reduce a matrix with `.sum()`, `.norm_squared()` or `[(0, 0)]`",
@@ -183,13 +227,21 @@ pub fn parse(cx: &mut Ctxt, sig: &syn::Signature) -> Option<Signature> {
                 None
             }
         },
-    };
+    }
+}
 
-    let float = ret
-        .or_else(|| floats.first().map(|f| f.0))
-        .unwrap_or(Float::F64);
-    // Parameters that agree with each other but not with the result: one mistake,
-    // reported once, at the result.
+/// Reports the floats (of the parameters, then of the result `ret`, in `floats`)
+/// that are not `float`, setting `fatal`. Parameters that agree with each other but
+/// not with the result are one mistake, reported once, at the result: then `false`,
+/// the signature unread.
+fn check_floats(
+    cx: &mut Ctxt,
+    sig: &syn::Signature,
+    ret: Option<Float>,
+    float: Float,
+    floats: &[(Float, &Type)],
+    fatal: &mut bool,
+) -> bool {
     let n_params = floats.len() - usize::from(ret.is_some());
     let param_floats = floats.get(..n_params).unwrap_or_default();
     if let (Some(r), ReturnType::Type(_, ret_ty), Some(&(p, _))) =
@@ -205,12 +257,12 @@ pub fn parse(cx: &mut Ctxt, sig: &syn::Signature) -> Option<Signature> {
                     p.name()
                 ),
             );
-            return None;
+            return false;
         }
     }
-    for (f, ty) in &floats {
+    for (f, ty) in floats {
         if *f != float {
-            fatal = true;
+            *fatal = true;
             cx.error_spanned_by(
                 ty,
                 format!(
@@ -221,11 +273,7 @@ pub fn parse(cx: &mut Ctxt, sig: &syn::Signature) -> Option<Signature> {
             );
         }
     }
-
-    if fatal {
-        return None;
-    }
-    Some(Signature { params, float })
+    true
 }
 
 /// Whether the tokens of `ts` name any of `names` (a generic parameter).
@@ -325,25 +373,30 @@ fn static_type(seg: &syn::PathSegment) -> Option<syn::Result<(Shape, Float)>> {
     if list.len() != want {
         return bad(ab);
     }
-    let float = match list[0] {
+    let Some((&first, rest)) = list.split_first() else {
+        return bad(ab);
+    };
+    let float = match first {
         GenericArgument::Type(t) => scalar_type(t),
         _ => None,
     };
     let Some(float) = float else {
-        return bad(list[0]);
+        return bad(first);
     };
     let mut sizes = Vec::new();
-    for a in &list[1..] {
+    for a in rest {
         match size_literal(a) {
             Some(n) => sizes.push(n),
             None => return bad(*a),
         }
     }
-    let (rows, cols) = match (name, alias) {
-        (_, Some(rc)) => rc,
-        ("SMatrix", None) => (sizes[0], sizes[1]),
-        ("SVector", None) => (sizes[0], 1),
-        _ => (1, sizes[0]),
+    // `sizes` has as many entries as `generic` says (checked above).
+    let (rows, cols) = match (name, alias, sizes.as_slice()) {
+        (_, Some(rc), _) => rc,
+        ("SMatrix", None, &[r, c]) => (r, c),
+        ("SVector", None, &[n]) => (n, 1),
+        (_, None, &[n]) => (1, n),
+        _ => return bad(ab),
     };
     Some(Ok((
         Shape {
@@ -383,8 +436,8 @@ fn size_literal(a: &GenericArgument) -> Option<usize> {
         _ => return None,
     };
     let e = match e {
-        syn::Expr::Block(b) if b.block.stmts.len() == 1 => match &b.block.stmts[0] {
-            syn::Stmt::Expr(e, None) => e,
+        syn::Expr::Block(b) => match b.block.stmts.as_slice() {
+            [syn::Stmt::Expr(e, None)] => e,
             _ => return None,
         },
         e => e,

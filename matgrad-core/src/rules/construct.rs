@@ -5,8 +5,7 @@
 //! an adjoint.
 
 use super::{
-    app, value, Contrib, Formula, Forward, Names, Rule, ShapeRule, Site, StaticForward,
-    StaticNames,
+    app, value, Contrib, Formula, Forward, Names, Rule, ShapeRule, Site, StaticForward, StaticNames,
 };
 use crate::cost::{self, Cost, Poly};
 use crate::ir::Count;

@@ -329,7 +329,8 @@ impl Rule for Map<'_> {
         // Read g′ from the stored output when it can be (tanh, exp, …).
         let from_output = match body.as_op() {
             Some((op, args))
-                if args.len() == 1 && *args[0] == Sym::Var && op.partial_uses_only_output() =>
+                if matches!(args.as_slice(), [arg] if **arg == Sym::Var)
+                    && op.partial_uses_only_output() =>
             {
                 op.partials(&Sym::Var, None, &Sym::Arg(1))
                     .into_iter()
