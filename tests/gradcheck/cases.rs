@@ -2937,3 +2937,42 @@ fn f32_gradients_match_their_f64_twins() {
         );
     }
 }
+
+// ===========================================================================
+// Constructors: identity, zeros, from_element
+// ===========================================================================
+
+#[grad(wrt = (s, c))]
+fn f_constructors(s: &DMatrix<f64>, c: f64, v: &DVector<f64>) -> f64 {
+    // The distance to the identity, a constant fill, and a variable one.
+    let n = s.nrows();
+    (s - DMatrix::identity(n, s.ncols())).norm_squared()
+        + (s + DMatrix::<f64>::zeros(s.nrows(), s.ncols())).sum()
+        + (s.component_mul(&DMatrix::from_element(s.nrows(), s.ncols(), c))).sum()
+        + DVector::from_element(v.len(), c * c).dot(v)
+        + nalgebra::DVector::<f64>::zeros(v.len()).sum()
+}
+
+#[test]
+fn constructors() {
+    let (r, mut ws) = (&mut rng(146), Workspace::new());
+    for (m, n) in SHAPES {
+        let v = vector(r, m);
+        gradcheck!(&mut ws; f_constructors, f_constructors_grad, f_constructors_grad_into; (&s, c, &v);
+            s = mat(r, m, n), c = uniform(r, -1.0, 1.0));
+    }
+}
+
+#[grad(wrt = w)]
+fn f_identity_f32(w: &DMatrix<f32>) -> f32 {
+    (w * w.transpose() - DMatrix::identity(w.nrows(), w.nrows())).norm_squared()
+}
+
+#[test]
+fn identity_f32() {
+    let (r, mut ws) = (&mut rng(147), Workspace::new());
+    for (m, n) in SHAPES {
+        gradcheck!(&mut ws; f_identity_f32, f_identity_f32_grad, f_identity_f32_grad_into; (&w,);
+            w = mat(r, m, n).cast());
+    }
+}

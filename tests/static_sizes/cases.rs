@@ -438,6 +438,40 @@ fn reductions_along_lines_and_extremes() {
 }
 
 // ===========================================================================
+// Constructors
+// ===========================================================================
+
+#[grad(wrt = (a, c))]
+fn f_static_constructors(a: &Matrix3<f64>, b: &Matrix2x3<f64>, c: f64) -> f64 {
+    (a - Matrix3::identity()).norm_squared()
+        + (b + Matrix2x3::from_element(c)).norm_squared()
+        + (a * Vector3::zeros()).sum()
+        + (SMatrix::<f64, 2, 2>::identity() * b * a).sum()
+}
+
+#[grad(wrt = a)]
+fn f_dynamic_constructor_among_static(a: &Matrix3<f64>) -> f64 {
+    // A `DMatrix` constructor: the dynamic backend takes the function, the gradient
+    // keeps the static type.
+    (a * DMatrix::identity(3, 3)).norm_squared()
+}
+
+#[test]
+fn constructors() {
+    let (r, mut ws) = (&mut rng(16), Workspace::new());
+    for _ in 0..3 {
+        let (a, b, c) = (s::<3, 3>(r), s::<2, 3>(r), uniform(r, -1.0, 1.0));
+        gradcheck!(&mut ws; f_static_constructors, f_static_constructors_grad,
+            f_static_constructors_grad_into; (&a, &b, c); a = a, c = c);
+        let a = s::<3, 3>(r);
+        gradcheck!(&mut ws; f_dynamic_constructor_among_static, f_dynamic_constructor_among_static_grad,
+            f_dynamic_constructor_among_static_grad_into; (&a); a = a);
+        let (_, g): (f64, Matrix3<f64>) = f_dynamic_constructor_among_static_grad(&a);
+        assert!((g - 2.0 * a).norm() < 1e-12);
+    }
+}
+
+// ===========================================================================
 // Static and dynamic sizes in one function
 // ===========================================================================
 

@@ -28,7 +28,13 @@ use quote::{format_ident, quote};
 /// shape. (A function mixing sizes goes to the dynamic backend, which reads static
 /// parameters through views and copies their gradients out.)
 pub fn applies(input: &Input<'_>) -> bool {
+    // A constructor of a dynamic type (`DMatrix::identity(3, 3)`) makes a dynamic value
+    // even among static parameters: the dynamic backend takes the function then.
     input.sig.is_static()
+        && input.graph.nodes.iter().all(|n| match n.kind {
+            Kind::Matrix(s) => s.is_static(),
+            Kind::Scalar => true,
+        })
 }
 
 /// The size of a static dimension.

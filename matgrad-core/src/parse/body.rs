@@ -18,9 +18,11 @@ const SCALAR_METHOD_LIST: &str =
     "ln exp sqrt powi powf sin cos tan tanh sinh cosh abs recip max min ln_1p exp_m1";
 
 /// What a name in the body refers to.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Binding {
     Node(NodeId),
+    /// A count (`let n = x.nrows();`): its value as the generated code computes it.
+    Count(Count),
     /// A name whose definition was rejected: uses of it are not reported again.
     Poisoned,
 }
@@ -280,6 +282,12 @@ impl Builder<'_> {
                 "`let ... else` is not supported in a #[grad] function",
             );
         }
+        if self.is_count(&init.expr) {
+            if let Ok(count) = self.count(&init.expr) {
+                self.env.insert(key, Binding::Count(count));
+                return;
+            }
+        }
         match self.expr(&init.expr) {
             Ok(id) => {
                 if let Some(node) = self.nodes.get_mut(id).filter(|n| n.name.is_none()) {
@@ -447,7 +455,7 @@ impl Builder<'_> {
         }
         let count = match int_literal(&c.expr) {
             Some(n) => Count::Lit(n),
-            None => Count::Expr(c.expr.to_token_stream()),
+            None => Count::Expr(self.count_tokens(&c.expr)),
         };
         Ok(self.push(
             Op::Cast(count),
@@ -483,6 +491,10 @@ impl Builder<'_> {
             match self.env.get(&id.to_string()) {
                 Some(Binding::Node(n)) => return Ok(*n),
                 Some(Binding::Poisoned) => return Err(()),
+                Some(Binding::Count(_)) => {
+                    let float = self.float.name();
+                    return self.err(p, format!("`{id}` is a count (a `usize`): write `{id} as {float}` to use it as a number"));
+                }
                 None => {}
             }
         }
@@ -647,7 +659,7 @@ impl Builder<'_> {
             match self.env.get(&id.to_string()) {
                 // `let f = |v| ..;` was rejected: calling `f` is the same mistake.
                 Some(Binding::Poisoned) => return Err(()),
-                Some(Binding::Node(_)) => {
+                Some(Binding::Node(_) | Binding::Count(_)) => {
                     return self.err(
                         &c.func,
                         format!("`{id}` is a value, not a function: only matgrad's functions (`sigmoid`, `add_row`, …) can be called in a #[grad] function"),
@@ -655,6 +667,9 @@ impl Builder<'_> {
                 }
                 None => {}
             }
+        }
+        if let Some(r) = self.constructor(c, p) {
+            return r;
         }
         let name = match runtime_fn_name(p) {
             Ok(name) => name,
@@ -695,6 +710,98 @@ impl Builder<'_> {
             self.square(shape, spec.name, c)?;
         }
         Ok(self.push_op((spec.op)(), args, c.span(), source_text(c)))
+    }
+
+    /// A constructor, `TYPE::identity(..)`, `TYPE::zeros(..)` or
+    /// `TYPE::from_element(.., s)` with `TYPE` a matrix type (`DMatrix`, `DVector`,
+    /// `RowDVector`, `DMatrix::<f64>`, a static `Matrix3`, `SMatrix::<f64, 2, 3>`, …,
+    /// by any path); `None` for any other call.
+    fn constructor(&mut self, c: &syn::ExprCall, p: &syn::ExprPath) -> Option<Res<NodeId>> {
+        let segs: Vec<&syn::PathSegment> = p.path.segments.iter().collect();
+        let [.., ty, f] = segs.as_slice() else {
+            return None;
+        };
+        let name = f.ident.to_string();
+        if !["identity", "zeros", "from_element"].contains(&name.as_str()) {
+            return None;
+        }
+        let shape = constructor_shape(ty)?;
+        Some(self.construct(c, ty, &name, shape))
+    }
+
+    /// The node of a constructor whose type has `shape`: its sizes (counts for the
+    /// dynamic dimensions, in nalgebra's argument order) and, for `from_element`, its
+    /// scalar.
+    fn construct(
+        &mut self,
+        c: &syn::ExprCall,
+        ty: &syn::PathSegment,
+        name: &str,
+        shape: Shape,
+    ) -> Res<NodeId> {
+        let float = self.float.name();
+        if let syn::PathArguments::AngleBracketed(ab) = &ty.arguments {
+            let written = ab.args.first().and_then(|a| match a {
+                syn::GenericArgument::Type(t) => super::signature::scalar_type(t),
+                _ => None,
+            });
+            if written.is_some_and(|w| w != self.float) {
+                return self.err(&ty.arguments, format!("mixed float types: this function works in `{float}`; write `{}::<{float}>` or leave the type out", ty.ident));
+            }
+        }
+        let dynamic = [shape.rows, shape.cols]
+            .into_iter()
+            .filter(|d| *d == Dim::Dyn)
+            .count();
+        let fill = name == "from_element";
+        let want = dynamic + usize::from(fill);
+        if c.args.len() != want {
+            let sizes = ["", "a length", "a row and a column count"]
+                .get(dynamic)
+                .copied()
+                .unwrap_or("");
+            let what = match (fill, dynamic) {
+                (true, 0) => "the value of every entry".to_owned(),
+                (false, 0) => "no argument (the type gives the size)".to_owned(),
+                (true, _) => format!("{sizes}, then the value of every entry"),
+                (false, _) => sizes.to_owned(),
+            };
+            // nalgebra's own function: rustc reports the count too.
+            let msg = format!("`{}::{name}` takes {what}", ty.ident);
+            return self.err_unless_rustc(c, msg, true);
+        }
+        let mut args = c.args.iter();
+        let mut size = |d: Dim, this: &mut Self| -> Res<Count> {
+            match d.size() {
+                Some(n) => Ok(Count::Lit(n)),
+                None => match args.next() {
+                    Some(e) => this.count(e),
+                    None => Err(()),
+                },
+            }
+        };
+        let rows = size(shape.rows, self);
+        let cols = size(shape.cols, self);
+        let (rows, cols) = (rows?, cols?);
+        let (span, text) = (c.span(), source_text(c));
+        let kind = Kind::Matrix(shape);
+        if name == "identity" {
+            return Ok(self.push(Op::Identity(rows, cols), vec![], kind, span, text));
+        }
+        let value = match args.next() {
+            Some(e) => {
+                let v = self.expr(e)?;
+                if self.kind(v).is_matrix() {
+                    return self.err(
+                        e,
+                        "`from_element` takes the scalar of every entry, but this is a matrix",
+                    );
+                }
+                v
+            }
+            None => self.push(Op::Lit(0.0), vec![], Kind::Scalar, span, "0.0".to_owned()),
+        };
+        Ok(self.push(Op::Fill(rows, cols), vec![value], kind, span, text))
     }
 
     fn method(&mut self, m: &syn::ExprMethodCall) -> Res<NodeId> {
@@ -974,14 +1081,38 @@ impl Builder<'_> {
             return Ok(Count::Lit(n));
         }
         if self.is_count(e) {
-            return Ok(Count::Expr(e.to_token_stream()));
+            return Ok(Count::Expr(self.count_tokens(e)));
         }
         let msg = format!("`{}` cannot be a column index in a #[grad] function: write an integer literal, or an expression of integer literals, constants and the shapes of parameters, as in `x.column(x.ncols() - 1)`", source_text(e));
         self.err(e, msg)
     }
 
-    /// Whether `e` is an integer expression of literals, outside names and
-    /// parameters' shapes: a count the generated code can evaluate as written.
+    /// The tokens of the count `e` as the generated code evaluates it: as written,
+    /// with each count bound by a `let` replaced by its own tokens.
+    fn count_tokens(&self, e: &Expr) -> proc_macro2::TokenStream {
+        match strip(e) {
+            Expr::Path(p) => match p
+                .path
+                .get_ident()
+                .and_then(|id| self.env.get(&id.to_string()))
+            {
+                Some(Binding::Count(c)) => c.tokens(),
+                _ => p.to_token_stream(),
+            },
+            Expr::Binary(b) => {
+                let (l, op, r) = (
+                    self.count_tokens(&b.left),
+                    &b.op,
+                    self.count_tokens(&b.right),
+                );
+                quote::quote!((#l #op #r))
+            }
+            other => other.to_token_stream(),
+        }
+    }
+
+    /// Whether `e` is an integer expression of literals, outside names, counts bound
+    /// by `let` and parameters' shapes: a count the generated code can evaluate.
     fn is_count(&self, e: &Expr) -> bool {
         match strip(e) {
             Expr::Lit(syn::ExprLit {
@@ -994,11 +1125,14 @@ impl Builder<'_> {
                 ) && self.is_count(&b.left)
                     && self.is_count(&b.right)
             }
-            // A name from outside the function (`const N: usize`), written as is.
-            Expr::Path(p) => p
-                .path
-                .get_ident()
-                .is_none_or(|id| !self.env.contains_key(&id.to_string())),
+            // A name from outside the function (`const N: usize`), written as is, or a
+            // count of the body.
+            Expr::Path(p) => p.path.get_ident().is_none_or(|id| {
+                matches!(
+                    self.env.get(&id.to_string()),
+                    None | Some(Binding::Count(_))
+                )
+            }),
             Expr::MethodCall(mc) => {
                 let shape_method = ["nrows", "ncols", "len"].iter().any(|n| mc.method == n);
                 let of_param = match strip(&mc.receiver) {
@@ -1351,6 +1485,38 @@ impl Builder<'_> {
                 Err(())
             }
         }
+    }
+}
+
+/// The shape of a matrix type named in a constructor's path: `DMatrix`, `DVector`,
+/// `RowDVector` (with or without `::<f64>`), an alias `Matrix3`, `Vector2`,
+/// `Matrix2x3`, or `SMatrix::<f64, R, C>`, `SVector::<f64, N>`, `RowSVector::<f64, N>`.
+fn constructor_shape(seg: &syn::PathSegment) -> Option<Shape> {
+    let name = seg.ident.to_string();
+    if let Some((_, shape)) = crate::symbol::MATRIX_TYPES.iter().find(|(n, _)| *n == name) {
+        return Some(*shape);
+    }
+    let fixed = |(r, c): (usize, usize)| Shape {
+        rows: Dim::fixed(r),
+        cols: Dim::fixed(c),
+    };
+    if let Some(rc) = super::signature::alias_shape(&name) {
+        return Some(fixed(rc));
+    }
+    let syn::PathArguments::AngleBracketed(ab) = &seg.arguments else {
+        return None;
+    };
+    let sizes: Vec<usize> = ab
+        .args
+        .iter()
+        .skip(1)
+        .map(super::signature::size_literal)
+        .collect::<Option<_>>()?;
+    match (name.as_str(), sizes.as_slice()) {
+        ("SMatrix", &[r, c]) => Some(fixed((r, c))),
+        ("SVector", &[n]) => Some(fixed((n, 1))),
+        ("RowSVector", &[n]) => Some(fixed((1, n))),
+        _ => None,
     }
 }
 

@@ -408,7 +408,7 @@ fn static_type(seg: &syn::PathSegment) -> Option<syn::Result<(Shape, Float)>> {
 }
 
 /// `(rows, columns)` of nalgebra's aliases `Matrix3`, `Matrix2x3`, `Vector4`, `RowVector2`.
-fn alias_shape(name: &str) -> Option<(usize, usize)> {
+pub(crate) fn alias_shape(name: &str) -> Option<(usize, usize)> {
     let digit = |s: &str| -> Option<usize> {
         let n: usize = s.parse().ok()?;
         (s.len() == 1 && (1..=6).contains(&n)).then_some(n)
@@ -430,7 +430,7 @@ fn alias_shape(name: &str) -> Option<(usize, usize)> {
 }
 
 /// An integer literal size in a generic argument list (`3`, `{ 3 }`).
-fn size_literal(a: &GenericArgument) -> Option<usize> {
+pub(crate) fn size_literal(a: &GenericArgument) -> Option<usize> {
     let e = match a {
         GenericArgument::Const(e) => e,
         _ => return None,
@@ -462,7 +462,7 @@ fn ungrouped(ty: &Type) -> &Type {
 }
 
 /// `Some(float)` when `ty` is `f32` or `f64`.
-fn scalar_type(ty: &Type) -> Option<Float> {
+pub(crate) fn scalar_type(ty: &Type) -> Option<Float> {
     let Type::Path(tp) = ungrouped(ty) else {
         return None;
     };
