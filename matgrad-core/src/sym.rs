@@ -201,6 +201,34 @@ pub enum Cmp {
     Le,
 }
 
+/// The parts of a [`Sym::Select`]: `if a cmp b { then } else { other }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Select {
+    /// The comparison.
+    pub cmp: Cmp,
+    /// Its left side.
+    pub a: Sym,
+    /// Its right side.
+    pub b: Sym,
+    /// The value when the comparison holds.
+    pub then: Sym,
+    /// The value otherwise.
+    pub other: Sym,
+}
+
+impl Select {
+    /// Each part rebuilt by `f`.
+    fn map(&self, f: impl Fn(&Sym) -> Sym) -> Sym {
+        Sym::Select(Box::new(Select {
+            cmp: self.cmp,
+            a: f(&self.a),
+            b: f(&self.b),
+            then: f(&self.then),
+            other: f(&self.other),
+        }))
+    }
+}
+
 /// Where a matrix operand of a scalar expression comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operand {
@@ -279,6 +307,10 @@ pub enum Sym {
     Signum(Box<Sym>),
     /// `1` when `a cmp b`, else `0`.
     Step(Cmp, Box<Sym>, Box<Sym>),
+    /// `if a cmp b { then } else { other }`: a piecewise expression, whose derivative
+    /// is the derivative of the branch taken (the branch the comparison picks, also
+    /// on the boundary).
+    Select(Box<Select>),
     /// Σ of a matrix's entries.
     Sum(Operand),
     /// Σ a ⊙ b.
@@ -418,6 +450,7 @@ impl Sym {
             Sym::Signum(x) => Sym::Signum(b(x)),
             Sym::Rt(n, x) => Sym::Rt(*n, b(x)),
             Sym::Step(c, x, y) => Sym::Step(*c, b(x), b(y)),
+            Sym::Select(sel) => sel.map(|x| x.map_leaves(f)),
             Sym::Sum(o) => Sym::Sum(f_operand(*o, f)),
             Sym::Dot(x, y) => Sym::Dot(f_operand(*x, f), f_operand(*y, f)),
             Sym::Len(o) => Sym::Len(f_operand(*o, f)),
@@ -445,6 +478,11 @@ impl Sym {
             Sym::Signum(x) => Sym::Signum(Box::new(x.simplified())),
             Sym::Rt(n, x) => Sym::Rt(*n, Box::new(x.simplified())),
             Sym::Step(c, x, y) => Sym::Step(*c, Box::new(x.simplified()), Box::new(y.simplified())),
+            // Both branches alike: no comparison needed.
+            Sym::Select(sel) => match sel.map(Sym::simplified) {
+                Sym::Select(s) if s.then == s.other => s.then,
+                other => other,
+            },
             Sym::ZipSum(o, f) => Sym::ZipSum(o.clone(), Box::new(f.simplified())),
             leaf => leaf.clone(),
         }
@@ -467,6 +505,9 @@ impl Sym {
             | Sym::Div(x, y)
             | Sym::Step(_, x, y)
             | Sym::Call(_, x, Some(y)) => x.any(pred) || y.any(pred),
+            Sym::Select(sel) => [&sel.a, &sel.b, &sel.then, &sel.other]
+                .into_iter()
+                .any(|x| x.any(pred)),
             _ => false,
         }
     }
@@ -491,6 +532,18 @@ impl Sym {
     pub fn derivative(&self, wrt: &Sym) -> Sym {
         if self == wrt {
             return Sym::Lit(1.0);
+        }
+        // The derivative of the branch taken, under the same comparison.
+        if let Sym::Select(sel) = self {
+            let (then, other) = (sel.then.derivative(wrt), sel.other.derivative(wrt));
+            if then == other {
+                return then;
+            }
+            return Sym::Select(Box::new(Select {
+                then,
+                other,
+                ..(**sel).clone()
+            }));
         }
         let Some((op, args)) = self.as_op() else {
             return Sym::Lit(0.0);

@@ -249,3 +249,12 @@ fn batch_mean_divides_by_the_count() {
         ["∂f/∂w = 2 xᵀ (1 / x.nrows()) (x w − y)"]
     );
 }
+
+/// Huber's loss, written with `if` in a closure: the derivative of the branch taken.
+#[test]
+fn huber_is_the_clipped_residual() {
+    assert_eq!(
+        formulas("#[grad(wrt = w)] fn f(x: &DMatrix<f64>, w: &DMatrix<f64>, y: &DMatrix<f64>, d: f64) -> f64 { let r = x * w - y; r.map(|v| if v.abs() <= d { 0.5 * v * v } else { d * (v.abs() - 0.5 * d) }).sum() }"),
+        ["∂f/∂w = xᵀ if([abs(r) ≤ d], r, d sign(r))"]
+    );
+}

@@ -2976,3 +2976,87 @@ fn identity_f32() {
             w = mat(r, m, n).cast());
     }
 }
+
+// ===========================================================================
+// Piecewise closures: `if … { } else { }` on comparisons
+// ===========================================================================
+
+#[grad(wrt = (x, w, d))]
+fn f_huber(x: &DMatrix<f64>, w: &DMatrix<f64>, y: &DMatrix<f64>, d: f64) -> f64 {
+    let r = x * w - y;
+    r.map(|v| {
+        if v.abs() <= d {
+            0.5 * v * v
+        } else {
+            d * (v.abs() - 0.5 * d)
+        }
+    })
+    .sum()
+}
+
+#[test]
+fn huber() {
+    let (r, mut ws) = (&mut rng(148), Workspace::new());
+    for (m, k, n) in PRODUCT {
+        let (x, w) = (mat(r, m, k), mat(r, k, n));
+        // Residuals away from the kinks at ±d (and at 0, where |v| has one).
+        let d = 0.4;
+        let kinks = away_from(r, m, n, 0.0) * 1.5;
+        let y = &x * &w
+            - kinks.map(|v| {
+                if (v.abs() - d).abs() < 0.1 {
+                    v + 0.25
+                } else {
+                    v
+                }
+            });
+        gradcheck!(&mut ws; f_huber, f_huber_grad, f_huber_grad_into; (&x, &w, &y, d);
+            x = x, w = w, d = d);
+    }
+}
+
+#[grad(wrt = a)]
+fn f_piecewise_chain(a: &DMatrix<f64>) -> f64 {
+    // An `else if` chain: leaky below −1, linear in between, quadratic above 1.
+    a.map(|v| {
+        if v < -1.0 {
+            0.01 * v
+        } else if v <= 1.0 {
+            v
+        } else {
+            v * v
+        }
+    })
+    .sum()
+}
+
+#[test]
+fn piecewise_chain() {
+    let (r, mut ws) = (&mut rng(149), Workspace::new());
+    for (m, n) in SHAPES {
+        // Away from −1 and 1: entries of ±(1 ± [0.2, 1)) and of (−0.8, 0.8).
+        let a = away_from(r, m, n, 1.0).zip_map(&away_from(r, m, n, -1.0), |p, q| {
+            if p > 1.0 {
+                p
+            } else {
+                q.clamp(-1.8, 0.8)
+            }
+        });
+        gradcheck!(&mut ws; f_piecewise_chain, f_piecewise_chain_grad, f_piecewise_chain_grad_into;
+            (&a,); a = a);
+    }
+}
+
+#[grad(wrt = a)]
+fn f_leaky_relu_f32(a: &DMatrix<f32>) -> f32 {
+    a.map(|v| if v > 0.0 { v } else { 0.01 * v }).norm_squared()
+}
+
+#[test]
+fn leaky_relu_f32() {
+    let (r, mut ws) = (&mut rng(150), Workspace::new());
+    for (m, n) in SHAPES {
+        gradcheck!(&mut ws; f_leaky_relu_f32, f_leaky_relu_f32_grad, f_leaky_relu_f32_grad_into;
+            (&a,); a = away_from(r, m, n, 0.0).cast());
+    }
+}

@@ -456,6 +456,35 @@ fn f_dynamic_constructor_among_static(a: &Matrix3<f64>) -> f64 {
     (a * DMatrix::identity(3, 3)).norm_squared()
 }
 
+#[grad(wrt = a)]
+fn f_static_piecewise(a: &Matrix2x3<f64>) -> f64 {
+    a.map(|v| {
+        if v.abs() <= 0.5 {
+            v * v
+        } else {
+            v.abs() - 0.25
+        }
+    })
+    .sum()
+}
+
+#[test]
+fn piecewise_closure() {
+    let (r, mut ws) = (&mut rng(17), Workspace::new());
+    for _ in 0..3 {
+        // Entries away from the kinks at ±0.5 and 0.
+        let a = s::<2, 3>(r).map(|v| {
+            if (v.abs() - 0.5).abs() < 0.1 {
+                v * 1.5
+            } else {
+                v
+            }
+        });
+        gradcheck!(&mut ws; f_static_piecewise, f_static_piecewise_grad, f_static_piecewise_grad_into;
+            (&a); a = a);
+    }
+}
+
 #[test]
 fn constructors() {
     let (r, mut ws) = (&mut rng(16), Workspace::new());

@@ -310,6 +310,18 @@ impl<'a> Terms<'a> {
                 };
                 (app(h, vec![a, b]), s)
             }
+            // `if(a > b, then, other)`, the branches entrywise when they are matrices.
+            Sym::Select(sel) => {
+                let ((a, sa), (b, _)) = (r(&sel.a), r(&sel.b));
+                let ((t, st), (o, so)) = (r(&sel.then), r(&sel.other));
+                let h = match sel.cmp {
+                    Cmp::Gt => "[>]",
+                    Cmp::Ge => "[≥]",
+                    Cmp::Lt => "[<]",
+                    Cmp::Le => "[≤]",
+                };
+                (app("if", vec![app(h, vec![a, b]), t, o]), sa && st && so)
+            }
             Sym::Sum(o) => (app("Σ", vec![self.operand(o)]), true),
             Sym::Dot(a, b) => (app("dot", vec![self.operand(a), self.operand(b)]), true),
             Sym::Len(o) => (app("len", vec![self.operand(o)]), true),

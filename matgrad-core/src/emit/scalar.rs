@@ -106,6 +106,17 @@ pub(super) fn sym<L: Leaves + ?Sized>(l: &L, s: &Sym, consumer: NodeId, prec: u8
             let (one, zero) = (lit(1.0, f), lit(0.0, f));
             (quote!(if #a #cmp #b { #one } else { #zero }), 0)
         }
+        Sym::Select(sel) => {
+            let (a, b) = (sub(&sel.a, 1), sub(&sel.b, 1));
+            let cmp = match sel.cmp {
+                Cmp::Gt => quote!(>),
+                Cmp::Ge => quote!(>=),
+                Cmp::Lt => quote!(<),
+                Cmp::Le => quote!(<=),
+            };
+            let (then, other) = (sub(&sel.then, 0), sub(&sel.other, 0));
+            (quote!(if #a #cmp #b { #then } else { #other }), 0)
+        }
         Sym::Sum(o) => {
             let o = l.operand(*o, consumer);
             (quote!(#o.sum()), 4)

@@ -5,7 +5,7 @@ use super::signature::Signature;
 use crate::ctxt::Ctxt;
 use crate::ir::{Closure, Count, Dim, Float, Graph, Kind, Node, NodeId, Op, Shape};
 use crate::rules;
-use crate::sym::{Method, SOp, Sym};
+use crate::sym::{Cmp, Method, SOp, Select, Sym};
 use crate::symbol::{self, matrix_method, runtime_fn_named, runtime_fn_names, Needs, Takes};
 use proc_macro2::Span;
 use quote::ToTokens;
@@ -1351,6 +1351,50 @@ impl Builder<'_> {
     }
 
     // Long by design: one arm per expression form a closure body may take, each with the diagnostic of its mistakes beside it.
+    /// `if a cmp b { e1 } else { e2 }` in a closure (with `else if` chains): a
+    /// piecewise function, differentiated branch by branch.
+    fn sym_if(&mut self, i: &syn::ExprIf, var: &str, captures: &mut Vec<NodeId>) -> Res<Sym> {
+        let cmp = match strip(&i.cond) {
+            Expr::Binary(b) => match b.op {
+                BinOp::Gt(_) => Some((Cmp::Gt, b)),
+                BinOp::Ge(_) => Some((Cmp::Ge, b)),
+                BinOp::Lt(_) => Some((Cmp::Lt, b)),
+                BinOp::Le(_) => Some((Cmp::Le, b)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some((cmp, b)) = cmp else {
+            return self.err(&i.cond, "the condition of an `if` in a closure compares two scalars with `<`, `<=`, `>` or `>=`, as in `if v.abs() <= d`");
+        };
+        let Some((_, other)) = &i.else_branch else {
+            return self.err(
+                i.if_token,
+                "an `if` in a closure needs an `else`: the closure gives a value for every entry",
+            );
+        };
+        let then = match i.then_branch.stmts.as_slice() {
+            [Stmt::Expr(e, None)] => self.sym(e, var, captures),
+            _ => self.err(
+                &i.then_branch,
+                "each branch of an `if` in a closure is one scalar expression",
+            ),
+        };
+        let (a, b) = (
+            self.sym(&b.left, var, captures),
+            self.sym(&b.right, var, captures),
+        );
+        let other = self.sym(other, var, captures);
+        let (a, b, then, other) = (a?, b?, then?, other?);
+        Ok(Sym::Select(Box::new(Select {
+            cmp,
+            a,
+            b,
+            then,
+            other,
+        })))
+    }
+
     /// A closure body as a scalar expression in `var`.
     fn sym(&mut self, e: &Expr, var: &str, captures: &mut Vec<NodeId>) -> Res<Sym> {
         match e {
@@ -1474,6 +1518,7 @@ impl Builder<'_> {
                 Ok(Sym::Call(method, Box::new(recv), arg))
             }
             Expr::Call(c) => self.sym_call(c, var, captures),
+            Expr::If(i) => self.sym_if(i, var, captures),
             // `x.nrows() as f64` in a closure: a scalar of the body, captured.
             Expr::Cast(c) if self.is_count(&c.expr) => {
                 let id = self.cast(c)?;
