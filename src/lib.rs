@@ -117,7 +117,9 @@
 //! | `a.transpose()` | ā += Ḡᵀ |
 //! | `a.component_mul(&b)`, `a.component_div(&b)` | ā += Ḡ ⊙ b, b̄ += Ḡ ⊙ a; ā += Ḡ ⊘ b, b̄ −= Ḡ ⊙ a ⊘ b² |
 //! | `a.map(\|v\| body)`, `a.map(f64::tanh)` | ā += Ḡ ⊙ g′(a), g′ derived from `body` (which may capture scalars) |
+//! | `a.zip_map(&b, \|p, q\| body)` | ā += Ḡ ⊙ ∂body/∂p, b̄ += Ḡ ⊙ ∂body/∂q |
 //! | `map` closures with `if a < b { e1 } else if … { e2 } else { e3 }` (`<`, `<=`, `>`, `>=`) | the derivative of the branch taken; on a boundary, of the branch the comparison picks |
+//! | `a.zip_map(&b, \|p, q\| body)` | ā += Ḡ ⊙ ∂body/∂p, b̄ += Ḡ ⊙ ∂body/∂q |
 //! | `map` closures with `if a < b { e1 } else if … { e2 } else { e3 }` (`<`, `<=`, `>`, `>=`) | the derivative of the branch taken; on a boundary, of the branch the comparison picks |
 //! | `a.add_scalar(s)` | ā += Ḡ, s̄ += Σ Ḡ |
 //! | `a.sum()`, `a.mean()` | ā += s̄ 𝟙, ā += s̄/(mn) 𝟙 |

@@ -88,7 +88,7 @@ const fn method(
 }
 
 /// The matrix methods, in the order the diagnostics list them.
-pub const MATRIX_METHODS: [MatrixMethod; 24] = [
+pub const MATRIX_METHODS: [MatrixMethod; 25] = [
     method("transpose", Takes::Nothing, Needs::Nothing, |_| {
         Some(Op::Transpose)
     }),
@@ -99,6 +99,7 @@ pub const MATRIX_METHODS: [MatrixMethod; 24] = [
         Some(Op::ComponentDiv)
     }),
     method("map", Takes::Special, Needs::Nothing, |_| None),
+    method("zip_map", Takes::Special, Needs::Nothing, |_| None),
     method("add_scalar", Takes::Scalar, Needs::Nothing, |_| {
         Some(Op::AddScalar)
     }),

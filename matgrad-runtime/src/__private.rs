@@ -33,7 +33,7 @@ pub use crate::chain::{
 };
 pub use crate::decomp::ln_det_inverse_static;
 pub use crate::fill::{add_diag_to, fill_to, identity_to, index_adjoint_to};
-pub use crate::fused::{relu_step, sigmoid_scalar, zip_map_sum, zip_n_to};
+pub use crate::fused::{relu_step, sigmoid_scalar, zip3_map_sum, zip_map_sum, zip_n_to};
 pub use crate::kron::{kron_adjoint_a_to, kron_adjoint_b_to, kronecker_to};
 pub use crate::lines::{
     broadcast_column_mean_to, broadcast_column_to, broadcast_row_mean_to, broadcast_row_to,

@@ -77,6 +77,33 @@ pub fn zip_map_sum<T: Real, F: Fn(T, T) -> T>(
     total
 }
 
+/// `Σ_ij f(a_ij, b_ij, c_ij)`: the sum of an entrywise function of three matrices of
+/// one shape, in one pass (a captured scalar's adjoint in a `zip_map` closure).
+///
+/// ```
+/// use matgrad_runtime::__private::{view, zip3_map_sum};
+/// use nalgebra::DMatrix;
+/// let (a, b, c) = (DMatrix::from_element(2, 2, 1.0), DMatrix::from_element(2, 2, 2.0), DMatrix::from_element(2, 2, 3.0));
+/// assert_eq!(zip3_map_sum(view(&a), view(&b), view(&c), |x, y, z| x * y + z), 20.0);
+/// ```
+pub fn zip3_map_sum<T: Real, F: Fn(T, T, T) -> T>(
+    a: DMatrixView<'_, T>,
+    b: DMatrixView<'_, T>,
+    c: DMatrixView<'_, T>,
+    f: F,
+) -> T {
+    let (a, b, c) = (MatRef::new(&a), MatRef::new(&b), MatRef::new(&c));
+    same_shape("zip3_map_sum", &a, &b);
+    same_shape("zip3_map_sum", &a, &c);
+    let mut total = T::zero();
+    for j in 0..a.ncols {
+        for i in 0..a.nrows {
+            total += f(a.get(i, j), b.get(i, j), c.get(i, j));
+        }
+    }
+    total
+}
+
 /// The logistic function `1 / (1 + e^−x)`, computed stably (the scalar behind [`crate::sigmoid`]).
 #[inline]
 pub fn sigmoid_scalar<T: Real>(x: T) -> T {

@@ -3060,3 +3060,43 @@ fn leaky_relu_f32() {
             (&a,); a = away_from(r, m, n, 0.0).cast());
     }
 }
+
+// ===========================================================================
+// zip_map closures
+// ===========================================================================
+
+#[grad(wrt = (p, q, t))]
+fn f_kl_divergence(p: &DMatrix<f64>, q: &DMatrix<f64>, t: f64) -> f64 {
+    // A divergence, a closure capturing a variable scalar, and a piecewise one.
+    p.zip_map(q, |a, b| a * (a / b).ln()).sum()
+        + p.zip_map(q, |a, b| t * a * b + (a - b).powi(2)).sum()
+        + p.zip_map(q, |a, b| if a > b { a - b } else { 0.5 * (b - a) })
+            .sum()
+}
+
+#[test]
+fn zip_map() {
+    let (r, mut ws) = (&mut rng(151), Workspace::new());
+    for (m, n) in SHAPES {
+        // Positive entries for the logarithm, p − q away from the kink at 0.
+        let p = positive(r, m, n) + DMatrix::from_element(m, n, 1.0);
+        let q = &p - away_from(r, m, n, 0.0) * 0.5;
+        gradcheck!(&mut ws; f_kl_divergence, f_kl_divergence_grad, f_kl_divergence_grad_into;
+            (&p, &q, t); p = p, q = q, t = uniform(r, -1.0, 1.0));
+    }
+}
+
+#[grad(wrt = a)]
+fn f_zip_map_f32(a: &DMatrix<f32>, b: &DMatrix<f32>) -> f32 {
+    a.zip_map(b, |x, y| x * y.sin()).norm_squared()
+}
+
+#[test]
+fn zip_map_f32() {
+    let (r, mut ws) = (&mut rng(152), Workspace::new());
+    for (m, n) in SHAPES {
+        let b = mat(r, m, n).cast();
+        gradcheck!(&mut ws; f_zip_map_f32, f_zip_map_f32_grad, f_zip_map_f32_grad_into; (&a, &b);
+            a = mat(r, m, n).cast());
+    }
+}

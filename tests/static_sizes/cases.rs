@@ -468,6 +468,12 @@ fn f_static_piecewise(a: &Matrix2x3<f64>) -> f64 {
     .sum()
 }
 
+#[grad(wrt = (a, b))]
+fn f_static_zip_map(a: &Matrix2x3<f64>, b: &Matrix2x3<f64>) -> f64 {
+    a.zip_map(b, |p, q| p * q.exp() + if p > q { p } else { q * q })
+        .sum()
+}
+
 #[test]
 fn piecewise_closure() {
     let (r, mut ws) = (&mut rng(17), Workspace::new());
@@ -482,6 +488,14 @@ fn piecewise_closure() {
         });
         gradcheck!(&mut ws; f_static_piecewise, f_static_piecewise_grad, f_static_piecewise_grad_into;
             (&a); a = a);
+        // a − b away from the kink at 0.
+        let (a, d) = (
+            s::<2, 3>(r),
+            s::<2, 3>(r).map(|v| if v.abs() < 0.2 { v + 0.5 } else { v }),
+        );
+        let b = a - d;
+        gradcheck!(&mut ws; f_static_zip_map, f_static_zip_map_grad, f_static_zip_map_grad_into;
+            (&a, &b); a = a, b = b);
     }
 }
 

@@ -666,7 +666,12 @@ impl scalar::Leaves for Emit<'_> {
             .map(|k| mixed(&format!("__mg_a{k}")))
             .collect();
         let body = self.sym(body, consumer, 0);
-        (quote!(#rt::zip_map_sum(#(#ops),*, |#(#params),*| #body)), 4)
+        let kernel = if args.len() == 3 {
+            quote!(zip3_map_sum)
+        } else {
+            quote!(zip_map_sum)
+        };
+        (quote!(#rt::#kernel(#(#ops),*, |#(#params),*| #body)), 4)
     }
 }
 

@@ -185,6 +185,9 @@ pub enum Op {
     ComponentDiv,
     /// `a.map(|v| body)`; args: (a, captured scalars...).
     Map(Closure),
+    /// `a.zip_map(&b, |p, q| body)`, `body` in [`Sym::Arg`]`(0)` (p) and `Arg(1)` (q);
+    /// args: (a, b, captured scalars...).
+    ZipMap(Closure),
     /// `a.add_scalar(s)`; args: (a, s).
     AddScalar,
     /// `a.kronecker(&b)`.

@@ -38,6 +38,9 @@ struct Builder<'a> {
     /// same mistake. A `let` of the same name ends this.
     mut_params: Vec<String>,
     float: Float,
+    /// The second variable of the `zip_map` closure being read (`q` of `|p, q|`),
+    /// read as [`Sym::Arg`]`(1)`; the first is read as [`Sym::Var`], then made `Arg(0)`.
+    second_var: Option<String>,
 }
 
 /// Builds the graph of `block`. `None` when anything was rejected (all of it reported).
@@ -54,6 +57,7 @@ pub fn build(cx: &mut Ctxt, sig: &Signature, block: &Block) -> Option<Graph> {
             .map(|p| p.name.to_string())
             .collect(),
         float: sig.float,
+        second_var: None,
     };
     for (i, p) in sig.params.iter().enumerate() {
         let id = b.push(
@@ -869,6 +873,9 @@ impl Builder<'_> {
         if name == "map" {
             return Some(self.map(m));
         }
+        if name == "zip_map" {
+            return Some(self.zip_map(m));
+        }
         let t = m.turbofish.as_ref()?;
         Some(self.err(
             t,
@@ -1230,6 +1237,59 @@ impl Builder<'_> {
         self.push_map(m, recv, body, captures, text)
     }
 
+    /// `a.zip_map(&b, |p, q| body)`: an entrywise function of two matrices of the same
+    /// shape, `body` a scalar expression in `p`, `q` and captured scalars.
+    fn zip_map(&mut self, m: &syn::ExprMethodCall) -> Res<NodeId> {
+        let text = source_text(m);
+        let recv = self.expr(&m.receiver);
+        let usage = "`zip_map` takes a matrix and a closure of two entries, as in `a.zip_map(&b, |p, q| p * q.ln())`";
+        let (Some(other), Some(Expr::Closure(closure)), 2) =
+            (m.args.first(), m.args.iter().nth(1), m.args.len())
+        else {
+            return self.err(m, usage);
+        };
+        let names: Vec<Option<String>> = closure
+            .inputs
+            .iter()
+            .map(|p| match p {
+                Pat::Ident(pi) => Some(pi.ident.to_string()),
+                Pat::Type(pt) => match &*pt.pat {
+                    Pat::Ident(pi) => Some(pi.ident.to_string()),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        let [Some(p), Some(q)] = names.as_slice() else {
+            return self.err(
+                &closure.inputs,
+                "the `zip_map` closure takes two plain variables, as in `|p, q| p * q`",
+            );
+        };
+        if let Some(mv) = &closure.capture {
+            return self.err(
+                mv,
+                "`move` is not needed on a `zip_map` closure in a #[grad] function; remove it",
+            );
+        }
+        let b = self.expr(other);
+        let mut captures = Vec::new();
+        self.second_var = Some(q.clone());
+        let body = self.sym(&closure.body, p, &mut captures);
+        self.second_var = None;
+        let (recv, b, body) = (recv?, b?, body?);
+        let (Kind::Matrix(sa), Kind::Matrix(sb)) = (self.kind(recv), self.kind(b)) else {
+            return self.err(m, usage);
+        };
+        if conflict(sa, sb) {
+            return self.shape_err(m, format!("`zip_map` needs two matrices of the same shape, but this is {} and the argument {}", sa.describe_a(), sb.describe_a()));
+        }
+        let mut args = vec![recv, b];
+        args.extend(captures);
+        let body = body.subst_var(&Sym::Arg(0));
+        Ok(self.push_op(Op::ZipMap(Closure { body }), args, m.span(), text))
+    }
+
     fn push_map(
         &mut self,
         m: &syn::ExprMethodCall,
@@ -1416,6 +1476,9 @@ impl Builder<'_> {
                 }
             },
             Expr::Path(p) if p.path.is_ident(var) => Ok(Sym::Var),
+            Expr::Path(p) if self.second_var.as_ref().is_some_and(|q| p.path.is_ident(q)) => {
+                Ok(Sym::Arg(1))
+            }
             Expr::Path(p) => {
                 let id = self.path(p)?;
                 if self.kind(id).is_matrix() {

@@ -20,7 +20,7 @@
 //! | [`construct`] | `identity`, `zeros`, `from_element` |
 //! | [`linear`] | `+ - neg`, scaling, `/ s`, transpose, `add_scalar`, `[(i, j)]`, ones |
 //! | [`part`] | parts of a matrix: `diagonal()`, `column(j)` |
-//! | [`product`] | `*`, chains, `component_mul`/`component_div`, `kronecker`, `map` |
+//! | [`product`] | `*`, chains, `component_mul`/`component_div`, `kronecker`, `map`, `zip_map` |
 //! | [`reduce`] | `sum mean norm_squared norm dot trace`, trace of a product, `row_sum` `column_sum` `row_mean` `column_mean`, `max` `min` |
 //! | [`matrix_fn`] | `determinant`, `try_inverse`, factorisations and solves |
 //! | [`runtime_fn`] | matgrad's vocabulary: `sigmoid` … `softmax_cross_entropy` |
@@ -122,6 +122,7 @@ pub fn rule(op: &Op) -> Box<dyn Rule + '_> {
         Op::ComponentDiv => Box::new(product::ComponentDiv),
         Op::Kronecker => Box::new(product::Kronecker),
         Op::Map(c) => Box::new(product::Map(c)),
+        Op::ZipMap(c) => Box::new(product::ZipMap(c)),
         Op::Sum => Box::new(reduce::Sum),
         Op::Mean => Box::new(reduce::Mean),
         Op::NormSquared => Box::new(reduce::NormSquared),

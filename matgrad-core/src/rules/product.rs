@@ -366,3 +366,64 @@ impl Rule for Map<'_> {
         f.sym(&body, &[value(s, f, 0)])
     }
 }
+
+/// `f(a, b)` entrywise (`a.zip_map(&b, |p, q| body)`, `body` in `Sym::Arg(0)` for p
+/// and `Arg(1)` for q); args (a, b, captured scalars…)  →  ā += Ḡ ⊙ ∂f/∂p(a, b),
+/// b̄ += Ḡ ⊙ ∂f/∂q(a, b); a captured scalar c: c̄ += Σ Ḡ ⊙ ∂f/∂c.
+pub struct ZipMap<'a>(pub &'a Closure);
+
+impl ZipMap<'_> {
+    /// A partial of the body, over the kernel's operands (Ḡ, a, b): its `Arg(k)`s
+    /// shifted to `Arg(k + 1)`, times `Arg(0)` (Ḡ).
+    fn times_grad(d: &Sym) -> Sym {
+        let shifted = d.map_leaves(&|x| match x {
+            Sym::Arg(k) => Some(Sym::Arg(k + 1)),
+            _ => None,
+        });
+        Sym::mul(Sym::Arg(0), shifted)
+    }
+}
+
+impl Rule for ZipMap<'_> {
+    fn name(&self) -> String {
+        "zip_map".into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Entrywise(0, 1)
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries(s, shapes)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, out) = (n.rt(), n.out());
+        let (a, b) = (n.view(s.arg_id(0)), n.view(s.arg_id(1)));
+        let (p, q, body) = (mixed("__mg_a0"), mixed("__mg_a1"), n.sym(&self.0.body));
+        Forward::Matrix(quote!(#rt::zip_map_to(&mut #out, false, #a, #b, |#p, #q| #body);))
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        let (a, b) = (n.value(s.arg_id(0)), n.value(s.arg_id(1)));
+        let (p, q, body) = (mixed("__mg_a0"), mixed("__mg_a1"), n.sym(&self.0.body, 0));
+        StaticForward::Expr(quote!(#a.zip_map(&#b, |#p, #q| #body)))
+    }
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
+        let body = &self.0.body;
+        let ops = || vec![Operand::Grad, s.arg(0), s.arg(1)];
+        let mut out: Vec<(usize, Contrib)> = (0..2)
+            .map(|k| {
+                let d = body.derivative(&Sym::Arg(k));
+                (k, Contrib::ZipMap(ops(), ZipMap::times_grad(&d)))
+            })
+            .collect();
+        for (k, &cap) in s.node().args.iter().enumerate().skip(2) {
+            let d = body.derivative(&Sym::Val(cap));
+            out.push((
+                k,
+                Contrib::Scalar(Sym::ZipSum(ops(), Box::new(ZipMap::times_grad(&d)))),
+            ));
+        }
+        out
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        f.sym(&self.0.body, &[value(s, f, 0), value(s, f, 1)])
+    }
+}
