@@ -129,7 +129,7 @@
 //! | `a.determinant()` | ā += s̄ det(a) a⁻ᵀ |
 //! | `a.try_inverse().unwrap()` / `.expect(msg)` | ā += −a⁻ᵀ Ḡ a⁻ᵀ |
 //! | `a.kronecker(&b)` | ā_ij += Σ Ḡ_block(i,j) ⊙ b, b̄ += Σ_ij a_ij Ḡ_block(i,j) |
-//! | `a[(i, j)]` (integer literals), e.g. the entry of a 1×1 product | ā_ij += s̄ |
+//! | `a[(i, j)]`, `v[i]` of a vector (counts: `theta[theta.len() - 1]`), e.g. the entry of a 1×1 product | ā_ij += s̄ |
 //! | `a.diagonal()` (square `a`), as a column | ā += diag(Ḡ) |
 //! | `DMatrix::identity(r, c)`, `DMatrix::zeros(r, c)`, `DMatrix::from_element(r, c, s)`, `DVector::zeros(n)`, static `Matrix3::identity()`, `Vector3::zeros()`, `Matrix2x3::from_element(s)` (sizes are counts) | s̄ += Σ Ḡ |
 //! | `let n = x.nrows();`, then `n` wherever a count goes | — |

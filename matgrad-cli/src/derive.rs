@@ -6,7 +6,7 @@
 
 use crate::input::{Job, JobSource};
 use crate::sources::Sources;
-use matgrad_core::ir::{Dim, Kind, Op, Shape};
+use matgrad_core::ir::{Count, Dim, Kind, Op, Shape};
 use matgrad_core::Derivation;
 
 /// A derived function.
@@ -109,7 +109,7 @@ fn is_entry_of_one_by_one(d: &Derivation) -> bool {
         rows: Dim::One,
         cols: Dim::One,
     });
-    matches!(out.op, Op::Index(0, 0))
+    matches!(&out.op, Op::Index(Count::Lit(0), Count::Lit(0)))
         && out
             .args
             .first()

@@ -3100,3 +3100,41 @@ fn zip_map_f32() {
             a = mat(r, m, n).cast());
     }
 }
+
+// ===========================================================================
+// Entries at counts: v[i], a[(i, j)]
+// ===========================================================================
+
+#[grad(wrt = theta)]
+fn f_bias_stored_last(x: &DMatrix<f64>, theta: &DVector<f64>, y: &DVector<f64>) -> f64 {
+    // The weights are theta's first entries and the bias its last one.
+    let n = theta.len();
+    let b = theta[n - 1];
+    let w0 = theta[0];
+    (x.column(0) * w0 - y).add_scalar(b).norm_squared() + theta[(n - 1, 0)] * w0
+}
+
+#[test]
+fn bias_stored_last() {
+    let (r, mut ws) = (&mut rng(153), Workspace::new());
+    for (m, k) in [(1, 1), (3, 2), (5, 4)] {
+        let (x, y) = (mat(r, m, k), vector(r, m));
+        gradcheck!(&mut ws; f_bias_stored_last, f_bias_stored_last_grad, f_bias_stored_last_grad_into;
+            (&x, &theta, &y); theta = vector(r, k + 1));
+    }
+}
+
+#[grad(wrt = a)]
+fn f_entries_at_counts(a: &DMatrix<f64>, r: &RowDVector<f64>) -> f64 {
+    a[(a.nrows() - 1, a.ncols() / 2)] * a[(0, a.ncols() - 1)] + r[r.len() - 1] * a[(0, 0)]
+}
+
+#[test]
+fn entries_at_counts() {
+    let (r, mut ws) = (&mut rng(154), Workspace::new());
+    for (m, n) in SHAPES {
+        let rr = row(r, n);
+        gradcheck!(&mut ws; f_entries_at_counts, f_entries_at_counts_grad, f_entries_at_counts_grad_into;
+            (&a, &rr); a = mat(r, m, n));
+    }
+}

@@ -474,6 +474,21 @@ fn f_static_zip_map(a: &Matrix2x3<f64>, b: &Matrix2x3<f64>) -> f64 {
         .sum()
 }
 
+#[grad(wrt = (v, a))]
+fn f_static_entries(v: &Vector3<f64>, a: &Matrix2x3<f64>) -> f64 {
+    v[2] * v[0] + a[(1, a.ncols() - 1)] * v[v.len() - 2]
+}
+
+#[test]
+fn entries() {
+    let (r, mut ws) = (&mut rng(18), Workspace::new());
+    for _ in 0..3 {
+        let (v, a) = (s::<3, 1>(r), s::<2, 3>(r));
+        gradcheck!(&mut ws; f_static_entries, f_static_entries_grad, f_static_entries_grad_into;
+            (&v, &a); v = v, a = a);
+    }
+}
+
 #[test]
 fn piecewise_closure() {
     let (r, mut ws) = (&mut rng(17), Workspace::new());

@@ -317,7 +317,7 @@ impl Fixed<'_> {
                 quote!(#t::from_diagonal_element(#s))
             }
             Contrib::Index(s, i, j) => {
-                let s = self.sym(s, consumer, 0);
+                let (s, i, j) = (self.sym(s, consumer, 0), i.tokens(), j.tokens());
                 let m = mixed("__mg_e");
                 quote!({
                     let mut #m = #t::zeros();

@@ -214,7 +214,11 @@ impl<'a> Terms<'a> {
                 if one {
                     self.sym(s, &[], false).0
                 } else {
-                    self.scaled(s, Term::sym(&format!("E{i}{j}")))
+                    let at = match (i, j) {
+                        (Count::Lit(i), Count::Lit(j)) => format!("E{i}{j}"),
+                        _ => format!("E[{i},{j}]"),
+                    };
+                    self.scaled(s, Term::sym(&at))
                 }
             }
             Contrib::ZipMap(ops, f) => {
@@ -355,7 +359,7 @@ impl<'a> Terms<'a> {
     pub fn step_definition(&self, id: NodeId) -> Term {
         let node = self.input.graph.node(id);
         match (&node.op, node.args.first()) {
-            (Op::Index(i, j), Some(&src)) => rules::linear::Index(*i, *j).entry(self.value(src)),
+            (Op::Index(i, j), Some(&src)) => rules::linear::Index(i, j).entry(self.value(src)),
             _ => self.definition(id),
         }
     }

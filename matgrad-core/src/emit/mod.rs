@@ -534,7 +534,7 @@ impl Emit<'_> {
                 quote!(#rt::add_diag_to(&mut #g, #acc, #x, #v.nrows());)
             }
             Contrib::Index(x, i, j) => {
-                let (x, sh) = (s(x), shape());
+                let (x, sh, i, j) = (s(x), shape(), i.tokens(), j.tokens());
                 quote!(#rt::index_adjoint_to(&mut #g, #acc, #x, #i, #j, #sh);)
             }
             Contrib::ZipMap(args, f) => {

@@ -253,8 +253,8 @@ pub enum Op {
     },
     /// `a.determinant()`.
     Determinant,
-    /// `a[(i, j)]`.
-    Index(usize, usize),
+    /// `a[(i, j)]` (and `v[i]` of a vector), `i` and `j` counts.
+    Index(Count, Count),
     /// `DMatrix::identity(rows, cols)`, `Matrix3::identity()`: the node's kind is the
     /// type's; the sizes are counts (`1` for a static dimension, unused).
     Identity(Count, Count),
@@ -300,7 +300,7 @@ impl Count {
     pub fn tokens(&self) -> TokenStream {
         match self {
             Count::Lit(n) => {
-                let n = proc_macro2::Literal::usize_unsuffixed(*n);
+                let n = proc_macro2::Literal::usize_suffixed(*n);
                 quote::quote!(#n)
             }
             Count::Expr(t) => quote::quote!((#t)),

@@ -90,7 +90,7 @@ fn op_named(head: &str) -> Option<Op> {
         let mut digits = ij.chars().map(|c| c.to_digit(10).map(|d| d as usize));
         if let (Some(Some(i)), Some(Some(j)), None) = (digits.next(), digits.next(), digits.next())
         {
-            return Some(Op::Index(i, j));
+            return Some(Op::Index(Count::Lit(i), Count::Lit(j)));
         }
     }
     let j = head.strip_prefix("column")?.parse().ok()?;

@@ -619,29 +619,33 @@ impl Builder<'_> {
         }
     }
 
+    /// `a[(i, j)]` with counts `i`, `j`, or `v[i]` of a vector.
     fn index(&mut self, ix: &syn::ExprIndex) -> Res<NodeId> {
-        let idx = match &*ix.index {
-            Expr::Tuple(t) if t.elems.len() == 2 => {
-                let mut it = t.elems.iter().map(int_literal);
-                match (it.next().flatten(), it.next().flatten()) {
-                    (Some(i), Some(j)) => Some((i, j)),
-                    _ => None,
-                }
-            }
-            _ => None,
-        };
-        let Some((i, j)) = idx else {
-            return self.err(
-                &ix.index,
-                "only indexing by integer literals is supported in a #[grad] function: write `a[(0, 0)]`",
-            );
-        };
         let a = self.expr(&ix.expr)?;
         let Kind::Matrix(shape) = self.kind(a) else {
             return self.err(ix, "cannot index a scalar");
         };
-        let out = |i: usize, d: Dim| d.size().is_some_and(|n| i >= n);
-        if out(i, shape.rows) || out(j, shape.cols) {
+        let (i, j) = match &*ix.index {
+            Expr::Tuple(t) if t.elems.len() == 2 => {
+                let mut it = t.elems.iter();
+                let (Some(i), Some(j)) = (it.next(), it.next()) else {
+                    return Err(());
+                };
+                let (i, j) = (self.count_of(i, "an index"), self.count_of(j, "an index"));
+                (i?, j?)
+            }
+            // `v[i]`: an entry of a vector; a matrix's linear index is not read.
+            e if shape.cols == Dim::One => (self.count_of(e, "an index")?, Count::Lit(0)),
+            e if shape.rows == Dim::One => (Count::Lit(0), self.count_of(e, "an index")?),
+            e => {
+                return self.err(
+                    e,
+                    "index a matrix by its row and column, as in `a[(i, j)]`; `a[k]` is read only on vectors (`DVector`, `RowDVector`, static vectors)",
+                )
+            }
+        };
+        let out = |i: &Count, d: Dim| matches!((i, d.size()), (Count::Lit(i), Some(n)) if *i >= n);
+        if out(&i, shape.rows) || out(&j, shape.cols) {
             return self.shape_err(
                 &ix.index,
                 format!(
@@ -1084,13 +1088,18 @@ impl Builder<'_> {
     /// names from outside the function and the shapes of parameters (`x.ncols() - 1`),
     /// kept as written (the generated functions have the same parameters).
     fn count(&mut self, e: &Expr) -> Res<Count> {
+        self.count_of(e, "a column index")
+    }
+
+    /// [`Builder::count`], saying what the count is for (`an index`) when `e` is none.
+    fn count_of(&mut self, e: &Expr, what: &str) -> Res<Count> {
         if let Some(n) = int_literal(e) {
             return Ok(Count::Lit(n));
         }
         if self.is_count(e) {
             return Ok(Count::Expr(self.count_tokens(e)));
         }
-        let msg = format!("`{}` cannot be a column index in a #[grad] function: write an integer literal, or an expression of integer literals, constants and the shapes of parameters, as in `x.column(x.ncols() - 1)`", source_text(e));
+        let msg = format!("`{}` cannot be {what} in a #[grad] function: write an integer literal, or an expression of integer literals, constants and the shapes of parameters, as in `x.column(x.ncols() - 1)`", source_text(e));
         self.err(e, msg)
     }
 

@@ -6,6 +6,7 @@ use super::{
     StaticForward, StaticNames,
 };
 use crate::cost::{self, Cost, Poly};
+use crate::ir::Count;
 use crate::simplify::Term;
 use crate::sym::{Operand, Sym};
 use quote::quote;
@@ -240,10 +241,10 @@ impl Rule for AddScalar {
     }
 }
 
-/// `a[(i, j)]`  →  ā_ij += s̄.
-pub struct Index(pub usize, pub usize);
+/// `a[(i, j)]` (and `v[i]` of a vector), `i` and `j` counts  →  ā_ij += s̄.
+pub struct Index<'a>(pub &'a Count, pub &'a Count);
 
-impl Rule for Index {
+impl Rule for Index<'_> {
     fn name(&self) -> String {
         format!("idx{}{}", self.0, self.1)
     }
@@ -255,15 +256,15 @@ impl Rule for Index {
     }
     fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
         let (rt, text, a) = (n.rt(), n.text(s.id), n.view(s.arg_id(0)));
-        let (i, j) = (self.0, self.1);
+        let (i, j) = (self.0.tokens(), self.1.tokens());
         Forward::Scalar(quote!(#rt::index(#a, #i, #j, #text)))
     }
     fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
-        let (a, i, j) = (n.value(s.arg_id(0)), self.0, self.1);
+        let (a, i, j) = (n.value(s.arg_id(0)), self.0.tokens(), self.1.tokens());
         StaticForward::Expr(quote!(#a[(#i, #j)]))
     }
     fn adjoint(&self, _: Site<'_>) -> Vec<(usize, Contrib)> {
-        vec![(0, Contrib::Index(Sym::Grad, self.0, self.1))]
+        vec![(0, Contrib::Index(Sym::Grad, self.0.clone(), self.1.clone()))]
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         // The entry of a 1×1 matrix is the matrix: `xᵀ a x`, not `(xᵀ a x)₀₀`.
@@ -275,13 +276,18 @@ impl Rule for Index {
     }
 }
 
-impl Index {
+impl Index<'_> {
     /// `m_ij`, always written as an entry (a step of the reverse sweep shows it so).
     pub fn entry(&self, m: Term) -> Term {
-        app(
-            "idx",
-            vec![m, Term::Num(self.0 as f64), Term::Num(self.1 as f64)],
-        )
+        app("idx", vec![m, count_term(self.0), count_term(self.1)])
+    }
+}
+
+/// A count as math: its number, or its expression as written.
+pub fn count_term(c: &Count) -> Term {
+    match c {
+        Count::Lit(n) => Term::Num(*n as f64),
+        Count::Expr(_) => Term::sym(&c.to_string()),
     }
 }
 

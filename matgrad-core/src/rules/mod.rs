@@ -110,7 +110,7 @@ pub fn rule(op: &Op) -> Box<dyn Rule + '_> {
         Op::DivScalar => Box::new(linear::DivScalar),
         Op::Transpose => Box::new(linear::Transpose),
         Op::AddScalar => Box::new(linear::AddScalar),
-        Op::Index(i, j) => Box::new(linear::Index(*i, *j)),
+        Op::Index(i, j) => Box::new(linear::Index(i, j)),
         Op::Ones { of, row } => Box::new(linear::Ones(*of, *row)),
         Op::Identity(r, c) => Box::new(construct::Identity(r, c)),
         Op::Fill(r, c) => Box::new(construct::Fill(r, c)),
@@ -455,8 +455,8 @@ pub enum Contrib {
     Fill(Sym),
     /// `s · I`, shaped like the (square) target.
     Diag(Sym),
-    /// `s · e_i e_jᵀ`, shaped like the target.
-    Index(Sym, usize, usize),
+    /// `s · e_i e_jᵀ`, shaped like the target (`i`, `j` counts).
+    Index(Sym, Count, Count),
     /// Entrywise `f(args_0[i, j], args_1[i, j], …)`, `f` written in [`Sym::Arg`]s.
     ZipMap(Vec<Operand>, Sym),
     /// An adjoint kernel of one operation (see [`Kernel`]).
@@ -505,7 +505,7 @@ impl Contrib {
             },
             Contrib::Fill(x) => Contrib::Fill(s(x)),
             Contrib::Diag(x) => Contrib::Diag(s(x)),
-            Contrib::Index(x, i, j) => Contrib::Index(s(x), *i, *j),
+            Contrib::Index(x, i, j) => Contrib::Index(s(x), i.clone(), j.clone()),
             Contrib::ZipMap(ops, f) => Contrib::ZipMap(ops.iter().map(o).collect(), s(f)),
             Contrib::Kernel(k, args) => Contrib::Kernel(
                 *k,

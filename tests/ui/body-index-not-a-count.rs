@@ -1,12 +1,11 @@
 use matgrad::grad;
 use nalgebra::DMatrix;
 
-const ROW: usize = 0;
-
 #[grad(wrt = w)]
 fn loss(x: &DMatrix<f64>, w: &DMatrix<f64>) -> f64 {
     let z = x * w;
-    z[(ROW, 0)]
+    // `z` is a value of the body: its shape is not a count the companions can compute.
+    z[(z.nrows() - 1, 0)]
 }
 
 fn main() {
