@@ -157,10 +157,15 @@ pub const MATRIX_METHODS: [MatrixMethod; 27] = [
     },
     MatrixMethod {
         shown: "columns(j, n)",
-        ..method("columns", Takes::Counts(2), Needs::ColumnRange, |c| match c {
-            [j, n] => Some(Op::Columns(j.clone(), n.clone())),
-            _ => None,
-        })
+        ..method(
+            "columns",
+            Takes::Counts(2),
+            Needs::ColumnRange,
+            |c| match c {
+                [j, n] => Some(Op::Columns(j.clone(), n.clone())),
+                _ => None,
+            },
+        )
     },
     method("row_sum", Takes::Nothing, Needs::Nothing, |_| {
         Some(Op::RowSum { mean: false })

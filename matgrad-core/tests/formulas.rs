@@ -254,7 +254,9 @@ fn views_place_the_adjoint_back() {
         ["∂f/∂x = place_rows(2 rows(x, 1, 2), 1, 2)"]
     );
     assert_eq!(
-        formulas("#[grad(wrt = x)] fn f(x: &DMatrix<f64>) -> f64 { x.columns(0, x.ncols() - 1).sum() }"),
+        formulas(
+            "#[grad(wrt = x)] fn f(x: &DMatrix<f64>) -> f64 { x.columns(0, x.ncols() - 1).sum() }"
+        ),
         ["∂f/∂x = place_columns(𝟙, 0, x.ncols() - 1)"]
     );
 }

@@ -1486,7 +1486,8 @@ fn row_of_a_matrix() {
 fn f_rows(a: &DMatrix<f64>) -> f64 {
     // Blocks that overlap (all of `a` when it has one row): adjoints accumulate.
     a.rows(0, 1).map(|v| v.sin()).sum()
-        + a.rows(a.nrows() / 2, a.nrows() - a.nrows() / 2).norm_squared()
+        + a.rows(a.nrows() / 2, a.nrows() - a.nrows() / 2)
+            .norm_squared()
         + a.rows(0, a.nrows()).sum()
 }
 

@@ -1016,7 +1016,11 @@ impl Builder<'_> {
         let (Some(start), Some(len)) = (m.args.first(), m.args.get(1)) else {
             return Err(());
         };
-        let index = if rows { "a row index" } else { "a column index" };
+        let index = if rows {
+            "a row index"
+        } else {
+            "a column index"
+        };
         let i = self.count_as(start, index, example);
         let n = self.count_as(len, &format!("a number of {noun}"), example);
         let (i, n) = (i?, n?);
@@ -1040,7 +1044,10 @@ impl Builder<'_> {
         match end {
             Some((i, e)) if e > size => self.shape_err(
                 &m.args,
-                format!("{noun} {i}..{e} are out of bounds for {}", shape.describe_a()),
+                format!(
+                    "{noun} {i}..{e} are out of bounds for {}",
+                    shape.describe_a()
+                ),
             ),
             None if k > size => self.shape_err(
                 len,
