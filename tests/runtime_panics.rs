@@ -427,3 +427,54 @@ fn original_panics_on_a_column_out_of_range() {
 fn grad_panics_on_a_column_out_of_range() {
     let _ = last_column_grad(&m(2, 3));
 }
+
+#[grad(wrt = a)]
+fn past_the_last_row(a: &DMatrix<f64>) -> f64 {
+    a.row(a.nrows()).norm_squared()
+}
+
+#[test]
+#[should_panic = "Matrix slicing out of bounds"]
+fn original_panics_on_a_row_out_of_range() {
+    let _ = past_the_last_row(&m(2, 3));
+}
+
+#[test]
+#[should_panic = "matgrad: a.row(a.nrows()): row 2 is out of range for a 2×3 matrix"]
+fn grad_panics_on_a_row_out_of_range() {
+    let _ = past_the_last_row_grad(&m(2, 3));
+}
+
+#[grad(wrt = a)]
+fn rows_past_the_end(a: &DMatrix<f64>) -> f64 {
+    a.rows(1, a.nrows()).sum()
+}
+
+#[test]
+#[should_panic = "Matrix slicing out of bounds"]
+fn original_panics_on_rows_out_of_range() {
+    let _ = rows_past_the_end(&m(2, 3));
+}
+
+#[test]
+#[should_panic = "matgrad: a.rows(1, a.nrows()): rows 1..3 are out of range for a 2×3 matrix"]
+fn grad_panics_on_rows_out_of_range() {
+    let _ = rows_past_the_end_grad(&m(2, 3));
+}
+
+#[grad(wrt = a)]
+fn columns_past_the_end(a: &DMatrix<f64>) -> f64 {
+    a.columns(a.ncols() - 1, 2).sum()
+}
+
+#[test]
+#[should_panic = "Matrix slicing out of bounds"]
+fn original_panics_on_columns_out_of_range() {
+    let _ = columns_past_the_end(&m(2, 3));
+}
+
+#[test]
+#[should_panic = "matgrad: a.columns(a.ncols() - 1, 2): columns 2..4 are out of range for a 2×3 matrix"]
+fn grad_panics_on_columns_out_of_range() {
+    let _ = columns_past_the_end_grad(&m(2, 3));
+}

@@ -29,6 +29,8 @@ pub enum Takes {
     Scalar,
     /// A `usize`: `a.column(j)`.
     Count,
+    /// That many `usize`s: `a.rows(i, n)`.
+    Counts(usize),
     /// Read by the parser in its own way (`map`'s closure, `try_inverse().unwrap()`).
     Special,
 }
@@ -39,6 +41,7 @@ impl Takes {
         match self {
             Takes::Nothing | Takes::Special => 0,
             Takes::Matrix | Takes::Scalar | Takes::Count => 1,
+            Takes::Counts(n) => n,
         }
     }
 }
@@ -55,6 +58,14 @@ pub enum Needs {
     SameShape,
     /// A column index within the receiver's columns.
     ColumnIndex,
+    /// A row index within the receiver's rows.
+    RowIndex,
+    /// A start and a number of rows within the receiver's rows, the number a literal
+    /// when the receiver's rows are static.
+    RowRange,
+    /// A start and a number of columns within the receiver's columns, the number a
+    /// literal when the receiver's columns are static.
+    ColumnRange,
 }
 
 /// One matrix method: its name, how the diagnostics show it, what it takes and
@@ -68,15 +79,16 @@ pub struct MatrixMethod {
     pub takes: Takes,
     /// Its checks.
     pub needs: Needs,
-    /// The operation, given the method's count argument (for [`Takes::Count`]).
-    pub op: fn(Option<Count>) -> Option<Op>,
+    /// The operation, given the method's count arguments (for [`Takes::Count`] and
+    /// [`Takes::Counts`]).
+    pub op: fn(&[Count]) -> Option<Op>,
 }
 
 const fn method(
     name: &'static str,
     takes: Takes,
     needs: Needs,
-    op: fn(Option<Count>) -> Option<Op>,
+    op: fn(&[Count]) -> Option<Op>,
 ) -> MatrixMethod {
     MatrixMethod {
         name,
@@ -88,7 +100,7 @@ const fn method(
 }
 
 /// The matrix methods, in the order the diagnostics list them.
-pub const MATRIX_METHODS: [MatrixMethod; 25] = [
+pub const MATRIX_METHODS: [MatrixMethod; 28] = [
     method("transpose", Takes::Nothing, Needs::Nothing, |_| {
         Some(Op::Transpose)
     }),
@@ -128,8 +140,33 @@ pub const MATRIX_METHODS: [MatrixMethod; 25] = [
     MatrixMethod {
         shown: "column(j)",
         ..method("column", Takes::Count, Needs::ColumnIndex, |j| {
-            j.map(Op::Column)
+            j.first().cloned().map(Op::Column)
         })
+    },
+    MatrixMethod {
+        shown: "row(i)",
+        ..method("row", Takes::Count, Needs::RowIndex, |i| {
+            i.first().cloned().map(Op::Row)
+        })
+    },
+    MatrixMethod {
+        shown: "rows(i, n)",
+        ..method("rows", Takes::Counts(2), Needs::RowRange, |c| match c {
+            [i, n] => Some(Op::Rows(i.clone(), n.clone())),
+            _ => None,
+        })
+    },
+    MatrixMethod {
+        shown: "columns(j, n)",
+        ..method(
+            "columns",
+            Takes::Counts(2),
+            Needs::ColumnRange,
+            |c| match c {
+                [j, n] => Some(Op::Columns(j.clone(), n.clone())),
+                _ => None,
+            },
+        )
     },
     method("row_sum", Takes::Nothing, Needs::Nothing, |_| {
         Some(Op::RowSum { mean: false })

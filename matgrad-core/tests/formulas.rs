@@ -241,6 +241,26 @@ fn parts_place_the_adjoint_back() {
     );
 }
 
+/// The views: a row's adjoint is placed in its row (`e_i Ḡ`), a block's in its rows
+/// or columns.
+#[test]
+fn views_place_the_adjoint_back() {
+    assert_eq!(
+        formulas("#[grad(wrt = x)] fn f(x: &DMatrix<f64>, r: &RowDVector<f64>) -> f64 { x.row(2).dot(&r) }"),
+        ["∂f/∂x = e₂ r"]
+    );
+    assert_eq!(
+        formulas("#[grad(wrt = x)] fn f(x: &DMatrix<f64>) -> f64 { x.rows(1, 2).norm_squared() }"),
+        ["∂f/∂x = place_rows(2 rows(x, 1, 2), 1, 2)"]
+    );
+    assert_eq!(
+        formulas(
+            "#[grad(wrt = x)] fn f(x: &DMatrix<f64>) -> f64 { x.columns(0, x.ncols() - 1).sum() }"
+        ),
+        ["∂f/∂x = place_columns(𝟙, 0, x.ncols() - 1)"]
+    );
+}
+
 /// A batch mean: the count is a scalar of the formula, written as in the source.
 #[test]
 fn batch_mean_divides_by_the_count() {

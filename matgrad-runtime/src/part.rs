@@ -1,6 +1,7 @@
-//! Parts of a matrix, and their adjoints: `a.diagonal()` and `a.column(j)`, copied
-//! into the caller's buffer; each adjoint places `ḡ` back where the part came from,
-//! in one pass over the part (plus one zero fill when it overwrites).
+//! Parts of a matrix, and their adjoints: `a.diagonal()`, `a.column(j)`, `a.row(i)`,
+//! `a.rows(i, n)` and `a.columns(j, n)`, copied into the caller's buffer; each
+//! adjoint places `ḡ` back where the part came from, in one pass over the part (plus
+//! one zero fill when it overwrites).
 
 use crate::kernel::{prepare, ready, Shape};
 use crate::Real;
@@ -112,4 +113,208 @@ pub fn column_adjoint_to<T: Real>(
     for (o, &x) in out.column_mut(j).iter_mut().zip(g.iter()) {
         *o += x;
     }
+}
+
+/// Whether the block of `shape` at `start` lies within a matrix of shape `of`
+/// (nalgebra's condition: an empty block may start one past the end).
+fn fits(start: (usize, usize), shape: (usize, usize), of: (usize, usize)) -> bool {
+    let end = |s: usize, n: usize, m: usize| s.checked_add(n).is_some_and(|e| e <= m);
+    end(start.0, shape.0, of.0) && end(start.1, shape.1, of.1)
+}
+
+/// `out = a[start.., shape]`, the block of `a` with `shape` at `start` (the forward
+/// kernels below, once their block fits).
+fn block_to<T: Real>(
+    out: &mut DMatrix<T>,
+    a: DMatrixView<'_, T>,
+    start: (usize, usize),
+    shape: (usize, usize),
+) {
+    prepare(out, shape.0, shape.1);
+    out.copy_from(&a.view(start, shape));
+}
+
+/// `out (+)= g` placed at `start` in a matrix shaped like `a`, zero elsewhere: one
+/// zero fill when overwriting, then the block only (the adjoint kernels below).
+fn block_adjoint_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    g: DMatrixView<'_, T>,
+    a: DMatrixView<'_, T>,
+    start: (usize, usize),
+    what: &str,
+) {
+    assert!(
+        fits(start, g.shape(), a.shape()),
+        "matgrad: {what}: a {} block cannot start at ({}, {}) of a {} matrix",
+        Shape(g.nrows(), g.ncols()),
+        start.0,
+        start.1,
+        Shape(a.nrows(), a.ncols()),
+    );
+    ready(out, acc, a.nrows(), a.ncols(), what);
+    if !acc {
+        out.fill(T::zero());
+    }
+    let mut block = out.view_mut(start, g.shape());
+    block += g;
+}
+
+/// `out = e_iᵀ a`, row `i` of `a` as a `1×n` row.
+///
+/// Panics `matgrad: {op}: row {i} is out of range for a {r}×{c} matrix` (nalgebra's
+/// `row(i)` panics there too).
+///
+/// ```
+/// use matgrad_runtime::__private::{row_to, view};
+/// use nalgebra::DMatrix;
+/// let a = DMatrix::from_row_slice(2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+/// let mut out = DMatrix::zeros(0, 0);
+/// row_to(&mut out, view(&a), 1, "a.row(1)");
+/// assert_eq!(out, a.row(1).into_owned());
+/// ```
+pub fn row_to<T: Real>(out: &mut DMatrix<T>, a: DMatrixView<'_, T>, i: usize, op: &str) {
+    assert!(
+        i < a.nrows(),
+        "matgrad: {op}: row {i} is out of range for a {} matrix",
+        Shape(a.nrows(), a.ncols()),
+    );
+    block_to(out, a, (i, 0), (1, a.ncols()));
+}
+
+/// `out (+)= e_i g`: the `1×n` row `g` in row `i` of a matrix shaped like `a`, zero
+/// elsewhere (the adjoint of [`row_to`]; `a` gives only the shape).
+///
+/// ```
+/// use matgrad_runtime::__private::{row_adjoint_to, view};
+/// use nalgebra::{DMatrix, RowDVector};
+/// let a = DMatrix::<f64>::zeros(2, 3);
+/// let g = RowDVector::from_vec(vec![1.0, 2.0, 3.0]);
+/// let mut out = DMatrix::zeros(0, 0);
+/// row_adjoint_to(&mut out, false, view(&g), view(&a), 1);
+/// assert_eq!(out, DMatrix::from_row_slice(2, 3, &[0.0, 0.0, 0.0, 1.0, 2.0, 3.0]));
+/// row_adjoint_to(&mut out, true, view(&g), view(&a), 0);
+/// assert_eq!(out, DMatrix::from_row_slice(2, 3, &[1.0, 2.0, 3.0, 1.0, 2.0, 3.0]));
+/// ```
+pub fn row_adjoint_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    g: DMatrixView<'_, T>,
+    a: DMatrixView<'_, T>,
+    i: usize,
+) {
+    block_adjoint_to(out, acc, g, a, (i, 0), "row_adjoint_to");
+}
+
+/// `out = a[i..i + n, :]`, rows `i..i + n` of `a` as an `n×cols` block.
+///
+/// Panics `matgrad: {op}: rows {i}..{i + n} are out of range for a {r}×{c} matrix`
+/// (nalgebra's `rows(i, n)` panics there too).
+///
+/// ```
+/// use matgrad_runtime::__private::{rows_to, view};
+/// use nalgebra::DMatrix;
+/// let a = DMatrix::from_row_slice(3, 2, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+/// let mut out = DMatrix::zeros(0, 0);
+/// rows_to(&mut out, view(&a), 1, 2, "a.rows(1, 2)");
+/// assert_eq!(out, a.rows(1, 2).into_owned());
+/// ```
+pub fn rows_to<T: Real>(out: &mut DMatrix<T>, a: DMatrixView<'_, T>, i: usize, n: usize, op: &str) {
+    assert!(
+        fits((i, 0), (n, 0), a.shape()),
+        "matgrad: {op}: rows {i}..{} are out of range for a {} matrix",
+        i.saturating_add(n),
+        Shape(a.nrows(), a.ncols()),
+    );
+    block_to(out, a, (i, 0), (n, a.ncols()));
+}
+
+/// `out (+)= g` placed in rows `i..i + n` of a matrix shaped like `a`, zero elsewhere
+/// (the adjoint of [`rows_to`]; `a` gives only the shape, `g` is `n×cols`).
+///
+/// ```
+/// use matgrad_runtime::__private::{rows_adjoint_to, view};
+/// use nalgebra::DMatrix;
+/// let a = DMatrix::<f64>::zeros(3, 2);
+/// let g = DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 3.0, 4.0]);
+/// let mut out = DMatrix::zeros(0, 0);
+/// rows_adjoint_to(&mut out, false, view(&g), view(&a), 1, 2);
+/// assert_eq!(out, DMatrix::from_row_slice(3, 2, &[0.0, 0.0, 1.0, 2.0, 3.0, 4.0]));
+/// ```
+pub fn rows_adjoint_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    g: DMatrixView<'_, T>,
+    a: DMatrixView<'_, T>,
+    i: usize,
+    n: usize,
+) {
+    assert_eq!(
+        g.nrows(),
+        n,
+        "matgrad: rows_adjoint_to: a {}-row adjoint for {n} rows",
+        g.nrows()
+    );
+    block_adjoint_to(out, acc, g, a, (i, 0), "rows_adjoint_to");
+}
+
+/// `out = a[:, j..j + n]`, columns `j..j + n` of `a` as an `rows×n` block.
+///
+/// Panics `matgrad: {op}: columns {j}..{j + n} are out of range for a {r}×{c} matrix`
+/// (nalgebra's `columns(j, n)` panics there too).
+///
+/// ```
+/// use matgrad_runtime::__private::{columns_to, view};
+/// use nalgebra::DMatrix;
+/// let a = DMatrix::from_row_slice(2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+/// let mut out = DMatrix::zeros(0, 0);
+/// columns_to(&mut out, view(&a), 1, 2, "a.columns(1, 2)");
+/// assert_eq!(out, a.columns(1, 2).into_owned());
+/// ```
+pub fn columns_to<T: Real>(
+    out: &mut DMatrix<T>,
+    a: DMatrixView<'_, T>,
+    j: usize,
+    n: usize,
+    op: &str,
+) {
+    assert!(
+        fits((0, j), (0, n), a.shape()),
+        "matgrad: {op}: columns {j}..{} are out of range for a {} matrix",
+        j.saturating_add(n),
+        Shape(a.nrows(), a.ncols()),
+    );
+    block_to(out, a, (0, j), (a.nrows(), n));
+}
+
+/// `out (+)= g` placed in columns `j..j + n` of a matrix shaped like `a`, zero
+/// elsewhere (the adjoint of [`columns_to`]; `a` gives only the shape, `g` is
+/// `rows×n`).
+///
+/// ```
+/// use matgrad_runtime::__private::{columns_adjoint_to, view};
+/// use nalgebra::DMatrix;
+/// let a = DMatrix::<f64>::zeros(2, 3);
+/// let g = DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 3.0, 4.0]);
+/// let mut out = DMatrix::zeros(0, 0);
+/// columns_adjoint_to(&mut out, false, view(&g), view(&a), 0, 2);
+/// assert_eq!(out, DMatrix::from_row_slice(2, 3, &[1.0, 2.0, 0.0, 3.0, 4.0, 0.0]));
+/// columns_adjoint_to(&mut out, true, view(&g), view(&a), 1, 2);
+/// assert_eq!(out, DMatrix::from_row_slice(2, 3, &[1.0, 3.0, 2.0, 3.0, 7.0, 4.0]));
+/// ```
+pub fn columns_adjoint_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    g: DMatrixView<'_, T>,
+    a: DMatrixView<'_, T>,
+    j: usize,
+    n: usize,
+) {
+    assert_eq!(
+        g.ncols(),
+        n,
+        "matgrad: columns_adjoint_to: a {}-column adjoint for {n} columns",
+        g.ncols()
+    );
+    block_adjoint_to(out, acc, g, a, (0, j), "columns_adjoint_to");
 }

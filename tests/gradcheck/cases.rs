@@ -1462,6 +1462,112 @@ fn column_f32() {
 }
 
 // ===========================================================================
+// Views: a.row(i), a.rows(i, n), a.columns(j, n)
+// ===========================================================================
+
+#[grad(wrt = a)]
+fn f_row(a: &DMatrix<f64>, r: &RowDVector<f64>) -> f64 {
+    // A literal index and an expression of the shapes: the same row when `a` has
+    // one, so its adjoint accumulates.
+    a.row(0).dot(r) + a.row(a.nrows() - 1).norm_squared()
+}
+
+#[test]
+fn row_of_a_matrix() {
+    let (r, mut ws) = (&mut rng(301), Workspace::new());
+    for (m, n) in SHAPES {
+        let rr = row(r, n);
+        gradcheck!(&mut ws; f_row, f_row_grad, f_row_grad_into; (&a, &rr);
+            a = mat(r, m, n));
+    }
+}
+
+#[grad(wrt = a)]
+fn f_rows(a: &DMatrix<f64>) -> f64 {
+    // Blocks that overlap (all of `a` when it has one row): adjoints accumulate.
+    a.rows(0, 1).map(|v| v.sin()).sum()
+        + a.rows(a.nrows() / 2, a.nrows() - a.nrows() / 2)
+            .norm_squared()
+        + a.rows(0, a.nrows()).sum()
+}
+
+#[test]
+fn rows_of_a_matrix() {
+    let (r, mut ws) = (&mut rng(302), Workspace::new());
+    for (m, n) in SHAPES {
+        gradcheck!(&mut ws; f_rows, f_rows_grad, f_rows_grad_into; (&a,);
+            a = mat(r, m, n));
+    }
+}
+
+#[grad(wrt = (a, b))]
+fn f_columns(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    (a.columns(0, 1) - b).norm_squared()
+        + a.columns(a.ncols() - 1, 1).sum() * a.columns(0, a.ncols()).norm()
+}
+
+#[test]
+fn columns_of_a_matrix() {
+    let (r, mut ws) = (&mut rng(303), Workspace::new());
+    for (m, n) in SHAPES {
+        gradcheck!(&mut ws; f_columns, f_columns_grad, f_columns_grad_into; (&a, &b);
+            a = mat(r, m, n), b = vector(r, m));
+    }
+}
+
+#[grad(wrt = (x, w))]
+fn f_views_of_product(x: &DMatrix<f64>, w: &DMatrix<f64>, y: &RowDVector<f64>) -> f64 {
+    let z = x * w;
+    (z.row(0) - y).norm_squared() + z.columns(0, 1).sum() + w.rows(0, w.nrows() - 1).norm_squared()
+}
+
+#[test]
+fn views_of_a_product() {
+    let (r, mut ws) = (&mut rng(304), Workspace::new());
+    for (m, k, n) in PRODUCT {
+        let y = row(r, n);
+        gradcheck!(&mut ws; f_views_of_product, f_views_of_product_grad,
+            f_views_of_product_grad_into; (&x, &w, &y);
+            x = mat(r, m, k), w = mat(r, k, n));
+    }
+}
+
+#[grad(wrt = a)]
+fn f_views_f32(a: &DMatrix<f32>) -> f32 {
+    a.rows(a.nrows() - 1, 1).map(|c| c.sin()).sum()
+        + a.row(0).sum()
+        + a.columns(0, 1).norm_squared()
+}
+
+#[test]
+fn views_f32() {
+    let (r, mut ws) = (&mut rng(305), Workspace::new());
+    for (m, n) in SHAPES {
+        gradcheck!(&mut ws; f_views_f32, f_views_f32_grad, f_views_f32_grad_into; (&a,);
+            a = mat(r, m, n).cast());
+    }
+}
+
+#[grad(wrt = theta)]
+fn f_weights_and_bias(theta: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
+    // The last entry of `theta` is the bias.
+    let w = theta.rows(0, theta.len() - 1);
+    let b = theta.rows(theta.len() - 1, 1).sum();
+    ((x * w).add_scalar(b) - y).norm_squared()
+}
+
+#[test]
+fn weights_and_bias_from_one_vector() {
+    let (r, mut ws) = (&mut rng(306), Workspace::new());
+    for (m, d) in SHAPES {
+        let (x, y) = (mat(r, m, d), vector(r, m));
+        gradcheck!(&mut ws; f_weights_and_bias, f_weights_and_bias_grad,
+            f_weights_and_bias_grad_into; (&theta, &x, &y);
+            theta = vector(r, d + 1));
+    }
+}
+
+// ===========================================================================
 // Reductions along one dimension, extreme entries, abs
 // ===========================================================================
 

@@ -394,6 +394,48 @@ fn diagonal_and_column() {
 }
 
 // ===========================================================================
+// Views: a.row(i), a.rows(i, n), a.columns(j, n), as nalgebra's fixed views
+// ===========================================================================
+
+#[grad(wrt = a)]
+fn f_views1(a: &Matrix1<f64>) -> f64 {
+    a.row(0).sum() + a.rows(0, 1).norm_squared() + a.columns(0, 1).map(|v| v.sin()).sum()
+}
+
+#[grad(wrt = (a, b))]
+fn f_views3(a: &Matrix3<f64>, b: &Matrix2x3<f64>) -> f64 {
+    // `rows(0, 2)` of a `Matrix3` is 2×3 for matgrad (`fixed_rows::<2>(0)`); the
+    // views overlap, so the adjoints accumulate.
+    (a.rows(0, 2) - b).norm_squared()
+        + a.row(2).sum()
+        + a.columns(1, 2).map(|v| v.sin()).sum()
+        + a.row(a.nrows() - 2).norm_squared()
+}
+
+#[grad(wrt = (x, w))]
+fn f_views_of_product(x: &SMatrix<f64, 4, 2>, w: &SMatrix<f64, 2, 3>) -> f64 {
+    let z = x * w;
+    z.rows(1, 2).map(|v| v.tanh()).sum()
+        + z.columns(w.ncols() - 2, 2).norm_squared()
+        + x.row(3).dot(&w.column(0).transpose())
+}
+
+#[test]
+fn views() {
+    let (r, mut ws) = (&mut rng(16), Workspace::new());
+    for _ in 0..3 {
+        let a = s::<1, 1>(r);
+        gradcheck!(&mut ws; f_views1, f_views1_grad, f_views1_grad_into; (&a); a = a);
+        let (a, b) = (s::<3, 3>(r), s::<2, 3>(r));
+        gradcheck!(&mut ws; f_views3, f_views3_grad, f_views3_grad_into; (&a, &b);
+            a = a, b = b);
+        let (x, w) = (s::<4, 2>(r), s::<2, 3>(r));
+        gradcheck!(&mut ws; f_views_of_product, f_views_of_product_grad,
+            f_views_of_product_grad_into; (&x, &w); x = x, w = w);
+    }
+}
+
+// ===========================================================================
 // Reductions along one dimension, extreme entries, abs
 // ===========================================================================
 

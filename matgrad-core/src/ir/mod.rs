@@ -265,6 +265,12 @@ pub enum Op {
     Diagonal,
     /// `a.column(j)`.
     Column(Count),
+    /// `a.row(i)`.
+    Row(Count),
+    /// `a.rows(i, n)`: rows `i..i + n`, all columns.
+    Rows(Count, Count),
+    /// `a.columns(j, n)`: columns `j..j + n`, all rows.
+    Columns(Count, Count),
 
     /// `sigmoid(&a)`.
     Sigmoid,

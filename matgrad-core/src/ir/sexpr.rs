@@ -40,7 +40,7 @@ impl Graph {
 fn plain_ops() -> Vec<Op> {
     let methods = crate::symbol::MATRIX_METHODS
         .iter()
-        .filter_map(|m| (m.op)(None));
+        .filter_map(|m| (m.op)(&[]));
     let functions = crate::symbol::RUNTIME_FNS.iter().map(|f| (f.op)());
     let operators = [
         Op::Add,
@@ -66,7 +66,8 @@ fn plain_ops() -> Vec<Op> {
 }
 
 /// The operation named `head` in the text form: a plain operation, a scalar one
-/// (`+`, `tanh`, `powi2`), an entry `idxIJ` (one digit each) or a column `columnJ`.
+/// (`+`, `tanh`, `powi2`), an entry `idxIJ` (one digit each), a column `columnJ` or a
+/// row `rowI`.
 fn op_named(head: &str) -> Option<Op> {
     if let Some(op) = plain_ops().into_iter().find(|op| op.mnemonic() == head) {
         return Some(op);
@@ -92,6 +93,9 @@ fn op_named(head: &str) -> Option<Op> {
         {
             return Some(Op::Index(Count::Lit(i), Count::Lit(j)));
         }
+    }
+    if let Some(i) = head.strip_prefix("row").and_then(|i| i.parse().ok()) {
+        return Some(Op::Row(Count::Lit(i)));
     }
     let j = head.strip_prefix("column")?.parse().ok()?;
     Some(Op::Column(Count::Lit(j)))
@@ -175,6 +179,7 @@ mod tests {
             "(sum (scale (t x) (+ s (tanh s))))",
             "(idx01 (kron x w))",
             "(norm2 (column2 (diagonal x)))",
+            "(sum (row1 (t x)))",
             "(* (powi3 s) 2.0)",
             "(ln_det (inv (add_row x (sum w))))",
         ] {

@@ -835,7 +835,8 @@ impl Builder<'_> {
             return self.err(&m.method, msg);
         }
         // `powi` and a count take integers, read by their own rules.
-        let reads_args = name != "powi" && !spec.is_some_and(|m| m.takes == Takes::Count);
+        let reads_args = name != "powi"
+            && !spec.is_some_and(|m| matches!(m.takes, Takes::Count | Takes::Counts(_)));
         let args = if reads_args {
             self.method_args(m, recv)
         } else {
@@ -1017,7 +1018,7 @@ impl Builder<'_> {
         text: String,
     ) -> Res<NodeId> {
         let name = spec.name;
-        let mut count = None;
+        let mut counts = Vec::new();
         match spec.takes {
             Takes::Matrix => {
                 // `want` counted the arguments: one.
@@ -1057,6 +1058,21 @@ impl Builder<'_> {
                     );
                 }
             }
+            Takes::Count if spec.needs == Needs::RowIndex => {
+                let Some(arg) = m.args.first() else {
+                    return Err(());
+                };
+                let i = self.count_as(arg, "a row index", "x.row(x.nrows() - 1)")?;
+                if let (Count::Lit(i), Some(n)) = (&i, shape.rows.size()) {
+                    if *i >= n {
+                        return self.shape_err(
+                            &m.args,
+                            format!("row {i} is out of bounds for {}", shape.describe_a()),
+                        );
+                    }
+                }
+                counts.push(i);
+            }
             Takes::Count => {
                 let Some(arg) = m.args.first() else {
                     return Err(());
@@ -1070,14 +1086,15 @@ impl Builder<'_> {
                         );
                     }
                 }
-                count = Some(j);
+                counts.push(j);
             }
+            Takes::Counts(_) => counts = self.block_counts(m, spec, shape)?,
             Takes::Nothing | Takes::Special => {}
         }
         if spec.needs == Needs::Square {
             self.square(shape, name, m)?;
         }
-        let Some(op) = (spec.op)(count) else {
+        let Some(op) = (spec.op)(&counts) else {
             return self.err(m, format!("`{name}` is not supported here"));
         };
         args.insert(0, recv);
@@ -1093,19 +1110,18 @@ impl Builder<'_> {
 
     /// [`Builder::count`], saying what the count is for (`an index`) when `e` is none.
     fn count_of(&mut self, e: &Expr, what: &str) -> Res<Count> {
-        if let Some(n) = int_literal(e) {
-            return Ok(Count::Lit(n));
-        }
-        if self.is_count(e) {
-            return Ok(Count::Expr(self.count_tokens(e)));
-        }
-        let msg = format!("`{}` cannot be {what} in a #[grad] function: write an integer literal, or an expression of integer literals, constants and the shapes of parameters, as in `x.column(x.ncols() - 1)`", source_text(e));
-        self.err(e, msg)
+        self.count_as(e, what, "x.column(x.ncols() - 1)")
     }
 
     /// The tokens of the count `e` as the generated code evaluates it: as written,
     /// with each count bound by a `let` replaced by its own tokens.
     fn count_tokens(&self, e: &Expr) -> proc_macro2::TokenStream {
+        let bound = |id: &proc_macro2::Ident| {
+            matches!(self.env.get(&id.to_string()), Some(Binding::Count(_)))
+        };
+        if !mentions(e, &bound) {
+            return e.to_token_stream();
+        }
         match strip(e) {
             Expr::Path(p) => match p
                 .path
@@ -1125,6 +1141,79 @@ impl Builder<'_> {
             }
             other => other.to_token_stream(),
         }
+    }
+
+    /// The start and the length of `a.rows(i, n)` or `a.columns(j, n)` (`spec`) on a
+    /// receiver of static shape `shape`. A static dimension needs a literal length
+    /// (the static backend writes nalgebra's `fixed_rows::<n>(i)`) and a block within
+    /// it, when the literals tell.
+    fn block_counts(
+        &mut self,
+        m: &syn::ExprMethodCall,
+        spec: &symbol::MatrixMethod,
+        shape: Shape,
+    ) -> Res<Vec<Count>> {
+        let rows = spec.needs == Needs::RowRange;
+        let (dim, noun, example) = if rows {
+            (shape.rows, "rows", "x.rows(0, x.nrows() - 1)")
+        } else {
+            (shape.cols, "columns", "x.columns(0, x.ncols() - 1)")
+        };
+        let (Some(start), Some(len)) = (m.args.first(), m.args.get(1)) else {
+            return Err(());
+        };
+        let index = if rows {
+            "a row index"
+        } else {
+            "a column index"
+        };
+        let i = self.count_as(start, index, example);
+        let n = self.count_as(len, &format!("a number of {noun}"), example);
+        let (i, n) = (i?, n?);
+        let Some(size) = dim.size() else {
+            return Ok(vec![i, n]);
+        };
+        let Count::Lit(k) = n else {
+            return self.err(
+                len,
+                format!(
+                    "the number of {noun} of a view of {} must be an integer literal in a #[grad] function, as in `a.{}(0, 2)`: its static shape is fixed at compile time",
+                    shape.describe_a(),
+                    spec.name
+                ),
+            );
+        };
+        let end = match &i {
+            Count::Lit(i) => Some((*i, i.saturating_add(k))),
+            Count::Expr(_) => None,
+        };
+        match end {
+            Some((i, e)) if e > size => self.shape_err(
+                &m.args,
+                format!(
+                    "{noun} {i}..{e} are out of bounds for {}",
+                    shape.describe_a()
+                ),
+            ),
+            None if k > size => self.shape_err(
+                len,
+                format!("{k} {noun} are out of bounds for {}", shape.describe_a()),
+            ),
+            _ => Ok(vec![i, Count::Lit(k)]),
+        }
+    }
+
+    /// [`Builder::count`] for an argument other than a column index: `what` names it
+    /// in the message (`a row index`), `example` shows a count.
+    fn count_as(&mut self, e: &Expr, what: &str, example: &str) -> Res<Count> {
+        if let Some(n) = int_literal(e) {
+            return Ok(Count::Lit(n));
+        }
+        if self.is_count(e) {
+            return Ok(Count::Expr(self.count_tokens(e)));
+        }
+        let msg = format!("`{}` cannot be {what} in a #[grad] function: write an integer literal, or an expression of integer literals, constants and the shapes of parameters, as in `{example}`", source_text(e));
+        self.err(e, msg)
     }
 
     /// Whether `e` is an integer expression of literals, outside names, counts bound
@@ -1694,16 +1783,21 @@ fn int_literal_expr(e: &Expr) -> Option<&Expr> {
     }
 }
 
-/// Whether the tokens of `e` name `var`.
-fn mentions_var(e: &Expr, var: &str) -> bool {
-    fn walk(ts: proc_macro2::TokenStream, var: &str) -> bool {
+/// Whether some identifier among the tokens of `e` satisfies `pred`.
+fn mentions(e: &Expr, pred: &dyn Fn(&proc_macro2::Ident) -> bool) -> bool {
+    fn walk(ts: proc_macro2::TokenStream, pred: &dyn Fn(&proc_macro2::Ident) -> bool) -> bool {
         ts.into_iter().any(|tt| match tt {
-            proc_macro2::TokenTree::Ident(i) => i == var,
-            proc_macro2::TokenTree::Group(g) => walk(g.stream(), var),
+            proc_macro2::TokenTree::Ident(i) => pred(&i),
+            proc_macro2::TokenTree::Group(g) => walk(g.stream(), pred),
             _ => false,
         })
     }
-    walk(e.to_token_stream(), var)
+    walk(e.to_token_stream(), pred)
+}
+
+/// Whether the tokens of `e` name `var`.
+fn mentions_var(e: &Expr, var: &str) -> bool {
+    mentions(e, &|i| i == var)
 }
 
 /// `a = b` or `a op= b`.

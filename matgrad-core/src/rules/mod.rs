@@ -19,7 +19,7 @@
 //! | [`scalar`] | scalar arithmetic and scalar methods |
 //! | [`construct`] | `identity`, `zeros`, `from_element` |
 //! | [`linear`] | `+ - neg`, scaling, `/ s`, transpose, `add_scalar`, `[(i, j)]`, ones |
-//! | [`part`] | parts of a matrix: `diagonal()`, `column(j)` |
+//! | [`part`] | parts of a matrix: `diagonal()`, `column(j)`, `row(i)`, `rows(i, n)`, `columns(j, n)` |
 //! | [`product`] | `*`, chains, `component_mul`/`component_div`, `kronecker`, `map`, `zip_map` |
 //! | [`reduce`] | `sum mean norm_squared norm dot trace`, trace of a product, `row_sum` `column_sum` `row_mean` `column_mean`, `max` `min` |
 //! | [`matrix_fn`] | `determinant`, `try_inverse`, factorisations and solves |
@@ -116,6 +116,9 @@ pub fn rule(op: &Op) -> Box<dyn Rule + '_> {
         Op::Fill(r, c) => Box::new(construct::Fill(r, c)),
         Op::Diagonal => Box::new(part::Diagonal),
         Op::Column(j) => Box::new(part::Column(j)),
+        Op::Row(i) => Box::new(part::Row(i)),
+        Op::Rows(i, n) => Box::new(part::Rows(i, n)),
+        Op::Columns(j, n) => Box::new(part::Columns(j, n)),
         Op::MatMul => Box::new(product::MatMul),
         Op::Chain => Box::new(product::Chain),
         Op::ComponentMul => Box::new(product::ComponentMul),
@@ -268,6 +271,47 @@ pub enum ShapeRule {
     Column(usize),
     /// `1 × cols(k)`: a row of argument `k`.
     Row(usize),
+    /// A block of argument `of`: `rows` of its rows by `cols` of its columns
+    /// (`a.rows(i, n)` is `Block { of: 0, rows: Extent::Lit(n), cols: Extent::All }`).
+    Block {
+        /// The argument the block is taken from.
+        of: usize,
+        /// How many of its rows.
+        rows: Extent,
+        /// How many of its columns.
+        cols: Extent,
+    },
+}
+
+/// How much of one dimension a [`ShapeRule::Block`] takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Extent {
+    /// All of it.
+    All,
+    /// `n`, an integer literal: static when the dimension is (nalgebra's fixed views,
+    /// `a.fixed_rows::<n>(i)`), dynamic when it is dynamic (`a.rows(i, n)`).
+    Lit(usize),
+    /// A count known at run time: a dynamic dimension, unknown symbolically.
+    Expr,
+}
+
+impl Extent {
+    /// The extent a count gives.
+    pub fn of(n: &Count) -> Extent {
+        match n {
+            Count::Lit(n) => Extent::Lit(*n),
+            Count::Expr(_) => Extent::Expr,
+        }
+    }
+
+    /// The part of dimension `d` it takes; `None` when it cannot be written.
+    fn of_dim<D: Dimension>(self, d: D) -> Option<D> {
+        match self {
+            Extent::All => Some(d),
+            Extent::Lit(n) => Some(d.part(n)),
+            Extent::Expr => D::dynamic(),
+        }
+    }
 }
 
 /// A dimension a [`ShapeRule`] can be read on.
@@ -282,6 +326,9 @@ pub trait Dimension: Clone {
     fn is_static(&self) -> Option<bool>;
     /// A dynamic dimension, for a broadcast result.
     fn dynamic() -> Option<Self>;
+    /// The dimension of `n` entries taken from this one (a block's): static when this
+    /// one is.
+    fn part(&self, n: usize) -> Self;
 }
 
 impl Dimension for Dim {
@@ -307,6 +354,12 @@ impl Dimension for Dim {
     fn dynamic() -> Option<Dim> {
         Some(Dim::Dyn)
     }
+    fn part(&self, n: usize) -> Dim {
+        match self {
+            Dim::Dyn => Dim::Dyn,
+            _ => Dim::fixed(n),
+        }
+    }
 }
 
 impl Dimension for Poly {
@@ -324,6 +377,9 @@ impl Dimension for Poly {
     }
     fn dynamic() -> Option<Poly> {
         None
+    }
+    fn part(&self, n: usize) -> Poly {
+        Poly::num(n as u64)
     }
 }
 
@@ -360,6 +416,10 @@ impl ShapeRule {
             ShapeRule::Ones { of, row: false } => shape_of(of).map(|(_, c)| (c, D::one())),
             ShapeRule::Column(k) => arg(k).map(|(r, _)| (r, D::one())),
             ShapeRule::Row(k) => arg(k).map(|(_, c)| (D::one(), c)),
+            ShapeRule::Block { of, rows, cols } => {
+                let (r, c) = arg(of)?;
+                Some((rows.of_dim(r)?, cols.of_dim(c)?))
+            }
         }
     }
 

@@ -1,10 +1,11 @@
-//! Parts of a matrix: `a.diagonal()` and `a.column(j)`. Each adjoint places Ḡ back
-//! where the part came from, into a gradient that is zero elsewhere: one pass over
-//! the part, never a zero matrix per entry.
+//! Parts of a matrix: `a.diagonal()`, `a.column(j)`, `a.row(i)` and the blocks
+//! `a.rows(i, n)`, `a.columns(j, n)`. Each adjoint places Ḡ back where the part came
+//! from, into a gradient that is zero elsewhere: one pass over the part, never a zero
+//! matrix per entry.
 
 use super::{
-    app, apply, value, Contrib, Formula, Forward, KArg, Kernel, KernelRef, Names, Rule, ShapeRule,
-    Site, StaticArg, StaticForward, StaticNames,
+    app, apply, value, Contrib, Extent, Formula, Forward, KArg, Kernel, KernelRef, Names, Rule,
+    ShapeRule, Site, StaticArg, StaticForward, StaticNames,
 };
 use crate::cost::{self, Cost, Poly};
 use crate::emit::mixed;
@@ -129,4 +130,226 @@ impl Kernel for ColumnAdjoint {
         };
         app("*", vec![g, app("t", vec![Term::sym(&j)])])
     }
+}
+
+/// A count as a term of a formula: `2`, or the expression as written.
+fn count_term(c: &Count) -> Term {
+    match c {
+        Count::Lit(n) => Term::Num(*n as f64),
+        Count::Expr(_) => Term::sym(&c.to_string()),
+    }
+}
+
+/// `e_i` from a kernel's count argument as math: `e₂`, `e[x.nrows() - 1]`.
+fn unit_arg(arg: Option<&Term>) -> Term {
+    Term::sym(&match arg {
+        Some(Term::Num(v)) => format!("e{}", Count::Lit(*v as usize).subscript()),
+        Some(Term::Sym(s)) => format!("e[{s}]"),
+        _ => "e".to_owned(),
+    })
+}
+
+/// `a.row(i)`, a row  →  ā += e_i Ḡ: Ḡ placed in row i.
+pub struct Row<'a>(pub &'a Count);
+
+impl Rule for Row<'_> {
+    fn name(&self) -> String {
+        format!("row{}", self.0)
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Row(0)
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries(s, shapes)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, out, text, a) = (n.rt(), n.out(), n.text(s.id), n.view(s.arg_id(0)));
+        let i = self.0.tokens();
+        Forward::Matrix(quote!(#rt::row_to(&mut #out, #a, #i, #text);))
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        let (a, i) = (n.value(s.arg_id(0)), self.0.tokens());
+        StaticForward::Expr(quote!(#a.row(#i).into_owned()))
+    }
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
+        let args = vec![
+            KArg::Mat(Operand::Grad),
+            KArg::Mat(s.arg(0)),
+            KArg::Count(self.0.clone()),
+        ];
+        vec![(0, Contrib::Kernel(KernelRef(&RowAdjoint), args))]
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        app("*", vec![app("t", vec![unit(self.0)]), value(s, f, 0)])
+    }
+}
+
+/// `e_i Ḡ`: ḡ in row i of a matrix shaped like `a`, zero elsewhere; args (ḡ, a, i).
+struct RowAdjoint;
+
+impl Kernel for RowAdjoint {
+    fn runtime(&self) -> &'static str {
+        "row_adjoint_to"
+    }
+    fn lower_static(&self, args: &[StaticArg], target: Shape, n: &dyn StaticNames) -> TokenStream {
+        let ((g, _), i, t) = (
+            StaticArg::mat(args, 0),
+            StaticArg::count(args, 2),
+            n.ty(target),
+        );
+        let m = mixed("__mg_e");
+        quote!({
+            let mut #m = #t::zeros();
+            #m.set_row(#i, &#g);
+            #m
+        })
+    }
+    fn formula(&self, args: &[Term]) -> Term {
+        let g = args.first().cloned().unwrap_or(Term::Num(0.0));
+        app("*", vec![unit_arg(args.get(2)), g])
+    }
+}
+
+/// `a.rows(i, n)`, rows `i..i + n`  →  ā += Ḡ placed in those rows.
+pub struct Rows<'a>(pub &'a Count, pub &'a Count);
+
+impl Rule for Rows<'_> {
+    fn name(&self) -> String {
+        format!("rows{}_{}", self.0, self.1)
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Block {
+            of: 0,
+            rows: Extent::of(self.1),
+            cols: Extent::All,
+        }
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries(s, shapes)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, out, text, a) = (n.rt(), n.out(), n.text(s.id), n.view(s.arg_id(0)));
+        let (i, k) = (self.0.tokens(), self.1.tokens());
+        Forward::Matrix(quote!(#rt::rows_to(&mut #out, #a, #i, #k, #text);))
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        // The parser takes a static receiver's count only as a literal.
+        let (a, i, k) = (n.value(s.arg_id(0)), self.0.tokens(), self.1.tokens());
+        StaticForward::Expr(quote!(#a.fixed_rows::<#k>(#i).into_owned()))
+    }
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
+        let args = vec![
+            KArg::Mat(Operand::Grad),
+            KArg::Mat(s.arg(0)),
+            KArg::Count(self.0.clone()),
+            KArg::Count(self.1.clone()),
+        ];
+        vec![(0, Contrib::Kernel(KernelRef(&RowsAdjoint), args))]
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        let (i, k) = (count_term(self.0), count_term(self.1));
+        app("rows", vec![value(s, f, 0), i, k])
+    }
+}
+
+/// `place_rows(Ḡ, i, n)`: ḡ in rows `i..i + n` of a matrix shaped like `a`, zero
+/// elsewhere; args (ḡ, a, i, n).
+struct RowsAdjoint;
+
+impl Kernel for RowsAdjoint {
+    fn runtime(&self) -> &'static str {
+        "rows_adjoint_to"
+    }
+    fn lower_static(&self, args: &[StaticArg], target: Shape, n: &dyn StaticNames) -> TokenStream {
+        let ((g, _), i, k, t) = (
+            StaticArg::mat(args, 0),
+            StaticArg::count(args, 2),
+            StaticArg::count(args, 3),
+            n.ty(target),
+        );
+        let m = mixed("__mg_e");
+        quote!({
+            let mut #m = #t::zeros();
+            #m.fixed_rows_mut::<#k>(#i).copy_from(&#g);
+            #m
+        })
+    }
+    fn formula(&self, args: &[Term]) -> Term {
+        place("place_rows", args)
+    }
+}
+
+/// `a.columns(j, n)`, columns `j..j + n`  →  ā += Ḡ placed in those columns.
+pub struct Columns<'a>(pub &'a Count, pub &'a Count);
+
+impl Rule for Columns<'_> {
+    fn name(&self) -> String {
+        format!("columns{}_{}", self.0, self.1)
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Block {
+            of: 0,
+            rows: Extent::All,
+            cols: Extent::of(self.1),
+        }
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries(s, shapes)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, out, text, a) = (n.rt(), n.out(), n.text(s.id), n.view(s.arg_id(0)));
+        let (j, k) = (self.0.tokens(), self.1.tokens());
+        Forward::Matrix(quote!(#rt::columns_to(&mut #out, #a, #j, #k, #text);))
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        // The parser takes a static receiver's count only as a literal.
+        let (a, j, k) = (n.value(s.arg_id(0)), self.0.tokens(), self.1.tokens());
+        StaticForward::Expr(quote!(#a.fixed_columns::<#k>(#j).into_owned()))
+    }
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
+        let args = vec![
+            KArg::Mat(Operand::Grad),
+            KArg::Mat(s.arg(0)),
+            KArg::Count(self.0.clone()),
+            KArg::Count(self.1.clone()),
+        ];
+        vec![(0, Contrib::Kernel(KernelRef(&ColumnsAdjoint), args))]
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        let (j, k) = (count_term(self.0), count_term(self.1));
+        app("columns", vec![value(s, f, 0), j, k])
+    }
+}
+
+/// `place_columns(Ḡ, j, n)`: ḡ in columns `j..j + n` of a matrix shaped like `a`,
+/// zero elsewhere; args (ḡ, a, j, n).
+struct ColumnsAdjoint;
+
+impl Kernel for ColumnsAdjoint {
+    fn runtime(&self) -> &'static str {
+        "columns_adjoint_to"
+    }
+    fn lower_static(&self, args: &[StaticArg], target: Shape, n: &dyn StaticNames) -> TokenStream {
+        let ((g, _), j, k, t) = (
+            StaticArg::mat(args, 0),
+            StaticArg::count(args, 2),
+            StaticArg::count(args, 3),
+            n.ty(target),
+        );
+        let m = mixed("__mg_e");
+        quote!({
+            let mut #m = #t::zeros();
+            #m.fixed_columns_mut::<#k>(#j).copy_from(&#g);
+            #m
+        })
+    }
+    fn formula(&self, args: &[Term]) -> Term {
+        place("place_columns", args)
+    }
+}
+
+/// `head(ḡ, start, n)` from a block kernel's args (ḡ, a, start, n).
+fn place(head: &str, args: &[Term]) -> Term {
+    let arg = |k: usize| args.get(k).cloned().unwrap_or(Term::Num(0.0));
+    app(head, vec![arg(0), arg(2), arg(3)])
 }

@@ -92,6 +92,7 @@ fn linear() {
 fn parts() {
     check("(diagonal a)", &[("a", "diag(Ḡ)")]);
     check("(column2 a)", &[("a", "Ḡ e₂ᵀ")]);
+    check("(row1 a)", &[("a", "e₁ Ḡ")]);
 }
 
 #[test]
