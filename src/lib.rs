@@ -133,6 +133,7 @@
 //! | `a.diagonal()` (square `a`), as a column | ā += diag(Ḡ) |
 //! | `DMatrix::identity(r, c)`, `DMatrix::zeros(r, c)`, `DMatrix::from_element(r, c, s)`, `DVector::zeros(n)`, static `Matrix3::identity()`, `Vector3::zeros()`, `Matrix2x3::from_element(s)` (sizes are counts) | s̄ += Σ Ḡ |
 //! | `let n = x.nrows();`, then `n` wherever a count goes | — |
+//! | `k: usize` (or `&usize`) parameters: counts, wherever a count goes | — |
 //! | `x.nrows() as f64`, `(a.len() - 1) as f64`, `N as f64` (counts: literals, constants, parameters' shapes) | — (a constant) |
 //! | `a.row_sum()`, `a.column_sum()` (nalgebra's: the 1×n row of column sums, the m×1 column of row sums), `a.row_mean()`, `a.column_mean()` | ā += 𝟙 Ḡ, ā += Ḡ 𝟙ᵀ (divided by the count for the means) |
 //! | `a.max()`, `a.min()` | ā += s̄ at the first entry (column-major) equal to the value |

@@ -359,6 +359,10 @@ fn resolve_wrt(
             continue;
         }
         match sig.params.iter().position(|p| p.name == *name) {
+            Some(i) if sig.params.get(i).is_some_and(|p| p.count) => cx.error_spanned_by(
+                name,
+                format!("`{name}` is a `usize`, a count: it has no gradient; `wrt` names float parameters"),
+            ),
             Some(i) => out.push(i),
             None => {
                 let names: Vec<String> =

@@ -3244,3 +3244,27 @@ fn entries_at_counts() {
             (&a, &rr); a = mat(r, m, n));
     }
 }
+
+// ===========================================================================
+// usize parameters: counts
+// ===========================================================================
+
+#[grad(wrt = (x, w))]
+fn f_count_parameters(x: &DMatrix<f64>, w: &DMatrix<f64>, k: usize, batch: &usize) -> f64 {
+    // A column chosen by a parameter, a block as long as another, a mean over a batch
+    // size passed in.
+    (x * w).column(k).norm_squared() / (*batch as f64)
+        + w.rows(0, k + 1).sum() * (k as f64)
+        + DMatrix::<f64>::identity(k + 1, k + 1).sum() * x[(0, k)]
+}
+
+#[test]
+fn count_parameters() {
+    let (r, mut ws) = (&mut rng(155), Workspace::new());
+    for (m, n, k) in [(1, 1, 0), (3, 2, 1), (4, 3, 2)] {
+        // x is m×n, w is n×n, so k < n indexes both.
+        let batch = m + 1;
+        gradcheck!(&mut ws; f_count_parameters, f_count_parameters_grad, f_count_parameters_grad_into;
+            (&x, &w, k, &batch); x = mat(r, m, n), w = mat(r, n, n));
+    }
+}

@@ -70,7 +70,18 @@ pub fn build(cx: &mut Ctxt, sig: &Signature, block: &Block) -> Option<Graph> {
         if let Some(node) = b.nodes.get_mut(id) {
             node.name = Some(p.name.to_string());
         }
-        b.env.insert(p.name.to_string(), Binding::Node(id));
+        let binding = if p.count {
+            // A count: the companions have the parameter under the same name.
+            let n = &p.name;
+            Binding::Count(Count::Expr(if p.by_ref {
+                quote::quote!(*#n)
+            } else {
+                quote::quote!(#n)
+            }))
+        } else {
+            Binding::Node(id)
+        };
+        b.env.insert(p.name.to_string(), binding);
     }
     let output = b.block(block);
     let failed = b.cx.count() > before;
@@ -1139,6 +1150,8 @@ impl Builder<'_> {
                 );
                 quote::quote!((#l #op #r))
             }
+            // `*n` of an `n: &usize` parameter: its binding reads through the reference.
+            Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) => self.count_tokens(&u.expr),
             other => other.to_token_stream(),
         }
     }
@@ -1230,6 +1243,8 @@ impl Builder<'_> {
                 ) && self.is_count(&b.left)
                     && self.is_count(&b.right)
             }
+            // `*n` of a count parameter `n: &usize`.
+            Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) => self.is_count(&u.expr),
             // A name from outside the function (`const N: usize`), written as is, or a
             // count of the body.
             Expr::Path(p) => p.path.get_ident().is_none_or(|id| {

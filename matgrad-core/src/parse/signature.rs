@@ -22,6 +22,8 @@ pub struct Param {
     pub owned: TokenStream,
     /// Whether it was declared `mut x` (an error already reported).
     pub mutable: bool,
+    /// Whether it is a `usize` (a count: sizes and indices, no gradient).
+    pub count: bool,
 }
 
 /// The parts of a signature matgrad uses.
@@ -74,7 +76,7 @@ pub fn parse(cx: &mut Ctxt, sig: &syn::Signature) -> Option<Signature> {
     for input in &sig.inputs {
         match parse_param(cx, input, &generic) {
             Some((param, float, ty)) => {
-                floats.push((float, ty));
+                floats.extend(float.map(|f| (f, ty)));
                 params.push(param);
             }
             None => fatal = true,
@@ -150,7 +152,7 @@ fn parse_param<'a>(
     cx: &mut Ctxt,
     input: &'a FnArg,
     generic: &dyn Fn(&Type) -> bool,
-) -> Option<(Param, Float, &'a Type)> {
+) -> Option<(Param, Option<Float>, &'a Type)> {
     let pt = match input {
         FnArg::Receiver(r) => {
             cx.error_spanned_by(
@@ -181,6 +183,18 @@ fn parse_param<'a>(
             return None;
         }
     };
+    if let Some(by_ref) = count_type(&pt.ty) {
+        let param = Param {
+            name,
+            ty: (*pt.ty).clone(),
+            by_ref,
+            kind: Kind::Scalar,
+            owned: quote!(usize),
+            mutable,
+            count: true,
+        };
+        return Some((param, None, &pt.ty));
+    }
     match param_type(&pt.ty) {
         Ok((kind, float, by_ref, owned)) => {
             let param = Param {
@@ -190,8 +204,9 @@ fn parse_param<'a>(
                 kind,
                 owned,
                 mutable,
+                count: false,
             };
-            Some((param, float, &pt.ty))
+            Some((param, Some(float), &pt.ty))
         }
         Err(_) if generic(&pt.ty) => None,
         Err(e) => {
@@ -285,6 +300,16 @@ fn mentions(ts: &TokenStream, names: &[String]) -> bool {
     })
 }
 
+/// `Some(by_ref)` for `usize` or `&usize`: a count parameter.
+fn count_type(ty: &Type) -> Option<bool> {
+    let (inner, by_ref) = match ungrouped(ty) {
+        Type::Reference(r) if r.mutability.is_none() => (ungrouped(&r.elem), true),
+        other => (other, false),
+    };
+    matches!(inner, Type::Path(p) if p.qself.is_none() && p.path.is_ident("usize"))
+        .then_some(by_ref)
+}
+
 /// Kind, float, by-reference flag and owned type of a parameter type.
 fn param_type(ty: &Type) -> syn::Result<(Kind, Float, bool, TokenStream)> {
     let (inner, by_ref) = match ungrouped(ty) {
@@ -333,7 +358,7 @@ fn param_type(ty: &Type) -> syn::Result<(Kind, Float, bool, TokenStream)> {
     }
     Err(syn::Error::new_spanned(
         ty,
-        "unsupported parameter type for #[grad]: use `DMatrix<T>`, `DVector<T>`, `RowDVector<T>`, a statically sized `SMatrix<T, R, C>`, `SVector<T, N>`, `Matrix3<T>`, `Vector3<T>`, … or `T`, by value or by `&`, with `T` = f64 or f32",
+        "unsupported parameter type for #[grad]: use `DMatrix<T>`, `DVector<T>`, `RowDVector<T>`, a statically sized `SMatrix<T, R, C>`, `SVector<T, N>`, `Matrix3<T>`, `Vector3<T>`, … or `T`, by value or by `&`, with `T` = f64 or f32, or a count `usize`",
     ))
 }
 
