@@ -478,3 +478,20 @@ fn original_panics_on_columns_out_of_range() {
 fn grad_panics_on_columns_out_of_range() {
     let _ = columns_past_the_end_grad(&m(2, 3));
 }
+
+#[grad(wrt = a)]
+fn block(a: &DMatrix<f64>) -> f64 {
+    a.view((1, 1), (2, 2)).sum()
+}
+
+#[test]
+#[should_panic = "Matrix slicing out of bounds"]
+fn original_panics_on_a_view_out_of_range() {
+    let _ = block(&m(2, 3));
+}
+
+#[test]
+#[should_panic = "matgrad: a.view((1, 1), (2, 2)): the 2×2 block at (1, 1) is out of range for a 2×3 matrix"]
+fn grad_panics_on_a_view_out_of_range() {
+    let _ = block_grad(&m(2, 3));
+}

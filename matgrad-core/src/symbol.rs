@@ -66,6 +66,9 @@ pub enum Needs {
     /// A start and a number of columns within the receiver's columns, the number a
     /// literal when the receiver's columns are static.
     ColumnRange,
+    /// A block's start and shape (two pairs) within the receiver, its lengths literals
+    /// where the receiver's dimensions are static.
+    Block,
 }
 
 /// One matrix method: its name, how the diagnostics show it, what it takes and
@@ -100,7 +103,7 @@ const fn method(
 }
 
 /// The matrix methods, in the order the diagnostics list them.
-pub const MATRIX_METHODS: [MatrixMethod; 28] = [
+pub const MATRIX_METHODS: [MatrixMethod; 29] = [
     method("transpose", Takes::Nothing, Needs::Nothing, |_| {
         Some(Op::Transpose)
     }),
@@ -167,6 +170,12 @@ pub const MATRIX_METHODS: [MatrixMethod; 28] = [
                 _ => None,
             },
         )
+    },
+    MatrixMethod {
+        shown: "view((i, j), (r, c))",
+        ..method("view", Takes::Counts(2), Needs::Block, |c| {
+            <&[Count; 4]>::try_from(c).ok().map(|c| Op::View(c.clone()))
+        })
     },
     method("row_sum", Takes::Nothing, Needs::Nothing, |_| {
         Some(Op::RowSum { mean: false })

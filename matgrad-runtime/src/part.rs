@@ -318,3 +318,56 @@ pub fn columns_adjoint_to<T: Real>(
     );
     block_adjoint_to(out, acc, g, a, (0, j), "columns_adjoint_to");
 }
+
+/// `out = a.view((i, j), (r, c))`, the `r×c` block of `a` at `(i, j)`, copied.
+///
+/// Panics `matgrad: {op}: the r×c block at (i, j) is out of range for a {rows}×{cols}
+/// matrix` (nalgebra's `view` panics there too).
+///
+/// ```
+/// use matgrad_runtime::__private::{view, view_to};
+/// use nalgebra::DMatrix;
+/// let a = DMatrix::from_row_slice(3, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]);
+/// let mut out = DMatrix::zeros(0, 0);
+/// view_to(&mut out, view(&a), (1, 1), (2, 2), "a.view((1, 1), (2, 2))");
+/// assert_eq!(out, DMatrix::from(a.view((1, 1), (2, 2))));
+/// ```
+pub fn view_to<T: Real>(
+    out: &mut DMatrix<T>,
+    a: DMatrixView<'_, T>,
+    start: (usize, usize),
+    shape: (usize, usize),
+    op: &str,
+) {
+    assert!(
+        fits(start, shape, a.shape()),
+        "matgrad: {op}: the {} block at ({}, {}) is out of range for a {} matrix",
+        Shape(shape.0, shape.1),
+        start.0,
+        start.1,
+        Shape(a.nrows(), a.ncols()),
+    );
+    block_to(out, a, start, shape);
+}
+
+/// `out (+)= g` placed at `(i, j)` in a matrix shaped like `a`, zero elsewhere (the
+/// adjoint of [`view_to`]; `a` gives only the shape).
+///
+/// ```
+/// use matgrad_runtime::__private::{view, view_adjoint_to};
+/// use nalgebra::DMatrix;
+/// let (a, g) = (DMatrix::<f64>::zeros(2, 3), DMatrix::from_element(1, 2, 5.0));
+/// let mut out = DMatrix::zeros(0, 0);
+/// view_adjoint_to(&mut out, false, view(&g), view(&a), 1, 1);
+/// assert_eq!(out, DMatrix::from_row_slice(2, 3, &[0.0, 0.0, 0.0, 0.0, 5.0, 5.0]));
+/// ```
+pub fn view_adjoint_to<T: Real>(
+    out: &mut DMatrix<T>,
+    acc: bool,
+    g: DMatrixView<'_, T>,
+    a: DMatrixView<'_, T>,
+    i: usize,
+    j: usize,
+) {
+    block_adjoint_to(out, acc, g, a, (i, j), "view_adjoint_to");
+}

@@ -3268,3 +3268,40 @@ fn count_parameters() {
             (&x, &w, k, &batch); x = mat(r, m, n), w = mat(r, n, n));
     }
 }
+
+// ===========================================================================
+// a.view((i, j), (r, c))
+// ===========================================================================
+
+#[grad(wrt = (a, w))]
+fn f_view(a: &DMatrix<f64>, w: &DMatrix<f64>) -> f64 {
+    // A literal block, a block sized by the shapes, overlapping: the adjoint accumulates.
+    a.view((0, 0), (1, 1)).sum() * 3.0
+        + a.view((a.nrows() - 1, 0), (1, a.ncols())).norm_squared()
+        + (a * w).view((0, 0), (a.nrows(), 1)).map(|v| v.sin()).sum()
+}
+
+#[test]
+fn view() {
+    let (r, mut ws) = (&mut rng(156), Workspace::new());
+    for (m, k, n) in PRODUCT {
+        gradcheck!(&mut ws; f_view, f_view_grad, f_view_grad_into; (&a, &w);
+            a = mat(r, m, k), w = mat(r, k, n));
+    }
+}
+
+#[grad(wrt = a)]
+fn f_view_f32(a: &DMatrix<f32>) -> f32 {
+    a.view((0, a.ncols() - 1), (a.nrows(), 1))
+        .map(|v| v * v * v)
+        .sum()
+}
+
+#[test]
+fn view_f32() {
+    let (r, mut ws) = (&mut rng(157), Workspace::new());
+    for (m, n) in SHAPES {
+        gradcheck!(&mut ws; f_view_f32, f_view_f32_grad, f_view_f32_grad_into; (&a,);
+            a = mat(r, m, n).cast());
+    }
+}

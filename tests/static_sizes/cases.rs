@@ -521,6 +521,20 @@ fn f_static_entries(v: &Vector3<f64>, a: &Matrix2x3<f64>) -> f64 {
     v[2] * v[0] + a[(1, a.ncols() - 1)] * v[v.len() - 2]
 }
 
+#[grad(wrt = a)]
+fn f_static_view(a: &Matrix3<f64>) -> f64 {
+    a.view((1, 0), (2, 2)).norm_squared() + a.view((0, 2), (3, 1)).sum() * a[(0, 0)]
+}
+
+#[test]
+fn static_view() {
+    let (r, mut ws) = (&mut rng(19), Workspace::new());
+    for _ in 0..3 {
+        let a = s::<3, 3>(r);
+        gradcheck!(&mut ws; f_static_view, f_static_view_grad, f_static_view_grad_into; (&a); a = a);
+    }
+}
+
 #[test]
 fn entries() {
     let (r, mut ws) = (&mut rng(18), Workspace::new());

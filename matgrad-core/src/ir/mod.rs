@@ -271,6 +271,9 @@ pub enum Op {
     Rows(Count, Count),
     /// `a.columns(j, n)`: columns `j..j + n`, all rows.
     Columns(Count, Count),
+    /// `a.view((i, j), (r, c))`: the `r×c` block at `(i, j)`; the counts in that order
+    /// (i, j, r, c).
+    View([Count; 4]),
 
     /// `sigmoid(&a)`.
     Sigmoid,

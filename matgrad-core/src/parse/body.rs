@@ -122,7 +122,9 @@ pub fn source_text<T: ToTokens + Spanned>(t: &T) -> String {
         .replace(" ,", ",")
         .replace("[ ", "[")
         .replace(" ]", "]")
-        .replace(" [", "[");
+        .replace(" [", "[")
+        // `f((1, 1), (2, 2))`: the space after a comma, taken above before `(`.
+        .replace(",(", ", (");
     s
 }
 
@@ -1156,26 +1158,72 @@ impl Builder<'_> {
         }
     }
 
-    /// The start and the length of `a.rows(i, n)` or `a.columns(j, n)` (`spec`) on a
-    /// receiver of static shape `shape`. A static dimension needs a literal length
-    /// (the static backend writes nalgebra's `fixed_rows::<n>(i)`) and a block within
-    /// it, when the literals tell.
+    /// The counts of a block on a receiver of static shape `shape`: `a.rows(i, n)`,
+    /// `a.columns(j, n)` (start, length) or `a.view((i, j), (r, c))` (starts, then
+    /// lengths). A static dimension needs a literal length (the static backend writes
+    /// nalgebra's fixed views) and a block within it, when the literals tell.
     fn block_counts(
         &mut self,
         m: &syn::ExprMethodCall,
         spec: &symbol::MatrixMethod,
         shape: Shape,
     ) -> Res<Vec<Count>> {
-        let rows = spec.needs == Needs::RowRange;
-        let (dim, noun, example) = if rows {
-            (shape.rows, "rows", "x.rows(0, x.nrows() - 1)")
-        } else {
-            (shape.cols, "columns", "x.columns(0, x.ncols() - 1)")
-        };
+        if spec.needs == Needs::Block {
+            fn pair(e: Option<&Expr>) -> Option<(&Expr, &Expr)> {
+                match e.map(strip) {
+                    Some(Expr::Tuple(t)) if t.elems.len() == 2 => {
+                        let mut it = t.elems.iter();
+                        it.next().zip(it.next())
+                    }
+                    _ => None,
+                }
+            }
+            let (Some((i, j)), Some((r, c))) = (pair(m.args.first()), pair(m.args.get(1))) else {
+                return self.err(&m.args, "`view` takes the block's start and shape as two pairs, as in `a.view((0, 1), (2, 2))`");
+            };
+            let example = "x.view((0, 0), (x.nrows() - 1, 2))";
+            let rows = self.block_dim((i, r), &m.args, shape.rows, "rows", shape, example);
+            let cols = self.block_dim((j, c), &m.args, shape.cols, "columns", shape, example);
+            let ((i, r), (j, c)) = (rows?, cols?);
+            return Ok(vec![i, j, r, c]);
+        }
         let (Some(start), Some(len)) = (m.args.first(), m.args.get(1)) else {
             return Err(());
         };
-        let index = if rows {
+        let (i, n) = if spec.needs == Needs::RowRange {
+            self.block_dim(
+                (start, len),
+                &m.args,
+                shape.rows,
+                "rows",
+                shape,
+                "x.rows(0, x.nrows() - 1)",
+            )?
+        } else {
+            self.block_dim(
+                (start, len),
+                &m.args,
+                shape.cols,
+                "columns",
+                shape,
+                "x.columns(0, x.ncols() - 1)",
+            )?
+        };
+        Ok(vec![i, n])
+    }
+
+    /// The start and the length of a block along one dimension `dim` (`noun`: rows or
+    /// columns) of a receiver of shape `shape`, checked against `dim` when it is static.
+    fn block_dim(
+        &mut self,
+        (start, len): (&Expr, &Expr),
+        at: &syn::punctuated::Punctuated<Expr, syn::Token![,]>,
+        dim: Dim,
+        noun: &str,
+        shape: Shape,
+        example: &str,
+    ) -> Res<(Count, Count)> {
+        let index = if noun == "rows" {
             "a row index"
         } else {
             "a column index"
@@ -1184,15 +1232,15 @@ impl Builder<'_> {
         let n = self.count_as(len, &format!("a number of {noun}"), example);
         let (i, n) = (i?, n?);
         let Some(size) = dim.size() else {
-            return Ok(vec![i, n]);
+            return Ok((i, n));
         };
         let Count::Lit(k) = n else {
             return self.err(
                 len,
                 format!(
-                    "the number of {noun} of a view of {} must be an integer literal in a #[grad] function, as in `a.{}(0, 2)`: its static shape is fixed at compile time",
+                    "the number of {noun} of a view of {} must be an integer literal in a #[grad] function, as in `{}`: its static shape is fixed at compile time",
                     shape.describe_a(),
-                    spec.name
+                    literal_example(example),
                 ),
             );
         };
@@ -1202,7 +1250,7 @@ impl Builder<'_> {
         };
         match end {
             Some((i, e)) if e > size => self.shape_err(
-                &m.args,
+                at,
                 format!(
                     "{noun} {i}..{e} are out of bounds for {}",
                     shape.describe_a()
@@ -1212,7 +1260,7 @@ impl Builder<'_> {
                 len,
                 format!("{k} {noun} are out of bounds for {}", shape.describe_a()),
             ),
-            _ => Ok(vec![i, Count::Lit(k)]),
+            _ => Ok((i, Count::Lit(k))),
         }
     }
 
@@ -1738,6 +1786,17 @@ fn constructor_shape(seg: &syn::PathSegment) -> Option<Shape> {
         ("SVector", &[n]) => Some(fixed((n, 1))),
         ("RowSVector", &[n]) => Some(fixed((1, n))),
         _ => None,
+    }
+}
+
+/// The literal form of a block's example (`a.rows(0, 2)` for `x.rows(0, x.nrows() - 1)`).
+fn literal_example(example: &str) -> &'static str {
+    if example.starts_with("x.rows") {
+        "a.rows(0, 2)"
+    } else if example.starts_with("x.columns") {
+        "a.columns(0, 2)"
+    } else {
+        "a.view((0, 0), (2, 2))"
     }
 }
 

@@ -119,6 +119,7 @@ pub fn rule(op: &Op) -> Box<dyn Rule + '_> {
         Op::Row(i) => Box::new(part::Row(i)),
         Op::Rows(i, n) => Box::new(part::Rows(i, n)),
         Op::Columns(j, n) => Box::new(part::Columns(j, n)),
+        Op::View(c) => Box::new(part::View(c)),
         Op::MatMul => Box::new(product::MatMul),
         Op::Chain => Box::new(product::Chain),
         Op::ComponentMul => Box::new(product::ComponentMul),

@@ -353,3 +353,80 @@ fn place(head: &str, args: &[Term]) -> Term {
     let arg = |k: usize| args.get(k).cloned().unwrap_or(Term::Num(0.0));
     app(head, vec![arg(0), arg(2), arg(3)])
 }
+
+/// `a.view((i, j), (r, c))`, the `r×c` block at `(i, j)`  →  ā += Ḡ placed there.
+pub struct View<'a>(pub &'a [Count; 4]);
+
+impl Rule for View<'_> {
+    fn name(&self) -> String {
+        let [i, j, r, c] = self.0;
+        format!("view{i}_{j}_{r}_{c}")
+    }
+    fn shape(&self) -> ShapeRule {
+        let [_, _, r, c] = self.0;
+        ShapeRule::Block {
+            of: 0,
+            rows: Extent::of(r),
+            cols: Extent::of(c),
+        }
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries(s, shapes)
+    }
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, out, text, a) = (n.rt(), n.out(), n.text(s.id), n.view(s.arg_id(0)));
+        let [i, j, r, c] = self.0.each_ref().map(Count::tokens);
+        Forward::Matrix(quote!(#rt::view_to(&mut #out, #a, (#i, #j), (#r, #c), #text);))
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        // The parser takes a static receiver's lengths only as literals.
+        let a = n.value(s.arg_id(0));
+        let [i, j, r, c] = self.0.each_ref().map(Count::tokens);
+        StaticForward::Expr(quote!(#a.fixed_view::<#r, #c>(#i, #j).into_owned()))
+    }
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
+        let [i, j, _, _] = self.0;
+        let args = vec![
+            KArg::Mat(Operand::Grad),
+            KArg::Mat(s.arg(0)),
+            KArg::Count(i.clone()),
+            KArg::Count(j.clone()),
+        ];
+        vec![(0, Contrib::Kernel(KernelRef(&ViewAdjoint), args))]
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        let mut args = vec![value(s, f, 0)];
+        args.extend(self.0.iter().map(count_term));
+        app("view", args)
+    }
+}
+
+/// `place(Ḡ, i, j)`: ḡ at `(i, j)` of a matrix shaped like `a`, zero elsewhere; args
+/// (ḡ, a, i, j).
+struct ViewAdjoint;
+
+impl Kernel for ViewAdjoint {
+    fn runtime(&self) -> &'static str {
+        "view_adjoint_to"
+    }
+    fn lower_static(&self, args: &[StaticArg], target: Shape, n: &dyn StaticNames) -> TokenStream {
+        let ((g, gs), i, j, t) = (
+            StaticArg::mat(args, 0),
+            StaticArg::count(args, 2),
+            StaticArg::count(args, 3),
+            n.ty(target),
+        );
+        let (r, c) = (gs.rows.size().unwrap_or(0), gs.cols.size().unwrap_or(0));
+        let m = mixed("__mg_e");
+        quote!({
+            let mut #m = #t::zeros();
+            #m.fixed_view_mut::<#r, #c>(#i, #j).copy_from(&#g);
+            #m
+        })
+    }
+    fn formula(&self, args: &[Term]) -> Term {
+        let mut a: Vec<Term> = args.first().cloned().into_iter().collect();
+        a.extend(args.iter().skip(2).cloned());
+        app("place", a)
+    }
+}
