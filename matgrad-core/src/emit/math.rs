@@ -231,8 +231,7 @@ impl<'a> Terms<'a> {
                     .filter_map(|x| match x {
                         KArg::Scal(s) => Some(self.sym(s, &[], false).0),
                         KArg::Mat(m) => Some(self.operand(m)),
-                        KArg::Count(Count::Lit(n)) => Some(Term::Num(*n as f64)),
-                        KArg::Count(c) => Some(Term::sym(&c.to_string())),
+                        KArg::Count(c) => Some(rules::linear::count_term(c)),
                         KArg::Scratch => None,
                     })
                     .collect();

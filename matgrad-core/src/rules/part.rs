@@ -3,6 +3,7 @@
 //! from, into a gradient that is zero elsewhere: one pass over the part, never a zero
 //! matrix per entry.
 
+use super::linear::count_term;
 use super::{
     app, apply, value, Contrib, Extent, Formula, Forward, KArg, Kernel, KernelRef, Names, Rule,
     ShapeRule, Site, StaticArg, StaticForward, StaticNames,
@@ -123,20 +124,7 @@ impl Kernel for ColumnAdjoint {
     }
     fn formula(&self, args: &[Term]) -> Term {
         let g = args.first().cloned().unwrap_or(Term::Num(0.0));
-        let j = match args.get(2) {
-            Some(Term::Num(v)) => format!("e{}", Count::Lit(*v as usize).subscript()),
-            Some(Term::Sym(s)) => format!("e[{s}]"),
-            _ => "e".to_owned(),
-        };
-        app("*", vec![g, app("t", vec![Term::sym(&j)])])
-    }
-}
-
-/// A count as a term of a formula: `2`, or the expression as written.
-fn count_term(c: &Count) -> Term {
-    match c {
-        Count::Lit(n) => Term::Num(*n as f64),
-        Count::Expr(_) => Term::sym(&c.to_string()),
+        app("*", vec![g, app("t", vec![unit_arg(args.get(2))])])
     }
 }
 
