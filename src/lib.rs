@@ -142,6 +142,7 @@
 //! | `a.row(i)` (`i` a count, as for `column`) | ā += e_i Ḡ |
 //! | `a.rows(i, n)`, `a.columns(j, n)` (counts; `n` a literal when `a`'s size is static) | ā += Ḡ placed in those rows / columns |
 //! | `a.view((i, j), (r, c))` (the r×c block at (i, j); counts) | ā += Ḡ placed at (i, j) |
+//! | `a.lower_triangle()`, `a.upper_triangle()` | ā += lower(Ḡ), ā += upper(Ḡ) |
 //! | `&a`, `(a)`, `a.clone()` | no-ops |
 //! | scalar `+ - * /`, `ln exp sqrt powi powf sin cos tan tanh sinh cosh abs recip max min ln_1p exp_m1` | the scalar derivative |
 //! | [`sigmoid`], [`relu`], [`softplus`], [`add_row`], [`add_col`], [`ln_det`], [`log_sum_exp`], [`softmax_cross_entropy`] | see [the runtime vocabulary](#the-runtime-vocabulary) |

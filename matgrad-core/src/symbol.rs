@@ -103,7 +103,7 @@ const fn method(
 }
 
 /// The matrix methods, in the order the diagnostics list them.
-pub const MATRIX_METHODS: [MatrixMethod; 29] = [
+pub const MATRIX_METHODS: [MatrixMethod; 31] = [
     method("transpose", Takes::Nothing, Needs::Nothing, |_| {
         Some(Op::Transpose)
     }),
@@ -139,6 +139,12 @@ pub const MATRIX_METHODS: [MatrixMethod; 29] = [
     }),
     method("diagonal", Takes::Nothing, Needs::Square, |_| {
         Some(Op::Diagonal)
+    }),
+    method("lower_triangle", Takes::Nothing, Needs::Nothing, |_| {
+        Some(Op::Triangle { lower: true })
+    }),
+    method("upper_triangle", Takes::Nothing, Needs::Nothing, |_| {
+        Some(Op::Triangle { lower: false })
     }),
     MatrixMethod {
         shown: "column(j)",

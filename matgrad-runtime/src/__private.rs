@@ -41,8 +41,8 @@ pub use crate::lines::{
 };
 pub use crate::part::{column_adjoint_to, column_to, diagonal_adjoint_to, diagonal_to};
 pub use crate::part::{
-    columns_adjoint_to, columns_to, row_adjoint_to, row_to, rows_adjoint_to, rows_to,
-    view_adjoint_to, view_to,
+    columns_adjoint_to, columns_to, lower_triangle_to, row_adjoint_to, row_to, rows_adjoint_to,
+    rows_to, upper_triangle_to, view_adjoint_to, view_to,
 };
 pub use crate::solve::{
     factor_solve_adjoint_b_to, factor_solve_adjoint_x_to, factor_solve_right_adjoint_b_to,

@@ -371,3 +371,52 @@ pub fn view_adjoint_to<T: Real>(
 ) {
     block_adjoint_to(out, acc, g, a, (i, j), "view_adjoint_to");
 }
+
+/// `out (+)= lower(a)`: `a` with the entries above the diagonal zero (nalgebra's
+/// `lower_triangle()`, any shape). Its own adjoint: `ā += lower(Ḡ)`.
+///
+/// ```
+/// use matgrad_runtime::__private::{lower_triangle_to, view};
+/// use nalgebra::DMatrix;
+/// let a = DMatrix::from_row_slice(2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+/// let mut out = DMatrix::zeros(0, 0);
+/// lower_triangle_to(&mut out, false, view(&a));
+/// assert_eq!(out, a.lower_triangle());
+/// ```
+pub fn lower_triangle_to<T: Real>(out: &mut DMatrix<T>, acc: bool, a: DMatrixView<'_, T>) {
+    triangle_to(out, acc, a, true);
+}
+
+/// `out (+)= upper(a)`: `a` with the entries below the diagonal zero (nalgebra's
+/// `upper_triangle()`, any shape). Its own adjoint: `ā += upper(Ḡ)`.
+///
+/// ```
+/// use matgrad_runtime::__private::{upper_triangle_to, view};
+/// use nalgebra::DMatrix;
+/// let a = DMatrix::from_row_slice(3, 2, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+/// let mut out = DMatrix::zeros(0, 0);
+/// upper_triangle_to(&mut out, false, view(&a));
+/// assert_eq!(out, a.upper_triangle());
+/// upper_triangle_to(&mut out, true, view(&a));
+/// assert_eq!(out, a.upper_triangle() * 2.0);
+/// ```
+pub fn upper_triangle_to<T: Real>(out: &mut DMatrix<T>, acc: bool, a: DMatrixView<'_, T>) {
+    triangle_to(out, acc, a, false);
+}
+
+/// The lower (`lower`) or upper triangle of `a`, diagonal included, written or added.
+fn triangle_to<T: Real>(out: &mut DMatrix<T>, acc: bool, a: DMatrixView<'_, T>, lower: bool) {
+    let (rows, cols) = a.shape();
+    ready(out, acc, rows, cols, "triangle_to");
+    for j in 0..cols {
+        for i in 0..rows {
+            let keep = if lower { i >= j } else { i <= j };
+            let x = if keep { a[(i, j)] } else { T::zero() };
+            if acc {
+                out[(i, j)] += x;
+            } else {
+                out[(i, j)] = x;
+            }
+        }
+    }
+}

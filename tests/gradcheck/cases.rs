@@ -3305,3 +3305,23 @@ fn view_f32() {
             a = mat(r, m, n).cast());
     }
 }
+
+// ===========================================================================
+// lower_triangle, upper_triangle
+// ===========================================================================
+
+#[grad(wrt = (l, w))]
+fn f_triangles(l: &DMatrix<f64>, w: &DMatrix<f64>) -> f64 {
+    // A Cholesky-style parameterisation, and both triangles of a product.
+    let t = l.lower_triangle();
+    (&t * t.transpose()).norm_squared() + (l * w).upper_triangle().map(|v| v.sin()).sum()
+}
+
+#[test]
+fn triangles() {
+    let (r, mut ws) = (&mut rng(158), Workspace::new());
+    for (m, k, n) in PRODUCT {
+        gradcheck!(&mut ws; f_triangles, f_triangles_grad, f_triangles_grad_into; (&l, &w);
+            l = mat(r, m, k), w = mat(r, k, n));
+    }
+}

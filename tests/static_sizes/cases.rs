@@ -526,6 +526,21 @@ fn f_static_view(a: &Matrix3<f64>) -> f64 {
     a.view((1, 0), (2, 2)).norm_squared() + a.view((0, 2), (3, 1)).sum() * a[(0, 0)]
 }
 
+#[grad(wrt = a)]
+fn f_static_triangles(a: &Matrix2x3<f64>) -> f64 {
+    a.lower_triangle().norm_squared() * a.upper_triangle().sum()
+}
+
+#[test]
+fn static_triangles() {
+    let (r, mut ws) = (&mut rng(20), Workspace::new());
+    for _ in 0..3 {
+        let a = s::<2, 3>(r);
+        gradcheck!(&mut ws; f_static_triangles, f_static_triangles_grad, f_static_triangles_grad_into;
+            (&a); a = a);
+    }
+}
+
 #[test]
 fn static_view() {
     let (r, mut ws) = (&mut rng(19), Workspace::new());

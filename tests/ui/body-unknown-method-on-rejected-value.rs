@@ -1,11 +1,11 @@
 use matgrad::grad;
 use nalgebra::DMatrix;
 
-// Two mistakes, two errors: the `if`, and `lower_triangle` (unknown whatever `a` is).
+// Two mistakes, two errors: the `if`, and `normalize` (unknown whatever `a` is).
 #[grad(wrt = w)]
 fn loss(x: &DMatrix<f64>, w: &DMatrix<f64>) -> f64 {
     let a = if x.sum() > 0.0 { x * w } else { w * x };
-    a.lower_triangle().sum()
+    a.normalize().sum()
 }
 
 fn main() {

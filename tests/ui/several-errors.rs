@@ -5,7 +5,7 @@ use nalgebra::DMatrix;
 fn loss(x: &DMatrix<f64>, w: &DMatrix<f64>) -> f64 {
     let mut z = x * w;
     let s = if z.sum() > 0.0 { 1.0 } else { -1.0 };
-    w.lower_triangle().sum() * s
+    w.normalize().sum() * s
 }
 
 fn main() {

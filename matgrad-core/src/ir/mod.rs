@@ -263,6 +263,12 @@ pub enum Op {
     Fill(Count, Count),
     /// `a.diagonal()` of a square `a`.
     Diagonal,
+    /// `a.lower_triangle()` (`lower`) or `a.upper_triangle()`: `a` with the entries on
+    /// the other side of the diagonal zero.
+    Triangle {
+        /// The lower triangle, else the upper one.
+        lower: bool,
+    },
     /// `a.column(j)`.
     Column(Count),
     /// `a.row(i)`.

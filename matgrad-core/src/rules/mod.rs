@@ -115,6 +115,7 @@ pub fn rule(op: &Op) -> Box<dyn Rule + '_> {
         Op::Identity(r, c) => Box::new(construct::Identity(r, c)),
         Op::Fill(r, c) => Box::new(construct::Fill(r, c)),
         Op::Diagonal => Box::new(part::Diagonal),
+        Op::Triangle { lower } => Box::new(part::Triangle(*lower)),
         Op::Column(j) => Box::new(part::Column(j)),
         Op::Row(i) => Box::new(part::Row(i)),
         Op::Rows(i, n) => Box::new(part::Rows(i, n)),

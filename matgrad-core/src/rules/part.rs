@@ -13,7 +13,7 @@ use crate::emit::mixed;
 use crate::ir::{Count, Shape};
 use crate::simplify::Term;
 use crate::sym::Operand;
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
 /// `a.diagonal()` of a square `a`, a column  →  ā += diag(Ḡ), a diagonal matrix.
@@ -416,5 +416,83 @@ impl Kernel for ViewAdjoint {
         let mut a: Vec<Term> = args.first().cloned().into_iter().collect();
         a.extend(args.iter().skip(2).cloned());
         app("place", a)
+    }
+}
+
+/// `a.lower_triangle()` (`lower`) or `a.upper_triangle()`, any shape, diagonal
+/// included  →  ā += lower(Ḡ) (upper(Ḡ)): a linear map that is its own adjoint.
+pub struct Triangle(pub bool);
+
+impl Triangle {
+    fn method(&self) -> &'static str {
+        if self.0 {
+            "lower_triangle"
+        } else {
+            "upper_triangle"
+        }
+    }
+
+    fn kernel(&self) -> &'static TriangleKernel {
+        if self.0 {
+            &LOWER
+        } else {
+            &UPPER
+        }
+    }
+}
+
+impl Rule for Triangle {
+    fn name(&self) -> String {
+        self.method().into()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Like(0)
+    }
+    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
+        cost::entries(s, shapes)
+    }
+    /// The adjoint's kernel, overwriting: the map is its own adjoint.
+    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        let (rt, out, a) = (n.rt(), n.out(), n.view(s.arg_id(0)));
+        let k = Ident::new(self.kernel().runtime(), Span::call_site());
+        Forward::Matrix(quote!(#rt::#k(&mut #out, false, #a);))
+    }
+    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
+        let (a, m) = (
+            n.value(s.arg_id(0)),
+            Ident::new(self.method(), Span::call_site()),
+        );
+        StaticForward::Expr(quote!(#a.#m()))
+    }
+    fn adjoint(&self, _: Site<'_>) -> Vec<(usize, Contrib)> {
+        let args = vec![KArg::Mat(Operand::Grad)];
+        vec![(0, Contrib::Kernel(KernelRef(self.kernel()), args))]
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        apply(s, f, if self.0 { "lower" } else { "upper" }, 1)
+    }
+}
+
+/// The lower (upper) triangle of Ḡ (args: Ḡ).
+struct TriangleKernel(bool);
+
+static LOWER: TriangleKernel = TriangleKernel(true);
+static UPPER: TriangleKernel = TriangleKernel(false);
+
+impl Kernel for TriangleKernel {
+    fn runtime(&self) -> &'static str {
+        if self.0 {
+            "lower_triangle_to"
+        } else {
+            "upper_triangle_to"
+        }
+    }
+    fn lower_static(&self, args: &[StaticArg], _: Shape, _: &dyn StaticNames) -> TokenStream {
+        let (g, _) = StaticArg::mat(args, 0);
+        let m = Ident::new(Triangle(self.0).method(), Span::call_site());
+        quote!(#g.#m())
+    }
+    fn formula(&self, args: &[Term]) -> Term {
+        app(if self.0 { "lower" } else { "upper" }, args.to_vec())
     }
 }

@@ -91,6 +91,8 @@ fn linear() {
 #[test]
 fn parts() {
     check("(diagonal a)", &[("a", "diag(Ḡ)")]);
+    check("(lower_triangle a)", &[("a", "lower(Ḡ)")]);
+    check("(upper_triangle a)", &[("a", "upper(Ḡ)")]);
     check("(column2 a)", &[("a", "Ḡ e₂ᵀ")]);
     check("(row1 a)", &[("a", "e₁ Ḡ")]);
 }
