@@ -134,8 +134,14 @@ pub fn rule(op: &Op) -> Box<dyn Rule + '_> {
         Op::Norm => Box::new(reduce::Norm),
         Op::Dot => Box::new(reduce::Dot),
         Op::Trace => Box::new(reduce::Trace),
-        Op::RowSum { mean } => Box::new(reduce::RowSum(*mean)),
-        Op::ColumnSum { mean } => Box::new(reduce::ColumnSum(*mean)),
+        Op::RowSum { mean } => Box::new(reduce::LineSum {
+            rows: true,
+            mean: *mean,
+        }),
+        Op::ColumnSum { mean } => Box::new(reduce::LineSum {
+            rows: false,
+            mean: *mean,
+        }),
         Op::Extreme { max } => Box::new(reduce::Extreme(*max)),
         Op::TraceMul => Box::new(reduce::TraceMul),
         Op::Determinant => Box::new(matrix_fn::Determinant),

@@ -241,82 +241,85 @@ impl Rule for TraceMul {
     }
 }
 
-/// `a.row_sum()`: `𝟙ᵀ a`, the `1×n` row of column sums (`mean`: `a.row_mean()`, divided
-/// by the row count)  →  ā += 𝟙 Ḡ (divided by the row count), each row of ā receiving Ḡ.
-pub struct RowSum(pub bool);
+/// A reduction along one dimension, with nalgebra's names and bits: `a.row_sum()`
+/// (`rows`), `𝟙ᵀ a`, the `1×n` row of column sums, or `a.column_sum()`, `a 𝟙`, the
+/// `m×1` column of row sums; with `mean`, `row_mean()` / `column_mean()`, divided by
+/// the count summed over  →  ā += 𝟙 Ḡ (rows) or Ḡ 𝟙ᵀ, divided by that count for a
+/// mean: Ḡ broadcast back along the reduced dimension.
+pub struct LineSum {
+    /// `row_sum`/`row_mean`, else `column_sum`/`column_mean`.
+    pub rows: bool,
+    /// A mean.
+    pub mean: bool,
+}
 
-impl Rule for RowSum {
-    fn name(&self) -> String {
-        if self.0 { "row_mean" } else { "row_sum" }.into()
+impl LineSum {
+    /// The nalgebra method.
+    fn method(&self) -> &'static str {
+        match (self.rows, self.mean) {
+            (true, false) => "row_sum",
+            (true, true) => "row_mean",
+            (false, false) => "column_sum",
+            (false, true) => "column_mean",
+        }
     }
-    fn shape(&self) -> ShapeRule {
-        ShapeRule::Row(0)
-    }
-    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
-        cost::entries_of(s, shapes, 0)
-    }
-    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
-        let (rt, out, a, mean) = (n.rt(), n.out(), n.view(s.arg_id(0)), self.0);
-        Forward::Matrix(quote!(#rt::row_reduce_to(&mut #out, #a, #mean);))
-    }
-    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
-        method_static(s, n, if self.0 { "row_mean" } else { "row_sum" })
-    }
-    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
-        let kernel: &'static dyn Kernel = if self.0 {
-            &BROADCAST_ROW_MEAN
-        } else {
-            &BROADCAST_ROW
-        };
-        let args = vec![KArg::Mat(Operand::Grad), KArg::Mat(s.arg(0))];
-        vec![(0, Contrib::Kernel(KernelRef(kernel), args))]
-    }
-    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
-        let a = value(s, f, 0);
-        let sum = app("*", vec![app("t", vec![Term::sym("𝟙")]), a.clone()]);
-        if self.0 {
-            app("/", vec![sum, app("nrows", vec![a])])
-        } else {
-            sum
+
+    /// The adjoint kernel.
+    fn broadcast(&self) -> &'static Broadcast {
+        match (self.rows, self.mean) {
+            (true, false) => &BROADCAST_ROW,
+            (true, true) => &BROADCAST_ROW_MEAN,
+            (false, false) => &BROADCAST_COLUMN,
+            (false, true) => &BROADCAST_COLUMN_MEAN,
         }
     }
 }
 
-/// `a.column_sum()`: `a 𝟙`, the `m×1` column of row sums (`mean`: `a.column_mean()`,
-/// divided by the column count)  →  ā += Ḡ 𝟙ᵀ (divided by the column count).
-pub struct ColumnSum(pub bool);
-
-impl Rule for ColumnSum {
+impl Rule for LineSum {
     fn name(&self) -> String {
-        if self.0 { "column_mean" } else { "column_sum" }.into()
+        self.method().into()
     }
     fn shape(&self) -> ShapeRule {
-        ShapeRule::Column(0)
+        if self.rows {
+            ShapeRule::Row(0)
+        } else {
+            ShapeRule::Column(0)
+        }
     }
     fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
         cost::entries_of(s, shapes, 0)
     }
     fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
-        let (rt, out, a, mean) = (n.rt(), n.out(), n.view(s.arg_id(0)), self.0);
-        Forward::Matrix(quote!(#rt::column_reduce_to(&mut #out, #a, #mean);))
+        let (rt, out, a, mean) = (n.rt(), n.out(), n.view(s.arg_id(0)), self.mean);
+        let kernel = Ident::new(
+            if self.rows {
+                "row_reduce_to"
+            } else {
+                "column_reduce_to"
+            },
+            Span::call_site(),
+        );
+        Forward::Matrix(quote!(#rt::#kernel(&mut #out, #a, #mean);))
     }
     fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
-        method_static(s, n, if self.0 { "column_mean" } else { "column_sum" })
+        method_static(s, n, self.method())
     }
     fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
-        let kernel: &'static dyn Kernel = if self.0 {
-            &BROADCAST_COLUMN_MEAN
-        } else {
-            &BROADCAST_COLUMN
-        };
         let args = vec![KArg::Mat(Operand::Grad), KArg::Mat(s.arg(0))];
-        vec![(0, Contrib::Kernel(KernelRef(kernel), args))]
+        vec![(0, Contrib::Kernel(KernelRef(self.broadcast()), args))]
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         let a = value(s, f, 0);
-        let sum = app("*", vec![a.clone(), Term::sym("𝟙")]);
-        if self.0 {
-            app("/", vec![sum, app("ncols", vec![a])])
+        let (sum, count) = if self.rows {
+            (
+                app("*", vec![app("t", vec![Term::sym("𝟙")]), a.clone()]),
+                "nrows",
+            )
+        } else {
+            (app("*", vec![a.clone(), Term::sym("𝟙")]), "ncols")
+        };
+        if self.mean {
+            app("/", vec![sum, app(count, vec![a])])
         } else {
             sum
         }
