@@ -6,6 +6,11 @@
 // must; here that makes five copies of the helpers, one per example module.
 #![allow(clippy::duplicate_mod)]
 
+// The nalgebra matgrad is built with: the dependency `nalgebra` (0.35, the default)
+// or, under `--no-default-features --features nalgebra_v0_34`, the renamed 0.34.
+#[cfg(not(feature = "nalgebra_v0_35"))]
+extern crate nalgebra_0_34 as nalgebra;
+
 #[allow(dead_code)]
 #[path = "../examples/dictionary.rs"]
 mod dictionary;
