@@ -425,6 +425,9 @@ pub use matgrad_runtime::{
 #[doc(hidden)]
 pub use matgrad_runtime::__private;
 
+#[cfg(feature = "argmin")]
+pub mod argmin;
+
 /// The compile-time check that a runtime function named in a `#[grad]` body is
 /// matgrad's own (the macro sees only the name). For `sigmoid(&z)` in a body,
 /// `#[grad]` emits, in a function nothing calls, `sigmoid(__resolve::sigmoid())`:
