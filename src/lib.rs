@@ -42,6 +42,14 @@
 //! assert!((dw - expected).norm() < 1e-12);
 //! ```
 //!
+//! nalgebra 0.34 (the version of argmin-math 0.5 and levenberg-marquardt 0.15) works as
+//! well: `matgrad = { version = "0.1", default-features = false, features =
+//! ["nalgebra_v0_34"] }`. The features are argmin-math's: `nalgebra_v0_34`,
+//! `nalgebra_v0_35`, and `nalgebra_latest` (= 0.35, the default); enabling two versions
+//! is a compile error that says so. With the feature `argmin`, the module
+//! `matgrad::argmin` turns a `_grad_into` function into an argmin problem whose cost
+//! and gradient at a point come from one call.
+//!
 //! `cargo run --release --example quickstart` runs this function and compares its
 //! gradient with finite differences; `cargo run --release --example digits` trains a
 //! classifier on real data.
