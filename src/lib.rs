@@ -104,7 +104,11 @@
 //! annotations optional) and a final scalar expression (or `return expr;`). Parameters
 //! are `DMatrix<T>`, `DVector<T>`, `RowDVector<T>` or `T` (by value or `&`, paths such
 //! as `nalgebra::DMatrix<f64>` included), with one `T` of `f32`/`f64` for the whole
-//! function, which returns `T`. Parameters not in `wrt` are constants and cost nothing
+//! function, which returns `T`; or the function is generic over `T`
+//! (`fn f<T: RealField + Copy>`, see the README's "Generic float types": the
+//! companions add the bound `T: matgrad::Real`, and constants are written
+//! `T::from_f64(0.5).unwrap()`, `T::from_usize(x.nrows()).unwrap()`,
+//! `nalgebra::convert(0.5)`). Parameters not in `wrt` are constants and cost nothing
 //! in the backward pass; names that are neither parameters nor `let`s (`LAMBDA`,
 //! `std::f64::consts::PI`) are outside scalar constants. The original function
 //! compiles and runs as written: it is ordinary Rust.
@@ -117,8 +121,6 @@
 //! | `a.transpose()` | ā += Ḡᵀ |
 //! | `a.component_mul(&b)`, `a.component_div(&b)` | ā += Ḡ ⊙ b, b̄ += Ḡ ⊙ a; ā += Ḡ ⊘ b, b̄ −= Ḡ ⊙ a ⊘ b² |
 //! | `a.map(\|v\| body)`, `a.map(f64::tanh)` | ā += Ḡ ⊙ g′(a), g′ derived from `body` (which may capture scalars) |
-//! | `a.zip_map(&b, \|p, q\| body)` | ā += Ḡ ⊙ ∂body/∂p, b̄ += Ḡ ⊙ ∂body/∂q |
-//! | `map` closures with `if a < b { e1 } else if … { e2 } else { e3 }` (`<`, `<=`, `>`, `>=`) | the derivative of the branch taken; on a boundary, of the branch the comparison picks |
 //! | `a.zip_map(&b, \|p, q\| body)` | ā += Ḡ ⊙ ∂body/∂p, b̄ += Ḡ ⊙ ∂body/∂q |
 //! | `map` closures with `if a < b { e1 } else if … { e2 } else { e3 }` (`<`, `<=`, `>`, `>=`) | the derivative of the branch taken; on a boundary, of the branch the comparison picks |
 //! | `a.add_scalar(s)` | ā += Ḡ, s̄ += Σ Ḡ |
@@ -535,3 +537,8 @@ pub mod __resolve {
         unreachable!("matgrad: a resolution probe is never called")
     }
 }
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -49,7 +49,14 @@ pub use crate::solve::{
     factor_solve_right_adjoint_x_to, factor_solve_right_to, factor_solve_to, factor_to,
 };
 pub use crate::view::{view, AsView, GradBuf};
-pub use crate::workspace::with_workspace;
+pub use crate::workspace::{with_workspace, with_workspace_of, Workspaces};
+
+/// `v` in the float type `T` of a function generic over it: `nalgebra::convert`
+/// (exact in `f64`, rounded to nearest in `f32`, as a literal of that type is).
+#[inline(always)]
+pub fn real<T: Real>(v: f64) -> T {
+    nalgebra::convert(v)
+}
 pub use nalgebra::SMatrix;
 
 use crate::blas::{fill_gemm_ref, gemm_fill_ref, gemm_into, mul_as_nalgebra, trace_of_product_ref};

@@ -3325,3 +3325,66 @@ fn triangles() {
             l = mat(r, m, k), w = mat(r, k, n));
     }
 }
+
+// ===========================================================================
+// Functions generic over the float type: one definition, f64 and f32
+// ===========================================================================
+
+#[grad(wrt = (w, b))]
+fn f_generic_regression<T: na::RealField + Copy>(
+    x: &DMatrix<T>,
+    w: &DVector<T>,
+    b: T,
+    y: &DVector<T>,
+) -> T {
+    // A batch mean, constants written as generic code writes them, a closure.
+    let n = T::from_usize(x.nrows()).unwrap();
+    let r = (x * w).add_scalar(b) - y;
+    let half = T::from_f64(0.5).unwrap();
+    r.map(|v| half * v * v + (v * nalgebra::convert(0.3)).tanh())
+        .sum()
+        / n
+        + na::convert::<f64, T>(1e-2) * w.norm_squared()
+        + T::one() * b * b
+}
+
+#[grad(wrt = (w, s))]
+fn f_generic_where<T>(x: &DMatrix<T>, w: &DMatrix<T>, s: T) -> T
+where
+    // matgrad's own functions (`sigmoid`) are defined for `matgrad::Real`.
+    T: na::RealField + Copy + matgrad::Real,
+{
+    // Piecewise in a closure, sigmoid, a mean over columns and an identity.
+    let z = sigmoid(&(x * w)).map(|v| {
+        if v > T::from_f64(0.5).unwrap() {
+            v * v
+        } else {
+            v * s
+        }
+    });
+    let i = DMatrix::<T>::identity(w.nrows(), w.ncols());
+    z.column_mean().norm_squared() + (w - i).norm_squared() / T::from_usize(w.len()).unwrap()
+}
+
+#[test]
+fn generic_float_type() {
+    let (r, mut ws) = (&mut rng(160), Workspace::new());
+    let mut ws32 = Workspace::<f32>::new();
+    for (m, k, n) in PRODUCT {
+        let (x, w, y) = (mat(r, m, k), vector(r, k), vector(r, m));
+        let b = uniform(r, -1.0, 1.0);
+        gradcheck!(&mut ws; f_generic_regression, f_generic_regression_grad,
+            f_generic_regression_grad_into; (&x, &w, b, &y); w = w.clone(), b = b);
+        let (x32, y32) = (x.cast::<f32>(), y.cast::<f32>());
+        gradcheck!(&mut ws32; f_generic_regression, f_generic_regression_grad,
+            f_generic_regression_grad_into; (&x32, &w, b, &y32); w = w.cast::<f32>(), b = b as f32);
+        // x w away from 0 so that σ(x w) stays away from the branch at ½.
+        let (x, w) = (positive(r, m, k), positive(r, k, n));
+        let s = uniform(r, -1.0, 1.0);
+        gradcheck!(&mut ws; f_generic_where, f_generic_where_grad, f_generic_where_grad_into;
+            (&x, &w, s); w = w.clone(), s = s);
+        let x32 = x.cast::<f32>();
+        gradcheck!(&mut ws32; f_generic_where, f_generic_where_grad, f_generic_where_grad_into;
+            (&x32, &w, s); w = w.cast::<f32>(), s = s as f32);
+    }
+}

@@ -691,3 +691,26 @@ fn value_is_the_original() {
         Value::Rounded => assert!(Value::Rounded.holds(v, want), "{v} vs {want}"),
     }
 }
+
+#[grad(wrt = (a, v))]
+fn f_generic_static<T: na::RealField + Copy>(a: &Matrix3<T>, v: &Vector3<T>, c: T) -> T {
+    // One definition for f32 and f64 on the static backend.
+    (a * v).map(|e| e.tanh()).norm_squared()
+        + a.determinant() * na::convert::<f64, T>(0.5)
+        + (a - Matrix3::<T>::identity()).norm_squared() / T::from_usize(a.len()).unwrap()
+        + c * v.sum()
+}
+
+#[test]
+fn generic_float_type() {
+    let r = &mut rng(60);
+    let mut ws = Workspace::new();
+    let mut ws32 = Workspace::<f32>::new();
+    for _ in 0..3 {
+        let (a, v, c) = (s::<3, 3>(r), s::<3, 1>(r), uniform(r, -1.0, 1.0));
+        gradcheck!(&mut ws; f_generic_static, f_generic_static_grad, f_generic_static_grad_into;
+            (&a, &v, c); a = a, v = v);
+        gradcheck!(&mut ws32; f_generic_static, f_generic_static_grad, f_generic_static_grad_into;
+            (&a, &v, c as f32); a = a.cast::<f32>(), v = v.cast::<f32>());
+    }
+}

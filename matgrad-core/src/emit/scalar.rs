@@ -32,7 +32,7 @@ pub(super) fn sym<L: Leaves + ?Sized>(l: &L, s: &Sym, consumer: NodeId, prec: u8
     let f = l.float();
     let sub = |s: &Sym, prec: u8| sym(l, s, consumer, prec);
     let (tokens, own) = match s {
-        Sym::Lit(v) => return lit(*v, f),
+        Sym::Lit(v) => return lit(*v, &f),
         Sym::Val(id) => (l.scalar(*id), 4),
         Sym::Grad => {
             let g = adj(consumer);
@@ -103,7 +103,7 @@ pub(super) fn sym<L: Leaves + ?Sized>(l: &L, s: &Sym, consumer: NodeId, prec: u8
                 Cmp::Lt => quote!(<),
                 Cmp::Le => quote!(<=),
             };
-            let (one, zero) = (lit(1.0, f), lit(0.0, f));
+            let (one, zero) = (lit(1.0, &f), lit(0.0, &f));
             (quote!(if #a #cmp #b { #one } else { #zero }), 0)
         }
         Sym::Select(sel) => {

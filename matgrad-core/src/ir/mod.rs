@@ -379,20 +379,32 @@ pub struct Node {
 }
 
 /// The float type of the whole function.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Float {
     /// `f32`.
     F32,
     /// `f64`.
     F64,
+    /// The function's generic float parameter (`T` in `fn f<T: RealField + Copy>`):
+    /// the companions are generic over it, for `f32` and `f64`.
+    Generic(proc_macro2::Ident),
 }
 
 impl Float {
-    /// `"f32"` or `"f64"`.
-    pub fn name(self) -> &'static str {
+    /// `"f32"`, `"f64"` or the generic parameter's name.
+    pub fn name(&self) -> String {
         match self {
-            Float::F32 => "f32",
-            Float::F64 => "f64",
+            Float::F32 => "f32".into(),
+            Float::F64 => "f64".into(),
+            Float::Generic(t) => t.to_string(),
+        }
+    }
+
+    /// The type as tokens.
+    pub fn ty(&self) -> proc_macro2::Ident {
+        match self {
+            Float::Generic(t) => t.clone(),
+            _ => proc_macro2::Ident::new(&self.name(), proc_macro2::Span::call_site()),
         }
     }
 }

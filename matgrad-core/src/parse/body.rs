@@ -43,6 +43,16 @@ struct Builder<'a> {
     second_var: Option<String>,
 }
 
+impl Builder<'_> {
+    /// The generic float parameter (`T` of `fn f<T: RealField + Copy>`), if any.
+    fn generic(&self) -> Option<&syn::Ident> {
+        match &self.float {
+            Float::Generic(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
 /// Builds the graph of `block`. `None` when anything was rejected (all of it reported).
 pub fn build(cx: &mut Ctxt, sig: &Signature, block: &Block) -> Option<Graph> {
     let before = cx.count();
@@ -56,7 +66,7 @@ pub fn build(cx: &mut Ctxt, sig: &Signature, block: &Block) -> Option<Graph> {
             .filter(|p| p.mutable)
             .map(|p| p.name.to_string())
             .collect(),
-        float: sig.float,
+        float: sig.float.clone(),
         second_var: None,
     };
     for (i, p) in sig.params.iter().enumerate() {
@@ -90,7 +100,7 @@ pub fn build(cx: &mut Ctxt, sig: &Signature, block: &Block) -> Option<Graph> {
         Ok(output) if !failed => Some(Graph {
             nodes,
             output,
-            float: sig.float,
+            float: sig.float.clone(),
         }),
         _ => None,
     }
@@ -403,6 +413,9 @@ impl Builder<'_> {
     // -- expressions ------------------------------------------------------
 
     fn expr(&mut self, e: &Expr) -> Res<NodeId> {
+        if let Some(c) = self.generic().and_then(|t| generic_const(e, t)) {
+            return self.generic_constant(c, e);
+        }
         match e {
             Expr::Paren(p) => self.expr(&p.expr),
             Expr::Group(g) => self.expr(&g.expr),
@@ -457,7 +470,11 @@ impl Builder<'_> {
     fn cast(&mut self, c: &syn::ExprCast) -> Res<NodeId> {
         let float = self.float.name();
         let to_float =
-            matches!(&*c.ty, syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident(float));
+            matches!(&*c.ty, syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident(&float));
+        if let (false, Some(t)) = (to_float, self.generic()) {
+            let msg = format!("`as` cannot make a `{t}`: write `{t}::from_usize(x.nrows()).unwrap()` for a count and `{t}::from_f64(0.5).unwrap()` (or `nalgebra::convert(0.5)`) for a constant");
+            return self.err(c, msg);
+        }
         if !to_float {
             let msg = format!("`as` is supported in a #[grad] function only to make a count a float, as in `x.nrows() as {float}`: use float literals (`2.0`) and one float type");
             return self.err(c, msg);
@@ -483,10 +500,37 @@ impl Builder<'_> {
         ))
     }
 
+    /// A constant of the generic float type (`T::from_f64(0.5).unwrap()`,
+    /// `T::from_usize(x.nrows()).unwrap()`, `nalgebra::convert(2.0)`, `T::one()`).
+    fn generic_constant(&mut self, c: GenericConst<'_>, e: &Expr) -> Res<NodeId> {
+        match c {
+            GenericConst::Value(v) => {
+                Ok(self.push(Op::Lit(v), vec![], Kind::Scalar, e.span(), source_text(e)))
+            }
+            GenericConst::Count(n) => {
+                if !self.is_count(n) {
+                    let t = self.float.name();
+                    return self.err(n, format!("this converts a count to `{t}`, but it is not a count (`x.nrows()`, a `usize` parameter, integer arithmetic on them): write a float constant as `{t}::from_f64(0.5).unwrap()` or `nalgebra::convert(0.5)`"));
+                }
+                let count = match int_literal(n) {
+                    Some(k) => Count::Lit(k),
+                    None => Count::Expr(self.count_tokens(n)),
+                };
+                Ok(self.push(
+                    Op::Cast(count),
+                    vec![],
+                    Kind::Scalar,
+                    e.span(),
+                    source_text(e),
+                ))
+            }
+        }
+    }
+
     fn literal(&mut self, lit: &Lit) -> Res<NodeId> {
         match lit {
             Lit::Float(f) => {
-                let v = parse_float(f.base10_digits(), self.float);
+                let v = parse_float(f.base10_digits(), &self.float);
                 Ok(self.push(Op::Lit(v), vec![], Kind::Scalar, f.span(), f.to_string()))
             }
             Lit::Int(i) => self.err(
@@ -763,7 +807,7 @@ impl Builder<'_> {
         let float = self.float.name();
         if let syn::PathArguments::AngleBracketed(ab) = &ty.arguments {
             let written = ab.args.first().and_then(|a| match a {
-                syn::GenericArgument::Type(t) => super::signature::scalar_type(t),
+                syn::GenericArgument::Type(t) => super::signature::scalar_type(t, self.generic()),
                 _ => None,
             });
             if written.is_some_and(|w| w != self.float) {
@@ -1618,6 +1662,15 @@ impl Builder<'_> {
 
     /// A closure body as a scalar expression in `var`.
     fn sym(&mut self, e: &Expr, var: &str, captures: &mut Vec<NodeId>) -> Res<Sym> {
+        match self.generic().and_then(|t| generic_const(e, t)) {
+            Some(GenericConst::Value(v)) => return Ok(Sym::Lit(v)),
+            Some(c @ GenericConst::Count(_)) => {
+                let id = self.generic_constant(c, e)?;
+                captures.push(id);
+                return Ok(Sym::Val(id));
+            }
+            None => {}
+        }
         match e {
             Expr::Paren(p) => self.sym(&p.expr, var, captures),
             Expr::Group(g) => self.sym(&g.expr, var, captures),
@@ -1630,7 +1683,7 @@ impl Builder<'_> {
                 }
             },
             Expr::Lit(l) => match &l.lit {
-                Lit::Float(f) => Ok(Sym::Lit(parse_float(f.base10_digits(), self.float))),
+                Lit::Float(f) => Ok(Sym::Lit(parse_float(f.base10_digits(), &self.float))),
                 other => {
                     self.cx.error_spanned_by(other, "only float literals are supported in a `map` closure (write `2.0`, not `2`)");
                     Err(())
@@ -1947,9 +2000,9 @@ fn int_literal_i32(e: &Expr) -> Option<i32> {
 
 /// A float literal's value as the function's float type reads it (an `f32`
 /// function's `0.1` is the `f32` nearest 0.1, widened exactly).
-fn parse_float(digits: &str, float: Float) -> f64 {
+fn parse_float(digits: &str, float: &Float) -> f64 {
     match float {
-        Float::F64 => digits.parse::<f64>().unwrap_or(f64::NAN),
+        Float::F64 | Float::Generic(_) => digits.parse::<f64>().unwrap_or(f64::NAN),
         Float::F32 => f64::from(digits.parse::<f32>().unwrap_or(f32::NAN)),
     }
 }
@@ -1957,4 +2010,108 @@ fn parse_float(digits: &str, float: Float) -> f64 {
 /// Whether two shapes cannot be equal: some dimension is fixed differently in each.
 fn conflict(a: Shape, b: Shape) -> bool {
     a.rows.conflicts(b.rows) || a.cols.conflicts(b.cols)
+}
+
+/// A constant of a generic float type, as generic code writes one.
+enum GenericConst<'e> {
+    /// `T::from_f64(0.5).unwrap()`, `nalgebra::convert(0.5)`, `T::one()`, `T::pi()`.
+    Value(f64),
+    /// `T::from_usize(n).unwrap()`, `nalgebra::convert(n as f64)`: the count `n`.
+    Count(&'e Expr),
+}
+
+/// `e` as a constant of the generic float type `t` (see [`GenericConst`]); `None`
+/// when it is not one.
+fn generic_const<'e>(e: &'e Expr, t: &syn::Ident) -> Option<GenericConst<'e>> {
+    // `T::name`: the function name after the type parameter.
+    let on_t = |f: &Expr| -> Option<String> {
+        let Expr::Path(p) = strip(f) else { return None };
+        let segs: Vec<&syn::PathSegment> = p.path.segments.iter().collect();
+        match (p.qself.as_ref(), segs.as_slice()) {
+            (None, [ty, name]) if ty.ident == *t => Some(name.ident.to_string()),
+            // `<T as RealField>::pi()`
+            (Some(q), [.., name]) if matches!(&*q.ty, syn::Type::Path(tp) if tp.path.is_ident(t)) => {
+                Some(name.ident.to_string())
+            }
+            _ => None,
+        }
+    };
+    let float = |e: &Expr| -> Option<f64> {
+        match strip(e) {
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Float(f), ..
+            }) => f.base10_parse().ok(),
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Int(i), ..
+            }) => i.base10_parse::<i64>().ok().map(|v| v as f64),
+            Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => {
+                let Expr::Lit(syn::ExprLit { lit, .. }) = strip(&u.expr) else {
+                    return None;
+                };
+                match lit {
+                    Lit::Float(f) => f.base10_parse::<f64>().ok().map(|v| -v),
+                    Lit::Int(i) => i.base10_parse::<i64>().ok().map(|v| -(v as f64)),
+                    _ => None,
+                }
+            }
+            Expr::Reference(r) => match strip(&r.expr) {
+                Expr::Lit(syn::ExprLit {
+                    lit: Lit::Float(f), ..
+                }) => f.base10_parse().ok(),
+                _ => None,
+            },
+            _ => None,
+        }
+    };
+    match strip(e) {
+        // `T::from_f64(0.5).unwrap()`, `T::from_usize(n).expect("..")`
+        Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => {
+            let Expr::Call(c) = strip(&m.receiver) else {
+                return None;
+            };
+            let name = on_t(&c.func)?;
+            let [arg] = c.args.iter().collect::<Vec<_>>()[..] else {
+                return None;
+            };
+            match name.as_str() {
+                "from_f64" | "from_f32" | "from_i32" | "from_i64" | "from_u32" => {
+                    float(arg).map(GenericConst::Value)
+                }
+                "from_usize" | "from_u64" => Some(GenericConst::Count(arg)),
+                _ => None,
+            }
+        }
+        Expr::Call(c) => {
+            let args: Vec<&Expr> = c.args.iter().collect();
+            if let Some(name) = on_t(&c.func) {
+                let v = match (name.as_str(), args.as_slice()) {
+                    ("one", []) => 1.0,
+                    ("zero", []) => 0.0,
+                    ("pi", []) => std::f64::consts::PI,
+                    ("two_pi", []) => std::f64::consts::TAU,
+                    ("frac_pi_2", []) => std::f64::consts::FRAC_PI_2,
+                    ("e", []) => std::f64::consts::E,
+                    ("ln_2", []) => std::f64::consts::LN_2,
+                    ("ln_10", []) => std::f64::consts::LN_10,
+                    ("from_subset", [a]) => return float(a).map(GenericConst::Value),
+                    _ => return None,
+                };
+                return Some(GenericConst::Value(v));
+            }
+            // `nalgebra::convert(0.5)`, `na::convert::<f64, T>(n as f64)`
+            let Expr::Path(p) = strip(&c.func) else {
+                return None;
+            };
+            let last = p.path.segments.last()?;
+            if last.ident != "convert" {
+                return None;
+            }
+            let [arg] = args.as_slice() else { return None };
+            if let Expr::Cast(cast) = strip(arg) {
+                return Some(GenericConst::Count(&cast.expr));
+            }
+            float(arg).map(GenericConst::Value)
+        }
+        _ => None,
+    }
 }
