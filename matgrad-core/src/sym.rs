@@ -317,6 +317,8 @@ pub enum Sym {
     Dot(Operand, Operand),
     /// The number of entries of a matrix, as a float.
     Len(Operand),
+    /// Entry `(i, j)` of a matrix.
+    Entry(Operand, usize, usize),
     /// `Σ_ij f(args_0[i, j], args_1[i, j])`, `f` written in [`Sym::Arg`]s.
     ZipSum(Vec<Operand>, Box<Sym>),
 }
@@ -454,6 +456,7 @@ impl Sym {
             Sym::Sum(o) => Sym::Sum(f_operand(*o, f)),
             Sym::Dot(x, y) => Sym::Dot(f_operand(*x, f), f_operand(*y, f)),
             Sym::Len(o) => Sym::Len(f_operand(*o, f)),
+            Sym::Entry(o, i, j) => Sym::Entry(f_operand(*o, f), *i, *j),
             Sym::ZipSum(ops, body) => {
                 Sym::ZipSum(ops.iter().map(|o| f_operand(*o, f)).collect(), body.clone())
             }

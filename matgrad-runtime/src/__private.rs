@@ -32,14 +32,16 @@ pub use crate::chain::{
     product_cost, Plan,
 };
 pub use crate::decomp::ln_det_inverse_static;
-pub use crate::fill::{add_diag_to, fill_to, identity_to, index_adjoint_to};
+pub use crate::fill::{add_diag_to, fill_to, from_rows_to, identity_to, index_adjoint_to};
 pub use crate::fused::{relu_step, sigmoid_scalar, zip3_map_sum, zip_map_sum, zip_n_to};
 pub use crate::kron::{kron_adjoint_a_to, kron_adjoint_b_to, kronecker_to};
 pub use crate::lines::{
     broadcast_column_mean_to, broadcast_column_to, broadcast_row_mean_to, broadcast_row_to,
     column_reduce_to, extreme_adjoint_to, row_reduce_to,
 };
-pub use crate::part::{column_adjoint_to, column_to, diagonal_adjoint_to, diagonal_to};
+pub use crate::part::{
+    column_adjoint_to, column_to, diagonal_adjoint_to, diagonal_to, from_diagonal_adjoint_to,
+};
 pub use crate::part::{
     columns_adjoint_to, columns_to, lower_triangle_to, row_adjoint_to, row_to, rows_adjoint_to,
     rows_to, upper_triangle_to, view_adjoint_to, view_to,

@@ -3388,3 +3388,62 @@ fn generic_float_type() {
             (&x32, &w, s); w = w.cast::<f32>(), s = s as f32);
     }
 }
+
+// ===========================================================================
+// from_diagonal, and static matrices from scalars (`Vector2::new`, `Matrix2::new`)
+// ===========================================================================
+
+#[grad(wrt = (v, a))]
+fn f_from_diagonal(v: &DVector<f64>, a: &DMatrix<f64>) -> f64 {
+    // A Cholesky-style factor from a diagonal and a strictly lower part.
+    let d = DMatrix::from_diagonal(&v.map(|x| x.exp()));
+    let l = d + a.lower_triangle() - DMatrix::from_diagonal(&a.diagonal());
+    (&l * l.transpose()).norm_squared() + DMatrix::<f64>::from_diagonal(v).sum()
+}
+
+#[test]
+fn from_diagonal() {
+    let (r, mut ws) = (&mut rng(161), Workspace::new());
+    for n in SQUARE {
+        gradcheck!(&mut ws; f_from_diagonal, f_from_diagonal_grad, f_from_diagonal_grad_into;
+            (&v, &a); v = vector(r, n), a = mat(r, n, n));
+    }
+}
+
+#[grad(wrt = (x, a, b))]
+fn f_new_from_scalars(x: &DMatrix<f64>, a: f64, b: f64, theta: &DVector<f64>) -> f64 {
+    // A 2-parameter model x [a; b] with parameters built from scalars, a 2×2 built
+    // from entries of theta (row-major argument order), and a row.
+    let w = na::Vector2::new(a, b * b);
+    let m = na::Matrix2::new(theta[0], 2.0 * theta[1], a, theta[0] * b);
+    let r = na::RowVector2::new(a.sin(), b);
+    (x * w).norm_squared() + (m * w).sum() + (r * m * w)[(0, 0)] + m[(0, 1)]
+}
+
+#[test]
+fn new_from_scalars() {
+    let (r, mut ws) = (&mut rng(162), Workspace::new());
+    for m in [1, 3, 5] {
+        let (x, theta) = (mat(r, m, 2), vector(r, 2));
+        gradcheck!(&mut ws; f_new_from_scalars, f_new_from_scalars_grad,
+            f_new_from_scalars_grad_into; (&x, a, b, &theta);
+            x = x.clone(), a = uniform(r, -1.0, 1.0), b = uniform(r, -1.0, 1.0));
+    }
+}
+
+#[grad(wrt = (z, k))]
+fn f_map_captures_entry(z: &DMatrix<f64>, k: &DMatrix<f64>) -> f64 {
+    // Entries of the body captured by closures: each a scalar of the body, whose
+    // adjoint collects every entry's share.
+    z.map(|v| v * k[(0, 0)] + (v * z[(0, 0)]).tanh()).sum()
+        + z.zip_map(z, |p, q| p * q * k[(k.nrows() - 1, 0)]).sum()
+}
+
+#[test]
+fn map_captures_entry() {
+    let (r, mut ws) = (&mut rng(163), Workspace::new());
+    for (m, n) in SHAPES {
+        gradcheck!(&mut ws; f_map_captures_entry, f_map_captures_entry_grad,
+            f_map_captures_entry_grad_into; (&z, &k); z = mat(r, m, n), k = mat(r, n, m));
+    }
+}

@@ -328,6 +328,13 @@ impl<'a> Terms<'a> {
             Sym::Sum(o) => (app("Σ", vec![self.operand(o)]), true),
             Sym::Dot(a, b) => (app("dot", vec![self.operand(a), self.operand(b)]), true),
             Sym::Len(o) => (app("len", vec![self.operand(o)]), true),
+            Sym::Entry(o, i, j) => (
+                app(
+                    "idx",
+                    vec![self.operand(o), Term::Num(*i as f64), Term::Num(*j as f64)],
+                ),
+                true,
+            ),
             Sym::ZipSum(ops, f) => {
                 let args: Vec<Term> = ops.iter().map(|o| self.operand(o)).collect();
                 (app("Σ", vec![self.sym(f, &args, true).0]), true)

@@ -126,6 +126,10 @@ pub(super) fn sym<L: Leaves + ?Sized>(l: &L, s: &Sym, consumer: NodeId, prec: u8
             (quote!(#a.dot(&#b)), 4)
         }
         Sym::Len(o) => l.len(*o, consumer),
+        Sym::Entry(o, i, j) => {
+            let o = l.operand(*o, consumer);
+            (quote!(#o[(#i, #j)]), 4)
+        }
         Sym::ZipSum(args, body) => l.zip_sum(args, body, consumer),
     };
     if own < prec {

@@ -261,6 +261,12 @@ pub enum Op {
     /// `DMatrix::from_element(rows, cols, s)` (and `zeros`, with `s` the literal 0):
     /// every entry `s`; args: (s).
     Fill(Count, Count),
+    /// `DMatrix::from_diagonal(&v)`, `Matrix3::from_diagonal(&v)`: the square matrix
+    /// with the column `v` on its diagonal; the node's kind is the type's.
+    FromDiagonal,
+    /// `Vector2::new(a, b)`, `Matrix2x3::new(..)`: a static `rows × cols` matrix from
+    /// its entries, in nalgebra's row-major argument order; args: the entries.
+    FromScalars(usize, usize),
     /// `a.diagonal()` of a square `a`.
     Diagonal,
     /// `a.lower_triangle()` (`lower`) or `a.upper_triangle()`: `a` with the entries on

@@ -458,9 +458,15 @@ impl Builder<'_> {
             Expr::Return(_) => "`return` is only supported as the last statement of a #[grad] function",
             Expr::Field(_) => "field access is not supported in a #[grad] function: pass the matrices as parameters",
             Expr::Tuple(_) | Expr::Array(_) | Expr::Struct(_) | Expr::Repeat(_) => "tuples, arrays and structs are not supported in a #[grad] function: every value is a matrix or a scalar",
-            Expr::Range(_) => "ranges are not supported in a #[grad] function",
+            Expr::Range(_) => "ranges are not supported in a #[grad] function: instead of iterating over indices (`(0..n).map(|i| z[(i, 0)]).sum()`), write the whole-matrix form (`z.column(0).sum()`, `z.rows(0, n).sum()`, `a.dot(&b)`)",
             Expr::Async(_) | Expr::Await(_) => "`async`/`.await` are not supported in a #[grad] function",
-            _ => "this expression is not supported in a #[grad] function: see the supported language in matgrad's documentation",
+            Expr::Index(_) => "this indexing is not supported in a #[grad] function: index a matrix with counts, as in `a[(i, j)]` or `v[i]`",
+            Expr::Let(_) => "`let` expressions (`if let`, `while let`) are not supported in a #[grad] function: write `let` statements",
+            Expr::Lit(_) => "only float literals are supported in a #[grad] function",
+            Expr::Break(_) | Expr::Continue(_) | Expr::Yield(_) => "`break`, `continue` and `yield` are not supported in a #[grad] function: the body is straight-line code",
+            Expr::Infer(_) => "`_` is not a value: write the expression",
+            Expr::TryBlock(_) | Expr::Const(_) => "`try` and `const` blocks are not supported in a #[grad] function: write the statements at the top level of the body",
+            _ => "this kind of expression is not supported in a #[grad] function: the body is nalgebra matrix and scalar expressions (see the language table in matgrad's documentation)",
         };
         self.err(e, msg)
     }
@@ -787,11 +793,118 @@ impl Builder<'_> {
             return None;
         };
         let name = f.ident.to_string();
-        if !["identity", "zeros", "from_element"].contains(&name.as_str()) {
+        if !["identity", "zeros", "from_element", "from_diagonal", "new"].contains(&name.as_str()) {
             return None;
         }
         let shape = constructor_shape(ty)?;
-        Some(self.construct(c, ty, &name, shape))
+        if let Err(()) = self.constructor_float(ty) {
+            return Some(Err(()));
+        }
+        match name.as_str() {
+            "from_diagonal" => Some(self.diagonal_matrix(c, ty, shape)),
+            "new" => {
+                let (Some(r), Some(k)) = (shape.rows.size(), shape.cols.size()) else {
+                    // `DMatrix::new` is no constructor of nalgebra's: rustc reports it.
+                    return None;
+                };
+                Some(self.matrix_of_scalars(c, (r, k), shape))
+            }
+            _ => Some(self.construct(c, ty, &name, shape)),
+        }
+    }
+
+    /// Checks the float type a constructor names (`DMatrix::<f32>::identity` in an
+    /// `f64` function is a mistake).
+    fn constructor_float(&mut self, ty: &syn::PathSegment) -> Res<()> {
+        let float = self.float.name();
+        if let syn::PathArguments::AngleBracketed(ab) = &ty.arguments {
+            let written = ab.args.first().and_then(|a| match a {
+                syn::GenericArgument::Type(t) => super::signature::scalar_type(t, self.generic()),
+                _ => None,
+            });
+            if written.is_some_and(|w| w != self.float) {
+                return self.err(&ty.arguments, format!("mixed float types: this function works in `{float}`; write `{}::<{float}>` or leave the type out", ty.ident));
+            }
+        }
+        Ok(())
+    }
+
+    /// `TYPE::from_diagonal(&v)`: the square matrix of type `TYPE` (of `shape`) with
+    /// the column `v` on its diagonal.
+    fn diagonal_matrix(
+        &mut self,
+        c: &syn::ExprCall,
+        ty: &syn::PathSegment,
+        shape: Shape,
+    ) -> Res<NodeId> {
+        if shape.rows != shape.cols {
+            let msg = format!("`{}::from_diagonal` builds a square matrix: use a square type such as `DMatrix` or `Matrix3`", ty.ident);
+            return self.err_unless_rustc(c, msg, true);
+        }
+        let [v] = c.args.iter().collect::<Vec<_>>()[..] else {
+            let msg = format!(
+                "`{}::from_diagonal` takes one vector: `{}::from_diagonal(&v)`",
+                ty.ident, ty.ident
+            );
+            return self.err_unless_rustc(c, msg, true);
+        };
+        let id = self.expr(v)?;
+        match self.kind(id) {
+            Kind::Matrix(s) if s.cols == Dim::One => {}
+            _ => {
+                // nalgebra's `from_diagonal` takes a column: rustc reports a type it knows.
+                let known = self.certain(id);
+                return self.err_unless_rustc(v, format!("`{}::from_diagonal` takes a column vector (`DVector`, `Vector3`, `a.column(j)`, `r.transpose()` of a row)", ty.ident), known);
+            }
+        }
+        Ok(self.push(
+            Op::FromDiagonal,
+            vec![id],
+            Kind::Matrix(shape),
+            c.span(),
+            source_text(c),
+        ))
+    }
+
+    /// `Vector3::new(a, b, c)`, `Matrix2::new(..)`: a static `r×k` matrix from `r k`
+    /// scalar expressions, row by row.
+    fn matrix_of_scalars(
+        &mut self,
+        c: &syn::ExprCall,
+        (r, k): (usize, usize),
+        shape: Shape,
+    ) -> Res<NodeId> {
+        if c.args.len() != r * k {
+            return self.err_unless_rustc(
+                c,
+                format!("a {r}×{k} `new` takes its {} entries, row by row", r * k),
+                true,
+            );
+        }
+        let mut args = Vec::new();
+        let mut failed = false;
+        for a in &c.args {
+            match self.expr(a) {
+                Ok(id) if self.kind(id).is_matrix() => {
+                    failed = true;
+                    // nalgebra's `new` takes scalars: rustc reports a type it knows.
+                    let known = self.certain(id);
+                    let _: Res<()> = self.err_unless_rustc(a, "`new` takes the scalar entries of the matrix, but this is a matrix: take one entry (`v[0]`, `a[(i, j)]`) or a reduction (`.sum()`)", known);
+                }
+                Ok(id) => args.push(id),
+                Err(()) => failed = true,
+            }
+        }
+        if failed {
+            return Err(());
+        }
+        Ok(self.push(
+            Op::FromScalars(r, k),
+            args,
+            Kind::Matrix(shape),
+            c.span(),
+            source_text(c),
+        ))
     }
 
     /// The node of a constructor whose type has `shape`: its sizes (counts for the
@@ -804,16 +917,6 @@ impl Builder<'_> {
         name: &str,
         shape: Shape,
     ) -> Res<NodeId> {
-        let float = self.float.name();
-        if let syn::PathArguments::AngleBracketed(ab) = &ty.arguments {
-            let written = ab.args.first().and_then(|a| match a {
-                syn::GenericArgument::Type(t) => super::signature::scalar_type(t, self.generic()),
-                _ => None,
-            });
-            if written.is_some_and(|w| w != self.float) {
-                return self.err(&ty.arguments, format!("mixed float types: this function works in `{float}`; write `{}::<{float}>` or leave the type out", ty.ident));
-            }
-        }
         let dynamic = [shape.rows, shape.cols]
             .into_iter()
             .filter(|d| *d == Dim::Dyn)
@@ -1398,7 +1501,8 @@ impl Builder<'_> {
 
     fn map(&mut self, m: &syn::ExprMethodCall) -> Res<NodeId> {
         let text = source_text(m);
-        let recv = self.expr(&m.receiver);
+        // A rejected receiver is the one error: its closure is not read.
+        let recv = Ok(self.expr(&m.receiver)?);
         let closure = match m.args.first() {
             Some(Expr::Closure(c)) if m.args.len() == 1 => c,
             Some(Expr::Path(p)) if m.args.len() == 1 => {
@@ -1446,7 +1550,8 @@ impl Builder<'_> {
     /// shape, `body` a scalar expression in `p`, `q` and captured scalars.
     fn zip_map(&mut self, m: &syn::ExprMethodCall) -> Res<NodeId> {
         let text = source_text(m);
-        let recv = self.expr(&m.receiver);
+        // A rejected receiver is the one error: its closure is not read.
+        let recv = Ok(self.expr(&m.receiver)?);
         let usage = "`zip_map` takes a matrix and a closure of two entries, as in `a.zip_map(&b, |p, q| p * q.ln())`";
         let (Some(other), Some(Expr::Closure(closure)), 2) =
             (m.args.first(), m.args.iter().nth(1), m.args.len())
@@ -1801,6 +1906,16 @@ impl Builder<'_> {
                 let id = self.cast(c)?;
                 captures.push(id);
                 Ok(Sym::Val(id))
+            }
+            // `z[(0, 0)]` in a closure: a scalar of the body, captured.
+            Expr::Index(ix) if !mentions_var(e, var) => {
+                let id = self.expr(e)?;
+                captures.push(id);
+                Ok(Sym::Val(id))
+            }
+            Expr::Index(ix) => {
+                self.cx.error_spanned_by(ix, "indexing with the closure's variable is not supported: a `map` closure sees one entry at a time; index outside it (`let zi = z[(i, 0)];`) and use `zi` in the closure");
+                Err(())
             }
             other => {
                 let _ = self.unsupported(other);

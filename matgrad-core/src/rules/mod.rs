@@ -114,6 +114,8 @@ pub fn rule(op: &Op) -> Box<dyn Rule + '_> {
         Op::Ones { of, row } => Box::new(linear::Ones(*of, *row)),
         Op::Identity(r, c) => Box::new(construct::Identity(r, c)),
         Op::Fill(r, c) => Box::new(construct::Fill(r, c)),
+        Op::FromDiagonal => Box::new(construct::FromDiagonal),
+        Op::FromScalars(r, c) => Box::new(construct::FromScalars(*r, *c)),
         Op::Diagonal => Box::new(part::Diagonal),
         Op::Triangle { lower } => Box::new(part::Triangle(*lower)),
         Op::Column(j) => Box::new(part::Column(j)),
