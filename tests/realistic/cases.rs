@@ -250,3 +250,113 @@ fn networks_and_geometry() {
             angle = uniform(r, -3.0, 3.0), tx = uniform(r, -1.0, 1.0), ty = uniform(r, -1.0, 1.0));
     }
 }
+
+// ===========================================================================
+// Program structure (SPEC §9): `let mut`, assignment, compound assignment,
+// loops and `if` decided at compile time, iterator sums
+// ===========================================================================
+
+// 19. A tanh recurrent network unrolled over 4 steps, the state a `let mut`.
+#[grad(wrt = (w, u))]
+fn rnn(xs: &DMatrix<f64>, w: &DMatrix<f64>, u: &DMatrix<f64>, y: &DVector<f64>) -> f64 {
+    let mut h = DVector::zeros(w.nrows());
+    let mut loss = 0.0;
+    for t in 0..4 {
+        h = (w * &h + u * xs.column(t)).map(|v| v.tanh());
+        if t >= 2 {
+            loss += (&h - y).norm_squared();
+        }
+    }
+    loss / 2.0
+}
+
+// 20. Compound assignment on matrices and scalars, and an iterator sum.
+#[grad(wrt = (a, s))]
+fn accumulate(a: &DMatrix<f64>, b: &DMatrix<f64>, s: f64) -> f64 {
+    let mut m = a.clone();
+    m += b;
+    m *= s;
+    m -= &a.map(|v| v * v);
+    let mut total = (0..3)
+        .map(|k| m.column(k % a.ncols()).norm_squared())
+        .sum::<f64>();
+    total /= 3.0;
+    total -= s;
+    for i in 0..=2 {
+        let w = if i == 0 {
+            1.0
+        } else if i == 1 {
+            0.5
+        } else {
+            0.25
+        };
+        total += w * m.sum();
+    }
+    total
+}
+
+#[test]
+fn program_structure() {
+    let (r, mut ws) = (&mut rng(303), Workspace::new());
+    for (hidden, inputs) in [(1, 1), (3, 2), (5, 4)] {
+        let (xs, y) = (mat(r, inputs, 4), vector(r, hidden));
+        gradcheck!(&mut ws; rnn, rnn_grad, rnn_grad_into; (&xs, &w, &u, &y);
+            w = mat(r, hidden, hidden) * 0.5, u = mat(r, hidden, inputs));
+    }
+    for (m, n) in DATA {
+        let b = mat(r, m, n);
+        gradcheck!(&mut ws; accumulate, accumulate_grad, accumulate_grad_into; (&a, &b, s);
+            a = mat(r, m, n), s = uniform(r, -1.0, 1.0));
+    }
+}
+
+// 21. Nested loops, a loop of zero iterations and one of one, on static sizes.
+#[grad(wrt = (a, b))]
+#[allow(clippy::reversed_empty_ranges)]
+fn nested_static(a: &nalgebra::Matrix2x3<f64>, b: &nalgebra::Matrix3x2<f64>) -> f64 {
+    let mut acc = 0.0;
+    for i in 0..2 {
+        for j in 0..3 {
+            acc += a[(i, j)] * b[(j, i)] + (a[(i, j)] - b[(j, 1 - i)]).powi(2);
+        }
+    }
+    let mut m = a * b;
+    // No iteration.
+    for _ in 2..2 {
+        m = m * m;
+    }
+    for _ in 1..2 {
+        m *= 0.5;
+    }
+    acc + m.trace()
+}
+
+// 22. One recurrent cell for f32 and f64, unrolled over 3 steps.
+#[grad(wrt = w)]
+fn generic_rnn<T: RealField + Copy>(xs: &DMatrix<T>, w: &DMatrix<T>) -> T {
+    let mut h = xs.column(0).into_owned();
+    for t in 1..3 {
+        h = (w * &h).map(|v| v.tanh()) + xs.column(t);
+    }
+    h.norm_squared()
+}
+
+#[test]
+fn loops() {
+    let (r, mut ws) = (&mut rng(304), Workspace::new());
+    let mut ws32 = Workspace::<f32>::new();
+    for _ in 0..3 {
+        let a = nalgebra::Matrix2x3::from_fn(|_, _| uniform(r, -1.0, 1.0));
+        let b = nalgebra::Matrix3x2::from_fn(|_, _| uniform(r, -1.0, 1.0));
+        gradcheck!(&mut ws; nested_static, nested_static_grad, nested_static_grad_into;
+            (&a, &b); a = a, b = b);
+    }
+    for n in [1, 2, 4] {
+        let xs = mat(r, n, 3);
+        gradcheck!(&mut ws; generic_rnn, generic_rnn_grad, generic_rnn_grad_into; (&xs, &w);
+            w = mat(r, n, n));
+        let xs32 = xs.cast::<f32>();
+        gradcheck!(&mut ws32; generic_rnn, generic_rnn_grad, generic_rnn_grad_into; (&xs32, &w);
+            w = mat(r, n, n).cast::<f32>());
+    }
+}

@@ -41,9 +41,50 @@ struct Builder<'a> {
     /// The second variable of the `zip_map` closure being read (`q` of `|p, q|`),
     /// read as [`Sym::Arg`]`(1)`; the first is read as [`Sym::Var`], then made `Arg(0)`.
     second_var: Option<String>,
+    /// The declaration each name in scope refers to (its `let` or parameter).
+    decls: HashMap<String, Decl>,
+    /// The latest value assigned to each `let mut` declaration: what its name means
+    /// after the block that assigned it ends.
+    latest: HashMap<u32, Binding>,
+    /// The next declaration's number.
+    next_decl: u32,
 }
 
+/// One declaration of a name: a parameter or a `let`.
+#[derive(Clone, Copy)]
+struct Decl {
+    id: u32,
+    mutable: bool,
+}
+
+/// Loops with bounds known at compile time are unrolled up to this many iterations.
+const MAX_UNROLLED: usize = 1024;
+
 impl Builder<'_> {
+    /// Declares `name` (a parameter or a `let`) as `binding`.
+    fn bind(&mut self, name: String, binding: Binding, mutable: bool) {
+        let id = self.next_decl;
+        self.next_decl += 1;
+        self.decls.insert(name.clone(), Decl { id, mutable });
+        self.env.insert(name, binding);
+    }
+
+    /// Runs `f` in a nested scope (a loop body, a branch): the names it declares
+    /// end with it, and the `let mut` names of the enclosing scopes keep the values
+    /// it assigned them.
+    fn scoped<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        let (env, decls) = (self.env.clone(), self.decls.clone());
+        let r = f(self);
+        self.env = env;
+        self.decls = decls;
+        for (name, d) in &self.decls {
+            if let (true, Some(b)) = (d.mutable, self.latest.get(&d.id)) {
+                self.env.insert(name.clone(), b.clone());
+            }
+        }
+        r
+    }
+
     /// The generic float parameter (`T` of `fn f<T: RealField + Copy>`), if any.
     fn generic(&self) -> Option<&syn::Ident> {
         match &self.float {
@@ -68,6 +109,9 @@ pub fn build(cx: &mut Ctxt, sig: &Signature, block: &Block) -> Option<Graph> {
             .collect(),
         float: sig.float.clone(),
         second_var: None,
+        decls: HashMap::new(),
+        latest: HashMap::new(),
+        next_decl: 0,
     };
     for (i, p) in sig.params.iter().enumerate() {
         let id = b.push(
@@ -91,7 +135,7 @@ pub fn build(cx: &mut Ctxt, sig: &Signature, block: &Block) -> Option<Graph> {
         } else {
             Binding::Node(id)
         };
-        b.env.insert(p.name.to_string(), binding);
+        b.bind(p.name.to_string(), binding, false);
     }
     let output = b.block(block);
     let failed = b.cx.count() > before;
@@ -273,6 +317,11 @@ impl Builder<'_> {
     }
 
     fn local(&mut self, local: &syn::Local) {
+        // `let _ = expr;`: read for its errors, bound to nothing.
+        if let (Pat::Wild(_), Some(init)) = (&local.pat, &local.init) {
+            let _ = self.value_binding(&init.expr, "_");
+            return;
+        }
         let name = match &local.pat {
             Pat::Ident(pi) => Some(pi),
             Pat::Type(pt) => match &*pt.pat {
@@ -290,17 +339,10 @@ impl Builder<'_> {
         };
         let key = pi.ident.to_string();
         self.mut_params.retain(|n| *n != key);
-        if let Some(m) = &pi.mutability {
-            self.cx.error_spanned_by(
-                m,
-                "`let mut` is not supported in a #[grad] function: values cannot be modified; use a new `let` (shadowing is fine)",
-            );
-            self.env.insert(key, Binding::Poisoned);
-            return;
-        }
+        let mutable = pi.mutability.is_some();
         let Some(init) = &local.init else {
-            self.cx.error_spanned_by(local, "`let` without a value is not supported in a #[grad] function: write `let name = expr;`");
-            self.env.insert(key, Binding::Poisoned);
+            self.cx.error_spanned_by(local, "`let` without a value is not supported in a #[grad] function: write `let name = expr;` (with `let mut` to assign it later)");
+            self.bind(key, Binding::Poisoned, mutable);
             return;
         };
         if let Some((else_token, _)) = &init.diverge {
@@ -309,22 +351,26 @@ impl Builder<'_> {
                 "`let ... else` is not supported in a #[grad] function",
             );
         }
-        if self.is_count(&init.expr) {
-            if let Ok(count) = self.count(&init.expr) {
-                self.env.insert(key, Binding::Count(count));
-                return;
+        let binding = self.value_binding(&init.expr, &key);
+        self.bind(key, binding, mutable);
+    }
+
+    /// What a name bound to `e` refers to: a count, a node (named `name` if it has
+    /// no name yet), or, when `e` was rejected, nothing.
+    fn value_binding(&mut self, e: &Expr, name: &str) -> Binding {
+        if self.is_count(e) {
+            if let Ok(count) = self.count(e) {
+                return Binding::Count(count);
             }
         }
-        match self.expr(&init.expr) {
+        match self.expr(e) {
             Ok(id) => {
                 if let Some(node) = self.nodes.get_mut(id).filter(|n| n.name.is_none()) {
-                    node.name = Some(key.clone());
+                    node.name = Some(name.to_owned());
                 }
-                self.env.insert(key, Binding::Node(id));
+                Binding::Node(id)
             }
-            Err(()) => {
-                self.env.insert(key, Binding::Poisoned);
-            }
+            Err(()) => Binding::Poisoned,
         }
     }
 
@@ -334,7 +380,9 @@ impl Builder<'_> {
                 let _ = self.expr(e);
             }
             Expr::Macro(m) => self.macro_error(&m.mac),
-            Expr::If(_) | Expr::Match(_) | Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
+            Expr::ForLoop(f) => self.for_loop(f),
+            Expr::If(i) => self.if_statement(i),
+            Expr::Match(_) | Expr::While(_) | Expr::Loop(_) => {
                 let _ = self.expr(e);
             }
             other => {
@@ -348,26 +396,323 @@ impl Builder<'_> {
         }
     }
 
-    /// `target = value` or `target op= value` (at `at`): rejected, except that a
-    /// target whose `let` was already rejected (`let mut s = ..; s += 1.0;`) is the
-    /// same mistake and is not reported again. `value` is checked for its own errors.
+    /// `target = value`, or `target op= value` when `op` is given (at `at`): the
+    /// `let mut` name `target` refers to a new value (a new node: the IR stays in
+    /// SSA form). A target whose `let` was rejected is the same mistake and is not
+    /// reported again; assigning to an immutable name is rustc's error.
     fn assignment<T: ToTokens>(
         &mut self,
         target: &Expr,
         value: &Expr,
         at: T,
-        compound: bool,
+        op: Option<&BinOp>,
     ) -> Res<NodeId> {
-        let _ = self.expr(value);
         if self.is_poisoned(target) || self.is_mut_param(target) {
+            let _ = self.expr(value);
             return Err(());
         }
-        let msg = if compound {
-            "compound assignment is not supported in a #[grad] function: values cannot be modified; write `let a = a + b;`"
-        } else {
-            "assignment is not supported in a #[grad] function: values cannot be modified; bind a new name with `let`"
+        let name = match strip(target) {
+            Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
+            Expr::Index(_) => {
+                let _ = self.expr(value);
+                return self.err(at, "assigning to one entry is not supported in a #[grad] function: build the value as an expression instead (`Vector3::new(a, b, c)`, `DMatrix::from_diagonal(&v)`, a sum of parts)");
+            }
+            _ => None,
         };
-        self.err(at, msg)
+        let Some(name) = name else {
+            let _ = self.expr(value);
+            return self.err(
+                at,
+                "only a name can be assigned to in a #[grad] function: `h = expr;`",
+            );
+        };
+        let decl = self.decls.get(&name).copied();
+        let Some(decl) = decl.filter(|d| d.mutable) else {
+            let _ = self.expr(value);
+            // rustc: "cannot assign twice to immutable variable" or "cannot find value".
+            self.cx
+                .leave_to_rustc(at, format!("`{name}` is not declared `let mut`"));
+            return Err(());
+        };
+        // `h op= v` is `h = h op v`, read with the spans of the statement.
+        let combined;
+        let value = match op.and_then(plain_op) {
+            Some(bin) => {
+                combined = Expr::Binary(syn::ExprBinary {
+                    attrs: Vec::new(),
+                    left: Box::new(target.clone()),
+                    op: bin,
+                    right: Box::new(value.clone()),
+                });
+                &combined
+            }
+            None if op.is_some() => {
+                let _ = self.expr(value);
+                return self.err(
+                    at,
+                    "only `+=`, `-=`, `*=` and `/=` are supported in a #[grad] function",
+                );
+            }
+            None => value,
+        };
+        let binding = self.value_binding(value, &name);
+        self.latest.insert(decl.id, binding.clone());
+        self.env.insert(name, binding.clone());
+        match binding {
+            Binding::Node(id) => Ok(id),
+            _ => Err(()),
+        }
+    }
+
+    /// The statements of a block whose value is `()`: a loop body or a branch taken
+    /// as a statement.
+    fn statements(&mut self, block: &Block) {
+        for stmt in &block.stmts {
+            match stmt {
+                Stmt::Local(local) => self.local(local),
+                Stmt::Expr(Expr::Return(r), _) => {
+                    self.cx.error_spanned_by(r, "`return` inside a loop or a branch is not supported in a #[grad] function: return the value at the end of the function");
+                }
+                Stmt::Expr(e, _) => self.statement_expr(e, true),
+                Stmt::Item(item) => self.cx.error_spanned_by(
+                    item,
+                    "items inside a #[grad] function are not supported: move them outside the function",
+                ),
+                Stmt::Macro(m) => self.macro_error(&m.mac),
+            }
+        }
+    }
+
+    /// The value of a block: its statements, then its last expression.
+    fn block_value(&mut self, block: &Block) -> Res<NodeId> {
+        let Some((last, rest)) = block.stmts.split_last() else {
+            return self.err(block, "this block has no value");
+        };
+        for stmt in rest {
+            match stmt {
+                Stmt::Local(local) => self.local(local),
+                Stmt::Expr(e, _) => self.statement_expr(e, true),
+                Stmt::Item(item) => self.cx.error_spanned_by(item, "items inside a #[grad] function are not supported: move them outside the function"),
+                Stmt::Macro(m) => self.macro_error(&m.mac),
+            }
+        }
+        match last {
+            Stmt::Expr(e, None) => self.expr(e),
+            other => self.err(
+                other,
+                "this block must end with its value (an expression without `;`)",
+            ),
+        }
+    }
+
+    /// `for i in a..b { .. }` with bounds known at compile time: unrolled, `i` a
+    /// literal count in each copy of the body.
+    fn for_loop(&mut self, f: &syn::ExprForLoop) {
+        let var = match &*f.pat {
+            Pat::Ident(pi)
+                if pi.by_ref.is_none() && pi.subpat.is_none() && pi.mutability.is_none() =>
+            {
+                Some(pi.ident.to_string())
+            }
+            Pat::Wild(_) => None,
+            other => {
+                self.cx.error_spanned_by(
+                    other,
+                    "a `for` loop in a #[grad] function binds one name (`for t in 0..n`) or `_`",
+                );
+                return;
+            }
+        };
+        let Some(range) = self.const_range(&f.expr) else {
+            return;
+        };
+        for k in range {
+            self.scoped(|b| {
+                if let Some(v) = &var {
+                    b.bind(v.clone(), Binding::Count(Count::Lit(k)), false);
+                }
+                b.statements(&f.body);
+            });
+        }
+    }
+
+    /// The iterations of `a..b` or `a..=b` whose bounds are integer literals or
+    /// counts known at compile time (reported otherwise).
+    fn const_range(&mut self, e: &Expr) -> Option<std::ops::Range<usize>> {
+        let Expr::Range(r) = strip(e) else {
+            self.cx.error_spanned_by(e, "a `for` loop in a #[grad] function runs over a range of counts, as in `for t in 0..8`");
+            return None;
+        };
+        let bound =
+            |b: &Option<Box<Expr>>, this: &Self| b.as_deref().and_then(|e| this.const_count(e));
+        let (Some(start), Some(end)) = (bound(&r.start, self), bound(&r.end, self)) else {
+            self.cx.error_spanned_by(r, "the bounds of this range are not known at compile time: a `for` loop or an iterator sum in a #[grad] function needs integer literals (or loop indices of an enclosing loop), as in `for t in 0..8`; run-time trip counts are not supported yet: write the loop as whole-matrix operations (`(x.transpose() * w).sum()`, `z.rows(0, n).sum()`)");
+            return None;
+        };
+        let end = if matches!(r.limits, syn::RangeLimits::Closed(_)) {
+            end + 1
+        } else {
+            end
+        };
+        if end.saturating_sub(start) > MAX_UNROLLED {
+            self.cx.error_spanned_by(r, format!("this loop runs {} times: loops are unrolled at compile time, up to {MAX_UNROLLED} iterations", end - start));
+            return None;
+        }
+        Some(start..end.max(start))
+    }
+
+    /// The value of a count made of integer literals and counts known at compile
+    /// time (loop indices), if it is one.
+    fn const_count(&self, e: &Expr) -> Option<usize> {
+        match strip(e) {
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Int(i), ..
+            }) => i.base10_parse().ok(),
+            Expr::Path(p) => match self.env.get(&p.path.get_ident()?.to_string()) {
+                Some(Binding::Count(Count::Lit(n))) => Some(*n),
+                _ => None,
+            },
+            Expr::Binary(b) => {
+                let (l, r) = (self.const_count(&b.left)?, self.const_count(&b.right)?);
+                match b.op {
+                    BinOp::Add(_) => l.checked_add(r),
+                    BinOp::Sub(_) => l.checked_sub(r),
+                    BinOp::Mul(_) => l.checked_mul(r),
+                    BinOp::Div(_) => l.checked_div(r),
+                    BinOp::Rem(_) => l.checked_rem(r),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// A condition known at compile time: comparisons of counts known at compile
+    /// time (`t == 0`, `i % 2 == 1`), combined with `&&`, `||`, `!`.
+    fn const_condition(&self, e: &Expr) -> Option<bool> {
+        match strip(e) {
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Bool(b), ..
+            }) => Some(b.value),
+            Expr::Unary(u) if matches!(u.op, UnOp::Not(_)) => {
+                self.const_condition(&u.expr).map(|b| !b)
+            }
+            Expr::Binary(b) => match b.op {
+                BinOp::And(_) => {
+                    Some(self.const_condition(&b.left)? && self.const_condition(&b.right)?)
+                }
+                BinOp::Or(_) => {
+                    Some(self.const_condition(&b.left)? || self.const_condition(&b.right)?)
+                }
+                _ => {
+                    let (l, r) = (self.const_count(&b.left)?, self.const_count(&b.right)?);
+                    match b.op {
+                        BinOp::Eq(_) => Some(l == r),
+                        BinOp::Ne(_) => Some(l != r),
+                        BinOp::Lt(_) => Some(l < r),
+                        BinOp::Le(_) => Some(l <= r),
+                        BinOp::Gt(_) => Some(l > r),
+                        BinOp::Ge(_) => Some(l >= r),
+                        _ => None,
+                    }
+                }
+            },
+            _ => None,
+        }
+    }
+
+    /// Reports the condition of `i`, which is not known at compile time.
+    fn runtime_condition(&mut self, i: &syn::ExprIf) {
+        self.cx.error_spanned_by(&i.cond, "this condition is not known at compile time: `if` in a #[grad] function (outside `map` closures) decides on loop indices and literals, as in `if t == 0`; conditions on run-time values are not supported yet (for an entrywise choice, use a closure: `a.map(|v| if v > 0.0 { v } else { 0.0 })`)");
+    }
+
+    /// `if cond { .. } else { .. }` as a statement, `cond` known at compile time.
+    fn if_statement(&mut self, i: &syn::ExprIf) {
+        let Some(c) = self.const_condition(&i.cond) else {
+            self.runtime_condition(i);
+            return;
+        };
+        if c {
+            self.scoped(|b| b.statements(&i.then_branch));
+            return;
+        }
+        match i.else_branch.as_ref().map(|(_, e)| &**e) {
+            Some(Expr::If(next)) => self.if_statement(next),
+            Some(Expr::Block(b)) => self.scoped(|this| this.statements(&b.block)),
+            Some(other) => self.cx.error_spanned_by(other, "`else` takes a block"),
+            None => {}
+        }
+    }
+
+    /// `if cond { a } else { b }` as a value, `cond` known at compile time.
+    fn if_value(&mut self, i: &syn::ExprIf) -> Res<NodeId> {
+        let Some(c) = self.const_condition(&i.cond) else {
+            self.runtime_condition(i);
+            return Err(());
+        };
+        if c {
+            return self.scoped(|b| b.block_value(&i.then_branch));
+        }
+        match i.else_branch.as_ref().map(|(_, e)| &**e) {
+            Some(Expr::If(next)) => self.if_value(next),
+            Some(Expr::Block(b)) => self.scoped(|this| this.block_value(&b.block)),
+            Some(other) => self.err(other, "`else` takes a block"),
+            None => self.err(i, "an `if` used as a value needs an `else`"),
+        }
+    }
+
+    /// `(a..b).map(|i| body).sum()` (also `.sum::<f64>()`), bounds known at compile
+    /// time: the sum of the unrolled bodies.
+    fn iterator_sum(&mut self, m: &syn::ExprMethodCall, map: &syn::ExprMethodCall) -> Res<NodeId> {
+        let Some(Expr::Closure(c)) = map.args.first().filter(|_| map.args.len() == 1) else {
+            return self.err(
+                map,
+                "an iterator sum takes one closure: `(0..n).map(|i| ...).sum::<f64>()`",
+            );
+        };
+        let var = match c.inputs.first() {
+            Some(Pat::Ident(pi)) if c.inputs.len() == 1 => Some(pi.ident.to_string()),
+            Some(Pat::Wild(_)) if c.inputs.len() == 1 => None,
+            _ => {
+                return self.err(
+                    &c.inputs,
+                    "the closure of an iterator sum takes one index: `|i| ...`",
+                )
+            }
+        };
+        let Some(range) = self.const_range(&map.receiver) else {
+            return Err(());
+        };
+        let mut total: Option<NodeId> = None;
+        let (span, text) = (m.span(), source_text(m));
+        for k in range {
+            let term = self.scoped(|b| {
+                if let Some(v) = &var {
+                    b.bind(v.clone(), Binding::Count(Count::Lit(k)), false);
+                }
+                b.expr(&c.body)
+            })?;
+            total = Some(match total {
+                None => term,
+                Some(t) => {
+                    let op = match (self.kind(t), self.kind(term)) {
+                        (Kind::Scalar, Kind::Scalar) => Op::Scalar(SOp::Add),
+                        (Kind::Matrix(_), Kind::Matrix(_)) => Op::Add,
+                        _ => {
+                            return self.err(
+                                &c.body,
+                                "the terms of an iterator sum are all scalars or all matrices",
+                            )
+                        }
+                    };
+                    self.push_op(op, vec![t, term], span, text.clone())
+                }
+            });
+        }
+        match total {
+            Some(t) => Ok(t),
+            None => Ok(self.push(Op::Lit(0.0), vec![], Kind::Scalar, span, text)),
+        }
     }
 
     /// Whether `e` is (an entry of) a parameter declared `mut` (already reported).
@@ -433,6 +778,8 @@ impl Builder<'_> {
             Expr::Call(c) => self.call(c),
             Expr::Index(ix) => self.index(ix),
             Expr::Cast(c) => self.cast(c),
+            Expr::If(i) => self.if_value(i),
+            Expr::Block(b) if b.label.is_none() => self.scoped(|this| this.block_value(&b.block)),
             other => self.unsupported(other),
         }
     }
@@ -450,7 +797,7 @@ impl Builder<'_> {
                 return Err(());
             }
             Expr::Assign(a) => {
-                let _ = self.assignment(&a.left, &a.right, a, false);
+                let _ = self.assignment(&a.left, &a.right, a, None);
                 return Err(());
             }
             Expr::Try(t) => return self.err(t.question_token, "`?` is not supported in a #[grad] function: the loss returns a plain scalar; use `.unwrap()` or `.expect(\"...\")` on `try_inverse()`"),
@@ -578,7 +925,7 @@ impl Builder<'_> {
 
     fn binary(&mut self, b: &syn::ExprBinary) -> Res<NodeId> {
         if is_compound(&b.op) {
-            return self.assignment(&b.left, &b.right, b.op, true);
+            return self.assignment(&b.left, &b.right, b.op, Some(&b.op));
         }
         let sym = match b.op {
             BinOp::Add(_) => "+",
@@ -1006,7 +1353,7 @@ impl Builder<'_> {
         match self.kind(recv) {
             Kind::Scalar => self.scalar_method(m, recv, args),
             Kind::Matrix(shape) => {
-                if name == "clone" {
+                if symbol::NO_OP_METHODS.contains(&name.as_str()) {
                     self.arity(m, 0)?;
                     return Ok(recv);
                 }
@@ -1029,6 +1376,14 @@ impl Builder<'_> {
     /// for any other method.
     fn special_method(&mut self, m: &syn::ExprMethodCall) -> Option<Res<NodeId>> {
         let name = m.method.to_string();
+        // `(0..n).map(|i| ..).sum()`, `.sum::<f64>()`: an iterator sum.
+        if let (true, Expr::MethodCall(map)) =
+            (name == "sum" && m.args.is_empty(), strip(&m.receiver))
+        {
+            if map.method == "map" && matches!(strip(&map.receiver), Expr::Range(_)) {
+                return Some(self.iterator_sum(m, map));
+            }
+        }
         if name == "unwrap" || name == "expect" {
             return Some(self.unwrap_inverse(m, &name));
         }
@@ -1414,7 +1769,7 @@ impl Builder<'_> {
     /// [`Builder::count`] for an argument other than a column index: `what` names it
     /// in the message (`a row index`), `example` shows a count.
     fn count_as(&mut self, e: &Expr, what: &str, example: &str) -> Res<Count> {
-        if let Some(n) = int_literal(e) {
+        if let Some(n) = int_literal(e).or_else(|| self.const_count(e)) {
             return Ok(Count::Lit(n));
         }
         if self.is_count(e) {
@@ -2229,4 +2584,15 @@ fn generic_const<'e>(e: &'e Expr, t: &syn::Ident) -> Option<GenericConst<'e>> {
         }
         _ => None,
     }
+}
+
+/// The operator of a compound assignment (`+=` → `+`); `None` for other operators.
+fn plain_op(op: &BinOp) -> Option<BinOp> {
+    Some(match op {
+        BinOp::AddAssign(t) => BinOp::Add(syn::Token![+](t.spans[0])),
+        BinOp::SubAssign(t) => BinOp::Sub(syn::Token![-](t.spans[0])),
+        BinOp::MulAssign(t) => BinOp::Mul(syn::Token![*](t.spans[0])),
+        BinOp::DivAssign(t) => BinOp::Div(syn::Token![/](t.spans[0])),
+        _ => return None,
+    })
 }
