@@ -396,6 +396,51 @@
 /// ```
 pub use matgrad_macros::grad;
 
+/// Makes a helper function callable from `#[grad]` bodies (and from other helpers),
+/// where it is inlined: differentiated as if its body were written at the call, so a
+/// network written with a `dense` helper costs what the same network written inline
+/// costs. The helper stays an ordinary function.
+///
+/// ```
+/// use matgrad::{differentiable, grad};
+/// use nalgebra::{DMatrix, RowDVector};
+///
+/// /// One fully connected tanh layer.
+/// #[differentiable]
+/// fn dense(x: &DMatrix<f64>, w: &DMatrix<f64>, b: &RowDVector<f64>) -> DMatrix<f64> {
+///     matgrad::add_row(&(x * w), b).map(|v| v.tanh())
+/// }
+///
+/// #[grad(wrt = (w1, w2))]
+/// fn net(x: &DMatrix<f64>, w1: &DMatrix<f64>, b1: &RowDVector<f64>, w2: &DMatrix<f64>,
+///        b2: &RowDVector<f64>, y: &DMatrix<f64>) -> f64 {
+///     let h = dense(x, w1, b1);
+///     (dense(&h, w2, b2) - y).norm_squared()
+/// }
+///
+/// let x = DMatrix::from_fn(4, 3, |i, j| (i as f64 - j as f64) / 4.0);
+/// let (w1, b1) = (DMatrix::from_element(3, 5, 0.1), RowDVector::from_element(5, 0.0));
+/// let (w2, b2) = (DMatrix::from_element(5, 2, 0.2), RowDVector::from_element(2, 0.1));
+/// let y = DMatrix::from_element(4, 2, 0.5);
+/// let (value, g1, g2) = net_grad(&x, &w1, &b1, &w2, &b2, &y);
+/// assert_eq!((value, g1.shape(), g2.shape()), (net(&x, &w1, &b1, &w2, &b2, &y), (3, 5), (5, 2)));
+/// ```
+///
+/// How: `#[differentiable]` writes, beside the helper, a hidden `macro_rules!` of the
+/// same name (re-exported within the crate, so `use layers::dense;` imports it with
+/// the function) that hands the helper's tokens to the `#[grad]` expansion that asks
+/// for them. Limits: a helper is visible within its crate; it is called by a path
+/// that resolves where the `#[grad]` function is (`dense(..)`, `layers::dense(..)`),
+/// also when one helper calls another; a `usize` parameter takes a count; a helper's
+/// body may use `x.nrows()` of a parameter when the caller passes one of its own
+/// parameters there; recursion is an error. Calling a function that is not marked
+/// `#[differentiable]` is rustc's error "cannot find macro `f`" at the call.
+pub use matgrad_macros::differentiable;
+
+/// Continues a `#[grad]` expansion with a helper's tokens. Not part of the API.
+#[doc(hidden)]
+pub use matgrad_macros::__grad_continue;
+
 /// `#[grad]` with `reassociate` forced on: matgrad's test suites import it as `grad`
 /// to run their finite-difference checks with the value rewrites on. Not part of the
 /// API.

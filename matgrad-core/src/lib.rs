@@ -66,6 +66,19 @@ pub fn expand_with(attr: TokenStream, item: TokenStream, options: Options) -> To
             return quote!(#item #err);
         }
     };
+    // A body that calls helpers (`dense(..)`): the function now, its companions
+    // once `__grad_continue!` has collected the helpers' bodies.
+    let mut state = parse::helper::State {
+        reassociate: options.reassociate,
+        attr: attr.clone(),
+        item: item_fn.clone(),
+        helpers: Vec::new(),
+        pending: Vec::new(),
+    };
+    state.discover(&item_fn.block);
+    if let Some(fetch) = state.fetch_next() {
+        return quote!(#item #fetch);
+    }
     // The user's own tokens, not a reprint of the parsed function: spans, spacing
     // and anything `syn` would normalise stay exactly as written.
     match derive_with(attr, &item_fn, options) {
@@ -91,6 +104,40 @@ pub fn expand_with(attr: TokenStream, item: TokenStream, options: Options) -> To
                 return quote!(#stub #errors #fallback);
             }
             quote!(#item #errors #fallback)
+        }
+    }
+}
+
+/// Continues a `#[grad]` expansion with one more helper (`__grad_continue!`'s input:
+/// the state of [`parse::helper::State`], then the helper): fetches the next helper,
+/// or emits the companions (the function itself was emitted by the attribute).
+pub fn expand_continue(input: TokenStream) -> TokenStream {
+    let (mut state, helper) = match parse::helper::State::parse(input) {
+        Ok(s) => s,
+        Err(e) => return e.to_compile_error(),
+    };
+    state.discover(&helper.block);
+    state.helpers.push(helper);
+    if let Some(fetch) = state.fetch_next() {
+        return fetch;
+    }
+    let options = Options {
+        reassociate: state.reassociate,
+    };
+    match derive_full(state.attr, &state.item, options, &state.helpers) {
+        Ok(d) => {
+            let companions = d.companions();
+            let checks = emit::resolve::checks(&d.item.block);
+            quote!(#companions #checks)
+        }
+        Err(failure) => {
+            let errors: TokenStream = failure
+                .errors
+                .iter()
+                .map(syn::Error::to_compile_error)
+                .collect();
+            let fallback = failure.fallback;
+            quote!(#errors #fallback)
         }
     }
 }
@@ -299,6 +346,17 @@ pub fn derive_with(
     item: &syn::ItemFn,
     options: Options,
 ) -> Result<Derivation, Failure> {
+    derive_full(attr, item, options, &[])
+}
+
+/// [`derive_with`], the body's calls of `helpers` (`#[differentiable]` functions)
+/// inlined.
+pub fn derive_full(
+    attr: TokenStream,
+    item: &syn::ItemFn,
+    options: Options,
+    helpers: &[syn::ItemFn],
+) -> Result<Derivation, Failure> {
     let mut cx = Ctxt::new();
     let attr = parse::attr::parse(&mut cx, attr).map(|mut attr| {
         attr.reassociate |= options.reassociate;
@@ -313,7 +371,7 @@ pub fn derive_with(
         });
     };
     let wrt = attr.as_ref().map(|a| resolve_wrt(&mut cx, a, &sig));
-    let graph = parse::body::build(&mut cx, &sig, &item.block);
+    let graph = parse::body::build(&mut cx, &sig, &item.block, helpers);
     match (attr, wrt, graph) {
         (Some(attr), Some(wrt), Some(graph)) if !cx.has_errors() => {
             let graph = solve::solves(&graph, attr.reassociate);
@@ -403,5 +461,53 @@ mod tests {
             expand_with(quote!(wrt = a), item.clone(), Options::default()).to_string(),
             expand(quote!(wrt = a), item).to_string()
         );
+    }
+
+    /// A network written with a `dense` helper is the network written inline: the
+    /// same IR after the rewrites (so the same kernels and buffers), and the same
+    /// generated code but for the source text its panic messages quote.
+    #[test]
+    fn helpers_inline_to_the_same_program() {
+        let dense: syn::ItemFn = syn::parse_quote! {
+            fn dense(x: &DMatrix<f64>, w: &DMatrix<f64>, b: &RowDVector<f64>) -> DMatrix<f64> {
+                add_row(&(x * w), b).map(|v| v.tanh())
+            }
+        };
+        let with_helper: syn::ItemFn = syn::parse_quote! {
+            fn net(x: &DMatrix<f64>, w1: &DMatrix<f64>, b1: &RowDVector<f64>,
+                   w2: &DMatrix<f64>, b2: &RowDVector<f64>, y: &DMatrix<f64>) -> f64 {
+                let h = dense(x, w1, b1);
+                (dense(&h, w2, b2) - y).norm_squared()
+            }
+        };
+        let inline: syn::ItemFn = syn::parse_quote! {
+            fn net(x: &DMatrix<f64>, w1: &DMatrix<f64>, b1: &RowDVector<f64>,
+                   w2: &DMatrix<f64>, b2: &RowDVector<f64>, y: &DMatrix<f64>) -> f64 {
+                let h = add_row(&(x * w1), b1).map(|v| v.tanh());
+                (add_row(&(h * w2), b2).map(|v| v.tanh()) - y).norm_squared()
+            }
+        };
+        let attr = quote!(wrt = (w1, b1, w2, b2));
+        let opts = Options::default();
+        let a = super::derive_full(attr.clone(), &with_helper, opts, &[dense]);
+        let b = super::derive_full(attr, &inline, opts, &[]);
+        let (Ok(a), Ok(b)) = (a, b) else {
+            panic!("both derive");
+        };
+        assert_eq!(a.graph.sexpr(a.graph.output), b.graph.sexpr(b.graph.output));
+        let ops = |d: &super::Derivation| -> Vec<String> {
+            d.graph
+                .nodes
+                .iter()
+                .map(|n| format!("{:?} {:?}", n.op, n.args))
+                .collect()
+        };
+        assert_eq!(ops(&a), ops(&b));
+        // The code, without the quoted source text of the nodes.
+        let code = |d: &super::Derivation| {
+            let text = d.companions().to_string();
+            text.split('"').step_by(2).collect::<Vec<_>>().join("\"…\"")
+        };
+        assert_eq!(code(&a), code(&b));
     }
 }

@@ -48,6 +48,14 @@ struct Builder<'a> {
     latest: HashMap<u32, Binding>,
     /// The next declaration's number.
     next_decl: u32,
+    /// The `#[differentiable]` helpers the body may call.
+    helpers: &'a [syn::ItemFn],
+    /// The helpers being inlined, innermost last (a call of one of them is
+    /// recursion).
+    inlining: Vec<String>,
+    /// The generic float parameter of the helper being inlined, if it has one
+    /// (`T::from_f64(0.5)` in its body).
+    helper_generic: Option<syn::Ident>,
 }
 
 /// One declaration of a name: a parameter or a `let`.
@@ -85,8 +93,12 @@ impl Builder<'_> {
         r
     }
 
-    /// The generic float parameter (`T` of `fn f<T: RealField + Copy>`), if any.
+    /// The generic float parameter (`T` of `fn f<T: RealField + Copy>`), if any: the
+    /// helper's while one is inlined.
     fn generic(&self) -> Option<&syn::Ident> {
+        if !self.inlining.is_empty() {
+            return self.helper_generic.as_ref();
+        }
         match &self.float {
             Float::Generic(t) => Some(t),
             _ => None,
@@ -95,7 +107,12 @@ impl Builder<'_> {
 }
 
 /// Builds the graph of `block`. `None` when anything was rejected (all of it reported).
-pub fn build(cx: &mut Ctxt, sig: &Signature, block: &Block) -> Option<Graph> {
+pub fn build(
+    cx: &mut Ctxt,
+    sig: &Signature,
+    block: &Block,
+    helpers: &[syn::ItemFn],
+) -> Option<Graph> {
     let before = cx.count();
     let mut b = Builder {
         cx,
@@ -112,6 +129,9 @@ pub fn build(cx: &mut Ctxt, sig: &Signature, block: &Block) -> Option<Graph> {
         decls: HashMap::new(),
         latest: HashMap::new(),
         next_decl: 0,
+        helpers,
+        inlining: Vec::new(),
+        helper_generic: None,
     };
     for (i, p) in sig.params.iter().enumerate() {
         let id = b.push(
@@ -297,8 +317,9 @@ impl Builder<'_> {
         }
         match tail {
             // Both are type errors of the original function (its return type is a
-            // float), which rustc reports at the same place: left to rustc.
-            Some(Ok(id)) if self.kind(id).is_matrix() => {
+            // float), which rustc reports at the same place: left to rustc. (A
+            // helper may return a matrix.)
+            Some(Ok(id)) if self.kind(id).is_matrix() && self.inlining.is_empty() => {
                 let Some(node) = self.nodes.get(id) else {
                     return Err(());
                 };
@@ -659,6 +680,85 @@ impl Builder<'_> {
             Some(other) => self.err(other, "`else` takes a block"),
             None => self.err(i, "an `if` used as a value needs an `else`"),
         }
+    }
+
+    /// A call of the `#[differentiable]` helper `h`: its body read with its parameters
+    /// bound to the arguments, in a scope of its own; the value is its result.
+    fn inline(&mut self, c: &syn::ExprCall, h: &syn::ItemFn) -> Res<NodeId> {
+        let name = h.sig.ident.to_string();
+        if self.inlining.contains(&name) {
+            return self.err(c, format!("`{name}` calls itself: recursive helpers are not supported in a #[grad] function"));
+        }
+        if c.args.len() != h.sig.inputs.len() {
+            // rustc reports the argument count of an ordinary call.
+            return self.err_unless_rustc(
+                c,
+                format!("`{name}` takes {} argument(s)", h.sig.inputs.len()),
+                true,
+            );
+        }
+        let generic = h.sig.generics.params.iter().find_map(|g| match g {
+            syn::GenericParam::Type(t) => Some(t.ident.clone()),
+            _ => None,
+        });
+        // The arguments, read in the caller's scope.
+        let mut bound = Vec::new();
+        let mut failed = false;
+        for (arg, input) in c.args.iter().zip(&h.sig.inputs) {
+            let syn::FnArg::Typed(pt) = input else {
+                return self.err(
+                    input,
+                    "a #[differentiable] helper is a free function: it takes no `self`",
+                );
+            };
+            let Pat::Ident(pi) = &*pt.pat else {
+                return self.err(
+                    &pt.pat,
+                    "a #[differentiable] helper's parameters are plain names",
+                );
+            };
+            let is_count = matches!(&*pt.ty, syn::Type::Path(tp) if tp.path.is_ident("usize"))
+                || matches!(&*pt.ty, syn::Type::Reference(r) if matches!(&*r.elem, syn::Type::Path(tp) if tp.path.is_ident("usize")));
+            let binding = if is_count {
+                match self.count_of(arg, "a count argument") {
+                    Ok(n) => Binding::Count(n),
+                    Err(()) => {
+                        failed = true;
+                        continue;
+                    }
+                }
+            } else {
+                match self.expr(arg) {
+                    Ok(id) => Binding::Node(id),
+                    Err(()) => {
+                        failed = true;
+                        continue;
+                    }
+                }
+            };
+            bound.push((pi.ident.to_string(), binding));
+        }
+        if failed {
+            return Err(());
+        }
+        // The body, in a scope that sees only the helper's parameters.
+        let (env, decls, mut_params) = (
+            std::mem::take(&mut self.env),
+            std::mem::take(&mut self.decls),
+            std::mem::take(&mut self.mut_params),
+        );
+        let outer_generic = std::mem::replace(&mut self.helper_generic, generic);
+        for (param, binding) in bound {
+            self.bind(param, binding, false);
+        }
+        self.inlining.push(name);
+        let value = self.block(&h.block);
+        self.inlining.pop();
+        self.helper_generic = outer_generic;
+        self.env = env;
+        self.decls = decls;
+        self.mut_params = mut_params;
+        value
     }
 
     /// `(a..b).map(|i| body).sum()` (also `.sum::<f64>()`), bounds known at compile
@@ -1085,6 +1185,11 @@ impl Builder<'_> {
                 }
                 None => {}
             }
+        }
+        if let Some(h) = super::helper::helper_name(p)
+            .and_then(|name| self.helpers.iter().find(|h| h.sig.ident == name))
+        {
+            return self.inline(c, h);
         }
         if let Some(r) = self.constructor(c, p) {
             return r;
@@ -1631,13 +1736,25 @@ impl Builder<'_> {
     /// The tokens of the count `e` as the generated code evaluates it: as written,
     /// with each count bound by a `let` replaced by its own tokens.
     fn count_tokens(&self, e: &Expr) -> proc_macro2::TokenStream {
-        let bound = |id: &proc_macro2::Ident| {
-            matches!(self.env.get(&id.to_string()), Some(Binding::Count(_)))
+        // Names to replace: counts bound by `let`, and a helper's names for its
+        // caller's parameters.
+        let bound = |id: &proc_macro2::Ident| match self.env.get(&id.to_string()) {
+            Some(Binding::Count(_)) => true,
+            // (Always while inlining: the helper's tokens carry the hygiene of the
+            // `macro_rules!` that passed them, and resolve to nothing here.)
+            Some(Binding::Node(n)) => self.nodes.get(*n).is_some_and(|node| {
+                matches!(node.op, Op::Param(_))
+                    && (!self.inlining.is_empty() || node.name.as_deref() != Some(&id.to_string()))
+            }),
+            _ => false,
         };
         if !mentions(e, &bound) {
             return e.to_token_stream();
         }
         match strip(e) {
+            Expr::MethodCall(mc) => self
+                .shape_of_param_tokens(mc)
+                .unwrap_or_else(|| mc.to_token_stream()),
             Expr::Path(p) => match p
                 .path
                 .get_ident()
@@ -1658,6 +1775,24 @@ impl Builder<'_> {
             Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) => self.count_tokens(&u.expr),
             other => other.to_token_stream(),
         }
+    }
+
+    /// `x.nrows()` with `x` a name for a parameter: the parameter's own name (a
+    /// helper's parameter is bound to its caller's).
+    fn shape_of_param_tokens(&self, mc: &syn::ExprMethodCall) -> Option<proc_macro2::TokenStream> {
+        let Expr::Path(p) = strip(&mc.receiver) else {
+            return None;
+        };
+        let Some(Binding::Node(n)) = self.env.get(&p.path.get_ident()?.to_string()) else {
+            return None;
+        };
+        let node = self.nodes.get(*n)?;
+        let Op::Param(_) = node.op else {
+            return None;
+        };
+        let param = syn::Ident::new(node.name.as_deref()?, node.span);
+        let method = &mc.method;
+        Some(quote::quote!(#param.#method()))
     }
 
     /// The counts of a block on a receiver of static shape `shape`: `a.rows(i, n)`,
