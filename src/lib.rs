@@ -437,6 +437,49 @@ pub use matgrad_macros::grad;
 /// `#[differentiable]` is rustc's error "cannot find macro `f`" at the call.
 pub use matgrad_macros::differentiable;
 
+/// Registers the user's adjoint of a scalar function, so that `#[grad]` bodies can
+/// call a function matgrad cannot see into (a special function, an external
+/// routine), as Swift's `@derivative(of:)` and JAX's `custom_vjp` do.
+///
+/// `#[custom_adjoint(f_adjoint)] fn f(a: T, b: T, …) -> T` says that for an adjoint
+/// ḡ of `f`'s value, `f_adjoint(a, b, …, ḡ)` returns the adjoints of the arguments:
+/// `ā` alone for one argument, a tuple `(ā, b̄, …)` for several (ḡ ∂f/∂a, …).
+/// Calls of `f` in a `#[grad]` body, on scalars or in `map`/`zip_map` closures, call
+/// `f` for the value and `f_adjoint` for the gradient; matgrad reads neither body.
+///
+/// ```
+/// use matgrad::{custom_adjoint, grad};
+/// use nalgebra::DMatrix;
+///
+/// /// log(1 + eˣ), computed by a routine matgrad does not read.
+/// #[custom_adjoint(softplus_adjoint)]
+/// fn softplus1(x: f64) -> f64 {
+///     if x > 30.0 { x } else { x.exp().ln_1p() }
+/// }
+///
+/// /// ḡ · σ(x).
+/// fn softplus_adjoint(x: f64, g: f64) -> f64 {
+///     g / (1.0 + (-x).exp())
+/// }
+///
+/// #[grad(wrt = w)]
+/// fn loss(x: &DMatrix<f64>, w: &DMatrix<f64>) -> f64 {
+///     (x * w).map(|v| softplus1(v)).sum()
+/// }
+///
+/// let x = DMatrix::from_row_slice(2, 2, &[1.0, 2.0, -1.0, 0.5]);
+/// let w = DMatrix::from_element(2, 1, 0.3);
+/// let (_, g) = loss_grad(&x, &w);
+/// let sigma = (&x * &w).map(|v| 1.0 / (1.0 + (-v).exp()));
+/// assert!((g - x.transpose() * sigma).norm() < 1e-12);
+/// ```
+///
+/// The adjoint is named by a path that resolves where the `#[grad]` function is (an
+/// identifier beside a function called by path, `special::j0`, is looked up by the
+/// same path). Scalar functions only: apply one to a matrix with `map`. Second
+/// derivatives of such a function are not available.
+pub use matgrad_macros::custom_adjoint;
+
 /// Continues a `#[grad]` expansion with a helper's tokens. Not part of the API.
 #[doc(hidden)]
 pub use matgrad_macros::__grad_continue;

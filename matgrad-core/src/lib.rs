@@ -70,14 +70,17 @@ pub fn expand_with(attr: TokenStream, item: TokenStream, options: Options) -> To
     // once `__grad_continue!` has collected the helpers' bodies.
     let mut state = parse::helper::State {
         reassociate: options.reassociate,
+        hygiene: proc_macro2::Span::mixed_site(),
         attr: attr.clone(),
         item: item_fn.clone(),
         helpers: Vec::new(),
         pending: Vec::new(),
     };
     state.discover(&item_fn.block);
-    if let Some(fetch) = state.fetch_next() {
-        return quote!(#item #fetch);
+    if !state.pending.is_empty() {
+        if let Some(companions) = helper_companions(&attr, &item_fn, &mut state) {
+            return quote!(#item #companions);
+        }
     }
     // The user's own tokens, not a reprint of the parsed function: spans, spacing
     // and anything `syn` would normalise stay exactly as written.
@@ -108,9 +111,35 @@ pub fn expand_with(attr: TokenStream, item: TokenStream, options: Options) -> To
     }
 }
 
+/// The companions of a function that calls helpers: their real signatures (read
+/// here), with a `_grad_into` body that fetches the helpers and expands to the
+/// derived body (see [`parse::helper`]). `None` when the attribute or the signature
+/// has errors: the ordinary expansion reports them.
+fn helper_companions(
+    attr: &TokenStream,
+    item: &syn::ItemFn,
+    state: &mut parse::helper::State,
+) -> Option<TokenStream> {
+    let mut cx = Ctxt::new();
+    let parsed = parse::attr::parse(&mut cx, attr.clone())?;
+    let sig = parse::signature::parse(&mut cx, &item.sig)?;
+    let wrt = resolve_wrt(&mut cx, &parsed, &sig);
+    if cx.has_errors() || wrt.len() != parsed.wrt.len() {
+        return None;
+    }
+    let wrt_params: Vec<&parse::signature::Param> =
+        wrt.iter().filter_map(|&i| sig.params.get(i)).collect();
+    let fetch = state.fetch_next()?;
+    let doc = [
+        " The gradients are derived through the `#[differentiable]` helpers and `#[custom_adjoint]` functions the body calls (formulas are not shown for such functions).".to_owned(),
+    ];
+    Some(emit::signatures(item, &sig, &wrt_params, &doc, &fetch))
+}
+
 /// Continues a `#[grad]` expansion with one more helper (`__grad_continue!`'s input:
-/// the state of [`parse::helper::State`], then the helper): fetches the next helper,
-/// or emits the companions (the function itself was emitted by the attribute).
+/// the state of [`parse::helper::State`], then the helper), in the body of
+/// `NAME_grad_into`: fetches the next helper, or expands to the derived body (the
+/// function and the companions' signatures were emitted by the attribute).
 pub fn expand_continue(input: TokenStream) -> TokenStream {
     let (mut state, helper) = match parse::helper::State::parse(input) {
         Ok(s) => s,
@@ -124,11 +153,17 @@ pub fn expand_continue(input: TokenStream) -> TokenStream {
     let options = Options {
         reassociate: state.reassociate,
     };
+    let hygiene = state.hygiene;
+    emit::with_mixed_site(hygiene, || continued_body(state, options))
+}
+
+/// The derived body of `NAME_grad_into` once every helper is read.
+fn continued_body(state: parse::helper::State, options: Options) -> TokenStream {
     match derive_full(state.attr, &state.item, options, &state.helpers) {
         Ok(d) => {
-            let companions = d.companions();
+            let body = d.into_body();
             let checks = emit::resolve::checks(&d.item.block);
-            quote!(#companions #checks)
+            quote!({ #checks #body })
         }
         Err(failure) => {
             let errors: TokenStream = failure
@@ -136,8 +171,7 @@ pub fn expand_continue(input: TokenStream) -> TokenStream {
                 .iter()
                 .map(syn::Error::to_compile_error)
                 .collect();
-            let fallback = failure.fallback;
-            quote!(#errors #fallback)
+            quote!({ #errors ::core::unreachable!("matgrad: this function was rejected at compile time") })
         }
     }
 }
@@ -229,6 +263,18 @@ impl Derivation {
             emit::fixed::companions(&input)
         } else {
             emit::companions(&input)
+        }
+    }
+
+    /// The body of `NAME_grad_into` alone, for the companions' signatures of
+    /// [`emit::signatures`] (a function that calls helpers gets those before its
+    /// body is derived).
+    pub fn into_body(&self) -> TokenStream {
+        let input = self.input();
+        if emit::fixed::applies(&input) {
+            emit::fixed::into_body(&input)
+        } else {
+            emit::into_body(&input)
         }
     }
 

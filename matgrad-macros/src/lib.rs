@@ -41,6 +41,18 @@ pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
     .into()
 }
 
+/// Registers a user-supplied adjoint (a vector-Jacobian product) for a scalar function.
+///
+/// See the `matgrad` crate.
+#[proc_macro_attribute]
+pub fn custom_adjoint(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item = item.into();
+    matgrad_core::guarded(&item, || {
+        matgrad_core::parse::helper::custom_adjoint(attr.into(), item.clone())
+    })
+    .into()
+}
+
 /// A `#[grad]` expansion continued with one more helper's tokens (invoked by the
 /// `macro_rules!` that `#[differentiable]` writes). Not part of the API.
 #[doc(hidden)]

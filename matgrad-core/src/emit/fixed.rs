@@ -449,6 +449,23 @@ fn code(input: &Input<'_>) -> (TokenStream, Ident, Vec<TokenStream>) {
     (body, val(g.output), grads)
 }
 
+/// The body of a `NAME_grad_into` with the dynamic backend's signature
+/// ([`super::signatures`]) computing an all-static function with stack values: the
+/// code of `NAME_grad`, the gradients stored in the outputs.
+pub fn into_body(input: &Input<'_>) -> TokenStream {
+    let (body, value, grads) = code(input);
+    let outs = input
+        .wrt
+        .iter()
+        .filter_map(|&i| input.sig.params.get(i))
+        .map(grad_out);
+    quote! {
+        #body
+        #(*#outs = #grads;)*
+        #value
+    }
+}
+
 /// `NAME_grad` (the code) and `NAME_grad_into` (a wrapper with the signature of
 /// SPEC §2) of an all-static function.
 pub fn companions(input: &Input<'_>) -> TokenStream {

@@ -37,9 +37,27 @@ pub struct Input<'a> {
     pub adjoints: &'a Adjoints,
 }
 
+thread_local! {
+    /// The mixed-site span the generated names take, when it is not this expansion's
+    /// own: a `__grad_continue!` expansion writes the body of a function whose
+    /// signature the `#[grad]` expansion wrote, and must name its `ws` and `grad_*`.
+    static MIXED_SITE: std::cell::Cell<Option<Span>> = const { std::cell::Cell::new(None) };
+}
+
 /// An identifier with mixed-site hygiene: it cannot collide with the user's names.
 pub(crate) fn mixed(name: &str) -> Ident {
-    Ident::new(name, Span::mixed_site())
+    let span = MIXED_SITE
+        .with(std::cell::Cell::get)
+        .unwrap_or_else(Span::mixed_site);
+    Ident::new(name, span)
+}
+
+/// Runs `f` with the generated names taking the mixed-site hygiene of `span`.
+pub fn with_mixed_site<R>(span: Span, f: impl FnOnce() -> R) -> R {
+    let before = MIXED_SITE.with(|c| c.replace(Some(span)));
+    let r = f();
+    MIXED_SITE.with(|c| c.set(before));
+    r
 }
 
 /// The runtime path.
@@ -697,12 +715,21 @@ impl scalar::Leaves for Emit<'_> {
 
 /// The companions `NAME_grad_into` and `NAME_grad`.
 pub fn companions(input: &Input<'_>) -> TokenStream {
+    let Input { item, sig, wrt, .. } = *input;
+    let wrt_params: Vec<&Param> = wrt.iter().filter_map(|&i| sig.params.get(i)).collect();
+    let formulas = formula::doc(input);
+    signatures(item, sig, &wrt_params, &formulas, &into_body(input))
+}
+
+/// The body of `NAME_grad_into` on dynamic sizes: the forward pass, the reverse
+/// sweep, the gradients written out, the value.
+pub fn into_body(input: &Input<'_>) -> TokenStream {
     let Input {
-        item,
         sig,
         wrt,
         graph: g,
         adjoints,
+        ..
     } = *input;
     let ws = mixed("ws");
     let lazy = fuse::plan(g, adjoints);
@@ -725,7 +752,6 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
     body.extend(quote!(let #value: #t = #out;));
 
     // The reverse sweep: adjoints in reverse order, each defined once from all its contributions.
-    let wrt_params: Vec<&Param> = wrt.iter().filter_map(|&i| sig.params.get(i)).collect();
     for id in (0..g.nodes.len()).rev() {
         if !adjoints.is_differentiated(id) {
             continue;
@@ -776,9 +802,7 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
         body.extend(quote!(#ws.put(#k, #name);));
     }
     body.extend(quote!(#value));
-
-    let formulas = formula::doc(input);
-    signatures(item, sig, &wrt_params, &formulas, &body)
+    body
 }
 
 /// Whether `kind` is a matrix whose size is known only at run time (its gradient

@@ -52,6 +52,21 @@ pub(super) fn sym<L: Leaves + ?Sized>(l: &L, s: &Sym, consumer: NodeId, prec: u8
             let x = mixed("__mg_x");
             (quote!(#x), 4)
         }
+        Sym::User(u, args) => {
+            let (f, args) = (u.path_tokens(), args.iter().map(|a| sub(a, 0)));
+            (quote!(#f(#(#args),*)), 4)
+        }
+        Sym::UserAdjoint(u, args, g, k) => {
+            let (f, g) = (u.adjoint_tokens(), sub(g, 0));
+            let args = args.iter().map(|a| sub(a, 0));
+            let call = quote!(#f(#(#args,)* #g));
+            if u.arity == 1 {
+                (call, 4)
+            } else {
+                let k = syn::Index::from(*k);
+                (quote!(#call.#k), 4)
+            }
+        }
         Sym::Arg(k) => {
             let a = mixed(&format!("__mg_a{k}"));
             (quote!(#a), 4)

@@ -267,6 +267,8 @@ pub enum Op {
     /// `Vector2::new(a, b)`, `Matrix2x3::new(..)`: a static `rows × cols` matrix from
     /// its entries, in nalgebra's row-major argument order; args: the entries.
     FromScalars(usize, usize),
+    /// `f(a, b, …)` of scalars, a user's function with a user-supplied adjoint.
+    User(Box<crate::sym::UserFn>),
     /// `a.diagonal()` of a square `a`.
     Diagonal,
     /// `a.lower_triangle()` (`lower`) or `a.upper_triangle()`: `a` with the entries on

@@ -5,7 +5,7 @@ use super::signature::Signature;
 use crate::ctxt::Ctxt;
 use crate::ir::{Closure, Count, Dim, Float, Graph, Kind, Node, NodeId, Op, Shape};
 use crate::rules;
-use crate::sym::{Cmp, Method, SOp, Select, Sym};
+use crate::sym::{Cmp, Method, SOp, Select, Sym, UserFn};
 use crate::symbol::{self, matrix_method, runtime_fn_named, runtime_fn_names, Needs, Takes};
 use proc_macro2::Span;
 use quote::ToTokens;
@@ -682,6 +682,77 @@ impl Builder<'_> {
         }
     }
 
+    /// The user's function `f` with the adjoint `adjoint` (`#[custom_adjoint]`), called
+    /// as `p`: checked to take and return scalars.
+    fn user_fn(&mut self, p: &syn::ExprPath, h: &syn::ItemFn, adjoint: &syn::Path) -> Res<UserFn> {
+        let scalar = |ty: &syn::Type| {
+            let generic = h.sig.generics.params.iter().find_map(|g| match g {
+                syn::GenericParam::Type(t) => Some(&t.ident),
+                _ => None,
+            });
+            super::signature::scalar_type(ty, generic).is_some()
+        };
+        let params_scalar = h
+            .sig
+            .inputs
+            .iter()
+            .all(|i| matches!(i, syn::FnArg::Typed(pt) if scalar(&pt.ty)));
+        let returns_scalar = matches!(&h.sig.output, syn::ReturnType::Type(_, ty) if scalar(ty));
+        if !params_scalar || !returns_scalar {
+            return self.err(&h.sig, "#[custom_adjoint] functions take and return scalars (`fn f(a: f64, b: f64) -> f64`): use one entrywise as `x.map(|v| f(v))`");
+        }
+        // An adjoint named by one identifier lives beside the function: called by a
+        // path (`special::j0`), the adjoint is reached by the same path.
+        let mut adjoint = adjoint.clone();
+        if adjoint.segments.len() == 1 && p.path.segments.len() > 1 {
+            let mut full = p.path.clone();
+            if let (Some(last), Some(a)) = (full.segments.last_mut(), adjoint.segments.first()) {
+                *last = a.clone();
+            }
+            adjoint = full;
+        }
+        Ok(UserFn {
+            path: p.path.to_token_stream().to_string(),
+            adjoint: adjoint.to_token_stream().to_string(),
+            arity: h.sig.inputs.len(),
+        })
+    }
+
+    /// A call of the user's scalar function with a user-supplied adjoint, outside a
+    /// closure: a node.
+    fn user_call(
+        &mut self,
+        c: &syn::ExprCall,
+        p: &syn::ExprPath,
+        h: &syn::ItemFn,
+        adjoint: &syn::Path,
+    ) -> Res<NodeId> {
+        let f = self.user_fn(p, h, adjoint)?;
+        if c.args.len() != f.arity {
+            return self.err_unless_rustc(
+                c,
+                format!("`{}` takes {} argument(s)", f.name(), f.arity),
+                true,
+            );
+        }
+        let mut args = Vec::new();
+        for a in &c.args {
+            let id = self.expr(a)?;
+            if self.kind(id).is_matrix() {
+                return self.err(
+                    a,
+                    format!(
+                        "`{}` takes scalars: apply it to every entry with `a.map(|v| {}(v))`",
+                        f.name(),
+                        f.name()
+                    ),
+                );
+            }
+            args.push(id);
+        }
+        Ok(self.push_op(Op::User(Box::new(f)), args, c.span(), source_text(c)))
+    }
+
     /// A call of the `#[differentiable]` helper `h`: its body read with its parameters
     /// bound to the arguments, in a scope of its own; the value is its result.
     fn inline(&mut self, c: &syn::ExprCall, h: &syn::ItemFn) -> Res<NodeId> {
@@ -1189,6 +1260,9 @@ impl Builder<'_> {
         if let Some(h) = super::helper::helper_name(p)
             .and_then(|name| self.helpers.iter().find(|h| h.sig.ident == name))
         {
+            if let Some(adjoint) = super::helper::custom_adjoint_of(h) {
+                return self.user_call(c, p, h, &adjoint);
+            }
             return self.inline(c, h);
         }
         if let Some(r) = self.constructor(c, p) {
@@ -2113,6 +2187,26 @@ impl Builder<'_> {
     /// method of one argument.
     fn map_path(&mut self, p: &syn::ExprPath) -> Res<Sym> {
         let text = source_text(p);
+        // `a.map(f)` with `f` a `#[custom_adjoint]` function of one argument.
+        if let Some(h) = super::helper::helper_name(p)
+            .and_then(|name| self.helpers.iter().find(|h| h.sig.ident == name))
+        {
+            let Some(adjoint) = super::helper::custom_adjoint_of(h) else {
+                return self.err(p, format!("`{text}` is a #[differentiable] helper: helpers are inlined outside closures only; to apply a scalar function entry by entry mark it `#[custom_adjoint(..)]`, or write its formula in a closure"));
+            };
+            let f = self.user_fn(p, h, &adjoint)?;
+            if f.arity != 1 {
+                return self.err(
+                    p,
+                    format!(
+                        "`map` applies a function of one argument; `{}` takes {}",
+                        f.name(),
+                        f.arity
+                    ),
+                );
+            }
+            return Ok(Sym::User(Box::new(f), vec![Sym::Var]));
+        }
         match scalar_method_path(p) {
             Some(Ok(method)) if !method.is_binary() => {
                 return Ok(Sym::Call(method, Box::new(Sym::Var), None));
@@ -2168,6 +2262,24 @@ impl Builder<'_> {
             return self.err(&c.func, "only scalar methods can be called in a `map` closure, as in `v.tanh()` or `f64::tanh(v)`");
         };
         let text = source_text(p);
+        // A `#[custom_adjoint]` scalar function.
+        if let Some(h) = super::helper::helper_name(p)
+            .and_then(|name| self.helpers.iter().find(|h| h.sig.ident == name))
+        {
+            let Some(adjoint) = super::helper::custom_adjoint_of(h) else {
+                return self.err(&c.func, format!("`{text}` is a #[differentiable] helper: helpers are inlined outside closures only; in a closure call a scalar function marked `#[custom_adjoint(..)]`, or write the formula"));
+            };
+            let f = self.user_fn(p, h, &adjoint)?;
+            if c.args.len() != f.arity {
+                return self.err(c, format!("`{}` takes {} argument(s)", f.name(), f.arity));
+            }
+            let args = c
+                .args
+                .iter()
+                .map(|a| self.sym(a, var, captures))
+                .collect::<Res<Vec<_>>>()?;
+            return Ok(Sym::User(Box::new(f), args));
+        }
         match scalar_method_path(p) {
             Some(Ok(method)) => {
                 let n = 1 + usize::from(method.is_binary());

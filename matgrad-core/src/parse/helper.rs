@@ -35,8 +35,8 @@ const NOT_HELPERS: [&str; 7] = ["matgrad", "nalgebra", "na", "std", "core", "f64
 
 /// The calls in `block` that may be helpers (in order, each path once), other than
 /// those named `known`: plain paths of lowercase segments (`dense`, `layers::dense`)
-/// that are none of matgrad's runtime functions. Calls inside closures are not
-/// looked at: a closure's body is scalar code.
+/// that are none of matgrad's runtime functions. Calls inside closures count too:
+/// a `#[custom_adjoint]` scalar function may be called there.
 pub fn helper_calls(block: &syn::Block, known: &[String]) -> Vec<syn::Path> {
     struct Calls<'a> {
         known: &'a [String],
@@ -58,7 +58,6 @@ pub fn helper_calls(block: &syn::Block, known: &[String]) -> Vec<syn::Path> {
             }
             syn::visit::visit_expr_call(self, c);
         }
-        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
         fn visit_item(&mut self, _: &'ast syn::Item) {}
     }
     let mut v = Calls {
@@ -120,6 +119,48 @@ pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
         .to_compile_error();
         return quote!(#item #err);
     }
+    callback(&f, &item, TokenStream::new())
+}
+
+/// The expansion of `#[custom_adjoint(f_adjoint)]` on `item`: the function unchanged,
+/// and the `macro_rules!` that hands its signature and the adjoint's path to
+/// `__grad_continue!`, marked so that calls of it are not inlined but call `f` and
+/// `f_adjoint` (see [`crate::sym::UserFn`]).
+pub fn custom_adjoint(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let f: syn::ItemFn = match syn::parse2(item.clone()) {
+        Ok(f) => f,
+        Err(e) => {
+            let err = syn::Error::new(
+                e.span(),
+                "#[custom_adjoint] applies to a free function: `#[custom_adjoint(f_adjoint)] fn f(a: f64) -> f64 { .. }`",
+            )
+            .to_compile_error();
+            return quote!(#item #err);
+        }
+    };
+    if let Err(e) = syn::parse2::<syn::Path>(attr.clone()) {
+        let err = syn::Error::new(
+            e.span(),
+            "#[custom_adjoint] names the adjoint function: `#[custom_adjoint(f_adjoint)]`, with `fn f_adjoint(a: f64, g: f64) -> f64` (one argument) or `-> (f64, f64)` (two)",
+        )
+        .to_compile_error();
+        return quote!(#item #err);
+    }
+    let marker = quote!(#[__matgrad_custom_adjoint(#attr)]);
+    callback(&f, &item, marker)
+}
+
+/// The adjoint's path of a helper read from `#[custom_adjoint(path)]`, if it is one.
+pub fn custom_adjoint_of(h: &syn::ItemFn) -> Option<syn::Path> {
+    h.attrs
+        .iter()
+        .find(|a| a.path().is_ident("__matgrad_custom_adjoint"))
+        .and_then(|a| a.parse_args::<syn::Path>().ok())
+}
+
+/// The helper `f` (tokens `item`) and its callback macro, which passes `marker`
+/// (an attribute) and the helper's tokens on.
+fn callback(f: &syn::ItemFn, item: &TokenStream, marker: TokenStream) -> TokenStream {
     let name = &f.sig.ident;
     // The macro is defined in a module of its own and re-exported from there, so
     // that the `use` brings the macro alone (not a second `fn dense`).
@@ -133,7 +174,7 @@ pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
             #[allow(unused_macros, clippy::crate_in_macro_def)]
             macro_rules! #name {
                 ($($state:tt)*) => {
-                    ::matgrad::__grad_continue! { $($state)* { #item } }
+                    ::matgrad::__grad_continue! { $($state)* { #marker #item } }
                 };
             }
             #[allow(unused_imports)]
@@ -149,6 +190,9 @@ pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
 pub struct State {
     /// `reassociate` forced on (the test suites' `grad_reassociated`).
     pub reassociate: bool,
+    /// The mixed-site span of the `#[grad]` expansion, whose names (`ws`,
+    /// `grad_w`) the derived body uses.
+    pub hygiene: proc_macro2::Span,
     /// The attribute's tokens.
     pub attr: TokenStream,
     /// The annotated function.
@@ -189,10 +233,11 @@ impl State {
             proc_macro2::Span::call_site(),
         );
         let (attr, item) = (&self.attr, &self.item);
+        let hygiene = Ident::new("__mg_hygiene", self.hygiene);
         let helpers = self.helpers.iter();
         let pending = self.pending.iter();
         Some(quote! {
-            #next! { #flag ( #attr ) { #item } [ #( { #helpers } )* ] [ #( #pending ; )* ] }
+            #next! { #flag #hygiene ( #attr ) { #item } [ #( { #helpers } )* ] [ #( #pending ; )* ] }
         })
     }
 
@@ -209,6 +254,10 @@ impl State {
         };
         let flag = match next("flag")? {
             TokenTree::Ident(i) => i == "true",
+            other => return Err(syn::Error::new_spanned(other, "matgrad: malformed state")),
+        };
+        let hygiene = match next("hygiene")? {
+            TokenTree::Ident(i) => i.span(),
             other => return Err(syn::Error::new_spanned(other, "matgrad: malformed state")),
         };
         let group = |t: TokenTree, d: Delimiter| match t {
@@ -231,6 +280,7 @@ impl State {
         let helper: syn::ItemFn = syn::parse2(group(next("helper")?, Delimiter::Brace)?)?;
         let state = State {
             reassociate: flag,
+            hygiene,
             attr,
             item,
             helpers,
@@ -265,15 +315,16 @@ mod tests {
             .iter()
             .map(|p| p.to_token_stream().to_string())
             .collect();
-        assert_eq!(found, ["dense", "layers :: dense", "norm2"]);
+        assert_eq!(found, ["dense", "layers :: dense", "inside", "norm2"]);
         let known = ["dense".to_owned()];
-        assert_eq!(helper_calls(&f.block, &known).len(), 1);
+        assert_eq!(helper_calls(&f.block, &known).len(), 2);
     }
 
     #[test]
     fn state_round_trips() {
         let mut s = State {
             reassociate: true,
+            hygiene: proc_macro2::Span::call_site(),
             attr: quote!(wrt = w),
             item: syn::parse_quote!(
                 fn f(w: &DMatrix<f64>) -> f64 {
