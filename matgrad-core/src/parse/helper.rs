@@ -42,21 +42,33 @@ pub fn helper_calls(block: &syn::Block, known: &[String]) -> Vec<syn::Path> {
         known: &'a [String],
         found: Vec<syn::Path>,
     }
+    impl Calls<'_> {
+        fn add(&mut self, p: &syn::ExprPath) {
+            if let Some(name) = helper_name(p) {
+                let text = p.path.to_token_stream().to_string();
+                let seen = self
+                    .found
+                    .iter()
+                    .any(|q| q.to_token_stream().to_string() == text);
+                if !seen && !self.known.contains(&name) {
+                    self.found.push(p.path.clone());
+                }
+            }
+        }
+    }
     impl<'ast> Visit<'ast> for Calls<'_> {
         fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
             if let syn::Expr::Path(p) = &*c.func {
-                if let Some(name) = helper_name(p) {
-                    let text = p.path.to_token_stream().to_string();
-                    let seen = self
-                        .found
-                        .iter()
-                        .any(|q| q.to_token_stream().to_string() == text);
-                    if !seen && !self.known.contains(&name) {
-                        self.found.push(p.path.clone());
-                    }
-                }
+                self.add(p);
             }
             syn::visit::visit_expr_call(self, c);
+        }
+        // `a.map(f)`: `f` called on every entry.
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            if let (true, Some(syn::Expr::Path(p))) = (m.method == "map", m.args.first()) {
+                self.add(p);
+            }
+            syn::visit::visit_expr_method_call(self, m);
         }
         fn visit_item(&mut self, _: &'ast syn::Item) {}
     }
