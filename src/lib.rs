@@ -112,7 +112,11 @@
 //! annotations optional) and a final scalar expression (or `return expr;`). Parameters
 //! are `DMatrix<T>`, `DVector<T>`, `RowDVector<T>` or `T` (by value or `&`, paths such
 //! as `nalgebra::DMatrix<f64>` included), with one `T` of `f32`/`f64` for the whole
-//! function, which returns `T`. Parameters not in `wrt` are constants and cost nothing
+//! function, which returns `T`; or the function is generic over `T`
+//! (`fn f<T: RealField + Copy>`, see the README's "Generic float types": the
+//! companions add the bound `T: matgrad::Real`, and constants are written
+//! `T::from_f64(0.5).unwrap()`, `T::from_usize(x.nrows()).unwrap()`,
+//! `nalgebra::convert(0.5)`). Parameters not in `wrt` are constants and cost nothing
 //! in the backward pass; names that are neither parameters nor `let`s (`LAMBDA`,
 //! `std::f64::consts::PI`) are outside scalar constants. The original function
 //! compiles and runs as written: it is ordinary Rust.
@@ -125,8 +129,6 @@
 //! | `a.transpose()` | ā += Ḡᵀ |
 //! | `a.component_mul(&b)`, `a.component_div(&b)` | ā += Ḡ ⊙ b, b̄ += Ḡ ⊙ a; ā += Ḡ ⊘ b, b̄ −= Ḡ ⊙ a ⊘ b² |
 //! | `a.map(\|v\| body)`, `a.map(f64::tanh)` | ā += Ḡ ⊙ g′(a), g′ derived from `body` (which may capture scalars) |
-//! | `a.zip_map(&b, \|p, q\| body)` | ā += Ḡ ⊙ ∂body/∂p, b̄ += Ḡ ⊙ ∂body/∂q |
-//! | `map` closures with `if a < b { e1 } else if … { e2 } else { e3 }` (`<`, `<=`, `>`, `>=`) | the derivative of the branch taken; on a boundary, of the branch the comparison picks |
 //! | `a.zip_map(&b, \|p, q\| body)` | ā += Ḡ ⊙ ∂body/∂p, b̄ += Ḡ ⊙ ∂body/∂q |
 //! | `map` closures with `if a < b { e1 } else if … { e2 } else { e3 }` (`<`, `<=`, `>`, `>=`) | the derivative of the branch taken; on a boundary, of the branch the comparison picks |
 //! | `a.add_scalar(s)` | ā += Ḡ, s̄ += Σ Ḡ |
@@ -419,6 +421,94 @@ compile_error!(
 /// ```
 pub use matgrad_macros::grad;
 
+/// Makes a helper function callable from `#[grad]` bodies (and from other helpers),
+/// where it is inlined: differentiated as if its body were written at the call, so a
+/// network written with a `dense` helper costs what the same network written inline
+/// costs. The helper stays an ordinary function.
+///
+/// ```
+/// use matgrad::{differentiable, grad};
+/// use nalgebra::{DMatrix, RowDVector};
+///
+/// /// One fully connected tanh layer.
+/// #[differentiable]
+/// fn dense(x: &DMatrix<f64>, w: &DMatrix<f64>, b: &RowDVector<f64>) -> DMatrix<f64> {
+///     matgrad::add_row(&(x * w), b).map(|v| v.tanh())
+/// }
+///
+/// #[grad(wrt = (w1, w2))]
+/// fn net(x: &DMatrix<f64>, w1: &DMatrix<f64>, b1: &RowDVector<f64>, w2: &DMatrix<f64>,
+///        b2: &RowDVector<f64>, y: &DMatrix<f64>) -> f64 {
+///     let h = dense(x, w1, b1);
+///     (dense(&h, w2, b2) - y).norm_squared()
+/// }
+///
+/// let x = DMatrix::from_fn(4, 3, |i, j| (i as f64 - j as f64) / 4.0);
+/// let (w1, b1) = (DMatrix::from_element(3, 5, 0.1), RowDVector::from_element(5, 0.0));
+/// let (w2, b2) = (DMatrix::from_element(5, 2, 0.2), RowDVector::from_element(2, 0.1));
+/// let y = DMatrix::from_element(4, 2, 0.5);
+/// let (value, g1, g2) = net_grad(&x, &w1, &b1, &w2, &b2, &y);
+/// assert_eq!((value, g1.shape(), g2.shape()), (net(&x, &w1, &b1, &w2, &b2, &y), (3, 5), (5, 2)));
+/// ```
+///
+/// How: `#[differentiable]` writes, beside the helper, a hidden `macro_rules!` of the
+/// same name (re-exported within the crate, so `use layers::dense;` imports it with
+/// the function) that hands the helper's tokens to the `#[grad]` expansion that asks
+/// for them. Limits: a helper is visible within its crate; it is called by a path
+/// that resolves where the `#[grad]` function is (`dense(..)`, `layers::dense(..)`),
+/// also when one helper calls another; a `usize` parameter takes a count; a helper's
+/// body may use `x.nrows()` of a parameter when the caller passes one of its own
+/// parameters there; recursion is an error. Calling a function that is not marked
+/// `#[differentiable]` is rustc's error "cannot find macro `f`" at the call.
+pub use matgrad_macros::differentiable;
+
+/// Registers the user's adjoint of a scalar function, so that `#[grad]` bodies can
+/// call a function matgrad cannot see into (a special function, an external
+/// routine), as Swift's `@derivative(of:)` and JAX's `custom_vjp` do.
+///
+/// `#[custom_adjoint(f_adjoint)] fn f(a: T, b: T, …) -> T` says that for an adjoint
+/// ḡ of `f`'s value, `f_adjoint(a, b, …, ḡ)` returns the adjoints of the arguments:
+/// `ā` alone for one argument, a tuple `(ā, b̄, …)` for several (ḡ ∂f/∂a, …).
+/// Calls of `f` in a `#[grad]` body, on scalars or in `map`/`zip_map` closures, call
+/// `f` for the value and `f_adjoint` for the gradient; matgrad reads neither body.
+///
+/// ```
+/// use matgrad::{custom_adjoint, grad};
+/// use nalgebra::DMatrix;
+///
+/// /// log(1 + eˣ), computed by a routine matgrad does not read.
+/// #[custom_adjoint(softplus_adjoint)]
+/// fn softplus1(x: f64) -> f64 {
+///     if x > 30.0 { x } else { x.exp().ln_1p() }
+/// }
+///
+/// /// ḡ · σ(x).
+/// fn softplus_adjoint(x: f64, g: f64) -> f64 {
+///     g / (1.0 + (-x).exp())
+/// }
+///
+/// #[grad(wrt = w)]
+/// fn loss(x: &DMatrix<f64>, w: &DMatrix<f64>) -> f64 {
+///     (x * w).map(|v| softplus1(v)).sum()
+/// }
+///
+/// let x = DMatrix::from_row_slice(2, 2, &[1.0, 2.0, -1.0, 0.5]);
+/// let w = DMatrix::from_element(2, 1, 0.3);
+/// let (_, g) = loss_grad(&x, &w);
+/// let sigma = (&x * &w).map(|v| 1.0 / (1.0 + (-v).exp()));
+/// assert!((g - x.transpose() * sigma).norm() < 1e-12);
+/// ```
+///
+/// The adjoint is named by a path that resolves where the `#[grad]` function is (an
+/// identifier beside a function called by path, `special::j0`, is looked up by the
+/// same path). Scalar functions only: apply one to a matrix with `map`. Second
+/// derivatives of such a function are not available.
+pub use matgrad_macros::custom_adjoint;
+
+/// Continues a `#[grad]` expansion with a helper's tokens. Not part of the API.
+#[doc(hidden)]
+pub use matgrad_macros::__grad_continue;
+
 /// `#[grad]` with `reassociate` forced on: matgrad's test suites import it as `grad`
 /// to run their finite-difference checks with the value rewrites on. Not part of the
 /// API.
@@ -563,3 +653,8 @@ pub mod __resolve {
         unreachable!("matgrad: a resolution probe is never called")
     }
 }
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

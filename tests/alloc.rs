@@ -347,3 +347,50 @@ fn reassociated_chains_allocate_nothing() {
         || xabx_grad(&x, &a, &b).0,
     );
 }
+
+/// The language of SPEC §8 in one generic function: a batch mean, an identity, a
+/// column, a view, the diagonal, line means, `max`, `abs`, `zip_map` and a piecewise
+/// closure.
+#[matgrad::grad(wrt = w)]
+fn language<T: nalgebra::RealField + Copy>(x: &DMatrix<T>, w: &DMatrix<T>, j: usize) -> T {
+    let n = T::from_usize(x.nrows()).unwrap();
+    let z = x * w;
+    let d = T::from_f64(0.5).unwrap();
+    let huber = z.map(|v| if v.abs() <= d { v * v } else { d * v.abs() });
+    let s = w.rows(0, w.ncols()) - DMatrix::<T>::identity(w.ncols(), w.ncols());
+    huber.sum() / n
+        + s.norm_squared()
+        + w.column(j).norm_squared()
+        + w.view((0, 0), (1, 1)).sum()
+        + s.diagonal().sum()
+        + z.row_mean().norm_squared()
+        + z.column_mean().norm_squared()
+        + z.max()
+        + z.abs().sum()
+        + z.zip_map(&z, |p, q| p * q).sum()
+}
+
+#[test]
+fn language_grad_into_allocates_nothing() {
+    let m = |r: usize, c: usize| {
+        DMatrix::from_fn(r, c, |i, j| ((i * 7 + j * 3) % 11) as f64 / 11.0 - 0.4)
+    };
+    for (rows, k, cols) in [(1, 1, 1), (40, 12, 8), (200, 30, 20)] {
+        let (x, w) = (m(rows, k), m(k, cols));
+        let (mut g, mut ws) = (DMatrix::zeros(0, 0), Workspace::new());
+        check(
+            &format!("language f64 {rows}×{k}×{cols}"),
+            1,
+            || language_grad_into(&x, &w, cols - 1, &mut g, &mut ws),
+            || language_grad(&x, &w, cols - 1).0,
+        );
+        let (x, w) = (x.cast::<f32>(), w.cast::<f32>());
+        let (mut g, mut ws) = (DMatrix::zeros(0, 0), Workspace::new());
+        check(
+            &format!("language f32 {rows}×{k}×{cols}"),
+            1,
+            || f64::from(language_grad_into(&x, &w, cols - 1, &mut g, &mut ws)),
+            || f64::from(language_grad(&x, &w, cols - 1).0),
+        );
+    }
+}

@@ -66,6 +66,22 @@ pub fn expand_with(attr: TokenStream, item: TokenStream, options: Options) -> To
             return quote!(#item #err);
         }
     };
+    // A body that calls helpers (`dense(..)`): the function now, its companions
+    // once `__grad_continue!` has collected the helpers' bodies.
+    let mut state = parse::helper::State {
+        reassociate: options.reassociate,
+        hygiene: proc_macro2::Span::mixed_site(),
+        attr: attr.clone(),
+        item: item_fn.clone(),
+        helpers: Vec::new(),
+        pending: Vec::new(),
+    };
+    state.discover(&item_fn.block);
+    if !state.pending.is_empty() {
+        if let Some(companions) = helper_companions(&attr, &item_fn, &mut state) {
+            return quote!(#item #companions);
+        }
+    }
     // The user's own tokens, not a reprint of the parsed function: spans, spacing
     // and anything `syn` would normalise stay exactly as written.
     match derive_with(attr, &item_fn, options) {
@@ -91,6 +107,71 @@ pub fn expand_with(attr: TokenStream, item: TokenStream, options: Options) -> To
                 return quote!(#stub #errors #fallback);
             }
             quote!(#item #errors #fallback)
+        }
+    }
+}
+
+/// The companions of a function that calls helpers: their real signatures (read
+/// here), with a `_grad_into` body that fetches the helpers and expands to the
+/// derived body (see [`parse::helper`]). `None` when the attribute or the signature
+/// has errors: the ordinary expansion reports them.
+fn helper_companions(
+    attr: &TokenStream,
+    item: &syn::ItemFn,
+    state: &mut parse::helper::State,
+) -> Option<TokenStream> {
+    let mut cx = Ctxt::new();
+    let parsed = parse::attr::parse(&mut cx, attr.clone())?;
+    let sig = parse::signature::parse(&mut cx, &item.sig)?;
+    let wrt = resolve_wrt(&mut cx, &parsed, &sig);
+    if cx.has_errors() || wrt.len() != parsed.wrt.len() {
+        return None;
+    }
+    let wrt_params: Vec<&parse::signature::Param> =
+        wrt.iter().filter_map(|&i| sig.params.get(i)).collect();
+    let fetch = state.fetch_next()?;
+    let doc = [
+        " The gradients are derived through the `#[differentiable]` helpers and `#[custom_adjoint]` functions the body calls (formulas are not shown for such functions).".to_owned(),
+    ];
+    Some(emit::signatures(item, &sig, &wrt_params, &doc, &fetch))
+}
+
+/// Continues a `#[grad]` expansion with one more helper (`__grad_continue!`'s input:
+/// the state of [`parse::helper::State`], then the helper), in the body of
+/// `NAME_grad_into`: fetches the next helper, or expands to the derived body (the
+/// function and the companions' signatures were emitted by the attribute).
+pub fn expand_continue(input: TokenStream) -> TokenStream {
+    let (mut state, helper) = match parse::helper::State::parse(input) {
+        Ok(s) => s,
+        Err(e) => return e.to_compile_error(),
+    };
+    state.discover(&helper.block);
+    state.helpers.push(helper);
+    if let Some(fetch) = state.fetch_next() {
+        return fetch;
+    }
+    let options = Options {
+        reassociate: state.reassociate,
+    };
+    let hygiene = state.hygiene;
+    emit::with_mixed_site(hygiene, || continued_body(state, options))
+}
+
+/// The derived body of `NAME_grad_into` once every helper is read.
+fn continued_body(state: parse::helper::State, options: Options) -> TokenStream {
+    match derive_full(state.attr, &state.item, options, &state.helpers) {
+        Ok(d) => {
+            let body = d.into_body();
+            let checks = emit::resolve::checks(&d.item.block);
+            quote!({ #checks #body })
+        }
+        Err(failure) => {
+            let errors: TokenStream = failure
+                .errors
+                .iter()
+                .map(syn::Error::to_compile_error)
+                .collect();
+            quote!({ #errors ::core::unreachable!("matgrad: this function was rejected at compile time") })
         }
     }
 }
@@ -182,6 +263,18 @@ impl Derivation {
             emit::fixed::companions(&input)
         } else {
             emit::companions(&input)
+        }
+    }
+
+    /// The body of `NAME_grad_into` alone, for the companions' signatures of
+    /// [`emit::signatures`] (a function that calls helpers gets those before its
+    /// body is derived).
+    pub fn into_body(&self) -> TokenStream {
+        let input = self.input();
+        if emit::fixed::applies(&input) {
+            emit::fixed::into_body(&input)
+        } else {
+            emit::into_body(&input)
         }
     }
 
@@ -299,6 +392,17 @@ pub fn derive_with(
     item: &syn::ItemFn,
     options: Options,
 ) -> Result<Derivation, Failure> {
+    derive_full(attr, item, options, &[])
+}
+
+/// [`derive_with`], the body's calls of `helpers` (`#[differentiable]` functions)
+/// inlined.
+pub fn derive_full(
+    attr: TokenStream,
+    item: &syn::ItemFn,
+    options: Options,
+    helpers: &[syn::ItemFn],
+) -> Result<Derivation, Failure> {
     let mut cx = Ctxt::new();
     let attr = parse::attr::parse(&mut cx, attr).map(|mut attr| {
         attr.reassociate |= options.reassociate;
@@ -313,7 +417,7 @@ pub fn derive_with(
         });
     };
     let wrt = attr.as_ref().map(|a| resolve_wrt(&mut cx, a, &sig));
-    let graph = parse::body::build(&mut cx, &sig, &item.block);
+    let graph = parse::body::build(&mut cx, &sig, &item.block, helpers);
     match (attr, wrt, graph) {
         (Some(attr), Some(wrt), Some(graph)) if !cx.has_errors() => {
             let graph = solve::solves(&graph, attr.reassociate);
@@ -403,5 +507,53 @@ mod tests {
             expand_with(quote!(wrt = a), item.clone(), Options::default()).to_string(),
             expand(quote!(wrt = a), item).to_string()
         );
+    }
+
+    /// A network written with a `dense` helper is the network written inline: the
+    /// same IR after the rewrites (so the same kernels and buffers), and the same
+    /// generated code but for the source text its panic messages quote.
+    #[test]
+    fn helpers_inline_to_the_same_program() {
+        let dense: syn::ItemFn = syn::parse_quote! {
+            fn dense(x: &DMatrix<f64>, w: &DMatrix<f64>, b: &RowDVector<f64>) -> DMatrix<f64> {
+                add_row(&(x * w), b).map(|v| v.tanh())
+            }
+        };
+        let with_helper: syn::ItemFn = syn::parse_quote! {
+            fn net(x: &DMatrix<f64>, w1: &DMatrix<f64>, b1: &RowDVector<f64>,
+                   w2: &DMatrix<f64>, b2: &RowDVector<f64>, y: &DMatrix<f64>) -> f64 {
+                let h = dense(x, w1, b1);
+                (dense(&h, w2, b2) - y).norm_squared()
+            }
+        };
+        let inline: syn::ItemFn = syn::parse_quote! {
+            fn net(x: &DMatrix<f64>, w1: &DMatrix<f64>, b1: &RowDVector<f64>,
+                   w2: &DMatrix<f64>, b2: &RowDVector<f64>, y: &DMatrix<f64>) -> f64 {
+                let h = add_row(&(x * w1), b1).map(|v| v.tanh());
+                (add_row(&(h * w2), b2).map(|v| v.tanh()) - y).norm_squared()
+            }
+        };
+        let attr = quote!(wrt = (w1, b1, w2, b2));
+        let opts = Options::default();
+        let a = super::derive_full(attr.clone(), &with_helper, opts, &[dense]);
+        let b = super::derive_full(attr, &inline, opts, &[]);
+        let (Ok(a), Ok(b)) = (a, b) else {
+            panic!("both derive");
+        };
+        assert_eq!(a.graph.sexpr(a.graph.output), b.graph.sexpr(b.graph.output));
+        let ops = |d: &super::Derivation| -> Vec<String> {
+            d.graph
+                .nodes
+                .iter()
+                .map(|n| format!("{:?} {:?}", n.op, n.args))
+                .collect()
+        };
+        assert_eq!(ops(&a), ops(&b));
+        // The code, without the quoted source text of the nodes.
+        let code = |d: &super::Derivation| {
+            let text = d.companions().to_string();
+            text.split('"').step_by(2).collect::<Vec<_>>().join("\"…\"")
+        };
+        assert_eq!(code(&a), code(&b));
     }
 }

@@ -268,7 +268,7 @@ fn rebuild(g: &Graph, fate: Vec<Fate>, rewritten: Vec<Option<Rewrite>>) -> Graph
     Graph {
         nodes,
         output: map.get(g.output).copied().unwrap_or(g.output),
-        float: g.float,
+        float: g.float.clone(),
     }
 }
 

@@ -211,7 +211,7 @@ fn rebuild(g: &Graph, factored: &[bool], regroup: &[Option<(NodeId, bool)>]) -> 
     Graph {
         nodes,
         output: map.get(g.output).copied().unwrap_or(g.output),
-        float: g.float,
+        float: g.float.clone(),
     }
 }
 

@@ -272,6 +272,37 @@ impl RtFn {
     }
 }
 
+/// A scalar function of the user's with a user-supplied adjoint
+/// (`#[custom_adjoint(f_adjoint)] fn f(a: f64, b: f64) -> f64`): matgrad calls `f`
+/// for the value and `f_adjoint(a, b, ḡ)` (a tuple `(ā, b̄)`, or `ā` alone for one
+/// argument) for the adjoints, and never looks inside either.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserFn {
+    /// The path of the function, as called (`special::j0`).
+    pub path: String,
+    /// The path of its adjoint, as the attribute names it.
+    pub adjoint: String,
+    /// Its number of arguments.
+    pub arity: usize,
+}
+
+impl UserFn {
+    /// `path` as tokens (it was a path when read).
+    pub fn path_tokens(&self) -> proc_macro2::TokenStream {
+        self.path.parse().unwrap_or_default()
+    }
+
+    /// `adjoint` as tokens.
+    pub fn adjoint_tokens(&self) -> proc_macro2::TokenStream {
+        self.adjoint.parse().unwrap_or_default()
+    }
+
+    /// Its name in formulas: the last segment of its path.
+    pub fn name(&self) -> &str {
+        self.path.rsplit("::").next().unwrap_or(&self.path).trim()
+    }
+}
+
 /// A scalar expression.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Sym {
@@ -317,6 +348,12 @@ pub enum Sym {
     Dot(Operand, Operand),
     /// The number of entries of a matrix, as a float.
     Len(Operand),
+    /// Entry `(i, j)` of a matrix.
+    Entry(Operand, usize, usize),
+    /// `f(args…)`, a user's function with a user-supplied adjoint.
+    User(Box<UserFn>, Vec<Sym>),
+    /// Argument `k`'s share of `f_adjoint(args…, g)`: the user's adjoint of `f`.
+    UserAdjoint(Box<UserFn>, Vec<Sym>, Box<Sym>, usize),
     /// `Σ_ij f(args_0[i, j], args_1[i, j])`, `f` written in [`Sym::Arg`]s.
     ZipSum(Vec<Operand>, Box<Sym>),
 }
@@ -451,9 +488,19 @@ impl Sym {
             Sym::Rt(n, x) => Sym::Rt(*n, b(x)),
             Sym::Step(c, x, y) => Sym::Step(*c, b(x), b(y)),
             Sym::Select(sel) => sel.map(|x| x.map_leaves(f)),
+            Sym::User(u, args) => {
+                Sym::User(u.clone(), args.iter().map(|a| a.map_leaves(f)).collect())
+            }
+            Sym::UserAdjoint(u, args, g, k) => Sym::UserAdjoint(
+                u.clone(),
+                args.iter().map(|a| a.map_leaves(f)).collect(),
+                b(g),
+                *k,
+            ),
             Sym::Sum(o) => Sym::Sum(f_operand(*o, f)),
             Sym::Dot(x, y) => Sym::Dot(f_operand(*x, f), f_operand(*y, f)),
             Sym::Len(o) => Sym::Len(f_operand(*o, f)),
+            Sym::Entry(o, i, j) => Sym::Entry(f_operand(*o, f), *i, *j),
             Sym::ZipSum(ops, body) => {
                 Sym::ZipSum(ops.iter().map(|o| f_operand(*o, f)).collect(), body.clone())
             }
@@ -484,6 +531,13 @@ impl Sym {
                 other => other,
             },
             Sym::ZipSum(o, f) => Sym::ZipSum(o.clone(), Box::new(f.simplified())),
+            Sym::User(u, args) => Sym::User(u.clone(), args.iter().map(Sym::simplified).collect()),
+            Sym::UserAdjoint(u, args, g, k) => Sym::UserAdjoint(
+                u.clone(),
+                args.iter().map(Sym::simplified).collect(),
+                Box::new(g.simplified()),
+                *k,
+            ),
             leaf => leaf.clone(),
         }
     }
@@ -508,6 +562,8 @@ impl Sym {
             Sym::Select(sel) => [&sel.a, &sel.b, &sel.then, &sel.other]
                 .into_iter()
                 .any(|x| x.any(pred)),
+            Sym::User(_, args) => args.iter().any(|a| a.any(pred)),
+            Sym::UserAdjoint(_, args, g, _) => args.iter().any(|a| a.any(pred)) || g.any(pred),
             _ => false,
         }
     }
@@ -544,6 +600,19 @@ impl Sym {
                 other,
                 ..(**sel).clone()
             }));
+        }
+        // A user's function: its partials are its adjoint at ḡ = 1.
+        if let Sym::User(u, args) = self {
+            let mut total = Sym::Lit(0.0);
+            for (k, arg) in args.iter().enumerate() {
+                let d = arg.derivative(wrt);
+                if !d.is_lit(0.0) {
+                    let partial =
+                        Sym::UserAdjoint(u.clone(), args.clone(), Box::new(Sym::Lit(1.0)), k);
+                    total = Sym::add(total, Sym::mul(partial, d));
+                }
+            }
+            return total;
         }
         let Some((op, args)) = self.as_op() else {
             return Sym::Lit(0.0);

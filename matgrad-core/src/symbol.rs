@@ -219,10 +219,20 @@ pub fn matrix_method_list() -> String {
     shown.join(", ")
 }
 
-/// Methods accepted on any value that are no operation of their own: `clone` (a
-/// no-op), `unwrap`/`expect` (after `try_inverse()`), `powi` (a scalar method with
-/// an integer argument).
-pub const OTHER_METHODS: [&str; 4] = ["clone", "unwrap", "expect", "powi"];
+/// Methods accepted on any value that are no operation of their own: `clone`,
+/// `into_owned`, `clone_owned` (no-ops: a view made a matrix), `unwrap`/`expect`
+/// (after `try_inverse()`), `powi` (a scalar method with an integer argument).
+pub const OTHER_METHODS: [&str; 6] = [
+    "clone",
+    "into_owned",
+    "clone_owned",
+    "unwrap",
+    "expect",
+    "powi",
+];
+
+/// The methods that only copy their receiver (a view into a matrix of its own).
+pub const NO_OP_METHODS: [&str; 3] = ["clone", "into_owned", "clone_owned"];
 
 /// One of matgrad's runtime functions, recognised by name (`sigmoid(..)` or
 /// `matgrad::sigmoid(..)`).

@@ -28,3 +28,39 @@ pub fn grad_reassociated(attr: TokenStream, item: TokenStream) -> TokenStream {
     })
     .into()
 }
+
+/// Makes a helper function callable from `#[grad]` bodies, which inline it.
+///
+/// See the `matgrad` crate for the mechanism and its limits.
+#[proc_macro_attribute]
+pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item = item.into();
+    matgrad_core::guarded(&item, || {
+        matgrad_core::parse::helper::differentiable(attr.into(), item.clone())
+    })
+    .into()
+}
+
+/// Registers a user-supplied adjoint (a vector-Jacobian product) for a scalar function.
+///
+/// See the `matgrad` crate.
+#[proc_macro_attribute]
+pub fn custom_adjoint(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item = item.into();
+    matgrad_core::guarded(&item, || {
+        matgrad_core::parse::helper::custom_adjoint(attr.into(), item.clone())
+    })
+    .into()
+}
+
+/// A `#[grad]` expansion continued with one more helper's tokens (invoked by the
+/// `macro_rules!` that `#[differentiable]` writes). Not part of the API.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __grad_continue(input: TokenStream) -> TokenStream {
+    let input: proc_macro2::TokenStream = input.into();
+    matgrad_core::guarded(&proc_macro2::TokenStream::new(), || {
+        matgrad_core::expand_continue(input.clone())
+    })
+    .into()
+}

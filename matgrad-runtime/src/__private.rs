@@ -32,14 +32,16 @@ pub use crate::chain::{
     product_cost, Plan,
 };
 pub use crate::decomp::ln_det_inverse_static;
-pub use crate::fill::{add_diag_to, fill_to, identity_to, index_adjoint_to};
+pub use crate::fill::{add_diag_to, fill_to, from_rows_to, identity_to, index_adjoint_to};
 pub use crate::fused::{relu_step, sigmoid_scalar, zip3_map_sum, zip_map_sum, zip_n_to};
 pub use crate::kron::{kron_adjoint_a_to, kron_adjoint_b_to, kronecker_to};
 pub use crate::lines::{
     broadcast_column_mean_to, broadcast_column_to, broadcast_row_mean_to, broadcast_row_to,
     column_reduce_to, extreme_adjoint_to, row_reduce_to,
 };
-pub use crate::part::{column_adjoint_to, column_to, diagonal_adjoint_to, diagonal_to};
+pub use crate::part::{
+    column_adjoint_to, column_to, diagonal_adjoint_to, diagonal_to, from_diagonal_adjoint_to,
+};
 pub use crate::part::{
     columns_adjoint_to, columns_to, lower_triangle_to, row_adjoint_to, row_to, rows_adjoint_to,
     rows_to, upper_triangle_to, view_adjoint_to, view_to,
@@ -49,7 +51,14 @@ pub use crate::solve::{
     factor_solve_right_adjoint_x_to, factor_solve_right_to, factor_solve_to, factor_to,
 };
 pub use crate::view::{view, AsView, GradBuf};
-pub use crate::workspace::with_workspace;
+pub use crate::workspace::{with_workspace, with_workspace_of, Workspaces};
+
+/// `v` in the float type `T` of a function generic over it: `nalgebra::convert`
+/// (exact in `f64`, rounded to nearest in `f32`, as a literal of that type is).
+#[inline(always)]
+pub fn real<T: Real>(v: f64) -> T {
+    nalgebra::convert(v)
+}
 pub use nalgebra::SMatrix;
 
 use crate::blas::{fill_gemm_ref, gemm_fill_ref, gemm_into, mul_as_nalgebra, trace_of_product_ref};

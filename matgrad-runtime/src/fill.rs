@@ -67,3 +67,21 @@ pub fn index_adjoint_to<T: Real>(
         out[(i, j)] = s;
     }
 }
+
+/// `out = M`, the `rows×cols` matrix whose entries are `entries` given row by row
+/// (nalgebra's `Matrix2x3::new(..)` order), for a static `new` in a function on
+/// dynamic sizes.
+///
+/// ```
+/// use matgrad_runtime::__private::from_rows_to;
+/// use nalgebra::{DMatrix, Matrix2x3};
+/// let mut out = DMatrix::zeros(0, 0);
+/// from_rows_to(&mut out, 2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+/// assert_eq!(out.as_slice(), Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0).as_slice());
+/// ```
+pub fn from_rows_to<T: Real>(out: &mut DMatrix<T>, rows: usize, cols: usize, entries: &[T]) {
+    ready(out, false, rows, cols, "from_rows_to");
+    for (k, &v) in entries.iter().enumerate().take(rows * cols) {
+        out[(k / cols, k % cols)] = v;
+    }
+}

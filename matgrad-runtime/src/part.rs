@@ -57,6 +57,27 @@ pub fn diagonal_adjoint_to<T: Real>(out: &mut DMatrix<T>, acc: bool, g: DMatrixV
     }
 }
 
+/// `out (+)= diag(g)`: the diagonal of the square `g` as an `n×1` column (the adjoint
+/// of `DMatrix::from_diagonal(&v)`, whose forward form is [`diagonal_adjoint_to`]).
+///
+/// ```
+/// use matgrad_runtime::__private::{from_diagonal_adjoint_to, view};
+/// use nalgebra::DMatrix;
+/// let g = DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 3.0, 4.0]);
+/// let mut out = DMatrix::zeros(0, 0);
+/// from_diagonal_adjoint_to(&mut out, false, view(&g));
+/// assert_eq!(out.as_slice(), &[1.0, 4.0]);
+/// from_diagonal_adjoint_to(&mut out, true, view(&g));
+/// assert_eq!(out.as_slice(), &[2.0, 8.0]);
+/// ```
+pub fn from_diagonal_adjoint_to<T: Real>(out: &mut DMatrix<T>, acc: bool, g: DMatrixView<'_, T>) {
+    let n = g.nrows().min(g.ncols());
+    ready(out, acc, n, 1, "from_diagonal_adjoint_to");
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = if acc { *o + g[(i, i)] } else { g[(i, i)] };
+    }
+}
+
 /// `out = a e_j`, column `j` of `a` as an `m×1` column.
 ///
 /// Panics `matgrad: {op}: column {j} is out of range for a {r}×{c} matrix` (nalgebra's

@@ -26,7 +26,9 @@ mod sealed {
 /// assert_eq!(total(&DMatrix::from_element(2, 3, 1.5_f32)), 9.0);
 /// assert_eq!(total(&DMatrix::from_element(2, 3, 1.5_f64)), 9.0);
 /// ```
-pub trait Real: nalgebra::RealField + Copy + Send + Sync + 'static + sealed::Sealed {
+pub trait Real:
+    nalgebra::RealField + Copy + Default + Send + Sync + 'static + sealed::Sealed
+{
     /// Computes `c = alpha · a · b + beta · c` for an `m×k` matrix `a`, a `k×n`
     /// matrix `b` and an `m×n` matrix `c`, all given by a pointer to their first
     /// entry and their row and column strides (in elements).

@@ -128,3 +128,50 @@ pub fn with_workspace<T: 'static, R>(
         (_, None) => unreachable!("`f` ran and returned"),
     }
 }
+
+/// The per-thread workspaces of a `NAME_grad` that is generic over its float type
+/// (`fn loss<T: RealField + Copy>`): one for `f32`, one for `f64`. A `thread_local!`
+/// in a generic function cannot name its type parameter, so the generated code
+/// declares one of these and [`with_workspace_of`] picks the type's own.
+#[derive(Default)]
+pub struct Workspaces {
+    single: Workspace<f32>,
+    double: Workspace<f64>,
+}
+
+impl Workspaces {
+    /// Two empty workspaces.
+    pub const fn new() -> Self {
+        Workspaces {
+            single: Workspace::new(),
+            double: Workspace::new(),
+        }
+    }
+}
+
+/// [`with_workspace`] for a function generic over its float type: runs `f` with the
+/// calling thread's workspace for `T` (a fresh one for a type other than `f32` and
+/// `f64`, which `Real` does not allow, or when the cached one is unavailable).
+pub fn with_workspace_of<T: 'static, R>(
+    key: &'static LocalKey<RefCell<Workspaces>>,
+    f: impl FnOnce(&mut Workspace<T>) -> R,
+) -> R {
+    let mut f = Some(f);
+    let cached = key.try_with(|cell| {
+        let mut all = cell.try_borrow_mut().ok()?;
+        let all = &mut *all;
+        let any: &mut dyn std::any::Any =
+            if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() {
+                &mut all.single
+            } else {
+                &mut all.double
+            };
+        let ws = any.downcast_mut::<Workspace<T>>()?;
+        f.take().map(|f| f(ws))
+    });
+    match (cached, f) {
+        (Ok(Some(r)), _) => r,
+        (_, Some(f)) => f(&mut Workspace::new()),
+        (_, None) => unreachable!("`f` ran and returned"),
+    }
+}

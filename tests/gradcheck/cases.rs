@@ -3325,3 +3325,125 @@ fn triangles() {
             l = mat(r, m, k), w = mat(r, k, n));
     }
 }
+
+// ===========================================================================
+// Functions generic over the float type: one definition, f64 and f32
+// ===========================================================================
+
+#[grad(wrt = (w, b))]
+fn f_generic_regression<T: na::RealField + Copy>(
+    x: &DMatrix<T>,
+    w: &DVector<T>,
+    b: T,
+    y: &DVector<T>,
+) -> T {
+    // A batch mean, constants written as generic code writes them, a closure.
+    let n = T::from_usize(x.nrows()).unwrap();
+    let r = (x * w).add_scalar(b) - y;
+    let half = T::from_f64(0.5).unwrap();
+    r.map(|v| half * v * v + (v * nalgebra::convert(0.3)).tanh())
+        .sum()
+        / n
+        + na::convert::<f64, T>(1e-2) * w.norm_squared()
+        + T::one() * b * b
+}
+
+#[grad(wrt = (w, s))]
+fn f_generic_where<T>(x: &DMatrix<T>, w: &DMatrix<T>, s: T) -> T
+where
+    // matgrad's own functions (`sigmoid`) are defined for `matgrad::Real`.
+    T: na::RealField + Copy + matgrad::Real,
+{
+    // Piecewise in a closure, sigmoid, a mean over columns and an identity.
+    let z = sigmoid(&(x * w)).map(|v| {
+        if v > T::from_f64(0.5).unwrap() {
+            v * v
+        } else {
+            v * s
+        }
+    });
+    let i = DMatrix::<T>::identity(w.nrows(), w.ncols());
+    z.column_mean().norm_squared() + (w - i).norm_squared() / T::from_usize(w.len()).unwrap()
+}
+
+#[test]
+fn generic_float_type() {
+    let (r, mut ws) = (&mut rng(160), Workspace::new());
+    let mut ws32 = Workspace::<f32>::new();
+    for (m, k, n) in PRODUCT {
+        let (x, w, y) = (mat(r, m, k), vector(r, k), vector(r, m));
+        let b = uniform(r, -1.0, 1.0);
+        gradcheck!(&mut ws; f_generic_regression, f_generic_regression_grad,
+            f_generic_regression_grad_into; (&x, &w, b, &y); w = w.clone(), b = b);
+        let (x32, y32) = (x.cast::<f32>(), y.cast::<f32>());
+        gradcheck!(&mut ws32; f_generic_regression, f_generic_regression_grad,
+            f_generic_regression_grad_into; (&x32, &w, b, &y32); w = w.cast::<f32>(), b = b as f32);
+        // x w away from 0 so that σ(x w) stays away from the branch at ½.
+        let (x, w) = (positive(r, m, k), positive(r, k, n));
+        let s = uniform(r, -1.0, 1.0);
+        gradcheck!(&mut ws; f_generic_where, f_generic_where_grad, f_generic_where_grad_into;
+            (&x, &w, s); w = w.clone(), s = s);
+        let x32 = x.cast::<f32>();
+        gradcheck!(&mut ws32; f_generic_where, f_generic_where_grad, f_generic_where_grad_into;
+            (&x32, &w, s); w = w.cast::<f32>(), s = s as f32);
+    }
+}
+
+// ===========================================================================
+// from_diagonal, and static matrices from scalars (`Vector2::new`, `Matrix2::new`)
+// ===========================================================================
+
+#[grad(wrt = (v, a))]
+fn f_from_diagonal(v: &DVector<f64>, a: &DMatrix<f64>) -> f64 {
+    // A Cholesky-style factor from a diagonal and a strictly lower part.
+    let d = DMatrix::from_diagonal(&v.map(|x| x.exp()));
+    let l = d + a.lower_triangle() - DMatrix::from_diagonal(&a.diagonal());
+    (&l * l.transpose()).norm_squared() + DMatrix::<f64>::from_diagonal(v).sum()
+}
+
+#[test]
+fn from_diagonal() {
+    let (r, mut ws) = (&mut rng(161), Workspace::new());
+    for n in SQUARE {
+        gradcheck!(&mut ws; f_from_diagonal, f_from_diagonal_grad, f_from_diagonal_grad_into;
+            (&v, &a); v = vector(r, n), a = mat(r, n, n));
+    }
+}
+
+#[grad(wrt = (x, a, b))]
+fn f_new_from_scalars(x: &DMatrix<f64>, a: f64, b: f64, theta: &DVector<f64>) -> f64 {
+    // A 2-parameter model x [a; b] with parameters built from scalars, a 2×2 built
+    // from entries of theta (row-major argument order), and a row.
+    let w = na::Vector2::new(a, b * b);
+    let m = na::Matrix2::new(theta[0], 2.0 * theta[1], a, theta[0] * b);
+    let r = na::RowVector2::new(a.sin(), b);
+    (x * w).norm_squared() + (m * w).sum() + (r * m * w)[(0, 0)] + m[(0, 1)]
+}
+
+#[test]
+fn new_from_scalars() {
+    let (r, mut ws) = (&mut rng(162), Workspace::new());
+    for m in [1, 3, 5] {
+        let (x, theta) = (mat(r, m, 2), vector(r, 2));
+        gradcheck!(&mut ws; f_new_from_scalars, f_new_from_scalars_grad,
+            f_new_from_scalars_grad_into; (&x, a, b, &theta);
+            x = x.clone(), a = uniform(r, -1.0, 1.0), b = uniform(r, -1.0, 1.0));
+    }
+}
+
+#[grad(wrt = (z, k))]
+fn f_map_captures_entry(z: &DMatrix<f64>, k: &DMatrix<f64>) -> f64 {
+    // Entries of the body captured by closures: each a scalar of the body, whose
+    // adjoint collects every entry's share.
+    z.map(|v| v * k[(0, 0)] + (v * z[(0, 0)]).tanh()).sum()
+        + z.zip_map(z, |p, q| p * q * k[(k.nrows() - 1, 0)]).sum()
+}
+
+#[test]
+fn map_captures_entry() {
+    let (r, mut ws) = (&mut rng(163), Workspace::new());
+    for (m, n) in SHAPES {
+        gradcheck!(&mut ws; f_map_captures_entry, f_map_captures_entry_grad,
+            f_map_captures_entry_grad_into; (&z, &k); z = mat(r, m, n), k = mat(r, n, m));
+    }
+}

@@ -691,3 +691,54 @@ fn value_is_the_original() {
         Value::Rounded => assert!(Value::Rounded.holds(v, want), "{v} vs {want}"),
     }
 }
+
+#[grad(wrt = (a, v))]
+fn f_generic_static<T: na::RealField + Copy>(a: &Matrix3<T>, v: &Vector3<T>, c: T) -> T {
+    // One definition for f32 and f64 on the static backend.
+    (a * v).map(|e| e.tanh()).norm_squared()
+        + a.determinant() * na::convert::<f64, T>(0.5)
+        + (a - Matrix3::<T>::identity()).norm_squared() / T::from_usize(a.len()).unwrap()
+        + c * v.sum()
+}
+
+#[test]
+fn generic_float_type() {
+    let r = &mut rng(60);
+    let mut ws = Workspace::new();
+    let mut ws32 = Workspace::<f32>::new();
+    for _ in 0..3 {
+        let (a, v, c) = (s::<3, 3>(r), s::<3, 1>(r), uniform(r, -1.0, 1.0));
+        gradcheck!(&mut ws; f_generic_static, f_generic_static_grad, f_generic_static_grad_into;
+            (&a, &v, c); a = a, v = v);
+        gradcheck!(&mut ws32; f_generic_static, f_generic_static_grad, f_generic_static_grad_into;
+            (&a, &v, c as f32); a = a.cast::<f32>(), v = v.cast::<f32>());
+    }
+}
+
+#[grad(wrt = (p, v))]
+fn f_scalar_constructors(p: &Vector3<f64>, v: &Vector3<f64>, t: f64) -> f64 {
+    // A rotation-like 2×2 from scalars, a diagonal scaling, a point from entries.
+    let c = Matrix2::new(t.cos(), -p[2].sin(), p[2].sin(), t.cos() * p[0]);
+    let s = Matrix3::from_diagonal(&v.map(|x| x * x));
+    let q = Vector2::new(p[0] + p[1], p[1] * v[0]);
+    (c * q).norm_squared() + (s * p).sum() + na::RowVector3::new(p[0], 1.0, v[2]).sum()
+}
+
+#[grad(wrt = v)]
+fn f_scalar_constructors32(v: &Vector2<f32>) -> f32 {
+    (Matrix2::from_diagonal(v) * Vector2::new(v[1], 2.0 * v[0])).norm_squared()
+}
+
+#[test]
+fn constructors_from_scalars_and_diagonals() {
+    let r = &mut rng(61);
+    let mut ws = Workspace::new();
+    let mut ws32 = Workspace::<f32>::new();
+    for _ in 0..3 {
+        let t = uniform(r, -1.0, 1.0);
+        gradcheck!(&mut ws; f_scalar_constructors, f_scalar_constructors_grad,
+            f_scalar_constructors_grad_into; (&p, &v, t); p = s::<3, 1>(r), v = s::<3, 1>(r));
+        gradcheck!(&mut ws32; f_scalar_constructors32, f_scalar_constructors32_grad,
+            f_scalar_constructors32_grad_into; (&v,); v = s::<2, 1>(r).cast::<f32>());
+    }
+}

@@ -5,13 +5,8 @@ use nalgebra::DMatrix;
 fn loss(x: &DMatrix<f64>, w: &DMatrix<f64>) -> f64 {
     let z = x * w;
     let mut s = z.sum();
-    s += 1.0;
+    s %= 1.0;
     s
 }
 
-fn main() {
-    let x = DMatrix::<f64>::identity(2, 2);
-    let w = DMatrix::<f64>::identity(2, 2);
-    let _ = loss(&x, &w);
-    let _ = loss_grad(&x, &w);
-}
+fn main() {}

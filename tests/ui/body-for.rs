@@ -3,16 +3,11 @@ use nalgebra::DMatrix;
 
 #[grad(wrt = w)]
 fn loss(x: &DMatrix<f64>, w: &DMatrix<f64>) -> f64 {
-    let z = x * w;
-    for _ in 0..3 {
-        let _ = z.sum();
+    let mut s = 0.0;
+    for t in 0..x.ncols() {
+        s += (x.column(t).transpose() * w).sum();
     }
-    z.sum()
+    s
 }
 
-fn main() {
-    let x = DMatrix::<f64>::identity(2, 2);
-    let w = DMatrix::<f64>::identity(2, 2);
-    let _ = loss(&x, &w);
-    let _ = loss_grad(&x, &w);
-}
+fn main() {}

@@ -59,7 +59,7 @@ struct Fixed<'a> {
 
 impl scalar::Leaves for Fixed<'_> {
     fn float(&self) -> crate::ir::Float {
-        self.g.float
+        self.g.float.clone()
     }
     fn scalar(&self, id: NodeId) -> TokenStream {
         let v = val(id);
@@ -71,7 +71,7 @@ impl scalar::Leaves for Fixed<'_> {
     /// Known at expansion: the static shape's entry count.
     fn len(&self, o: Operand, _: NodeId) -> (TokenStream, u8) {
         let s = self.operand_shape(o);
-        (lit((size(s.rows) * size(s.cols)) as f64, self.g.float), 4)
+        (lit((size(s.rows) * size(s.cols)) as f64, &self.g.float), 4)
     }
     fn zip_sum(&self, args: &[Operand], body: &Sym, consumer: NodeId) -> (TokenStream, u8) {
         let z = self.zip(args, body, consumer);
@@ -108,7 +108,7 @@ impl rules::StaticNames for Fixed<'_> {
         Fixed::shape(self, id)
     }
     fn float(&self) -> crate::ir::Float {
-        self.g.float
+        self.g.float.clone()
     }
     fn aux(&self, id: NodeId) -> TokenStream {
         let a = aux(id);
@@ -377,7 +377,7 @@ impl Fixed<'_> {
         let ty = &self.t;
         let mut parts = parts;
         if t == self.g.output || parts.is_empty() {
-            let seed = lit(if t == self.g.output { 1.0 } else { 0.0 }, self.g.float);
+            let seed = lit(if t == self.g.output { 1.0 } else { 0.0 }, &self.g.float);
             parts.insert(0, seed);
         }
         quote!(let #g: #ty = #(#parts)+*;)
@@ -413,7 +413,7 @@ fn code(input: &Input<'_>) -> (TokenStream, Ident, Vec<TokenStream>) {
         adjoints,
         ..
     } = *input;
-    let t = float_ty(g.float);
+    let t = float_ty(&g.float);
     let cx = Fixed {
         g,
         params: &sig.params,
@@ -442,11 +442,28 @@ fn code(input: &Input<'_>) -> (TokenStream, Ident, Vec<TokenStream>) {
                     let ty = ty(s, &t);
                     quote!(#ty::zeros())
                 }
-                (Kind::Scalar, false) => lit(0.0, g.float),
+                (Kind::Scalar, false) => lit(0.0, &g.float),
             }
         })
         .collect();
     (body, val(g.output), grads)
+}
+
+/// The body of a `NAME_grad_into` with the dynamic backend's signature
+/// ([`super::signatures`]) computing an all-static function with stack values: the
+/// code of `NAME_grad`, the gradients stored in the outputs.
+pub fn into_body(input: &Input<'_>) -> TokenStream {
+    let (body, value, grads) = code(input);
+    let outs = input
+        .wrt
+        .iter()
+        .filter_map(|&i| input.sig.params.get(i))
+        .map(grad_out);
+    quote! {
+        #body
+        #(*#outs = #grads;)*
+        #value
+    }
 }
 
 /// `NAME_grad` (the code) and `NAME_grad_into` (a wrapper with the signature of
@@ -459,7 +476,7 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
         graph: g,
         ..
     } = *input;
-    let t = float_ty(g.float);
+    let t = float_ty(&g.float);
     let (body, value, grads) = code(input);
     let wrt_params: Vec<&Param> = wrt.iter().filter_map(|&i| sig.params.get(i)).collect();
     let vis = &item.vis;
@@ -471,6 +488,11 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
         .collect();
     let grad_name = format_ident!("{}_grad", name);
     let into_name = format_ident!("{}_grad_into", name);
+    let super::Generics {
+        params: generic_params,
+        bounds,
+        turbofish,
+    } = super::generics(item, &g.float);
     let params: Vec<TokenStream> = sig
         .params
         .iter()
@@ -514,7 +536,7 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
         #[doc = ""]
         #(#[doc = #doc1])*
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_parens, unused_variables, unused_braces, non_snake_case)]
-        #vis fn #grad_name(#(#params),*) -> (#t, #(#owned),*) {
+        #vis fn #grad_name #generic_params (#(#params),*) -> (#t, #(#owned),*) #bounds {
             #body
             (#value, #(#grads),*)
         }
@@ -524,8 +546,8 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
         #[doc = ""]
         #(#[doc = #doc2])*
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_parens, unused_variables, non_snake_case)]
-        #vis fn #into_name(#(#params,)* #(#out_params,)* #ws: &mut ::matgrad::Workspace<#t>) -> #t {
-            let (#ret, #(#locals),*) = #grad_name(#(#args),*);
+        #vis fn #into_name #generic_params (#(#params,)* #(#out_params,)* #ws: &mut ::matgrad::Workspace<#t>) -> #t #bounds {
+            let (#ret, #(#locals),*) = #grad_name #turbofish (#(#args),*);
             #(*#outs = #locals;)*
             #ret
         }

@@ -396,7 +396,7 @@ fn reads(c: &Contrib, t: NodeId) -> Vec<Read> {
 fn mentions(s: &Sym, t: NodeId) -> bool {
     match s {
         Sym::Adj(x) => *x == t,
-        Sym::Sum(o) | Sym::Len(o) => *o == Operand::Adj(t),
+        Sym::Sum(o) | Sym::Len(o) | Sym::Entry(o, ..) => *o == Operand::Adj(t),
         Sym::Dot(a, b) => *a == Operand::Adj(t) || *b == Operand::Adj(t),
         Sym::ZipSum(ops, _) => ops.contains(&Operand::Adj(t)),
         _ => false,

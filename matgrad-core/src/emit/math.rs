@@ -303,6 +303,20 @@ impl<'a> Terms<'a> {
                 let (a, s) = r(a);
                 (app(f.math(), vec![a]), s)
             }
+            Sym::User(u, args) => {
+                let (args, s): (Vec<Term>, Vec<bool>) = args.iter().map(r).unzip();
+                (app(u.name(), args), s.iter().all(|&x| x))
+            }
+            Sym::UserAdjoint(u, args, g, k) => {
+                let (mut args, s): (Vec<Term>, Vec<bool>) = args.iter().map(r).unzip();
+                args.push(r(g).0);
+                let name = if u.arity == 1 {
+                    format!("{}′", u.name())
+                } else {
+                    format!("∂{}{}", k + 1, u.name())
+                };
+                (app(&name, args), s.iter().all(|&x| x))
+            }
             Sym::Step(c, a, b) => {
                 let ((a, s), (b, _)) = (r(a), r(b));
                 let h = match c {
@@ -328,6 +342,13 @@ impl<'a> Terms<'a> {
             Sym::Sum(o) => (app("Σ", vec![self.operand(o)]), true),
             Sym::Dot(a, b) => (app("dot", vec![self.operand(a), self.operand(b)]), true),
             Sym::Len(o) => (app("len", vec![self.operand(o)]), true),
+            Sym::Entry(o, i, j) => (
+                app(
+                    "idx",
+                    vec![self.operand(o), Term::Num(*i as f64), Term::Num(*j as f64)],
+                ),
+                true,
+            ),
             Sym::ZipSum(ops, f) => {
                 let args: Vec<Term> = ops.iter().map(|o| self.operand(o)).collect();
                 (app("Σ", vec![self.sym(f, &args, true).0]), true)

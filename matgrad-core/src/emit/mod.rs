@@ -37,13 +37,31 @@ pub struct Input<'a> {
     pub adjoints: &'a Adjoints,
 }
 
+thread_local! {
+    /// The mixed-site span the generated names take, when it is not this expansion's
+    /// own: a `__grad_continue!` expansion writes the body of a function whose
+    /// signature the `#[grad]` expansion wrote, and must name its `ws` and `grad_*`.
+    static MIXED_SITE: std::cell::Cell<Option<Span>> = const { std::cell::Cell::new(None) };
+}
+
 /// An identifier with mixed-site hygiene: it cannot collide with the user's names.
 pub(crate) fn mixed(name: &str) -> Ident {
-    Ident::new(name, Span::mixed_site())
+    let span = MIXED_SITE
+        .with(std::cell::Cell::get)
+        .unwrap_or_else(Span::mixed_site);
+    Ident::new(name, span)
+}
+
+/// Runs `f` with the generated names taking the mixed-site hygiene of `span`.
+pub fn with_mixed_site<R>(span: Span, f: impl FnOnce() -> R) -> R {
+    let before = MIXED_SITE.with(|c| c.replace(Some(span)));
+    let r = f();
+    MIXED_SITE.with(|c| c.set(before));
+    r
 }
 
 /// The runtime path.
-fn rt() -> TokenStream {
+pub(crate) fn rt() -> TokenStream {
     quote!(::matgrad::__private)
 }
 
@@ -84,13 +102,33 @@ pub fn grad_out(p: &Param) -> Ident {
 }
 
 /// The float type as tokens.
-pub fn float_ty(f: Float) -> Ident {
-    Ident::new(f.name(), Span::call_site())
+pub fn float_ty(f: &Float) -> Ident {
+    f.ty()
 }
 
 /// A float literal of the function's type (suffixed, so method calls on it resolve).
-pub fn lit(v: f64, f: Float) -> TokenStream {
+pub fn lit(v: f64, f: &Float) -> TokenStream {
     let t = float_ty(f);
+    if let Float::Generic(_) = f {
+        // `nalgebra::convert`: exact in `f64`, rounded to nearest in `f32`, as a
+        // suffixed literal would be.
+        let rt = rt();
+        let v = if v.is_finite() {
+            let l = Literal::f64_suffixed(v.abs());
+            if v.is_sign_negative() {
+                quote!((-#l))
+            } else {
+                quote!(#l)
+            }
+        } else if v.is_nan() {
+            quote!(f64::NAN)
+        } else if v > 0.0 {
+            quote!(f64::INFINITY)
+        } else {
+            quote!(f64::NEG_INFINITY)
+        };
+        return quote!(#rt::real::<#t>(#v));
+    }
     if v.is_nan() {
         return quote!(#t::NAN);
     }
@@ -104,7 +142,7 @@ pub fn lit(v: f64, f: Float) -> TokenStream {
     #[allow(clippy::cast_possible_truncation)]
     let l = match f {
         Float::F64 => Literal::f64_suffixed(v.abs()),
-        Float::F32 => Literal::f32_suffixed((v as f32).abs()),
+        Float::F32 | Float::Generic(_) => Literal::f32_suffixed((v as f32).abs()),
     };
     if v.is_sign_negative() {
         quote!((-#l))
@@ -270,7 +308,7 @@ impl Emit<'_> {
 
     fn forward(&self, id: NodeId) -> TokenStream {
         let node = self.g.node(id);
-        let t = float_ty(self.g.float);
+        let t = float_ty(&self.g.float);
         let v = val(id);
         let mut pre = TokenStream::new();
         if rules::needs_aux(self.g, id) {
@@ -298,8 +336,8 @@ impl Emit<'_> {
 
     /// The statements defining the adjoint of node `t` from its contributions.
     fn adjoint(&self, t: NodeId, into: Option<&Param>) -> TokenStream {
-        let f = self.g.float;
-        let ty = float_ty(f);
+        let f = self.g.float.clone();
+        let ty = float_ty(&f);
         let g = adj(t);
         let incoming = self.adj.incoming_to(t);
         let node = self.g.node(t);
@@ -350,7 +388,7 @@ impl Emit<'_> {
         };
         if incoming.is_empty() {
             let v = self.view(t);
-            let zero = lit(0.0, f);
+            let zero = lit(0.0, &f);
             out.extend(quote!(#rt::fill_to(&mut #g, false, #zero, #v.nrows(), #v.ncols());));
             return out;
         }
@@ -644,7 +682,7 @@ impl Emit<'_> {
 
 impl scalar::Leaves for Emit<'_> {
     fn float(&self) -> crate::ir::Float {
-        self.g.float
+        self.g.float.clone()
     }
     fn scalar(&self, id: NodeId) -> TokenStream {
         Emit::scalar(self, id)
@@ -653,7 +691,7 @@ impl scalar::Leaves for Emit<'_> {
         Emit::operand(self, o, consumer)
     }
     fn len(&self, o: Operand, consumer: NodeId) -> (TokenStream, u8) {
-        let (o, t) = (Emit::operand(self, o, consumer), float_ty(self.g.float));
+        let (o, t) = (Emit::operand(self, o, consumer), float_ty(&self.g.float));
         (quote!((#o.len() as #t)), 4)
     }
     fn zip_sum(&self, args: &[Operand], body: &Sym, consumer: NodeId) -> (TokenStream, u8) {
@@ -677,12 +715,21 @@ impl scalar::Leaves for Emit<'_> {
 
 /// The companions `NAME_grad_into` and `NAME_grad`.
 pub fn companions(input: &Input<'_>) -> TokenStream {
+    let Input { item, sig, wrt, .. } = *input;
+    let wrt_params: Vec<&Param> = wrt.iter().filter_map(|&i| sig.params.get(i)).collect();
+    let formulas = formula::doc(input);
+    signatures(item, sig, &wrt_params, &formulas, &into_body(input))
+}
+
+/// The body of `NAME_grad_into` on dynamic sizes: the forward pass, the reverse
+/// sweep, the gradients written out, the value.
+pub fn into_body(input: &Input<'_>) -> TokenStream {
     let Input {
-        item,
         sig,
         wrt,
         graph: g,
         adjoints,
+        ..
     } = *input;
     let ws = mixed("ws");
     let lazy = fuse::plan(g, adjoints);
@@ -694,7 +741,7 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
         ws: ws.clone(),
         lazy,
     };
-    let t = float_ty(g.float);
+    let t = float_ty(&g.float);
 
     let mut body = TokenStream::new();
     for id in 0..g.nodes.len() {
@@ -705,7 +752,6 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
     body.extend(quote!(let #value: #t = #out;));
 
     // The reverse sweep: adjoints in reverse order, each defined once from all its contributions.
-    let wrt_params: Vec<&Param> = wrt.iter().filter_map(|&i| sig.params.get(i)).collect();
     for id in (0..g.nodes.len()).rev() {
         if !adjoints.is_differentiated(id) {
             continue;
@@ -725,7 +771,7 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
         let o = grad_out(p);
         let gid = adj(i);
         let differentiated = adjoints.differentiated.get(i).copied().unwrap_or(false);
-        let zero = lit(0.0, g.float);
+        let zero = lit(0.0, &g.float);
         if !is_dynamic(p.kind) && p.kind.is_matrix() {
             body.extend(if differentiated {
                 quote!(#o.copy_from(&#gid);)
@@ -738,7 +784,7 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
             (true, true) => quote!(#rt::GradBuf::put_matrix(#o, #gid);),
             (true, false) => {
                 let v = cx.view(i);
-                let zero = lit(0.0, g.float);
+                let zero = lit(0.0, &g.float);
                 quote!(
                     let mut #gid = #rt::GradBuf::take_matrix(#o);
                     #rt::fill_to(&mut #gid, false, #zero, #v.nrows(), #v.ncols());
@@ -747,7 +793,7 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
             }
             (false, true) => quote!(*#o = #gid;),
             (false, false) => {
-                let zero = lit(0.0, g.float);
+                let zero = lit(0.0, &g.float);
                 quote!(*#o = #zero;)
             }
         });
@@ -756,9 +802,7 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
         body.extend(quote!(#ws.put(#k, #name);));
     }
     body.extend(quote!(#value));
-
-    let formulas = formula::doc(input);
-    signatures(item, sig, &wrt_params, &formulas, &body)
+    body
 }
 
 /// Whether `kind` is a matrix whose size is known only at run time (its gradient
@@ -766,6 +810,40 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
 /// through views and their gradients copied out.
 fn is_dynamic(kind: Kind) -> bool {
     matches!(kind, Kind::Matrix(s) if !s.is_static())
+}
+
+/// The companions' generic parameters (the function's own, as written), their `where`
+/// clause (the function's, plus `T: ::matgrad::Real` for a generic float `T`: the
+/// runtime's kernels exist for `f32` and `f64`), and the turbofish that names the
+/// function itself (`::<T>`; lifetimes are left to inference).
+pub struct Generics {
+    /// `<T: RealField + Copy>`, or nothing.
+    pub params: TokenStream,
+    /// `where T: RealField + Copy, T: ::matgrad::Real`, or nothing.
+    pub bounds: TokenStream,
+    /// `::<T>`, or nothing.
+    pub turbofish: TokenStream,
+}
+
+/// The companions' generics for `item` working in `float` (see [`Generics`]).
+pub fn generics(item: &syn::ItemFn, float: &Float) -> Generics {
+    let mut g = item.sig.generics.clone();
+    let Float::Generic(t) = float else {
+        return Generics {
+            params: TokenStream::new(),
+            bounds: TokenStream::new(),
+            turbofish: TokenStream::new(),
+        };
+    };
+    g.make_where_clause()
+        .predicates
+        .push(syn::parse_quote!(#t: ::matgrad::Real));
+    let (params, _, bounds) = g.split_for_impl();
+    Generics {
+        params: quote!(#params),
+        bounds: quote!(#bounds),
+        turbofish: quote!(::<#t>),
+    }
 }
 
 /// The two companions around a body for `_grad_into` (also used by the fallback with
@@ -786,7 +864,13 @@ pub fn signatures(
         .collect();
     let grad_name = format_ident!("{}_grad", name);
     let into_name = format_ident!("{}_grad_into", name);
-    let t = float_ty(sig.float);
+    let t = float_ty(&sig.float);
+    let Generics {
+        params: generic_params,
+        bounds,
+        turbofish,
+    } = generics(item, &sig.float);
+    let generic = matches!(sig.float, Float::Generic(_));
     let params: Vec<TokenStream> = sig
         .params
         .iter()
@@ -820,19 +904,39 @@ pub fn signatures(
     );
     let doc_lines = doc.iter();
     let doc_lines2 = doc.iter();
+    // A `thread_local!` in a generic function cannot name `T`: it holds one
+    // workspace per float type.
+    let (cached, with) = if generic {
+        (
+            quote! {
+                ::std::thread_local! {
+                    static #cache: ::core::cell::RefCell<::matgrad::__private::Workspaces> =
+                        const { ::core::cell::RefCell::new(::matgrad::__private::Workspaces::new()) };
+                }
+            },
+            quote!(with_workspace_of),
+        )
+    } else {
+        (
+            quote! {
+                ::std::thread_local! {
+                    static #cache: ::core::cell::RefCell<::matgrad::Workspace<#t>> =
+                        const { ::core::cell::RefCell::new(::matgrad::Workspace::new()) };
+                }
+            },
+            quote!(with_workspace),
+        )
+    };
     quote! {
         #(#cfgs)*
         #[doc = #head]
         #[doc = ""]
         #(#[doc = #doc_lines])*
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_parens, unused_variables, non_snake_case)]
-        #vis fn #grad_name(#(#params),*) -> (#t, #(#owned),*) {
-            ::std::thread_local! {
-                static #cache: ::core::cell::RefCell<::matgrad::Workspace<#t>> =
-                    const { ::core::cell::RefCell::new(::matgrad::Workspace::new()) };
-            }
+        #vis fn #grad_name #generic_params (#(#params),*) -> (#t, #(#owned),*) #bounds {
+            #cached
             #(let mut #locals: #owned = ::core::default::Default::default();)*
-            let #value = ::matgrad::__private::with_workspace(&#cache, |#ws| {
+            let #value = ::matgrad::__private::#with(&#cache, |#ws| {
                 #into_name(#(#args,)* #(&mut #locals,)* #ws)
             });
             (#value, #(#locals),*)
@@ -843,11 +947,11 @@ pub fn signatures(
         #[doc = ""]
         #(#[doc = #doc_lines2])*
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_parens, unused_variables, unused_mut, non_snake_case)]
-        #vis fn #into_name(#(#params,)* #(#outs,)* #ws: &mut ::matgrad::Workspace<#t>) -> #t {
+        #vis fn #into_name #generic_params (#(#params,)* #(#outs,)* #ws: &mut ::matgrad::Workspace<#t>) -> #t #bounds {
             // The companions stand for `NAME`: a crate that calls only them does not
             // get "function `NAME` is never used".
             #[allow(deprecated)]
-            let _ = #name;
+            let _ = #name #turbofish;
             #into_body
         }
     }

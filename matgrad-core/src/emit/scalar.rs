@@ -32,7 +32,7 @@ pub(super) fn sym<L: Leaves + ?Sized>(l: &L, s: &Sym, consumer: NodeId, prec: u8
     let f = l.float();
     let sub = |s: &Sym, prec: u8| sym(l, s, consumer, prec);
     let (tokens, own) = match s {
-        Sym::Lit(v) => return lit(*v, f),
+        Sym::Lit(v) => return lit(*v, &f),
         Sym::Val(id) => (l.scalar(*id), 4),
         Sym::Grad => {
             let g = adj(consumer);
@@ -51,6 +51,21 @@ pub(super) fn sym<L: Leaves + ?Sized>(l: &L, s: &Sym, consumer: NodeId, prec: u8
         Sym::Var => {
             let x = mixed("__mg_x");
             (quote!(#x), 4)
+        }
+        Sym::User(u, args) => {
+            let (f, args) = (u.path_tokens(), args.iter().map(|a| sub(a, 0)));
+            (quote!(#f(#(#args),*)), 4)
+        }
+        Sym::UserAdjoint(u, args, g, k) => {
+            let (f, g) = (u.adjoint_tokens(), sub(g, 0));
+            let args = args.iter().map(|a| sub(a, 0));
+            let call = quote!(#f(#(#args,)* #g));
+            if u.arity == 1 {
+                (call, 4)
+            } else {
+                let k = syn::Index::from(*k);
+                (quote!(#call.#k), 4)
+            }
         }
         Sym::Arg(k) => {
             let a = mixed(&format!("__mg_a{k}"));
@@ -103,7 +118,7 @@ pub(super) fn sym<L: Leaves + ?Sized>(l: &L, s: &Sym, consumer: NodeId, prec: u8
                 Cmp::Lt => quote!(<),
                 Cmp::Le => quote!(<=),
             };
-            let (one, zero) = (lit(1.0, f), lit(0.0, f));
+            let (one, zero) = (lit(1.0, &f), lit(0.0, &f));
             (quote!(if #a #cmp #b { #one } else { #zero }), 0)
         }
         Sym::Select(sel) => {
@@ -126,6 +141,10 @@ pub(super) fn sym<L: Leaves + ?Sized>(l: &L, s: &Sym, consumer: NodeId, prec: u8
             (quote!(#a.dot(&#b)), 4)
         }
         Sym::Len(o) => l.len(*o, consumer),
+        Sym::Entry(o, i, j) => {
+            let o = l.operand(*o, consumer);
+            (quote!(#o[(#i, #j)]), 4)
+        }
         Sym::ZipSum(args, body) => l.zip_sum(args, body, consumer),
     };
     if own < prec {

@@ -261,6 +261,14 @@ pub enum Op {
     /// `DMatrix::from_element(rows, cols, s)` (and `zeros`, with `s` the literal 0):
     /// every entry `s`; args: (s).
     Fill(Count, Count),
+    /// `DMatrix::from_diagonal(&v)`, `Matrix3::from_diagonal(&v)`: the square matrix
+    /// with the column `v` on its diagonal; the node's kind is the type's.
+    FromDiagonal,
+    /// `Vector2::new(a, b)`, `Matrix2x3::new(..)`: a static `rows × cols` matrix from
+    /// its entries, in nalgebra's row-major argument order; args: the entries.
+    FromScalars(usize, usize),
+    /// `f(a, b, …)` of scalars, a user's function with a user-supplied adjoint.
+    User(Box<crate::sym::UserFn>),
     /// `a.diagonal()` of a square `a`.
     Diagonal,
     /// `a.lower_triangle()` (`lower`) or `a.upper_triangle()`: `a` with the entries on
@@ -379,20 +387,32 @@ pub struct Node {
 }
 
 /// The float type of the whole function.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Float {
     /// `f32`.
     F32,
     /// `f64`.
     F64,
+    /// The function's generic float parameter (`T` in `fn f<T: RealField + Copy>`):
+    /// the companions are generic over it, for `f32` and `f64`.
+    Generic(proc_macro2::Ident),
 }
 
 impl Float {
-    /// `"f32"` or `"f64"`.
-    pub fn name(self) -> &'static str {
+    /// `"f32"`, `"f64"` or the generic parameter's name.
+    pub fn name(&self) -> String {
         match self {
-            Float::F32 => "f32",
-            Float::F64 => "f64",
+            Float::F32 => "f32".into(),
+            Float::F64 => "f64".into(),
+            Float::Generic(t) => t.to_string(),
+        }
+    }
+
+    /// The type as tokens.
+    pub fn ty(&self) -> proc_macro2::Ident {
+        match self {
+            Float::Generic(t) => t.clone(),
+            _ => proc_macro2::Ident::new(&self.name(), proc_macro2::Span::call_site()),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! parses ([`Graph::parse`]), so rules and passes can be tested in one line
 //! (`(matmul x w)`), as egg's tests are.
 
-use super::{Count, Float, Graph, Kind, Node, NodeId, Op};
+use super::{Count, Float, Graph, Kind, Node, NodeId, Op, Shape};
 use crate::simplify::Term;
 use crate::sym::{Method, SOp};
 use proc_macro2::Span;
@@ -49,6 +49,7 @@ fn plain_ops() -> Vec<Op> {
         Op::MatMul,
         Op::Scale,
         Op::DivScalar,
+        Op::FromDiagonal,
     ];
     let passes = [
         Op::Inverse(None),
@@ -93,6 +94,9 @@ fn op_named(head: &str) -> Option<Op> {
         {
             return Some(Op::Index(Count::Lit(i), Count::Lit(j)));
         }
+    }
+    if let Some((r, c)) = head.strip_prefix("new").and_then(|rc| rc.split_once('x')) {
+        return Some(Op::FromScalars(r.parse().ok()?, c.parse().ok()?));
     }
     if let Some(i) = head.strip_prefix("row").and_then(|i| i.parse().ok()) {
         return Some(Op::Row(Count::Lit(i)));
@@ -149,7 +153,9 @@ impl Graph {
         let kind = crate::rules::rule(&op).shape().kind(
             &args,
             |a| self.nodes.get(a).map_or(Kind::Scalar, |n| n.kind),
-            Kind::Scalar,
+            // Only constructors declare their kind (parameters are pushed above):
+            // matrices, of unknown size in the text form.
+            Kind::Matrix(Shape::MATRIX),
         );
         self.nodes.push(Node {
             op,

@@ -5,7 +5,7 @@ use super::signature::Signature;
 use crate::ctxt::Ctxt;
 use crate::ir::{Closure, Count, Dim, Float, Graph, Kind, Node, NodeId, Op, Shape};
 use crate::rules;
-use crate::sym::{Cmp, Method, SOp, Select, Sym};
+use crate::sym::{Cmp, Method, SOp, Select, Sym, UserFn};
 use crate::symbol::{self, matrix_method, runtime_fn_named, runtime_fn_names, Needs, Takes};
 use proc_macro2::Span;
 use quote::ToTokens;
@@ -41,10 +41,78 @@ struct Builder<'a> {
     /// The second variable of the `zip_map` closure being read (`q` of `|p, q|`),
     /// read as [`Sym::Arg`]`(1)`; the first is read as [`Sym::Var`], then made `Arg(0)`.
     second_var: Option<String>,
+    /// The declaration each name in scope refers to (its `let` or parameter).
+    decls: HashMap<String, Decl>,
+    /// The latest value assigned to each `let mut` declaration: what its name means
+    /// after the block that assigned it ends.
+    latest: HashMap<u32, Binding>,
+    /// The next declaration's number.
+    next_decl: u32,
+    /// The `#[differentiable]` helpers the body may call.
+    helpers: &'a [syn::ItemFn],
+    /// The helpers being inlined, innermost last (a call of one of them is
+    /// recursion).
+    inlining: Vec<String>,
+    /// The generic float parameter of the helper being inlined, if it has one
+    /// (`T::from_f64(0.5)` in its body).
+    helper_generic: Option<syn::Ident>,
+}
+
+/// One declaration of a name: a parameter or a `let`.
+#[derive(Clone, Copy)]
+struct Decl {
+    id: u32,
+    mutable: bool,
+}
+
+/// Loops with bounds known at compile time are unrolled up to this many iterations.
+const MAX_UNROLLED: usize = 1024;
+
+impl Builder<'_> {
+    /// Declares `name` (a parameter or a `let`) as `binding`.
+    fn bind(&mut self, name: String, binding: Binding, mutable: bool) {
+        let id = self.next_decl;
+        self.next_decl += 1;
+        self.decls.insert(name.clone(), Decl { id, mutable });
+        self.env.insert(name, binding);
+    }
+
+    /// Runs `f` in a nested scope (a loop body, a branch): the names it declares
+    /// end with it, and the `let mut` names of the enclosing scopes keep the values
+    /// it assigned them.
+    fn scoped<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        let (env, decls) = (self.env.clone(), self.decls.clone());
+        let r = f(self);
+        self.env = env;
+        self.decls = decls;
+        for (name, d) in &self.decls {
+            if let (true, Some(b)) = (d.mutable, self.latest.get(&d.id)) {
+                self.env.insert(name.clone(), b.clone());
+            }
+        }
+        r
+    }
+
+    /// The generic float parameter (`T` of `fn f<T: RealField + Copy>`), if any: the
+    /// helper's while one is inlined.
+    fn generic(&self) -> Option<&syn::Ident> {
+        if !self.inlining.is_empty() {
+            return self.helper_generic.as_ref();
+        }
+        match &self.float {
+            Float::Generic(t) => Some(t),
+            _ => None,
+        }
+    }
 }
 
 /// Builds the graph of `block`. `None` when anything was rejected (all of it reported).
-pub fn build(cx: &mut Ctxt, sig: &Signature, block: &Block) -> Option<Graph> {
+pub fn build(
+    cx: &mut Ctxt,
+    sig: &Signature,
+    block: &Block,
+    helpers: &[syn::ItemFn],
+) -> Option<Graph> {
     let before = cx.count();
     let mut b = Builder {
         cx,
@@ -56,8 +124,14 @@ pub fn build(cx: &mut Ctxt, sig: &Signature, block: &Block) -> Option<Graph> {
             .filter(|p| p.mutable)
             .map(|p| p.name.to_string())
             .collect(),
-        float: sig.float,
+        float: sig.float.clone(),
         second_var: None,
+        decls: HashMap::new(),
+        latest: HashMap::new(),
+        next_decl: 0,
+        helpers,
+        inlining: Vec::new(),
+        helper_generic: None,
     };
     for (i, p) in sig.params.iter().enumerate() {
         let id = b.push(
@@ -81,7 +155,7 @@ pub fn build(cx: &mut Ctxt, sig: &Signature, block: &Block) -> Option<Graph> {
         } else {
             Binding::Node(id)
         };
-        b.env.insert(p.name.to_string(), binding);
+        b.bind(p.name.to_string(), binding, false);
     }
     let output = b.block(block);
     let failed = b.cx.count() > before;
@@ -90,7 +164,7 @@ pub fn build(cx: &mut Ctxt, sig: &Signature, block: &Block) -> Option<Graph> {
         Ok(output) if !failed => Some(Graph {
             nodes,
             output,
-            float: sig.float,
+            float: sig.float.clone(),
         }),
         _ => None,
     }
@@ -243,8 +317,9 @@ impl Builder<'_> {
         }
         match tail {
             // Both are type errors of the original function (its return type is a
-            // float), which rustc reports at the same place: left to rustc.
-            Some(Ok(id)) if self.kind(id).is_matrix() => {
+            // float), which rustc reports at the same place: left to rustc. (A
+            // helper may return a matrix.)
+            Some(Ok(id)) if self.kind(id).is_matrix() && self.inlining.is_empty() => {
                 let Some(node) = self.nodes.get(id) else {
                     return Err(());
                 };
@@ -263,6 +338,11 @@ impl Builder<'_> {
     }
 
     fn local(&mut self, local: &syn::Local) {
+        // `let _ = expr;`: read for its errors, bound to nothing.
+        if let (Pat::Wild(_), Some(init)) = (&local.pat, &local.init) {
+            let _ = self.value_binding(&init.expr, "_");
+            return;
+        }
         let name = match &local.pat {
             Pat::Ident(pi) => Some(pi),
             Pat::Type(pt) => match &*pt.pat {
@@ -280,17 +360,10 @@ impl Builder<'_> {
         };
         let key = pi.ident.to_string();
         self.mut_params.retain(|n| *n != key);
-        if let Some(m) = &pi.mutability {
-            self.cx.error_spanned_by(
-                m,
-                "`let mut` is not supported in a #[grad] function: values cannot be modified; use a new `let` (shadowing is fine)",
-            );
-            self.env.insert(key, Binding::Poisoned);
-            return;
-        }
+        let mutable = pi.mutability.is_some();
         let Some(init) = &local.init else {
-            self.cx.error_spanned_by(local, "`let` without a value is not supported in a #[grad] function: write `let name = expr;`");
-            self.env.insert(key, Binding::Poisoned);
+            self.cx.error_spanned_by(local, "`let` without a value is not supported in a #[grad] function: write `let name = expr;` (with `let mut` to assign it later)");
+            self.bind(key, Binding::Poisoned, mutable);
             return;
         };
         if let Some((else_token, _)) = &init.diverge {
@@ -299,22 +372,26 @@ impl Builder<'_> {
                 "`let ... else` is not supported in a #[grad] function",
             );
         }
-        if self.is_count(&init.expr) {
-            if let Ok(count) = self.count(&init.expr) {
-                self.env.insert(key, Binding::Count(count));
-                return;
+        let binding = self.value_binding(&init.expr, &key);
+        self.bind(key, binding, mutable);
+    }
+
+    /// What a name bound to `e` refers to: a count, a node (named `name` if it has
+    /// no name yet), or, when `e` was rejected, nothing.
+    fn value_binding(&mut self, e: &Expr, name: &str) -> Binding {
+        if self.is_count(e) {
+            if let Ok(count) = self.count(e) {
+                return Binding::Count(count);
             }
         }
-        match self.expr(&init.expr) {
+        match self.expr(e) {
             Ok(id) => {
                 if let Some(node) = self.nodes.get_mut(id).filter(|n| n.name.is_none()) {
-                    node.name = Some(key.clone());
+                    node.name = Some(name.to_owned());
                 }
-                self.env.insert(key, Binding::Node(id));
+                Binding::Node(id)
             }
-            Err(()) => {
-                self.env.insert(key, Binding::Poisoned);
-            }
+            Err(()) => Binding::Poisoned,
         }
     }
 
@@ -324,7 +401,9 @@ impl Builder<'_> {
                 let _ = self.expr(e);
             }
             Expr::Macro(m) => self.macro_error(&m.mac),
-            Expr::If(_) | Expr::Match(_) | Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
+            Expr::ForLoop(f) => self.for_loop(f),
+            Expr::If(i) => self.if_statement(i),
+            Expr::Match(_) | Expr::While(_) | Expr::Loop(_) => {
                 let _ = self.expr(e);
             }
             other => {
@@ -338,26 +417,473 @@ impl Builder<'_> {
         }
     }
 
-    /// `target = value` or `target op= value` (at `at`): rejected, except that a
-    /// target whose `let` was already rejected (`let mut s = ..; s += 1.0;`) is the
-    /// same mistake and is not reported again. `value` is checked for its own errors.
+    /// `target = value`, or `target op= value` when `op` is given (at `at`): the
+    /// `let mut` name `target` refers to a new value (a new node: the IR stays in
+    /// SSA form). A target whose `let` was rejected is the same mistake and is not
+    /// reported again; assigning to an immutable name is rustc's error.
     fn assignment<T: ToTokens>(
         &mut self,
         target: &Expr,
         value: &Expr,
         at: T,
-        compound: bool,
+        op: Option<&BinOp>,
     ) -> Res<NodeId> {
-        let _ = self.expr(value);
         if self.is_poisoned(target) || self.is_mut_param(target) {
+            let _ = self.expr(value);
             return Err(());
         }
-        let msg = if compound {
-            "compound assignment is not supported in a #[grad] function: values cannot be modified; write `let a = a + b;`"
-        } else {
-            "assignment is not supported in a #[grad] function: values cannot be modified; bind a new name with `let`"
+        let name = match strip(target) {
+            Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
+            Expr::Index(_) => {
+                let _ = self.expr(value);
+                return self.err(at, "assigning to one entry is not supported in a #[grad] function: build the value as an expression instead (`Vector3::new(a, b, c)`, `DMatrix::from_diagonal(&v)`, a sum of parts)");
+            }
+            _ => None,
         };
-        self.err(at, msg)
+        let Some(name) = name else {
+            let _ = self.expr(value);
+            return self.err(
+                at,
+                "only a name can be assigned to in a #[grad] function: `h = expr;`",
+            );
+        };
+        let decl = self.decls.get(&name).copied();
+        let Some(decl) = decl.filter(|d| d.mutable) else {
+            let _ = self.expr(value);
+            // rustc: "cannot assign twice to immutable variable" or "cannot find value".
+            self.cx
+                .leave_to_rustc(at, format!("`{name}` is not declared `let mut`"));
+            return Err(());
+        };
+        // `h op= v` is `h = h op v`, read with the spans of the statement.
+        let combined;
+        let value = match op.and_then(plain_op) {
+            Some(bin) => {
+                combined = Expr::Binary(syn::ExprBinary {
+                    attrs: Vec::new(),
+                    left: Box::new(target.clone()),
+                    op: bin,
+                    right: Box::new(value.clone()),
+                });
+                &combined
+            }
+            None if op.is_some() => {
+                let _ = self.expr(value);
+                return self.err(
+                    at,
+                    "only `+=`, `-=`, `*=` and `/=` are supported in a #[grad] function",
+                );
+            }
+            None => value,
+        };
+        let binding = self.value_binding(value, &name);
+        self.latest.insert(decl.id, binding.clone());
+        self.env.insert(name, binding.clone());
+        match binding {
+            Binding::Node(id) => Ok(id),
+            _ => Err(()),
+        }
+    }
+
+    /// The statements of a block whose value is `()`: a loop body or a branch taken
+    /// as a statement.
+    fn statements(&mut self, block: &Block) {
+        for stmt in &block.stmts {
+            match stmt {
+                Stmt::Local(local) => self.local(local),
+                Stmt::Expr(Expr::Return(r), _) => {
+                    self.cx.error_spanned_by(r, "`return` inside a loop or a branch is not supported in a #[grad] function: return the value at the end of the function");
+                }
+                Stmt::Expr(e, _) => self.statement_expr(e, true),
+                Stmt::Item(item) => self.cx.error_spanned_by(
+                    item,
+                    "items inside a #[grad] function are not supported: move them outside the function",
+                ),
+                Stmt::Macro(m) => self.macro_error(&m.mac),
+            }
+        }
+    }
+
+    /// The value of a block: its statements, then its last expression.
+    fn block_value(&mut self, block: &Block) -> Res<NodeId> {
+        let Some((last, rest)) = block.stmts.split_last() else {
+            return self.err(block, "this block has no value");
+        };
+        for stmt in rest {
+            match stmt {
+                Stmt::Local(local) => self.local(local),
+                Stmt::Expr(e, _) => self.statement_expr(e, true),
+                Stmt::Item(item) => self.cx.error_spanned_by(item, "items inside a #[grad] function are not supported: move them outside the function"),
+                Stmt::Macro(m) => self.macro_error(&m.mac),
+            }
+        }
+        match last {
+            Stmt::Expr(e, None) => self.expr(e),
+            other => self.err(
+                other,
+                "this block must end with its value (an expression without `;`)",
+            ),
+        }
+    }
+
+    /// `for i in a..b { .. }` with bounds known at compile time: unrolled, `i` a
+    /// literal count in each copy of the body.
+    fn for_loop(&mut self, f: &syn::ExprForLoop) {
+        let var = match &*f.pat {
+            Pat::Ident(pi)
+                if pi.by_ref.is_none() && pi.subpat.is_none() && pi.mutability.is_none() =>
+            {
+                Some(pi.ident.to_string())
+            }
+            Pat::Wild(_) => None,
+            other => {
+                self.cx.error_spanned_by(
+                    other,
+                    "a `for` loop in a #[grad] function binds one name (`for t in 0..n`) or `_`",
+                );
+                return;
+            }
+        };
+        let Some(range) = self.const_range(&f.expr) else {
+            return;
+        };
+        for k in range {
+            self.scoped(|b| {
+                if let Some(v) = &var {
+                    b.bind(v.clone(), Binding::Count(Count::Lit(k)), false);
+                }
+                b.statements(&f.body);
+            });
+        }
+    }
+
+    /// The iterations of `a..b` or `a..=b` whose bounds are integer literals or
+    /// counts known at compile time (reported otherwise).
+    fn const_range(&mut self, e: &Expr) -> Option<std::ops::Range<usize>> {
+        let Expr::Range(r) = strip(e) else {
+            self.cx.error_spanned_by(e, "a `for` loop in a #[grad] function runs over a range of counts, as in `for t in 0..8`");
+            return None;
+        };
+        let bound =
+            |b: &Option<Box<Expr>>, this: &Self| b.as_deref().and_then(|e| this.const_count(e));
+        let (Some(start), Some(end)) = (bound(&r.start, self), bound(&r.end, self)) else {
+            self.cx.error_spanned_by(r, "the bounds of this range are not known at compile time: a `for` loop or an iterator sum in a #[grad] function needs integer literals (or loop indices of an enclosing loop), as in `for t in 0..8`; run-time trip counts are not supported yet: write the loop as whole-matrix operations (`(x.transpose() * w).sum()`, `z.rows(0, n).sum()`)");
+            return None;
+        };
+        let end = if matches!(r.limits, syn::RangeLimits::Closed(_)) {
+            end + 1
+        } else {
+            end
+        };
+        if end.saturating_sub(start) > MAX_UNROLLED {
+            self.cx.error_spanned_by(r, format!("this loop runs {} times: loops are unrolled at compile time, up to {MAX_UNROLLED} iterations", end - start));
+            return None;
+        }
+        Some(start..end.max(start))
+    }
+
+    /// The value of a count made of integer literals and counts known at compile
+    /// time (loop indices), if it is one.
+    fn const_count(&self, e: &Expr) -> Option<usize> {
+        match strip(e) {
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Int(i), ..
+            }) => i.base10_parse().ok(),
+            Expr::Path(p) => match self.env.get(&p.path.get_ident()?.to_string()) {
+                Some(Binding::Count(Count::Lit(n))) => Some(*n),
+                _ => None,
+            },
+            Expr::Binary(b) => {
+                let (l, r) = (self.const_count(&b.left)?, self.const_count(&b.right)?);
+                match b.op {
+                    BinOp::Add(_) => l.checked_add(r),
+                    BinOp::Sub(_) => l.checked_sub(r),
+                    BinOp::Mul(_) => l.checked_mul(r),
+                    BinOp::Div(_) => l.checked_div(r),
+                    BinOp::Rem(_) => l.checked_rem(r),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// A condition known at compile time: comparisons of counts known at compile
+    /// time (`t == 0`, `i % 2 == 1`), combined with `&&`, `||`, `!`.
+    fn const_condition(&self, e: &Expr) -> Option<bool> {
+        match strip(e) {
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Bool(b), ..
+            }) => Some(b.value),
+            Expr::Unary(u) if matches!(u.op, UnOp::Not(_)) => {
+                self.const_condition(&u.expr).map(|b| !b)
+            }
+            Expr::Binary(b) => match b.op {
+                BinOp::And(_) => {
+                    Some(self.const_condition(&b.left)? && self.const_condition(&b.right)?)
+                }
+                BinOp::Or(_) => {
+                    Some(self.const_condition(&b.left)? || self.const_condition(&b.right)?)
+                }
+                _ => {
+                    let (l, r) = (self.const_count(&b.left)?, self.const_count(&b.right)?);
+                    match b.op {
+                        BinOp::Eq(_) => Some(l == r),
+                        BinOp::Ne(_) => Some(l != r),
+                        BinOp::Lt(_) => Some(l < r),
+                        BinOp::Le(_) => Some(l <= r),
+                        BinOp::Gt(_) => Some(l > r),
+                        BinOp::Ge(_) => Some(l >= r),
+                        _ => None,
+                    }
+                }
+            },
+            _ => None,
+        }
+    }
+
+    /// Reports the condition of `i`, which is not known at compile time.
+    fn runtime_condition(&mut self, i: &syn::ExprIf) {
+        self.cx.error_spanned_by(&i.cond, "this condition is not known at compile time: `if` in a #[grad] function (outside `map` closures) decides on loop indices and literals, as in `if t == 0`; conditions on run-time values are not supported yet (for an entrywise choice, use a closure: `a.map(|v| if v > 0.0 { v } else { 0.0 })`)");
+    }
+
+    /// `if cond { .. } else { .. }` as a statement, `cond` known at compile time.
+    fn if_statement(&mut self, i: &syn::ExprIf) {
+        let Some(c) = self.const_condition(&i.cond) else {
+            self.runtime_condition(i);
+            return;
+        };
+        if c {
+            self.scoped(|b| b.statements(&i.then_branch));
+            return;
+        }
+        match i.else_branch.as_ref().map(|(_, e)| &**e) {
+            Some(Expr::If(next)) => self.if_statement(next),
+            Some(Expr::Block(b)) => self.scoped(|this| this.statements(&b.block)),
+            Some(other) => self.cx.error_spanned_by(other, "`else` takes a block"),
+            None => {}
+        }
+    }
+
+    /// `if cond { a } else { b }` as a value, `cond` known at compile time.
+    fn if_value(&mut self, i: &syn::ExprIf) -> Res<NodeId> {
+        let Some(c) = self.const_condition(&i.cond) else {
+            self.runtime_condition(i);
+            return Err(());
+        };
+        if c {
+            return self.scoped(|b| b.block_value(&i.then_branch));
+        }
+        match i.else_branch.as_ref().map(|(_, e)| &**e) {
+            Some(Expr::If(next)) => self.if_value(next),
+            Some(Expr::Block(b)) => self.scoped(|this| this.block_value(&b.block)),
+            Some(other) => self.err(other, "`else` takes a block"),
+            None => self.err(i, "an `if` used as a value needs an `else`"),
+        }
+    }
+
+    /// The user's function `f` with the adjoint `adjoint` (`#[custom_adjoint]`), called
+    /// as `p`: checked to take and return scalars.
+    fn user_fn(&mut self, p: &syn::ExprPath, h: &syn::ItemFn, adjoint: &syn::Path) -> Res<UserFn> {
+        let scalar = |ty: &syn::Type| {
+            let generic = h.sig.generics.params.iter().find_map(|g| match g {
+                syn::GenericParam::Type(t) => Some(&t.ident),
+                _ => None,
+            });
+            super::signature::scalar_type(ty, generic).is_some()
+        };
+        let params_scalar = h
+            .sig
+            .inputs
+            .iter()
+            .all(|i| matches!(i, syn::FnArg::Typed(pt) if scalar(&pt.ty)));
+        let returns_scalar = matches!(&h.sig.output, syn::ReturnType::Type(_, ty) if scalar(ty));
+        if !params_scalar || !returns_scalar {
+            return self.err(&h.sig, "#[custom_adjoint] functions take and return scalars (`fn f(a: f64, b: f64) -> f64`): use one entrywise as `x.map(|v| f(v))`");
+        }
+        // An adjoint named by one identifier lives beside the function: called by a
+        // path (`special::j0`), the adjoint is reached by the same path.
+        let mut adjoint = adjoint.clone();
+        if adjoint.segments.len() == 1 && p.path.segments.len() > 1 {
+            let mut full = p.path.clone();
+            if let (Some(last), Some(a)) = (full.segments.last_mut(), adjoint.segments.first()) {
+                *last = a.clone();
+            }
+            adjoint = full;
+        }
+        Ok(UserFn {
+            path: p.path.to_token_stream().to_string(),
+            adjoint: adjoint.to_token_stream().to_string(),
+            arity: h.sig.inputs.len(),
+        })
+    }
+
+    /// A call of the user's scalar function with a user-supplied adjoint, outside a
+    /// closure: a node.
+    fn user_call(
+        &mut self,
+        c: &syn::ExprCall,
+        p: &syn::ExprPath,
+        h: &syn::ItemFn,
+        adjoint: &syn::Path,
+    ) -> Res<NodeId> {
+        let f = self.user_fn(p, h, adjoint)?;
+        if c.args.len() != f.arity {
+            return self.err_unless_rustc(
+                c,
+                format!("`{}` takes {} argument(s)", f.name(), f.arity),
+                true,
+            );
+        }
+        let mut args = Vec::new();
+        for a in &c.args {
+            let id = self.expr(a)?;
+            if self.kind(id).is_matrix() {
+                return self.err(
+                    a,
+                    format!(
+                        "`{}` takes scalars: apply it to every entry with `a.map(|v| {}(v))`",
+                        f.name(),
+                        f.name()
+                    ),
+                );
+            }
+            args.push(id);
+        }
+        Ok(self.push_op(Op::User(Box::new(f)), args, c.span(), source_text(c)))
+    }
+
+    /// A call of the `#[differentiable]` helper `h`: its body read with its parameters
+    /// bound to the arguments, in a scope of its own; the value is its result.
+    fn inline(&mut self, c: &syn::ExprCall, h: &syn::ItemFn) -> Res<NodeId> {
+        let name = h.sig.ident.to_string();
+        if self.inlining.contains(&name) {
+            return self.err(c, format!("`{name}` calls itself: recursive helpers are not supported in a #[grad] function"));
+        }
+        if c.args.len() != h.sig.inputs.len() {
+            // rustc reports the argument count of an ordinary call.
+            return self.err_unless_rustc(
+                c,
+                format!("`{name}` takes {} argument(s)", h.sig.inputs.len()),
+                true,
+            );
+        }
+        let generic = h.sig.generics.params.iter().find_map(|g| match g {
+            syn::GenericParam::Type(t) => Some(t.ident.clone()),
+            _ => None,
+        });
+        // The arguments, read in the caller's scope.
+        let mut bound = Vec::new();
+        let mut failed = false;
+        for (arg, input) in c.args.iter().zip(&h.sig.inputs) {
+            let syn::FnArg::Typed(pt) = input else {
+                return self.err(
+                    input,
+                    "a #[differentiable] helper is a free function: it takes no `self`",
+                );
+            };
+            let Pat::Ident(pi) = &*pt.pat else {
+                return self.err(
+                    &pt.pat,
+                    "a #[differentiable] helper's parameters are plain names",
+                );
+            };
+            let is_count = matches!(&*pt.ty, syn::Type::Path(tp) if tp.path.is_ident("usize"))
+                || matches!(&*pt.ty, syn::Type::Reference(r) if matches!(&*r.elem, syn::Type::Path(tp) if tp.path.is_ident("usize")));
+            let binding = if is_count {
+                match self.count_of(arg, "a count argument") {
+                    Ok(n) => Binding::Count(n),
+                    Err(()) => {
+                        failed = true;
+                        continue;
+                    }
+                }
+            } else {
+                match self.expr(arg) {
+                    Ok(id) => Binding::Node(id),
+                    Err(()) => {
+                        failed = true;
+                        continue;
+                    }
+                }
+            };
+            bound.push((pi.ident.to_string(), binding));
+        }
+        if failed {
+            return Err(());
+        }
+        // The body, in a scope that sees only the helper's parameters.
+        let (env, decls, mut_params) = (
+            std::mem::take(&mut self.env),
+            std::mem::take(&mut self.decls),
+            std::mem::take(&mut self.mut_params),
+        );
+        let outer_generic = std::mem::replace(&mut self.helper_generic, generic);
+        for (param, binding) in bound {
+            self.bind(param, binding, false);
+        }
+        self.inlining.push(name);
+        let value = self.block(&h.block);
+        self.inlining.pop();
+        self.helper_generic = outer_generic;
+        self.env = env;
+        self.decls = decls;
+        self.mut_params = mut_params;
+        value
+    }
+
+    /// `(a..b).map(|i| body).sum()` (also `.sum::<f64>()`), bounds known at compile
+    /// time: the sum of the unrolled bodies.
+    fn iterator_sum(&mut self, m: &syn::ExprMethodCall, map: &syn::ExprMethodCall) -> Res<NodeId> {
+        let Some(Expr::Closure(c)) = map.args.first().filter(|_| map.args.len() == 1) else {
+            return self.err(
+                map,
+                "an iterator sum takes one closure: `(0..n).map(|i| ...).sum::<f64>()`",
+            );
+        };
+        let var = match c.inputs.first() {
+            Some(Pat::Ident(pi)) if c.inputs.len() == 1 => Some(pi.ident.to_string()),
+            Some(Pat::Wild(_)) if c.inputs.len() == 1 => None,
+            _ => {
+                return self.err(
+                    &c.inputs,
+                    "the closure of an iterator sum takes one index: `|i| ...`",
+                )
+            }
+        };
+        let Some(range) = self.const_range(&map.receiver) else {
+            return Err(());
+        };
+        let mut total: Option<NodeId> = None;
+        let (span, text) = (m.span(), source_text(m));
+        for k in range {
+            let term = self.scoped(|b| {
+                if let Some(v) = &var {
+                    b.bind(v.clone(), Binding::Count(Count::Lit(k)), false);
+                }
+                b.expr(&c.body)
+            })?;
+            total = Some(match total {
+                None => term,
+                Some(t) => {
+                    let op = match (self.kind(t), self.kind(term)) {
+                        (Kind::Scalar, Kind::Scalar) => Op::Scalar(SOp::Add),
+                        (Kind::Matrix(_), Kind::Matrix(_)) => Op::Add,
+                        _ => {
+                            return self.err(
+                                &c.body,
+                                "the terms of an iterator sum are all scalars or all matrices",
+                            )
+                        }
+                    };
+                    self.push_op(op, vec![t, term], span, text.clone())
+                }
+            });
+        }
+        match total {
+            Some(t) => Ok(t),
+            None => Ok(self.push(Op::Lit(0.0), vec![], Kind::Scalar, span, text)),
+        }
     }
 
     /// Whether `e` is (an entry of) a parameter declared `mut` (already reported).
@@ -403,6 +929,9 @@ impl Builder<'_> {
     // -- expressions ------------------------------------------------------
 
     fn expr(&mut self, e: &Expr) -> Res<NodeId> {
+        if let Some(c) = self.generic().and_then(|t| generic_const(e, t)) {
+            return self.generic_constant(c, e);
+        }
         match e {
             Expr::Paren(p) => self.expr(&p.expr),
             Expr::Group(g) => self.expr(&g.expr),
@@ -420,6 +949,8 @@ impl Builder<'_> {
             Expr::Call(c) => self.call(c),
             Expr::Index(ix) => self.index(ix),
             Expr::Cast(c) => self.cast(c),
+            Expr::If(i) => self.if_value(i),
+            Expr::Block(b) if b.label.is_none() => self.scoped(|this| this.block_value(&b.block)),
             other => self.unsupported(other),
         }
     }
@@ -437,7 +968,7 @@ impl Builder<'_> {
                 return Err(());
             }
             Expr::Assign(a) => {
-                let _ = self.assignment(&a.left, &a.right, a, false);
+                let _ = self.assignment(&a.left, &a.right, a, None);
                 return Err(());
             }
             Expr::Try(t) => return self.err(t.question_token, "`?` is not supported in a #[grad] function: the loss returns a plain scalar; use `.unwrap()` or `.expect(\"...\")` on `try_inverse()`"),
@@ -445,9 +976,15 @@ impl Builder<'_> {
             Expr::Return(_) => "`return` is only supported as the last statement of a #[grad] function",
             Expr::Field(_) => "field access is not supported in a #[grad] function: pass the matrices as parameters",
             Expr::Tuple(_) | Expr::Array(_) | Expr::Struct(_) | Expr::Repeat(_) => "tuples, arrays and structs are not supported in a #[grad] function: every value is a matrix or a scalar",
-            Expr::Range(_) => "ranges are not supported in a #[grad] function",
+            Expr::Range(_) => "ranges are not supported in a #[grad] function: instead of iterating over indices (`(0..n).map(|i| z[(i, 0)]).sum()`), write the whole-matrix form (`z.column(0).sum()`, `z.rows(0, n).sum()`, `a.dot(&b)`)",
             Expr::Async(_) | Expr::Await(_) => "`async`/`.await` are not supported in a #[grad] function",
-            _ => "this expression is not supported in a #[grad] function: see the supported language in matgrad's documentation",
+            Expr::Index(_) => "this indexing is not supported in a #[grad] function: index a matrix with counts, as in `a[(i, j)]` or `v[i]`",
+            Expr::Let(_) => "`let` expressions (`if let`, `while let`) are not supported in a #[grad] function: write `let` statements",
+            Expr::Lit(_) => "only float literals are supported in a #[grad] function",
+            Expr::Break(_) | Expr::Continue(_) | Expr::Yield(_) => "`break`, `continue` and `yield` are not supported in a #[grad] function: the body is straight-line code",
+            Expr::Infer(_) => "`_` is not a value: write the expression",
+            Expr::TryBlock(_) | Expr::Const(_) => "`try` and `const` blocks are not supported in a #[grad] function: write the statements at the top level of the body",
+            _ => "this kind of expression is not supported in a #[grad] function: the body is nalgebra matrix and scalar expressions (see the language table in matgrad's documentation)",
         };
         self.err(e, msg)
     }
@@ -457,7 +994,11 @@ impl Builder<'_> {
     fn cast(&mut self, c: &syn::ExprCast) -> Res<NodeId> {
         let float = self.float.name();
         let to_float =
-            matches!(&*c.ty, syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident(float));
+            matches!(&*c.ty, syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident(&float));
+        if let (false, Some(t)) = (to_float, self.generic()) {
+            let msg = format!("`as` cannot make a `{t}`: write `{t}::from_usize(x.nrows()).unwrap()` for a count and `{t}::from_f64(0.5).unwrap()` (or `nalgebra::convert(0.5)`) for a constant");
+            return self.err(c, msg);
+        }
         if !to_float {
             let msg = format!("`as` is supported in a #[grad] function only to make a count a float, as in `x.nrows() as {float}`: use float literals (`2.0`) and one float type");
             return self.err(c, msg);
@@ -483,10 +1024,37 @@ impl Builder<'_> {
         ))
     }
 
+    /// A constant of the generic float type (`T::from_f64(0.5).unwrap()`,
+    /// `T::from_usize(x.nrows()).unwrap()`, `nalgebra::convert(2.0)`, `T::one()`).
+    fn generic_constant(&mut self, c: GenericConst<'_>, e: &Expr) -> Res<NodeId> {
+        match c {
+            GenericConst::Value(v) => {
+                Ok(self.push(Op::Lit(v), vec![], Kind::Scalar, e.span(), source_text(e)))
+            }
+            GenericConst::Count(n) => {
+                if !self.is_count(n) {
+                    let t = self.float.name();
+                    return self.err(n, format!("this converts a count to `{t}`, but it is not a count (`x.nrows()`, a `usize` parameter, integer arithmetic on them): write a float constant as `{t}::from_f64(0.5).unwrap()` or `nalgebra::convert(0.5)`"));
+                }
+                let count = match int_literal(n) {
+                    Some(k) => Count::Lit(k),
+                    None => Count::Expr(self.count_tokens(n)),
+                };
+                Ok(self.push(
+                    Op::Cast(count),
+                    vec![],
+                    Kind::Scalar,
+                    e.span(),
+                    source_text(e),
+                ))
+            }
+        }
+    }
+
     fn literal(&mut self, lit: &Lit) -> Res<NodeId> {
         match lit {
             Lit::Float(f) => {
-                let v = parse_float(f.base10_digits(), self.float);
+                let v = parse_float(f.base10_digits(), &self.float);
                 Ok(self.push(Op::Lit(v), vec![], Kind::Scalar, f.span(), f.to_string()))
             }
             Lit::Int(i) => self.err(
@@ -528,7 +1096,7 @@ impl Builder<'_> {
 
     fn binary(&mut self, b: &syn::ExprBinary) -> Res<NodeId> {
         if is_compound(&b.op) {
-            return self.assignment(&b.left, &b.right, b.op, true);
+            return self.assignment(&b.left, &b.right, b.op, Some(&b.op));
         }
         let sym = match b.op {
             BinOp::Add(_) => "+",
@@ -689,6 +1257,14 @@ impl Builder<'_> {
                 None => {}
             }
         }
+        if let Some(h) = super::helper::helper_name(p)
+            .and_then(|name| self.helpers.iter().find(|h| h.sig.ident == name))
+        {
+            if let Some(adjoint) = super::helper::custom_adjoint_of(h) {
+                return self.user_call(c, p, h, &adjoint);
+            }
+            return self.inline(c, h);
+        }
         if let Some(r) = self.constructor(c, p) {
             return r;
         }
@@ -743,11 +1319,118 @@ impl Builder<'_> {
             return None;
         };
         let name = f.ident.to_string();
-        if !["identity", "zeros", "from_element"].contains(&name.as_str()) {
+        if !["identity", "zeros", "from_element", "from_diagonal", "new"].contains(&name.as_str()) {
             return None;
         }
         let shape = constructor_shape(ty)?;
-        Some(self.construct(c, ty, &name, shape))
+        if let Err(()) = self.constructor_float(ty) {
+            return Some(Err(()));
+        }
+        match name.as_str() {
+            "from_diagonal" => Some(self.diagonal_matrix(c, ty, shape)),
+            "new" => {
+                let (Some(r), Some(k)) = (shape.rows.size(), shape.cols.size()) else {
+                    // `DMatrix::new` is no constructor of nalgebra's: rustc reports it.
+                    return None;
+                };
+                Some(self.matrix_of_scalars(c, (r, k), shape))
+            }
+            _ => Some(self.construct(c, ty, &name, shape)),
+        }
+    }
+
+    /// Checks the float type a constructor names (`DMatrix::<f32>::identity` in an
+    /// `f64` function is a mistake).
+    fn constructor_float(&mut self, ty: &syn::PathSegment) -> Res<()> {
+        let float = self.float.name();
+        if let syn::PathArguments::AngleBracketed(ab) = &ty.arguments {
+            let written = ab.args.first().and_then(|a| match a {
+                syn::GenericArgument::Type(t) => super::signature::scalar_type(t, self.generic()),
+                _ => None,
+            });
+            if written.is_some_and(|w| w != self.float) {
+                return self.err(&ty.arguments, format!("mixed float types: this function works in `{float}`; write `{}::<{float}>` or leave the type out", ty.ident));
+            }
+        }
+        Ok(())
+    }
+
+    /// `TYPE::from_diagonal(&v)`: the square matrix of type `TYPE` (of `shape`) with
+    /// the column `v` on its diagonal.
+    fn diagonal_matrix(
+        &mut self,
+        c: &syn::ExprCall,
+        ty: &syn::PathSegment,
+        shape: Shape,
+    ) -> Res<NodeId> {
+        if shape.rows != shape.cols {
+            let msg = format!("`{}::from_diagonal` builds a square matrix: use a square type such as `DMatrix` or `Matrix3`", ty.ident);
+            return self.err_unless_rustc(c, msg, true);
+        }
+        let [v] = c.args.iter().collect::<Vec<_>>()[..] else {
+            let msg = format!(
+                "`{}::from_diagonal` takes one vector: `{}::from_diagonal(&v)`",
+                ty.ident, ty.ident
+            );
+            return self.err_unless_rustc(c, msg, true);
+        };
+        let id = self.expr(v)?;
+        match self.kind(id) {
+            Kind::Matrix(s) if s.cols == Dim::One => {}
+            _ => {
+                // nalgebra's `from_diagonal` takes a column: rustc reports a type it knows.
+                let known = self.certain(id);
+                return self.err_unless_rustc(v, format!("`{}::from_diagonal` takes a column vector (`DVector`, `Vector3`, `a.column(j)`, `r.transpose()` of a row)", ty.ident), known);
+            }
+        }
+        Ok(self.push(
+            Op::FromDiagonal,
+            vec![id],
+            Kind::Matrix(shape),
+            c.span(),
+            source_text(c),
+        ))
+    }
+
+    /// `Vector3::new(a, b, c)`, `Matrix2::new(..)`: a static `r×k` matrix from `r k`
+    /// scalar expressions, row by row.
+    fn matrix_of_scalars(
+        &mut self,
+        c: &syn::ExprCall,
+        (r, k): (usize, usize),
+        shape: Shape,
+    ) -> Res<NodeId> {
+        if c.args.len() != r * k {
+            return self.err_unless_rustc(
+                c,
+                format!("a {r}×{k} `new` takes its {} entries, row by row", r * k),
+                true,
+            );
+        }
+        let mut args = Vec::new();
+        let mut failed = false;
+        for a in &c.args {
+            match self.expr(a) {
+                Ok(id) if self.kind(id).is_matrix() => {
+                    failed = true;
+                    // nalgebra's `new` takes scalars: rustc reports a type it knows.
+                    let known = self.certain(id);
+                    let _: Res<()> = self.err_unless_rustc(a, "`new` takes the scalar entries of the matrix, but this is a matrix: take one entry (`v[0]`, `a[(i, j)]`) or a reduction (`.sum()`)", known);
+                }
+                Ok(id) => args.push(id),
+                Err(()) => failed = true,
+            }
+        }
+        if failed {
+            return Err(());
+        }
+        Ok(self.push(
+            Op::FromScalars(r, k),
+            args,
+            Kind::Matrix(shape),
+            c.span(),
+            source_text(c),
+        ))
     }
 
     /// The node of a constructor whose type has `shape`: its sizes (counts for the
@@ -760,16 +1443,6 @@ impl Builder<'_> {
         name: &str,
         shape: Shape,
     ) -> Res<NodeId> {
-        let float = self.float.name();
-        if let syn::PathArguments::AngleBracketed(ab) = &ty.arguments {
-            let written = ab.args.first().and_then(|a| match a {
-                syn::GenericArgument::Type(t) => super::signature::scalar_type(t),
-                _ => None,
-            });
-            if written.is_some_and(|w| w != self.float) {
-                return self.err(&ty.arguments, format!("mixed float types: this function works in `{float}`; write `{}::<{float}>` or leave the type out", ty.ident));
-            }
-        }
         let dynamic = [shape.rows, shape.cols]
             .into_iter()
             .filter(|d| *d == Dim::Dyn)
@@ -859,7 +1532,7 @@ impl Builder<'_> {
         match self.kind(recv) {
             Kind::Scalar => self.scalar_method(m, recv, args),
             Kind::Matrix(shape) => {
-                if name == "clone" {
+                if symbol::NO_OP_METHODS.contains(&name.as_str()) {
                     self.arity(m, 0)?;
                     return Ok(recv);
                 }
@@ -882,6 +1555,14 @@ impl Builder<'_> {
     /// for any other method.
     fn special_method(&mut self, m: &syn::ExprMethodCall) -> Option<Res<NodeId>> {
         let name = m.method.to_string();
+        // `(0..n).map(|i| ..).sum()`, `.sum::<f64>()`: an iterator sum.
+        if let (true, Expr::MethodCall(map)) =
+            (name == "sum" && m.args.is_empty(), strip(&m.receiver))
+        {
+            if map.method == "map" && matches!(strip(&map.receiver), Expr::Range(_)) {
+                return Some(self.iterator_sum(m, map));
+            }
+        }
         if name == "unwrap" || name == "expect" {
             return Some(self.unwrap_inverse(m, &name));
         }
@@ -1129,13 +1810,25 @@ impl Builder<'_> {
     /// The tokens of the count `e` as the generated code evaluates it: as written,
     /// with each count bound by a `let` replaced by its own tokens.
     fn count_tokens(&self, e: &Expr) -> proc_macro2::TokenStream {
-        let bound = |id: &proc_macro2::Ident| {
-            matches!(self.env.get(&id.to_string()), Some(Binding::Count(_)))
+        // Names to replace: counts bound by `let`, and a helper's names for its
+        // caller's parameters.
+        let bound = |id: &proc_macro2::Ident| match self.env.get(&id.to_string()) {
+            Some(Binding::Count(_)) => true,
+            // (Always while inlining: the helper's tokens carry the hygiene of the
+            // `macro_rules!` that passed them, and resolve to nothing here.)
+            Some(Binding::Node(n)) => self.nodes.get(*n).is_some_and(|node| {
+                matches!(node.op, Op::Param(_))
+                    && (!self.inlining.is_empty() || node.name.as_deref() != Some(&id.to_string()))
+            }),
+            _ => false,
         };
         if !mentions(e, &bound) {
             return e.to_token_stream();
         }
         match strip(e) {
+            Expr::MethodCall(mc) => self
+                .shape_of_param_tokens(mc)
+                .unwrap_or_else(|| mc.to_token_stream()),
             Expr::Path(p) => match p
                 .path
                 .get_ident()
@@ -1156,6 +1849,24 @@ impl Builder<'_> {
             Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) => self.count_tokens(&u.expr),
             other => other.to_token_stream(),
         }
+    }
+
+    /// `x.nrows()` with `x` a name for a parameter: the parameter's own name (a
+    /// helper's parameter is bound to its caller's).
+    fn shape_of_param_tokens(&self, mc: &syn::ExprMethodCall) -> Option<proc_macro2::TokenStream> {
+        let Expr::Path(p) = strip(&mc.receiver) else {
+            return None;
+        };
+        let Some(Binding::Node(n)) = self.env.get(&p.path.get_ident()?.to_string()) else {
+            return None;
+        };
+        let node = self.nodes.get(*n)?;
+        let Op::Param(_) = node.op else {
+            return None;
+        };
+        let param = syn::Ident::new(node.name.as_deref()?, node.span);
+        let method = &mc.method;
+        Some(quote::quote!(#param.#method()))
     }
 
     /// The counts of a block on a receiver of static shape `shape`: `a.rows(i, n)`,
@@ -1267,7 +1978,7 @@ impl Builder<'_> {
     /// [`Builder::count`] for an argument other than a column index: `what` names it
     /// in the message (`a row index`), `example` shows a count.
     fn count_as(&mut self, e: &Expr, what: &str, example: &str) -> Res<Count> {
-        if let Some(n) = int_literal(e) {
+        if let Some(n) = int_literal(e).or_else(|| self.const_count(e)) {
             return Ok(Count::Lit(n));
         }
         if self.is_count(e) {
@@ -1354,7 +2065,8 @@ impl Builder<'_> {
 
     fn map(&mut self, m: &syn::ExprMethodCall) -> Res<NodeId> {
         let text = source_text(m);
-        let recv = self.expr(&m.receiver);
+        // A rejected receiver is the one error: its closure is not read.
+        let recv = Ok(self.expr(&m.receiver)?);
         let closure = match m.args.first() {
             Some(Expr::Closure(c)) if m.args.len() == 1 => c,
             Some(Expr::Path(p)) if m.args.len() == 1 => {
@@ -1402,7 +2114,8 @@ impl Builder<'_> {
     /// shape, `body` a scalar expression in `p`, `q` and captured scalars.
     fn zip_map(&mut self, m: &syn::ExprMethodCall) -> Res<NodeId> {
         let text = source_text(m);
-        let recv = self.expr(&m.receiver);
+        // A rejected receiver is the one error: its closure is not read.
+        let recv = Ok(self.expr(&m.receiver)?);
         let usage = "`zip_map` takes a matrix and a closure of two entries, as in `a.zip_map(&b, |p, q| p * q.ln())`";
         let (Some(other), Some(Expr::Closure(closure)), 2) =
             (m.args.first(), m.args.iter().nth(1), m.args.len())
@@ -1474,6 +2187,26 @@ impl Builder<'_> {
     /// method of one argument.
     fn map_path(&mut self, p: &syn::ExprPath) -> Res<Sym> {
         let text = source_text(p);
+        // `a.map(f)` with `f` a `#[custom_adjoint]` function of one argument.
+        if let Some(h) = super::helper::helper_name(p)
+            .and_then(|name| self.helpers.iter().find(|h| h.sig.ident == name))
+        {
+            let Some(adjoint) = super::helper::custom_adjoint_of(h) else {
+                return self.err(p, format!("`{text}` is a #[differentiable] helper: helpers are inlined outside closures only; to apply a scalar function entry by entry mark it `#[custom_adjoint(..)]`, or write its formula in a closure"));
+            };
+            let f = self.user_fn(p, h, &adjoint)?;
+            if f.arity != 1 {
+                return self.err(
+                    p,
+                    format!(
+                        "`map` applies a function of one argument; `{}` takes {}",
+                        f.name(),
+                        f.arity
+                    ),
+                );
+            }
+            return Ok(Sym::User(Box::new(f), vec![Sym::Var]));
+        }
         match scalar_method_path(p) {
             Some(Ok(method)) if !method.is_binary() => {
                 return Ok(Sym::Call(method, Box::new(Sym::Var), None));
@@ -1529,6 +2262,24 @@ impl Builder<'_> {
             return self.err(&c.func, "only scalar methods can be called in a `map` closure, as in `v.tanh()` or `f64::tanh(v)`");
         };
         let text = source_text(p);
+        // A `#[custom_adjoint]` scalar function.
+        if let Some(h) = super::helper::helper_name(p)
+            .and_then(|name| self.helpers.iter().find(|h| h.sig.ident == name))
+        {
+            let Some(adjoint) = super::helper::custom_adjoint_of(h) else {
+                return self.err(&c.func, format!("`{text}` is a #[differentiable] helper: helpers are inlined outside closures only; in a closure call a scalar function marked `#[custom_adjoint(..)]`, or write the formula"));
+            };
+            let f = self.user_fn(p, h, &adjoint)?;
+            if c.args.len() != f.arity {
+                return self.err(c, format!("`{}` takes {} argument(s)", f.name(), f.arity));
+            }
+            let args = c
+                .args
+                .iter()
+                .map(|a| self.sym(a, var, captures))
+                .collect::<Res<Vec<_>>>()?;
+            return Ok(Sym::User(Box::new(f), args));
+        }
         match scalar_method_path(p) {
             Some(Ok(method)) => {
                 let n = 1 + usize::from(method.is_binary());
@@ -1618,6 +2369,15 @@ impl Builder<'_> {
 
     /// A closure body as a scalar expression in `var`.
     fn sym(&mut self, e: &Expr, var: &str, captures: &mut Vec<NodeId>) -> Res<Sym> {
+        match self.generic().and_then(|t| generic_const(e, t)) {
+            Some(GenericConst::Value(v)) => return Ok(Sym::Lit(v)),
+            Some(c @ GenericConst::Count(_)) => {
+                let id = self.generic_constant(c, e)?;
+                captures.push(id);
+                return Ok(Sym::Val(id));
+            }
+            None => {}
+        }
         match e {
             Expr::Paren(p) => self.sym(&p.expr, var, captures),
             Expr::Group(g) => self.sym(&g.expr, var, captures),
@@ -1630,7 +2390,7 @@ impl Builder<'_> {
                 }
             },
             Expr::Lit(l) => match &l.lit {
-                Lit::Float(f) => Ok(Sym::Lit(parse_float(f.base10_digits(), self.float))),
+                Lit::Float(f) => Ok(Sym::Lit(parse_float(f.base10_digits(), &self.float))),
                 other => {
                     self.cx.error_spanned_by(other, "only float literals are supported in a `map` closure (write `2.0`, not `2`)");
                     Err(())
@@ -1748,6 +2508,16 @@ impl Builder<'_> {
                 let id = self.cast(c)?;
                 captures.push(id);
                 Ok(Sym::Val(id))
+            }
+            // `z[(0, 0)]` in a closure: a scalar of the body, captured.
+            Expr::Index(ix) if !mentions_var(e, var) => {
+                let id = self.expr(e)?;
+                captures.push(id);
+                Ok(Sym::Val(id))
+            }
+            Expr::Index(ix) => {
+                self.cx.error_spanned_by(ix, "indexing with the closure's variable is not supported: a `map` closure sees one entry at a time; index outside it (`let zi = z[(i, 0)];`) and use `zi` in the closure");
+                Err(())
             }
             other => {
                 let _ = self.unsupported(other);
@@ -1947,9 +2717,9 @@ fn int_literal_i32(e: &Expr) -> Option<i32> {
 
 /// A float literal's value as the function's float type reads it (an `f32`
 /// function's `0.1` is the `f32` nearest 0.1, widened exactly).
-fn parse_float(digits: &str, float: Float) -> f64 {
+fn parse_float(digits: &str, float: &Float) -> f64 {
     match float {
-        Float::F64 => digits.parse::<f64>().unwrap_or(f64::NAN),
+        Float::F64 | Float::Generic(_) => digits.parse::<f64>().unwrap_or(f64::NAN),
         Float::F32 => f64::from(digits.parse::<f32>().unwrap_or(f32::NAN)),
     }
 }
@@ -1957,4 +2727,119 @@ fn parse_float(digits: &str, float: Float) -> f64 {
 /// Whether two shapes cannot be equal: some dimension is fixed differently in each.
 fn conflict(a: Shape, b: Shape) -> bool {
     a.rows.conflicts(b.rows) || a.cols.conflicts(b.cols)
+}
+
+/// A constant of a generic float type, as generic code writes one.
+enum GenericConst<'e> {
+    /// `T::from_f64(0.5).unwrap()`, `nalgebra::convert(0.5)`, `T::one()`, `T::pi()`.
+    Value(f64),
+    /// `T::from_usize(n).unwrap()`, `nalgebra::convert(n as f64)`: the count `n`.
+    Count(&'e Expr),
+}
+
+/// `e` as a constant of the generic float type `t` (see [`GenericConst`]); `None`
+/// when it is not one.
+fn generic_const<'e>(e: &'e Expr, t: &syn::Ident) -> Option<GenericConst<'e>> {
+    // `T::name`: the function name after the type parameter.
+    let on_t = |f: &Expr| -> Option<String> {
+        let Expr::Path(p) = strip(f) else { return None };
+        let segs: Vec<&syn::PathSegment> = p.path.segments.iter().collect();
+        match (p.qself.as_ref(), segs.as_slice()) {
+            (None, [ty, name]) if ty.ident == *t => Some(name.ident.to_string()),
+            // `<T as RealField>::pi()`
+            (Some(q), [.., name]) if matches!(&*q.ty, syn::Type::Path(tp) if tp.path.is_ident(t)) => {
+                Some(name.ident.to_string())
+            }
+            _ => None,
+        }
+    };
+    let float = |e: &Expr| -> Option<f64> {
+        match strip(e) {
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Float(f), ..
+            }) => f.base10_parse().ok(),
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Int(i), ..
+            }) => i.base10_parse::<i64>().ok().map(|v| v as f64),
+            Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => {
+                let Expr::Lit(syn::ExprLit { lit, .. }) = strip(&u.expr) else {
+                    return None;
+                };
+                match lit {
+                    Lit::Float(f) => f.base10_parse::<f64>().ok().map(|v| -v),
+                    Lit::Int(i) => i.base10_parse::<i64>().ok().map(|v| -(v as f64)),
+                    _ => None,
+                }
+            }
+            Expr::Reference(r) => match strip(&r.expr) {
+                Expr::Lit(syn::ExprLit {
+                    lit: Lit::Float(f), ..
+                }) => f.base10_parse().ok(),
+                _ => None,
+            },
+            _ => None,
+        }
+    };
+    match strip(e) {
+        // `T::from_f64(0.5).unwrap()`, `T::from_usize(n).expect("..")`
+        Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => {
+            let Expr::Call(c) = strip(&m.receiver) else {
+                return None;
+            };
+            let name = on_t(&c.func)?;
+            let [arg] = c.args.iter().collect::<Vec<_>>()[..] else {
+                return None;
+            };
+            match name.as_str() {
+                "from_f64" | "from_f32" | "from_i32" | "from_i64" | "from_u32" => {
+                    float(arg).map(GenericConst::Value)
+                }
+                "from_usize" | "from_u64" => Some(GenericConst::Count(arg)),
+                _ => None,
+            }
+        }
+        Expr::Call(c) => {
+            let args: Vec<&Expr> = c.args.iter().collect();
+            if let Some(name) = on_t(&c.func) {
+                let v = match (name.as_str(), args.as_slice()) {
+                    ("one", []) => 1.0,
+                    ("zero", []) => 0.0,
+                    ("pi", []) => std::f64::consts::PI,
+                    ("two_pi", []) => std::f64::consts::TAU,
+                    ("frac_pi_2", []) => std::f64::consts::FRAC_PI_2,
+                    ("e", []) => std::f64::consts::E,
+                    ("ln_2", []) => std::f64::consts::LN_2,
+                    ("ln_10", []) => std::f64::consts::LN_10,
+                    ("from_subset", [a]) => return float(a).map(GenericConst::Value),
+                    _ => return None,
+                };
+                return Some(GenericConst::Value(v));
+            }
+            // `nalgebra::convert(0.5)`, `na::convert::<f64, T>(n as f64)`
+            let Expr::Path(p) = strip(&c.func) else {
+                return None;
+            };
+            let last = p.path.segments.last()?;
+            if last.ident != "convert" {
+                return None;
+            }
+            let [arg] = args.as_slice() else { return None };
+            if let Expr::Cast(cast) = strip(arg) {
+                return Some(GenericConst::Count(&cast.expr));
+            }
+            float(arg).map(GenericConst::Value)
+        }
+        _ => None,
+    }
+}
+
+/// The operator of a compound assignment (`+=` → `+`); `None` for other operators.
+fn plain_op(op: &BinOp) -> Option<BinOp> {
+    Some(match op {
+        BinOp::AddAssign(t) => BinOp::Add(syn::Token![+](t.spans[0])),
+        BinOp::SubAssign(t) => BinOp::Sub(syn::Token![-](t.spans[0])),
+        BinOp::MulAssign(t) => BinOp::Mul(syn::Token![*](t.spans[0])),
+        BinOp::DivAssign(t) => BinOp::Div(syn::Token![/](t.spans[0])),
+        _ => return None,
+    })
 }

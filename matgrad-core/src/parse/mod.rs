@@ -2,4 +2,5 @@
 
 pub mod attr;
 pub mod body;
+pub mod helper;
 pub mod signature;

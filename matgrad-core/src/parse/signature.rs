@@ -59,13 +59,16 @@ impl Signature {
 /// known (`async fn`, `mut x`), so the companions can still be declared.
 pub fn parse(cx: &mut Ctxt, sig: &syn::Signature) -> Option<Signature> {
     check_qualifiers(cx, sig);
-    // The types that use a generic parameter (`DMatrix<T>`, `-> T`) are the same
-    // mistake as the generics: they are not reported again.
-    let generic_names = generic_names(sig);
+    // One type parameter is the float type (`fn f<T: RealField + Copy>`); any other
+    // generic is refused, and the types that use it (`DMatrix<U>`) are the same
+    // mistake: they are not reported again.
+    let float_param = float_parameter(cx, sig);
+    let generic_names = generic_names(sig, float_param.as_ref());
     let generic = |ty: &Type| mentions(&quote!(#ty), &generic_names);
+    let fp = float_param.as_ref();
     // Set by the errors after which the parameters or the result are unknown; the
     // others (`async`, `const`, `mut x`) leave the companions' signatures known.
-    let mut fatal = !generic_names.is_empty() || sig.generics.where_clause.is_some();
+    let mut fatal = !generic_names.is_empty();
     if let Some(v) = &sig.variadic {
         cx.error_spanned_by(v, "variadic functions are not supported by #[grad]");
         fatal = true;
@@ -74,7 +77,7 @@ pub fn parse(cx: &mut Ctxt, sig: &syn::Signature) -> Option<Signature> {
     let mut floats: Vec<(Float, &Type)> = Vec::new();
     let mut params = Vec::new();
     for input in &sig.inputs {
-        match parse_param(cx, input, &generic) {
+        match parse_param(cx, input, &generic, fp) {
             Some((param, float, ty)) => {
                 floats.extend(float.map(|f| (f, ty)));
                 params.push(param);
@@ -82,20 +85,21 @@ pub fn parse(cx: &mut Ctxt, sig: &syn::Signature) -> Option<Signature> {
             None => fatal = true,
         }
     }
-    let ret = parse_result(cx, sig, &generic);
-    match ret {
+    let ret = parse_result(cx, sig, &generic, fp);
+    match &ret {
         Some(f) => {
             if let ReturnType::Type(_, ty) = &sig.output {
-                floats.push((f, ty));
+                floats.push((f.clone(), ty));
             }
         }
         None => fatal = true,
     }
 
     let float = ret
-        .or_else(|| floats.first().map(|f| f.0))
+        .clone()
+        .or_else(|| floats.first().map(|f| f.0.clone()))
         .unwrap_or(Float::F64);
-    if !check_floats(cx, sig, ret, float, &floats, &mut fatal) {
+    if !check_floats(cx, sig, ret.as_ref(), &float, &floats, &mut fatal) {
         return None;
     }
     if fatal {
@@ -124,24 +128,50 @@ fn check_qualifiers(cx: &mut Ctxt, sig: &syn::Signature) {
             "`extern` functions are not supported by #[grad]: remove the ABI",
         );
     }
-    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-        cx.error_spanned_by(
-            &sig.generics,
-            "generic parameters are not supported by #[grad]: write the concrete types, e.g. `&DMatrix<f64>`",
-        );
-    }
 }
 
-/// The names of the signature's type and const generic parameters.
-fn generic_names(sig: &syn::Signature) -> Vec<String> {
+/// The generic float parameter: the one type parameter of `fn f<T: RealField + Copy>`
+/// (bounds there or in a `where` clause; rustc checks them on the function itself).
+/// Any other generic parameter (a second type, a const size) is reported; lifetimes
+/// are allowed.
+fn float_parameter(cx: &mut Ctxt, sig: &syn::Signature) -> Option<Ident> {
+    let mut float = None;
+    for g in &sig.generics.params {
+        match g {
+            syn::GenericParam::Lifetime(_) => {}
+            syn::GenericParam::Type(t) if float.is_none() => float = Some(t.ident.clone()),
+            syn::GenericParam::Type(t) => cx.error_spanned_by(
+                t,
+                format!(
+                    "a #[grad] function can be generic over its float type only: `{}` is a second type parameter; use one `T: RealField + Copy` for every matrix and scalar",
+                    t.ident
+                ),
+            ),
+            syn::GenericParam::Const(c) => cx.error_spanned_by(
+                c,
+                format!(
+                    "const generic sizes are not supported by #[grad]: `{}` cannot size a matrix; write the size (`SMatrix<T, 3, 3>`) or use a dynamic `DMatrix<T>`",
+                    c.ident
+                ),
+            ),
+        }
+    }
+    float
+}
+
+/// The names of the signature's type and const generic parameters other than the
+/// float parameter `float` (each already reported).
+fn generic_names(sig: &syn::Signature, float: Option<&Ident>) -> Vec<String> {
     sig.generics
         .params
         .iter()
         .filter_map(|g| match g {
-            syn::GenericParam::Type(t) => Some(t.ident.to_string()),
-            syn::GenericParam::Const(c) => Some(c.ident.to_string()),
+            syn::GenericParam::Type(t) => Some(&t.ident),
+            syn::GenericParam::Const(c) => Some(&c.ident),
             syn::GenericParam::Lifetime(_) => None,
         })
+        .filter(|i| Some(*i) != float)
+        .map(ToString::to_string)
         .collect()
 }
 
@@ -152,6 +182,7 @@ fn parse_param<'a>(
     cx: &mut Ctxt,
     input: &'a FnArg,
     generic: &dyn Fn(&Type) -> bool,
+    float: Option<&Ident>,
 ) -> Option<(Param, Option<Float>, &'a Type)> {
     let pt = match input {
         FnArg::Receiver(r) => {
@@ -195,7 +226,7 @@ fn parse_param<'a>(
         };
         return Some((param, None, &pt.ty));
     }
-    match param_type(&pt.ty) {
+    match param_type(&pt.ty, float) {
         Ok((kind, float, by_ref, owned)) => {
             let param = Param {
                 name,
@@ -222,6 +253,7 @@ fn parse_result(
     cx: &mut Ctxt,
     sig: &syn::Signature,
     generic: &dyn Fn(&Type) -> bool,
+    float: Option<&Ident>,
 ) -> Option<Float> {
     match &sig.output {
         ReturnType::Default => {
@@ -231,7 +263,7 @@ fn parse_result(
             );
             None
         }
-        ReturnType::Type(_, ty) => match scalar_type(ty) {
+        ReturnType::Type(_, ty) => match scalar_type(ty, float) {
             Some(f) => Some(f),
             None if generic(ty) => None,
             None => {
@@ -252,17 +284,17 @@ fn parse_result(
 fn check_floats(
     cx: &mut Ctxt,
     sig: &syn::Signature,
-    ret: Option<Float>,
-    float: Float,
+    ret: Option<&Float>,
+    float: &Float,
     floats: &[(Float, &Type)],
     fatal: &mut bool,
 ) -> bool {
     let n_params = floats.len() - usize::from(ret.is_some());
     let param_floats = floats.get(..n_params).unwrap_or_default();
-    if let (Some(r), ReturnType::Type(_, ret_ty), Some(&(p, _))) =
+    if let (Some(r), ReturnType::Type(_, ret_ty), Some((p, _))) =
         (ret, &sig.output, param_floats.first())
     {
-        if p != r && param_floats.iter().all(|(f, _)| *f == p) {
+        if p != r && param_floats.iter().all(|(f, _)| f == p) {
             cx.error_spanned_by(
                 ret_ty,
                 format!(
@@ -276,7 +308,7 @@ fn check_floats(
         }
     }
     for (f, ty) in floats {
-        if *f != float {
+        if f != float {
             *fatal = true;
             cx.error_spanned_by(
                 ty,
@@ -311,7 +343,7 @@ fn count_type(ty: &Type) -> Option<bool> {
 }
 
 /// Kind, float, by-reference flag and owned type of a parameter type.
-fn param_type(ty: &Type) -> syn::Result<(Kind, Float, bool, TokenStream)> {
+fn param_type(ty: &Type, generic: Option<&Ident>) -> syn::Result<(Kind, Float, bool, TokenStream)> {
     let (inner, by_ref) = match ungrouped(ty) {
         Type::Reference(r) => {
             if let Some(m) = &r.mutability {
@@ -324,14 +356,14 @@ fn param_type(ty: &Type) -> syn::Result<(Kind, Float, bool, TokenStream)> {
         }
         other => (other, false),
     };
-    if let Some(f) = scalar_type(inner) {
+    if let Some(f) = scalar_type(inner, generic) {
         return Ok((Kind::Scalar, f, by_ref, quote!(#inner)));
     }
     if let Type::Path(tp) = inner {
         if tp.qself.is_none() {
             if let Some(last) = tp.path.segments.last() {
                 let name = last.ident.to_string();
-                if let Some(found) = static_type(last) {
+                if let Some(found) = static_type(last, generic) {
                     let (shape, float) = found?;
                     return Ok((Kind::Matrix(shape), float, by_ref, quote!(#inner)));
                 }
@@ -339,7 +371,7 @@ fn param_type(ty: &Type) -> syn::Result<(Kind, Float, bool, TokenStream)> {
                     let float = match &last.arguments {
                         PathArguments::AngleBracketed(ab) if ab.args.len() == 1 => {
                             match ab.args.first() {
-                                Some(GenericArgument::Type(t)) => scalar_type(t),
+                                Some(GenericArgument::Type(t)) => scalar_type(t, generic),
                                 _ => None,
                             }
                         }
@@ -366,7 +398,10 @@ fn param_type(ty: &Type) -> syn::Result<(Kind, Float, bool, TokenStream)> {
 /// `SVector<T, N>`, `RowSVector<T, N>`, or an alias `MatrixN<T>`, `MatrixRxC<T>`,
 /// `VectorN<T>`, `RowVectorN<T>` (N, R, C from 1 to 6, as nalgebra defines them).
 /// `None` when `name` is none of these; an error when it is one, badly written.
-fn static_type(seg: &syn::PathSegment) -> Option<syn::Result<(Shape, Float)>> {
+fn static_type(
+    seg: &syn::PathSegment,
+    float_param: Option<&Ident>,
+) -> Option<syn::Result<(Shape, Float)>> {
     let name = seg.ident.to_string();
     let name = name.as_str();
     let generic = match name {
@@ -402,7 +437,7 @@ fn static_type(seg: &syn::PathSegment) -> Option<syn::Result<(Shape, Float)>> {
         return bad(ab);
     };
     let float = match first {
-        GenericArgument::Type(t) => scalar_type(t),
+        GenericArgument::Type(t) => scalar_type(t, float_param),
         _ => None,
     };
     let Some(float) = float else {
@@ -486,13 +521,15 @@ fn ungrouped(ty: &Type) -> &Type {
     }
 }
 
-/// `Some(float)` when `ty` is `f32` or `f64`.
-pub(crate) fn scalar_type(ty: &Type) -> Option<Float> {
+/// `Some(float)` when `ty` is `f32`, `f64` or the generic float parameter `generic`.
+pub(crate) fn scalar_type(ty: &Type, generic: Option<&Ident>) -> Option<Float> {
     let Type::Path(tp) = ungrouped(ty) else {
         return None;
     };
     let id: &Ident = tp.path.get_ident()?;
-    if id == "f64" {
+    if Some(id) == generic {
+        Some(Float::Generic(id.clone()))
+    } else if id == "f64" {
         Some(Float::F64)
     } else if id == "f32" {
         Some(Float::F32)
@@ -507,7 +544,7 @@ mod tests {
 
     fn shape_of(ty: &str) -> Option<(Option<usize>, Option<usize>)> {
         let ty: Type = syn::parse_str(ty).ok()?;
-        match param_type(&ty) {
+        match param_type(&ty, None) {
             Ok((Kind::Matrix(s), ..)) => Some((s.rows.size(), s.cols.size())),
             _ => None,
         }

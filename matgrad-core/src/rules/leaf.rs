@@ -5,7 +5,7 @@
 use super::{Contrib, Formula, Forward, Names, Rule, ShapeRule, Site, StaticForward, StaticNames};
 use crate::cost::{Cost, Poly};
 use crate::emit::float_ty;
-use crate::ir::Count;
+use crate::ir::{Count, Float};
 use crate::simplify::Term;
 use crate::sym::Sym;
 use proc_macro2::TokenStream;
@@ -106,17 +106,31 @@ impl Rule for Cast<'_> {
         Cost::default()
     }
     fn forward(&self, s: Site<'_>, _: &dyn Names) -> Forward {
-        let (c, t) = (self.0.tokens(), float_ty(s.g.float));
-        Forward::Scalar(quote::quote!((#c as #t)))
+        Forward::Scalar(cast(self.0, &s.g.float))
     }
     fn forward_static(&self, _: Site<'_>, n: &dyn StaticNames) -> StaticForward {
-        let (c, t) = (self.0.tokens(), float_ty(n.float()));
-        StaticForward::Expr(quote::quote!((#c as #t)))
+        StaticForward::Expr(cast(self.0, &n.float()))
     }
     fn adjoint(&self, _: Site<'_>) -> Vec<(usize, Contrib)> {
         Vec::new()
     }
     fn definition(&self, _: Site<'_>, _: &dyn Formula) -> Term {
         Term::sym(&self.0.to_string())
+    }
+}
+
+/// The count `c` as a value of `float`: `(c as f64)`, or through `f64` for a generic
+/// float type (`T::from_usize` would round the same way for every count below 2⁵³).
+fn cast(c: &Count, float: &Float) -> proc_macro2::TokenStream {
+    let c = c.tokens();
+    match float {
+        Float::Generic(t) => {
+            let rt = crate::emit::rt();
+            quote::quote!(#rt::real::<#t>(#c as f64))
+        }
+        _ => {
+            let t = float_ty(float);
+            quote::quote!((#c as #t))
+        }
     }
 }

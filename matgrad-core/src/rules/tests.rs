@@ -91,6 +91,12 @@ fn linear() {
 #[test]
 fn parts() {
     check("(diagonal a)", &[("a", "diag(Ḡ)")]);
+    check("(from_diagonal u)", &[("u", "diag(Ḡ)")]);
+    check("(new2x1 s t)", &[("s", "Ḡ₀₀"), ("t", "Ḡ₁₀")]);
+    check(
+        "(new2x2 s t s t)",
+        &[("s", "Ḡ₀₀"), ("t", "Ḡ₀₁"), ("s", "Ḡ₁₀"), ("t", "Ḡ₁₁")],
+    );
     check("(lower_triangle a)", &[("a", "lower(Ḡ)")]);
     check("(upper_triangle a)", &[("a", "upper(Ḡ)")]);
     check("(column2 a)", &[("a", "Ḡ e₂ᵀ")]);

@@ -1,0 +1,128 @@
+//! `#[differentiable]` helpers called from `#[grad]` bodies: defined before or after
+//! their use, in another module and called by path or imported, calling each other,
+//! generic over the float type, taking counts; each function checked against central
+//! finite differences (f64, f32, static sizes).
+
+// The nalgebra matgrad is built with: the dependency `nalgebra` (0.35, the default)
+// or, under `--no-default-features --features nalgebra_v0_34`, the renamed 0.34.
+#[cfg(not(feature = "nalgebra_v0_35"))]
+extern crate nalgebra_0_34 as nalgebra;
+
+#[path = "../common/mod.rs"]
+mod common;
+
+use common::{gradcheck, mat, rng, uniform};
+use matgrad::{differentiable, grad, Workspace};
+use nalgebra::{DMatrix, Matrix3, RealField, RowDVector, Vector3};
+
+/// `_grad`'s value is the original function's, bit for bit.
+const VALUE: common::Value = common::Value::Exact;
+
+// Used before its definition (below), by a plain call.
+#[grad(wrt = (w1, b1, w2))]
+fn two_layer(
+    x: &DMatrix<f64>,
+    w1: &DMatrix<f64>,
+    b1: &RowDVector<f64>,
+    w2: &DMatrix<f64>,
+    y: &DMatrix<f64>,
+) -> f64 {
+    let h = dense(x, w1, b1);
+    layers::squared_error(&(h * w2), y) / (x.nrows() as f64)
+}
+
+/// One tanh layer with a bias per column.
+#[differentiable]
+fn dense(x: &DMatrix<f64>, w: &DMatrix<f64>, b: &RowDVector<f64>) -> DMatrix<f64> {
+    matgrad::add_row(&(x * w), b).map(|v| v.tanh())
+}
+
+mod layers {
+    use matgrad::differentiable;
+    use nalgebra::DMatrix;
+
+    /// ‖a − y‖², through another helper.
+    #[differentiable]
+    pub fn squared_error(a: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
+        let r = difference(a, y);
+        r.norm_squared()
+    }
+
+    /// `a − y`, called by `squared_error` by a path that also resolves in the
+    /// calling function's module.
+    #[differentiable]
+    pub fn difference(a: &DMatrix<f64>, y: &DMatrix<f64>) -> DMatrix<f64> {
+        a - y
+    }
+}
+
+use layers::difference;
+
+/// A generic helper with a count parameter and a batch mean of its own parameter.
+#[differentiable]
+fn column_energy<T: RealField + Copy>(a: &DMatrix<T>, j: usize) -> T {
+    a.column(j).norm_squared() / T::from_usize(a.nrows()).unwrap()
+}
+
+#[grad(wrt = a)]
+fn uses_generic_helper<T: RealField + Copy>(a: &DMatrix<T>, k: usize) -> T {
+    let mut total = column_energy(a, k);
+    for j in 0..1 {
+        total += column_energy(a, j) * T::from_f64(0.5).unwrap();
+    }
+    total
+}
+
+/// A helper on static sizes, called twice.
+#[differentiable]
+fn rotate_and_shift(r: &Matrix3<f64>, p: &Vector3<f64>, t: &Vector3<f64>) -> Vector3<f64> {
+    r * p + t
+}
+
+#[grad(wrt = (r, t))]
+fn pose(r: &Matrix3<f64>, t: &Vector3<f64>, p: &Vector3<f64>, q: &Vector3<f64>) -> f64 {
+    (rotate_and_shift(r, p, t) - q).norm_squared() + (rotate_and_shift(r, q, t) - p).norm_squared()
+}
+
+/// The same helper through its imported name and its path in one body.
+#[grad(wrt = a)]
+fn by_import_and_path(a: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
+    difference(a, y).sum() + crate::layers::difference(&a.map(|v| v * v), y).norm_squared()
+}
+
+#[test]
+fn helpers_match_finite_differences() {
+    let (r, mut ws) = (&mut rng(400), Workspace::new());
+    let mut ws32 = Workspace::<f32>::new();
+    for (m, n, h, o) in [(1, 1, 1, 1), (4, 3, 5, 2), (6, 2, 3, 4)] {
+        let (x, y) = (mat(r, m, n), mat(r, m, o));
+        let b1 = RowDVector::from_fn(h, |_, _| uniform(r, -1.0, 1.0));
+        gradcheck!(&mut ws; two_layer, two_layer_grad, two_layer_grad_into; (&x, &w1, &b1, &w2, &y);
+            w1 = mat(r, n, h), b1 = b1, w2 = mat(r, h, o));
+        let k = n - 1;
+        gradcheck!(&mut ws; uses_generic_helper, uses_generic_helper_grad,
+            uses_generic_helper_grad_into; (&a, k); a = mat(r, m, n));
+        gradcheck!(&mut ws32; uses_generic_helper, uses_generic_helper_grad,
+            uses_generic_helper_grad_into; (&a, k); a = mat(r, m, n).cast::<f32>());
+        gradcheck!(&mut ws; by_import_and_path, by_import_and_path_grad,
+            by_import_and_path_grad_into; (&a, &y); a = mat(r, m, o));
+    }
+    for _ in 0..3 {
+        let s = |r: &mut _| Vector3::from_fn(|_, _| uniform(r, -1.0, 1.0));
+        let (p, q) = (s(r), s(r));
+        gradcheck!(&mut ws; pose, pose_grad, pose_grad_into; (&rot, &t, &p, &q);
+            rot = Matrix3::from_fn(|_, _| uniform(r, -1.0, 1.0)), t = s(r));
+    }
+}
+
+/// The helper's value is the helper's: `_grad` of a body that calls it returns what
+/// the original function (which calls the ordinary helper) returns.
+#[test]
+fn helpers_stay_ordinary_functions() {
+    let x = DMatrix::from_fn(3, 2, |i, j| (i + j) as f64 / 5.0);
+    let w = DMatrix::from_element(2, 4, 0.3);
+    let b = RowDVector::from_element(4, -0.1);
+    let direct = dense(&x, &w, &b);
+    assert_eq!(direct, matgrad::add_row(&(&x * &w), &b).map(|v| v.tanh()));
+    assert_eq!(layers::difference(&x, &x), DMatrix::zeros(3, 2));
+}
