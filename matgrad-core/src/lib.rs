@@ -467,6 +467,10 @@ fn resolve_wrt(
                 name,
                 format!("`{name}` is a `usize`, a count: it has no gradient; `wrt` names float parameters"),
             ),
+            Some(i) if sig.params.get(i).is_some_and(|p| p.flag) => cx.error_spanned_by(
+                name,
+                format!("`{name}` is a `bool`, a flag: it has no gradient; `wrt` names float parameters"),
+            ),
             Some(i) => out.push(i),
             None => {
                 let names: Vec<String> =

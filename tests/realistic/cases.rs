@@ -360,3 +360,30 @@ fn loops() {
             w = mat(r, n, n).cast::<f32>());
     }
 }
+
+// 23. A `bool` parameter switching a robust loss on and off, entry by entry.
+#[grad(wrt = w)]
+fn switchable_loss(x: &DMatrix<f64>, w: &DVector<f64>, y: &DVector<f64>, robust: bool) -> f64 {
+    let r = x * w - y;
+    r.map(|v| if robust { (1.0 + v * v).ln() } else { v * v })
+        .sum()
+        + w.map(|v| if !robust { 0.0 } else { 0.1 * v * v }).sum()
+}
+
+#[test]
+fn bool_parameters() {
+    let (r, mut ws) = (&mut rng(305), Workspace::new());
+    for (m, n) in DATA {
+        let (x, y) = (mat(r, m, n), vector(r, m));
+        for robust in [false, true] {
+            gradcheck!(&mut ws; switchable_loss, switchable_loss_grad, switchable_loss_grad_into;
+                (&x, &w, &y, robust); w = vector(r, n));
+        }
+        // The two settings differ: the flag is read.
+        let w = vector(r, n);
+        assert_ne!(
+            switchable_loss_grad(&x, &w, &y, true).1,
+            switchable_loss_grad(&x, &w, &y, false).1
+        );
+    }
+}
