@@ -25,6 +25,7 @@ pub mod ctxt;
 pub mod diff;
 pub mod emit;
 pub mod ir;
+pub mod jacobian;
 pub mod parse;
 pub mod rewrite;
 pub mod rules;

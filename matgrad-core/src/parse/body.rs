@@ -352,6 +352,28 @@ impl Builder<'_> {
             let _ = self.value_binding(&init.expr, "_");
             return;
         }
+        // `let (a, b) = (x, y);`: one `let` per name.
+        if let (Pat::Tuple(pt), Some(init)) = (&local.pat, &local.init) {
+            if let Expr::Tuple(values) = strip(&init.expr) {
+                if pt.elems.len() == values.elems.len() && init.diverge.is_none() {
+                    for (pat, value) in pt.elems.iter().zip(&values.elems) {
+                        let one = syn::Local {
+                            attrs: Vec::new(),
+                            let_token: local.let_token,
+                            pat: pat.clone(),
+                            init: Some(syn::LocalInit {
+                                eq_token: init.eq_token,
+                                expr: Box::new(value.clone()),
+                                diverge: None,
+                            }),
+                            semi_token: local.semi_token,
+                        };
+                        self.local(&one);
+                    }
+                    return;
+                }
+            }
+        }
         let name = match &local.pat {
             Pat::Ident(pi) => Some(pi),
             Pat::Type(pt) => match &*pt.pat {
@@ -363,7 +385,7 @@ impl Builder<'_> {
         let Some(pi) = name.filter(|pi| pi.by_ref.is_none() && pi.subpat.is_none()) else {
             self.cx.error_spanned_by(
                 &local.pat,
-                "patterns in `let` are not supported in a #[grad] function: bind one name per `let`, as in `let z = x * w;`",
+                "patterns in `let` are not supported in a #[grad] function: bind one name per `let` (`let z = x * w;`), or a tuple of names to a tuple of values (`let (a, b) = (p[0], p[1]);`)",
             );
             return;
         };
