@@ -7,6 +7,9 @@
 #![allow(clippy::duplicate_mod)]
 
 #[allow(dead_code)]
+#[path = "../examples/curve_fit.rs"]
+mod curve_fit;
+#[allow(dead_code)]
 #[path = "../examples/dictionary.rs"]
 mod dictionary;
 #[allow(dead_code)]
@@ -185,4 +188,30 @@ fn gaussian_converges_to_the_inverse_sample_covariance() {
     assert!(last < 1e-6, "{report:?}");
     assert!(last < 1e-5 * first, "{report:?}");
     assert!(report.objective.1 > report.objective.0, "{report:?}");
+}
+
+#[test]
+fn curve_fit_reproduces_nist_certified_values() {
+    let outcomes = curve_fit::run().expect("the NIST files load");
+    assert_eq!(outcomes.len(), 6, "three problems, two starts each");
+    for o in outcomes {
+        // NIST's criterion: six significant digits of every parameter.
+        assert!(
+            o.worst_relative_error < 1e-6,
+            "{} from start {}: {:?}",
+            o.problem,
+            o.start,
+            o.fit.b
+        );
+        let rss = *o.fit.history.last().expect("a history");
+        assert!(
+            (rss - o.certified_rss).abs() <= 1e-6 * o.certified_rss,
+            "{}: {rss}",
+            o.problem
+        );
+        assert!(
+            o.fit.history.windows(2).all(|w| w[1] < w[0]),
+            "each accepted step lowers the sum"
+        );
+    }
 }
