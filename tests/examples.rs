@@ -22,6 +22,9 @@ mod gaussian;
 #[path = "../examples/logistic.rs"]
 mod logistic;
 #[allow(dead_code)]
+#[path = "../examples/pose.rs"]
+mod pose;
+#[allow(dead_code)]
 #[path = "../examples/quickstart.rs"]
 mod quickstart;
 
@@ -212,6 +215,24 @@ fn curve_fit_reproduces_nist_certified_values() {
         assert!(
             o.fit.history.windows(2).all(|w| w[1] < w[0]),
             "each accepted step lowers the sum"
+        );
+    }
+}
+
+#[test]
+fn pose_recovers_the_true_pose() {
+    let p = nalgebra::SMatrix::<f64, 2, 3>::new(1.0, -0.5, 0.2, 0.0, 1.5, -1.0);
+    for truth in [
+        nalgebra::Vector3::new(0.7, 0.3, -0.5),
+        nalgebra::Vector3::new(-1.2, -2.0, 0.4),
+    ] {
+        let q = pose::moved(&truth, &p);
+        let (theta, history) = pose::gauss_newton(nalgebra::Vector3::zeros(), &p, &q);
+        assert!((theta - truth).norm() < 1e-9, "{theta} vs {truth}");
+        assert!(*history.last().expect("history") < 1e-20);
+        assert!(
+            history.len() <= 12,
+            "Gauss–Newton converges in a few steps: {history:?}"
         );
     }
 }
