@@ -178,3 +178,45 @@ fn generic_float_types() {
         assert_close("f32", &j32.cast::<f64>(), &fd, 1e-3);
     }
 }
+
+/// Many rules in one residual: products, inverse, determinant, Kronecker, parts,
+/// reductions, runtime functions, closures, a loop.
+#[jacobian(wrt = (a, v))]
+fn many_rules(a: &DMatrix<f64>, v: &DVector<f64>) -> DVector<f64> {
+    let n = a.nrows();
+    let inv = a.clone().try_inverse().unwrap();
+    let mut out = (&inv * v).map(|x| x.tanh()) + a.diagonal() * a.determinant();
+    out += matgrad::sigmoid(&(a * v)) * matgrad::log_sum_exp(&a.transpose());
+    out += a.kronecker(&DMatrix::identity(1, 1)).column(0) * (v.norm_squared() / n as f64);
+    for k in 0..2 {
+        out += a
+            .column(k % a.ncols())
+            .component_mul(v)
+            .map(|x| if x > 0.0 { x } else { 0.1 * x });
+    }
+    out + a.row_mean().transpose() + a.lower_triangle() * v
+}
+
+#[test]
+fn many_rules_match_finite_differences() {
+    let r = &mut ChaCha8Rng::seed_from_u64(5);
+    for n in [1, 2, 4] {
+        let a = random(r, n, n) + DMatrix::identity(n, n) * (n as f64 + 1.0);
+        // v away from the kink of the piecewise closure.
+        let v = DVector::from_fn(n, |i, _| if i % 2 == 0 { 0.6 } else { -0.7 });
+        let (value, ja, jv) = many_rules_jacobian(&a, &v);
+        assert_eq!(value, many_rules(&a, &v));
+        let fa = fd_jacobian(a.as_slice(), |e| {
+            many_rules(&DMatrix::from_column_slice(n, n, e), &v)
+                .as_slice()
+                .to_vec()
+        });
+        let fv = fd_jacobian(v.as_slice(), |e| {
+            many_rules(&a, &DVector::from_column_slice(e))
+                .as_slice()
+                .to_vec()
+        });
+        assert_close("∂r/∂A", &ja, &fa, 1e-6);
+        assert_close("∂r/∂v", &jv, &fv, 1e-6);
+    }
+}
