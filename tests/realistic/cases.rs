@@ -387,3 +387,27 @@ fn bool_parameters() {
         );
     }
 }
+
+// 24. An early `return` in a branch decided at compile time: a truncated sequence.
+#[grad(wrt = w)]
+fn truncated(xs: &DMatrix<f64>, w: &DMatrix<f64>) -> f64 {
+    let mut h = xs.column(0).into_owned();
+    let mut total = 0.0;
+    for t in 0..6 {
+        if t == 3 {
+            return total + h.norm_squared();
+        }
+        h = (w * &h).map(|v| v.tanh());
+        total += h.sum();
+    }
+    total
+}
+
+#[test]
+fn early_return() {
+    let (r, mut ws) = (&mut rng(306), Workspace::new());
+    for n in [1, 2, 4] {
+        let xs = mat(r, n, 2);
+        gradcheck!(&mut ws; truncated, truncated_grad, truncated_grad_into; (&xs, &w); w = mat(r, n, n));
+    }
+}

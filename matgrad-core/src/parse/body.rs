@@ -58,6 +58,9 @@ struct Builder<'a> {
     /// The generic float parameter of the helper being inlined, if it has one
     /// (`T::from_f64(0.5)` in its body).
     helper_generic: Option<syn::Ident>,
+    /// The value of a `return` met in a branch or a loop body decided at compile
+    /// time: the blocks around it stop, and the function (or helper) returns it.
+    early: Option<Res<NodeId>>,
 }
 
 /// One declaration of a name: a parameter or a `let`.
@@ -134,6 +137,7 @@ pub fn build(
         helpers,
         inlining: Vec::new(),
         helper_generic: None,
+        early: None,
     };
     for (i, p) in sig.params.iter().enumerate() {
         let id = b.push(
@@ -322,6 +326,11 @@ impl Builder<'_> {
                     "items inside a #[grad] function are not supported: move them outside the function",
                 ),
                 Stmt::Macro(m) => self.macro_error(&m.mac),
+            }
+            // A `return` in a branch taken: the rest is not run.
+            if let Some(r) = self.early.take() {
+                tail = Some(r);
+                break;
             }
         }
         match tail {
@@ -520,10 +529,17 @@ impl Builder<'_> {
     /// as a statement.
     fn statements(&mut self, block: &Block) {
         for stmt in &block.stmts {
+            if self.early.is_some() {
+                return;
+            }
             match stmt {
                 Stmt::Local(local) => self.local(local),
                 Stmt::Expr(Expr::Return(r), _) => {
-                    self.cx.error_spanned_by(r, "`return` inside a loop or a branch is not supported in a #[grad] function: return the value at the end of the function");
+                    let value = match &r.expr {
+                        Some(e) => self.expr(e),
+                        None => self.err(r, "`return` needs the function's value: `return expr;`"),
+                    };
+                    self.early = Some(value);
                 }
                 Stmt::Expr(e, _) => self.statement_expr(e, true),
                 Stmt::Item(item) => self.cx.error_spanned_by(
@@ -579,6 +595,9 @@ impl Builder<'_> {
             return;
         };
         for k in range {
+            if self.early.is_some() {
+                break;
+            }
             self.scoped(|b| {
                 if let Some(v) = &var {
                     b.bind(v.clone(), Binding::Count(Count::Lit(k)), false);
@@ -854,7 +873,9 @@ impl Builder<'_> {
             self.bind(param, binding, false);
         }
         self.inlining.push(name);
+        let outer_early = self.early.take();
         let value = self.block(&h.block);
+        self.early = outer_early;
         self.inlining.pop();
         self.helper_generic = outer_generic;
         self.env = env;
