@@ -100,8 +100,12 @@
 //!
 //! ## The language
 //!
-//! The body is straight-line nalgebra: `let` statements (shadowing allowed, type
-//! annotations optional) and a final scalar expression (or `return expr;`). Parameters
+//! The body is nalgebra code: `let` and `let mut` statements (shadowing allowed, type
+//! annotations optional), assignments and compound assignments (each a new value),
+//! `for` loops and iterator sums over ranges with literal bounds (unrolled), `if`
+//! decided at compile time (on loop indices and literals), calls of
+//! [`macro@differentiable`] helpers (inlined) and of [`macro@custom_adjoint`] scalar
+//! functions, and a final scalar expression (or `return expr;`). Parameters
 //! are `DMatrix<T>`, `DVector<T>`, `RowDVector<T>` or `T` (by value or `&`, paths such
 //! as `nalgebra::DMatrix<f64>` included), with one `T` of `f32`/`f64` for the whole
 //! function, which returns `T`; or the function is generic over `T`
@@ -140,6 +144,9 @@
 //! | `a.row_sum()`, `a.column_sum()` (nalgebra's: the 1×n row of column sums, the m×1 column of row sums), `a.row_mean()`, `a.column_mean()` | ā += 𝟙 Ḡ, ā += Ḡ 𝟙ᵀ (divided by the count for the means) |
 //! | `a.max()`, `a.min()` | ā += s̄ at the first entry (column-major) equal to the value |
 //! | `a.abs()` | ā += Ḡ ⊙ sign(a) |
+//! | `DMatrix::from_diagonal(&v)` | v̄ += diag(Ḡ) |
+//! | `Vector3::new(a, b, c)`, `Matrix2::new(..)` (static, from scalars) | each scalar gets its entry of Ḡ |
+//! | `flag: bool` parameter in a closure's `if flag { .. } else { .. }` | the derivative of the branch taken |
 //! | `a.column(j)` (`j` a literal, or literals and parameters' shapes: `a.ncols() - 1`) | ā += Ḡ e_jᵀ |
 //! | `a.row(i)` (`i` a count, as for `column`) | ā += e_i Ḡ |
 //! | `a.rows(i, n)`, `a.columns(j, n)` (counts; `n` a literal when `a`'s size is static) | ā += Ḡ placed in those rows / columns |
