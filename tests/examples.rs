@@ -16,6 +16,9 @@ extern crate nalgebra_0_34 as nalgebra;
 #[path = "../examples/argmin_lbfgs.rs"]
 mod argmin_lbfgs;
 #[allow(dead_code)]
+#[path = "../examples/curve_fit.rs"]
+mod curve_fit;
+#[allow(dead_code)]
 #[path = "../examples/dictionary.rs"]
 mod dictionary;
 #[allow(dead_code)]
@@ -27,6 +30,9 @@ mod gaussian;
 #[allow(dead_code)]
 #[path = "../examples/logistic.rs"]
 mod logistic;
+#[allow(dead_code)]
+#[path = "../examples/pose.rs"]
+mod pose;
 #[allow(dead_code)]
 #[path = "../examples/quickstart.rs"]
 mod quickstart;
@@ -220,4 +226,48 @@ fn argmin_lbfgs_converges_and_matches_the_adam_loop() {
     assert!(fit.train_loss <= adam_loss + 1e-9, "{fit:?} vs {adam_loss}");
     assert!(adam_loss - fit.train_loss < 1e-3, "{fit:?} vs {adam_loss}");
     assert!(fit.test_accuracy >= 0.95, "{fit:?}");
+}
+
+#[test]
+fn curve_fit_reproduces_nist_certified_values() {
+    let outcomes = curve_fit::run().expect("the NIST files load");
+    assert_eq!(outcomes.len(), 6, "three problems, two starts each");
+    for o in outcomes {
+        // NIST's criterion: six significant digits of every parameter.
+        assert!(
+            o.worst_relative_error < 1e-6,
+            "{} from start {}: {:?}",
+            o.problem,
+            o.start,
+            o.fit.b
+        );
+        let rss = *o.fit.history.last().expect("a history");
+        assert!(
+            (rss - o.certified_rss).abs() <= 1e-6 * o.certified_rss,
+            "{}: {rss}",
+            o.problem
+        );
+        assert!(
+            o.fit.history.windows(2).all(|w| w[1] < w[0]),
+            "each accepted step lowers the sum"
+        );
+    }
+}
+
+#[test]
+fn pose_recovers_the_true_pose() {
+    let p = nalgebra::SMatrix::<f64, 2, 3>::new(1.0, -0.5, 0.2, 0.0, 1.5, -1.0);
+    for truth in [
+        nalgebra::Vector3::new(0.7, 0.3, -0.5),
+        nalgebra::Vector3::new(-1.2, -2.0, 0.4),
+    ] {
+        let q = pose::moved(&truth, &p);
+        let (theta, history) = pose::gauss_newton(nalgebra::Vector3::zeros(), &p, &q);
+        assert!((theta - truth).norm() < 1e-9, "{theta} vs {truth}");
+        assert!(*history.last().expect("history") < 1e-20);
+        assert!(
+            history.len() <= 12,
+            "Gauss–Newton converges in a few steps: {history:?}"
+        );
+    }
 }
