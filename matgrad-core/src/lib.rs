@@ -32,6 +32,7 @@ pub mod simplify;
 pub mod solve;
 pub mod sym;
 pub mod symbol;
+pub mod tangent;
 
 use ctxt::Ctxt;
 use proc_macro2::TokenStream;

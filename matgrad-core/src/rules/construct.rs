@@ -4,6 +4,8 @@
 //! type, and its sizes are counts of the body; only `from_element`'s scalar can carry
 //! an adjoint.
 
+use super::tangent::{self as tg, Tangent};
+use super::Tangents;
 use super::{
     app, value, Contrib, Formula, Forward, Names, Rule, ShapeRule, Site, StaticForward, StaticNames,
 };
@@ -48,6 +50,10 @@ impl Rule for Identity<'_> {
     fn definition(&self, _: Site<'_>, _: &dyn Formula) -> Term {
         Term::sym("I")
     }
+    /// A constant: ẏ = 0.
+    fn tangent(&self, _: Site<'_>, _: &mut dyn Tangents) -> Tangent {
+        Ok(None)
+    }
 }
 
 /// `s 𝟙`, `rows × cols`: `DMatrix::from_element(r, c, s)`, and `zeros` with `s` the
@@ -78,5 +84,9 @@ impl Rule for Fill<'_> {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         app("scale", vec![value(s, f, 0), Term::sym("𝟙")])
+    }
+    /// Linear in its argument: the same operation on ȧ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        tg::linear(s, t)
     }
 }

@@ -1,10 +1,14 @@
 //! matgrad's own vocabulary: `sigmoid`, `relu`, `softplus`, `add_row`, `add_col`,
 //! `ln_det`, `log_sum_exp`, `softmax_cross_entropy`.
 
+use super::tangent::{self as tg, Tangent};
+use super::{Tangents, Unsupported};
 use super::{
     app, apply, copy, value, Contrib, Formula, Forward, KArg, Keeps, Kernel, KernelRef, Names,
     Rule, ShapeRule, Site, StaticArg, StaticForward, StaticNames,
 };
+use crate::ir::Op;
+use crate::sym::Method;
 use crate::cost::{self, Cost, Poly};
 use crate::emit::mixed;
 use crate::ir::Shape;
@@ -63,6 +67,16 @@ impl Rule for Sigmoid {
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "σ", 1)
     }
+    /// ẏ = y ⊙ (1 − y) ⊙ ȧ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let Some(da) = tg::darg(s, t, 0) else {
+            return Ok(None);
+        };
+        let y = tg::this(s, t);
+        let (p, q) = (Sym::Arg(0), Sym::Arg(1));
+        let f = Sym::mul(Sym::mul(p.clone(), Sym::sub(Sym::Lit(1.0), p)), q);
+        Ok(tg::entrywise(t, &[y, da], f))
+    }
 }
 
 /// `max(a, 0)`  →  ā += Ḡ ⊙ `[a > 0]`.
@@ -89,6 +103,15 @@ impl Rule for Relu {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "relu", 1)
+    }
+    /// ẏ = [a > 0] ⊙ ȧ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let Some(da) = tg::darg(s, t, 0) else {
+            return Ok(None);
+        };
+        let a = tg::arg(s, t, 0);
+        let f = Sym::mul(Sym::Rt(RtFn::ReluStep, Box::new(Sym::Arg(0))), Sym::Arg(1));
+        Ok(tg::entrywise(t, &[a, da], f))
     }
 }
 
@@ -119,6 +142,15 @@ impl Rule for Softplus {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "softplus", 1)
+    }
+    /// ẏ = σ(a) ⊙ ȧ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let Some(da) = tg::darg(s, t, 0) else {
+            return Ok(None);
+        };
+        let a = tg::arg(s, t, 0);
+        let f = Sym::mul(Sym::Rt(RtFn::SigmoidScalar, Box::new(Sym::Arg(0))), Sym::Arg(1));
+        Ok(tg::entrywise(t, &[a, da], f))
     }
 }
 
@@ -175,6 +207,19 @@ impl Rule for AddRow {
             ],
         )
     }
+    /// ẏ = ṁ + 𝟙 ṙ (the same broadcast of the tangents).
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let m = tg::arg(s, t, 0);
+        Ok(match (tg::darg(s, t, 0), tg::darg(s, t, 1)) {
+            (Some(dm), Some(dr)) => Some(t.push(s.node().op.clone(), vec![dm, dr])),
+            (Some(dm), None) => Some(dm),
+            (None, Some(dr)) => {
+                let z = tg::zeros_like(t, m);
+                Some(t.push(s.node().op.clone(), vec![z, dr]))
+            }
+            (None, None) => None,
+        })
+    }
 }
 
 /// `m + c 𝟙ᵀ` (`add_col(&m, &c)`)  →  m̄ += Ḡ, c̄ += Ḡ 𝟙 (the row sums of Ḡ).
@@ -215,6 +260,19 @@ impl Rule for AddCol {
                 app("*", vec![value(s, f, 1), app("t", vec![Term::sym("𝟙")])]),
             ],
         )
+    }
+    /// ẏ = ṁ + 𝟙 ṙ (the same broadcast of the tangents).
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let m = tg::arg(s, t, 0);
+        Ok(match (tg::darg(s, t, 0), tg::darg(s, t, 1)) {
+            (Some(dm), Some(dr)) => Some(t.push(s.node().op.clone(), vec![dm, dr])),
+            (Some(dm), None) => Some(dm),
+            (None, Some(dr)) => {
+                let z = tg::zeros_like(t, m);
+                Some(t.push(s.node().op.clone(), vec![z, dr]))
+            }
+            (None, None) => None,
+        })
     }
 }
 
@@ -310,6 +368,15 @@ impl Rule for LnDet {
     fn aux_formula(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         app("inv", vec![value(s, f, 0)])
     }
+    /// ẏ = tr(a⁻¹ ȧ).
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let Some(da) = tg::darg(s, t, 0) else {
+            return Ok(None);
+        };
+        let a = tg::arg(s, t, 0);
+        let inv = t.push(Op::Inverse(None), vec![a]);
+        Ok(Some(t.push(Op::TraceMul, vec![inv, da])))
+    }
 }
 
 /// `ℓ = ln Σ eᵃ`  →  ā += s̄ e^(a − ℓ) = s̄ softmax(a).
@@ -342,6 +409,16 @@ impl Rule for LogSumExp {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "logsumexp", 1)
+    }
+    /// ẏ = ⟨softmax(a), ȧ⟩, softmax(a) = e^(a − y).
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let Some(da) = tg::darg(s, t, 0) else {
+            return Ok(None);
+        };
+        let (a, y) = (tg::arg(s, t, 0), tg::this(s, t));
+        let p = Sym::call(Method::Exp, Sym::sub(Sym::Var, Sym::Val(y)));
+        let p = tg::entrywise(t, &[a], p);
+        Ok(tg::push_all(t, Op::Dot, &[p, Some(da)]))
     }
 }
 
@@ -453,6 +530,11 @@ impl Rule for SoftmaxCrossEntropy {
                 app("neg", vec![y]),
             ],
         )
+    }
+    /// Not written yet: a spanned error names it.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let _ = (s, t);
+        Err(Unsupported("`softmax_cross_entropy` has no second-order form yet".into()))
     }
 }
 
