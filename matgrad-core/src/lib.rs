@@ -137,6 +137,28 @@ pub struct Derivation {
     pub graph: ir::Graph,
     /// The reverse sweep.
     pub adjoints: diff::Adjoints,
+    /// Second order, when `hvp` or `hessian` is asked for.
+    pub second: Option<Second>,
+}
+
+/// The derivation of `NAME_hvp` (and `NAME_hessian`): the reverse sweep over the
+/// tangent graph (see [`tangent`]).
+pub struct Second {
+    /// The signature with the directions after the parameters.
+    pub sig: parse::signature::Signature,
+    /// The directions, then the `wrt` variables (indices into `sig.params`).
+    pub wrt: Vec<usize>,
+    /// The tangent graph.
+    pub graph: ir::Graph,
+    /// Its reverse sweep.
+    pub adjoints: diff::Adjoints,
+    /// The node of the function's value.
+    pub value: ir::NodeId,
+    /// `hvp` was asked for (else the HVP companions are hidden helpers of
+    /// `NAME_hessian`).
+    pub hvp: bool,
+    /// `hessian` was asked for.
+    pub hessian: bool,
 }
 
 /// Why a function could not be differentiated.
@@ -173,17 +195,43 @@ impl Derivation {
             wrt: &self.wrt,
             graph: &self.graph,
             adjoints: &self.adjoints,
+            value: self.graph.output,
+            companion: emit::Companion::Grad,
         }
     }
 
-    /// `NAME_grad` and `NAME_grad_into`.
+    /// The emitter's view of the HVP's derivation, when there is one.
+    pub fn hvp_input(&self) -> Option<emit::Input<'_>> {
+        let s = self.second.as_ref()?;
+        Some(emit::Input {
+            item: &self.item,
+            sig: &s.sig,
+            wrt: &s.wrt,
+            graph: &s.graph,
+            adjoints: &s.adjoints,
+            value: s.value,
+            companion: emit::Companion::Hvp { hidden: !s.hvp },
+        })
+    }
+
+    /// `NAME_grad` and `NAME_grad_into`; with `hvp`, `NAME_hvp` and `NAME_hvp_into`;
+    /// with `hessian`, `NAME_hessian`.
     pub fn companions(&self) -> TokenStream {
-        let input = self.input();
-        if emit::fixed::applies(&input) {
-            emit::fixed::companions(&input)
-        } else {
-            emit::companions(&input)
+        let emit_one = |input: &emit::Input<'_>| {
+            if emit::fixed::applies(input) {
+                emit::fixed::companions(input)
+            } else {
+                emit::companions(input)
+            }
+        };
+        let mut out = emit_one(&self.input());
+        if let Some(input) = self.hvp_input() {
+            out.extend(emit_one(&input));
+            if self.second.as_ref().is_some_and(|s| s.hessian) {
+                out.extend(emit::hessian::companion(&input));
+            }
         }
+        out
     }
 
     /// The derived gradient of each `wrt` variable, simplified, as Unicode math:
@@ -320,12 +368,24 @@ pub fn derive_with(
             let graph = solve::solves(&graph, attr.reassociate);
             let graph = rewrite::rewrite(&graph, &wrt, attr.reassociate);
             let adjoints = diff::differentiate(&graph, &wrt);
+            let second = second_order(&mut cx, &attr, &sig, &wrt, &graph);
+            if cx.has_errors() {
+                let wrt_params: Vec<&parse::signature::Param> =
+                    wrt.iter().filter_map(|&i| sig.params.get(i)).collect();
+                return Err(Failure {
+                    errors: cx.errors().to_vec(),
+                    left_to_rustc: cx.left_to_rustc().to_vec(),
+                    ill_typed: cx.ill_typed(),
+                    fallback: emit::fallback::companions(item, &sig, &wrt_params),
+                });
+            }
             Ok(Derivation {
                 item: item.clone(),
                 sig,
                 wrt,
                 graph,
                 adjoints,
+                second,
             })
         }
         (attr, wrt, _) => {
@@ -343,6 +403,54 @@ pub fn derive_with(
                 ill_typed: cx.ill_typed(),
                 fallback,
             })
+        }
+    }
+}
+
+/// The tangent graph and its reverse sweep, when `hvp` or `hessian` is asked for;
+/// errors (`hessian` of several variables, an operation without a tangent) to `cx`.
+fn second_order(
+    cx: &mut Ctxt,
+    attr: &parse::attr::Attr,
+    sig: &parse::signature::Signature,
+    wrt: &[usize],
+    graph: &ir::Graph,
+) -> Option<Second> {
+    if !attr.hvp && attr.hessian.is_none() {
+        return None;
+    }
+    if let (Some(span), true) = (attr.hessian, wrt.len() != 1) {
+        cx.error_at(
+            span,
+            format!(
+                "`hessian` takes exactly one `wrt` variable (the Hessian is over the entries of one variable), here {}: write `#[grad(wrt = (..), hvp)]` for Hessian-vector products in several variables",
+                wrt.len()
+            ),
+        );
+        return None;
+    }
+    let (tsig, twrt) = tangent::signature(sig, wrt);
+    match tangent::tangent_graph(graph, wrt, &tsig) {
+        Ok(t) => {
+            let adjoints = diff::differentiate(&t.graph, &twrt);
+            Some(Second {
+                sig: tsig,
+                wrt: twrt,
+                graph: t.graph,
+                adjoints,
+                value: t.value,
+                hvp: attr.hvp,
+                hessian: attr.hessian.is_some(),
+            })
+        }
+        Err(errors) => {
+            for (span, msg) in errors {
+                cx.error_at(
+                    span,
+                    format!("no second derivative for {msg}: `hvp` and `hessian` need one for every operation on the path from the `wrt` variables to the value"),
+                );
+            }
+            None
         }
     }
 }

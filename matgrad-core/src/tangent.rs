@@ -116,8 +116,8 @@ pub fn tangent_graph(
             b.nodes.len() - 1
         };
         b.value.push(value);
-        let needed = matches!(node.op, Op::Param(_))
-            || node.args.iter().any(|&a| b.tangent(a).is_some());
+        let needed =
+            matches!(node.op, Op::Param(_)) || node.args.iter().any(|&a| b.tangent(a).is_some());
         let tangent = if needed {
             match rules::rule(&node.op).tangent(Site::new(g, id), &mut b) {
                 Ok(t) => t,

@@ -50,7 +50,7 @@ pub use crate::solve::{
 };
 pub use crate::view::{view, AsView, GradBuf};
 pub use crate::workspace::with_workspace;
-pub use nalgebra::SMatrix;
+pub use nalgebra::{DMatrix, SMatrix};
 
 use crate::blas::{fill_gemm_ref, gemm_fill_ref, gemm_into, mul_as_nalgebra, trace_of_product_ref};
 use crate::broadcast::{add_col_ref, add_row_ref};
@@ -62,7 +62,7 @@ use crate::reduce::{
     softmax_ce_adjoint_y_ref, softmax_ce_ref, softmax_ce_with_adjoint_ref,
 };
 use crate::Real;
-use nalgebra::{DMatrix, DMatrixView};
+use nalgebra::DMatrixView;
 
 /// The shape of `a`, for messages (`3×4`).
 #[inline]

@@ -9,6 +9,7 @@ pub mod fallback;
 pub mod fixed;
 pub mod formula;
 pub mod fuse;
+pub mod hessian;
 pub mod math;
 pub mod resolve;
 mod scalar;
@@ -35,6 +36,45 @@ pub struct Input<'a> {
     pub graph: &'a Graph,
     /// Its adjoint program.
     pub adjoints: &'a Adjoints,
+    /// The node whose value the companions return: the output, except for the
+    /// tangent graph of `NAME_hvp`, whose output is ḟ and which returns f.
+    pub value: NodeId,
+    /// Which pair of companions this is.
+    pub companion: Companion,
+}
+
+/// Which pair of companions a body is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Companion {
+    /// `NAME_grad` and `NAME_grad_into`.
+    Grad,
+    /// `NAME_hvp` and `NAME_hvp_into`, the gradients of the tangent graph (see
+    /// [`crate::tangent`]); `hidden`: only `NAME_hessian` was asked for, so they are
+    /// named `__NAME_hvp…` and hidden from the docs.
+    Hvp {
+        /// Not asked for by the user.
+        hidden: bool,
+    },
+}
+
+impl Companion {
+    /// The two companions' names for the function `name`: by value, then `_into`.
+    pub fn names(self, name: &Ident) -> (Ident, Ident) {
+        match self {
+            Companion::Grad => (
+                format_ident!("{}_grad", name),
+                format_ident!("{}_grad_into", name),
+            ),
+            Companion::Hvp { hidden: false } => (
+                format_ident!("{}_hvp", name),
+                format_ident!("{}_hvp_into", name),
+            ),
+            Companion::Hvp { hidden: true } => (
+                format_ident!("__{}_hvp", name),
+                format_ident!("__{}_hvp_into", name),
+            ),
+        }
+    }
 }
 
 /// An identifier with mixed-site hygiene: it cannot collide with the user's names.
@@ -683,6 +723,8 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
         wrt,
         graph: g,
         adjoints,
+        value: value_node,
+        companion,
     } = *input;
     let ws = mixed("ws");
     let lazy = fuse::plan(g, adjoints);
@@ -701,7 +743,7 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
         body.extend(cx.forward(id));
     }
     let value = mixed("__mg_value");
-    let out = cx.scalar(g.output);
+    let out = cx.scalar(value_node);
     body.extend(quote!(let #value: #t = #out;));
 
     // The reverse sweep: adjoints in reverse order, each defined once from all its contributions.
@@ -757,8 +799,11 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
     }
     body.extend(quote!(#value));
 
-    let formulas = formula::doc(input);
-    signatures(item, sig, &wrt_params, &formulas, &body)
+    let formulas = match companion {
+        Companion::Grad => formula::doc(input),
+        Companion::Hvp { .. } => formula::hvp_doc(input),
+    };
+    signatures(item, sig, &wrt_params, &formulas, &body, companion)
 }
 
 /// Whether `kind` is a matrix whose size is known only at run time (its gradient
@@ -776,6 +821,7 @@ pub fn signatures(
     wrt: &[&Param],
     doc: &[String],
     into_body: &TokenStream,
+    companion: Companion,
 ) -> TokenStream {
     let vis = &item.vis;
     let name = &item.sig.ident;
@@ -784,8 +830,7 @@ pub fn signatures(
         .iter()
         .filter(|a| a.path().is_ident("cfg"))
         .collect();
-    let grad_name = format_ident!("{}_grad", name);
-    let into_name = format_ident!("{}_grad_into", name);
+    let (grad_name, into_name) = companion.names(name);
     let t = float_ty(sig.float);
     let params: Vec<TokenStream> = sig
         .params
@@ -808,20 +853,16 @@ pub fn signatures(
     let ws = mixed("ws");
     let value = mixed("__mg_value");
     let cache = format_ident!("__MATGRAD_WORKSPACE");
-    let head = format!(
-        " Value and gradient of [`{name}`] with respect to {}, derived by `#[grad]`. Its intermediates stay in a per-thread workspace between calls ([`{name}_grad_into`] takes yours).",
-        wrt.iter()
-            .map(|p| format!("`{}`", p.name))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let into_head = format!(
-        " [`{grad_name}`] writing the gradients into `grad_*` (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`{name}`]."
-    );
+    let (head, into_head) = heads(name, wrt, companion, false);
+    let hidden = match companion {
+        Companion::Hvp { hidden: true } => quote!(#[doc(hidden)]),
+        _ => TokenStream::new(),
+    };
     let doc_lines = doc.iter();
     let doc_lines2 = doc.iter();
     quote! {
         #(#cfgs)*
+        #hidden
         #[doc = #head]
         #[doc = ""]
         #(#[doc = #doc_lines])*
@@ -839,6 +880,7 @@ pub fn signatures(
         }
 
         #(#cfgs)*
+        #hidden
         #[doc = #into_head]
         #[doc = ""]
         #(#[doc = #doc_lines2])*
@@ -850,5 +892,53 @@ pub fn signatures(
             let _ = #name;
             #into_body
         }
+    }
+}
+
+/// The first doc lines of `NAME_grad` (or `NAME_hvp`) and of its `_into` form, for
+/// dynamic sizes or (`fixed`) for the static backend.
+pub(crate) fn heads(
+    name: &Ident,
+    wrt: &[&Param],
+    companion: Companion,
+    fixed: bool,
+) -> (String, String) {
+    let (grad_name, _) = companion.names(name);
+    let list = |ps: &[&Param]| {
+        ps.iter()
+            .map(|p| format!("`{}`", p.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (what, outs, vars) = match companion {
+        Companion::Grad => (
+            "Value and gradient of".to_owned(),
+            "the gradients into `grad_*`".to_owned(),
+            list(wrt),
+        ),
+        Companion::Hvp { .. } => {
+            // `wrt` here is the tangent graph's: the directions, then the variables.
+            let (dirs, vars) = wrt.split_at(wrt.len() / 2);
+            (
+                format!(
+                    "Value, gradient and Hessian-vector product (reverse mode over the forward-mode tangent, exact to rounding): `(f, ∇f, ∇²f·v)` for the direction {} (one per variable, in the same order, each shaped like its variable), of",
+                    list(dirs)
+                ),
+                "the gradients, then the Hessian-vector products, into the `&mut` outputs".to_owned(),
+                list(vars),
+            )
+        }
+    };
+    let into = companion.names(name).1;
+    if fixed {
+        (
+            format!(" {what} [`{name}`] with respect to {vars}, derived by `#[grad]`. Every matrix has a static size: the code works on stack values with nalgebra's static kernels and allocates nothing."),
+            format!(" [`{grad_name}`] writing {outs}. Returns the value of [`{name}`]. Static sizes need no buffers: `ws` is not used; it is there so that the signature is the same as for dynamic sizes."),
+        )
+    } else {
+        (
+            format!(" {what} [`{name}`] with respect to {vars}, derived by `#[grad]`. Its intermediates stay in a per-thread workspace between calls ([`{into}`] takes yours)."),
+            format!(" [`{grad_name}`] writing {outs} (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`{name}`]."),
+        )
     }
 }

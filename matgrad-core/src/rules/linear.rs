@@ -7,9 +7,9 @@ use super::{
     app, apply, copy, value, Contrib, Formula, Forward, Names, Rule, ShapeRule, Site,
     StaticForward, StaticNames,
 };
-use crate::ir::Op;
 use crate::cost::{self, Cost, Poly};
 use crate::ir::Count;
+use crate::ir::Op;
 use crate::simplify::Term;
 use crate::sym::{Operand, Sym};
 use quote::quote;

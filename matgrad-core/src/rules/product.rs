@@ -7,11 +7,11 @@ use super::{
     app, apply, value, Contrib, Formula, Forward, KArg, Keeps, Kernel, KernelRef, Names, Rule,
     ShapeRule, Site, StaticArg, StaticForward, StaticNames,
 };
-use crate::ir::{NodeId, Op};
 use crate::cost::{self, Cost, Poly};
 use crate::emit::fixed::{associated, cheapest};
 use crate::emit::mixed;
 use crate::ir::{Closure, Shape};
+use crate::ir::{NodeId, Op};
 use crate::simplify::Term;
 use crate::sym::{Operand, Sym};
 use proc_macro2::TokenStream;

@@ -8,12 +8,12 @@ use super::{
     app, apply, value, Contrib, Formula, Forward, KArg, Kernel, KernelRef, Names, Rule, ShapeRule,
     Site, StaticArg, StaticForward, StaticNames,
 };
-use crate::ir::Op;
-use crate::sym::Cmp;
 use crate::cost::{self, Cost, Poly};
 use crate::emit::mixed;
+use crate::ir::Op;
 use crate::ir::Shape;
 use crate::simplify::Term;
+use crate::sym::Cmp;
 use crate::sym::{Operand, Sym};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;

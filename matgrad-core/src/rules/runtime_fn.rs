@@ -2,17 +2,17 @@
 //! `ln_det`, `log_sum_exp`, `softmax_cross_entropy`.
 
 use super::tangent::{self as tg, Tangent};
-use super::{Tangents, Unsupported};
 use super::{
     app, apply, copy, value, Contrib, Formula, Forward, KArg, Keeps, Kernel, KernelRef, Names,
     Rule, ShapeRule, Site, StaticArg, StaticForward, StaticNames,
 };
-use crate::ir::Op;
-use crate::sym::Method;
+use super::{Tangents, Unsupported};
 use crate::cost::{self, Cost, Poly};
 use crate::emit::mixed;
+use crate::ir::Op;
 use crate::ir::Shape;
 use crate::simplify::Term;
+use crate::sym::Method;
 use crate::sym::{Operand, RtFn, Sym};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -149,7 +149,10 @@ impl Rule for Softplus {
             return Ok(None);
         };
         let a = tg::arg(s, t, 0);
-        let f = Sym::mul(Sym::Rt(RtFn::SigmoidScalar, Box::new(Sym::Arg(0))), Sym::Arg(1));
+        let f = Sym::mul(
+            Sym::Rt(RtFn::SigmoidScalar, Box::new(Sym::Arg(0))),
+            Sym::Arg(1),
+        );
         Ok(tg::entrywise(t, &[a, da], f))
     }
 }
@@ -534,7 +537,9 @@ impl Rule for SoftmaxCrossEntropy {
     /// Not written yet: a spanned error names it.
     fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
         let _ = (s, t);
-        Err(Unsupported("`softmax_cross_entropy` has no second-order form yet".into()))
+        Err(Unsupported(
+            "`softmax_cross_entropy` has no second-order form yet".into(),
+        ))
     }
 }
 

@@ -66,7 +66,13 @@ impl Rule for Scalar {
         let e = (nargs > 1).then(|| Sym::Val(tg::arg(s, t, 1)));
         let y = Sym::Val(tg::this(s, t));
         let mut total = Sym::Lit(0.0);
-        for (k, p) in self.0.partials(&x, e.as_ref(), &y).into_iter().take(nargs).enumerate() {
+        for (k, p) in self
+            .0
+            .partials(&x, e.as_ref(), &y)
+            .into_iter()
+            .take(nargs)
+            .enumerate()
+        {
             if let Some(d) = tg::darg(s, t, k) {
                 total = Sym::add(total, Sym::mul(p, Sym::Val(d)));
             }

@@ -63,7 +63,9 @@ pub fn val(x: Option<NodeId>) -> Sym {
 /// `a + b`, either absent (zero); matrices or scalars.
 pub fn add(t: &mut dyn Tangents, a: Option<NodeId>, b: Option<NodeId>) -> Option<NodeId> {
     match (a, b) {
-        (Some(a), Some(b)) if t.kind(a) == Kind::Scalar => expr(t, Sym::add(Sym::Val(a), Sym::Val(b))),
+        (Some(a), Some(b)) if t.kind(a) == Kind::Scalar => {
+            expr(t, Sym::add(Sym::Val(a), Sym::Val(b)))
+        }
         (Some(a), Some(b)) => Some(t.push(Op::Add, vec![a, b])),
         (a, b) => a.or(b),
     }
@@ -86,7 +88,9 @@ pub fn neg(t: &mut dyn Tangents, a: Option<NodeId>) -> Option<NodeId> {
 /// `a − b`, either absent (zero).
 pub fn sub(t: &mut dyn Tangents, a: Option<NodeId>, b: Option<NodeId>) -> Option<NodeId> {
     match (a, b) {
-        (Some(a), Some(b)) if t.kind(a) == Kind::Scalar => expr(t, Sym::sub(Sym::Val(a), Sym::Val(b))),
+        (Some(a), Some(b)) if t.kind(a) == Kind::Scalar => {
+            expr(t, Sym::sub(Sym::Val(a), Sym::Val(b)))
+        }
         (Some(a), Some(b)) => Some(t.push(Op::Sub, vec![a, b])),
         (a, None) => a,
         (None, b) => neg(t, b),

@@ -1,0 +1,150 @@
+//! `NAME_hessian`: the dense Hessian of one variable, column by column, from the
+//! Hessian-vector products of `NAME_hvp_into` with unit directions (one workspace
+//! for all of them, so the columns after the first allocate nothing), symmetrised.
+
+use super::{float_ty, formula, lit, mixed, rt, Input};
+use crate::ir::Kind;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+/// `NAME_hessian(<params>) -> (T, G, H)` around the HVP companions of `input` (the
+/// tangent graph's input: its `wrt` is the direction, then the variable).
+pub fn companion(input: &Input<'_>) -> TokenStream {
+    let Input { item, sig, wrt, .. } = *input;
+    let (Some(dp), Some(wp)) = (
+        wrt.first().and_then(|&d| sig.params.get(d)),
+        wrt.get(1).and_then(|&w| sig.params.get(w)),
+    ) else {
+        return TokenStream::new();
+    };
+    let nparams = sig.params.len().saturating_sub(1);
+    let params: Vec<TokenStream> = sig
+        .params
+        .iter()
+        .take(nparams)
+        .map(|p| {
+            let (n, ty) = (&p.name, &p.ty);
+            quote!(#n: #ty)
+        })
+        .collect();
+    let args: Vec<&syn::Ident> = sig.params.iter().take(nparams).map(|p| &p.name).collect();
+    let name = &item.sig.ident;
+    let vis = &item.vis;
+    let cfgs: Vec<_> = item
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("cfg"))
+        .collect();
+    let hess_name = format_ident!("{}_hessian", name);
+    let (_, into) = input.companion.names(name);
+    let t = float_ty(sig.float);
+    let (zero, one) = (lit(0.0, sig.float), lit(1.0, sig.float));
+    let rt = rt();
+    let (w, owned) = (&wp.name, &wp.owned);
+    let (ws, cache) = (mixed("ws"), format_ident!("__MATGRAD_WORKSPACE"));
+    let m = mixed("__mg_m");
+    let (dir, g, hv, h, n, i, j, value) = (
+        mixed("__mg_dir"),
+        mixed("__mg_g"),
+        mixed("__mg_hv"),
+        mixed("__mg_h"),
+        mixed("__mg_n"),
+        mixed("__mg_i"),
+        mixed("__mg_j"),
+        mixed("__mg_value"),
+    );
+    let dir_arg = if dp.by_ref {
+        quote!(&#dir)
+    } else if dp.kind.is_matrix() {
+        quote!(#dir.clone())
+    } else {
+        quote!(#dir)
+    };
+    let (h_ty, body) = match wp.kind {
+        Kind::Scalar => (
+            quote!(#t),
+            quote! {
+                let #dir: #t = #one;
+                let mut #g: #t = #zero;
+                let mut #hv: #t = #zero;
+                let #value = #into(#(#args,)* #dir_arg, &mut #g, &mut #hv, #ws);
+                (#value, #g, #hv)
+            },
+        ),
+        Kind::Matrix(shape) => {
+            let (h_ty, zeros) = match (shape.rows.size(), shape.cols.size()) {
+                (Some(r), Some(c)) => {
+                    let nn = r * c;
+                    let ty = quote!(#rt::SMatrix<#t, #nn, #nn>);
+                    (ty.clone(), quote!(<#ty>::zeros()))
+                }
+                _ => {
+                    let ty = quote!(#rt::DMatrix<#t>);
+                    (ty.clone(), quote!(<#ty>::zeros(#n, #n)))
+                }
+            };
+            (
+                h_ty,
+                quote! {
+                    let #n = #w.len();
+                    let mut #dir: #owned = #w.map(|_| #zero);
+                    let mut #g: #owned = ::core::default::Default::default();
+                    let mut #hv: #owned = ::core::default::Default::default();
+                    let mut #h = #zeros;
+                    let mut #value: #t = #zero;
+                    for #j in 0..#n.max(1) {
+                        if #j < #n {
+                            #dir[#j] = #one;
+                        }
+                        #value = #into(#(#args,)* #dir_arg, &mut #g, &mut #hv, #ws);
+                        if #j < #n {
+                            #dir[#j] = #zero;
+                            for #i in 0..#n {
+                                #h[(#i, #j)] = #hv[#i];
+                            }
+                        }
+                    }
+                    // Symmetric to rounding already; exactly, for Cholesky and friends.
+                    for #j in 0..#n {
+                        for #i in 0..#j {
+                            let #m = (#h[(#i, #j)] + #h[(#j, #i)]) / (#one + #one);
+                            #h[(#i, #j)] = #m;
+                            #h[(#j, #i)] = #m;
+                        }
+                    }
+                    (#value, #g, #h)
+                },
+            )
+        }
+    };
+    let shape = match wp.kind {
+        Kind::Scalar => "a scalar: the second derivative".to_owned(),
+        Kind::Matrix(s) => match (s.rows.size(), s.cols.size()) {
+            (Some(r), Some(c)) => format!(
+                "{n}×{n}, over the {n} entries of `{w}` in column-major order",
+                n = r * c
+            ),
+            _ => format!("n×n for the n entries of `{w}`, in column-major order"),
+        },
+    };
+    let head = format!(
+        " Value, gradient and Hessian of [`{name}`] with respect to `{w}`, derived by `#[grad]`: `H[(i, j)] = ∂²f / ∂vec({w})_i ∂vec({w})_j`, {shape}. Built column by column from Hessian-vector products with unit directions (reverse mode over the forward-mode tangent, exact to rounding), one workspace for all of them, and symmetrised."
+    );
+    let doc = formula::hvp_doc(input);
+    quote! {
+        #(#cfgs)*
+        #[doc = #head]
+        #[doc = ""]
+        #(#[doc = #doc])*
+        #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_parens, unused_variables, unused_mut, non_snake_case)]
+        #vis fn #hess_name(#(#params),*) -> (#t, #owned, #h_ty) {
+            ::std::thread_local! {
+                static #cache: ::core::cell::RefCell<::matgrad::Workspace<#t>> =
+                    const { ::core::cell::RefCell::new(::matgrad::Workspace::new()) };
+            }
+            #rt::with_workspace(&#cache, |#ws| {
+                #body
+            })
+        }
+    }
+}
