@@ -6,8 +6,11 @@
 
 use super::grad;
 use crate::common::{mat, rng, uniform, vector, Float, Var};
-use matgrad::{add_col, add_row, ln_det, log_sum_exp, relu, sigmoid, softplus, Workspace};
-use nalgebra::{DMatrix, DVector, Matrix2, Matrix3, RowDVector, SMatrix, Vector3};
+use matgrad::{
+    add_col, add_row, ln_det, log_sum_exp, relu, sigmoid, softmax_cross_entropy, softplus,
+    Workspace,
+};
+use nalgebra::{DMatrix, DVector, Matrix2, Matrix3, RowDVector, SMatrix};
 use rand_chacha::ChaCha8Rng;
 
 // ---------------------------------------------------------------------------
@@ -391,5 +394,322 @@ fn parts() {
         let v = direction(r, &a);
         hvp1("parts", &a, &v, h_parts_grad, h_parts_hvp);
         hessian("parts", &a, h_parts_hessian, h_parts_hvp);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Matrix functions
+// ---------------------------------------------------------------------------
+
+#[grad(wrt = a, hvp, hessian)]
+fn h_matrix_fns(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+    let inv = a.clone().try_inverse().unwrap();
+    let d = a.determinant();
+    (inv * b).map(|x| x.tanh()).sum() + d * d.abs().ln() + ln_det(a) * (b * a).trace()
+}
+
+#[test]
+fn determinant_inverse_ln_det() {
+    let r = &mut rng(8);
+    for n in SQUARE {
+        let (a, b) = (crate::common::dominant(r, n), mat(r, n, n));
+        let v = direction(r, &a);
+        hvp1(
+            "matrix fns",
+            &a,
+            &v,
+            |a| h_matrix_fns_grad(a, &b),
+            |a, v| h_matrix_fns_hvp(a, &b, v),
+        );
+        hessian(
+            "matrix fns",
+            &a,
+            |a| h_matrix_fns_hessian(a, &b),
+            |a, v| h_matrix_fns_hvp(a, &b, v),
+        );
+    }
+}
+
+/// An inverse used only in products: under `reassociate` a factorisation and solves
+/// on both sides (`tests/hvp_reassociate.rs`).
+#[grad(wrt = (a, b), hvp)]
+fn h_solves(a: &DMatrix<f64>, b: &DMatrix<f64>, c: &DMatrix<f64>) -> f64 {
+    let inv = a.clone().try_inverse().unwrap();
+    (&inv * b).map(|x| x.sin()).sum()
+        + (c * &inv * b).norm_squared()
+        + (c * b * c).map(|x| x * x * x).sum()
+}
+
+#[test]
+fn solves_and_chains() {
+    let r = &mut rng(9);
+    for n in SQUARE {
+        let (a, b, c) = (crate::common::dominant(r, n), mat(r, n, 3), mat(r, 3, n));
+        let (va, vb) = (direction(r, &a), direction(r, &b));
+        hvp2(
+            "solves",
+            (&a, &b),
+            (&va, &vb),
+            |a, b| h_solves_grad(a, b, &c),
+            |a, b, va, vb| h_solves_hvp(a, b, &c, va, vb),
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Runtime functions
+// ---------------------------------------------------------------------------
+
+#[grad(wrt = (m, r), hvp)]
+fn h_activations(m: &DMatrix<f64>, r: &RowDVector<f64>, c: &DVector<f64>) -> f64 {
+    let z = add_col(&add_row(m, r), c);
+    sigmoid(&z).norm_squared() + softplus(&(&z * 2.0)).sum() * relu(&z).map(|x| x * x).sum()
+}
+
+#[test]
+fn sigmoid_softplus_relu_broadcasts() {
+    let rg = &mut rng(10);
+    for (p, n) in SHAPES {
+        let (m, r, c) = (mat(rg, p, n), crate::common::row(rg, n), vector(rg, p));
+        let (vm, vr) = (direction(rg, &m), direction(rg, &r));
+        hvp2(
+            "activations",
+            (&m, &r),
+            (&vm, &vr),
+            |m, r| h_activations_grad(m, r, &c),
+            |m, r, vm, vr| h_activations_hvp(m, r, &c, vm, vr),
+        );
+    }
+}
+
+#[grad(wrt = (z, y), hvp)]
+fn h_softmax(z: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
+    softmax_cross_entropy(z, y) * log_sum_exp(z) + log_sum_exp(&(z * 3.0)).powi(2)
+}
+
+#[test]
+fn log_sum_exp_and_softmax_cross_entropy() {
+    let r = &mut rng(11);
+    for (m, n) in SHAPES {
+        let (z, y) = (mat(r, m, n) * 3.0, crate::common::positive(r, m, n));
+        let (vz, vy) = (direction(r, &z), direction(r, &y));
+        hvp2(
+            "softmax",
+            (&z, &y),
+            (&vz, &vy),
+            h_softmax_grad,
+            h_softmax_hvp,
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// f32, static sizes, scalar and vector variables
+// ---------------------------------------------------------------------------
+
+#[grad(wrt = w, hvp, hessian)]
+fn h_f32(x: &DMatrix<f32>, w: &DMatrix<f32>, y: &DMatrix<f32>) -> f32 {
+    let z = x * w;
+    (sigmoid(&z) - y).norm_squared()
+        + log_sum_exp(&z)
+        + softmax_cross_entropy(&z, y)
+        + ln_det(&(w.transpose() * w).add_scalar(1.0))
+}
+
+#[test]
+fn f32_variables() {
+    let r = &mut rng(12);
+    for (m, k, n) in [(1, 1, 1), (3, 2, 2), (4, 3, 2)] {
+        let (x, w, y) = (
+            f32m(&mat(r, m, k)),
+            f32m(&mat(r, k, n)),
+            f32m(&crate::common::positive(r, m, n)),
+        );
+        let v = direction(r, &w);
+        hvp1(
+            "f32",
+            &w,
+            &v,
+            |w| h_f32_grad(&x, w, &y),
+            |w, v| h_f32_hvp(&x, w, &y, v),
+        );
+        hessian(
+            "f32",
+            &w,
+            |w| h_f32_hessian(&x, w, &y),
+            |w, v| h_f32_hvp(&x, w, &y, v),
+        );
+    }
+}
+
+#[grad(wrt = w, hvp, hessian)]
+fn h_static(a: &Matrix3<f64>, w: &Matrix3<f64>, b: &SMatrix<f64, 3, 2>) -> f64 {
+    let p = a * w * b;
+    p.map(|x| x.tanh()).norm_squared() + w.determinant() + (w.transpose() * w).trace().sqrt()
+}
+
+#[test]
+fn static_sizes() {
+    let r = &mut rng(13);
+    for _ in 0..3 {
+        let a = Matrix3::from_fn(|_, _| uniform(r, -1.0, 1.0));
+        let w = Matrix3::from_fn(|_, _| uniform(r, -1.0, 1.0)) + Matrix3::identity() * 4.0;
+        let b = SMatrix::<f64, 3, 2>::from_fn(|_, _| uniform(r, -1.0, 1.0));
+        let v = direction(r, &w);
+        hvp1(
+            "static",
+            &w,
+            &v,
+            |w| h_static_grad(&a, w, &b),
+            |w, v| h_static_hvp(&a, w, &b, v),
+        );
+        hessian(
+            "static",
+            &w,
+            |w| h_static_hessian(&a, w, &b),
+            |w, v| h_static_hvp(&a, w, &b, v),
+        );
+        // the Hessian of a 3×3 variable is a 9×9 static matrix
+        let (_, _, h): (f64, Matrix3<f64>, SMatrix<f64, 9, 9>) = h_static_hessian(&a, &w, &b);
+        assert!(h.iter().all(|x| x.is_finite()));
+    }
+}
+
+#[grad(wrt = s, hvp, hessian)]
+fn h_scalar_variable(a: &Matrix2<f64>, s: f64) -> f64 {
+    (a * s).map(|x| x.sin()).sum() * s.exp()
+}
+
+#[test]
+fn scalar_variable_static() {
+    let r = &mut rng(14);
+    let a = Matrix2::from_fn(|_, _| uniform(r, -1.0, 1.0));
+    for s in [0.3, -1.2, 2.0] {
+        let v = uniform(r, -1.0, 1.0);
+        hvp1(
+            "scalar",
+            &s,
+            &v,
+            |s| h_scalar_variable_grad(&a, *s),
+            |s, v| h_scalar_variable_hvp(&a, *s, *v),
+        );
+        let (f, g, h): (f64, f64, f64) = h_scalar_variable_hessian(&a, s);
+        let (f1, g1, h1) = h_scalar_variable_hvp(&a, s, 1.0);
+        assert_eq!((f, g, h), (f1, g1, h1));
+    }
+}
+
+#[grad(wrt = w, hvp, hessian)]
+fn h_vector(x: &DMatrix<f64>, w: &DVector<f64>, y: &DVector<f64>) -> f64 {
+    let p = sigmoid(&(x * w));
+    -(y.dot(&p.map(|v| v.ln())) + y.map(|v| 1.0 - v).dot(&p.map(|v| (1.0 - v).ln())))
+}
+
+#[test]
+fn vector_variable_into_and_workspace() {
+    let r = &mut rng(15);
+    let mut ws = Workspace::new();
+    for (m, n) in [(1, 1), (5, 3), (8, 4)] {
+        let (x, w, y) = (
+            mat(r, m, n),
+            vector(r, n),
+            crate::common::positive(r, m, 1).column(0).into_owned(),
+        );
+        let v = direction(r, &w);
+        hvp1(
+            "vector",
+            &w,
+            &v,
+            |w| h_vector_grad(&x, w, &y),
+            |w, v| h_vector_hvp(&x, w, &y, v),
+        );
+        hessian(
+            "vector",
+            &w,
+            |w| h_vector_hessian(&x, w, &y),
+            |w, v| h_vector_hvp(&x, w, &y, v),
+        );
+        // `_hvp_into` into buffers of the wrong size: resized, same results
+        let (f, g, h) = h_vector_hvp(&x, &w, &y, &v);
+        let (mut gi, mut hi) = (DVector::from_element(7, 7.0), DVector::zeros(0));
+        let fi = h_vector_hvp_into(&x, &w, &y, &v, &mut gi, &mut hi, &mut ws);
+        assert_eq!((fi, &gi, &hi), (f, &g, &h));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Closed forms (the seeds)
+// ---------------------------------------------------------------------------
+
+#[grad(wrt = x, hvp, hessian)]
+fn c_quadratic(x: &DVector<f64>, a: &DMatrix<f64>) -> f64 {
+    (x.transpose() * a * x)[(0, 0)]
+}
+
+#[grad(wrt = w, hessian)]
+fn c_least_squares(x: &DMatrix<f64>, w: &DVector<f64>, y: &DVector<f64>) -> f64 {
+    (x * w - y).norm_squared()
+}
+
+#[grad(wrt = w, hessian)]
+fn c_logistic(x: &DMatrix<f64>, w: &DVector<f64>, y: &DVector<f64>) -> f64 {
+    softplus(&(x * w)).sum() - y.dot(&(x * w))
+}
+
+#[grad(wrt = a, hessian)]
+fn c_log_sum_exp(a: &DVector<f64>) -> f64 {
+    log_sum_exp(a)
+}
+
+#[grad(wrt = x, hvp)]
+fn c_ln_det(x: &DMatrix<f64>) -> f64 {
+    ln_det(x)
+}
+
+#[test]
+fn closed_forms_of_the_seeds() {
+    let r = &mut rng(16);
+    let close = |what: &str, got: &DMatrix<f64>, want: &DMatrix<f64>| {
+        let e = error(got.as_slice(), want.as_slice());
+        assert!(
+            e <= 1e-10,
+            "{what}: off the closed form by {e:e}\n{got}\n{want}"
+        );
+    };
+    for n in [1, 3, 5] {
+        let (x, a) = (vector(r, n), mat(r, n, n));
+        close(
+            "xᵀAx → A + Aᵀ",
+            &c_quadratic_hessian(&x, &a).2,
+            &(&a + a.transpose()),
+        );
+        let (m, w, y) = (mat(r, n + 2, n), vector(r, n), vector(r, n + 2));
+        close(
+            "‖Xw − y‖² → 2XᵀX",
+            &c_least_squares_hessian(&m, &w, &y).2,
+            &(m.transpose() * &m * 2.0),
+        );
+        let p = (&m * &w).map(|z| 1.0 / (1.0 + (-z).exp()));
+        let d = DMatrix::from_diagonal(&p.map(|s| s * (1.0 - s)));
+        close(
+            "logistic → Xᵀ diag(σ(1−σ)) X",
+            &c_logistic_hessian(&m, &w, &y).2,
+            &(m.transpose() * d * &m),
+        );
+        let e = x.map(|v| v.exp());
+        let p = &e / e.sum();
+        close(
+            "log-sum-exp → diag(p) − ppᵀ",
+            &c_log_sum_exp_hessian(&x).2,
+            &(DMatrix::from_diagonal(&p) - &p * p.transpose()),
+        );
+        let xm = crate::common::dominant(r, n);
+        let v = mat(r, n, n);
+        let inv_t = xm.clone().try_inverse().unwrap().transpose();
+        close(
+            "ln det X along V → −X⁻ᵀVᵀX⁻ᵀ",
+            &c_ln_det_hvp(&xm, &v).2,
+            &(-(&inv_t * v.transpose() * &inv_t)),
+        );
     }
 }
