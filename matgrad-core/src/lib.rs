@@ -430,7 +430,12 @@ fn second_order(
         return None;
     }
     let (tsig, twrt) = tangent::signature(sig, wrt);
-    match tangent::tangent_graph(graph, wrt, &tsig) {
+    let names: Vec<String> = twrt
+        .iter()
+        .take(wrt.len())
+        .filter_map(|&d| tsig.params.get(d).map(|p| p.name.to_string()))
+        .collect();
+    match tangent::tangent_graph(graph, wrt, &names) {
         Ok(t) => {
             let adjoints = diff::differentiate(&t.graph, &twrt);
             Some(Second {

@@ -62,16 +62,20 @@ pub fn signature(sig: &Signature, wrt: &[usize]) -> (Signature, Vec<usize>) {
     )
 }
 
-/// The tangent graph of `g` for the variables `wrt` (parameter indices), `sig` being
-/// the tangent graph's [`signature`]: the direction of `wrt[k]` is parameter
-/// `nparams + k`, `nparams` the number of the original parameters. An operation
-/// without a tangent is an error at its span.
+/// The tangent graph of `g` for the variables `wrt` (parameter indices), the
+/// direction of `wrt[k]` named `names[k]` (see [`signature`]): it is parameter
+/// `nparams + k`, `nparams` the number of `g`'s parameters. An operation without a
+/// tangent is an error at its span.
 pub fn tangent_graph(
     g: &Graph,
     wrt: &[usize],
-    sig: &Signature,
+    names: &[String],
 ) -> Result<TangentGraph, Vec<(Span, String)>> {
-    let nparams = sig.params.len().saturating_sub(wrt.len());
+    let nparams = g
+        .nodes
+        .iter()
+        .take_while(|n| matches!(n.op, Op::Param(_)))
+        .count();
     let mut b = Build {
         g,
         nodes: Vec::new(),
@@ -86,10 +90,7 @@ pub fn tangent_graph(
     }
     for (k, &i) in wrt.iter().enumerate() {
         let Some(p) = g.nodes.get(i) else { continue };
-        let name = sig
-            .params
-            .get(nparams + k)
-            .map_or_else(|| format!("v{k}"), |d| d.name.to_string());
+        let name = names.get(k).cloned().unwrap_or_else(|| format!("v{k}"));
         b.directions.push((i, b.nodes.len()));
         b.nodes.push(Node {
             op: Op::Param(nparams + k),
