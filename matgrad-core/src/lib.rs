@@ -370,13 +370,11 @@ pub fn derive_with(
             let adjoints = diff::differentiate(&graph, &wrt);
             let second = second_order(&mut cx, &attr, &sig, &wrt, &graph);
             if cx.has_errors() {
-                let wrt_params: Vec<&parse::signature::Param> =
-                    wrt.iter().filter_map(|&i| sig.params.get(i)).collect();
                 return Err(Failure {
                     errors: cx.errors().to_vec(),
                     left_to_rustc: cx.left_to_rustc().to_vec(),
                     ill_typed: cx.ill_typed(),
-                    fallback: emit::fallback::companions(item, &sig, &wrt_params),
+                    fallback: fallback(item, &sig, &attr, &wrt),
                 });
             }
             Ok(Derivation {
@@ -391,9 +389,7 @@ pub fn derive_with(
         (attr, wrt, _) => {
             let fallback = match (attr, wrt) {
                 (Some(attr), Some(wrt)) if wrt.len() == attr.wrt.len() => {
-                    let wrt_params: Vec<&parse::signature::Param> =
-                        wrt.iter().filter_map(|&i| sig.params.get(i)).collect();
-                    emit::fallback::companions(item, &sig, &wrt_params)
+                    fallback(item, &sig, &attr, &wrt)
                 }
                 _ => TokenStream::new(),
             };
@@ -405,6 +401,35 @@ pub fn derive_with(
             })
         }
     }
+}
+
+/// The companions the attribute asks for, with unreachable bodies (see
+/// [`emit::fallback`]).
+fn fallback(
+    item: &syn::ItemFn,
+    sig: &parse::signature::Signature,
+    attr: &parse::attr::Attr,
+    wrt: &[usize],
+) -> TokenStream {
+    let params =
+        |sig: &parse::signature::Signature, ids: &[usize]| -> Vec<parse::signature::Param> {
+            ids.iter()
+                .filter_map(|&i| sig.params.get(i).cloned())
+                .collect()
+        };
+    let wrt_params = params(sig, wrt);
+    let refs: Vec<&parse::signature::Param> = wrt_params.iter().collect();
+    let mut out = emit::fallback::companions(item, sig, &refs);
+    if attr.hvp {
+        let (tsig, twrt) = tangent::signature(sig, wrt);
+        let tparams = params(&tsig, &twrt);
+        let refs: Vec<&parse::signature::Param> = tparams.iter().collect();
+        out.extend(emit::fallback::hvp(item, &tsig, &refs));
+    }
+    if let (Some(_), [w]) = (attr.hessian, wrt_params.as_slice()) {
+        out.extend(emit::hessian::stub(item, &sig.params, w, sig.float));
+    }
+    out
 }
 
 /// The tangent graph and its reverse sweep, when `hvp` or `hessian` is asked for;

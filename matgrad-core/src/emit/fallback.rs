@@ -14,3 +14,12 @@ pub fn companions(item: &syn::ItemFn, sig: &Signature, wrt: &[&Param]) -> proc_m
     ));
     signatures(item, sig, wrt, &[], &body, Companion::Grad)
 }
+
+/// `NAME_hvp` and `NAME_hvp_into` with an unreachable body; `sig` and `wrt` are the
+/// tangent graph's (see [`crate::tangent::signature`]).
+pub fn hvp(item: &syn::ItemFn, sig: &Signature, wrt: &[&Param]) -> proc_macro2::TokenStream {
+    let body = quote!(::core::unreachable!(
+        "matgrad: this function was rejected at compile time"
+    ));
+    signatures(item, sig, wrt, &[], &body, Companion::Hvp { hidden: false })
+}

@@ -499,7 +499,7 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
     let ws = mixed("ws");
     let (head, into_head) = heads(name, &wrt_params, companion, true);
     let hidden = match companion {
-        Companion::Hvp { hidden: true } => quote!(#[doc(hidden)]),
+        Companion::Hvp { hidden: true } => quote!(#[doc(hidden)] #[allow(dead_code)]),
         _ => TokenStream::new(),
     };
     let doc = match companion {

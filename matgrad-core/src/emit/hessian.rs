@@ -3,7 +3,8 @@
 //! for all of them, so the columns after the first allocate nothing), symmetrised.
 
 use super::{float_ty, formula, lit, mixed, rt, Input};
-use crate::ir::Kind;
+use crate::ir::{Float, Kind};
+use crate::parse::signature::Param;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -17,25 +18,12 @@ pub fn companion(input: &Input<'_>) -> TokenStream {
     ) else {
         return TokenStream::new();
     };
-    let nparams = sig.params.len().saturating_sub(1);
-    let params: Vec<TokenStream> = sig
+    let originals = sig
         .params
-        .iter()
-        .take(nparams)
-        .map(|p| {
-            let (n, ty) = (&p.name, &p.ty);
-            quote!(#n: #ty)
-        })
-        .collect();
-    let args: Vec<&syn::Ident> = sig.params.iter().take(nparams).map(|p| &p.name).collect();
+        .get(..sig.params.len().saturating_sub(1))
+        .unwrap_or(&[]);
+    let args: Vec<&syn::Ident> = originals.iter().map(|p| &p.name).collect();
     let name = &item.sig.ident;
-    let vis = &item.vis;
-    let cfgs: Vec<_> = item
-        .attrs
-        .iter()
-        .filter(|a| a.path().is_ident("cfg"))
-        .collect();
-    let hess_name = format_ident!("{}_hessian", name);
     let (_, into) = input.companion.names(name);
     let t = float_ty(sig.float);
     let (zero, one) = (lit(0.0, sig.float), lit(1.0, sig.float));
@@ -56,43 +44,34 @@ pub fn companion(input: &Input<'_>) -> TokenStream {
     let dir_arg = if dp.by_ref {
         quote!(&#dir)
     } else if dp.kind.is_matrix() {
-        quote!(#dir.clone())
+        quote!(::core::clone::Clone::clone(&#dir))
     } else {
         quote!(#dir)
     };
-    let (h_ty, body) = match wp.kind {
-        Kind::Scalar => (
-            quote!(#t),
-            quote! {
-                let #dir: #t = #one;
-                let mut #g: #t = #zero;
-                let mut #hv: #t = #zero;
-                let #value = #into(#(#args,)* #dir_arg, &mut #g, &mut #hv, #ws);
-                (#value, #g, #hv)
-            },
-        ),
+    let h_ty = hessian_type(wp, sig.float);
+    let body = match wp.kind {
+        Kind::Scalar => quote! {
+            let #dir: #t = #one;
+            let mut #g: #t = #zero;
+            let mut #hv: #t = #zero;
+            let #value = #into(#(#args,)* #dir_arg, &mut #g, &mut #hv, #ws);
+            (#value, #g, #hv)
+        },
         Kind::Matrix(shape) => {
-            let (h_ty, zeros) = match (shape.rows.size(), shape.cols.size()) {
-                (Some(r), Some(c)) => {
-                    let nn = r * c;
-                    let ty = quote!(#rt::SMatrix<#t, #nn, #nn>);
-                    (ty.clone(), quote!(<#ty>::zeros()))
-                }
-                _ => {
-                    let ty = quote!(#rt::DMatrix<#t>);
-                    (ty.clone(), quote!(<#ty>::zeros(#n, #n)))
-                }
+            let zeros = if shape.is_static() {
+                quote!(<#h_ty>::zeros())
+            } else {
+                quote!(<#h_ty>::zeros(#n, #n))
             };
-            (
-                h_ty,
-                quote! {
+            quote! {
                     let #n = #w.len();
                     let mut #dir: #owned = #w.map(|_| #zero);
                     let mut #g: #owned = ::core::default::Default::default();
                     let mut #hv: #owned = ::core::default::Default::default();
                     let mut #h = #zeros;
                     let mut #value: #t = #zero;
-                    for #j in 0..#n.max(1) {
+                    // One call even for an empty variable: the value and gradient.
+                    for #j in 0..(if #n == 0 { 1 } else { #n }) {
                         if #j < #n {
                             #dir[#j] = #one;
                         }
@@ -113,10 +92,66 @@ pub fn companion(input: &Input<'_>) -> TokenStream {
                         }
                     }
                     (#value, #g, #h)
-                },
-            )
+            }
         }
     };
+    let doc = formula::hvp_doc(input);
+    let body = quote! {
+        ::std::thread_local! {
+            static #cache: ::core::cell::RefCell<::matgrad::Workspace<#t>> =
+                const { ::core::cell::RefCell::new(::matgrad::Workspace::new()) };
+        }
+        #rt::with_workspace(&#cache, |#ws| {
+            #body
+        })
+    };
+    wrapper(item, originals, wp, sig.float, &doc, &body)
+}
+
+/// `NAME_hessian` with an unreachable body, for a rejected function (so the user's
+/// calls add no "cannot find function" to matgrad's errors).
+pub fn stub(item: &syn::ItemFn, params: &[Param], w: &Param, float: Float) -> TokenStream {
+    let body = quote!(::core::unreachable!(
+        "matgrad: this function was rejected at compile time"
+    ));
+    wrapper(item, params, w, float, &[], &body)
+}
+
+/// The type of the Hessian of `w`: `T`, `SMatrix<T, N, N>` or `DMatrix<T>`.
+fn hessian_type(w: &Param, float: Float) -> TokenStream {
+    let (t, rt) = (float_ty(float), rt());
+    match w.kind {
+        Kind::Scalar => quote!(#t),
+        Kind::Matrix(shape) => match (shape.rows.size(), shape.cols.size()) {
+            (Some(r), Some(c)) => {
+                let nn = r * c;
+                quote!(#rt::SMatrix<#t, #nn, #nn>)
+            }
+            _ => quote!(#rt::DMatrix<#t>),
+        },
+    }
+}
+
+/// `fn NAME_hessian(params) -> (T, G, H) { body }` with its docs.
+fn wrapper(
+    item: &syn::ItemFn,
+    params: &[Param],
+    wp: &Param,
+    float: Float,
+    doc: &[String],
+    body: &TokenStream,
+) -> TokenStream {
+    let name = &item.sig.ident;
+    let vis = &item.vis;
+    let cfgs: Vec<_> = item
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("cfg"))
+        .collect();
+    let hess_name = format_ident!("{}_hessian", name);
+    let t = float_ty(float);
+    let h_ty = hessian_type(wp, float);
+    let (w, owned) = (&wp.name, &wp.owned);
     let shape = match wp.kind {
         Kind::Scalar => "a scalar: the second derivative".to_owned(),
         Kind::Matrix(s) => match (s.rows.size(), s.cols.size()) {
@@ -130,21 +165,21 @@ pub fn companion(input: &Input<'_>) -> TokenStream {
     let head = format!(
         " Value, gradient and Hessian of [`{name}`] with respect to `{w}`, derived by `#[grad]`: `H[(i, j)] = ∂²f / ∂vec({w})_i ∂vec({w})_j`, {shape}. Built column by column from Hessian-vector products with unit directions (reverse mode over the forward-mode tangent, exact to rounding), one workspace for all of them, and symmetrised."
     );
-    let doc = formula::hvp_doc(input);
+    let decls: Vec<TokenStream> = params
+        .iter()
+        .map(|p| {
+            let (n, ty) = (&p.name, &p.ty);
+            quote!(#n: #ty)
+        })
+        .collect();
     quote! {
         #(#cfgs)*
         #[doc = #head]
         #[doc = ""]
         #(#[doc = #doc])*
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_parens, unused_variables, unused_mut, non_snake_case)]
-        #vis fn #hess_name(#(#params),*) -> (#t, #owned, #h_ty) {
-            ::std::thread_local! {
-                static #cache: ::core::cell::RefCell<::matgrad::Workspace<#t>> =
-                    const { ::core::cell::RefCell::new(::matgrad::Workspace::new()) };
-            }
-            #rt::with_workspace(&#cache, |#ws| {
-                #body
-            })
+        #vis fn #hess_name(#(#decls),*) -> (#t, #owned, #h_ty) {
+            #body
         }
     }
 }

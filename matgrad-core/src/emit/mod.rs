@@ -855,7 +855,7 @@ pub fn signatures(
     let cache = format_ident!("__MATGRAD_WORKSPACE");
     let (head, into_head) = heads(name, wrt, companion, false);
     let hidden = match companion {
-        Companion::Hvp { hidden: true } => quote!(#[doc(hidden)]),
+        Companion::Hvp { hidden: true } => quote!(#[doc(hidden)] #[allow(dead_code)]),
         _ => TokenStream::new(),
     };
     let doc_lines = doc.iter();
