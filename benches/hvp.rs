@@ -69,13 +69,20 @@ fn main() {
         row(&format!("two_layer/{size}"), tg, th, "hvp");
 
         let d = data::mlp(size);
-        let (v1, vb1, v2, vb2) = (d.w1.map(|x| -x), d.b1.map(|x| x + 1.0), d.w2.map(|x| x * 2.0), d.b2.map(|x| 1.0 - x));
+        let (v1, vb1, v2, vb2) = (
+            d.w1.map(|x| -x),
+            d.b1.map(|x| x + 1.0),
+            d.w2.map(|x| x * 2.0),
+            d.b2.map(|x| 1.0 - x),
+        );
         let mut m = [0; 6].map(|_| DMatrix::zeros(0, 0));
         let mut r = [0; 6].map(|_| RowDVector::zeros(0));
         let ([g1, g2, h1, h2, k1, k2], [gb1, gb2, hb1, hb2, kb1, kb2]) = (&mut m, &mut r);
         let (mut ws, mut ws2) = (Workspace::new(), Workspace::new());
         let tg = median(|| {
-            losses::mlp_grad_into(&d.x, &d.w1, &d.b1, &d.w2, &d.b2, &d.y, k1, kb1, k2, kb2, &mut ws2)
+            losses::mlp_grad_into(
+                &d.x, &d.w1, &d.b1, &d.w2, &d.b2, &d.y, k1, kb1, k2, kb2, &mut ws2,
+            )
         });
         let th = median(|| {
             losses::mlp_hvp_into(
@@ -85,7 +92,10 @@ fn main() {
         });
         row(&format!("mlp/{size}"), tg, th, "hvp");
 
-        for (name, d) in [("least_squares", data::least_squares(size)), ("logistic", data::logistic(size))] {
+        for (name, d) in [
+            ("least_squares", data::least_squares(size)),
+            ("logistic", data::logistic(size)),
+        ] {
             let v = d.w.map(|x| x - 0.5);
             let mut b = [0; 3].map(|_| DVector::zeros(0));
             let [g, h, k] = &mut b;
@@ -93,7 +103,9 @@ fn main() {
             let (tg, th, tf) = if name == "logistic" {
                 (
                     median(|| losses::logistic_grad_into(&d.x, &d.w, &d.y, d.lambda, k, &mut ws2)),
-                    median(|| losses::logistic_hvp_into(&d.x, &d.w, &d.y, d.lambda, &v, g, h, &mut ws)),
+                    median(|| {
+                        losses::logistic_hvp_into(&d.x, &d.w, &d.y, d.lambda, &v, g, h, &mut ws)
+                    }),
                     median(|| losses::logistic_hessian(&d.x, &d.w, &d.y, d.lambda).0),
                 )
             } else {
@@ -104,7 +116,12 @@ fn main() {
                 )
             };
             row(&format!("{name}/{size}"), tg, th, "hvp");
-            row(&format!("{name}/{size} (n={})", d.w.len()), tg, tf, "hessian");
+            row(
+                &format!("{name}/{size} (n={})", d.w.len()),
+                tg,
+                tf,
+                "hessian",
+            );
         }
 
         let d = data::dictionary(size);
@@ -112,9 +129,12 @@ fn main() {
         let mut b = [0; 6].map(|_| DMatrix::zeros(0, 0));
         let [gd, gr, hd, hr, kd, kr] = &mut b;
         let (mut ws, mut ws2) = (Workspace::new(), Workspace::new());
-        let tg = median(|| losses::dictionary_grad_into(&d.x, &d.d, &d.r, d.lambda, kd, kr, &mut ws2));
+        let tg =
+            median(|| losses::dictionary_grad_into(&d.x, &d.d, &d.r, d.lambda, kd, kr, &mut ws2));
         let th = median(|| {
-            losses::dictionary_hvp_into(&d.x, &d.d, &d.r, d.lambda, &vd, &vr, gd, gr, hd, hr, &mut ws)
+            losses::dictionary_hvp_into(
+                &d.x, &d.d, &d.r, d.lambda, &vd, &vr, gd, gr, hd, hr, &mut ws,
+            )
         });
         row(&format!("dictionary/{size}"), tg, th, "hvp");
 

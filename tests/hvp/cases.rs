@@ -726,7 +726,10 @@ fn logistic(x: &DMatrix<f64>, w: &DVector<f64>, y: &DVector<f64>) -> f64 {
 #[test]
 fn readme_second_order_example() {
     let x = DMatrix::from_fn(5, 3, |i, j| ((i * 3 + j) % 7) as f64 / 7.0 - 0.4);
-    let (w, y) = (DVector::from_element(3, 0.1), DVector::from_fn(5, |i, _| (i % 2) as f64));
+    let (w, y) = (
+        DVector::from_element(3, 0.1),
+        DVector::from_fn(5, |i, _| (i % 2) as f64),
+    );
     let (f, g, h) = logistic_hessian(&x, &w, &y);
     let step = h.cholesky().unwrap().solve(&g);
     let (_, _, hv) = logistic_hvp(&x, &w, &y, &step);

@@ -97,7 +97,15 @@ pub fn hvp_doc(input: &Input<'_>) -> Vec<String> {
             lines.push(format!("- `{name} = {}`", print(t, Notation::Unicode)));
         }
     }
+    lines.push(String::new());
+    lines.push(
+        "Each Hessian-vector product has the shape of its variable: (∇²f · v)_x = ∂⟨∇f, v⟩/∂x, linear in the directions."
+            .to_owned(),
+    );
     lines
+        .into_iter()
+        .map(|l| if l.is_empty() { l } else { format!(" {l}") })
+        .collect()
 }
 
 /// The doc lines (each with the leading space of a `///` comment) describing the derived gradients: each `wrt` variable's gradient
