@@ -575,6 +575,39 @@ fn static_sizes() {
     }
 }
 
+/// A static variable among dynamic parameters: the dynamic backend, reading `w`
+/// through a view; its Hessian is still a static 6×6 matrix.
+#[grad(wrt = w, hvp, hessian)]
+fn h_mixed(x: &DMatrix<f64>, w: &SMatrix<f64, 3, 2>, y: &DMatrix<f64>) -> f64 {
+    let z = x * w;
+    (z.map(|v| v.tanh()) - y).norm_squared() + (w.transpose() * w).determinant()
+}
+
+#[test]
+fn mixed_sizes() {
+    let r = &mut rng(17);
+    for m in [1, 4] {
+        let (x, y) = (mat(r, m, 3), mat(r, m, 2));
+        let w = SMatrix::<f64, 3, 2>::from_fn(|_, _| uniform(r, -1.0, 1.0));
+        let v = direction(r, &w);
+        hvp1(
+            "mixed",
+            &w,
+            &v,
+            |w| h_mixed_grad(&x, w, &y),
+            |w, v| h_mixed_hvp(&x, w, &y, v),
+        );
+        hessian(
+            "mixed",
+            &w,
+            |w| h_mixed_hessian(&x, w, &y),
+            |w, v| h_mixed_hvp(&x, w, &y, v),
+        );
+        let (_, _, h): (f64, SMatrix<f64, 3, 2>, SMatrix<f64, 6, 6>) = h_mixed_hessian(&x, &w, &y);
+        assert!(h.iter().all(|x| x.is_finite()));
+    }
+}
+
 #[grad(wrt = s, hvp, hessian)]
 fn h_scalar_variable(a: &Matrix2<f64>, s: f64) -> f64 {
     (a * s).map(|x| x.sin()).sum() * s.exp()
