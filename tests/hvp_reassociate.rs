@@ -4,6 +4,7 @@
 //! solved) get their tangents too, and the HVPs and Hessians must still agree with
 //! central differences of the gradient.
 
+#[allow(unused_macros, unused_imports)]
 mod common;
 
 #[path = "hvp/cases.rs"]

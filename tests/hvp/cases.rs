@@ -570,8 +570,9 @@ fn static_sizes() {
             |w, v| h_static_hvp(&a, w, &b, v),
         );
         // the Hessian of a 3×3 variable is a 9×9 static matrix
-        let (_, _, h): (f64, Matrix3<f64>, SMatrix<f64, 9, 9>) = h_static_hessian(&a, &w, &b);
+        let (f, _, h): (f64, Matrix3<f64>, SMatrix<f64, 9, 9>) = h_static_hessian(&a, &w, &b);
         assert!(h.iter().all(|x| x.is_finite()));
+        assert!((f - h_static(&a, &w, &b)).abs() <= 1e-12 * f.abs().max(1.0));
     }
 }
 
@@ -629,6 +630,7 @@ fn scalar_variable_static() {
         let (f, g, h): (f64, f64, f64) = h_scalar_variable_hessian(&a, s);
         let (f1, g1, h1) = h_scalar_variable_hvp(&a, s, 1.0);
         assert_eq!((f, g, h), (f1, g1, h1));
+        assert!((f - h_scalar_variable(&a, s)).abs() <= 1e-12 * f.abs().max(1.0));
     }
 }
 

@@ -6,6 +6,7 @@
 //! with `reassociate` forced on.
 
 #[path = "../common/mod.rs"]
+#[allow(unused_macros, unused_imports)]
 mod common;
 
 mod cases;

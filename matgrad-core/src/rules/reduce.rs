@@ -469,7 +469,7 @@ impl Rule for Extreme {
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, if self.0 { "max" } else { "min" }, 1)
     }
-    /// ẏ = ȧ at the extreme entry: Σ ȧ ⊙ [a = y] (ties share it).
+    /// ẏ = ȧ at the extreme entry: Σ ȧ ⊙ 𝟙(a = y) (ties share it).
     fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
         let Some(da) = tg::darg(s, t, 0) else {
             return Ok(None);

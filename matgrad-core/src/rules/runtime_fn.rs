@@ -104,7 +104,7 @@ impl Rule for Relu {
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "relu", 1)
     }
-    /// ẏ = [a > 0] ⊙ ȧ.
+    /// ẏ = 𝟙(a > 0) ⊙ ȧ.
     fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
         let Some(da) = tg::darg(s, t, 0) else {
             return Ok(None);
