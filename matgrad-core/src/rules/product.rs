@@ -409,6 +409,22 @@ impl Rule for Map<'_> {
     fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
         let body = tg::remap(&self.0.body, t);
         let a = tg::arg(s, t, 0);
+        // g′ from the value when it can be (tanh, exp, …), as the adjoint reads it:
+        // ẏ = g′(y) ⊙ ȧ, no transcendental function recomputed, here or in the sweep.
+        if let (Some(da), Some((op, args))) = (tg::darg(s, t, 0), body.as_op()) {
+            if matches!(args.as_slice(), [arg] if **arg == Sym::Var)
+                && op.partial_uses_only_output()
+            {
+                if let Some(d) = op
+                    .partials(&Sym::Var, None, &Sym::Arg(0))
+                    .into_iter()
+                    .next()
+                {
+                    let y = tg::this(s, t);
+                    return Ok(tg::entrywise(t, &[y, da], Sym::mul(d, Sym::Arg(1))));
+                }
+            }
+        }
         let caps: Vec<NodeId> = s.node().args.iter().skip(1).copied().collect();
         let from_caps = tg::captured(&body, &caps, t);
         Ok(match tg::darg(s, t, 0) {
