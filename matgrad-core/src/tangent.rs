@@ -30,7 +30,8 @@ pub struct TangentGraph {
 }
 
 /// The signature of the tangent graph: the original parameters, then one direction
-/// per `wrt` variable, of the variable's type, named `v_<name>` (with leading
+/// per `wrt` variable, of the variable's type (by reference for a matrix, by value
+/// for a scalar), named `v_<name>` (with leading
 /// underscores while that name is taken). Returns it with the `wrt` list of the
 /// reverse sweep over the tangent graph: the directions (whose gradient is ∇f), then
 /// the variables (whose gradient is the Hessian-vector product), so `_hvp_into`'s
@@ -44,9 +45,19 @@ pub fn signature(sig: &Signature, wrt: &[usize]) -> (Signature, Vec<usize>) {
         while params.iter().any(|q| q.name == name) {
             name.insert(0, '_');
         }
+        // SPEC §10: by reference for matrices and vectors, by value for scalars,
+        // whichever way the variable itself is taken.
+        let owned = &p.owned;
+        let (ty, by_ref): (syn::Type, bool) = if p.kind.is_matrix() {
+            (syn::parse_quote!(&#owned), true)
+        } else {
+            (syn::parse_quote!(#owned), false)
+        };
         dirs.push(params.len());
         params.push(Param {
             name: syn::Ident::new(&name, p.name.span()),
+            ty,
+            by_ref,
             mutable: false,
             ..p.clone()
         });

@@ -672,6 +672,50 @@ fn vector_variable_into_and_workspace() {
     }
 }
 
+/// A matrix taken by value and a scalar by reference: the directions are still
+/// `&DMatrix` and `f64` (SPEC §10).
+#[grad(wrt = (a, t), hvp)]
+fn h_by_value(a: DMatrix<f64>, t: &f64) -> f64 {
+    (a.map(|x| x.sin()) * *t).norm_squared() + t.powi(3)
+}
+
+#[test]
+fn directions_by_reference_for_matrices_by_value_for_scalars() {
+    let r = &mut rng(18);
+    for (m, n) in SHAPES {
+        let (a, t) = (mat(r, m, n), uniform(r, 0.5, 1.5));
+        let (va, vt) = (direction(r, &a), uniform(r, -1.0, 1.0));
+        hvp2(
+            "by value",
+            (&a, &t),
+            (&va, &vt),
+            |a, t| h_by_value_grad(a.clone(), t),
+            |a, t, va, vt| h_by_value_hvp(a.clone(), t, va, *vt),
+        );
+        assert_eq!(h_by_value(a.clone(), &t), h_by_value_grad(a.clone(), &t).0);
+        let v = direction(r, &a);
+        hessian(
+            "by value",
+            &a,
+            |a| h_owned_hessian(a.clone()),
+            |a, v| h_owned_hvp(a.clone(), v),
+        );
+        hvp1(
+            "by value",
+            &a,
+            &v,
+            |a| h_owned_grad(a.clone()),
+            |a, v| h_owned_hvp(a.clone(), v),
+        );
+    }
+}
+
+/// One matrix by value, with its Hessian (the unit directions passed by reference).
+#[grad(wrt = a, hvp, hessian)]
+fn h_owned(a: DMatrix<f64>) -> f64 {
+    a.map(|x| x.cos()).sum() * a.norm()
+}
+
 // ---------------------------------------------------------------------------
 // Closed forms (the seeds)
 // ---------------------------------------------------------------------------

@@ -22,7 +22,18 @@ pub fn companion(input: &Input<'_>) -> TokenStream {
         .params
         .get(..sig.params.len().saturating_sub(1))
         .unwrap_or(&[]);
-    let args: Vec<&syn::Ident> = originals.iter().map(|p| &p.name).collect();
+    // A matrix taken by value is passed to each HVP as a copy.
+    let args: Vec<TokenStream> = originals
+        .iter()
+        .map(|p| {
+            let n = &p.name;
+            if p.kind.is_matrix() && !p.by_ref {
+                quote!(::core::clone::Clone::clone(&#n))
+            } else {
+                quote!(#n)
+            }
+        })
+        .collect();
     let name = &item.sig.ident;
     let (_, into) = input.companion.names(name);
     let t = float_ty(sig.float);
