@@ -716,6 +716,36 @@ fn h_owned(a: DMatrix<f64>) -> f64 {
     a.map(|x| x.cos()).sum() * a.norm()
 }
 
+/// Counts: a `usize` parameter and a `let`-bound size, in the tangents' blocks too.
+#[grad(wrt = a, hvp, hessian)]
+fn h_counts(a: &DMatrix<f64>, k: usize) -> f64 {
+    let n = a.ncols();
+    let top = a.rows(0, k);
+    top.columns(0, n - 1).map(|x| x.exp()).sum() * a.column(n - 1).norm_squared()
+}
+
+#[test]
+fn counts_in_tangents() {
+    let r = &mut rng(19);
+    for (m, n, k) in [(2, 2, 1), (4, 3, 2)] {
+        let a = mat(r, m, n);
+        let v = direction(r, &a);
+        hvp1(
+            "counts",
+            &a,
+            &v,
+            |a| h_counts_grad(a, k),
+            |a, v| h_counts_hvp(a, k, v),
+        );
+        hessian(
+            "counts",
+            &a,
+            |a| h_counts_hessian(a, k),
+            |a, v| h_counts_hvp(a, k, v),
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Closed forms (the seeds)
 // ---------------------------------------------------------------------------
