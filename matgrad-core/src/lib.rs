@@ -234,6 +234,23 @@ impl Derivation {
         out
     }
 
+    /// With `hvp` or `hessian`: the Hessian-vector product of each `wrt` variable,
+    /// simplified, as Unicode math in the variables and the directions `v_<name>`:
+    /// `("w", "xᵀ (x v_w ⊙ σ(x w) ⊙ (1 − σ(x w)))")`. Empty without second order.
+    pub fn hessian_vector_products(&self) -> Vec<(String, String)> {
+        let Some(input) = self.hvp_input() else {
+            return Vec::new();
+        };
+        let terms = emit::math::Terms::new(&input);
+        let all = terms.gradients();
+        // The tangent graph's `wrt`: the directions (whose gradients are ∇f), then the
+        // variables (whose gradients are the products).
+        all.into_iter()
+            .skip(self.wrt.len())
+            .map(|(n, t)| (n, emit::math::print(&t, emit::math::Notation::Unicode)))
+            .collect()
+    }
+
     /// The derived gradient of each `wrt` variable, simplified, as Unicode math:
     /// `(name, formula)`, e.g. `("w", "xᵀ (2 (a − y) ⊙ (1 − a²))")`.
     pub fn formulas(&self) -> Vec<(String, String)> {
