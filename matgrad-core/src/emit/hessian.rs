@@ -52,10 +52,9 @@ pub fn companion(input: &Input<'_>) -> TokenStream {
         mixed("__mg_j"),
         mixed("__mg_value"),
     );
+    // Directions are `&M` for a matrix, `T` for a scalar (`tangent::signature`).
     let dir_arg = if dp.by_ref {
         quote!(&#dir)
-    } else if dp.kind.is_matrix() {
-        quote!(::core::clone::Clone::clone(&#dir))
     } else {
         quote!(#dir)
     };
