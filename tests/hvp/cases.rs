@@ -746,6 +746,36 @@ fn counts_in_tangents() {
     }
 }
 
+const GAMMA: f64 = 0.3;
+
+/// Constructors (an identity, `from_element` of a differentiated scalar, zeros),
+/// counts as floats and outside constants.
+#[grad(wrt = (a, s), hvp)]
+fn h_constructors(a: &DMatrix<f64>, s: f64) -> f64 {
+    let n = a.nrows();
+    let fill = DMatrix::from_element(n, a.ncols(), s * s);
+    let eye = DMatrix::identity(n, n);
+    let z = DMatrix::<f64>::zeros(n, a.ncols());
+    let b = (&eye * a + fill.component_mul(a) + z).scale(s.sin());
+    b.map(|x| x.tanh()).sum() * (n as f64) + GAMMA * std::f64::consts::PI * a.norm_squared() * s
+}
+
+#[test]
+fn constructors_counts_constants() {
+    let r = &mut rng(20);
+    for (m, n) in SHAPES {
+        let (a, s) = (mat(r, m, n), uniform(r, 0.5, 1.5));
+        let (va, vs) = (direction(r, &a), uniform(r, -1.0, 1.0));
+        hvp2(
+            "constructors",
+            (&a, &s),
+            (&va, &vs),
+            |a, s| h_constructors_grad(a, *s),
+            |a, s, va, vs| h_constructors_hvp(a, *s, va, *vs),
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Closed forms (the seeds)
 // ---------------------------------------------------------------------------
