@@ -1,6 +1,9 @@
-//! `NAME_hessian`: the dense Hessian of one variable, column by column, from the
-//! Hessian-vector products of `NAME_hvp_into` with unit directions (one workspace
-//! for all of them, so the columns after the first allocate nothing), symmetrised.
+//! `NAME_hessian`: the dense Hessian of one variable, column by column, from
+//! Hessian-vector products with unit directions, symmetrised. For dynamic sizes the
+//! half of the HVP that does not depend on the direction (the values, the first-order
+//! adjoints, the gradient) is computed once ([`super::hessian_sweeps`]); otherwise
+//! (static sizes, chains of products through a tangent) each column is one call of
+//! `NAME_hvp_into`, all sharing one workspace.
 
 use super::{float_ty, formula, lit, mixed, rt, Input};
 use crate::ir::{Float, Kind};
@@ -73,12 +76,23 @@ pub fn companion(input: &Input<'_>) -> TokenStream {
             } else {
                 quote!(<#h_ty>::zeros(#n, #n))
             };
-            quote! {
-                    let #n = #w.len();
-                    let mut #dir: #owned = #w.map(|_| #zero);
-                    let mut #g: #owned = ::core::default::Default::default();
-                    let mut #hv: #owned = ::core::default::Default::default();
-                    let mut #h = #zeros;
+            let names = super::HessianNames {
+                dir: dir.clone(),
+                g: g.clone(),
+                hv: hv.clone(),
+                h: h.clone(),
+                n: n.clone(),
+            };
+            let hoisted = if super::fixed::applies(input) {
+                None
+            } else {
+                super::hessian_sweeps(input, &names)
+            };
+            let columns = match hoisted {
+                // The direction-independent half once, the rest per column.
+                Some(sweeps) => quote!(let #value: #t = { #sweeps };),
+                // n whole HVPs.
+                None => quote! {
                     let mut #value: #t = #zero;
                     // One call even for an empty variable: the value and gradient.
                     for #j in 0..(if #n == 0 { 1 } else { #n }) {
@@ -93,6 +107,15 @@ pub fn companion(input: &Input<'_>) -> TokenStream {
                             }
                         }
                     }
+                },
+            };
+            quote! {
+                    let #n = #w.len();
+                    let mut #dir: #owned = #w.map(|_| #zero);
+                    let mut #g: #owned = ::core::default::Default::default();
+                    let mut #hv: #owned = ::core::default::Default::default();
+                    let mut #h = #zeros;
+                    #columns
                     // Symmetric to rounding already; exactly, for Cholesky and friends.
                     for #j in 0..#n {
                         for #i in 0..#j {
@@ -189,6 +212,9 @@ fn wrapper(
         #(#[doc = #doc])*
         #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_parens, unused_variables, unused_mut, non_snake_case)]
         #vis fn #hess_name(#(#decls),*) -> (#t, #owned, #h_ty) {
+            // It stands for `NAME`, as the other companions do.
+            #[allow(deprecated)]
+            let _ = #name;
             #body
         }
     }

@@ -682,6 +682,166 @@ impl Emit<'_> {
     }
 }
 
+impl Emit<'_> {
+    /// After the sweep: the gradient of parameter `i` into its output `grad_<name>`
+    /// (a static one copied out of its slot; zero when the value does not depend on it).
+    fn write_out(&self, i: usize) -> TokenStream {
+        let (g, adjoints, sig) = (self.g, self.adj, self.sig);
+        let Some(p) = sig.params.get(i) else {
+            return TokenStream::new();
+        };
+        let rt = rt();
+        let o = grad_out(p);
+        let gid = adj(i);
+        let differentiated = adjoints.differentiated.get(i).copied().unwrap_or(false);
+        let zero = lit(0.0, g.float);
+        if !is_dynamic(p.kind) && p.kind.is_matrix() {
+            return if differentiated {
+                quote!(#o.copy_from(&#gid);)
+            } else {
+                quote!(#o.fill(#zero);)
+            };
+        }
+        match (p.kind.is_matrix(), differentiated) {
+            (true, true) => quote!(#rt::GradBuf::put_matrix(#o, #gid);),
+            (true, false) => {
+                let v = self.view(i);
+                quote!(
+                    let mut #gid = #rt::GradBuf::take_matrix(#o);
+                    #rt::fill_to(&mut #gid, false, #zero, #v.nrows(), #v.ncols());
+                    #rt::GradBuf::put_matrix(#o, #gid);
+                )
+            }
+            (false, true) => quote!(*#o = #gid;),
+            (false, false) => quote!(*#o = #zero;),
+        }
+    }
+
+    /// Where the adjoint of node `id` is written: a dynamic parameter's gradient in its
+    /// output buffer, anything else in a workspace slot.
+    fn into_of(&self, id: NodeId) -> Option<&Param> {
+        let node = self.g.node(id);
+        match node.op {
+            Op::Param(i) => self.sig.params.get(i).filter(|_| is_dynamic(node.kind)),
+            _ => None,
+        }
+    }
+}
+
+/// The names `NAME_hessian`'s loop works with (see [`hessian_sweeps`]).
+pub(crate) struct HessianNames {
+    /// The direction buffer, shaped like the variable.
+    pub dir: Ident,
+    /// The gradient buffer.
+    pub g: Ident,
+    /// The Hessian-vector product buffer.
+    pub hv: Ident,
+    /// The Hessian.
+    pub h: Ident,
+    /// The number of entries of the variable.
+    pub n: Ident,
+}
+
+/// The body of `NAME_hessian` for the dynamic backend, from the tangent graph's
+/// input (its `wrt`: the direction, then the variable): ḟ is linear in the tangents,
+/// so the adjoints of the tangent nodes are the first-order adjoints, the same for
+/// every direction. They, the values and the gradient are computed once; then, per
+/// unit direction e_j, only the tangents and the adjoints of the values (column j of
+/// the Hessian). `None` when the graph holds a chain of products through a tangent
+/// (its kept inner products would cross the two halves): then n full HVPs.
+pub(crate) fn hessian_sweeps(input: &Input<'_>, names: &HessianNames) -> Option<TokenStream> {
+    let Input {
+        sig,
+        wrt,
+        graph: g,
+        adjoints,
+        value: value_node,
+        ..
+    } = *input;
+    let (&d, &w) = (wrt.first()?, wrt.get(1)?);
+    let (dp, wp) = (sig.params.get(d)?, sig.params.get(w)?);
+    let dep = g.active(&[d]);
+    let n_nodes = g.nodes.len();
+    if (0..n_nodes).any(|id| crate::ir::flag(&dep, id) && rules::chain_temps(g, id) > 0) {
+        return None;
+    }
+    let ws = mixed("ws");
+    let cx = Emit {
+        g,
+        sig,
+        adj: adjoints,
+        slots: RefCell::new(Vec::new()),
+        ws: ws.clone(),
+        lazy: fuse::plan(g, adjoints),
+    };
+    let t = float_ty(g.float);
+    let (one, zero) = (lit(1.0, g.float), lit(0.0, g.float));
+    let HessianNames {
+        dir,
+        g: gbuf,
+        hv,
+        h,
+        n,
+    } = names;
+    let (dname, go, ho) = (&dp.name, grad_out(dp), grad_out(wp));
+    let (i, j) = (mixed("__mg_i"), mixed("__mg_j"));
+    let dependent = |id: NodeId| crate::ir::flag(&dep, id);
+
+    // Once: every value (the tangents along the zero direction, which only give
+    // their buffers), the first-order adjoints, the gradient.
+    let mut once = quote!(let #dname = &#dir; let #go = &mut #gbuf;);
+    for id in 0..n_nodes {
+        once.extend(cx.forward(id));
+    }
+    let value = mixed("__mg_value");
+    let out = cx.scalar(value_node);
+    once.extend(quote!(let #value: #t = #out;));
+    for id in (0..n_nodes).rev().filter(|&id| dependent(id)) {
+        if adjoints.is_differentiated(id) {
+            once.extend(cx.adjoint(id, cx.into_of(id)));
+            once.extend(cx.chain_backward(id));
+        }
+    }
+    once.extend(cx.write_out(d));
+    let outer = cx.slots.borrow().len();
+
+    // Per direction: the tangents, then the adjoints of the values.
+    let mut each = quote!(let #dname = &#dir; let #ho = &mut #hv;);
+    for id in (0..n_nodes).filter(|&id| dependent(id)) {
+        each.extend(cx.forward(id));
+    }
+    for id in (0..n_nodes).rev().filter(|&id| !dependent(id)) {
+        if adjoints.is_differentiated(id) {
+            each.extend(cx.adjoint(id, cx.into_of(id)));
+            each.extend(cx.chain_backward(id));
+        }
+    }
+    each.extend(cx.write_out(w));
+    let slots = cx.slots.borrow();
+    for (name, k) in slots.iter().skip(outer) {
+        each.extend(quote!(#ws.put(#k, #name);));
+    }
+    let puts = slots
+        .iter()
+        .take(outer)
+        .map(|(name, k)| quote!(#ws.put(#k, #name);));
+    Some(quote! {
+        #once
+        for #j in 0..#n {
+            #dir[#j] = #one;
+            {
+                #each
+                for #i in 0..#n {
+                    #h[(#i, #j)] = #ho[#i];
+                }
+            }
+            #dir[#j] = #zero;
+        }
+        #(#puts)*
+        #value
+    })
+}
+
 impl scalar::Leaves for Emit<'_> {
     fn float(&self) -> crate::ir::Float {
         self.g.float
@@ -754,45 +914,11 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
         }
         // A dynamic gradient is written in its output buffer; a static one (of a
         // function mixing sizes) in a workspace slot, copied out at the end.
-        let into = match g.node(id).op {
-            Op::Param(i) => sig.params.get(i).filter(|_| is_dynamic(g.node(id).kind)),
-            _ => None,
-        };
-        body.extend(cx.adjoint(id, into));
+        body.extend(cx.adjoint(id, cx.into_of(id)));
         body.extend(cx.chain_backward(id));
     }
-    let rt = rt();
     for &i in wrt.iter() {
-        let Some(p) = sig.params.get(i) else { continue };
-        let o = grad_out(p);
-        let gid = adj(i);
-        let differentiated = adjoints.differentiated.get(i).copied().unwrap_or(false);
-        let zero = lit(0.0, g.float);
-        if !is_dynamic(p.kind) && p.kind.is_matrix() {
-            body.extend(if differentiated {
-                quote!(#o.copy_from(&#gid);)
-            } else {
-                quote!(#o.fill(#zero);)
-            });
-            continue;
-        }
-        body.extend(match (p.kind.is_matrix(), differentiated) {
-            (true, true) => quote!(#rt::GradBuf::put_matrix(#o, #gid);),
-            (true, false) => {
-                let v = cx.view(i);
-                let zero = lit(0.0, g.float);
-                quote!(
-                    let mut #gid = #rt::GradBuf::take_matrix(#o);
-                    #rt::fill_to(&mut #gid, false, #zero, #v.nrows(), #v.ncols());
-                    #rt::GradBuf::put_matrix(#o, #gid);
-                )
-            }
-            (false, true) => quote!(*#o = #gid;),
-            (false, false) => {
-                let zero = lit(0.0, g.float);
-                quote!(*#o = #zero;)
-            }
-        });
+        body.extend(cx.write_out(i));
     }
     for (name, k) in cx.slots.borrow().iter() {
         body.extend(quote!(#ws.put(#k, #name);));
