@@ -1,7 +1,7 @@
 //! `NAME_hessian`: the dense Hessian of one variable, column by column, from
 //! Hessian-vector products with unit directions, symmetrised. For dynamic sizes the
 //! half of the HVP that does not depend on the direction (the values, the first-order
-//! adjoints, the gradient) is computed once ([`super::hessian_sweeps`]); otherwise
+//! adjoints, the gradient) is computed once (`emit::hessian_sweeps`); otherwise
 //! (static sizes, chains of products through a tangent) each column is one call of
 //! `NAME_hvp_into`, all sharing one workspace.
 

@@ -719,7 +719,7 @@ impl Emit<'_> {
 
     /// Where the adjoint of node `id` is written: a dynamic parameter's gradient in its
     /// output buffer, anything else in a workspace slot.
-    fn into_of(&self, id: NodeId) -> Option<&Param> {
+    fn target_of(&self, id: NodeId) -> Option<&Param> {
         let node = self.g.node(id);
         match node.op {
             Op::Param(i) => self.sig.params.get(i).filter(|_| is_dynamic(node.kind)),
@@ -798,7 +798,7 @@ pub(crate) fn hessian_sweeps(input: &Input<'_>, names: &HessianNames) -> Option<
     once.extend(quote!(let #value: #t = #out;));
     for id in (0..n_nodes).rev().filter(|&id| dependent(id)) {
         if adjoints.is_differentiated(id) {
-            once.extend(cx.adjoint(id, cx.into_of(id)));
+            once.extend(cx.adjoint(id, cx.target_of(id)));
             once.extend(cx.chain_backward(id));
         }
     }
@@ -812,7 +812,7 @@ pub(crate) fn hessian_sweeps(input: &Input<'_>, names: &HessianNames) -> Option<
     }
     for id in (0..n_nodes).rev().filter(|&id| !dependent(id)) {
         if adjoints.is_differentiated(id) {
-            each.extend(cx.adjoint(id, cx.into_of(id)));
+            each.extend(cx.adjoint(id, cx.target_of(id)));
             each.extend(cx.chain_backward(id));
         }
     }
@@ -914,7 +914,7 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
         }
         // A dynamic gradient is written in its output buffer; a static one (of a
         // function mixing sizes) in a workspace slot, copied out at the end.
-        body.extend(cx.adjoint(id, cx.into_of(id)));
+        body.extend(cx.adjoint(id, cx.target_of(id)));
         body.extend(cx.chain_backward(id));
     }
     for &i in wrt.iter() {
