@@ -22,6 +22,9 @@ mod gaussian;
 #[path = "../examples/logistic.rs"]
 mod logistic;
 #[allow(dead_code)]
+#[path = "../examples/newton.rs"]
+mod newton;
+#[allow(dead_code)]
 #[path = "../examples/pose.rs"]
 mod pose;
 #[allow(dead_code)]
@@ -235,4 +238,44 @@ fn pose_recovers_the_true_pose() {
             "Gauss–Newton converges in a few steps: {history:?}"
         );
     }
+}
+
+#[test]
+fn newton_converges_in_a_handful_of_iterations() {
+    let config = newton::Config {
+        verbose: false,
+        max_gd: 20_000,
+        ..newton::Config::default()
+    };
+    let r = newton::run(&config).expect("newton runs");
+    assert!(
+        (r.newton_loss[0] - std::f64::consts::LN_2).abs() < 1e-12,
+        "w = 0 gives ln 2"
+    );
+    assert!(
+        r.newton_iters <= 10,
+        "Newton took {} iterations",
+        r.newton_iters
+    );
+    let best = *r.newton_loss.last().unwrap();
+    assert!(
+        r.newton_loss.windows(2).all(|p| p[1] <= p[0] + 1e-15),
+        "{:?}",
+        r.newton_loss
+    );
+    assert!(
+        (r.newton_cg_loss - best).abs() < 1e-10,
+        "Newton-CG reaches the same loss"
+    );
+    assert!(
+        r.newton_cg.0 <= 15 && r.newton_cg.1 > 0,
+        "{:?}",
+        r.newton_cg
+    );
+    assert!(
+        r.gd_iters > 10 * r.newton_iters,
+        "gradient descent needs many more iterations: {}",
+        r.gd_iters
+    );
+    assert!(r.gd_loss >= best - 1e-12);
 }
