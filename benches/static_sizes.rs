@@ -18,8 +18,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use nalgebra::{Matrix3, Matrix6, SMatrix, SVector, Vector3, Vector6};
-use num_dual::{gradient, DualNum, DualSVec64};
+use nalgebra::{Matrix2, Matrix3, Matrix6, SMatrix, SVector, Vector3, Vector6};
+use num_dual::{gradient, jacobian, DualNum, DualSVec64};
 
 #[path = "common/static_losses.rs"]
 mod static_losses;
@@ -198,6 +198,78 @@ fn ln_det_bench(c: &mut Criterion) {
     g.finish();
 }
 
+/// 2-D pose from three correspondences, residuals `R(θ) p_k + t − q_k` stacked.
+#[matgrad::jacobian(wrt = theta)]
+fn pose2d(theta: &Vector3<f64>, p: &SMatrix<f64, 2, 3>, q: &SMatrix<f64, 2, 3>) -> Vector6<f64> {
+    let (c, s) = (theta[0].cos(), theta[0].sin());
+    let rot = Matrix2::new(c, -s, s, c);
+    let e = rot * p - q;
+    let (tx, ty) = (theta[1], theta[2]);
+    Vector6::new(
+        e[(0, 0)] + tx,
+        e[(1, 0)] + ty,
+        e[(0, 1)] + tx,
+        e[(1, 1)] + ty,
+        e[(0, 2)] + tx,
+        e[(1, 2)] + ty,
+    )
+}
+
+/// The same Jacobian by hand: ∂r/∂θ = R′(θ) p_k, ∂r/∂t = I per point.
+fn pose2d_hand(
+    theta: &Vector3<f64>,
+    p: &SMatrix<f64, 2, 3>,
+    q: &SMatrix<f64, 2, 3>,
+) -> (Vector6<f64>, SMatrix<f64, 6, 3>) {
+    let (s, c) = theta[0].sin_cos();
+    let (rot, drot) = (Matrix2::new(c, -s, s, c), Matrix2::new(-s, -c, c, -s));
+    let mut r = Vector6::zeros();
+    let mut j = SMatrix::<f64, 6, 3>::zeros();
+    for k in 0..3 {
+        let (pk, qk) = (p.column(k), q.column(k));
+        let e = rot * pk - qk;
+        let de = drot * pk;
+        r[2 * k] = e[0] + theta[1];
+        r[2 * k + 1] = e[1] + theta[2];
+        j[(2 * k, 0)] = de[0];
+        j[(2 * k + 1, 0)] = de[1];
+        j[(2 * k, 1)] = 1.0;
+        j[(2 * k + 1, 2)] = 1.0;
+    }
+    (r, j)
+}
+
+fn jacobian_bench(c: &mut Criterion) {
+    type D = DualSVec64<3>;
+    let theta = Vector3::new(0.4, 0.1, -0.2);
+    let (p, q): (SMatrix<f64, 2, 3>, SMatrix<f64, 2, 3>) = (entries(8), entries(9));
+    let (pd, qd) = (p.map(D::from_re), q.map(D::from_re));
+    let dual = |v: SVector<D, 3>| {
+        let (s, c) = (v[0].sin(), v[0].cos());
+        let rot = nalgebra::Matrix2::new(c, -s, s, c);
+        let e = rot * pd - qd;
+        Vector6::from_fn(|i, _| e[(i % 2, i / 2)] + v[1 + i % 2])
+    };
+    let (r0, j0) = pose2d_jacobian(&theta, &p, &q);
+    let (r1, j1) = pose2d_hand(&theta, &p, &q);
+    let (r2, j2) = jacobian(dual, &theta);
+    assert_eq!(r0, pose2d(&theta, &p, &q));
+    close(r0.as_slice(), r1.as_slice(), "pose2d value hand");
+    close(r0.as_slice(), r2.as_slice(), "pose2d value num-dual");
+    close(j0.as_slice(), j1.as_slice(), "pose2d J hand");
+    close(j0.as_slice(), j2.as_slice(), "pose2d J num-dual");
+
+    let mut g = c.benchmark_group("jacobian pose2d 6x3");
+    g.bench_function("generated", |b| {
+        b.iter(|| pose2d_jacobian(black_box(&theta), black_box(&p), black_box(&q)))
+    });
+    g.bench_function("hand", |b| {
+        b.iter(|| pose2d_hand(black_box(&theta), black_box(&p), black_box(&q)))
+    });
+    g.bench_function("num_dual", |b| b.iter(|| jacobian(dual, black_box(&theta))));
+    g.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(500))
@@ -208,6 +280,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = pose_bench, quadratic_bench, layer_bench, ln_det_bench
+    targets = pose_bench, quadratic_bench, layer_bench, ln_det_bench, jacobian_bench
 }
 criterion_main!(benches);

@@ -29,7 +29,8 @@ use rand_chacha::ChaCha8Rng;
 /// Mean softmax cross-entropy of a 64 → hidden → 10 network with biases.
 ///
 /// `x` holds one image per row, `y` the one-hot labels, `inv_n` is one over the
-/// number of rows (the language has no casts, so the caller passes the scale).
+/// number of rows (a parameter, so that the caller picks the scale; writing
+/// `/ (x.nrows() as f64)` in the body works as well).
 #[grad(wrt = (w1, b1, w2, b2))]
 pub fn loss(
     x: &DMatrix<f64>,

@@ -100,8 +100,12 @@
 //!
 //! ## The language
 //!
-//! The body is straight-line nalgebra: `let` statements (shadowing allowed, type
-//! annotations optional) and a final scalar expression (or `return expr;`). Parameters
+//! The body is nalgebra code: `let` and `let mut` statements (shadowing allowed, type
+//! annotations optional), assignments and compound assignments (each a new value),
+//! `for` loops and iterator sums over ranges with literal bounds (unrolled), `if`
+//! decided at compile time (on loop indices and literals), calls of
+//! [`macro@differentiable`] helpers (inlined) and of [`macro@custom_adjoint`] scalar
+//! functions, and a final scalar expression (or `return expr;`). Parameters
 //! are `DMatrix<T>`, `DVector<T>`, `RowDVector<T>` or `T` (by value or `&`, paths such
 //! as `nalgebra::DMatrix<f64>` included), with one `T` of `f32`/`f64` for the whole
 //! function, which returns `T`; or the function is generic over `T`
@@ -140,6 +144,9 @@
 //! | `a.row_sum()`, `a.column_sum()` (nalgebra's: the 1×n row of column sums, the m×1 column of row sums), `a.row_mean()`, `a.column_mean()` | ā += 𝟙 Ḡ, ā += Ḡ 𝟙ᵀ (divided by the count for the means) |
 //! | `a.max()`, `a.min()` | ā += s̄ at the first entry (column-major) equal to the value |
 //! | `a.abs()` | ā += Ḡ ⊙ sign(a) |
+//! | `DMatrix::from_diagonal(&v)` | v̄ += diag(Ḡ) |
+//! | `Vector3::new(a, b, c)`, `Matrix2::new(..)` (static, from scalars) | each scalar gets its entry of Ḡ |
+//! | `flag: bool` parameter in a closure's `if flag { .. } else { .. }` | the derivative of the branch taken |
 //! | `a.column(j)` (`j` a literal, or literals and parameters' shapes: `a.ncols() - 1`) | ā += Ḡ e_jᵀ |
 //! | `a.row(i)` (`i` a count, as for `column`) | ā += e_i Ḡ |
 //! | `a.rows(i, n)`, `a.columns(j, n)` (counts; `n` a literal when `a`'s size is static) | ā += Ḡ placed in those rows / columns |
@@ -479,6 +486,52 @@ pub use matgrad_macros::differentiable;
 /// same path). Scalar functions only: apply one to a matrix with `map`. Second
 /// derivatives of such a function are not available.
 pub use matgrad_macros::custom_adjoint;
+
+/// Derives the Jacobian of a function returning a vector of residuals, for least
+/// squares (Gauss–Newton, Levenberg–Marquardt).
+///
+/// `#[jacobian(wrt = p)]` (or `wrt = (a, b)`) on `fn r(..) -> DVector<T>` (or a
+/// static `SVector<T, M>`, `Vector3<T>`, …) adds `r_jacobian(..) -> (r, J_p, …)`
+/// and `r_jacobian_into(.., &mut r, &mut j_p, …, &mut ws)`, with
+/// `J[(i, k)] = ∂r_i / ∂vec(p)_k`: one row per residual, the variable's entries in
+/// column-major order. `J` is a `DMatrix<T>`, or an `SMatrix<T, M, N>` when the
+/// result and the variable are both static (a scalar variable has one column). The
+/// body is the language of `#[grad]`.
+///
+/// ```
+/// use matgrad::jacobian;
+/// use nalgebra::{DMatrix, DVector};
+///
+/// /// Residuals of the model y ≈ a e^{b t}.
+/// #[jacobian(wrt = p)]
+/// fn residual(p: &DVector<f64>, t: &DVector<f64>, y: &DVector<f64>) -> DVector<f64> {
+///     let (a, b) = (p[0], p[1]);
+///     t.map(|v| a * (b * v).exp()) - y
+/// }
+///
+/// let (p, t) = (DVector::from_vec(vec![2.0, -0.5]), DVector::from_vec(vec![0.0, 1.0, 2.0]));
+/// let y = DVector::from_vec(vec![2.0, 1.2, 0.8]);
+/// let (r, j) = residual_jacobian(&p, &t, &y);
+/// assert_eq!(r, residual(&p, &t, &y));
+/// // ∂r_i/∂a = e^{b t_i}, ∂r_i/∂b = a t_i e^{b t_i}
+/// let want = DMatrix::from_fn(3, 2, |i, k| {
+///     let e = (p[1] * t[i]).exp();
+///     if k == 0 { e } else { p[0] * t[i] * e }
+/// });
+/// assert!((j - want).norm() < 1e-12);
+/// ```
+///
+/// How: the expansion writes a hidden scalar function `⟨r(p, …), s⟩` of one more
+/// parameter, the seed `s`, and differentiates it with `#[grad]`; its gradient at
+/// `s = e_i` is row `i` of `J`. So the Jacobian costs one gradient per residual
+/// (reverse mode); `_jacobian_into` keeps the seed and the gradients in the
+/// workspace, and computes `r` by calling the function itself (which allocates its
+/// result when it is a `DVector`).
+pub use matgrad_macros::jacobian;
+
+/// `#[jacobian]` with `reassociate` forced on. Not part of the API.
+#[doc(hidden)]
+pub use matgrad_macros::jacobian_reassociated as __jacobian_reassociated;
 
 /// Continues a `#[grad]` expansion with a helper's tokens. Not part of the API.
 #[doc(hidden)]

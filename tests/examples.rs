@@ -3,9 +3,12 @@
 //! tests call it with a few iterations and check that it learns.
 
 // Each example includes `examples/common/mod.rs` itself, as a standalone example
-// must; here that makes six copies of the helpers, one per example module.
+// must; here that makes one copy of the helpers per example module.
 #![allow(clippy::duplicate_mod)]
 
+#[allow(dead_code)]
+#[path = "../examples/curve_fit.rs"]
+mod curve_fit;
 #[allow(dead_code)]
 #[path = "../examples/dictionary.rs"]
 mod dictionary;
@@ -18,6 +21,9 @@ mod gaussian;
 #[allow(dead_code)]
 #[path = "../examples/logistic.rs"]
 mod logistic;
+#[allow(dead_code)]
+#[path = "../examples/pose.rs"]
+mod pose;
 #[allow(dead_code)]
 #[path = "../examples/quickstart.rs"]
 mod quickstart;
@@ -208,8 +214,10 @@ fn rnn_learns_and_beats_the_naive_forecast() {
     // Seed 42: train 0.21 → 0.10, test 0.79 → 0.33 (mean squared error, standardised).
     assert!(train[train.len() - 1] < 0.7 * train[0], "{report:?}");
     assert!(test[test.len() - 1] < 0.6 * test[0], "{report:?}");
-    // The naive forecast's RMSE on 1949–2008 is a property of the data alone.
-    assert!((report.naive_rmse - 32.90).abs() < 0.01, "{report:?}");
+    // The naive forecast (next year = this year) on 1949–2008 depends on the data
+    // alone: 32.898 sunspots. After 30 epochs the network's test RMSE is 20.35
+    // (19–22 over seeds after 300); ask for at least a fifth less than naive.
+    assert!((report.naive_rmse - 32.898).abs() < 1e-3, "{report:?}");
     assert!(report.test_rmse < 0.8 * report.naive_rmse, "{report:?}");
     assert!(is_png(&plot), "no PNG at {}", plot.display());
     std::fs::remove_dir_all(&dir).ok();
@@ -259,4 +267,48 @@ fn rnn_gradient_matches_finite_differences() {
     }
     let num = (f(&w, &u, &b, &wo, bo + e) - f(&w, &u, &b, &wo, bo - e)) / (2.0 * e);
     assert!(close(gbo, num), "bo: {gbo} vs {num}");
+}
+
+#[test]
+fn curve_fit_reproduces_nist_certified_values() {
+    let outcomes = curve_fit::run().expect("the NIST files load");
+    assert_eq!(outcomes.len(), 6, "three problems, two starts each");
+    for o in outcomes {
+        // NIST's criterion: six significant digits of every parameter.
+        assert!(
+            o.worst_relative_error < 1e-6,
+            "{} from start {}: {:?}",
+            o.problem,
+            o.start,
+            o.fit.b
+        );
+        let rss = *o.fit.history.last().expect("a history");
+        assert!(
+            (rss - o.certified_rss).abs() <= 1e-6 * o.certified_rss,
+            "{}: {rss}",
+            o.problem
+        );
+        assert!(
+            o.fit.history.windows(2).all(|w| w[1] < w[0]),
+            "each accepted step lowers the sum"
+        );
+    }
+}
+
+#[test]
+fn pose_recovers_the_true_pose() {
+    let p = nalgebra::SMatrix::<f64, 2, 3>::new(1.0, -0.5, 0.2, 0.0, 1.5, -1.0);
+    for truth in [
+        nalgebra::Vector3::new(0.7, 0.3, -0.5),
+        nalgebra::Vector3::new(-1.2, -2.0, 0.4),
+    ] {
+        let q = pose::moved(&truth, &p);
+        let (theta, history) = pose::gauss_newton(nalgebra::Vector3::zeros(), &p, &q);
+        assert!((theta - truth).norm() < 1e-9, "{theta} vs {truth}");
+        assert!(*history.last().expect("history") < 1e-20);
+        assert!(
+            history.len() <= 12,
+            "Gauss–Newton converges in a few steps: {history:?}"
+        );
+    }
 }

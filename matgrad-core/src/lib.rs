@@ -25,6 +25,7 @@ pub mod ctxt;
 pub mod diff;
 pub mod emit;
 pub mod ir;
+pub mod jacobian;
 pub mod parse;
 pub mod rewrite;
 pub mod rules;
@@ -466,6 +467,10 @@ fn resolve_wrt(
             Some(i) if sig.params.get(i).is_some_and(|p| p.count) => cx.error_spanned_by(
                 name,
                 format!("`{name}` is a `usize`, a count: it has no gradient; `wrt` names float parameters"),
+            ),
+            Some(i) if sig.params.get(i).is_some_and(|p| p.flag) => cx.error_spanned_by(
+                name,
+                format!("`{name}` is a `bool`, a flag: it has no gradient; `wrt` names float parameters"),
             ),
             Some(i) => out.push(i),
             None => {

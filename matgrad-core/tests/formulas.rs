@@ -266,7 +266,7 @@ fn views_place_the_adjoint_back() {
 fn batch_mean_divides_by_the_count() {
     assert_eq!(
         formulas("#[grad(wrt = w)] fn f(x: &DMatrix<f64>, w: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 { (x * w - y).norm_squared() / (x.nrows() as f64) }"),
-        ["∂f/∂w = 2 xᵀ (1 / x.nrows()) (x w − y)"]
+        ["∂f/∂w = (2 / x.nrows()) xᵀ (x w − y)"]
     );
 }
 

@@ -53,6 +53,30 @@ pub fn custom_adjoint(attr: TokenStream, item: TokenStream) -> TokenStream {
     .into()
 }
 
+/// Derives the Jacobian of a vector-valued nalgebra function at compile time.
+///
+/// See the `matgrad` crate.
+#[proc_macro_attribute]
+pub fn jacobian(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item = item.into();
+    matgrad_core::guarded(&item, || {
+        matgrad_core::jacobian::expand(attr.into(), item.clone(), false)
+    })
+    .into()
+}
+
+/// `#[jacobian]` with `reassociate` forced on (matgrad's test suites). Not part of
+/// the API.
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn jacobian_reassociated(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item = item.into();
+    matgrad_core::guarded(&item, || {
+        matgrad_core::jacobian::expand(attr.into(), item.clone(), true)
+    })
+    .into()
+}
+
 /// A `#[grad]` expansion continued with one more helper's tokens (invoked by the
 /// `macro_rules!` that `#[differentiable]` writes). Not part of the API.
 #[doc(hidden)]

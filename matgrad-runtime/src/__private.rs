@@ -59,7 +59,7 @@ pub use crate::workspace::{with_workspace, with_workspace_of, Workspaces};
 pub fn real<T: Real>(v: f64) -> T {
     nalgebra::convert(v)
 }
-pub use nalgebra::SMatrix;
+pub use nalgebra::{DMatrix, SMatrix};
 
 use crate::blas::{fill_gemm_ref, gemm_fill_ref, gemm_into, mul_as_nalgebra, trace_of_product_ref};
 use crate::broadcast::{add_col_ref, add_row_ref};
@@ -71,7 +71,7 @@ use crate::reduce::{
     softmax_ce_adjoint_y_ref, softmax_ce_ref, softmax_ce_with_adjoint_ref,
 };
 use crate::Real;
-use nalgebra::{DMatrix, DMatrixView};
+use nalgebra::DMatrixView;
 
 /// The shape of `a`, for messages (`3×4`).
 #[inline]

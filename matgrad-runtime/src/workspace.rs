@@ -46,13 +46,19 @@ use std::thread::LocalKey;
 /// ```
 pub struct Workspace<T> {
     slots: Vec<DMatrix<T>>,
+    /// Buffers of the functions that call a `_grad_into` (a `_jacobian_into`'s seed
+    /// and gradients), apart from that function's own slots.
+    extra: Vec<DMatrix<T>>,
 }
 
 impl<T> Workspace<T> {
     /// An empty workspace: its slots are created by the first call that uses it.
     #[must_use]
     pub const fn new() -> Self {
-        Workspace { slots: Vec::new() }
+        Workspace {
+            slots: Vec::new(),
+            extra: Vec::new(),
+        }
     }
 }
 
@@ -76,6 +82,27 @@ impl<T: Scalar> Workspace<T> {
             self.slots.resize_with(k + 1, DMatrix::default);
         }
         self.slots[k] = m;
+    }
+
+    /// [`Workspace::take`] for the buffers of a function that calls a `_grad_into`
+    /// with this workspace (which uses the ordinary slots).
+    #[doc(hidden)]
+    #[inline]
+    pub fn take_extra(&mut self, k: usize) -> DMatrix<T> {
+        if k >= self.extra.len() {
+            self.extra.resize_with(k + 1, DMatrix::default);
+        }
+        std::mem::take(&mut self.extra[k])
+    }
+
+    /// [`Workspace::put`] for those buffers.
+    #[doc(hidden)]
+    #[inline]
+    pub fn put_extra(&mut self, k: usize, m: DMatrix<T>) {
+        if k >= self.extra.len() {
+            self.extra.resize_with(k + 1, DMatrix::default);
+        }
+        self.extra[k] = m;
     }
 }
 

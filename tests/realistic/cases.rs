@@ -360,3 +360,54 @@ fn loops() {
             w = mat(r, n, n).cast::<f32>());
     }
 }
+
+// 23. A `bool` parameter switching a robust loss on and off, entry by entry.
+#[grad(wrt = w)]
+fn switchable_loss(x: &DMatrix<f64>, w: &DVector<f64>, y: &DVector<f64>, robust: bool) -> f64 {
+    let r = x * w - y;
+    r.map(|v| if robust { (1.0 + v * v).ln() } else { v * v })
+        .sum()
+        + w.map(|v| if !robust { 0.0 } else { 0.1 * v * v }).sum()
+}
+
+#[test]
+fn bool_parameters() {
+    let (r, mut ws) = (&mut rng(305), Workspace::new());
+    for (m, n) in DATA {
+        let (x, y) = (mat(r, m, n), vector(r, m));
+        for robust in [false, true] {
+            gradcheck!(&mut ws; switchable_loss, switchable_loss_grad, switchable_loss_grad_into;
+                (&x, &w, &y, robust); w = vector(r, n));
+        }
+        // The two settings differ: the flag is read.
+        let w = vector(r, n);
+        assert_ne!(
+            switchable_loss_grad(&x, &w, &y, true).1,
+            switchable_loss_grad(&x, &w, &y, false).1
+        );
+    }
+}
+
+// 24. An early `return` in a branch decided at compile time: a truncated sequence.
+#[grad(wrt = w)]
+fn truncated(xs: &DMatrix<f64>, w: &DMatrix<f64>) -> f64 {
+    let mut h = xs.column(0).into_owned();
+    let mut total = 0.0;
+    for t in 0..6 {
+        if t == 3 {
+            return total + h.norm_squared();
+        }
+        h = (w * &h).map(|v| v.tanh());
+        total += h.sum();
+    }
+    total
+}
+
+#[test]
+fn early_return() {
+    let (r, mut ws) = (&mut rng(306), Workspace::new());
+    for n in [1, 2, 4] {
+        let xs = mat(r, n, 2);
+        gradcheck!(&mut ws; truncated, truncated_grad, truncated_grad_into; (&xs, &w); w = mat(r, n, n));
+    }
+}

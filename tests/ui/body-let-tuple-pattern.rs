@@ -3,8 +3,10 @@ use nalgebra::DMatrix;
 
 #[grad(wrt = w)]
 fn loss(x: &DMatrix<f64>, w: &DMatrix<f64>) -> f64 {
-    let (a, b) = (x.sum(), w.sum());
-    a * b
+    // A tuple of values binds (`let (a, b) = (x.sum(), w.sum());`); a tuple-valued
+    // expression does not.
+    let (rows, cols) = x.shape();
+    (x * w).sum() * rows as f64 * cols as f64
 }
 
 fn main() {

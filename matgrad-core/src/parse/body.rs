@@ -23,6 +23,8 @@ enum Binding {
     Node(NodeId),
     /// A count (`let n = x.nrows();`): its value as the generated code computes it.
     Count(Count),
+    /// A `bool` parameter: its value as the generated code reads it.
+    Flag(proc_macro2::TokenStream),
     /// A name whose definition was rejected: uses of it are not reported again.
     Poisoned,
 }
@@ -56,6 +58,9 @@ struct Builder<'a> {
     /// The generic float parameter of the helper being inlined, if it has one
     /// (`T::from_f64(0.5)` in its body).
     helper_generic: Option<syn::Ident>,
+    /// The value of a `return` met in a branch or a loop body decided at compile
+    /// time: the blocks around it stop, and the function (or helper) returns it.
+    early: Option<Res<NodeId>>,
 }
 
 /// One declaration of a name: a parameter or a `let`.
@@ -132,6 +137,7 @@ pub fn build(
         helpers,
         inlining: Vec::new(),
         helper_generic: None,
+        early: None,
     };
     for (i, p) in sig.params.iter().enumerate() {
         let id = b.push(
@@ -144,7 +150,14 @@ pub fn build(
         if let Some(node) = b.nodes.get_mut(id) {
             node.name = Some(p.name.to_string());
         }
-        let binding = if p.count {
+        let binding = if p.flag {
+            let n = &p.name;
+            Binding::Flag(if p.by_ref {
+                quote::quote!(*#n)
+            } else {
+                quote::quote!(#n)
+            })
+        } else if p.count {
             // A count: the companions have the parameter under the same name.
             let n = &p.name;
             Binding::Count(Count::Expr(if p.by_ref {
@@ -314,6 +327,11 @@ impl Builder<'_> {
                 ),
                 Stmt::Macro(m) => self.macro_error(&m.mac),
             }
+            // A `return` in a branch taken: the rest is not run.
+            if let Some(r) = self.early.take() {
+                tail = Some(r);
+                break;
+            }
         }
         match tail {
             // Both are type errors of the original function (its return type is a
@@ -343,6 +361,28 @@ impl Builder<'_> {
             let _ = self.value_binding(&init.expr, "_");
             return;
         }
+        // `let (a, b) = (x, y);`: one `let` per name.
+        if let (Pat::Tuple(pt), Some(init)) = (&local.pat, &local.init) {
+            if let Expr::Tuple(values) = strip(&init.expr) {
+                if pt.elems.len() == values.elems.len() && init.diverge.is_none() {
+                    for (pat, value) in pt.elems.iter().zip(&values.elems) {
+                        let one = syn::Local {
+                            attrs: Vec::new(),
+                            let_token: local.let_token,
+                            pat: pat.clone(),
+                            init: Some(syn::LocalInit {
+                                eq_token: init.eq_token,
+                                expr: Box::new(value.clone()),
+                                diverge: None,
+                            }),
+                            semi_token: local.semi_token,
+                        };
+                        self.local(&one);
+                    }
+                    return;
+                }
+            }
+        }
         let name = match &local.pat {
             Pat::Ident(pi) => Some(pi),
             Pat::Type(pt) => match &*pt.pat {
@@ -354,7 +394,7 @@ impl Builder<'_> {
         let Some(pi) = name.filter(|pi| pi.by_ref.is_none() && pi.subpat.is_none()) else {
             self.cx.error_spanned_by(
                 &local.pat,
-                "patterns in `let` are not supported in a #[grad] function: bind one name per `let`, as in `let z = x * w;`",
+                "patterns in `let` are not supported in a #[grad] function: bind one name per `let` (`let z = x * w;`), or a tuple of names to a tuple of values (`let (a, b) = (p[0], p[1]);`)",
             );
             return;
         };
@@ -489,10 +529,17 @@ impl Builder<'_> {
     /// as a statement.
     fn statements(&mut self, block: &Block) {
         for stmt in &block.stmts {
+            if self.early.is_some() {
+                return;
+            }
             match stmt {
                 Stmt::Local(local) => self.local(local),
                 Stmt::Expr(Expr::Return(r), _) => {
-                    self.cx.error_spanned_by(r, "`return` inside a loop or a branch is not supported in a #[grad] function: return the value at the end of the function");
+                    let value = match &r.expr {
+                        Some(e) => self.expr(e),
+                        None => self.err(r, "`return` needs the function's value: `return expr;`"),
+                    };
+                    self.early = Some(value);
                 }
                 Stmt::Expr(e, _) => self.statement_expr(e, true),
                 Stmt::Item(item) => self.cx.error_spanned_by(
@@ -548,6 +595,9 @@ impl Builder<'_> {
             return;
         };
         for k in range {
+            if self.early.is_some() {
+                break;
+            }
             self.scoped(|b| {
                 if let Some(v) = &var {
                     b.bind(v.clone(), Binding::Count(Count::Lit(k)), false);
@@ -644,7 +694,7 @@ impl Builder<'_> {
 
     /// Reports the condition of `i`, which is not known at compile time.
     fn runtime_condition(&mut self, i: &syn::ExprIf) {
-        self.cx.error_spanned_by(&i.cond, "this condition is not known at compile time: `if` in a #[grad] function (outside `map` closures) decides on loop indices and literals, as in `if t == 0`; conditions on run-time values are not supported yet (for an entrywise choice, use a closure: `a.map(|v| if v > 0.0 { v } else { 0.0 })`)");
+        self.cx.error_spanned_by(&i.cond, "this condition is not known at compile time: `if` in a #[grad] function (outside `map` closures) decides on loop indices and literals, as in `if t == 0`; conditions on run-time values (computed values, `bool` parameters) are not supported yet outside closures; inside one they are: `a.map(|v| if v > 0.0 { v } else { 0.0 })`, `a.map(|v| if flag { v.abs() } else { v })`");
     }
 
     /// `if cond { .. } else { .. }` as a statement, `cond` known at compile time.
@@ -823,7 +873,9 @@ impl Builder<'_> {
             self.bind(param, binding, false);
         }
         self.inlining.push(name);
+        let outer_early = self.early.take();
         let value = self.block(&h.block);
+        self.early = outer_early;
         self.inlining.pop();
         self.helper_generic = outer_generic;
         self.env = env;
@@ -1080,6 +1132,9 @@ impl Builder<'_> {
                     let float = self.float.name();
                     return self.err(p, format!("`{id}` is a count (a `usize`): write `{id} as {float}` to use it as a number"));
                 }
+                Some(Binding::Flag(_)) => {
+                    return self.err(p, format!("`{id}` is a `bool`: it can be the condition of an `if` in a `map` or `zip_map` closure (`a.map(|v| if {id} {{ v.abs() }} else {{ v }})`)"));
+                }
                 None => {}
             }
         }
@@ -1248,7 +1303,7 @@ impl Builder<'_> {
             match self.env.get(&id.to_string()) {
                 // `let f = |v| ..;` was rejected: calling `f` is the same mistake.
                 Some(Binding::Poisoned) => return Err(()),
-                Some(Binding::Node(_) | Binding::Count(_)) => {
+                Some(Binding::Node(_) | Binding::Count(_) | Binding::Flag(_)) => {
                     return self.err(
                         &c.func,
                         format!("`{id}` is a value, not a function: only matgrad's functions (`sigmoid`, `add_row`, …) can be called in a #[grad] function"),
@@ -2326,6 +2381,53 @@ impl Builder<'_> {
     /// `if a cmp b { e1 } else { e2 }` in a closure (with `else if` chains): a
     /// piecewise function, differentiated branch by branch.
     fn sym_if(&mut self, i: &syn::ExprIf, var: &str, captures: &mut Vec<NodeId>) -> Res<Sym> {
+        // `if flag { .. }`, `if !flag { .. }` with `flag` a `bool` parameter: the
+        // comparison `(flag as usize) as f64 > 0.5` (or `< 0.5`), decided at run time.
+        let (negated, c) = match strip(&i.cond) {
+            Expr::Unary(u) if matches!(u.op, UnOp::Not(_)) => (true, strip(&u.expr)),
+            c => (false, c),
+        };
+        let flag = match c {
+            Expr::Path(p) => {
+                p.path
+                    .get_ident()
+                    .and_then(|id| match self.env.get(&id.to_string()) {
+                        Some(Binding::Flag(t)) => Some(t.clone()),
+                        _ => None,
+                    })
+            }
+            _ => None,
+        };
+        if let Some(t) = flag {
+            let Some((_, other)) = &i.else_branch else {
+                return self.err(i.if_token, "an `if` in a closure needs an `else`: the closure gives a value for every entry");
+            };
+            let then = match i.then_branch.stmts.as_slice() {
+                [Stmt::Expr(e, None)] => self.sym(e, var, captures),
+                _ => self.err(
+                    &i.then_branch,
+                    "each branch of an `if` in a closure is one scalar expression",
+                ),
+            };
+            let other = self.sym(other, var, captures);
+            let (then, other) = (then?, other?);
+            let count = Count::Expr(quote::quote!((#t as usize)));
+            let id = self.push(
+                Op::Cast(count),
+                vec![],
+                Kind::Scalar,
+                i.cond.span(),
+                source_text(&i.cond),
+            );
+            captures.push(id);
+            return Ok(Sym::Select(Box::new(Select {
+                cmp: if negated { Cmp::Lt } else { Cmp::Gt },
+                a: Sym::Val(id),
+                b: Sym::Lit(0.5),
+                then,
+                other,
+            })));
+        }
         let cmp = match strip(&i.cond) {
             Expr::Binary(b) => match b.op {
                 BinOp::Gt(_) => Some((Cmp::Gt, b)),

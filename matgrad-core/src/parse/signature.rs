@@ -24,6 +24,8 @@ pub struct Param {
     pub mutable: bool,
     /// Whether it is a `usize` (a count: sizes and indices, no gradient).
     pub count: bool,
+    /// Whether it is a `bool` (a flag: the condition of an `if`, no gradient).
+    pub flag: bool,
 }
 
 /// The parts of a signature matgrad uses.
@@ -214,17 +216,20 @@ fn parse_param<'a>(
             return None;
         }
     };
-    if let Some(by_ref) = count_type(&pt.ty) {
-        let param = Param {
-            name,
-            ty: (*pt.ty).clone(),
-            by_ref,
-            kind: Kind::Scalar,
-            owned: quote!(usize),
-            mutable,
-            count: true,
-        };
-        return Some((param, None, &pt.ty));
+    for (ty, flag) in [("usize", false), ("bool", true)] {
+        if let Some(by_ref) = plain_type(&pt.ty, ty) {
+            let param = Param {
+                name,
+                ty: (*pt.ty).clone(),
+                by_ref,
+                kind: Kind::Scalar,
+                owned: if flag { quote!(bool) } else { quote!(usize) },
+                mutable,
+                count: !flag,
+                flag,
+            };
+            return Some((param, None, &pt.ty));
+        }
     }
     match param_type(&pt.ty, float) {
         Ok((kind, float, by_ref, owned)) => {
@@ -236,6 +241,7 @@ fn parse_param<'a>(
                 owned,
                 mutable,
                 count: false,
+                flag: false,
             };
             Some((param, Some(float), &pt.ty))
         }
@@ -332,14 +338,13 @@ fn mentions(ts: &TokenStream, names: &[String]) -> bool {
     })
 }
 
-/// `Some(by_ref)` for `usize` or `&usize`: a count parameter.
-fn count_type(ty: &Type) -> Option<bool> {
+/// `Some(by_ref)` for `name` or `&name` (`usize`: a count parameter; `bool`: a flag).
+fn plain_type(ty: &Type, name: &str) -> Option<bool> {
     let (inner, by_ref) = match ungrouped(ty) {
         Type::Reference(r) if r.mutability.is_none() => (ungrouped(&r.elem), true),
         other => (other, false),
     };
-    matches!(inner, Type::Path(p) if p.qself.is_none() && p.path.is_ident("usize"))
-        .then_some(by_ref)
+    matches!(inner, Type::Path(p) if p.qself.is_none() && p.path.is_ident(name)).then_some(by_ref)
 }
 
 /// Kind, float, by-reference flag and owned type of a parameter type.

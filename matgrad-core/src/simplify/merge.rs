@@ -41,9 +41,29 @@ pub fn merge(t: &Term) -> Term {
                         stack.extend(inner.into_iter().map(|y| (y, scalar)));
                     }
                     Term::Num(v) => coef *= v,
+                    // A folded `c / a` (see below) is a scalar: it leads the product.
+                    Term::App(h, inner)
+                        if h == "/"
+                            && matches!(inner.as_slice(), [Term::Num(c), _] if *c != 1.0) =>
+                    {
+                        flat.insert(0, Term::App(h, inner));
+                    }
                     other => {
                         all_scalars &= scalar || other == Term::sym("I");
                         flat.push(other);
+                    }
+                }
+            }
+            // A numeric coefficient and a reciprocal scalar `1 / a` (or `c / a`): one
+            // factor `coef / a`, first (`(2 / n) xᵀ r`, not `2 xᵀ (1 / n) r`).
+            if coef != 1.0 && coef != 0.0 {
+                let reciprocal = flat
+                    .iter()
+                    .position(|x| matches!(x.as_app(), Some(("/", [Term::Num(_), _]))));
+                if let Some(Term::App(_, parts)) = reciprocal.map(|k| flat.remove(k)) {
+                    if let [Term::Num(c), a] = parts.as_slice() {
+                        flat.insert(0, Term::app("/", vec![Term::Num(coef * c), a.clone()]));
+                        coef = 1.0;
                     }
                 }
             }
