@@ -21,6 +21,10 @@
 //! set to its model flop count (see `flops` in each workload), so criterion prints
 //! `thrpt` in Gelem/s = GFLOP/s.
 //!
+//! The recurrent network (`rnn`, issue 16) is timed at two sequence lengths instead
+//! of three sizes: groups `rnn/T10` and `rnn/T100` (`cargo bench --bench workloads
+//! -- rnn`).
+//!
 //! Run: `cargo bench --bench workloads` (about 6 minutes on 2 cores).
 
 use std::hint::black_box;
@@ -42,6 +46,9 @@ mod losses;
 
 #[path = "common/expert.rs"]
 mod expert;
+
+#[path = "common/rnn_losses.rs"]
+mod rnn_losses;
 
 use expert::{dgemm, dot, gemv_add, Op};
 
@@ -1270,6 +1277,245 @@ fn bench_low_rank(c: &mut Criterion) {
 }
 
 // ---------------------------------------------------------------------------
+// 8. Tanh recurrent network (backpropagation through time)
+// ---------------------------------------------------------------------------
+
+/// An expert's backpropagation through time for `rnn_t10`/`rnn_t100` (batch × hidden
+/// states, one sequence per row): the forward pass keeps every state `H_t` in its
+/// own preallocated buffer; each step is one GEMM `H_{t−1} W` (skipped at `t = 0`,
+/// where `H_{−1} = 0`) and one fused pass `tanh(· + x_t u + b)`. Backward, each
+/// step is one fused pass `dZ = dH ⊙ (1 − H_t²)` that also accumulates `db` (column
+/// sums) and `du` (`x_tᵀ dZ`), then `dW += H_{t−1}ᵀ dZ` and `dH_{t−1} = dZ Wᵀ`,
+/// both read through strides. Nothing is allocated per call (with `Kernel::Mg`;
+/// matrixmultiply allocates its packing buffer in each product).
+struct RnnExpert {
+    k: Kernel,
+    hs: Vec<DMatrix<f64>>,
+    dz: DMatrix<f64>,
+    dh: DMatrix<f64>,
+    r: Vec<f64>,
+    dw: DMatrix<f64>,
+    du: RowDVector<f64>,
+    db: RowDVector<f64>,
+    dwo: DVector<f64>,
+    dbo: f64,
+}
+
+impl RnnExpert {
+    fn new(k: Kernel, (batch, hidden, steps): (usize, usize, usize)) -> Self {
+        RnnExpert {
+            k,
+            hs: (0..steps).map(|_| DMatrix::zeros(batch, hidden)).collect(),
+            dz: DMatrix::zeros(batch, hidden),
+            dh: DMatrix::zeros(batch, hidden),
+            r: vec![0.0; batch],
+            dw: DMatrix::zeros(hidden, hidden),
+            du: RowDVector::zeros(hidden),
+            db: RowDVector::zeros(hidden),
+            dwo: DVector::zeros(hidden),
+            dbo: 0.0,
+        }
+    }
+
+    fn grad(&mut self, p: &rnn_losses::Rnn) -> f64 {
+        let (n, steps) = p.xs.shape();
+        let hidden = p.w.nrows();
+        assert!(n > 0 && steps > 0 && steps == self.hs.len());
+        // Forward: H_t = tanh(H_{t−1} W + x_t u + 𝟙 b).
+        for t in 0..steps {
+            let (prev, rest) = self.hs.split_at_mut(t);
+            let h = &mut rest[0];
+            let beta = if t == 0 {
+                0.0
+            } else {
+                self.k.gemm(1.0, &prev[t - 1], Op::N, &p.w, Op::N, 0.0, h);
+                1.0
+            };
+            let x = p.xs.column(t);
+            for (j, col) in h.as_mut_slice().chunks_exact_mut(n).enumerate() {
+                let (uj, bj) = (p.u[j], p.b[j]);
+                for (v, &xi) in col.iter_mut().zip(x.iter()) {
+                    *v = (beta * *v + xi * uj + bj).tanh();
+                }
+            }
+        }
+        // Output: r = H_T wo + bo − y, value = ‖r‖² / n.
+        let last = &self.hs[steps - 1];
+        self.r.copy_from_slice(p.y.as_slice());
+        for v in &mut self.r {
+            *v = p.bo - *v;
+        }
+        gemv_add(last, p.wo.as_slice(), &mut self.r);
+        let value = norm_sq(&self.r) / n as f64;
+        // Backward through the output: r̄ = 2 r / n.
+        let scale = 2.0 / n as f64;
+        for v in &mut self.r {
+            *v *= scale;
+        }
+        self.dbo = self.r.iter().sum();
+        for (d, col) in self.dwo.iter_mut().zip(last.as_slice().chunks_exact(n)) {
+            *d = dot(col, &self.r);
+        }
+        // dH_T = r̄ woᵀ, folded into the first fused pass below.
+        self.du.fill(0.0);
+        self.db.fill(0.0);
+        for t in (0..steps).rev() {
+            let h = &self.hs[t];
+            let x = p.xs.column(t);
+            let cols = self
+                .dz
+                .as_mut_slice()
+                .chunks_exact_mut(n)
+                .zip(h.as_slice().chunks_exact(n))
+                .enumerate();
+            for (j, (dz, hc)) in cols {
+                let (mut sb, mut su) = (0.0, 0.0);
+                if t == steps - 1 {
+                    let woj = p.wo[j];
+                    for (((d, &hv), &rv), &xi) in dz.iter_mut().zip(hc).zip(&self.r).zip(x.iter()) {
+                        let g = rv * woj * (1.0 - hv * hv);
+                        *d = g;
+                        sb += g;
+                        su += xi * g;
+                    }
+                } else {
+                    let dhc = &self.dh.as_slice()[j * n..(j + 1) * n];
+                    for (((d, &hv), &gh), &xi) in dz.iter_mut().zip(hc).zip(dhc).zip(x.iter()) {
+                        let g = gh * (1.0 - hv * hv);
+                        *d = g;
+                        sb += g;
+                        su += xi * g;
+                    }
+                }
+                self.db[j] += sb;
+                self.du[j] += su;
+            }
+            if t > 0 {
+                // dW += H_{t−1}ᵀ dZ (the first product overwrites); dH_{t−1} = dZ Wᵀ.
+                let beta = if t == steps - 1 { 0.0 } else { 1.0 };
+                self.k.gemm(
+                    1.0,
+                    &self.hs[t - 1],
+                    Op::T,
+                    &self.dz,
+                    Op::N,
+                    beta,
+                    &mut self.dw,
+                );
+                self.k
+                    .gemm(1.0, &self.dz, Op::N, &p.w, Op::T, 0.0, &mut self.dh);
+            } else if steps == 1 {
+                self.dw.fill(0.0);
+            }
+        }
+        debug_assert_eq!(self.dw.shape(), (hidden, hidden));
+        value
+    }
+}
+
+fn bench_rnn(c: &mut Criterion) {
+    for steps in [10, 100] {
+        let p = rnn_losses::rnn(steps);
+        let grad = if steps == 10 {
+            rnn_losses::rnn_t10_grad
+        } else {
+            rnn_losses::rnn_t100_grad
+        };
+        let grad_into = if steps == 10 {
+            rnn_losses::rnn_t10_grad_into
+        } else {
+            rnn_losses::rnn_t100_grad_into
+        };
+        let original = if steps == 10 {
+            rnn_losses::rnn_t10
+        } else {
+            rnn_losses::rnn_t100
+        };
+        let (xs, y, w, u, b, wo, bo) = (&p.xs, &p.y, &p.w, &p.u, &p.b, &p.wo, p.bo);
+        let (batch, hidden) = (rnn_losses::BATCH, rnn_losses::HIDDEN);
+        let label = format!("{batch}x{hidden}x{steps}");
+
+        let (v, gw, gu, gb, gwo, gbo) = grad(xs, y, w, u, b, wo, bo);
+        check_value("rnn original", original(xs, y, w, u, b, wo, bo), v);
+        let mut expert = RnnExpert::new(Kernel::Mm, (batch, hidden, steps));
+        let mut expert_mg = RnnExpert::new(Kernel::Mg, (batch, hidden, steps));
+        for (what, e) in [("expert", &mut expert), ("expert_mg", &mut expert_mg)] {
+            check_value(&format!("rnn {what}"), e.grad(&p), v);
+            check_grad(&format!("rnn {what} dw"), e.dw.as_slice(), gw.as_slice());
+            check_grad(&format!("rnn {what} du"), e.du.as_slice(), gu.as_slice());
+            check_grad(&format!("rnn {what} db"), e.db.as_slice(), gb.as_slice());
+            check_grad(&format!("rnn {what} dwo"), e.dwo.as_slice(), gwo.as_slice());
+            check_value(&format!("rnn {what} dbo"), e.dbo, gbo);
+        }
+        let mut ws = Workspace::new();
+        let (mut iw, mut iu, mut ib) = (
+            DMatrix::zeros(0, 0),
+            RowDVector::zeros(0),
+            RowDVector::zeros(0),
+        );
+        let (mut iwo, mut ibo) = (DVector::zeros(0), 0.0);
+        check_value(
+            "rnn _grad_into",
+            grad_into(
+                xs, y, w, u, b, wo, bo, &mut iw, &mut iu, &mut ib, &mut iwo, &mut ibo, &mut ws,
+            ),
+            v,
+        );
+        check_grad("rnn _grad_into dw", iw.as_slice(), gw.as_slice());
+        check_grad("rnn _grad_into du", iu.as_slice(), gu.as_slice());
+        check_grad("rnn _grad_into db", ib.as_slice(), gb.as_slice());
+        check_grad("rnn _grad_into dwo", iwo.as_slice(), gwo.as_slice());
+        check_value("rnn _grad_into dbo", ibo, gbo);
+
+        // Per step: H W forward, dZ Wᵀ and H_{t−1}ᵀ dZ backward.
+        let (nf, hf, tf) = (batch as f64, hidden as f64, steps as f64);
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let flops = (6.0 * nf * hf * hf * tf) as u64;
+        let mut g = c.benchmark_group(format!("rnn/T{steps}"));
+        g.throughput(Throughput::Elements(flops));
+        if steps == 10 {
+            g.sample_size(30)
+                .warm_up_time(Duration::from_millis(500))
+                .measurement_time(Duration::from_millis(2000));
+        } else {
+            g.sample_size(15)
+                .sampling_mode(SamplingMode::Flat)
+                .warm_up_time(Duration::from_millis(500))
+                .measurement_time(Duration::from_millis(3000));
+        }
+        g.bench_function(id("generated", &label), |bch| {
+            bch.iter(|| grad(black_box(xs), y, w, u, b, wo, bo));
+        });
+        g.bench_function(id("generated_into", &label), |bch| {
+            bch.iter(|| {
+                grad_into(
+                    black_box(xs),
+                    y,
+                    w,
+                    u,
+                    b,
+                    wo,
+                    bo,
+                    &mut iw,
+                    &mut iu,
+                    &mut ib,
+                    &mut iwo,
+                    &mut ibo,
+                    &mut ws,
+                )
+            });
+        });
+        g.bench_function(id("expert", &label), |bch| {
+            bch.iter(|| expert.grad(black_box(&p)));
+        });
+        g.bench_function(id("expert_mg", &label), |bch| {
+            bch.iter(|| expert_mg.grad(black_box(&p)));
+        });
+        g.finish();
+    }
+}
+
+// ---------------------------------------------------------------------------
 // The machine's single-core GEMM rate
 // ---------------------------------------------------------------------------
 
@@ -1301,6 +1547,6 @@ fn bench_gemm_rate(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().nresamples(20_000).without_plots();
-    targets = bench_gemm_rate, bench_two_layer, bench_mlp, bench_regression, bench_square, bench_dictionary, bench_low_rank
+    targets = bench_gemm_rate, bench_two_layer, bench_mlp, bench_regression, bench_square, bench_dictionary, bench_low_rank, bench_rnn
 }
 criterion_main!(benches);

@@ -394,3 +394,73 @@ fn language_grad_into_allocates_nothing() {
         );
     }
 }
+
+/// `NAME_hvp_into` (SPEC §10) allocates nothing once its workspace and output buffers
+/// have their shapes, on the workloads with `hvp`: the tangent graph is emitted by the
+/// same backend as the gradient. `NAME_hvp` allocates exactly its `2k` outputs.
+#[test]
+fn hvp_into_allocates_nothing() {
+    for size in [0, 1] {
+        let d = data::two_layer(size);
+        let (va, vb) = (d.w1.map(|x| 0.5 - x), d.w2.map(|x| x * 0.25));
+        let mut g = [0; 4].map(|_| DMatrix::zeros(0, 0));
+        let [g1, g2, h1, h2] = &mut g;
+        let mut ws = Workspace::new();
+        check(
+            &format!("two_layer hvp {size}"),
+            4,
+            || {
+                losses::two_layer_hvp_into(
+                    &d.x, &d.w1, &d.w2, &d.y, &va, &vb, g1, g2, h1, h2, &mut ws,
+                )
+            },
+            || losses::two_layer_hvp(&d.x, &d.w1, &d.w2, &d.y, &va, &vb).0,
+        );
+        let d = data::mlp(size);
+        let (v1, vb1, v2, vb2) = (
+            d.w1.map(|x| -x),
+            d.b1.map(|x| x + 1.0),
+            d.w2.map(|x| x * 2.0),
+            d.b2.map(|x| 1.0 - x),
+        );
+        let mut gm = [0; 4].map(|_| DMatrix::zeros(0, 0));
+        let mut gr = [0; 4].map(|_| RowDVector::zeros(0));
+        let ([g1, g2, h1, h2], [gb1, gb2, hb1, hb2]) = (&mut gm, &mut gr);
+        let mut ws = Workspace::new();
+        check(
+            &format!("mlp hvp {size}"),
+            8,
+            || {
+                losses::mlp_hvp_into(
+                    &d.x, &d.w1, &d.b1, &d.w2, &d.b2, &d.y, &v1, &vb1, &v2, &vb2, g1, gb1, g2, gb2,
+                    h1, hb1, h2, hb2, &mut ws,
+                )
+            },
+            || losses::mlp_hvp(&d.x, &d.w1, &d.b1, &d.w2, &d.b2, &d.y, &v1, &vb1, &v2, &vb2).0,
+        );
+        let d = data::logistic(size);
+        let v = d.w.map(|x| x - 0.5);
+        let (mut g, mut h, mut ws) = (DVector::zeros(0), DVector::zeros(0), Workspace::new());
+        check(
+            &format!("logistic hvp {size}"),
+            2,
+            || losses::logistic_hvp_into(&d.x, &d.w, &d.y, d.lambda, &v, &mut g, &mut h, &mut ws),
+            || losses::logistic_hvp(&d.x, &d.w, &d.y, d.lambda, &v).0,
+        );
+        let d = data::dictionary(size);
+        let (vd, vr) = (d.d.map(|x| x * x), d.r.map(|x| -x));
+        let mut g = [0; 4].map(|_| DMatrix::zeros(0, 0));
+        let [gd, gr, hd, hr] = &mut g;
+        let mut ws = Workspace::new();
+        check(
+            &format!("dictionary hvp {size}"),
+            4,
+            || {
+                losses::dictionary_hvp_into(
+                    &d.x, &d.d, &d.r, d.lambda, &vd, &vr, gd, gr, hd, hr, &mut ws,
+                )
+            },
+            || losses::dictionary_hvp(&d.x, &d.d, &d.r, d.lambda, &vd, &vr).0,
+        );
+    }
+}

@@ -53,6 +53,7 @@ const EXAMPLES: &str = "\
 Examples:
   matgrad derive loss.rs
   matgrad derive model.rs --wrt w,b --show formulas,steps
+  matgrad derive loss.rs --show formulas,hessian
   cat loss.rs | matgrad derive - --format json
   matgrad derive --expr 'x: DVector, a: DMatrix => x.transpose() * a * x' --wrt x
   matgrad derive --expr 'w: DMatrix, x: DVector, b: DVector => (w * x + b).norm_squared()'";
@@ -128,6 +129,9 @@ pub enum Show {
     Latex,
     /// The generated `NAME_grad` and `NAME_grad_into`, pretty-printed.
     Rust,
+    /// Second order: the Hessian-vector product ∇²f · v of each variable, in Unicode
+    /// math (as `#[grad(.., hvp)]` derives it; not in the default).
+    Hessian,
 }
 
 /// When to color diagnostics.
@@ -162,7 +166,7 @@ fn run_derive(args: &DeriveArgs) -> ExitCode {
     let mut sources = sources::Sources::default();
     let mut problems = diagnostics::Problems::new(color);
 
-    let jobs = match gather(args, &mut sources, &mut problems) {
+    let mut jobs = match gather(args, &mut sources, &mut problems) {
         Ok(jobs) => jobs,
         Err(code) => {
             problems.flush(&sources);
@@ -170,6 +174,12 @@ fn run_derive(args: &DeriveArgs) -> ExitCode {
         }
     };
 
+    // Second order is derived only when asked for (it adds a sweep).
+    if args.show.contains(&Show::Hessian) {
+        for job in &mut jobs {
+            job.attr.extend(quote::quote!(, hvp));
+        }
+    }
     let mut reports = Vec::new();
     for job in &jobs {
         match derive::run(job, &mut sources) {

@@ -13,6 +13,7 @@ pub struct Sections {
     steps: bool,
     latex: bool,
     rust: bool,
+    hessian: bool,
 }
 
 impl From<&[Show]> for Sections {
@@ -22,6 +23,7 @@ impl From<&[Show]> for Sections {
             steps: show.contains(&Show::Steps),
             latex: show.contains(&Show::Latex),
             rust: show.contains(&Show::Rust),
+            hessian: show.contains(&Show::Hessian),
         }
     }
 }
@@ -68,6 +70,17 @@ pub fn text(reports: &[Report], shown: Sections) -> String {
                 for o in &r.orders {
                     let _ = writeln!(out, "  {}", o.replace('`', ""));
                 }
+            }
+        }
+        if shown.hessian && !r.hvps.is_empty() {
+            let dirs: Vec<String> = r.hvps.iter().map(|(v, _)| format!("v_{v}")).collect();
+            let _ = writeln!(
+                out,
+                "\nHessian-vector product, the direction ({}) (reverse over forward):",
+                dirs.join(", ")
+            );
+            for (v, h) in &r.hvps {
+                let _ = writeln!(out, "  (∇²f · v)_{v} = {h}");
             }
         }
         if shown.steps {
@@ -180,6 +193,10 @@ fn function_json(r: &Report, shown: Sections) -> Value {
             })
             .collect();
         f.insert("steps".into(), json!(steps));
+    }
+    if shown.hessian {
+        let hvps: Map<String, Value> = r.hvps.iter().map(|(v, h)| (v.clone(), json!(h))).collect();
+        f.insert("hessian_vector_products".into(), Value::Object(hvps));
     }
     if shown.rust {
         f.insert("rust".into(), json!(r.rust));

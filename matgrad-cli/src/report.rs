@@ -26,6 +26,8 @@ pub struct Report {
     pub forward_cost: String,
     /// How each chain of products is associated (see `Derivation::orders`).
     pub orders: Vec<String>,
+    /// `(variable, ∇²f · v)` when second order was derived (`--show hessian`).
+    pub hvps: Vec<(String, String)>,
 }
 
 /// The gradient of one variable.
@@ -135,6 +137,7 @@ pub fn build(done: &Done) -> Report {
         rust: pretty(d.companions()),
         forward_cost: d.forward_cost(),
         orders: d.orders(),
+        hvps: d.hessian_vector_products(),
     }
 }
 

@@ -610,3 +610,61 @@ fn the_order_of_each_chain_is_shown() {
         "`(((vᵀ nᵀ) m) n) v` (static sizes: 23 multiply-adds)"
     );
 }
+
+// ---- second order ----
+
+#[test]
+fn show_hessian_prints_the_hessian_vector_products() {
+    let cases = [
+        (
+            "x: DVector, a: DMatrix => x.transpose() * a * x",
+            "x",
+            "(∇²f · v)_x = (a + aᵀ) v_x",
+        ),
+        (
+            "x: DMatrix => ln_det(&x)",
+            "x",
+            "(∇²f · v)_x = −x⁻ᵀ v_xᵀ x⁻ᵀ",
+        ),
+        (
+            "x: DMatrix, w: DVector, y: DVector => softplus(&(x * w)).sum() - y.dot(&(x * w))",
+            "w",
+            "(∇²f · v)_w = xᵀ (x v_w ⊙ σ(x w) ⊙ (1 − σ(x w)))",
+        ),
+        (
+            "a: DMatrix, x: DMatrix, b: DMatrix => (a * x * b).norm_squared()",
+            "x",
+            "(∇²f · v)_x = 2 aᵀ a v_x b bᵀ",
+        ),
+    ];
+    for (expr, wrt, want) in cases {
+        let o = matgrad(
+            &["derive", "--expr", expr, "--wrt", wrt, "--show", "hessian"],
+            None,
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = stdout(&o);
+        assert!(out.contains(want), "{expr}: {out}");
+        assert!(!out.contains("Gradient:"), "only the Hessian was asked for");
+    }
+    let o = matgrad(
+        &[
+            "derive",
+            "--expr",
+            "x: DMatrix => ln_det(&x)",
+            "--show",
+            "hessian",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(
+        doc["functions"][0]["hessian_vector_products"]["x"],
+        "−x⁻ᵀ v_xᵀ x⁻ᵀ"
+    );
+    // Without `--show hessian`, nothing of second order is derived or printed.
+    let o = matgrad(&["derive", "--expr", "x: DMatrix => ln_det(&x)"], None);
+    assert!(!stdout(&o).contains("∇²f"));
+}

@@ -33,6 +33,7 @@ pub mod simplify;
 pub mod solve;
 pub mod sym;
 pub mod symbol;
+pub mod tangent;
 
 use ctxt::Ctxt;
 use proc_macro2::TokenStream;
@@ -46,6 +47,9 @@ pub struct Options {
     /// matgrad's test suites use it to run every finite-difference check a second
     /// time with the value rewrites on.
     pub reassociate: bool,
+    /// Derive the gradient only, whatever `hvp`/`hessian` say (a function calling
+    /// helpers, whose second order was already refused once).
+    pub first_order: bool,
 }
 
 /// Expands `#[grad(attr)] item`: the item unchanged, then its companions, or the
@@ -130,11 +134,21 @@ fn helper_companions(
     }
     let wrt_params: Vec<&parse::signature::Param> =
         wrt.iter().filter_map(|&i| sig.params.get(i)).collect();
+    // Second order through helpers is not wired yet: one clear error, and the
+    // gradient companions still work.
+    let second_order = (parsed.hvp || parsed.hessian.is_some()).then(|| {
+        syn::Error::new_spanned(
+            attr,
+            "`hvp` and `hessian` are not available yet for a function that calls `#[differentiable]` helpers or `#[custom_adjoint]` functions: write the helper's body inline for second order",
+        )
+        .to_compile_error()
+    });
     let fetch = state.fetch_next()?;
     let doc = [
         " The gradients are derived through the `#[differentiable]` helpers and `#[custom_adjoint]` functions the body calls (formulas are not shown for such functions).".to_owned(),
     ];
-    Some(emit::signatures(item, &sig, &wrt_params, &doc, &fetch))
+    let companions = emit::signatures(item, &sig, &wrt_params, &doc, &fetch, emit::Companion::Grad);
+    Some(quote!(#companions #second_order))
 }
 
 /// Continues a `#[grad]` expansion with one more helper (`__grad_continue!`'s input:
@@ -153,6 +167,7 @@ pub fn expand_continue(input: TokenStream) -> TokenStream {
     }
     let options = Options {
         reassociate: state.reassociate,
+        first_order: true,
     };
     let hygiene = state.hygiene;
     emit::with_mixed_site(hygiene, || continued_body(state, options))
@@ -218,6 +233,28 @@ pub struct Derivation {
     pub graph: ir::Graph,
     /// The reverse sweep.
     pub adjoints: diff::Adjoints,
+    /// Second order, when `hvp` or `hessian` is asked for.
+    pub second: Option<Second>,
+}
+
+/// The derivation of `NAME_hvp` (and `NAME_hessian`): the reverse sweep over the
+/// tangent graph (see [`tangent`]).
+pub struct Second {
+    /// The signature with the directions after the parameters.
+    pub sig: parse::signature::Signature,
+    /// The directions, then the `wrt` variables (indices into `sig.params`).
+    pub wrt: Vec<usize>,
+    /// The tangent graph.
+    pub graph: ir::Graph,
+    /// Its reverse sweep.
+    pub adjoints: diff::Adjoints,
+    /// The node of the function's value.
+    pub value: ir::NodeId,
+    /// `hvp` was asked for (else the HVP companions are hidden helpers of
+    /// `NAME_hessian`).
+    pub hvp: bool,
+    /// `hessian` was asked for.
+    pub hessian: bool,
 }
 
 /// Why a function could not be differentiated.
@@ -254,17 +291,60 @@ impl Derivation {
             wrt: &self.wrt,
             graph: &self.graph,
             adjoints: &self.adjoints,
+            value: self.graph.output,
+            companion: emit::Companion::Grad,
         }
     }
 
-    /// `NAME_grad` and `NAME_grad_into`.
+    /// The emitter's view of the HVP's derivation, when there is one.
+    pub fn hvp_input(&self) -> Option<emit::Input<'_>> {
+        let s = self.second.as_ref()?;
+        Some(emit::Input {
+            item: &self.item,
+            sig: &s.sig,
+            wrt: &s.wrt,
+            graph: &s.graph,
+            adjoints: &s.adjoints,
+            value: s.value,
+            companion: emit::Companion::Hvp { hidden: !s.hvp },
+        })
+    }
+
+    /// `NAME_grad` and `NAME_grad_into`; with `hvp`, `NAME_hvp` and `NAME_hvp_into`;
+    /// with `hessian`, `NAME_hessian`.
     pub fn companions(&self) -> TokenStream {
-        let input = self.input();
-        if emit::fixed::applies(&input) {
-            emit::fixed::companions(&input)
-        } else {
-            emit::companions(&input)
+        let emit_one = |input: &emit::Input<'_>| {
+            if emit::fixed::applies(input) {
+                emit::fixed::companions(input)
+            } else {
+                emit::companions(input)
+            }
+        };
+        let mut out = emit_one(&self.input());
+        if let Some(input) = self.hvp_input() {
+            out.extend(emit_one(&input));
+            if self.second.as_ref().is_some_and(|s| s.hessian) {
+                out.extend(emit::hessian::companion(&input));
+            }
         }
+        out
+    }
+
+    /// With `hvp` or `hessian`: the Hessian-vector product of each `wrt` variable,
+    /// simplified, as Unicode math in the variables and the directions `v_<name>`:
+    /// `("w", "xᵀ (x v_w ⊙ σ(x w) ⊙ (1 − σ(x w)))")`. Empty without second order.
+    pub fn hessian_vector_products(&self) -> Vec<(String, String)> {
+        let Some(input) = self.hvp_input() else {
+            return Vec::new();
+        };
+        let terms = emit::math::Terms::new(&input);
+        let all = terms.gradients();
+        // The tangent graph's `wrt`: the directions (whose gradients are ∇f), then the
+        // variables (whose gradients are the products).
+        all.into_iter()
+            .skip(self.wrt.len())
+            .map(|(n, t)| (n, emit::math::print(&t, emit::math::Notation::Unicode)))
+            .collect()
     }
 
     /// The body of `NAME_grad_into` alone, for the companions' signatures of
@@ -407,6 +487,10 @@ pub fn derive_full(
     let mut cx = Ctxt::new();
     let attr = parse::attr::parse(&mut cx, attr).map(|mut attr| {
         attr.reassociate |= options.reassociate;
+        if options.first_order {
+            attr.hvp = false;
+            attr.hessian = None;
+        }
         attr
     });
     let Some(sig) = parse::signature::parse(&mut cx, &item.sig) else {
@@ -424,20 +508,28 @@ pub fn derive_full(
             let graph = solve::solves(&graph, attr.reassociate);
             let graph = rewrite::rewrite(&graph, &wrt, attr.reassociate);
             let adjoints = diff::differentiate(&graph, &wrt);
+            let second = second_order(&mut cx, &attr, &sig, &wrt, &graph);
+            if cx.has_errors() {
+                return Err(Failure {
+                    errors: cx.errors().to_vec(),
+                    left_to_rustc: cx.left_to_rustc().to_vec(),
+                    ill_typed: cx.ill_typed(),
+                    fallback: fallback(item, &sig, &attr, &wrt),
+                });
+            }
             Ok(Derivation {
                 item: item.clone(),
                 sig,
                 wrt,
                 graph,
                 adjoints,
+                second,
             })
         }
         (attr, wrt, _) => {
             let fallback = match (attr, wrt) {
                 (Some(attr), Some(wrt)) if wrt.len() == attr.wrt.len() => {
-                    let wrt_params: Vec<&parse::signature::Param> =
-                        wrt.iter().filter_map(|&i| sig.params.get(i)).collect();
-                    emit::fallback::companions(item, &sig, &wrt_params)
+                    fallback(item, &sig, &attr, &wrt)
                 }
                 _ => TokenStream::new(),
             };
@@ -447,6 +539,88 @@ pub fn derive_full(
                 ill_typed: cx.ill_typed(),
                 fallback,
             })
+        }
+    }
+}
+
+/// The companions the attribute asks for, with unreachable bodies (see
+/// [`emit::fallback`]).
+fn fallback(
+    item: &syn::ItemFn,
+    sig: &parse::signature::Signature,
+    attr: &parse::attr::Attr,
+    wrt: &[usize],
+) -> TokenStream {
+    let params =
+        |sig: &parse::signature::Signature, ids: &[usize]| -> Vec<parse::signature::Param> {
+            ids.iter()
+                .filter_map(|&i| sig.params.get(i).cloned())
+                .collect()
+        };
+    let wrt_params = params(sig, wrt);
+    let refs: Vec<&parse::signature::Param> = wrt_params.iter().collect();
+    let mut out = emit::fallback::companions(item, sig, &refs);
+    if attr.hvp {
+        let (tsig, twrt) = tangent::signature(sig, wrt);
+        let tparams = params(&tsig, &twrt);
+        let refs: Vec<&parse::signature::Param> = tparams.iter().collect();
+        out.extend(emit::fallback::hvp(item, &tsig, &refs));
+    }
+    if let (Some(_), [w]) = (attr.hessian, wrt_params.as_slice()) {
+        out.extend(emit::hessian::stub(item, &sig.params, w, sig.float.clone()));
+    }
+    out
+}
+
+/// The tangent graph and its reverse sweep, when `hvp` or `hessian` is asked for;
+/// errors (`hessian` of several variables, an operation without a tangent) to `cx`.
+fn second_order(
+    cx: &mut Ctxt,
+    attr: &parse::attr::Attr,
+    sig: &parse::signature::Signature,
+    wrt: &[usize],
+    graph: &ir::Graph,
+) -> Option<Second> {
+    if !attr.hvp && attr.hessian.is_none() {
+        return None;
+    }
+    if let (Some(span), true) = (attr.hessian, wrt.len() != 1) {
+        cx.error_at(
+            span,
+            format!(
+                "`hessian` takes exactly one `wrt` variable (the Hessian is over the entries of one variable), here {}: write `#[grad(wrt = (..), hvp)]` for Hessian-vector products in several variables",
+                wrt.len()
+            ),
+        );
+        return None;
+    }
+    let (tsig, twrt) = tangent::signature(sig, wrt);
+    let names: Vec<String> = twrt
+        .iter()
+        .take(wrt.len())
+        .filter_map(|&d| tsig.params.get(d).map(|p| p.name.to_string()))
+        .collect();
+    match tangent::tangent_graph(graph, wrt, &names) {
+        Ok(t) => {
+            let adjoints = diff::differentiate(&t.graph, &twrt);
+            Some(Second {
+                sig: tsig,
+                wrt: twrt,
+                graph: t.graph,
+                adjoints,
+                value: t.value,
+                hvp: attr.hvp,
+                hessian: attr.hessian.is_some(),
+            })
+        }
+        Err(errors) => {
+            for (span, msg) in errors {
+                cx.error_at(
+                    span,
+                    format!("no second derivative for {msg}: `hvp` and `hessian` need one for every operation on the path from the `wrt` variables to the value"),
+                );
+            }
+            None
         }
     }
 }
@@ -501,7 +675,10 @@ mod tests {
                 (a * b * c).sum()
             }
         };
-        let on = Options { reassociate: true };
+        let on = Options {
+            reassociate: true,
+            ..Options::default()
+        };
         let written = expand(quote!(wrt = a, reassociate), item.clone()).to_string();
         let forced = expand_with(quote!(wrt = a), item.clone(), on).to_string();
         let both = expand_with(quote!(wrt = a, reassociate), item.clone(), on).to_string();

@@ -614,6 +614,20 @@ impl Sym {
             }
             return total;
         }
+        // σ′ = σ (1 − σ); the step of relu is flat where it is differentiable.
+        if let Sym::Rt(f, a) = self {
+            return match f {
+                RtFn::SigmoidScalar => {
+                    let d = a.derivative(wrt);
+                    if d.is_lit(0.0) {
+                        return d;
+                    }
+                    let s = self.clone();
+                    Sym::mul(Sym::mul(s.clone(), Sym::sub(Sym::Lit(1.0), s)), d)
+                }
+                RtFn::ReluStep => Sym::Lit(0.0),
+            };
+        }
         let Some((op, args)) = self.as_op() else {
             return Sym::Lit(0.0);
         };

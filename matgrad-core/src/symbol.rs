@@ -10,6 +10,10 @@ use crate::sym::{Method, Sym};
 pub const WRT: &str = "wrt";
 /// The attribute flag allowing value rewrites that change rounding.
 pub const REASSOCIATE: &str = "reassociate";
+/// The attribute flag for `NAME_hvp` and `NAME_hvp_into` (SPEC §10).
+pub const HVP: &str = "hvp";
+/// The attribute flag for `NAME_hessian` (SPEC §10).
+pub const HESSIAN: &str = "hessian";
 
 /// Matrix types accepted for parameters, with the shape each stands for.
 pub const MATRIX_TYPES: [(&str, Shape); 3] = [

@@ -628,7 +628,8 @@ fn closure(names: Vec<String>, depth: u32) -> BoxedStrategy<String> {
 /// A function over `PARAMS` or `STATIC_PARAMS`, with or without `reassociate`, with
 /// up to four `let`s (`l0`, `l1`, …; a name used
 /// before its `let` is an outside constant) and a tail (or `return`), and a `wrt`
-/// list of one to three names (possibly a `let` name, or twice the same).
+/// list of one to three names (possibly a `let` name, or twice the same), with or
+/// without `reassociate` and `hvp, hessian`.
 fn program() -> impl Strategy<Value = (String, String)> {
     let mut names: Vec<String> = PARAMS.iter().map(|(n, _)| (*n).to_owned()).collect();
     names.extend((0..4).map(|j| format!("l{j}")));
@@ -637,9 +638,9 @@ fn program() -> impl Strategy<Value = (String, String)> {
         prop::sample::select(&["a", "b", "c", "r", "s", "t", "l0"][..]),
         1..4,
     );
-    let options = (any::<bool>(), any::<bool>());
+    let options = (any::<bool>(), any::<bool>(), any::<bool>());
     (lets, expr(names, 3), any::<bool>(), wrt, options).prop_map(
-        |(steps, tail, ret, wrt, (fixed, reassociate))| {
+        |(steps, tail, ret, wrt, (fixed, reassociate, second))| {
             let params = if fixed { STATIC_PARAMS } else { PARAMS };
             let params: Vec<String> = params.iter().map(|(n, t)| format!("{n}: {t}")).collect();
             let mut body = String::new();
@@ -658,6 +659,11 @@ fn program() -> impl Strategy<Value = (String, String)> {
             };
             if reassociate {
                 attr.push_str(", reassociate");
+            }
+            // Second order: the tangent graph and its sweep (and, with several
+            // variables, the `hessian` error).
+            if second {
+                attr.push_str(", hvp, hessian");
             }
             (
                 attr,

@@ -21,7 +21,10 @@ pub fn grad(attr: TokenStream, item: TokenStream) -> TokenStream {
 #[doc(hidden)]
 #[proc_macro_attribute]
 pub fn grad_reassociated(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let options = matgrad_core::Options { reassociate: true };
+    let options = matgrad_core::Options {
+        reassociate: true,
+        ..matgrad_core::Options::default()
+    };
     let item = item.into();
     matgrad_core::guarded(&item, || {
         matgrad_core::expand_with(attr.into(), item.clone(), options)

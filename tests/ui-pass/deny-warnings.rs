@@ -2,7 +2,7 @@
 //! that denies both, for every kind of parameter and every family of operations.
 #![deny(warnings, missing_docs)]
 
-use matgrad::{add_row, grad, ln_det, relu, sigmoid, softmax_cross_entropy};
+use matgrad::{add_row, grad, ln_det, relu, sigmoid, softmax_cross_entropy, softplus};
 use nalgebra::{DMatrix, DVector, RowDVector};
 
 /// Tanh layer with squared error.
@@ -26,6 +26,18 @@ pub fn mlp(
     let h = relu(&add_row(&(x * w1), b1));
     let z = add_row(&(h * w2), b2);
     softmax_cross_entropy(&z, y)
+}
+
+/// Logistic regression with its Hessian and Hessian-vector products.
+#[grad(wrt = w, hvp, hessian)]
+pub fn logistic(x: &DMatrix<f64>, w: &DVector<f64>, y: &DVector<f64>) -> f64 {
+    softplus(&(x * w)).sum() - y.dot(&(x * w))
+}
+
+/// A private function asking only for its Hessian: the HVP helpers stay quiet.
+#[grad(wrt = w, hessian)]
+fn private_quadratic(w: &DVector<f64>) -> f64 {
+    w.norm_squared() * w.sum()
 }
 
 /// Gaussian log-likelihood in the precision matrix.
@@ -72,6 +84,12 @@ fn main() {
     let x = DMatrix::from_fn(3, 2, |i, j| 0.1 * (i + 2 * j) as f64 + 0.2);
     let w = DMatrix::from_fn(2, 2, |i, j| if i == j { 1.0 } else { 0.1 });
     let y = DMatrix::from_element(3, 2, 0.5);
+    let wv = DVector::from_element(2, 0.1);
+    let yv = DVector::from_element(3, 0.5);
+    let (_, _, h) = logistic_hessian(&x, &wv, &yv);
+    let (_, _, hv) = logistic_hvp(&x, &wv, &yv, &wv);
+    assert!((h * &wv - hv).norm() < 1e-12);
+    assert_eq!(private_quadratic_hessian(&wv).2.shape(), (2, 2));
     let (v, dw) = tanh_layer_grad(&x, &w, &y);
     assert_eq!(v, tanh_layer(&x, &w, &y));
     assert_eq!(dw.shape(), (2, 2));

@@ -66,6 +66,12 @@ pub fn outputs(w: &DMatrix<f64>, grad_w: &DMatrix<f64>, ws: f64) -> f64 {
     (w.component_mul(grad_w)).sum() * ws
 }
 
+/// A parameter named like the direction of `w`: the direction is `_v_w`.
+#[matgrad::grad(wrt = w, hvp, hessian)]
+pub fn directions(w: &DMatrix<f64>, v_w: &DMatrix<f64>) -> f64 {
+    w.component_mul(v_w).map(|x| x.sin()).sum()
+}
+
 /// A module without the prelude: the generated code names everything by absolute path.
 pub mod no_prelude {
     #![no_implicit_prelude]
@@ -74,10 +80,16 @@ pub mod no_prelude {
     use ::nalgebra::{DMatrix, RowDVector};
 
     /// A classifier layer.
-    #[grad(wrt = (w, b))]
+    #[grad(wrt = (w, b), hvp)]
     pub fn layer(x: &DMatrix<f64>, w: &DMatrix<f64>, b: &RowDVector<f64>, y: &DMatrix<f64>) -> f64 {
         let z = add_row(&(x * w), b);
         softmax_cross_entropy(&z, y) + w.map(|v| v.tanh()).norm_squared()
+    }
+
+    /// The same layer without its bias, with its Hessian.
+    #[grad(wrt = w, hessian)]
+    pub fn layer_w(x: &DMatrix<f64>, w: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
+        softmax_cross_entropy(&(x * w), y) + w.map(|v| v.tanh()).norm_squared()
     }
 }
 
@@ -105,5 +117,10 @@ fn main() {
     let r = nalgebra::RowDVector::from_element(2, 0.1);
     let (v, _, db) = no_prelude::layer_grad(&a, &b, &r, &a);
     assert_eq!(v, no_prelude::layer(&a, &b, &r, &a));
+    assert_eq!(no_prelude::layer_hvp(&a, &b, &r, &a, &b, &r).0, v);
+    let n = b.len();
+    assert_eq!(directions_hvp(&a, &b, &b).0, directions(&a, &b));
+    assert_eq!(directions_hessian(&a, &b).2.shape(), (4, 4));
+    assert_eq!(no_prelude::layer_w_hessian(&a, &b, &a).2.shape(), (n, n));
     assert_eq!(db.shape(), (1, 2));
 }

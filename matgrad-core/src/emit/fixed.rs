@@ -15,14 +15,16 @@
 //! can switch between static and dynamic types freely; it writes the outputs and
 //! leaves the workspace untouched.
 
-use super::{adj, aux, float_ty, formula, grad_out, lit, mixed, rt, scalar, val, Input};
+use super::{
+    adj, aux, float_ty, formula, grad_out, heads, lit, mixed, rt, scalar, val, Companion, Input,
+};
 use crate::cost::Assoc;
 use crate::ir::{flag, Dim, Graph, Kind, NodeId, Shape};
 use crate::parse::signature::Param;
 use crate::rules::{self, Contrib, KArg, Kernel, Site, StaticArg, StaticForward};
 use crate::sym::{Operand, Sym};
 use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 
 /// Whether the function is for this backend: every matrix parameter has a static
 /// shape. (A function mixing sizes goes to the dynamic backend, which reads static
@@ -446,7 +448,7 @@ fn code(input: &Input<'_>) -> (TokenStream, Ident, Vec<TokenStream>) {
             }
         })
         .collect();
-    (body, val(g.output), grads)
+    (body, val(input.value), grads)
 }
 
 /// The body of a `NAME_grad_into` with the dynamic backend's signature
@@ -474,6 +476,7 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
         sig,
         wrt,
         graph: g,
+        companion,
         ..
     } = *input;
     let t = float_ty(&g.float);
@@ -486,8 +489,7 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
         .iter()
         .filter(|a| a.path().is_ident("cfg"))
         .collect();
-    let grad_name = format_ident!("{}_grad", name);
-    let into_name = format_ident!("{}_grad_into", name);
+    let (grad_name, into_name) = companion.names(name);
     let super::Generics {
         params: generic_params,
         bounds,
@@ -517,21 +519,19 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
         .collect();
     let ret = mixed("__mg_value");
     let ws = mixed("ws");
-    let wrt_list = wrt_params
-        .iter()
-        .map(|p| format!("`{}`", p.name))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let head = format!(
-        " Value and gradient of [`{name}`] with respect to {wrt_list}, derived by `#[grad]`. Every matrix has a static size: the code works on stack values with nalgebra's static kernels and allocates nothing."
-    );
-    let into_head = format!(
-        " [`{grad_name}`] writing the gradients into `grad_*`. Returns the value of [`{name}`]. Static sizes need no buffers: `ws` is not used; it is there so that the signature is the same as for dynamic sizes."
-    );
-    let doc = formula::doc(input);
+    let (head, into_head) = heads(name, &wrt_params, companion, true);
+    let hidden = match companion {
+        Companion::Hvp { hidden: true } => quote!(#[doc(hidden)] #[allow(dead_code)]),
+        _ => TokenStream::new(),
+    };
+    let doc = match companion {
+        Companion::Grad => formula::doc(input),
+        Companion::Hvp { .. } => formula::hvp_doc(input),
+    };
     let (doc1, doc2) = (doc.iter(), doc.iter());
     quote! {
         #(#cfgs)*
+        #hidden
         #[doc = #head]
         #[doc = ""]
         #(#[doc = #doc1])*
@@ -542,6 +542,7 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
         }
 
         #(#cfgs)*
+        #hidden
         #[doc = #into_head]
         #[doc = ""]
         #(#[doc = #doc2])*

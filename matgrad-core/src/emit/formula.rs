@@ -69,6 +69,45 @@ pub fn orders(input: &Input<'_>) -> Vec<String> {
     out
 }
 
+/// The doc lines of `NAME_hvp`: the gradient and the Hessian-vector product of each
+/// variable as the reverse sweep over the tangent graph derives them (`v_x` the
+/// direction of `x`, `ẏ` a tangent), then what they cite.
+pub fn hvp_doc(input: &Input<'_>) -> Vec<String> {
+    let terms = Terms::new(input);
+    let gradients = terms.gradients();
+    let k = gradients.len() / 2;
+    let mut lines = vec![
+        "# Derived gradient and Hessian-vector product".to_owned(),
+        String::new(),
+    ];
+    for (i, (name, t)) in gradients.iter().enumerate() {
+        let t = print(t, Notation::Unicode);
+        match gradients.get(i + k).filter(|_| i < k) {
+            Some((var, _)) => lines.push(format!("- `∂f/∂{var} = {t}`")),
+            None => lines.push(format!("- `(∇²f · v)_{name} = {t}`")),
+        }
+    }
+    let cited = terms.cited();
+    let defs = terms.definitions();
+    if !defs.is_empty() || !cited.is_empty() {
+        lines.push(String::new());
+        lines.push("where".to_owned());
+        lines.push(String::new());
+        for (name, t) in cited.iter().rev().chain(&defs) {
+            lines.push(format!("- `{name} = {}`", print(t, Notation::Unicode)));
+        }
+    }
+    lines.push(String::new());
+    lines.push(
+        "Each Hessian-vector product has the shape of its variable: (∇²f · v)_x = ∂⟨∇f, v⟩/∂x, linear in the directions."
+            .to_owned(),
+    );
+    lines
+        .into_iter()
+        .map(|l| if l.is_empty() { l } else { format!(" {l}") })
+        .collect()
+}
+
 /// The doc lines (each with the leading space of a `///` comment) describing the derived gradients: each `wrt` variable's gradient
 /// simplified and printed in Unicode math (with its LaTeX), then the definitions of
 /// the values the user named.

@@ -9,6 +9,7 @@ pub mod fallback;
 pub mod fixed;
 pub mod formula;
 pub mod fuse;
+pub mod hessian;
 pub mod math;
 pub mod resolve;
 mod scalar;
@@ -35,6 +36,45 @@ pub struct Input<'a> {
     pub graph: &'a Graph,
     /// Its adjoint program.
     pub adjoints: &'a Adjoints,
+    /// The node whose value the companions return: the output, except for the
+    /// tangent graph of `NAME_hvp`, whose output is ḟ and which returns f.
+    pub value: NodeId,
+    /// Which pair of companions this is.
+    pub companion: Companion,
+}
+
+/// Which pair of companions a body is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Companion {
+    /// `NAME_grad` and `NAME_grad_into`.
+    Grad,
+    /// `NAME_hvp` and `NAME_hvp_into`, the gradients of the tangent graph (see
+    /// [`crate::tangent`]); `hidden`: only `NAME_hessian` was asked for, so they are
+    /// named `__NAME_hvp…` and hidden from the docs.
+    Hvp {
+        /// Not asked for by the user.
+        hidden: bool,
+    },
+}
+
+impl Companion {
+    /// The two companions' names for the function `name`: by value, then `_into`.
+    pub fn names(self, name: &Ident) -> (Ident, Ident) {
+        match self {
+            Companion::Grad => (
+                format_ident!("{}_grad", name),
+                format_ident!("{}_grad_into", name),
+            ),
+            Companion::Hvp { hidden: false } => (
+                format_ident!("{}_hvp", name),
+                format_ident!("{}_hvp_into", name),
+            ),
+            Companion::Hvp { hidden: true } => (
+                format_ident!("__{}_hvp", name),
+                format_ident!("__{}_hvp_into", name),
+            ),
+        }
+    }
 }
 
 thread_local! {
@@ -680,6 +720,166 @@ impl Emit<'_> {
     }
 }
 
+impl Emit<'_> {
+    /// After the sweep: the gradient of parameter `i` into its output `grad_<name>`
+    /// (a static one copied out of its slot; zero when the value does not depend on it).
+    fn write_out(&self, i: usize) -> TokenStream {
+        let (g, adjoints, sig) = (self.g, self.adj, self.sig);
+        let Some(p) = sig.params.get(i) else {
+            return TokenStream::new();
+        };
+        let rt = rt();
+        let o = grad_out(p);
+        let gid = adj(i);
+        let differentiated = adjoints.differentiated.get(i).copied().unwrap_or(false);
+        let zero = lit(0.0, &g.float);
+        if !is_dynamic(p.kind) && p.kind.is_matrix() {
+            return if differentiated {
+                quote!(#o.copy_from(&#gid);)
+            } else {
+                quote!(#o.fill(#zero);)
+            };
+        }
+        match (p.kind.is_matrix(), differentiated) {
+            (true, true) => quote!(#rt::GradBuf::put_matrix(#o, #gid);),
+            (true, false) => {
+                let v = self.view(i);
+                quote!(
+                    let mut #gid = #rt::GradBuf::take_matrix(#o);
+                    #rt::fill_to(&mut #gid, false, #zero, #v.nrows(), #v.ncols());
+                    #rt::GradBuf::put_matrix(#o, #gid);
+                )
+            }
+            (false, true) => quote!(*#o = #gid;),
+            (false, false) => quote!(*#o = #zero;),
+        }
+    }
+
+    /// Where the adjoint of node `id` is written: a dynamic parameter's gradient in its
+    /// output buffer, anything else in a workspace slot.
+    fn target_of(&self, id: NodeId) -> Option<&Param> {
+        let node = self.g.node(id);
+        match node.op {
+            Op::Param(i) => self.sig.params.get(i).filter(|_| is_dynamic(node.kind)),
+            _ => None,
+        }
+    }
+}
+
+/// The names `NAME_hessian`'s loop works with (see [`hessian_sweeps`]).
+pub(crate) struct HessianNames {
+    /// The direction buffer, shaped like the variable.
+    pub dir: Ident,
+    /// The gradient buffer.
+    pub g: Ident,
+    /// The Hessian-vector product buffer.
+    pub hv: Ident,
+    /// The Hessian.
+    pub h: Ident,
+    /// The number of entries of the variable.
+    pub n: Ident,
+}
+
+/// The body of `NAME_hessian` for the dynamic backend, from the tangent graph's
+/// input (its `wrt`: the direction, then the variable): ḟ is linear in the tangents,
+/// so the adjoints of the tangent nodes are the first-order adjoints, the same for
+/// every direction. They, the values and the gradient are computed once; then, per
+/// unit direction e_j, only the tangents and the adjoints of the values (column j of
+/// the Hessian). `None` when the graph holds a chain of products through a tangent
+/// (its kept inner products would cross the two halves): then n full HVPs.
+pub(crate) fn hessian_sweeps(input: &Input<'_>, names: &HessianNames) -> Option<TokenStream> {
+    let Input {
+        sig,
+        wrt,
+        graph: g,
+        adjoints,
+        value: value_node,
+        ..
+    } = *input;
+    let (&d, &w) = (wrt.first()?, wrt.get(1)?);
+    let (dp, wp) = (sig.params.get(d)?, sig.params.get(w)?);
+    let dep = g.active(&[d]);
+    let n_nodes = g.nodes.len();
+    if (0..n_nodes).any(|id| crate::ir::flag(&dep, id) && rules::chain_temps(g, id) > 0) {
+        return None;
+    }
+    let ws = mixed("ws");
+    let cx = Emit {
+        g,
+        sig,
+        adj: adjoints,
+        slots: RefCell::new(Vec::new()),
+        ws: ws.clone(),
+        lazy: fuse::plan(g, adjoints),
+    };
+    let t = float_ty(&g.float);
+    let (one, zero) = (lit(1.0, &g.float), lit(0.0, &g.float));
+    let HessianNames {
+        dir,
+        g: gbuf,
+        hv,
+        h,
+        n,
+    } = names;
+    let (dname, go, ho) = (&dp.name, grad_out(dp), grad_out(wp));
+    let (i, j) = (mixed("__mg_i"), mixed("__mg_j"));
+    let dependent = |id: NodeId| crate::ir::flag(&dep, id);
+
+    // Once: every value (the tangents along the zero direction, which only give
+    // their buffers), the first-order adjoints, the gradient.
+    let mut once = quote!(let #dname = &#dir; let #go = &mut #gbuf;);
+    for id in 0..n_nodes {
+        once.extend(cx.forward(id));
+    }
+    let value = mixed("__mg_value");
+    let out = cx.scalar(value_node);
+    once.extend(quote!(let #value: #t = #out;));
+    for id in (0..n_nodes).rev().filter(|&id| dependent(id)) {
+        if adjoints.is_differentiated(id) {
+            once.extend(cx.adjoint(id, cx.target_of(id)));
+            once.extend(cx.chain_backward(id));
+        }
+    }
+    once.extend(cx.write_out(d));
+    let outer = cx.slots.borrow().len();
+
+    // Per direction: the tangents, then the adjoints of the values.
+    let mut each = quote!(let #dname = &#dir; let #ho = &mut #hv;);
+    for id in (0..n_nodes).filter(|&id| dependent(id)) {
+        each.extend(cx.forward(id));
+    }
+    for id in (0..n_nodes).rev().filter(|&id| !dependent(id)) {
+        if adjoints.is_differentiated(id) {
+            each.extend(cx.adjoint(id, cx.target_of(id)));
+            each.extend(cx.chain_backward(id));
+        }
+    }
+    each.extend(cx.write_out(w));
+    let slots = cx.slots.borrow();
+    for (name, k) in slots.iter().skip(outer) {
+        each.extend(quote!(#ws.put(#k, #name);));
+    }
+    let puts = slots
+        .iter()
+        .take(outer)
+        .map(|(name, k)| quote!(#ws.put(#k, #name);));
+    Some(quote! {
+        #once
+        for #j in 0..#n {
+            #dir[#j] = #one;
+            {
+                #each
+                for #i in 0..#n {
+                    #h[(#i, #j)] = #ho[#i];
+                }
+            }
+            #dir[#j] = #zero;
+        }
+        #(#puts)*
+        #value
+    })
+}
+
 impl scalar::Leaves for Emit<'_> {
     fn float(&self) -> crate::ir::Float {
         self.g.float.clone()
@@ -715,10 +915,26 @@ impl scalar::Leaves for Emit<'_> {
 
 /// The companions `NAME_grad_into` and `NAME_grad`.
 pub fn companions(input: &Input<'_>) -> TokenStream {
-    let Input { item, sig, wrt, .. } = *input;
+    let Input {
+        item,
+        sig,
+        wrt,
+        companion,
+        ..
+    } = *input;
     let wrt_params: Vec<&Param> = wrt.iter().filter_map(|&i| sig.params.get(i)).collect();
-    let formulas = formula::doc(input);
-    signatures(item, sig, &wrt_params, &formulas, &into_body(input))
+    let formulas = match companion {
+        Companion::Grad => formula::doc(input),
+        Companion::Hvp { .. } => formula::hvp_doc(input),
+    };
+    signatures(
+        item,
+        sig,
+        &wrt_params,
+        &formulas,
+        &into_body(input),
+        companion,
+    )
 }
 
 /// The body of `NAME_grad_into` on dynamic sizes: the forward pass, the reverse
@@ -729,6 +945,7 @@ pub fn into_body(input: &Input<'_>) -> TokenStream {
         wrt,
         graph: g,
         adjoints,
+        value: value_node,
         ..
     } = *input;
     let ws = mixed("ws");
@@ -748,7 +965,7 @@ pub fn into_body(input: &Input<'_>) -> TokenStream {
         body.extend(cx.forward(id));
     }
     let value = mixed("__mg_value");
-    let out = cx.scalar(g.output);
+    let out = cx.scalar(value_node);
     body.extend(quote!(let #value: #t = #out;));
 
     // The reverse sweep: adjoints in reverse order, each defined once from all its contributions.
@@ -758,45 +975,11 @@ pub fn into_body(input: &Input<'_>) -> TokenStream {
         }
         // A dynamic gradient is written in its output buffer; a static one (of a
         // function mixing sizes) in a workspace slot, copied out at the end.
-        let into = match g.node(id).op {
-            Op::Param(i) => sig.params.get(i).filter(|_| is_dynamic(g.node(id).kind)),
-            _ => None,
-        };
-        body.extend(cx.adjoint(id, into));
+        body.extend(cx.adjoint(id, cx.target_of(id)));
         body.extend(cx.chain_backward(id));
     }
-    let rt = rt();
     for &i in wrt.iter() {
-        let Some(p) = sig.params.get(i) else { continue };
-        let o = grad_out(p);
-        let gid = adj(i);
-        let differentiated = adjoints.differentiated.get(i).copied().unwrap_or(false);
-        let zero = lit(0.0, &g.float);
-        if !is_dynamic(p.kind) && p.kind.is_matrix() {
-            body.extend(if differentiated {
-                quote!(#o.copy_from(&#gid);)
-            } else {
-                quote!(#o.fill(#zero);)
-            });
-            continue;
-        }
-        body.extend(match (p.kind.is_matrix(), differentiated) {
-            (true, true) => quote!(#rt::GradBuf::put_matrix(#o, #gid);),
-            (true, false) => {
-                let v = cx.view(i);
-                let zero = lit(0.0, &g.float);
-                quote!(
-                    let mut #gid = #rt::GradBuf::take_matrix(#o);
-                    #rt::fill_to(&mut #gid, false, #zero, #v.nrows(), #v.ncols());
-                    #rt::GradBuf::put_matrix(#o, #gid);
-                )
-            }
-            (false, true) => quote!(*#o = #gid;),
-            (false, false) => {
-                let zero = lit(0.0, &g.float);
-                quote!(*#o = #zero;)
-            }
-        });
+        body.extend(cx.write_out(i));
     }
     for (name, k) in cx.slots.borrow().iter() {
         body.extend(quote!(#ws.put(#k, #name);));
@@ -810,6 +993,34 @@ pub fn into_body(input: &Input<'_>) -> TokenStream {
 /// through views and their gradients copied out.
 fn is_dynamic(kind: Kind) -> bool {
     matches!(kind, Kind::Matrix(s) if !s.is_static())
+}
+
+/// The per-thread workspace of a companion that has no `ws` parameter: the
+/// `thread_local!` declaring it as `cache`, and the `__private` function that runs a
+/// closure with it. A `thread_local!` in a function generic over its float type
+/// cannot name `T`: it then holds one workspace per float type.
+pub(crate) fn cached_workspace(cache: &Ident, float: &Float) -> (TokenStream, TokenStream) {
+    if let Float::Generic(_) = float {
+        return (
+            quote! {
+                ::std::thread_local! {
+                    static #cache: ::core::cell::RefCell<::matgrad::__private::Workspaces> =
+                        const { ::core::cell::RefCell::new(::matgrad::__private::Workspaces::new()) };
+                }
+            },
+            quote!(with_workspace_of),
+        );
+    }
+    let t = float_ty(float);
+    (
+        quote! {
+            ::std::thread_local! {
+                static #cache: ::core::cell::RefCell<::matgrad::Workspace<#t>> =
+                    const { ::core::cell::RefCell::new(::matgrad::Workspace::new()) };
+            }
+        },
+        quote!(with_workspace),
+    )
 }
 
 /// The companions' generic parameters (the function's own, as written), their `where`
@@ -854,6 +1065,7 @@ pub fn signatures(
     wrt: &[&Param],
     doc: &[String],
     into_body: &TokenStream,
+    companion: Companion,
 ) -> TokenStream {
     let vis = &item.vis;
     let name = &item.sig.ident;
@@ -862,15 +1074,13 @@ pub fn signatures(
         .iter()
         .filter(|a| a.path().is_ident("cfg"))
         .collect();
-    let grad_name = format_ident!("{}_grad", name);
-    let into_name = format_ident!("{}_grad_into", name);
+    let (grad_name, into_name) = companion.names(name);
     let t = float_ty(&sig.float);
     let Generics {
         params: generic_params,
         bounds,
         turbofish,
     } = generics(item, &sig.float);
-    let generic = matches!(sig.float, Float::Generic(_));
     let params: Vec<TokenStream> = sig
         .params
         .iter()
@@ -892,43 +1102,17 @@ pub fn signatures(
     let ws = mixed("ws");
     let value = mixed("__mg_value");
     let cache = format_ident!("__MATGRAD_WORKSPACE");
-    let head = format!(
-        " Value and gradient of [`{name}`] with respect to {}, derived by `#[grad]`. Its intermediates stay in a per-thread workspace between calls ([`{name}_grad_into`] takes yours).",
-        wrt.iter()
-            .map(|p| format!("`{}`", p.name))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let into_head = format!(
-        " [`{grad_name}`] writing the gradients into `grad_*` (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`{name}`]."
-    );
+    let (head, into_head) = heads(name, wrt, companion, false);
+    let hidden = match companion {
+        Companion::Hvp { hidden: true } => quote!(#[doc(hidden)] #[allow(dead_code)]),
+        _ => TokenStream::new(),
+    };
     let doc_lines = doc.iter();
     let doc_lines2 = doc.iter();
-    // A `thread_local!` in a generic function cannot name `T`: it holds one
-    // workspace per float type.
-    let (cached, with) = if generic {
-        (
-            quote! {
-                ::std::thread_local! {
-                    static #cache: ::core::cell::RefCell<::matgrad::__private::Workspaces> =
-                        const { ::core::cell::RefCell::new(::matgrad::__private::Workspaces::new()) };
-                }
-            },
-            quote!(with_workspace_of),
-        )
-    } else {
-        (
-            quote! {
-                ::std::thread_local! {
-                    static #cache: ::core::cell::RefCell<::matgrad::Workspace<#t>> =
-                        const { ::core::cell::RefCell::new(::matgrad::Workspace::new()) };
-                }
-            },
-            quote!(with_workspace),
-        )
-    };
+    let (cached, with) = cached_workspace(&cache, &sig.float);
     quote! {
         #(#cfgs)*
+        #hidden
         #[doc = #head]
         #[doc = ""]
         #(#[doc = #doc_lines])*
@@ -943,6 +1127,7 @@ pub fn signatures(
         }
 
         #(#cfgs)*
+        #hidden
         #[doc = #into_head]
         #[doc = ""]
         #(#[doc = #doc_lines2])*
@@ -954,5 +1139,53 @@ pub fn signatures(
             let _ = #name #turbofish;
             #into_body
         }
+    }
+}
+
+/// The first doc lines of `NAME_grad` (or `NAME_hvp`) and of its `_into` form, for
+/// dynamic sizes or (`fixed`) for the static backend.
+pub(crate) fn heads(
+    name: &Ident,
+    wrt: &[&Param],
+    companion: Companion,
+    fixed: bool,
+) -> (String, String) {
+    let (grad_name, _) = companion.names(name);
+    let list = |ps: &[&Param]| {
+        ps.iter()
+            .map(|p| format!("`{}`", p.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (what, outs, vars) = match companion {
+        Companion::Grad => (
+            "Value and gradient of".to_owned(),
+            "the gradients into `grad_*`".to_owned(),
+            list(wrt),
+        ),
+        Companion::Hvp { .. } => {
+            // `wrt` here is the tangent graph's: the directions, then the variables.
+            let (dirs, vars) = wrt.split_at(wrt.len() / 2);
+            (
+                format!(
+                    "Value, gradient and Hessian-vector product (reverse mode over the forward-mode tangent, exact to rounding): `(f, ∇f, ∇²f·v)` for the direction {} (one per variable, in the same order, each shaped like its variable), of",
+                    list(dirs)
+                ),
+                "the gradients, then the Hessian-vector products, into the `&mut` outputs".to_owned(),
+                list(vars),
+            )
+        }
+    };
+    let into = companion.names(name).1;
+    if fixed {
+        (
+            format!(" {what} [`{name}`] with respect to {vars}, derived by `#[grad]`. Every matrix has a static size: the code works on stack values with nalgebra's static kernels and allocates nothing."),
+            format!(" [`{grad_name}`] writing {outs}. Returns the value of [`{name}`]. Static sizes need no buffers: `ws` is not used; it is there so that the signature is the same as for dynamic sizes."),
+        )
+    } else {
+        (
+            format!(" {what} [`{name}`] with respect to {vars}, derived by `#[grad]`. Its intermediates stay in a per-thread workspace between calls ([`{into}`] takes yours)."),
+            format!(" [`{grad_name}`] writing {outs} (resized when needed) and reusing the buffers of `ws`: after the first call with given shapes it allocates nothing. Returns the value of [`{name}`]."),
+        )
     }
 }

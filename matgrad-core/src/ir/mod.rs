@@ -305,6 +305,11 @@ pub enum Op {
     LogSumExp,
     /// `softmax_cross_entropy(&z, &y)`.
     SoftmaxCrossEntropy,
+
+    /// A scalar expression of scalar nodes ([`Sym::Val`] leaves, each also an
+    /// argument, in order): made by [`crate::tangent`] for the tangents of scalar
+    /// operations (`ṡ = cos(s) ṫ`), never by the parser.
+    Expr(Closure),
 }
 
 /// A `usize` the body computes (a column index): an integer literal, or an

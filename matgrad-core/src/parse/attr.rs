@@ -1,12 +1,12 @@
-//! The attribute's arguments: `wrt = w` or `wrt = (a, b, c)`, and the flag
-//! `reassociate`.
+//! The attribute's arguments: `wrt = w` or `wrt = (a, b, c)`, and the flags
+//! `reassociate`, `hvp` and `hessian`.
 //!
 //! Common slips (`#[grad(w)]`, `wrt = "w"`, `wrt = [a, b]`) are reported with the
 //! spelling to write instead, and the names are still read from them, so the
 //! companions can be emitted with their proper signatures beside the error.
 
 use crate::ctxt::Ctxt;
-use crate::symbol::{REASSOCIATE, WRT};
+use crate::symbol::{HESSIAN, HVP, REASSOCIATE, WRT};
 use proc_macro2::{Span, TokenStream};
 use syn::meta::ParseNestedMeta;
 use syn::parse::Parser;
@@ -19,6 +19,10 @@ pub struct Attr {
     /// `reassociate`: the value may be computed in another order (see
     /// [`crate::rewrite`]).
     pub reassociate: bool,
+    /// `hvp`: also emit `NAME_hvp` and `NAME_hvp_into` (SPEC §10).
+    pub hvp: bool,
+    /// `hessian`, where it is written: also emit `NAME_hessian` (SPEC §10).
+    pub hessian: Option<Span>,
 }
 
 /// Parses the attribute's tokens, reporting problems to `cx`. `None` when the
@@ -38,6 +42,8 @@ pub fn parse(cx: &mut Ctxt, tokens: TokenStream) -> Option<Attr> {
         Some(wrt) => Some(Attr {
             wrt,
             reassociate: reader.reassociate,
+            hvp: reader.hvp,
+            hessian: reader.hessian,
         }),
         None => {
             cx.error_at(
@@ -54,6 +60,8 @@ pub fn parse(cx: &mut Ctxt, tokens: TokenStream) -> Option<Attr> {
 struct Reader {
     wrt: Option<Vec<Ident>>,
     reassociate: bool,
+    hvp: bool,
+    hessian: Option<Span>,
     /// Slips reported with a hint; the names read from them stand in for `wrt`.
     slips: Vec<syn::Error>,
 }
@@ -71,11 +79,25 @@ impl Reader {
             }
             self.reassociate = true;
             Ok(())
+        } else if meta.path.is_ident(HVP) || meta.path.is_ident(HESSIAN) {
+            let hvp = meta.path.is_ident(HVP);
+            if !(meta.input.is_empty() || meta.input.peek(syn::Token![,])) {
+                let flag = if hvp { HVP } else { HESSIAN };
+                return Err(meta.error(format!(
+                    "`{flag}` takes no value: write `#[grad(wrt = x, {flag})]`, or leave it out"
+                )));
+            }
+            if hvp {
+                self.hvp = true;
+            } else {
+                self.hessian = Some(syn::spanned::Spanned::span(&meta.path));
+            }
+            Ok(())
         } else if let Some(name) = meta.path.get_ident() {
             self.read_name(&meta, name)
         } else {
             Err(meta.error(
-                "unknown #[grad] option: the options are `wrt = x` or `wrt = (x, y)`, and `reassociate`",
+                "unknown #[grad] option: the options are `wrt = x` or `wrt = (x, y)`, `reassociate`, `hvp` and `hessian`",
             ))
         }
     }
@@ -125,7 +147,7 @@ impl Reader {
             )));
         }
         Err(meta.error(format!(
-            "unknown #[grad] option `{name}`: the options are `wrt = x` or `wrt = (x, y)`, and `reassociate`"
+            "unknown #[grad] option `{name}`: the options are `wrt = x` or `wrt = (x, y)`, `reassociate`, `hvp` and `hessian`"
         )))
     }
 }

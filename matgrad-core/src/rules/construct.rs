@@ -4,12 +4,14 @@
 //! type, and its sizes are counts of the body; only `from_element`'s scalar can carry
 //! an adjoint.
 
+use super::tangent::{self as tg, Tangent};
+use super::Tangents;
 use super::{
     app, value, Contrib, Formula, Forward, KArg, Kernel, KernelRef, Names, Rule, ShapeRule, Site,
     StaticArg, StaticForward, StaticNames,
 };
 use crate::cost::{self, Cost, Poly};
-use crate::ir::{Count, Shape};
+use crate::ir::{Count, NodeId, Shape};
 use crate::simplify::Term;
 use crate::sym::{Operand, Sym};
 use proc_macro2::TokenStream;
@@ -50,6 +52,10 @@ impl Rule for Identity<'_> {
     fn definition(&self, _: Site<'_>, _: &dyn Formula) -> Term {
         Term::sym("I")
     }
+    /// A constant: ẏ = 0.
+    fn tangent(&self, _: Site<'_>, _: &mut dyn Tangents) -> Tangent {
+        Ok(None)
+    }
 }
 
 /// `s 𝟙`, `rows × cols`: `DMatrix::from_element(r, c, s)`, and `zeros` with `s` the
@@ -80,6 +86,10 @@ impl Rule for Fill<'_> {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         app("scale", vec![value(s, f, 0), Term::sym("𝟙")])
+    }
+    /// Linear in its argument: the same operation on ȧ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        tg::linear(s, t)
     }
 }
 
@@ -113,6 +123,10 @@ impl Rule for FromDiagonal {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         app("diag", vec![value(s, f, 0)])
+    }
+    /// Linear in its argument: the same operation on v̇.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        tg::linear(s, t)
     }
 }
 
@@ -176,5 +190,18 @@ impl Rule for FromScalars {
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         let entries = (0..s.node().args.len()).map(|k| value(s, f, k)).collect();
         app(&format!("new{}x{}", self.0, self.1), entries)
+    }
+    /// Linear in its entries: the matrix of their tangents (zero for a constant one).
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let n = s.node().args.len();
+        let tangents: Vec<Option<NodeId>> = (0..n).map(|k| tg::darg(s, t, k)).collect();
+        if tangents.iter().all(Option::is_none) {
+            return Ok(None);
+        }
+        let args = tangents
+            .into_iter()
+            .map(|d| d.unwrap_or_else(|| t.push(crate::ir::Op::Lit(0.0), Vec::new())))
+            .collect();
+        Ok(Some(t.push(s.node().op.clone(), args)))
     }
 }

@@ -2,7 +2,10 @@
 //! (`LAMBDA`, `std::f64::consts::PI`), and counts made floats (`x.nrows() as f64`).
 //! None has an adjoint to send: a parameter's adjoint is the gradient itself.
 
-use super::{Contrib, Formula, Forward, Names, Rule, ShapeRule, Site, StaticForward, StaticNames};
+use super::tangent::Tangent;
+use super::{
+    Contrib, Formula, Forward, Names, Rule, ShapeRule, Site, StaticForward, StaticNames, Tangents,
+};
 use crate::cost::{Cost, Poly};
 use crate::emit::float_ty;
 use crate::ir::{Count, Float};
@@ -35,6 +38,10 @@ impl Rule for Param {
     fn definition(&self, s: Site<'_>, _: &dyn Formula) -> Term {
         Term::sym(&s.g.label(s.id))
     }
+    /// ẋ: the direction of a `wrt` variable, else zero.
+    fn tangent(&self, _: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        Ok(t.direction(self.0))
+    }
 }
 
 /// A float literal, as the function's float type reads it.
@@ -61,6 +68,10 @@ impl Rule for Lit {
     }
     fn definition(&self, _: Site<'_>, _: &dyn Formula) -> Term {
         Term::Num(self.0)
+    }
+    /// A constant: ẏ = 0.
+    fn tangent(&self, _: Site<'_>, _: &mut dyn Tangents) -> Tangent {
+        Ok(None)
     }
 }
 
@@ -89,6 +100,10 @@ impl Rule for Const<'_> {
     fn definition(&self, s: Site<'_>, _: &dyn Formula) -> Term {
         Term::sym(&s.node().text)
     }
+    /// A constant: ẏ = 0.
+    fn tangent(&self, _: Site<'_>, _: &mut dyn Tangents) -> Tangent {
+        Ok(None)
+    }
 }
 
 /// `count as T`: a count of the body (`x.nrows()`, `x.len() - 1`) as a scalar of the
@@ -116,6 +131,10 @@ impl Rule for Cast<'_> {
     }
     fn definition(&self, _: Site<'_>, _: &dyn Formula) -> Term {
         Term::sym(&self.0.to_string())
+    }
+    /// A constant: ẏ = 0.
+    fn tangent(&self, _: Site<'_>, _: &mut dyn Tangents) -> Tangent {
+        Ok(None)
     }
 }
 

@@ -1,12 +1,15 @@
 //! Linear maps: `a + b`, `a - b`, `-a`, `s a`, `a / s`, `aᵀ`, `a.add_scalar(s)`,
 //! `a[(i, j)]`, and the vectors of ones that end a summed chain.
 
+use super::tangent::{self as tg, Tangent};
+use super::Tangents;
 use super::{
     app, apply, copy, value, Contrib, Formula, Forward, Names, Rule, ShapeRule, Site,
     StaticForward, StaticNames,
 };
 use crate::cost::{self, Cost, Poly};
 use crate::ir::Count;
+use crate::ir::Op;
 use crate::simplify::Term;
 use crate::sym::{Operand, Sym};
 use quote::quote;
@@ -42,6 +45,11 @@ impl Rule for Add {
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "+", 2)
     }
+    /// ẏ = ȧ + ḃ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let (da, db) = (tg::darg(s, t, 0), tg::darg(s, t, 1));
+        Ok(tg::add(t, da, db))
+    }
 }
 
 /// `a - b`  →  ā += Ḡ, b̄ −= Ḡ.
@@ -75,6 +83,11 @@ impl Rule for Sub {
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         app("+", vec![value(s, f, 0), app("neg", vec![value(s, f, 1)])])
     }
+    /// ẏ = ȧ − ḃ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let (da, db) = (tg::darg(s, t, 0), tg::darg(s, t, 1));
+        Ok(tg::sub(t, da, db))
+    }
 }
 
 /// `-a`  →  ā −= Ḡ.
@@ -103,6 +116,10 @@ impl Rule for Neg {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "neg", 1)
+    }
+    /// Linear in its argument: the same operation on ȧ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        tg::linear(s, t)
     }
 }
 
@@ -136,6 +153,10 @@ impl Rule for Scale {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         app("scale", vec![value(s, f, 1), value(s, f, 0)])
+    }
+    /// ẏ = ȧ s + a ṡ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        tg::bilinear(s, t)
     }
 }
 
@@ -177,6 +198,16 @@ impl Rule for DivScalar {
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "/", 2)
     }
+    /// ẏ = ȧ / s − y ṡ / s.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let (sv, y) = (tg::arg(s, t, 1), tg::this(s, t));
+        let d0 = tg::darg(s, t, 0);
+        let left = tg::push_all(t, Op::DivScalar, &[d0, Some(sv)]);
+        let ds = tg::darg(s, t, 1);
+        let k = ds.and_then(|ds| tg::expr(t, Sym::neg(Sym::div(Sym::Val(ds), Sym::Val(sv)))));
+        let right = tg::push_all(t, Op::Scale, &[Some(y), k]);
+        Ok(tg::add(t, left, right))
+    }
 }
 
 /// `aᵀ`  →  ā += Ḡᵀ.
@@ -205,6 +236,10 @@ impl Rule for Transpose {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "t", 1)
+    }
+    /// Linear in its argument: the same operation on ȧ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        tg::linear(s, t)
     }
 }
 
@@ -238,6 +273,16 @@ impl Rule for AddScalar {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "+", 2)
+    }
+    /// ẏ = ȧ + ṡ 𝟙.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let a = tg::arg(s, t, 0);
+        Ok(match (tg::darg(s, t, 0), tg::darg(s, t, 1)) {
+            (Some(da), Some(ds)) => Some(t.push(Op::AddScalar, vec![da, ds])),
+            (Some(da), None) => Some(da),
+            (None, Some(ds)) => tg::entrywise(t, &[a], Sym::Val(ds)),
+            (None, None) => None,
+        })
     }
 }
 
@@ -273,6 +318,10 @@ impl Rule for Index<'_> {
         } else {
             self.entry(value(s, f, 0))
         }
+    }
+    /// Linear in its argument: the same operation on ȧ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        tg::linear(s, t)
     }
 }
 
@@ -331,5 +380,9 @@ impl Rule for Ones {
         } else {
             one
         }
+    }
+    /// A constant: ẏ = 0.
+    fn tangent(&self, _: Site<'_>, _: &mut dyn Tangents) -> Tangent {
+        Ok(None)
     }
 }

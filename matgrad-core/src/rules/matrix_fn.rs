@@ -2,6 +2,8 @@
 //! factorisation and solves that replace an inverse used only in products (see
 //! [`crate::solve`]).
 
+use super::tangent::{self as tg, Tangent};
+use super::Tangents;
 use super::{
     app, apply, value, Contrib, Formula, Forward, KArg, Keeps, Kernel, KernelRef, Names, Rule,
     ShapeRule, Site, StaticArg, StaticForward, StaticNames,
@@ -80,6 +82,16 @@ impl Rule for Determinant {
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "det", 1)
     }
+    /// ẏ = y tr(a⁻¹ ȧ).
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let Some(da) = tg::darg(s, t, 0) else {
+            return Ok(None);
+        };
+        let (a, y) = (tg::arg(s, t, 0), tg::this(s, t));
+        let inv = t.push(Op::Inverse(None), vec![a]);
+        let tr = t.push(Op::TraceMul, vec![inv, da]);
+        Ok(tg::expr(t, Sym::mul(Sym::Val(y), Sym::Val(tr))))
+    }
 }
 
 /// `alpha · a⁻ᵀ`; args (alpha, a, scratch, scratch). A singular `a` gives
@@ -150,6 +162,16 @@ impl Rule for Inverse<'_> {
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "inv", 1)
     }
+    /// ẏ = −y ȧ y.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let Some(da) = tg::darg(s, t, 0) else {
+            return Ok(None);
+        };
+        let y = tg::this(s, t);
+        let left = t.push(Op::MatMul, vec![y, da]);
+        let both = t.push(Op::MatMul, vec![left, y]);
+        Ok(Some(t.push(Op::Neg, vec![both])))
+    }
 }
 
 /// `a` itself, held factorised (Cholesky `a = L Lᵀ` when `a` is exactly symmetric
@@ -187,6 +209,10 @@ impl Rule for Factor<'_> {
     fn keeps(&self, _: Site<'_>) -> Keeps {
         Keeps::AUX
     }
+    /// The factorised matrix itself: its tangent is ȧ (the solves read it).
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        Ok(tg::darg(s, t, 0))
+    }
 }
 
 /// `y = a⁻¹ b` by triangular solves with the factors of an [`Op::Factor`] of `a`; args
@@ -218,6 +244,15 @@ impl Rule for Solve {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         app("*", vec![app("inv", vec![value(s, f, 0)]), value(s, f, 1)])
+    }
+    /// y = a⁻¹ b: ẏ = a⁻¹ (ḃ − ȧ y), one more solve with the same factors.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let (f, y) = (tg::arg(s, t, 0), tg::this(s, t));
+        let d0 = tg::darg(s, t, 0);
+        let ay = tg::push_all(t, Op::MatMul, &[d0, Some(y)]);
+        let db = tg::darg(s, t, 1);
+        let rhs = tg::sub(t, db, ay);
+        Ok(tg::push_all(t, Op::Solve, &[Some(f), rhs]))
     }
 }
 
@@ -258,6 +293,15 @@ impl Rule for SolveRight {
     /// The right-hand side, transposed.
     fn keeps(&self, _: Site<'_>) -> Keeps {
         Keeps::AUX
+    }
+    /// y = b a⁻¹: ẏ = (ḃ − y ȧ) a⁻¹, one more solve with the same factors.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let (f, y) = (tg::arg(s, t, 1), tg::this(s, t));
+        let d1 = tg::darg(s, t, 1);
+        let ya = tg::push_all(t, Op::MatMul, &[Some(y), d1]);
+        let db = tg::darg(s, t, 0);
+        let rhs = tg::sub(t, db, ya);
+        Ok(tg::push_all(t, Op::SolveRight, &[rhs, Some(f)]))
     }
 }
 

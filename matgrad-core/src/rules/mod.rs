@@ -32,8 +32,9 @@
 //! [`Kernel`]: a typed value, defined beside its rule with its runtime name, its
 //! static lowering and its formula.
 //!
-//! Room for second order: a tangent (forward-mode) rule is one more method of
-//! [`Rule`], written beside the adjoint of each operation.
+//! Second order: [`Rule::tangent`] is each operation's forward-mode (JVP) rule,
+//! written beside its adjoint: the nodes of ẏ built from the tangents of the
+//! arguments, out of operations that already exist (see [`crate::tangent`]).
 
 pub mod construct;
 pub mod leaf;
@@ -44,6 +45,7 @@ pub mod product;
 pub mod reduce;
 pub mod runtime_fn;
 pub mod scalar;
+pub mod tangent;
 #[cfg(test)]
 mod tests;
 
@@ -82,6 +84,13 @@ pub trait Rule {
 
     /// The node's value as math, from its arguments' values.
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term;
+
+    /// The tangent (forward mode, JVP) of the node: nodes of the tangent graph
+    /// computing ẏ from the arguments' tangents ([`Tangents::tangent`], `None` for a
+    /// constant argument), built from existing operations with [`Tangents::push`].
+    /// `Ok(None)` when ẏ is zero (a constant); [`Unsupported`] when the operation has
+    /// no second-order form yet (a spanned compile error naming it, never a zero).
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Result<Option<NodeId>, Unsupported>;
 
     /// What the forward pass keeps beside the value, in the workspace.
     fn keeps(&self, _s: Site<'_>) -> Keeps {
@@ -160,7 +169,28 @@ pub fn rule(op: &Op) -> Box<dyn Rule + '_> {
         Op::LnDet => Box::new(runtime_fn::LnDet),
         Op::LogSumExp => Box::new(runtime_fn::LogSumExp),
         Op::SoftmaxCrossEntropy => Box::new(runtime_fn::SoftmaxCrossEntropy),
+        Op::Expr(c) => Box::new(scalar::Expr(c)),
     }
+}
+
+/// Why an operation has no tangent: shown as a compile error at the operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unsupported(pub String);
+
+/// The tangent graph under construction, as [`Rule::tangent`] sees it. Ids given and
+/// returned are the tangent graph's; [`Site`] ids are the original graph's.
+pub trait Tangents {
+    /// The tangent graph's node holding the value of the original node `id`.
+    fn value(&self, id: NodeId) -> NodeId;
+    /// The tangent of the original node `id`; `None` when it is constant.
+    fn tangent(&self, id: NodeId) -> Option<NodeId>;
+    /// The direction of parameter `i`: `Some` for a `wrt` variable.
+    fn direction(&self, i: usize) -> Option<NodeId>;
+    /// Adds `op(args)` (tangent-graph ids) and returns its id; its kind comes from the
+    /// operation's [`ShapeRule`] (the current node's kind for [`ShapeRule::Declared`]).
+    fn push(&mut self, op: Op, args: Vec<NodeId>) -> NodeId;
+    /// The kind of a tangent-graph node.
+    fn kind(&self, id: NodeId) -> Kind;
 }
 
 /// One node of a graph, as a rule sees it.

@@ -4,6 +4,8 @@
 //! matrix per entry.
 
 use super::linear::count_term;
+use super::tangent::{self as tg, Tangent};
+use super::Tangents;
 use super::{
     app, apply, value, Contrib, Extent, Formula, Forward, KArg, Kernel, KernelRef, Names, Rule,
     ShapeRule, Site, StaticArg, StaticForward, StaticNames,
@@ -43,6 +45,10 @@ impl Rule for Diagonal {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "diag", 1)
+    }
+    /// Linear in its argument: the same operation on ȧ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        tg::linear(s, t)
     }
 }
 
@@ -94,6 +100,10 @@ impl Rule for Column<'_> {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         app("*", vec![value(s, f, 0), unit(self.0)])
+    }
+    /// Linear in its argument: the same operation on ȧ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        tg::linear(s, t)
     }
 }
 
@@ -170,6 +180,10 @@ impl Rule for Row<'_> {
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         app("*", vec![app("t", vec![unit(self.0)]), value(s, f, 0)])
     }
+    /// Linear in its argument: the same operation on ȧ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        tg::linear(s, t)
+    }
 }
 
 /// `e_i Ḡ`: ḡ in row i of a matrix shaped like `a`, zero elsewhere; args (ḡ, a, i).
@@ -237,6 +251,10 @@ impl Rule for Rows<'_> {
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         let (i, k) = (count_term(self.0), count_term(self.1));
         app("rows", vec![value(s, f, 0), i, k])
+    }
+    /// Linear in its argument: the same operation on ȧ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        tg::linear(s, t)
     }
 }
 
@@ -306,6 +324,10 @@ impl Rule for Columns<'_> {
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         let (j, k) = (count_term(self.0), count_term(self.1));
         app("columns", vec![value(s, f, 0), j, k])
+    }
+    /// Linear in its argument: the same operation on ȧ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        tg::linear(s, t)
     }
 }
 
@@ -386,6 +408,10 @@ impl Rule for View<'_> {
         let mut args = vec![value(s, f, 0)];
         args.extend(self.0.iter().map(count_term));
         app("view", args)
+    }
+    /// Linear in its argument: the same operation on ȧ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        tg::linear(s, t)
     }
 }
 
@@ -470,6 +496,10 @@ impl Rule for Triangle {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, if self.0 { "lower" } else { "upper" }, 1)
+    }
+    /// Linear in its argument: the same operation on ȧ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        tg::linear(s, t)
     }
 }
 

@@ -1,6 +1,8 @@
 //! Products: `a * b`, chains of products, `a.component_mul(&b)`,
 //! `a.component_div(&b)`, `a.kronecker(&b)`, and elementwise maps `a.map(|v| g(v))`.
 
+use super::tangent::{self as tg, Tangent};
+use super::Tangents;
 use super::{
     app, apply, value, Contrib, Formula, Forward, KArg, Keeps, Kernel, KernelRef, Names, Rule,
     ShapeRule, Site, StaticArg, StaticForward, StaticNames,
@@ -9,6 +11,7 @@ use crate::cost::{self, Cost, Poly};
 use crate::emit::fixed::{associated, cheapest};
 use crate::emit::mixed;
 use crate::ir::{Closure, Shape};
+use crate::ir::{NodeId, Op};
 use crate::simplify::Term;
 use crate::sym::{Operand, Sym};
 use proc_macro2::TokenStream;
@@ -63,6 +66,10 @@ impl Rule for MatMul {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "*", 2)
+    }
+    /// Bilinear: ẏ = op(ȧ, b) + op(a, ḃ).
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        tg::bilinear(s, t)
     }
 }
 
@@ -122,6 +129,22 @@ impl Rule for Chain {
             temps: s.node().args.len().saturating_sub(2),
         }
     }
+    /// ẏ = Σₖ a₀ ⋯ ȧₖ ⋯ aₙ₋₁, each term a chain.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let n = s.node().args.len();
+        let vals: Vec<NodeId> = (0..n).map(|k| tg::arg(s, t, k)).collect();
+        let mut terms = Vec::new();
+        for k in 0..n {
+            if let Some(d) = tg::darg(s, t, k) {
+                let mut args = vals.clone();
+                if let Some(slot) = args.get_mut(k) {
+                    *slot = d;
+                }
+                terms.push(Some(t.push(Op::Chain, args)));
+            }
+        }
+        Ok(tg::sum(t, terms))
+    }
 }
 
 /// `a ⊙ b`  →  ā += Ḡ ⊙ b, b̄ += Ḡ ⊙ a.
@@ -156,6 +179,10 @@ impl Rule for ComponentMul {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "⊙", 2)
+    }
+    /// Bilinear: ẏ = op(ȧ, b) + op(a, ḃ).
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        tg::bilinear(s, t)
     }
 }
 
@@ -203,6 +230,15 @@ impl Rule for ComponentDiv {
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "⊘", 2)
     }
+    /// ẏ = (ȧ − y ⊙ ḃ) ⊘ b.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let (b, y) = (tg::arg(s, t, 1), tg::this(s, t));
+        let d1 = tg::darg(s, t, 1);
+        let yb = tg::push_all(t, Op::ComponentMul, &[Some(y), d1]);
+        let da = tg::darg(s, t, 0);
+        let num = tg::sub(t, da, yb);
+        Ok(tg::push_all(t, Op::ComponentDiv, &[num, Some(b)]))
+    }
 }
 
 /// `a ⊗ b`  →  ā_ij += Σ Ḡ_block(i,j) ⊙ b, b̄ += Σ_ij a_ij Ḡ_block(i,j).
@@ -245,6 +281,10 @@ impl Rule for Kronecker {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "⊗", 2)
+    }
+    /// Bilinear: ẏ = op(ȧ, b) + op(a, ḃ).
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        tg::bilinear(s, t)
     }
 }
 
@@ -365,6 +405,37 @@ impl Rule for Map<'_> {
         let body = self.0.body.subst_var(&Sym::Arg(0));
         f.sym(&body, &[value(s, f, 0)])
     }
+    /// ẏ = g′(a) ⊙ ȧ + Σ_c ∂g/∂c ċ over the captured scalars c.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let body = tg::remap(&self.0.body, t);
+        let a = tg::arg(s, t, 0);
+        // g′ from the value when it can be (tanh, exp, …), as the adjoint reads it:
+        // ẏ = g′(y) ⊙ ȧ, no transcendental function recomputed, here or in the sweep.
+        if let (Some(da), Some((op, args))) = (tg::darg(s, t, 0), body.as_op()) {
+            if matches!(args.as_slice(), [arg] if **arg == Sym::Var)
+                && op.partial_uses_only_output()
+            {
+                if let Some(d) = op
+                    .partials(&Sym::Var, None, &Sym::Arg(0))
+                    .into_iter()
+                    .next()
+                {
+                    let y = tg::this(s, t);
+                    return Ok(tg::entrywise(t, &[y, da], Sym::mul(d, Sym::Arg(1))));
+                }
+            }
+        }
+        let caps: Vec<NodeId> = s.node().args.iter().skip(1).copied().collect();
+        let from_caps = tg::captured(&body, &caps, t);
+        Ok(match tg::darg(s, t, 0) {
+            Some(da) => {
+                let d = Sym::mul(body.derivative(&Sym::Var), Sym::Arg(1));
+                let f = Sym::add(d, from_caps).subst_var(&Sym::Arg(0));
+                tg::entrywise(t, &[a, da], f)
+            }
+            None => tg::entrywise(t, &[a], from_caps),
+        })
+    }
 }
 
 /// `f(a, b)` entrywise (`a.zip_map(&b, |p, q| body)`, `body` in `Sym::Arg(0)` for p
@@ -425,5 +496,21 @@ impl Rule for ZipMap<'_> {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         f.sym(&self.0.body, &[value(s, f, 0), value(s, f, 1)])
+    }
+    /// ẏ = ∂f/∂p ⊙ ȧ + ∂f/∂q ⊙ ḃ + Σ_c ∂f/∂c ċ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let body = tg::remap(&self.0.body, t);
+        let (a, b) = (tg::arg(s, t, 0), tg::arg(s, t, 1));
+        let mut terms = Vec::new();
+        for k in 0..2 {
+            if let Some(d) = tg::darg(s, t, k) {
+                let partial = tg::entrywise(t, &[a, b], body.derivative(&Sym::Arg(k)));
+                terms.push(tg::push_all(t, Op::ComponentMul, &[partial, Some(d)]));
+            }
+        }
+        let caps: Vec<NodeId> = s.node().args.iter().skip(2).copied().collect();
+        let from_caps = tg::captured(&body, &caps, t);
+        terms.push(tg::entrywise(t, &[a, b], from_caps));
+        Ok(tg::sum(t, terms))
     }
 }

@@ -2,14 +2,18 @@
 //! trace of a product, `max`, `min`), and along one dimension (`row_sum`,
 //! `column_sum`, `row_mean`, `column_mean`).
 
+use super::tangent::{self as tg, Tangent};
+use super::Tangents;
 use super::{
     app, apply, value, Contrib, Formula, Forward, KArg, Kernel, KernelRef, Names, Rule, ShapeRule,
     Site, StaticArg, StaticForward, StaticNames,
 };
 use crate::cost::{self, Cost, Poly};
 use crate::emit::mixed;
+use crate::ir::Op;
 use crate::ir::Shape;
 use crate::simplify::Term;
+use crate::sym::Cmp;
 use crate::sym::{Operand, Sym};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -60,6 +64,10 @@ impl Rule for Sum {
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "Σ", 1)
     }
+    /// Linear in its argument: the same operation on ȧ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        tg::linear(s, t)
+    }
 }
 
 /// `Σ a / (m n)`  →  ā += s̄ / (m n) 1.
@@ -86,6 +94,10 @@ impl Rule for Mean {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "mean", 1)
+    }
+    /// Linear in its argument: the same operation on ȧ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        tg::linear(s, t)
     }
 }
 
@@ -114,6 +126,13 @@ impl Rule for NormSquared {
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "normsq", 1)
     }
+    /// ẏ = 2 ⟨a, ȧ⟩.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let a = tg::arg(s, t, 0);
+        let d0 = tg::darg(s, t, 0);
+        let dot = tg::push_all(t, Op::Dot, &[Some(a), d0]);
+        Ok(dot.and_then(|d| tg::expr(t, Sym::mul(Sym::Lit(2.0), Sym::Val(d)))))
+    }
 }
 
 /// `‖a‖`  →  ā += s̄ a / ‖a‖.
@@ -140,6 +159,13 @@ impl Rule for Norm {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "norm", 1)
+    }
+    /// ẏ = ⟨a, ȧ⟩ / y.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let (a, y) = (tg::arg(s, t, 0), tg::this(s, t));
+        let d0 = tg::darg(s, t, 0);
+        let dot = tg::push_all(t, Op::Dot, &[Some(a), d0]);
+        Ok(dot.and_then(|d| tg::expr(t, Sym::div(Sym::Val(d), Sym::Val(y)))))
     }
 }
 
@@ -174,6 +200,10 @@ impl Rule for Dot {
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "dot", 2)
     }
+    /// Bilinear: ẏ = op(ȧ, b) + op(a, ḃ).
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        tg::bilinear(s, t)
+    }
 }
 
 /// `tr a`  →  ā += s̄ I.
@@ -201,6 +231,10 @@ impl Rule for Trace {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "tr", 1)
+    }
+    /// Linear in its argument: the same operation on ȧ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        tg::linear(s, t)
     }
 }
 
@@ -238,6 +272,10 @@ impl Rule for TraceMul {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         app("tr", vec![apply(s, f, "*", 2)])
+    }
+    /// Bilinear: ẏ = op(ȧ, b) + op(a, ḃ).
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        tg::bilinear(s, t)
     }
 }
 
@@ -323,6 +361,10 @@ impl Rule for LineSum {
         } else {
             sum
         }
+    }
+    /// Linear in its argument: the same operation on ȧ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        tg::linear(s, t)
     }
 }
 
@@ -426,6 +468,18 @@ impl Rule for Extreme {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, if self.0 { "max" } else { "min" }, 1)
+    }
+    /// ẏ = ȧ at the extreme entry: Σ ȧ ⊙ 𝟙(a = y) (ties share it).
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let Some(da) = tg::darg(s, t, 0) else {
+            return Ok(None);
+        };
+        let (a, y) = (tg::arg(s, t, 0), tg::this(s, t));
+        let cmp = if self.0 { Cmp::Ge } else { Cmp::Le };
+        let mask = Sym::Step(cmp, Box::new(Sym::Var), Box::new(Sym::Val(y)));
+        let mask = tg::entrywise(t, &[a], mask);
+        let picked = tg::push_all(t, Op::ComponentMul, &[Some(da), mask]);
+        Ok(tg::push_all(t, Op::Sum, &[picked]))
     }
 }
 

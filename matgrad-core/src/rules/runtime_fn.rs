@@ -1,6 +1,8 @@
 //! matgrad's own vocabulary: `sigmoid`, `relu`, `softplus`, `add_row`, `add_col`,
 //! `ln_det`, `log_sum_exp`, `softmax_cross_entropy`.
 
+use super::tangent::{self as tg, Tangent};
+use super::Tangents;
 use super::{
     app, apply, copy, value, Contrib, Formula, Forward, KArg, Keeps, Kernel, KernelRef, Names,
     Rule, ShapeRule, Site, StaticArg, StaticForward, StaticNames,
@@ -8,7 +10,9 @@ use super::{
 use crate::cost::{self, Cost, Poly};
 use crate::emit::mixed;
 use crate::ir::Shape;
+use crate::ir::{Closure, Op};
 use crate::simplify::Term;
+use crate::sym::Method;
 use crate::sym::{Operand, RtFn, Sym};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -63,6 +67,16 @@ impl Rule for Sigmoid {
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "σ", 1)
     }
+    /// ẏ = y ⊙ (1 − y) ⊙ ȧ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let Some(da) = tg::darg(s, t, 0) else {
+            return Ok(None);
+        };
+        let y = tg::this(s, t);
+        let (p, q) = (Sym::Arg(0), Sym::Arg(1));
+        let f = Sym::mul(Sym::mul(p.clone(), Sym::sub(Sym::Lit(1.0), p)), q);
+        Ok(tg::entrywise(t, &[y, da], f))
+    }
 }
 
 /// `max(a, 0)`  →  ā += Ḡ ⊙ `[a > 0]`.
@@ -89,6 +103,15 @@ impl Rule for Relu {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "relu", 1)
+    }
+    /// ẏ = 𝟙(a > 0) ⊙ ȧ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let Some(da) = tg::darg(s, t, 0) else {
+            return Ok(None);
+        };
+        let a = tg::arg(s, t, 0);
+        let f = Sym::mul(Sym::Rt(RtFn::ReluStep, Box::new(Sym::Arg(0))), Sym::Arg(1));
+        Ok(tg::entrywise(t, &[a, da], f))
     }
 }
 
@@ -119,6 +142,18 @@ impl Rule for Softplus {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "softplus", 1)
+    }
+    /// ẏ = σ(a) ⊙ ȧ.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let Some(da) = tg::darg(s, t, 0) else {
+            return Ok(None);
+        };
+        let a = tg::arg(s, t, 0);
+        let f = Sym::mul(
+            Sym::Rt(RtFn::SigmoidScalar, Box::new(Sym::Arg(0))),
+            Sym::Arg(1),
+        );
+        Ok(tg::entrywise(t, &[a, da], f))
     }
 }
 
@@ -175,6 +210,19 @@ impl Rule for AddRow {
             ],
         )
     }
+    /// ẏ = ṁ + 𝟙 ṙ (the same broadcast of the tangents).
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let m = tg::arg(s, t, 0);
+        Ok(match (tg::darg(s, t, 0), tg::darg(s, t, 1)) {
+            (Some(dm), Some(dr)) => Some(t.push(s.node().op.clone(), vec![dm, dr])),
+            (Some(dm), None) => Some(dm),
+            (None, Some(dr)) => {
+                let z = tg::zeros_like(t, m);
+                Some(t.push(s.node().op.clone(), vec![z, dr]))
+            }
+            (None, None) => None,
+        })
+    }
 }
 
 /// `m + c 𝟙ᵀ` (`add_col(&m, &c)`)  →  m̄ += Ḡ, c̄ += Ḡ 𝟙 (the row sums of Ḡ).
@@ -215,6 +263,19 @@ impl Rule for AddCol {
                 app("*", vec![value(s, f, 1), app("t", vec![Term::sym("𝟙")])]),
             ],
         )
+    }
+    /// ẏ = ṁ + 𝟙 ṙ (the same broadcast of the tangents).
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let m = tg::arg(s, t, 0);
+        Ok(match (tg::darg(s, t, 0), tg::darg(s, t, 1)) {
+            (Some(dm), Some(dr)) => Some(t.push(s.node().op.clone(), vec![dm, dr])),
+            (Some(dm), None) => Some(dm),
+            (None, Some(dr)) => {
+                let z = tg::zeros_like(t, m);
+                Some(t.push(s.node().op.clone(), vec![z, dr]))
+            }
+            (None, None) => None,
+        })
     }
 }
 
@@ -310,6 +371,15 @@ impl Rule for LnDet {
     fn aux_formula(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         app("inv", vec![value(s, f, 0)])
     }
+    /// ẏ = tr(a⁻¹ ȧ).
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let Some(da) = tg::darg(s, t, 0) else {
+            return Ok(None);
+        };
+        let a = tg::arg(s, t, 0);
+        let inv = t.push(Op::Inverse(None), vec![a]);
+        Ok(Some(t.push(Op::TraceMul, vec![inv, da])))
+    }
 }
 
 /// `ℓ = ln Σ eᵃ`  →  ā += s̄ e^(a − ℓ) = s̄ softmax(a).
@@ -342,6 +412,16 @@ impl Rule for LogSumExp {
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         apply(s, f, "logsumexp", 1)
+    }
+    /// ẏ = ⟨softmax(a), ȧ⟩, softmax(a) = e^(a − y).
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let Some(da) = tg::darg(s, t, 0) else {
+            return Ok(None);
+        };
+        let (a, y) = (tg::arg(s, t, 0), tg::this(s, t));
+        let p = Sym::call(Method::Exp, Sym::sub(Sym::Var, Sym::Val(y)));
+        let p = tg::entrywise(t, &[a], p);
+        Ok(tg::push_all(t, Op::Dot, &[p, Some(da)]))
     }
 }
 
@@ -453,6 +533,40 @@ impl Rule for SoftmaxCrossEntropy {
                 app("neg", vec![y]),
             ],
         )
+    }
+    /// ẏ = ⟨diag(y 𝟙) softmax(z) − y, ż⟩ − ⟨log softmax(z), ẏ⟩, from existing
+    /// operations: each row's log-sum-exp is `ln(row_sum(e^(z − c))) + c`, shifted by
+    /// the largest entry c of all z (so it overflows nowhere; a row whose entries all
+    /// lie ~700 (f64) or ~87 (f32) below c underflows).
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let (dz, dy) = (tg::darg(s, t, 0), tg::darg(s, t, 1));
+        if dz.is_none() && dy.is_none() {
+            return Ok(None);
+        }
+        let (z, y) = (tg::arg(s, t, 0), tg::arg(s, t, 1));
+        let c = t.push(Op::Extreme { max: true }, vec![z]);
+        let shifted = Sym::call(Method::Exp, Sym::sub(Sym::Var, Sym::Val(c)));
+        let e = t.push(Op::Map(Closure { body: shifted }), vec![z, c]);
+        let sums = t.push(Op::ColumnSum { mean: false }, vec![e]);
+        let ln = Sym::add(Sym::call(Method::Ln, Sym::Var), Sym::Val(c));
+        let lse = t.push(Op::Map(Closure { body: ln }), vec![sums, c]);
+        let zero = tg::zeros_like(t, z);
+        let lse = t.push(Op::AddCol, vec![zero, lse]);
+        let mut terms = Vec::new();
+        if let Some(dz) = dz {
+            let p = Sym::call(Method::Exp, Sym::sub(Sym::Arg(0), Sym::Arg(1)));
+            let p = t.push(Op::ZipMap(Closure { body: p }), vec![z, lse]);
+            let rows = t.push(Op::ColumnSum { mean: false }, vec![y]);
+            let rows = t.push(Op::AddCol, vec![zero, rows]);
+            let scaled = t.push(Op::ComponentMul, vec![p, rows]);
+            let bracket = t.push(Op::Sub, vec![scaled, y]);
+            terms.push(Some(t.push(Op::Dot, vec![bracket, dz])));
+        }
+        if let Some(dy) = dy {
+            let minus_log_softmax = t.push(Op::Sub, vec![lse, z]);
+            terms.push(Some(t.push(Op::Dot, vec![minus_log_softmax, dy])));
+        }
+        Ok(tg::sum(t, terms))
     }
 }
 

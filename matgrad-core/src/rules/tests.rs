@@ -43,6 +43,8 @@ fn adjoint(text: &str) -> Vec<(String, String)> {
         wrt: &[],
         graph: &g,
         adjoints: &adjoints,
+        value: g.output,
+        companion: crate::emit::Companion::Grad,
     };
     let root = g.output;
     let own = if g.node(root).kind.is_matrix() {
@@ -178,4 +180,48 @@ fn scalars() {
     check("(/ s t)", &[("s", "s̄ (1 / t)"), ("t", "−s̄ (s / t / t)")]);
     check("(tanh s)", &[("s", "s̄ (1 − tanh(s) tanh(s))")]);
     check("(powi3 s)", &[("s", "3 s̄ s²")]);
+}
+
+/// The tangent (JVP) of the root of `text` with respect to every parameter, as the
+/// s-expression of the tangent graph's output; the directions are named `ȧ ḃ ẋ u̇ ṙ ṡ ṫ`.
+fn tangent(text: &str) -> String {
+    let m = Kind::Matrix(Shape::MATRIX);
+    let params = [
+        ("a", m),
+        ("b", m),
+        ("x", m),
+        ("u", Kind::Matrix(Shape::COLUMN)),
+        ("r", Kind::Matrix(Shape::ROW)),
+        ("s", Kind::Scalar),
+        ("t", Kind::Scalar),
+    ];
+    let g = Graph::parse(text, &params).unwrap_or_else(|e| panic!("`{text}`: {e}"));
+    let names: Vec<String> = ["ȧ", "ḃ", "ẋ", "u̇", "ṙ", "ṡ", "ṫ"]
+        .map(String::from)
+        .to_vec();
+    let wrt: Vec<usize> = (0..params.len()).collect();
+    let t = crate::tangent::tangent_graph(&g, &wrt, &names)
+        .unwrap_or_else(|e| panic!("`{text}`: {}", e[0].1));
+    t.graph.sexpr(t.graph.output)
+}
+
+#[test]
+fn tangents() {
+    let cases = [
+        ("(m+ a b)", "(m+ ȧ ḃ)"),
+        ("(m- a b)", "(m- ȧ ḃ)"),
+        ("(t a)", "(t ȧ)"),
+        ("(matmul a b)", "(m+ (matmul ȧ b) (matmul a ḃ))"),
+        ("(scale a s)", "(m+ (scale ȧ s) (scale a ṡ))"),
+        ("(kron a b)", "(m+ (kron ȧ b) (kron a ḃ))"),
+        ("(inv a)", "(mneg (matmul (matmul (inv a) ȧ) (inv a)))"),
+        ("(sum (diagonal a))", "(sum (diagonal ȧ))"),
+        ("(dot a b)", "(expr (dot ȧ b) (dot a ḃ))"),
+        ("(ln_det a)", "(trmul (inv a) ȧ)"),
+        ("(add_row a r)", "(add_row ȧ ṙ)"),
+        ("(sum a)", "(sum ȧ)"),
+    ];
+    for (text, want) in cases {
+        assert_eq!(tangent(text), want, "the tangent of `{text}`");
+    }
 }
