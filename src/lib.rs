@@ -42,6 +42,14 @@
 //! assert!((dw - expected).norm() < 1e-12);
 //! ```
 //!
+//! nalgebra 0.34 (the version of argmin-math 0.5 and levenberg-marquardt 0.15) works as
+//! well: `matgrad = { version = "0.1", default-features = false, features =
+//! ["nalgebra_v0_34"] }`. The features are argmin-math's: `nalgebra_v0_34`,
+//! `nalgebra_v0_35`, and `nalgebra_latest` (= 0.35, the default); enabling two versions
+//! is a compile error that says so. With the feature `argmin`, the module
+//! `matgrad::argmin` turns a `_grad_into` function into an argmin problem whose cost
+//! and gradient at a point come from one call.
+//!
 //! `cargo run --release --example quickstart` runs this function and compares its
 //! gradient with finite differences; `cargo run --release --example digits` trains a
 //! classifier on real data.
@@ -377,6 +385,23 @@
 //! ```
 #![deny(missing_docs)]
 
+// One nalgebra, chosen by feature as argmin-math does (see Cargo.toml): 0.35 is the
+// dependency named `nalgebra`, 0.34 is renamed and aliased here, so that every path
+// in the crate says `nalgebra::` whichever it is.
+#[cfg(all(feature = "nalgebra_v0_34", not(feature = "nalgebra_v0_35")))]
+extern crate nalgebra_0_34 as nalgebra;
+#[cfg(all(feature = "nalgebra_v0_34", feature = "nalgebra_v0_35"))]
+compile_error!(
+    "matgrad: features `nalgebra_v0_34` and `nalgebra_v0_35` are both enabled, and matgrad works on one nalgebra; \
+     `nalgebra_latest` (0.35) is a default feature, so for 0.34 write \
+     `matgrad = { version = \"0.1\", default-features = false, features = [\"nalgebra_v0_34\"] }`"
+);
+#[cfg(not(any(feature = "nalgebra_v0_34", feature = "nalgebra_v0_35")))]
+compile_error!(
+    "matgrad: no nalgebra version selected; enable one of the features `nalgebra_latest` (the default, 0.35), \
+     `nalgebra_v0_35` or `nalgebra_v0_34`"
+);
+
 /// Derives the gradient of a nalgebra loss function at compile time.
 ///
 /// `#[grad(wrt = w)]` or `#[grad(wrt = (a, b, c))]` on a function returning `f64`
@@ -550,6 +575,9 @@ pub use matgrad_runtime::{
 
 #[doc(hidden)]
 pub use matgrad_runtime::__private;
+
+#[cfg(feature = "argmin")]
+pub mod argmin;
 
 /// The compile-time check that a runtime function named in a `#[grad]` body is
 /// matgrad's own (the macro sees only the name). For `sigmoid(&z)` in a body,

@@ -8,6 +8,11 @@
 //! A counting global allocator counts the allocations of the calling thread only, so
 //! the test harness's other threads do not disturb the count.
 
+// The nalgebra matgrad is built with: the dependency `nalgebra` (0.35, the default)
+// or, under `--no-default-features --features nalgebra_v0_34`, the renamed 0.34.
+#[cfg(not(feature = "nalgebra_v0_35"))]
+extern crate nalgebra_0_34 as nalgebra;
+
 #[path = "../benches/common/algebra_data.rs"]
 #[allow(dead_code)]
 mod algebra_data;

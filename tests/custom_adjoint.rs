@@ -4,6 +4,11 @@
 //! shown to be the user's rule (not a derivative matgrad found itself) when it is
 //! deliberately another.
 
+// The nalgebra matgrad is built with: the dependency `nalgebra` (0.35, the default)
+// or, under `--no-default-features --features nalgebra_v0_34`, the renamed 0.34.
+#[cfg(not(feature = "nalgebra_v0_35"))]
+extern crate nalgebra_0_34 as nalgebra;
+
 mod common;
 
 use common::{gradcheck, mat, positive, rng, uniform};

@@ -6,6 +6,15 @@
 // must; here that makes one copy of the helpers per example module.
 #![allow(clippy::duplicate_mod)]
 
+// The nalgebra matgrad is built with: the dependency `nalgebra` (0.35, the default)
+// or, under `--no-default-features --features nalgebra_v0_34`, the renamed 0.34.
+#[cfg(not(feature = "nalgebra_v0_35"))]
+extern crate nalgebra_0_34 as nalgebra;
+
+#[cfg(feature = "argmin")]
+#[allow(dead_code)]
+#[path = "../examples/argmin_lbfgs.rs"]
+mod argmin_lbfgs;
 #[allow(dead_code)]
 #[path = "../examples/curve_fit.rs"]
 mod curve_fit;
@@ -197,6 +206,32 @@ fn gaussian_converges_to_the_inverse_sample_covariance() {
     assert!(last < 1e-6, "{report:?}");
     assert!(last < 1e-5 * first, "{report:?}");
     assert!(report.objective.1 > report.objective.0, "{report:?}");
+}
+
+/// L-BFGS through `matgrad::argmin` reaches the optimum the logistic example's Adam
+/// loop approaches, in far fewer iterations, with one `loss_grad_into` per point.
+#[cfg(feature = "argmin")]
+#[test]
+fn argmin_lbfgs_converges_and_matches_the_adam_loop() {
+    let config = argmin_lbfgs::Config {
+        print_every: 0,
+        ..argmin_lbfgs::Config::default()
+    };
+    let report = argmin_lbfgs::run(&config).expect("argmin_lbfgs runs");
+    let fit = &report.lbfgs;
+    assert_eq!(report.sizes, (455, 114));
+    assert_eq!(fit.termination, "Solver converged", "{fit:?}");
+    assert!(fit.gradient_norm < 1e-6 && fit.iterations < 100, "{fit:?}");
+    assert!(
+        fit.evaluations < fit.cost_calls + fit.gradient_calls,
+        "{fit:?}"
+    );
+    let adam = report.baseline.expect("the baseline ran");
+    let adam_loss = *adam.train_loss.last().unwrap();
+    // The optimum of a convex loss: no worse than 300 Adam steps, and close to them.
+    assert!(fit.train_loss <= adam_loss + 1e-9, "{fit:?} vs {adam_loss}");
+    assert!(adam_loss - fit.train_loss < 1e-3, "{fit:?} vs {adam_loss}");
+    assert!(fit.test_accuracy >= 0.95, "{fit:?}");
 }
 
 #[test]

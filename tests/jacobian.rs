@@ -4,6 +4,11 @@
 //! a linear residual (J = A), Rosenbrock's residual, an exponential fit, a rigid
 //! transform. `_jacobian_into` reuses its workspace across calls and sizes.
 
+// The nalgebra matgrad is built with: the dependency `nalgebra` (0.35, the default)
+// or, under `--no-default-features --features nalgebra_v0_34`, the renamed 0.34.
+#[cfg(not(feature = "nalgebra_v0_35"))]
+extern crate nalgebra_0_34 as nalgebra;
+
 use matgrad::{__jacobian_reassociated, jacobian, Workspace};
 use nalgebra::{DMatrix, DVector, Matrix3, RealField, SMatrix, Vector2, Vector3};
 use rand::{Rng, SeedableRng};

@@ -27,6 +27,11 @@
     clippy::redundant_closure_for_method_calls
 )]
 
+// The nalgebra matgrad is built with: the dependency `nalgebra` (0.35, the default)
+// or, under `--no-default-features --features nalgebra_v0_34`, the renamed 0.34.
+#[cfg(not(feature = "nalgebra_v0_35"))]
+extern crate nalgebra_0_34 as nalgebra;
+
 /// Annotated functions covering each parameter kind and each family of operations.
 pub mod losses {
     use matgrad::{add_col, add_row, grad, ln_det, log_sum_exp, relu, sigmoid};

@@ -1,5 +1,10 @@
 //! The losses of `tests/realistic/` expanded with `reassociate` on.
 
+// The nalgebra matgrad is built with: the dependency `nalgebra` (0.35, the default)
+// or, under `--no-default-features --features nalgebra_v0_34`, the renamed 0.34.
+#[cfg(not(feature = "nalgebra_v0_35"))]
+extern crate nalgebra_0_34 as nalgebra;
+
 mod common;
 
 #[path = "realistic/cases.rs"]

@@ -11,6 +11,11 @@
 //! products is computed by solves with one LU factorisation (`crate::solve` of
 //! matgrad-core): checked against finite differences directly, in f64 and f32.
 
+// The nalgebra matgrad is built with: the dependency `nalgebra` (0.35, the default)
+// or, under `--no-default-features --features nalgebra_v0_34`, the renamed 0.34.
+#[cfg(not(feature = "nalgebra_v0_35"))]
+extern crate nalgebra_0_34 as nalgebra;
+
 mod common;
 
 use common::{

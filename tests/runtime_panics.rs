@@ -9,6 +9,11 @@
 //! companion names the whole call as written, so a loss with two `add_row`s says
 //! which one failed.
 
+// The nalgebra matgrad is built with: the dependency `nalgebra` (0.35, the default)
+// or, under `--no-default-features --features nalgebra_v0_34`, the renamed 0.34.
+#[cfg(not(feature = "nalgebra_v0_35"))]
+extern crate nalgebra_0_34 as nalgebra;
+
 use matgrad::{add_row, grad, softmax_cross_entropy, Workspace};
 use nalgebra::{DMatrix, DVector, RowDVector};
 

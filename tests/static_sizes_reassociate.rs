@@ -3,6 +3,11 @@
 //! imported as `grad`): the gradients must still agree with finite differences and
 //! `_grad_into` with `_grad`, and the value with the original function's to rounding.
 
+// The nalgebra matgrad is built with: the dependency `nalgebra` (0.35, the default)
+// or, under `--no-default-features --features nalgebra_v0_34`, the renamed 0.34.
+#[cfg(not(feature = "nalgebra_v0_35"))]
+extern crate nalgebra_0_34 as nalgebra;
+
 mod common;
 
 #[path = "static_sizes/cases.rs"]

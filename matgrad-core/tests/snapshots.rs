@@ -7,6 +7,10 @@ use std::fs;
 use std::path::Path;
 
 fn expand_file(src: &str) -> String {
+    prettyplease::unparse(&syn::parse2(expand_tokens(src)).expect("expansion parses"))
+}
+
+fn expand_tokens(src: &str) -> proc_macro2::TokenStream {
     let file: syn::File = syn::parse_str(src).expect("parse input");
     let mut out = proc_macro2::TokenStream::new();
     for item in file.items {
@@ -21,7 +25,51 @@ fn expand_file(src: &str) -> String {
         };
         out.extend(matgrad_core::expand(args, quote::quote!(#f)));
     }
-    prettyplease::unparse(&syn::parse2(out).expect("expansion parses"))
+    out
+}
+
+/// Whether `tokens` hold the identifier `name` (doc comments are literals, not
+/// identifiers, so the prose "nalgebra's static kernels" does not count).
+fn has_ident(tokens: proc_macro2::TokenStream, name: &str) -> bool {
+    tokens.into_iter().any(|tree| match tree {
+        proc_macro2::TokenTree::Ident(ident) => ident == name,
+        proc_macro2::TokenTree::Group(group) => has_ident(group.stream(), name),
+        _ => false,
+    })
+}
+
+/// The generated code names nalgebra only through `::matgrad::__private` and the
+/// user's own types: the user's crate may have nalgebra 0.34 or 0.35, under any name
+/// (matgrad's `nalgebra_v0_34` feature renames it), so a `::nalgebra::` path in an
+/// expansion would break there. The annotated functions of the inputs do not name
+/// `nalgebra` themselves (their files' `use` lines may).
+#[test]
+fn expansions_never_name_the_nalgebra_crate() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/in");
+    let mut checked = 0;
+    for entry in fs::read_dir(dir).expect("in/").flatten() {
+        let src = fs::read_to_string(entry.path()).expect("read");
+        let file: syn::File = syn::parse_str(&src).expect("parse input");
+        let mut functions = file
+            .items
+            .iter()
+            .filter(|item| matches!(item, syn::Item::Fn(_)));
+        assert!(
+            !functions.any(|f| has_ident(quote::quote!(#f), "nalgebra")),
+            "{:?}: an annotated function names nalgebra itself",
+            entry.path()
+        );
+        assert!(
+            !has_ident(expand_tokens(&src), "nalgebra"),
+            "the expansion of {:?} names nalgebra",
+            entry.path()
+        );
+        checked += 1;
+    }
+    assert!(
+        checked >= 5,
+        "expected the snapshot inputs, found {checked}"
+    );
 }
 
 #[test]

@@ -18,6 +18,23 @@
 //!   generated `_grad_into` functions holds only without this feature.
 #![deny(missing_docs)]
 
+// One nalgebra, chosen by feature as argmin-math does (see Cargo.toml): 0.35 is the
+// dependency named `nalgebra`, 0.34 is renamed and aliased here, so that every path
+// in the crate says `nalgebra::` whichever it is.
+#[cfg(all(feature = "nalgebra_v0_34", not(feature = "nalgebra_v0_35")))]
+extern crate nalgebra_0_34 as nalgebra;
+#[cfg(all(feature = "nalgebra_v0_34", feature = "nalgebra_v0_35"))]
+compile_error!(
+    "matgrad: features `nalgebra_v0_34` and `nalgebra_v0_35` are both enabled, and matgrad works on one nalgebra; \
+     `nalgebra_latest` (0.35) is a default feature, so for 0.34 write \
+     `matgrad = { version = \"0.1\", default-features = false, features = [\"nalgebra_v0_34\"] }`"
+);
+#[cfg(not(any(feature = "nalgebra_v0_34", feature = "nalgebra_v0_35")))]
+compile_error!(
+    "matgrad: no nalgebra version selected; enable one of the features `nalgebra_latest` (the default, 0.35), \
+     `nalgebra_v0_35` or `nalgebra_v0_34`"
+);
+
 pub mod blas;
 pub mod broadcast;
 mod chain;

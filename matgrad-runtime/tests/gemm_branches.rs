@@ -18,6 +18,11 @@
 //!   down to the tile height), column blocks of `NC_TARGET = 1024`, and partial edge
 //!   tiles when `m` or `n` is not a multiple of the tile.
 
+// The nalgebra the runtime is built with: the dependency `nalgebra` (0.35, the
+// default) or, under `--no-default-features --features nalgebra_v0_34`, the renamed 0.34.
+#[cfg(not(feature = "nalgebra_v0_35"))]
+extern crate nalgebra_0_34 as nalgebra;
+
 use matgrad_runtime::{gemm_nn, gemm_nt, gemm_tn, gemm_tt};
 use nalgebra::{DMatrix, DMatrixView};
 

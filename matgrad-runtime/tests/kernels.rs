@@ -5,6 +5,11 @@
 //!
 //! One module per source file of the crate.
 
+// The nalgebra the runtime is built with: the dependency `nalgebra` (0.35, the
+// default) or, under `--no-default-features --features nalgebra_v0_34`, the renamed 0.34.
+#[cfg(not(feature = "nalgebra_v0_35"))]
+extern crate nalgebra_0_34 as nalgebra;
+
 use matgrad_runtime::__private as k;
 use nalgebra::{DMatrix, DVector, RowDVector};
 use proptest::prelude::*;

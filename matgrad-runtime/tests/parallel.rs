@@ -6,6 +6,11 @@
 //! against matrixmultiply.
 #![cfg(feature = "parallel")]
 
+// The nalgebra the runtime is built with: the dependency `nalgebra` (0.35, the
+// default) or, under `--no-default-features --features nalgebra_v0_34`, the renamed 0.34.
+#[cfg(not(feature = "nalgebra_v0_35"))]
+extern crate nalgebra_0_34 as nalgebra;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -3,6 +3,11 @@
 //! generic over the float type, taking counts; each function checked against central
 //! finite differences (f64, f32, static sizes).
 
+// The nalgebra matgrad is built with: the dependency `nalgebra` (0.35, the default)
+// or, under `--no-default-features --features nalgebra_v0_34`, the renamed 0.34.
+#[cfg(not(feature = "nalgebra_v0_35"))]
+extern crate nalgebra_0_34 as nalgebra;
+
 #[path = "../common/mod.rs"]
 mod common;
 

@@ -5,6 +5,11 @@
 //! forms of the seeds (`cases.rs`). `tests/hvp_reassociate.rs` runs the same cases
 //! with `reassociate` forced on.
 
+// The nalgebra matgrad is built with: the dependency `nalgebra` (0.35, the default)
+// or, under `--no-default-features --features nalgebra_v0_34`, the renamed 0.34.
+#[cfg(not(feature = "nalgebra_v0_35"))]
+extern crate nalgebra_0_34 as nalgebra;
+
 #[path = "../common/mod.rs"]
 #[allow(unused_macros, unused_imports)]
 mod common;
