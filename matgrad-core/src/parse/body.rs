@@ -2612,7 +2612,7 @@ impl Builder<'_> {
                 Ok(Sym::Val(id))
             }
             // `z[(0, 0)]` in a closure: a scalar of the body, captured.
-            Expr::Index(ix) if !mentions_var(e, var) => {
+            Expr::Index(_) if !mentions_var(e, var) => {
                 let id = self.expr(e)?;
                 captures.push(id);
                 Ok(Sym::Val(id))
