@@ -130,8 +130,16 @@ pub fn rule(op: &Op) -> Box<dyn Rule + '_> {
         Op::Triangle { lower } => Box::new(part::Triangle(*lower)),
         Op::Column(j) => Box::new(part::Column(j)),
         Op::Row(i) => Box::new(part::Row(i)),
-        Op::Rows(i, n) => Box::new(part::Rows(i, n)),
-        Op::Columns(j, n) => Box::new(part::Columns(j, n)),
+        Op::Rows(i, n) => Box::new(part::Lines {
+            start: i,
+            len: n,
+            rows: true,
+        }),
+        Op::Columns(j, n) => Box::new(part::Lines {
+            start: j,
+            len: n,
+            rows: false,
+        }),
         Op::View(c) => Box::new(part::View(c)),
         Op::MatMul => Box::new(product::MatMul),
         Op::Chain => Box::new(product::Chain),

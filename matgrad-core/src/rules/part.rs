@@ -212,45 +212,70 @@ impl Kernel for RowAdjoint {
     }
 }
 
-/// `a.rows(i, n)`, rows `i..i + n`  →  ā += Ḡ placed in those rows.
-pub struct Rows<'a>(pub &'a Count, pub &'a Count);
+/// `a.rows(i, n)` (rows `i..i + n`, when `rows`) or `a.columns(j, n)` (columns
+/// `j..j + n`)  →  ā += Ḡ placed in those lines. One rule for both: they differ only
+/// in the dimension they cut.
+pub struct Lines<'a> {
+    /// The first line taken.
+    pub start: &'a Count,
+    /// How many lines.
+    pub len: &'a Count,
+    /// Rows, else columns.
+    pub rows: bool,
+}
 
-impl Rule for Rows<'_> {
+impl Lines<'_> {
+    /// `rows` or `columns`: the method, the runtime kernels' stem and the formula.
+    fn word(&self) -> &'static str {
+        if self.rows {
+            "rows"
+        } else {
+            "columns"
+        }
+    }
+}
+
+impl Rule for Lines<'_> {
     fn name(&self) -> String {
-        format!("rows{}_{}", self.0, self.1)
+        format!("{}{}_{}", self.word(), self.start, self.len)
     }
     fn shape(&self) -> ShapeRule {
-        ShapeRule::Block {
-            of: 0,
-            rows: Extent::of(self.1),
-            cols: Extent::All,
-        }
+        let (cut, all) = (Extent::of(self.len), Extent::All);
+        let (rows, cols) = if self.rows { (cut, all) } else { (all, cut) };
+        ShapeRule::Block { of: 0, rows, cols }
     }
     fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
         cost::entries(s, shapes)
     }
     fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
         let (rt, out, text, a) = (n.rt(), n.out(), n.text(s.id), n.view(s.arg_id(0)));
-        let (i, k) = (self.0.tokens(), self.1.tokens());
-        Forward::Matrix(quote!(#rt::rows_to(&mut #out, #a, #i, #k, #text);))
+        let (i, k) = (self.start.tokens(), self.len.tokens());
+        let kernel = Ident::new(&format!("{}_to", self.word()), Span::call_site());
+        Forward::Matrix(quote!(#rt::#kernel(&mut #out, #a, #i, #k, #text);))
     }
     fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
         // The parser takes a static receiver's count only as a literal.
-        let (a, i, k) = (n.value(s.arg_id(0)), self.0.tokens(), self.1.tokens());
-        StaticForward::Expr(quote!(#a.fixed_rows::<#k>(#i).into_owned()))
+        let (a, i, k) = (n.value(s.arg_id(0)), self.start.tokens(), self.len.tokens());
+        let fixed = Ident::new(&format!("fixed_{}", self.word()), Span::call_site());
+        StaticForward::Expr(quote!(#a.#fixed::<#k>(#i).into_owned()))
     }
     fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
         let args = vec![
             KArg::Mat(Operand::Grad),
             KArg::Mat(s.arg(0)),
-            KArg::Count(self.0.clone()),
-            KArg::Count(self.1.clone()),
+            KArg::Count(self.start.clone()),
+            KArg::Count(self.len.clone()),
         ];
-        vec![(0, Contrib::Kernel(KernelRef(&RowsAdjoint), args))]
+        let kernel: &'static LinesAdjoint = if self.rows {
+            &ROWS_ADJOINT
+        } else {
+            &COLUMNS_ADJOINT
+        };
+        vec![(0, Contrib::Kernel(KernelRef(kernel), args))]
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
-        let (i, k) = (count_term(self.0), count_term(self.1));
-        app("rows", vec![value(s, f, 0), i, k])
+        let (i, k) = (count_term(self.start), count_term(self.len));
+        app(self.word(), vec![value(s, f, 0), i, k])
     }
     /// Linear in its argument: the same operation on ȧ.
     fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
@@ -258,13 +283,22 @@ impl Rule for Rows<'_> {
     }
 }
 
-/// `place_rows(Ḡ, i, n)`: ḡ in rows `i..i + n` of a matrix shaped like `a`, zero
-/// elsewhere; args (ḡ, a, i, n).
-struct RowsAdjoint;
+/// `place_rows(Ḡ, i, n)` (when `.0`) or `place_columns(Ḡ, j, n)`: ḡ in those lines
+/// of a matrix shaped like `a`, zero elsewhere; args (ḡ, a, start, n).
+struct LinesAdjoint(bool);
 
-impl Kernel for RowsAdjoint {
+/// The adjoint kernel of `a.rows(i, n)`.
+static ROWS_ADJOINT: LinesAdjoint = LinesAdjoint(true);
+/// The adjoint kernel of `a.columns(j, n)`.
+static COLUMNS_ADJOINT: LinesAdjoint = LinesAdjoint(false);
+
+impl Kernel for LinesAdjoint {
     fn runtime(&self) -> &'static str {
-        "rows_adjoint_to"
+        if self.0 {
+            "rows_adjoint_to"
+        } else {
+            "columns_adjoint_to"
+        }
     }
     fn lower_static(&self, args: &[StaticArg], target: Shape, n: &dyn StaticNames) -> TokenStream {
         let ((g, _), i, k, t) = (
@@ -274,87 +308,29 @@ impl Kernel for RowsAdjoint {
             n.ty(target),
         );
         let m = mixed("__mg_e");
-        quote!({
-            let mut #m = #t::zeros();
-            #m.fixed_rows_mut::<#k>(#i).copy_from(&#g);
-            #m
-        })
-    }
-    fn formula(&self, args: &[Term]) -> Term {
-        place("place_rows", args)
-    }
-}
-
-/// `a.columns(j, n)`, columns `j..j + n`  →  ā += Ḡ placed in those columns.
-pub struct Columns<'a>(pub &'a Count, pub &'a Count);
-
-impl Rule for Columns<'_> {
-    fn name(&self) -> String {
-        format!("columns{}_{}", self.0, self.1)
-    }
-    fn shape(&self) -> ShapeRule {
-        ShapeRule::Block {
-            of: 0,
-            rows: Extent::All,
-            cols: Extent::of(self.1),
-        }
-    }
-    fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
-        cost::entries(s, shapes)
-    }
-    fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
-        let (rt, out, text, a) = (n.rt(), n.out(), n.text(s.id), n.view(s.arg_id(0)));
-        let (j, k) = (self.0.tokens(), self.1.tokens());
-        Forward::Matrix(quote!(#rt::columns_to(&mut #out, #a, #j, #k, #text);))
-    }
-    fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
-        // The parser takes a static receiver's count only as a literal.
-        let (a, j, k) = (n.value(s.arg_id(0)), self.0.tokens(), self.1.tokens());
-        StaticForward::Expr(quote!(#a.fixed_columns::<#k>(#j).into_owned()))
-    }
-    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
-        let args = vec![
-            KArg::Mat(Operand::Grad),
-            KArg::Mat(s.arg(0)),
-            KArg::Count(self.0.clone()),
-            KArg::Count(self.1.clone()),
-        ];
-        vec![(0, Contrib::Kernel(KernelRef(&ColumnsAdjoint), args))]
-    }
-    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
-        let (j, k) = (count_term(self.0), count_term(self.1));
-        app("columns", vec![value(s, f, 0), j, k])
-    }
-    /// Linear in its argument: the same operation on ȧ.
-    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
-        tg::linear(s, t)
-    }
-}
-
-/// `place_columns(Ḡ, j, n)`: ḡ in columns `j..j + n` of a matrix shaped like `a`,
-/// zero elsewhere; args (ḡ, a, j, n).
-struct ColumnsAdjoint;
-
-impl Kernel for ColumnsAdjoint {
-    fn runtime(&self) -> &'static str {
-        "columns_adjoint_to"
-    }
-    fn lower_static(&self, args: &[StaticArg], target: Shape, n: &dyn StaticNames) -> TokenStream {
-        let ((g, _), j, k, t) = (
-            StaticArg::mat(args, 0),
-            StaticArg::count(args, 2),
-            StaticArg::count(args, 3),
-            n.ty(target),
+        let fixed_mut = Ident::new(
+            if self.0 {
+                "fixed_rows_mut"
+            } else {
+                "fixed_columns_mut"
+            },
+            Span::call_site(),
         );
-        let m = mixed("__mg_e");
         quote!({
             let mut #m = #t::zeros();
-            #m.fixed_columns_mut::<#k>(#j).copy_from(&#g);
+            #m.#fixed_mut::<#k>(#i).copy_from(&#g);
             #m
         })
     }
     fn formula(&self, args: &[Term]) -> Term {
-        place("place_columns", args)
+        place(
+            if self.0 {
+                "place_rows"
+            } else {
+                "place_columns"
+            },
+            args,
+        )
     }
 }
 
