@@ -502,7 +502,12 @@ pub fn derive_full(
         });
     };
     let wrt = attr.as_ref().map(|a| resolve_wrt(&mut cx, a, &sig));
-    let graph = parse::body::build(&mut cx, &sig, &item.block, helpers);
+    let loops = parse::body::Loops {
+        wrt: wrt.clone().unwrap_or_default(),
+        reassociate: attr.as_ref().is_some_and(|a| a.reassociate),
+        step: attr.as_ref().map(|a| a.step.clone()).unwrap_or_default(),
+    };
+    let graph = parse::body::build(&mut cx, &sig, &item.block, helpers, &loops);
     match (attr, wrt, graph) {
         (Some(attr), Some(wrt), Some(graph)) if !cx.has_errors() => {
             let graph = solve::solves(&graph, attr.reassociate);

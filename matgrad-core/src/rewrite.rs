@@ -269,6 +269,12 @@ fn rebuild(g: &Graph, fate: Vec<Fate>, rewritten: Vec<Option<Rewrite>>) -> Graph
         nodes,
         output: map.get(g.output).copied().unwrap_or(g.output),
         float: g.float.clone(),
+        results: g
+            .results
+            .iter()
+            .map(|&r| map.get(r).copied().unwrap_or(r))
+            .collect(),
+        items: g.items.clone(),
     }
 }
 

@@ -212,6 +212,12 @@ fn rebuild(g: &Graph, factored: &[bool], regroup: &[Option<(NodeId, bool)>]) -> 
         nodes,
         output: map.get(g.output).copied().unwrap_or(g.output),
         float: g.float.clone(),
+        results: g
+            .results
+            .iter()
+            .map(|&r| map.get(r).copied().unwrap_or(r))
+            .collect(),
+        items: g.items.clone(),
     }
 }
 

@@ -242,6 +242,9 @@ pub enum Operand {
     /// The adjoint of a node (what [`Operand::Grad`] becomes once the sweep knows
     /// whose adjoint it is).
     Adj(NodeId),
+    /// Part `k` of what a node's reverse sweep computes at once: the adjoint a
+    /// run-time loop sends its argument `k` (a scalar one as a 1×1 matrix).
+    Part(NodeId, usize),
 }
 
 /// A scalar function of the runtime (`::matgrad::__private::NAME`), for the

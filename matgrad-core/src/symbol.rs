@@ -14,6 +14,9 @@ pub const REASSOCIATE: &str = "reassociate";
 pub const HVP: &str = "hvp";
 /// The attribute flag for `NAME_hessian` (SPEC §10).
 pub const HESSIAN: &str = "hessian";
+/// The hidden option of a run-time loop's step function (see [`crate::ir::Loop`]):
+/// the carried variables whose values at the end of the body `NAME_step_into` writes.
+pub const LOOP_STEP: &str = "loop_step";
 
 /// Matrix types accepted for parameters, with the shape each stands for.
 pub const MATRIX_TYPES: [(&str, Shape); 3] = [

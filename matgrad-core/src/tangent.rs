@@ -177,6 +177,8 @@ pub fn tangent_graph(
             nodes: b.nodes,
             output,
             float: g.float.clone(),
+            results: Vec::new(),
+            items: g.items.clone(),
         },
         value,
     })

@@ -46,6 +46,7 @@ mod gemm;
 mod kernel;
 mod kron;
 mod lines;
+mod looped;
 mod part;
 mod real;
 pub mod reduce;

@@ -49,6 +49,10 @@ pub struct Workspace<T> {
     /// Buffers of the functions that call a `_grad_into` (a `_jacobian_into`'s seed
     /// and gradients), apart from that function's own slots.
     extra: Vec<DMatrix<T>>,
+    /// The workspaces of the loop bodies a function runs (one per run-time loop).
+    children: Vec<Workspace<T>>,
+    /// The values a run-time loop saves at each iteration for its reverse sweep.
+    stacks: Vec<Vec<DMatrix<T>>>,
 }
 
 impl<T> Workspace<T> {
@@ -58,6 +62,8 @@ impl<T> Workspace<T> {
         Workspace {
             slots: Vec::new(),
             extra: Vec::new(),
+            children: Vec::new(),
+            stacks: Vec::new(),
         }
     }
 }
@@ -93,6 +99,38 @@ impl<T: Scalar> Workspace<T> {
             self.extra.resize_with(k + 1, DMatrix::default);
         }
         std::mem::take(&mut self.extra[k])
+    }
+
+    /// The workspace of run-time loop `k`'s body (a `_grad_into` of its own, whose
+    /// slots must not mix with the caller's). Allocates only the first time.
+    #[doc(hidden)]
+    #[inline]
+    pub fn child(&mut self, k: usize) -> &mut Workspace<T> {
+        if k >= self.children.len() {
+            self.children.resize_with(k + 1, Workspace::new);
+        }
+        &mut self.children[k]
+    }
+
+    /// Moves run-time loop `k`'s saved values out (see [`Workspace::put_stack`]).
+    #[doc(hidden)]
+    #[inline]
+    pub fn take_stack(&mut self, k: usize) -> Vec<DMatrix<T>> {
+        if k >= self.stacks.len() {
+            self.stacks.resize_with(k + 1, Vec::new);
+        }
+        std::mem::take(&mut self.stacks[k])
+    }
+
+    /// Moves `v`, run-time loop `k`'s saved values, back: its buffers serve the
+    /// next call, which allocates only when it runs more iterations.
+    #[doc(hidden)]
+    #[inline]
+    pub fn put_stack(&mut self, k: usize, v: Vec<DMatrix<T>>) {
+        if k >= self.stacks.len() {
+            self.stacks.resize_with(k + 1, Vec::new);
+        }
+        self.stacks[k] = v;
     }
 
     /// [`Workspace::put`] for those buffers.

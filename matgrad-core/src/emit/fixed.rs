@@ -145,6 +145,8 @@ impl Fixed<'_> {
             Operand::Aux(id) => self.shape(self.g.node(id).args.first().copied().unwrap_or(id)),
             Operand::Value(id) | Operand::Adj(id) => self.shape(id),
             Operand::Grad => self.shape(0),
+            // Run-time loops take the dynamic backend.
+            Operand::Part(id, _) => self.shape(id),
         }
     }
 
@@ -154,6 +156,7 @@ impl Fixed<'_> {
             Operand::Value(id) => val(id),
             Operand::Aux(id) => aux(id),
             Operand::Adj(id) => adj(id),
+            Operand::Part(id, k) => super::part(id, k),
         };
         quote!(#name)
     }

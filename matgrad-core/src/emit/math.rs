@@ -148,6 +148,16 @@ impl<'a> Terms<'a> {
                 rules::rule(&g.node(*id).op).aux_formula(Site::new(g, *id), self)
             }
             Operand::Grad => Term::sym("Ḡ"),
+            // What the loop's reverse sweep sends argument k (see `emit::looped`).
+            Operand::Part(id, k) => {
+                let g = self.input.graph;
+                let arg = g
+                    .node(*id)
+                    .args
+                    .get(*k)
+                    .map_or(String::new(), |&a| g.label(a));
+                Term::sym(&format!("loop_adjoint({})", arg))
+            }
         }
     }
 

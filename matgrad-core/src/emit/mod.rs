@@ -10,6 +10,7 @@ pub mod fixed;
 pub mod formula;
 pub mod fuse;
 pub mod hessian;
+mod looped;
 pub mod math;
 pub mod resolve;
 mod scalar;
@@ -125,13 +126,18 @@ fn chain_temp(id: NodeId, k: usize, memo: bool) -> Ident {
 }
 
 /// Whether the product adjoint of `id` is read as chains (see `Emit::product_adjoint`).
+/// The buffer of part `k` of node `id`'s reverse sweep ([`Operand::Part`]).
+fn part(id: NodeId, k: usize) -> Ident {
+    mixed(&format!("__mg_part{id}_{k}"))
+}
+
 fn chain_flag(id: NodeId) -> Ident {
     mixed(&format!("__mg_chain{id}"))
 }
 
 fn id_of(o: Operand) -> NodeId {
     match o {
-        Operand::Value(id) | Operand::Aux(id) | Operand::Adj(id) => id,
+        Operand::Value(id) | Operand::Aux(id) | Operand::Adj(id) | Operand::Part(id, _) => id,
         Operand::Grad => usize::MAX,
     }
 }
@@ -303,6 +309,10 @@ impl Emit<'_> {
                 let a = adj(id);
                 quote!(#rt::view(&#a))
             }
+            Operand::Part(id, k) => {
+                let p = part(id, k);
+                quote!(#rt::view(&#p))
+            }
         }
     }
 
@@ -328,6 +338,10 @@ impl Emit<'_> {
                 let a = adj(id_of(o));
                 quote!(#a)
             }
+            Operand::Part(id, k) => {
+                let p = part(id, k);
+                quote!(#p)
+            }
         };
         quote!(#name.as_slice())
     }
@@ -348,6 +362,9 @@ impl Emit<'_> {
 
     fn forward(&self, id: NodeId) -> TokenStream {
         let node = self.g.node(id);
+        if let Op::Loop(l) = &node.op {
+            return self.loop_forward(id, l);
+        }
         let t = float_ty(&self.g.float);
         let v = val(id);
         let mut pre = TokenStream::new();
@@ -927,14 +944,16 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
         Companion::Grad => formula::doc(input),
         Companion::Hvp { .. } => formula::hvp_doc(input),
     };
-    signatures(
+    let mut out = signatures(
         item,
         sig,
         &wrt_params,
         &formulas,
         &into_body(input),
         companion,
-    )
+    );
+    out.extend(looped::step_companion(input));
+    out
 }
 
 /// The body of `NAME_grad_into` on dynamic sizes: the forward pass, the reverse
@@ -961,6 +980,9 @@ pub fn into_body(input: &Input<'_>) -> TokenStream {
     let t = float_ty(&g.float);
 
     let mut body = TokenStream::new();
+    for it in &g.items {
+        body.extend(it.clone());
+    }
     for id in 0..g.nodes.len() {
         body.extend(cx.forward(id));
     }
@@ -977,6 +999,7 @@ pub fn into_body(input: &Input<'_>) -> TokenStream {
         // function mixing sizes) in a workspace slot, copied out at the end.
         body.extend(cx.adjoint(id, cx.target_of(id)));
         body.extend(cx.chain_backward(id));
+        body.extend(cx.loop_backward(id));
     }
     for &i in wrt.iter() {
         body.extend(cx.write_out(i));
@@ -1131,7 +1154,7 @@ pub fn signatures(
         #[doc = #into_head]
         #[doc = ""]
         #(#[doc = #doc_lines2])*
-        #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_parens, unused_variables, unused_mut, non_snake_case)]
+        #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_parens, unused_variables, unused_mut, non_snake_case, dead_code)]
         #vis fn #into_name #generic_params (#(#params,)* #(#outs,)* #ws: &mut ::matgrad::Workspace<#t>) -> #t #bounds {
             // The companions stand for `NAME`: a crate that calls only them does not
             // get "function `NAME` is never used".

@@ -306,10 +306,76 @@ pub enum Op {
     /// `softmax_cross_entropy(&z, &y)`.
     SoftmaxCrossEntropy,
 
+    /// A `for` loop whose trip count is known only at run time (SPEC §9), not
+    /// unrolled: the value one of its carried variables has after it; args: the
+    /// carried variables' values before it, then the values its body reads (see
+    /// [`Loop`]).
+    Loop(Box<Loop>),
+
     /// A scalar expression of scalar nodes ([`Sym::Val`] leaves, each also an
     /// argument, in order): made by [`crate::tangent`] for the tangents of scalar
     /// operations (`ṡ = cos(s) ṫ`), never by the parser.
     Expr(Closure),
+}
+
+/// A `for` loop with a run-time trip count, `for t in start..end { body }`.
+///
+/// Its body becomes a hidden function of its own (`step`, written by the parser
+/// into [`Graph::items`]), differentiated by `#[grad]` like any other: with the
+/// carried variables `c` and the values it reads `k` as parameters, the loop index
+/// `t` and seeds `s`, its value is `Σᵢ ⟨cᵢ', sᵢ⟩` (`cᵢ'` the carried values at the
+/// end of the body). So `step_grad_into` is the body's vector-Jacobian product, and
+/// `step_step_into` (the hidden `loop_step` option) its forward pass alone, writing
+/// `c'`. The forward pass of the loop saves `c` before every iteration in the
+/// workspace; the reverse sweep runs the iterations backwards from those values
+/// (see `emit::looped`).
+#[derive(Clone, Debug)]
+pub struct Loop {
+    /// The loop's number in its function: its workspace child and stack.
+    pub ordinal: usize,
+    /// The hidden function of the body.
+    pub step: proc_macro2::Ident,
+    /// The carried variables' kinds; args `0..carried.len()` are their values before
+    /// the loop.
+    pub carried: Vec<Kind>,
+    /// How many of the following args are differentiated in the body (values
+    /// depending on a `wrt` variable); the args after them are read only.
+    pub active: usize,
+    /// The arguments after the values, as the generated code reads them: counts
+    /// and `bool` flags the body uses.
+    pub extra: Vec<TokenStream>,
+    /// The first index.
+    pub start: Count,
+    /// One past the last index.
+    pub end: Count,
+    /// The carried variable whose final value the node is.
+    pub result: usize,
+    /// Its name, for formulas.
+    pub result_name: String,
+}
+
+impl Loop {
+    /// The type a step function gives a value of `kind` (`t` the float type): a
+    /// scalar, `DMatrix`, `DVector` or `RowDVector`; `None` for any other shape.
+    pub fn value_type(kind: Kind, t: &TokenStream) -> Option<TokenStream> {
+        let rt = quote::quote!(::matgrad::__private);
+        match kind {
+            Kind::Scalar => Some(t.clone()),
+            Kind::Matrix(Shape {
+                rows: Dim::Dyn,
+                cols: Dim::Dyn,
+            }) => Some(quote::quote!(#rt::DMatrix<#t>)),
+            Kind::Matrix(Shape {
+                rows: Dim::Dyn,
+                cols: Dim::One,
+            }) => Some(quote::quote!(#rt::DVector<#t>)),
+            Kind::Matrix(Shape {
+                rows: Dim::One,
+                cols: Dim::Dyn,
+            }) => Some(quote::quote!(#rt::RowDVector<#t>)),
+            Kind::Matrix(_) => None,
+        }
+    }
 }
 
 /// A `usize` the body computes (a column index): an integer literal, or an
@@ -431,6 +497,12 @@ pub struct Graph {
     pub output: NodeId,
     /// The float type.
     pub float: Float,
+    /// The values a loop body's step function returns besides its seeded value (the
+    /// carried variables at the end of the body, see [`Loop`]); empty otherwise.
+    pub results: Vec<NodeId>,
+    /// Items the generated code declares before the forward pass: the step
+    /// functions of run-time loops.
+    pub items: Vec<TokenStream>,
 }
 
 impl Graph {

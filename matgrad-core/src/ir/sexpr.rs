@@ -116,6 +116,8 @@ impl Graph {
             nodes: Vec::new(),
             output: 0,
             float: Float::F64,
+            results: Vec::new(),
+            items: Vec::new(),
         };
         for (i, (name, kind)) in params.iter().enumerate() {
             g.nodes.push(Node {

@@ -6,7 +6,7 @@
 //! companions can be emitted with their proper signatures beside the error.
 
 use crate::ctxt::Ctxt;
-use crate::symbol::{HESSIAN, HVP, REASSOCIATE, WRT};
+use crate::symbol::{HESSIAN, HVP, LOOP_STEP, REASSOCIATE, WRT};
 use proc_macro2::{Span, TokenStream};
 use syn::meta::ParseNestedMeta;
 use syn::parse::Parser;
@@ -23,6 +23,9 @@ pub struct Attr {
     pub hvp: bool,
     /// `hessian`, where it is written: also emit `NAME_hessian` (SPEC §10).
     pub hessian: Option<Span>,
+    /// `loop_step = (a, b)`, hidden: the function is the step of a run-time loop
+    /// (see [`crate::ir::Loop`]); also emit `NAME_step_into`.
+    pub step: Vec<Ident>,
 }
 
 /// Parses the attribute's tokens, reporting problems to `cx`. `None` when the
@@ -44,6 +47,7 @@ pub fn parse(cx: &mut Ctxt, tokens: TokenStream) -> Option<Attr> {
             reassociate: reader.reassociate,
             hvp: reader.hvp,
             hessian: reader.hessian,
+            step: reader.step,
         }),
         None => {
             cx.error_at(
@@ -62,6 +66,7 @@ struct Reader {
     reassociate: bool,
     hvp: bool,
     hessian: Option<Span>,
+    step: Vec<Ident>,
     /// Slips reported with a hint; the names read from them stand in for `wrt`.
     slips: Vec<syn::Error>,
 }
@@ -92,6 +97,10 @@ impl Reader {
             } else {
                 self.hessian = Some(syn::spanned::Spanned::span(&meta.path));
             }
+            Ok(())
+        } else if meta.path.is_ident(LOOP_STEP) {
+            let value: Expr = meta.value()?.parse()?;
+            self.step = idents(&value)?.0;
             Ok(())
         } else if let Some(name) = meta.path.get_ident() {
             self.read_name(&meta, name)

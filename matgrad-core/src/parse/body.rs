@@ -13,6 +13,9 @@ use std::collections::HashMap;
 use syn::spanned::Spanned;
 use syn::{BinOp, Block, Expr, Lit, Pat, Stmt, UnOp};
 
+mod looped;
+pub use looped::Loops;
+
 /// The scalar methods, as the diagnostics list them.
 const SCALAR_METHOD_LIST: &str =
     "ln exp sqrt powi powf sin cos tan tanh sinh cosh abs recip max min ln_1p exp_m1";
@@ -27,6 +30,9 @@ enum Binding {
     Flag(proc_macro2::TokenStream),
     /// A name whose definition was rejected: uses of it are not reported again.
     Poisoned,
+    /// A variable a run-time loop changes whose final value stays inside the loop
+    /// (at the loop's `for`): reading it after the loop is reported.
+    LoopOnly(Span),
 }
 
 /// `Err(())` means "already reported to the `Ctxt`".
@@ -61,6 +67,24 @@ struct Builder<'a> {
     /// The value of a `return` met in a branch or a loop body decided at compile
     /// time: the blocks around it stop, and the function (or helper) returns it.
     early: Option<Res<NodeId>>,
+    /// The signature, for the step functions of run-time loops (`None`: run-time
+    /// loops are not read, as when a helper's body is checked on its own).
+    step_sig: Option<&'a Signature>,
+    /// The function's `wrt` parameters (indices).
+    wrt: Vec<usize>,
+    /// `reassociate`, passed on to step functions.
+    reassociate: bool,
+    /// The run-time loops read so far.
+    loops: usize,
+    /// The step functions of the run-time loops, for [`Graph::items`].
+    items: Vec<proc_macro2::TokenStream>,
+    /// The `loop_step` names of a step function (see [`crate::ir::Loop`]).
+    step_names: Vec<String>,
+    /// Their values at the end of the body, for [`Graph::results`].
+    results: Vec<NodeId>,
+    /// The names read by the statements after the one being read, in each enclosing
+    /// block: what the code after a run-time loop uses.
+    later: Vec<std::collections::BTreeSet<String>>,
 }
 
 /// One declaration of a name: a parameter or a `let`.
@@ -117,6 +141,7 @@ pub fn build(
     sig: &Signature,
     block: &Block,
     helpers: &[syn::ItemFn],
+    loops: &Loops,
 ) -> Option<Graph> {
     let before = cx.count();
     let mut b = Builder {
@@ -138,6 +163,14 @@ pub fn build(
         inlining: Vec::new(),
         helper_generic: None,
         early: None,
+        step_sig: Some(sig),
+        wrt: loops.wrt.clone(),
+        reassociate: loops.reassociate,
+        loops: 0,
+        items: Vec::new(),
+        step_names: loops.step.iter().map(ToString::to_string).collect(),
+        results: Vec::new(),
+        later: Vec::new(),
     };
     for (i, p) in sig.params.iter().enumerate() {
         let id = b.push(
@@ -172,12 +205,14 @@ pub fn build(
     }
     let output = b.block(block);
     let failed = b.cx.count() > before;
-    let nodes = b.nodes;
+    let (nodes, results, items) = (b.nodes, b.results, b.items);
     match output {
         Ok(output) if !failed => Some(Graph {
             nodes,
             output,
             float: sig.float.clone(),
+            results,
+            items,
         }),
         _ => None,
     }
@@ -300,33 +335,13 @@ impl Builder<'_> {
         let n = block.stmts.len();
         for (i, stmt) in block.stmts.iter().enumerate() {
             let last = i + 1 == n;
-            if tail.is_some() {
-                self.cx.error_spanned_by(
-                    stmt,
-                    "code after `return` is never run: the value of a #[grad] function is its last expression",
-                );
-                continue;
+            if last && self.inlining.is_empty() && !self.step_names.is_empty() {
+                self.record_results();
             }
-            match stmt {
-                Stmt::Local(local) => self.local(local),
-                Stmt::Expr(Expr::Return(r), _) => {
-                    let r = match &r.expr {
-                        Some(e) => self.expr(e),
-                        None => self.err(r, "`return` needs the function's value: `return expr;`"),
-                    };
-                    tail = Some(r);
-                }
-                Stmt::Expr(e, None) if last => tail = Some(self.expr(e)),
-                // `value;` at the end: the missing tail, which rustc reports
-                // ("remove this semicolon"); not also "has no effect".
-                Stmt::Expr(e, Some(_)) if last => self.statement_expr(e, false),
-                Stmt::Expr(e, _) => self.statement_expr(e, true),
-                Stmt::Item(item) => self.cx.error_spanned_by(
-                    item,
-                    "items inside a #[grad] function are not supported: move them outside the function",
-                ),
-                Stmt::Macro(m) => self.macro_error(&m.mac),
-            }
+            self.later
+                .push(looped::NamesIn::of_stmts(block.stmts.get(i + 1..).unwrap_or_default()).read);
+            self.block_stmt(stmt, last, &mut tail);
+            self.later.pop();
             // A `return` in a branch taken: the rest is not run.
             if let Some(r) = self.early.take() {
                 tail = Some(r);
@@ -352,6 +367,37 @@ impl Builder<'_> {
                 self.cx.leave_to_rustc_at(span, msg);
                 Err(())
             }
+        }
+    }
+
+    /// One statement of [`Builder::block`]; `tail` receives the value.
+    fn block_stmt(&mut self, stmt: &Stmt, last: bool, tail: &mut Option<Res<NodeId>>) {
+        if tail.is_some() {
+            self.cx.error_spanned_by(
+                    stmt,
+                    "code after `return` is never run: the value of a #[grad] function is its last expression",
+                );
+            return;
+        }
+        match stmt {
+            Stmt::Local(local) => self.local(local),
+            Stmt::Expr(Expr::Return(r), _) => {
+                let r = match &r.expr {
+                    Some(e) => self.expr(e),
+                    None => self.err(r, "`return` needs the function's value: `return expr;`"),
+                };
+                *tail = Some(r);
+            }
+            Stmt::Expr(e, None) if last => *tail = Some(self.expr(e)),
+            // `value;` at the end: the missing tail, which rustc reports
+            // ("remove this semicolon"); not also "has no effect".
+            Stmt::Expr(e, Some(_)) if last => self.statement_expr(e, false),
+            Stmt::Expr(e, _) => self.statement_expr(e, true),
+            Stmt::Item(item) => self.cx.error_spanned_by(
+                item,
+                "items inside a #[grad] function are not supported: move them outside the function",
+            ),
+            Stmt::Macro(m) => self.macro_error(&m.mac),
         }
     }
 
@@ -528,10 +574,20 @@ impl Builder<'_> {
     /// The statements of a block whose value is `()`: a loop body or a branch taken
     /// as a statement.
     fn statements(&mut self, block: &Block) {
-        for stmt in &block.stmts {
+        for (i, stmt) in block.stmts.iter().enumerate() {
             if self.early.is_some() {
                 return;
             }
+            self.later
+                .push(looped::NamesIn::of_stmts(block.stmts.get(i + 1..).unwrap_or_default()).read);
+            self.statement(stmt);
+            self.later.pop();
+        }
+    }
+
+    /// One statement of [`Builder::statements`].
+    fn statement(&mut self, stmt: &Stmt) {
+        {
             match stmt {
                 Stmt::Local(local) => self.local(local),
                 Stmt::Expr(Expr::Return(r), _) => {
@@ -556,13 +612,16 @@ impl Builder<'_> {
         let Some((last, rest)) = block.stmts.split_last() else {
             return self.err(block, "this block has no value");
         };
-        for stmt in rest {
+        for (i, stmt) in rest.iter().enumerate() {
+            self.later
+                .push(looped::NamesIn::of_stmts(block.stmts.get(i + 1..).unwrap_or_default()).read);
             match stmt {
                 Stmt::Local(local) => self.local(local),
                 Stmt::Expr(e, _) => self.statement_expr(e, true),
                 Stmt::Item(item) => self.cx.error_spanned_by(item, "items inside a #[grad] function are not supported: move them outside the function"),
                 Stmt::Macro(m) => self.macro_error(&m.mac),
             }
+            self.later.pop();
         }
         match last {
             Stmt::Expr(e, None) => self.expr(e),
@@ -591,6 +650,12 @@ impl Builder<'_> {
                 return;
             }
         };
+        if let Expr::Range(r) = strip(&f.expr) {
+            if self.run_time_bounds(r) {
+                self.run_time_loop(f, r, var);
+                return;
+            }
+        }
         let Some(range) = self.const_range(&f.expr) else {
             return;
         };
@@ -630,6 +695,23 @@ impl Builder<'_> {
             return None;
         }
         Some(start..end.max(start))
+    }
+
+    /// Whether the range `r` of a `for` loop runs a number of times known only at
+    /// run time, or more times than loops are unrolled: then it is not unrolled.
+    fn run_time_bounds(&self, r: &syn::ExprRange) -> bool {
+        if self.step_sig.is_none() {
+            return false;
+        }
+        let bound = |b: &Option<Box<Expr>>| b.as_deref().map(|e| self.const_count(e));
+        match (bound(&r.start), bound(&r.end)) {
+            (Some(None), _) | (_, Some(None)) => r.end.is_some(),
+            (start, Some(Some(end))) => {
+                let start = start.flatten().unwrap_or(0);
+                end.saturating_sub(start) > MAX_UNROLLED
+            }
+            _ => false,
+        }
     }
 
     /// The value of a count made of integer literals and counts known at compile
@@ -1135,6 +1217,12 @@ impl Builder<'_> {
                 Some(Binding::Flag(_)) => {
                     return self.err(p, format!("`{id}` is a `bool`: it can be the condition of an `if` in a `map` or `zip_map` closure (`a.map(|v| if {id} {{ v.abs() }} else {{ v }})`)"));
                 }
+                Some(Binding::LoopOnly(at)) => {
+                    let at = *at;
+                    let msg = format!("`{id}` is changed by a loop with a run-time trip count whose value after it is another variable's: such a loop hands one of the variables it changes to the code after it; fold `{id}` into that one inside the loop, or give the loop a literal trip count (unrolled)");
+                    self.cx.error_at(at, msg.clone());
+                    return self.err(p, msg);
+                }
                 None => {}
             }
         }
@@ -1303,7 +1391,9 @@ impl Builder<'_> {
             match self.env.get(&id.to_string()) {
                 // `let f = |v| ..;` was rejected: calling `f` is the same mistake.
                 Some(Binding::Poisoned) => return Err(()),
-                Some(Binding::Node(_) | Binding::Count(_) | Binding::Flag(_)) => {
+                Some(
+                    Binding::Node(_) | Binding::Count(_) | Binding::Flag(_) | Binding::LoopOnly(_),
+                ) => {
                     return self.err(
                         &c.func,
                         format!("`{id}` is a value, not a function: only matgrad's functions (`sigmoid`, `add_row`, …) can be called in a #[grad] function"),

@@ -24,6 +24,7 @@
 //! | [`reduce`] | `sum mean norm_squared norm dot trace`, trace of a product, `row_sum` `column_sum` `row_mean` `column_mean`, `max` `min` |
 //! | [`matrix_fn`] | `determinant`, `try_inverse`, factorisations and solves |
 //! | [`runtime_fn`] | matgrad's vocabulary: `sigmoid` … `softmax_cross_entropy` |
+//! | [`looped`] | `for` loops with a run-time trip count (their passes: `emit::looped`) |
 //!
 //! An adjoint is described, not emitted: a [`Contrib`] says "the argument's adjoint
 //! receives Ḡ Bᵀ" in terms of [`Operand`]s and [`Sym`]s. The backends lower each kind
@@ -39,6 +40,7 @@
 pub mod construct;
 pub mod leaf;
 pub mod linear;
+pub mod looped;
 pub mod matrix_fn;
 pub mod part;
 pub mod product;
@@ -178,6 +180,7 @@ pub fn rule(op: &Op) -> Box<dyn Rule + '_> {
         Op::LogSumExp => Box::new(runtime_fn::LogSumExp),
         Op::SoftmaxCrossEntropy => Box::new(runtime_fn::SoftmaxCrossEntropy),
         Op::Expr(c) => Box::new(scalar::Expr(c)),
+        Op::Loop(l) => Box::new(looped::RunTimeLoop(l)),
     }
 }
 

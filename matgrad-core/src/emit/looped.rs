@@ -1,0 +1,399 @@
+//! The two passes of a run-time loop on the dynamic backend (the rest of its rule
+//! is [`crate::rules::looped`]), and the `_step_into` companion of a step function.
+//!
+//! Forward: the carried values before iteration `i` are saved in the workspace
+//! stack of the loop (`C` buffers per iteration, a scalar as a 1×1 matrix), and
+//! `step_step_into` computes those of iteration `i + 1`. Reverse (after the node's
+//! own adjoint): from `λ` (the node's adjoint for its variable, zero for the others),
+//! `step_grad_into` at the values saved for iteration `i`, seeded with `λ`, gives the
+//! next `λ` and the read values' adjoints, summed into [`Operand::Part`] buffers.
+//! Every buffer is the workspace's: once the trip count and the shapes are steady,
+//! neither pass allocates.
+//!
+//! [`Operand::Part`]: crate::sym::Operand::Part
+
+use super::{adj, float_ty, lit, mixed, part, rt, val, Emit, Input};
+use crate::ir::{Kind, Loop, NodeId, Op};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+/// How the values a loop's body reads are passed to its step function.
+struct Reads {
+    /// Before the call(s): locals moved into the step's vector types.
+    pre: TokenStream,
+    /// The arguments.
+    args: Vec<TokenStream>,
+    /// After: the locals moved back.
+    post: TokenStream,
+}
+
+impl Emit<'_> {
+    /// The read values of loop node `id` (args after the carried ones).
+    fn loop_reads(&self, id: NodeId, l: &Loop) -> Reads {
+        let rt = rt();
+        let t = float_ty(&self.g.float);
+        let t = quote!(#t);
+        let mut reads = Reads {
+            pre: TokenStream::new(),
+            args: Vec::new(),
+            post: TokenStream::new(),
+        };
+        for (m, &a) in self
+            .g
+            .node(id)
+            .args
+            .iter()
+            .enumerate()
+            .skip(l.carried.len())
+        {
+            let kind = self.g.node(a).kind;
+            let arg = match (self.param(a), kind) {
+                (Some(p), Kind::Matrix(_)) if p.by_ref => {
+                    let n = &p.name;
+                    quote!(#n)
+                }
+                (Some(p), Kind::Matrix(_)) => {
+                    let n = &p.name;
+                    quote!(&#n)
+                }
+                (Some(p), Kind::Scalar) => {
+                    let n = &p.name;
+                    quote!(#n)
+                }
+                (None, Kind::Scalar) => self.scalar(a),
+                (None, kind) => {
+                    let (v, typed) = (val(a), mixed(&format!("__mg_read{id}_{m}")));
+                    let ty = Loop::value_type(kind, &t).unwrap_or_default();
+                    reads
+                        .pre
+                        .extend(quote!(let #typed: #ty = #rt::loop_take(&mut #v);));
+                    reads.post.extend(quote!(#rt::loop_put(&mut #v, #typed);));
+                    quote!(&#typed)
+                }
+            };
+            reads.args.push(arg);
+        }
+        reads.args.extend(l.extra.iter().cloned());
+        reads
+    }
+
+    /// The forward pass of loop node `id`: its value, the carried values saved.
+    pub(super) fn loop_forward(&self, id: NodeId, l: &Loop) -> TokenStream {
+        let rt = rt();
+        let (ws, f) = (&self.ws, &self.g.float);
+        let t = float_ty(f);
+        let tt = quote!(#t);
+        let node = self.g.node(id);
+        let (c, k) = (l.carried.len(), l.ordinal);
+        let (stack, lo, n, i) = (
+            mixed(&format!("__mg_stack{id}")),
+            mixed("__mg_lo"),
+            mixed("__mg_n"),
+            mixed("__mg_i"),
+        );
+        let (cur, next) = (mixed("__mg_cur"), mixed("__mg_next"));
+        let (start, end) = (l.start.tokens(), l.end.tokens());
+        let (one, zero) = (lit(1.0, f), lit(0.0, f));
+        let mut init = TokenStream::new();
+        let (mut take, mut put, mut ins, mut outs) = (
+            TokenStream::new(),
+            TokenStream::new(),
+            Vec::new(),
+            Vec::new(),
+        );
+        for (j, kind) in l.carried.iter().enumerate() {
+            let a = node.args.get(j).copied().unwrap_or(id);
+            let (x, y) = (
+                mixed(&format!("__mg_in{j}")),
+                mixed(&format!("__mg_out{j}")),
+            );
+            if kind.is_matrix() {
+                let ty = Loop::value_type(*kind, &tt).unwrap_or_default();
+                let v = self.view(a);
+                init.extend(quote!(#rt::axpy_to(&mut #stack[#j], false, #one, #v, false);));
+                take.extend(quote! {
+                    let #x: #ty = #rt::loop_take(&mut #cur[#j]);
+                    let mut #y: #ty = #rt::loop_take(&mut #next[#j]);
+                });
+                put.extend(quote! {
+                    #rt::loop_put(&mut #cur[#j], #x);
+                    #rt::loop_put(&mut #next[#j], #y);
+                });
+                ins.push(quote!(&#x));
+            } else {
+                let s = self.scalar(a);
+                init.extend(quote!(#rt::set_scalar(&mut #stack[#j], #s);));
+                take.extend(quote! {
+                    let #x: #t = #cur[#j][(0, 0)];
+                    let mut #y: #t = #zero;
+                });
+                put.extend(quote!(#rt::set_scalar(&mut #next[#j], #y);));
+                ins.push(quote!(#x));
+            }
+            outs.push(quote!(&mut #y));
+        }
+        let Reads { pre, args, post } = self.loop_reads(id, l);
+        let step_into = format_ident!("{}_step_into", l.step);
+        let r = l.result;
+        let v = val(id);
+        let last = quote!(#stack[#n * #c + #r]);
+        let run = quote! {
+            let #lo: usize = #start;
+            let #n: usize = (#end).saturating_sub(#lo);
+            let mut #stack = #ws.take_stack(#k);
+            #rt::loop_stack(&mut #stack, (#n + 1) * #c);
+            #init
+            #pre
+            for #i in 0..#n {
+                let (#cur, #next) = #stack.split_at_mut((#i + 1) * #c);
+                let #cur = &mut #cur[#i * #c..];
+                #take
+                #step_into(#(#ins,)* #(#args,)* #lo + #i, #(#ins,)* #(#outs,)* #ws.child(#k));
+                #put
+            }
+            #post
+        };
+        match node.kind {
+            Kind::Matrix(_) => {
+                let take = self.take(&v);
+                quote! {
+                    #take
+                    {
+                        #run
+                        #rt::axpy_to(&mut #v, false, #one, #rt::view(&#last), false);
+                        #ws.put_stack(#k, #stack);
+                    }
+                }
+            }
+            Kind::Scalar => quote! {
+                let #v: #t = {
+                    #run
+                    let __mg_value: #t = #last[(0, 0)];
+                    #ws.put_stack(#k, #stack);
+                    __mg_value
+                };
+            },
+        }
+    }
+
+    /// The reverse sweep of loop node `id`, after its adjoint: each differentiated
+    /// argument's part ([`crate::sym::Operand::Part`]).
+    pub(super) fn loop_backward(&self, id: NodeId) -> TokenStream {
+        let Op::Loop(l) = &self.g.node(id).op else {
+            return TokenStream::new();
+        };
+        if !self.adj.is_differentiated(id) {
+            return TokenStream::new();
+        }
+        let rt = rt();
+        let (ws, f) = (&self.ws, &self.g.float);
+        let t = float_ty(f);
+        let tt = quote!(#t);
+        let node = self.g.node(id);
+        let (c, k) = (l.carried.len(), l.ordinal);
+        let (stack, lo, n, i, cur) = (
+            mixed(&format!("__mg_stack{id}")),
+            mixed("__mg_lo"),
+            mixed("__mg_n"),
+            mixed("__mg_i"),
+            mixed("__mg_cur"),
+        );
+        let (start, end) = (l.start.tokens(), l.end.tokens());
+        let (one, zero) = (lit(1.0, f), lit(0.0, f));
+        let g = adj(id);
+        let mut out = TokenStream::new();
+        let (mut setup, mut take, mut put, mut turn, mut finish) = (
+            TokenStream::new(),
+            TokenStream::new(),
+            TokenStream::new(),
+            TokenStream::new(),
+            TokenStream::new(),
+        );
+        let (mut ins, mut seeds, mut grads) = (Vec::new(), Vec::new(), Vec::new());
+        for (j, kind) in l.carried.iter().enumerate() {
+            let p = part(id, j);
+            out.extend(self.take(&p));
+            let x = mixed(&format!("__mg_in{j}"));
+            let (lam, gr) = (
+                mixed(&format!("__mg_lambda{id}_{j}")),
+                mixed(&format!("__mg_g{id}_{j}")),
+            );
+            if kind.is_matrix() {
+                let ty = Loop::value_type(*kind, &tt).unwrap_or_default();
+                let (lam_buf, g_buf) = (
+                    mixed(&format!("__mg_lambda_buf{id}_{j}")),
+                    mixed(&format!("__mg_g_buf{id}_{j}")),
+                );
+                out.extend(self.take(&lam_buf));
+                out.extend(self.take(&g_buf));
+                if j == l.result {
+                    setup.extend(
+                        quote!(#rt::axpy_to(&mut #lam_buf, false, #one, #rt::view(&#g), false);),
+                    );
+                } else {
+                    let s = quote!(#stack[#n * #c + #j]);
+                    setup.extend(
+                        quote!(#rt::fill_to(&mut #lam_buf, false, #zero, #s.nrows(), #s.ncols());),
+                    );
+                }
+                setup.extend(quote! {
+                    let mut #lam: #ty = #rt::loop_take(&mut #lam_buf);
+                    let mut #gr: #ty = #rt::loop_take(&mut #g_buf);
+                });
+                take.extend(quote!(let #x: #ty = #rt::loop_take(&mut #cur[#j]);));
+                put.extend(quote!(#rt::loop_put(&mut #cur[#j], #x);));
+                turn.extend(quote!(::core::mem::swap(&mut #lam, &mut #gr);));
+                finish.extend(quote! {
+                    #rt::loop_put(&mut #lam_buf, #lam);
+                    #rt::loop_put(&mut #g_buf, #gr);
+                    ::core::mem::swap(&mut #p, &mut #lam_buf);
+                });
+                ins.push(quote!(&#x));
+                seeds.push(quote!(&#lam));
+            } else {
+                let init = if j == l.result {
+                    quote!(#g)
+                } else {
+                    quote!(#zero)
+                };
+                setup.extend(quote! {
+                    let mut #lam: #t = #init;
+                    let mut #gr: #t = #zero;
+                });
+                take.extend(quote!(let #x: #t = #cur[#j][(0, 0)];));
+                turn.extend(quote!(#lam = #gr;));
+                finish.extend(quote!(#rt::set_scalar(&mut #p, #lam);));
+                ins.push(quote!(#x));
+                seeds.push(quote!(#lam));
+            }
+            grads.push(quote!(&mut #gr));
+        }
+        // The read values' adjoints, summed over the iterations.
+        for (m, &a) in node.args.iter().enumerate().skip(c).take(l.active) {
+            let p = part(id, m);
+            out.extend(self.take(&p));
+            let gr = mixed(&format!("__mg_g{id}_{m}"));
+            let kind = self.g.node(a).kind;
+            if kind.is_matrix() {
+                let ty = match self.param(a) {
+                    Some(param) => param.owned.clone(),
+                    None => Loop::value_type(kind, &tt).unwrap_or_default(),
+                };
+                let g_buf = mixed(&format!("__mg_g_buf{id}_{m}"));
+                out.extend(self.take(&g_buf));
+                let v = self.view(a);
+                setup.extend(quote! {
+                    #rt::fill_to(&mut #p, false, #zero, #v.nrows(), #v.ncols());
+                    let mut #gr: #ty = #rt::loop_take(&mut #g_buf);
+                });
+                turn.extend(quote!(#rt::axpy_to(&mut #p, true, #one, #rt::view(&#gr), false);));
+                finish.extend(quote!(#rt::loop_put(&mut #g_buf, #gr);));
+            } else {
+                setup.extend(quote! {
+                    #rt::set_scalar(&mut #p, #zero);
+                    let mut #gr: #t = #zero;
+                });
+                turn.extend(quote!(#p[(0, 0)] += #gr;));
+            }
+            grads.push(quote!(&mut #gr));
+        }
+        let Reads { pre, args, post } = self.loop_reads(id, l);
+        let grad_into = format_ident!("{}_grad_into", l.step);
+        out.extend(quote! {
+            {
+                let #lo: usize = #start;
+                let #n: usize = (#end).saturating_sub(#lo);
+                let mut #stack = #ws.take_stack(#k);
+                #setup
+                #pre
+                for #i in (0..#n).rev() {
+                    let #cur = &mut #stack[#i * #c..(#i + 1) * #c];
+                    #take
+                    #grad_into(#(#ins,)* #(#args,)* #lo + #i, #(#seeds,)* #(#grads,)* #ws.child(#k));
+                    #put
+                    #turn
+                }
+                #post
+                #finish
+                #ws.put_stack(#k, #stack);
+            }
+        });
+        out
+    }
+}
+
+/// `NAME_step_into` of a step function (a graph with [`crate::ir::Graph::results`]):
+/// the forward pass alone, writing the carried values at the end of the body into
+/// `__mg_r0`, `__mg_r1`, … (typed as the first parameters, the carried values before).
+pub fn step_companion(input: &Input<'_>) -> TokenStream {
+    let Input {
+        item,
+        sig,
+        graph: g,
+        ..
+    } = *input;
+    if g.results.is_empty() {
+        return TokenStream::new();
+    }
+    let rt = rt();
+    let ws = mixed("ws");
+    let cx = input_emit(input, &ws);
+    let t = float_ty(&g.float);
+    let one = lit(1.0, &g.float);
+    let mut body = TokenStream::new();
+    for it in &g.items {
+        body.extend(it.clone());
+    }
+    for id in 0..g.nodes.len() {
+        body.extend(cx.forward(id));
+    }
+    let mut outs = Vec::new();
+    for (j, &r) in g.results.iter().enumerate() {
+        let o = mixed(&format!("__mg_r{j}"));
+        match (g.node(r).kind, sig.params.get(j)) {
+            (Kind::Matrix(_), Some(p)) => {
+                let owned = &p.owned;
+                outs.push(quote!(#o: &mut #owned));
+                let v = cx.view(r);
+                body.extend(quote! {
+                    let mut __mg_m = #rt::GradBuf::take_matrix(#o);
+                    #rt::axpy_to(&mut __mg_m, false, #one, #v, false);
+                    #rt::GradBuf::put_matrix(#o, __mg_m);
+                });
+            }
+            _ => {
+                outs.push(quote!(#o: &mut #t));
+                let s = cx.scalar(r);
+                body.extend(quote!(*#o = #s;));
+            }
+        }
+    }
+    for (name, k) in cx.slots.borrow().iter() {
+        body.extend(quote!(#ws.put(#k, #name);));
+    }
+    let name = format_ident!("{}_step_into", item.sig.ident);
+    let super::Generics { params, bounds, .. } = super::generics(item, &g.float);
+    let ps = sig.params.iter().map(|p| {
+        let (n, ty) = (&p.name, &p.ty);
+        quote!(#n: #ty)
+    });
+    quote! {
+        #[doc(hidden)]
+        #[allow(clippy::all, unused_parens, unused_variables, unused_mut, non_snake_case, dead_code)]
+        fn #name #params (#(#ps,)* #(#outs,)* #ws: &mut ::matgrad::Workspace<#t>) #bounds {
+            #body
+        }
+    }
+}
+
+/// The emitter of `input`'s graph, its workspace named `ws`.
+fn input_emit<'a>(input: &Input<'a>, ws: &proc_macro2::Ident) -> Emit<'a> {
+    Emit {
+        g: input.graph,
+        sig: input.sig,
+        adj: input.adjoints,
+        slots: std::cell::RefCell::new(Vec::new()),
+        ws: ws.clone(),
+        lazy: super::fuse::plan(input.graph, input.adjoints),
+    }
+}

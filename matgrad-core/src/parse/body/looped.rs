@@ -1,0 +1,383 @@
+//! `for t in a..b { .. }` whose trip count is known only at run time: the body
+//! becomes a hidden step function (a `#[grad]` function of its own, see
+//! [`crate::ir::Loop`]), and the loop one [`Op::Loop`] node.
+//!
+//! The step function takes the carried variables (the `let mut` names declared
+//! before the loop and assigned in it), the values the body reads (parameters and
+//! `let` values of the function), the counts and flags it reads, the index, and a
+//! seed per carried variable; it returns `Σ ⟨cᵢ, sᵢ⟩` over the carried values at the
+//! end of the body. Its `wrt` are the carried variables and the read values that
+//! depend on the function's own `wrt`; the hidden `loop_step` option adds
+//! `_step_into`, the forward pass alone.
+//!
+//! Limits, each a spanned error: the function has dynamic sizes; carried and read
+//! `let` values are `DMatrix`, `DVector`, `RowDVector` or scalars; the code after
+//! the loop uses one of its carried variables (the others live inside it).
+
+use super::{strip, Binding, Builder};
+use crate::ir::{Count, Kind, Loop, NodeId, Op};
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, ToTokens};
+use std::collections::{BTreeSet, HashSet};
+use syn::visit::{self, Visit};
+use syn::{BinOp, Expr};
+
+/// The names a piece of code reads, and the names it assigns (in order).
+#[derive(Default)]
+pub(super) struct NamesIn {
+    pub read: BTreeSet<String>,
+    pub assigned: Vec<String>,
+}
+
+impl NamesIn {
+    pub fn of_stmts(stmts: &[syn::Stmt]) -> NamesIn {
+        let mut n = NamesIn::default();
+        for s in stmts {
+            n.visit_stmt(s);
+        }
+        n
+    }
+
+    fn assign(&mut self, target: &Expr) {
+        if let Expr::Path(p) = strip(target) {
+            if let Some(i) = p.path.get_ident() {
+                let s = i.to_string();
+                if !self.assigned.contains(&s) {
+                    self.assigned.push(s);
+                }
+            }
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for NamesIn {
+    fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+        if let Some(i) = p.path.get_ident() {
+            self.read.insert(i.to_string());
+        }
+        visit::visit_expr_path(self, p);
+    }
+    fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
+        self.assign(&a.left);
+        visit::visit_expr_assign(self, a);
+    }
+    fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
+        if matches!(
+            b.op,
+            BinOp::AddAssign(_) | BinOp::SubAssign(_) | BinOp::MulAssign(_) | BinOp::DivAssign(_)
+        ) {
+            self.assign(&b.left);
+        }
+        visit::visit_expr_binary(self, b);
+    }
+}
+
+impl Builder<'_> {
+    /// `for var in r { body }` with a bound known only at run time (or more
+    /// iterations than are unrolled).
+    pub(super) fn run_time_loop(
+        &mut self,
+        f: &syn::ExprForLoop,
+        r: &syn::ExprRange,
+        var: Option<String>,
+    ) {
+        if self.step_sig.is_none() {
+            return;
+        }
+        let _ = self.try_run_time_loop(f, r, var);
+    }
+
+    fn try_run_time_loop(
+        &mut self,
+        f: &syn::ExprForLoop,
+        r: &syn::ExprRange,
+        var: Option<String>,
+    ) -> Result<(), ()> {
+        let Some(sig) = self.step_sig else {
+            return Err(());
+        };
+        if sig.is_static() {
+            return self.err(
+                r,
+                "this loop's trip count is known only at run time, which needs dynamic sizes: the function's matrices are all static; give the loop a literal trip count (`for t in 0..8`, unrolled), or use `DMatrix`/`DVector` parameters",
+            ).map(|_: NodeId| ());
+        }
+        if !self.inlining.is_empty() {
+            return self.err(
+                r,
+                "a loop with a run-time trip count inside a #[differentiable] helper is not supported yet: write the loop in the #[grad] function (calling the helper in its body), or give it a literal trip count",
+            ).map(|_: NodeId| ());
+        }
+        let start = match &r.start {
+            Some(e) => self.count_of(e, "a loop bound")?,
+            None => Count::Lit(0),
+        };
+        let Some(end_e) = &r.end else {
+            return self
+                .err(
+                    r,
+                    "a `for` loop in a #[grad] function needs an end: `for t in 0..n`",
+                )
+                .map(|_: NodeId| ());
+        };
+        let end = self.count_of(end_e, "a loop bound")?;
+        let end = if matches!(r.limits, syn::RangeLimits::Closed(_)) {
+            let e = end.tokens();
+            Count::Expr(quote!(#e + 1))
+        } else {
+            end
+        };
+        let names = NamesIn::of_stmts(&f.body.stmts);
+        let t = self.float.ty().to_token_stream();
+        // Carried: `let mut` names of the function assigned in the body.
+        let mut carried: Vec<(String, NodeId)> = Vec::new();
+        for n in &names.assigned {
+            if Some(n) == var.as_ref() {
+                continue;
+            }
+            let Some(decl) = self.decls.get(n).copied() else {
+                continue;
+            };
+            match self.env.get(n) {
+                Some(Binding::Node(id)) if decl.mutable => carried.push((n.clone(), *id)),
+                Some(Binding::Count(_)) if decl.mutable => {
+                    return self.err(r, format!("this loop changes `{n}`, a count: counts in a #[grad] function are fixed once bound; compute the count from the loop index instead")).map(|_: NodeId| ());
+                }
+                Some(Binding::Poisoned) => return Err(()),
+                _ => {}
+            }
+        }
+        if carried.is_empty() {
+            return self.err(r, "this loop changes no `let mut` variable declared before it, so it does not change the value: accumulate into one (`let mut total = 0.0; for t in 0..n { total += ...; }`)").map(|_: NodeId| ());
+        }
+        for (n, id) in &carried {
+            let kind = self.kind(*id);
+            if Loop::value_type(kind, &t).is_none() {
+                let msg = format!("this loop carries `{n}`, {}: a loop with a run-time trip count carries scalars, `DMatrix`, `DVector` or `RowDVector` values", describe(kind));
+                return self.err(r, msg).map(|_: NodeId| ());
+            }
+        }
+        // What the body reads from outside.
+        let mut values: Vec<(String, NodeId)> = Vec::new();
+        let mut extras: Vec<(String, TokenStream, TokenStream)> = Vec::new();
+        for n in &names.read {
+            if Some(n) == var.as_ref() || carried.iter().any(|(c, _)| c == n) {
+                continue;
+            }
+            match self.env.get(n) {
+                Some(Binding::Node(id)) => values.push((n.clone(), *id)),
+                Some(Binding::Count(c)) => extras.push((n.clone(), quote!(usize), c.tokens())),
+                Some(Binding::Flag(tk)) => extras.push((n.clone(), quote!(bool), tk.clone())),
+                Some(Binding::Poisoned) => return Err(()),
+                Some(Binding::LoopOnly(_)) | None => {}
+            }
+        }
+        // The read values depending on a `wrt` variable come first.
+        let active = self.active_nodes();
+        values.sort_by_key(|(_, id)| !crate::ir::flag(&active, *id));
+        let n_active = values
+            .iter()
+            .filter(|(_, id)| crate::ir::flag(&active, *id))
+            .count();
+        // Which carried variable the code after the loop reads.
+        let later: HashSet<&String> = self.later.iter().flatten().collect();
+        let used: Vec<usize> = (0..carried.len())
+            .filter(|&i| carried.get(i).is_some_and(|(n, _)| later.contains(n)))
+            .collect();
+        if used.len() > 1 {
+            let list: Vec<String> = used
+                .iter()
+                .filter_map(|&i| carried.get(i).map(|(n, _)| format!("`{n}`")))
+                .collect();
+            let msg = format!("the code after this loop reads {}: a loop with a run-time trip count hands one of the variables it changes to the code after it (the others live inside it); fold them into one inside the loop (as `loss += ...` at each step), or give the loop a literal trip count (unrolled)", list.join(" and "));
+            return self.err(r, msg).map(|_: NodeId| ());
+        }
+        let result = used.first().copied().unwrap_or(0);
+
+        // The step function.
+        let ordinal = self.loops;
+        self.loops += 1;
+        let step = format_ident!("__mg_loop{}", ordinal);
+        let mut params = Vec::new();
+        let mut prelude = Vec::new();
+        let mut wrt = Vec::new();
+        let mut seeded = Vec::new();
+        let mut seeds = Vec::new();
+        for (i, (n, id)) in carried.iter().enumerate() {
+            let name = syn::Ident::new(n, Span::call_site());
+            let (c, s) = (format_ident!("__mg_c{}", i), format_ident!("__mg_s{}", i));
+            let kind = self.kind(*id);
+            let ty = Loop::value_type(kind, &t).unwrap_or_default();
+            if kind.is_matrix() {
+                params.push(quote!(#c: &#ty));
+                seeds.push(quote!(#s: &#ty));
+                prelude.push(quote!(let mut #name = #c.clone();));
+                seeded.push(quote!(#name.dot(&#s)));
+            } else {
+                params.push(quote!(#c: #ty));
+                seeds.push(quote!(#s: #ty));
+                prelude.push(quote!(let mut #name = #c;));
+                seeded.push(quote!(#name * #s));
+            }
+            wrt.push(quote!(#c));
+        }
+        for (j, (n, id)) in values.iter().enumerate() {
+            let name = syn::Ident::new(n, Span::call_site());
+            let k = format_ident!("__mg_k{}", j);
+            let kind = self.kind(*id);
+            let param = match self.nodes.get(*id).map(|n| &n.op) {
+                Some(Op::Param(i)) => sig.params.get(*i),
+                _ => None,
+            };
+            let (p, w) = match (param, kind) {
+                (Some(p), Kind::Scalar) => {
+                    let ty = if p.by_ref { quote!(&#t) } else { quote!(#t) };
+                    (quote!(#name: #ty), quote!(#name))
+                }
+                (Some(p), Kind::Matrix(_)) => {
+                    let owned = &p.owned;
+                    prelude.push(quote!(let #name = #k.clone();));
+                    (quote!(#k: &#owned), quote!(#k))
+                }
+                (None, kind) => {
+                    let Some(ty) = Loop::value_type(kind, &t) else {
+                        let msg = format!("this loop reads `{n}`, {} computed before it: a loop with a run-time trip count reads scalars, `DMatrix`, `DVector` or `RowDVector` values of the function (and any parameter); compute `{n}` inside the loop, or make it a parameter", describe(kind));
+                        return self.err(r, msg).map(|_: NodeId| ());
+                    };
+                    if kind.is_matrix() {
+                        prelude.push(quote!(let #name = #k.clone();));
+                        (quote!(#k: &#ty), quote!(#k))
+                    } else {
+                        (quote!(#name: #ty), quote!(#name))
+                    }
+                }
+            };
+            params.push(p);
+            if j < n_active {
+                wrt.push(w);
+            }
+        }
+        for (n, ty, _) in &extras {
+            let name = syn::Ident::new(n, Span::call_site());
+            params.push(quote!(#name: #ty));
+        }
+        let index = match &var {
+            Some(v) => syn::Ident::new(v, Span::call_site()),
+            None => format_ident!("__mg_t"),
+        };
+        params.push(quote!(#index: usize));
+        params.extend(seeds);
+        let results: Vec<syn::Ident> = carried
+            .iter()
+            .map(|(n, _)| syn::Ident::new(n, Span::call_site()))
+            .collect();
+        let generics = match &self.float {
+            crate::ir::Float::Generic(g) => quote!(<#g: ::matgrad::Real>),
+            _ => TokenStream::new(),
+        };
+        let reassociate = if self.reassociate {
+            quote!(, reassociate)
+        } else {
+            TokenStream::new()
+        };
+        let stmts = &f.body.stmts;
+        self.items.push(quote! {
+            #[::matgrad::grad(wrt = (#(#wrt),*), loop_step = (#(#results),*) #reassociate)]
+            #[doc(hidden)]
+            #[allow(unused_mut, unused_variables, unused_parens, clippy::all)]
+            fn #step #generics (#(#params),*) -> #t {
+                #(#prelude)*
+                #(#stmts)*
+                #(#seeded)+*
+            }
+        });
+
+        // The node: the result's final value.
+        let mut args: Vec<NodeId> = carried.iter().map(|(_, id)| *id).collect();
+        args.extend(values.iter().map(|(_, id)| *id));
+        let (rname, rid) = carried.get(result).cloned().ok_or(())?;
+        let kind = self.kind(rid);
+        let node = self.push(
+            Op::Loop(Box::new(Loop {
+                ordinal,
+                step,
+                carried: carried.iter().map(|(_, id)| self.kind(*id)).collect(),
+                active: n_active,
+                extra: extras.into_iter().map(|(_, _, e)| e).collect(),
+                start,
+                end,
+                result,
+                result_name: rname.clone(),
+            })),
+            args,
+            kind,
+            f.for_token.span,
+            super::source_text(f),
+        );
+        if let Some(n) = self.nodes.get_mut(node) {
+            n.name = Some(rname.clone());
+        }
+        // The carried variables now mean: the result its final value, the others
+        // nothing the code after the loop may read.
+        for (i, (n, _)) in carried.iter().enumerate() {
+            let binding = if i == result {
+                Binding::Node(node)
+            } else {
+                Binding::LoopOnly(f.for_token.span)
+            };
+            if let Some(decl) = self.decls.get(n).copied() {
+                self.latest.insert(decl.id, binding.clone());
+            }
+            self.env.insert(n.clone(), binding);
+        }
+        Ok(())
+    }
+
+    /// `active[id]`: node `id` depends on a `wrt` parameter.
+    fn active_nodes(&self) -> Vec<bool> {
+        let mut active: Vec<bool> = Vec::with_capacity(self.nodes.len());
+        for node in &self.nodes {
+            let a = match node.op {
+                Op::Param(i) => self.wrt.contains(&i),
+                _ => node.args.iter().any(|&a| crate::ir::flag(&active, a)),
+            };
+            active.push(a);
+        }
+        active
+    }
+}
+
+/// `a 3×3 matrix` for a matrix kind, `a scalar` for a scalar.
+fn describe(kind: Kind) -> String {
+    match kind {
+        Kind::Scalar => "a scalar".into(),
+        Kind::Matrix(s) => s.describe_a(),
+    }
+}
+
+/// What the parser needs to read run-time loops: the function's `wrt`, its options,
+/// and (for a step function) its `loop_step` names.
+#[derive(Clone, Debug, Default)]
+pub struct Loops {
+    /// The `wrt` parameters, by index.
+    pub wrt: Vec<usize>,
+    /// `reassociate`.
+    pub reassociate: bool,
+    /// The hidden `loop_step` option's names.
+    pub step: Vec<proc_macro2::Ident>,
+}
+
+impl Builder<'_> {
+    /// [`Graph::results`](crate::ir::Graph::results): the values of the `loop_step`
+    /// names now.
+    pub(super) fn record_results(&mut self) {
+        let mut results = Vec::new();
+        for n in &self.step_names {
+            match self.env.get(n) {
+                Some(Binding::Node(id)) => results.push(*id),
+                _ => return,
+            }
+        }
+        self.results = results;
+    }
+}

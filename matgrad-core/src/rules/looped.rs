@@ -1,0 +1,83 @@
+//! `for t in start..end { body }` with a trip count known only at run time (SPEC §9).
+//!
+//! The body is a hidden step function differentiated by `#[grad]` itself (see
+//! [`crate::ir::Loop`]), so every rule of the language holds inside it, loops
+//! included. What this rule adds is the loop around it: the forward pass runs the
+//! step `end − start` times, saving the carried values before each iteration; the
+//! reverse sweep runs the iterations backwards, each one the step's vector-Jacobian
+//! product at the values saved for it: with `λ` the adjoints of the carried values
+//! (starting from the node's own adjoint), `(λ, k̄ᵢ) = stepᵀ(cᵢ, k, t)·λ` and the
+//! read values' adjoints `k̄ = Σᵢ k̄ᵢ`. Both passes need the workspace and the
+//! step's companions, so the dynamic backend writes them in `emit::looped`; this
+//! file holds the rest of the rule, its adjoint included: each argument's adjoint
+//! receives its part of that one sweep ([`Operand::Part`]).
+
+use super::tangent::Tangent;
+use super::{
+    Contrib, Formula, Forward, Names, Rule, ShapeRule, Site, StaticForward, StaticNames, Tangents,
+    Unsupported,
+};
+use crate::cost::{Cost, Poly};
+use crate::ir::{Kind, Loop};
+use crate::simplify::Term;
+use crate::sym::{Operand, Sym};
+use quote::quote;
+
+/// The rule of a run-time loop.
+pub struct RunTimeLoop<'a>(pub &'a Loop);
+
+impl Rule for RunTimeLoop<'_> {
+    fn name(&self) -> String {
+        format!("loop{}", self.0.ordinal)
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Declared
+    }
+    /// Unknown at compile time (the trip count and the body's cost are the step
+    /// function's): counted as nothing, which makes the cost model leave the
+    /// products around a loop in the order written.
+    fn cost(&self, _: Site<'_>, _: &[Option<(Poly, Poly)>]) -> Cost {
+        Cost::default()
+    }
+    /// Written by `emit::looped`, which has the workspace (the dynamic backend asks
+    /// it for this node instead).
+    fn forward(&self, _: Site<'_>, _: &dyn Names) -> Forward {
+        Forward::Nothing
+    }
+    /// The parser refuses run-time loops in functions of static sizes.
+    fn forward_static(&self, _: Site<'_>, _: &dyn StaticNames) -> StaticForward {
+        StaticForward::Expr(quote!(::core::unreachable!()))
+    }
+    /// Argument `k` (a carried value before the loop, or a value the body reads that
+    /// depends on a `wrt` variable) receives part `k` of the reverse sweep.
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
+        let l = self.0;
+        let differentiated = l.carried.len() + l.active;
+        (0..differentiated)
+            .filter_map(|k| {
+                let arg = *s.node().args.get(k)?;
+                let part = Operand::Part(s.id, k);
+                Some((
+                    k,
+                    match s.g.node(arg).kind {
+                        Kind::Scalar => Contrib::Scalar(Sym::Entry(part, 0, 0)),
+                        Kind::Matrix(_) => Contrib::Axpy {
+                            alpha: Sym::Lit(1.0),
+                            a: part,
+                            ta: false,
+                        },
+                    },
+                ))
+            })
+            .collect()
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        let args = s.node().args.iter().map(|&a| f.value(a)).collect();
+        Term::app(&format!("loop_{}", self.0.result_name), args)
+    }
+    fn tangent(&self, _: Site<'_>, _: &mut dyn Tangents) -> Tangent {
+        Err(Unsupported(
+            "a `for` loop whose trip count is known only at run time has no second-order form yet: give it a literal trip count (unrolled), or use the gradient alone".to_owned(),
+        ))
+    }
+}
