@@ -420,7 +420,11 @@ pub fn plan(g: &Graph, adj: &Adjoints) -> Vec<Option<Lazy>> {
 /// the later nodes; `None` when it is stored.
 fn lazy_adjoint(g: &Graph, adj: &Adjoints, t: NodeId, lazy: &[Option<Lazy>]) -> Option<Lazy> {
     let node = g.node(t);
-    if !adj.is_differentiated(t) || !node.kind.is_matrix() || matches!(node.op, Op::Param(_)) {
+    // A loop reads its adjoints (and those of its `LoopOut`s) itself.
+    if !adj.is_differentiated(t)
+        || !node.kind.is_matrix()
+        || matches!(node.op, Op::Param(_) | Op::Loop(_) | Op::LoopOut(_))
+    {
         return None;
     }
     let [(_, only)] = adj.incoming_to(t) else {

@@ -176,6 +176,67 @@ impl Emit<'_> {
         }
     }
 
+    /// The value of carried variable `j` after the loop node `id`'s argument (a
+    /// [`Op::LoopOut`]): read from the loop's saved values.
+    pub(super) fn loop_out_forward(&self, id: NodeId, j: usize) -> TokenStream {
+        let of = self.g.node(id).args.first().copied().unwrap_or(id);
+        let Op::Loop(l) = &self.g.node(of).op else {
+            return TokenStream::new();
+        };
+        let rt = rt();
+        let (ws, f) = (&self.ws, &self.g.float);
+        let t = float_ty(f);
+        let (c, k) = (l.carried.len(), l.ordinal);
+        let (start, end) = (l.start.tokens(), l.end.tokens());
+        let (stack, lo, n) = (
+            mixed(&format!("__mg_stack{id}")),
+            mixed("__mg_lo"),
+            mixed("__mg_n"),
+        );
+        let v = val(id);
+        let read = quote! {
+            let #lo: usize = #start;
+            let #n: usize = (#end).saturating_sub(#lo);
+            let #stack = #ws.take_stack(#k);
+        };
+        let last = quote!(#stack[#n * #c + #j]);
+        match self.g.node(id).kind {
+            Kind::Matrix(_) => {
+                let (take, one) = (self.take(&v), lit(1.0, f));
+                quote! {
+                    #take
+                    {
+                        #read
+                        #rt::axpy_to(&mut #v, false, #one, #rt::view(&#last), false);
+                        #ws.put_stack(#k, #stack);
+                    }
+                }
+            }
+            Kind::Scalar => quote! {
+                let #v: #t = {
+                    #read
+                    let __mg_value: #t = #last[(0, 0)];
+                    #ws.put_stack(#k, #stack);
+                    __mg_value
+                };
+            },
+        }
+    }
+
+    /// The node holding carried variable `j`'s value after loop node `id`, if the
+    /// code after the loop reads it and it carries an adjoint: `id` itself for the
+    /// loop's result, else its [`Op::LoopOut`].
+    fn loop_seed(&self, id: NodeId, l: &Loop, j: usize) -> Option<NodeId> {
+        if j == l.result {
+            return Some(id);
+        }
+        (id + 1..self.g.nodes.len()).find(|&o| {
+            matches!(self.g.node(o).op, Op::LoopOut(x) if x == j)
+                && self.g.node(o).args.first() == Some(&id)
+                && self.adj.is_differentiated(o)
+        })
+    }
+
     /// The reverse sweep of loop node `id`, after its adjoint: each differentiated
     /// argument's part ([`crate::sym::Operand::Part`]).
     pub(super) fn loop_backward(&self, id: NodeId) -> TokenStream {
@@ -200,7 +261,6 @@ impl Emit<'_> {
         );
         let (start, end) = (l.start.tokens(), l.end.tokens());
         let (one, zero) = (lit(1.0, f), lit(0.0, f));
-        let g = adj(id);
         let mut out = TokenStream::new();
         let (mut setup, mut take, mut put, mut turn, mut finish) = (
             TokenStream::new(),
@@ -226,7 +286,8 @@ impl Emit<'_> {
                 );
                 out.extend(self.take(&lam_buf));
                 out.extend(self.take(&g_buf));
-                if j == l.result {
+                if let Some(seed) = self.loop_seed(id, l, j) {
+                    let g = adj(seed);
                     setup.extend(
                         quote!(#rt::axpy_to(&mut #lam_buf, false, #one, #rt::view(&#g), false);),
                     );
@@ -251,10 +312,12 @@ impl Emit<'_> {
                 ins.push(quote!(&#x));
                 seeds.push(quote!(&#lam));
             } else {
-                let init = if j == l.result {
-                    quote!(#g)
-                } else {
-                    quote!(#zero)
+                let init = match self.loop_seed(id, l, j) {
+                    Some(seed) => {
+                        let g = adj(seed);
+                        quote!(#g)
+                    }
+                    None => quote!(#zero),
                 };
                 setup.extend(quote! {
                     let mut #lam: #t = #init;

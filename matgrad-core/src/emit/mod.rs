@@ -362,8 +362,10 @@ impl Emit<'_> {
 
     fn forward(&self, id: NodeId) -> TokenStream {
         let node = self.g.node(id);
-        if let Op::Loop(l) = &node.op {
-            return self.loop_forward(id, l);
+        match &node.op {
+            Op::Loop(l) => return self.loop_forward(id, l),
+            Op::LoopOut(j) => return self.loop_out_forward(id, *j),
+            _ => {}
         }
         let t = float_ty(&self.g.float);
         let v = val(id);

@@ -311,6 +311,10 @@ pub enum Op {
     /// carried variables' values before it, then the values its body reads (see
     /// [`Loop`]).
     Loop(Box<Loop>),
+    /// The value carried variable `j` of a run-time loop (the node's one argument,
+    /// whose own value is another carried variable's) has after the loop. Its adjoint
+    /// seeds that variable's in the loop's reverse sweep.
+    LoopOut(usize),
 
     /// A scalar expression of scalar nodes ([`Sym::Val`] leaves, each also an
     /// argument, in order): made by [`crate::tangent`] for the tangents of scalar

@@ -76,8 +76,48 @@ impl Rule for RunTimeLoop<'_> {
         Term::app(&format!("loop_{}", self.0.result_name), args)
     }
     fn tangent(&self, _: Site<'_>, _: &mut dyn Tangents) -> Tangent {
-        Err(Unsupported(
+        Err(unsupported())
+    }
+}
+
+/// Why a run-time loop has no tangent.
+fn unsupported() -> Unsupported {
+    Unsupported(
             "a `for` loop whose trip count is known only at run time has no second-order form yet: give it a literal trip count (unrolled), or use the gradient alone".to_owned(),
-        ))
+    )
+}
+
+/// Carried variable `j`'s value after a run-time loop, when it is not the loop
+/// node's own; args: (the loop node).
+pub struct LoopOut(pub usize);
+
+impl Rule for LoopOut {
+    fn name(&self) -> String {
+        format!("loop_out{}", self.0)
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Declared
+    }
+    fn cost(&self, _: Site<'_>, _: &[Option<(Poly, Poly)>]) -> Cost {
+        Cost::default()
+    }
+    /// Read from the loop's saved values by `emit::looped`.
+    fn forward(&self, _: Site<'_>, _: &dyn Names) -> Forward {
+        Forward::Nothing
+    }
+    fn forward_static(&self, _: Site<'_>, _: &dyn StaticNames) -> StaticForward {
+        StaticForward::Expr(quote!(::core::unreachable!()))
+    }
+    /// Nothing through the loop node's adjoint (whose value is another variable's):
+    /// the loop's reverse sweep starts variable `j`'s adjoint from this node's.
+    fn adjoint(&self, _: Site<'_>) -> Vec<(usize, Contrib)> {
+        Vec::new()
+    }
+    fn definition(&self, s: Site<'_>, _: &dyn Formula) -> Term {
+        Term::sym(&s.g.label(s.id))
+    }
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let _ = (s, t);
+        Err(unsupported())
     }
 }

@@ -181,6 +181,7 @@ pub fn rule(op: &Op) -> Box<dyn Rule + '_> {
         Op::SoftmaxCrossEntropy => Box::new(runtime_fn::SoftmaxCrossEntropy),
         Op::Expr(c) => Box::new(scalar::Expr(c)),
         Op::Loop(l) => Box::new(looped::RunTimeLoop(l)),
+        Op::LoopOut(j) => Box::new(looped::LoopOut(*j)),
     }
 }
 

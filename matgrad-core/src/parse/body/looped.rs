@@ -184,14 +184,6 @@ impl Builder<'_> {
         let used: Vec<usize> = (0..carried.len())
             .filter(|&i| carried.get(i).is_some_and(|(n, _)| later.contains(n)))
             .collect();
-        if used.len() > 1 {
-            let list: Vec<String> = used
-                .iter()
-                .filter_map(|&i| carried.get(i).map(|(n, _)| format!("`{n}`")))
-                .collect();
-            let msg = format!("the code after this loop reads {}: a loop with a run-time trip count hands one of the variables it changes to the code after it (the others live inside it); fold them into one inside the loop (as `loss += ...` at each step), or give the loop a literal trip count (unrolled)", list.join(" and "));
-            return self.err(r, msg).map(|_: NodeId| ());
-        }
         let result = used.first().copied().unwrap_or(0);
 
         // The step function.
@@ -317,11 +309,25 @@ impl Builder<'_> {
         if let Some(n) = self.nodes.get_mut(node) {
             n.name = Some(rname.clone());
         }
-        // The carried variables now mean: the result its final value, the others
-        // nothing the code after the loop may read.
-        for (i, (n, _)) in carried.iter().enumerate() {
+        // The carried variables now mean their values after the loop: the node's,
+        // a `LoopOut` of it for each other one the code after the loop reads; the
+        // rest live only inside the loop.
+        for (i, (n, id)) in carried.iter().enumerate() {
             let binding = if i == result {
                 Binding::Node(node)
+            } else if used.contains(&i) {
+                let kind = self.kind(*id);
+                let out = self.push(
+                    Op::LoopOut(i),
+                    vec![node],
+                    kind,
+                    f.for_token.span,
+                    n.clone(),
+                );
+                if let Some(o) = self.nodes.get_mut(out) {
+                    o.name = Some(n.clone());
+                }
+                Binding::Node(out)
             } else {
                 Binding::LoopOnly(f.for_token.span)
             };
