@@ -262,6 +262,7 @@ fn rebuild(g: &Graph, fate: Vec<Fate>, rewritten: Vec<Option<Rewrite>>) -> Graph
             }
             None => node.args = node.args.iter().map(|&a| new_id(&map, a)).collect(),
         }
+        node.op = node.op.renumbered(&|a| new_id(&map, a));
         map.push(nodes.len());
         nodes.push(node);
     }

@@ -205,6 +205,7 @@ fn rebuild(g: &Graph, factored: &[bool], regroup: &[Option<(NodeId, bool)>]) -> 
             }
         }
         node.args = node.args.iter().map(|&a| new_id(&map, a)).collect();
+        node.op = node.op.renumbered(&|a| new_id(&map, a));
         map.push(nodes.len());
         nodes.push(node);
     }

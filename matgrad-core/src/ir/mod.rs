@@ -358,6 +358,26 @@ pub struct Loop {
     pub result_name: String,
 }
 
+impl Op {
+    /// The operation with the node ids its closure holds ([`Sym::Val`] leaves: the
+    /// captured scalars of a `map`, a `zip_map` or an [`Op::Expr`]) renumbered by
+    /// `map`, as passes that renumber the nodes do for the arguments.
+    pub fn renumbered(self, map: &dyn Fn(NodeId) -> NodeId) -> Op {
+        let closure = |c: Closure| Closure {
+            body: c.body.map_leaves(&|s| match s {
+                Sym::Val(id) => Some(Sym::Val(map(*id))),
+                _ => None,
+            }),
+        };
+        match self {
+            Op::Map(c) => Op::Map(closure(c)),
+            Op::ZipMap(c) => Op::ZipMap(closure(c)),
+            Op::Expr(c) => Op::Expr(closure(c)),
+            other => other,
+        }
+    }
+}
+
 impl Loop {
     /// The type a step function gives a value of `kind` (`t` the float type): a
     /// scalar, `DMatrix`, `DVector` or `RowDVector`; `None` for any other shape.

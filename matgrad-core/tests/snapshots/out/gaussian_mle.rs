@@ -54,7 +54,8 @@ fn log_likelihood_grad(p: &DMatrix<f64>, s: &DMatrix<f64>) -> (f64, DMatrix<f64>
     unused_parens,
     unused_variables,
     unused_mut,
-    non_snake_case
+    non_snake_case,
+    dead_code
 )]
 fn log_likelihood_grad_into(
     p: &DMatrix<f64>,

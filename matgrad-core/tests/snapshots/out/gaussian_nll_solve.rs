@@ -64,7 +64,8 @@ fn gaussian_nll_grad(
     unused_parens,
     unused_variables,
     unused_mut,
-    non_snake_case
+    non_snake_case,
+    dead_code
 )]
 fn gaussian_nll_grad_into(
     s: &DMatrix<f64>,

@@ -109,7 +109,8 @@ pub fn loss_grad(
     unused_parens,
     unused_variables,
     unused_mut,
-    non_snake_case
+    non_snake_case,
+    dead_code
 )]
 pub fn loss_grad_into(
     x: &DMatrix<f64>,

@@ -54,7 +54,8 @@ fn quad_grad(x: &DVector<f64>, a: &DMatrix<f64>) -> (f64, DVector<f64>) {
     unused_parens,
     unused_variables,
     unused_mut,
-    non_snake_case
+    non_snake_case,
+    dead_code
 )]
 fn quad_grad_into(
     x: &DVector<f64>,
