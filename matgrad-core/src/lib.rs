@@ -80,6 +80,7 @@ pub fn expand_with(attr: TokenStream, item: TokenStream, options: Options) -> To
         item: item_fn.clone(),
         helpers: Vec::new(),
         pending: Vec::new(),
+        step: false,
     };
     state.discover(&item_fn.block);
     if !state.pending.is_empty() {
@@ -143,12 +144,27 @@ fn helper_companions(
         )
         .to_compile_error()
     });
+    // A run-time loop's step function also gets `_step_into`, its body derived the
+    // same way (the state before any helper is fetched).
+    let mut step_state = (!parsed.step.is_empty()).then(|| parse::helper::State {
+        step: true,
+        reassociate: state.reassociate,
+        hygiene: state.hygiene,
+        attr: state.attr.clone(),
+        item: state.item.clone(),
+        helpers: state.helpers.clone(),
+        pending: state.pending.clone(),
+    });
     let fetch = state.fetch_next()?;
     let doc = [
         " The gradients are derived through the `#[differentiable]` helpers and `#[custom_adjoint]` functions the body calls (formulas are not shown for such functions).".to_owned(),
     ];
     let companions = emit::signatures(item, &sig, &wrt_params, &doc, &fetch, emit::Companion::Grad);
-    Some(quote!(#companions #second_order))
+    let step = match step_state.as_mut() {
+        Some(s) => emit::step_signature(item, &sig, parsed.step.len(), &s.fetch_next()?),
+        None => TokenStream::new(),
+    };
+    Some(quote!(#companions #step #second_order))
 }
 
 /// Continues a `#[grad]` expansion with one more helper (`__grad_continue!`'s input:
@@ -177,7 +193,11 @@ pub fn expand_continue(input: TokenStream) -> TokenStream {
 fn continued_body(state: parse::helper::State, options: Options) -> TokenStream {
     match derive_full(state.attr, &state.item, options, &state.helpers) {
         Ok(d) => {
-            let body = d.into_body();
+            let body = if state.step {
+                emit::step_body(&d.input())
+            } else {
+                d.into_body()
+            };
             let checks = emit::resolve::checks(&d.item.block);
             quote!({ #checks #body })
         }

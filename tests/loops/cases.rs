@@ -175,3 +175,49 @@ fn trip_count_changes_on_one_workspace() {
         assert_eq!((v, &ga, &gb), (v0, &ga0, &gb0), "{steps} steps");
     }
 }
+
+// 7. An iterator sum with a run-time bound (a loop into a hidden accumulator).
+#[grad(wrt = w)]
+fn weighted(x: &DMatrix<f64>, w: &DVector<f64>) -> f64 {
+    let z = x * w;
+    (0..x.nrows())
+        .map(|i| (z[i] - 0.5).powi(2) * (i as f64 + 1.0))
+        .sum::<f64>()
+        / x.nrows() as f64
+}
+
+#[test]
+fn run_time_iterator_sum() {
+    let (r, mut ws) = (&mut rng(408), Workspace::new());
+    for (m, n) in [(1, 1), (5, 3), (8, 2)] {
+        let x = mat(r, m, n);
+        gradcheck!(&mut ws; weighted, weighted_grad, weighted_grad_into; (&x, &w); w = vector(r, n));
+    }
+}
+
+// 8. A loop whose body calls a #[differentiable] helper.
+#[matgrad::differentiable]
+fn cell(w: &DMatrix<f64>, h: &DVector<f64>, x: &DVector<f64>) -> DVector<f64> {
+    (w * h + x).map(|v| v.tanh())
+}
+
+#[grad(wrt = w)]
+fn with_helper(w: &DMatrix<f64>, xs: &DMatrix<f64>) -> f64 {
+    let mut h = DVector::zeros(w.nrows());
+    for t in 0..xs.ncols() {
+        h = cell(w, &h, &xs.column(t).into_owned());
+    }
+    h.sum()
+}
+
+#[test]
+fn helper_in_the_body() {
+    let (r, mut ws) = (&mut rng(409), Workspace::new());
+    for n in [1, 3] {
+        for steps in TRIPS {
+            let xs = mat(r, n, steps);
+            gradcheck!(&mut ws; with_helper, with_helper_grad, with_helper_grad_into; (&w, &xs);
+                w = mat(r, n, n) * 0.5);
+        }
+    }
+}

@@ -389,19 +389,23 @@ impl Emit<'_> {
 /// the forward pass alone, writing the carried values at the end of the body into
 /// `__mg_r0`, `__mg_r1`, … (typed as the first parameters, the carried values before).
 pub fn step_companion(input: &Input<'_>) -> TokenStream {
-    let Input {
-        item,
-        sig,
-        graph: g,
-        ..
-    } = *input;
-    if g.results.is_empty() {
+    if input.graph.results.is_empty() {
         return TokenStream::new();
     }
+    step_signature(
+        input.item,
+        input.sig,
+        input.graph.results.len(),
+        &step_body(input),
+    )
+}
+
+/// The body of `NAME_step_into` (see [`step_companion`]).
+pub fn step_body(input: &Input<'_>) -> TokenStream {
+    let Input { graph: g, .. } = *input;
     let rt = rt();
     let ws = mixed("ws");
     let cx = input_emit(input, &ws);
-    let t = float_ty(&g.float);
     let one = lit(1.0, &g.float);
     let mut body = TokenStream::new();
     for it in &g.items {
@@ -410,32 +414,48 @@ pub fn step_companion(input: &Input<'_>) -> TokenStream {
     for id in 0..g.nodes.len() {
         body.extend(cx.forward(id));
     }
-    let mut outs = Vec::new();
     for (j, &r) in g.results.iter().enumerate() {
         let o = mixed(&format!("__mg_r{j}"));
-        match (g.node(r).kind, sig.params.get(j)) {
-            (Kind::Matrix(_), Some(p)) => {
-                let owned = &p.owned;
-                outs.push(quote!(#o: &mut #owned));
-                let v = cx.view(r);
-                body.extend(quote! {
-                    let mut __mg_m = #rt::GradBuf::take_matrix(#o);
-                    #rt::axpy_to(&mut __mg_m, false, #one, #v, false);
-                    #rt::GradBuf::put_matrix(#o, __mg_m);
-                });
-            }
-            _ => {
-                outs.push(quote!(#o: &mut #t));
-                let s = cx.scalar(r);
-                body.extend(quote!(*#o = #s;));
-            }
+        if g.node(r).kind.is_matrix() {
+            let v = cx.view(r);
+            body.extend(quote! {
+                let mut __mg_m = #rt::GradBuf::take_matrix(#o);
+                #rt::axpy_to(&mut __mg_m, false, #one, #v, false);
+                #rt::GradBuf::put_matrix(#o, __mg_m);
+            });
+        } else {
+            let s = cx.scalar(r);
+            body.extend(quote!(*#o = #s;));
         }
     }
     for (name, k) in cx.slots.borrow().iter() {
         body.extend(quote!(#ws.put(#k, #name);));
     }
+    body
+}
+
+/// The signature of `NAME_step_into` around `body`: the function's parameters, then
+/// one output per carried value (`results` of them, typed as the first parameters),
+/// then the workspace.
+pub fn step_signature(
+    item: &syn::ItemFn,
+    sig: &crate::parse::signature::Signature,
+    results: usize,
+    body: &TokenStream,
+) -> TokenStream {
+    let ws = mixed("ws");
+    let t = float_ty(&sig.float);
+    let outs = sig.params.iter().take(results).enumerate().map(|(j, p)| {
+        let o = mixed(&format!("__mg_r{j}"));
+        let owned = &p.owned;
+        if p.kind.is_matrix() {
+            quote!(#o: &mut #owned)
+        } else {
+            quote!(#o: &mut #t)
+        }
+    });
     let name = format_ident!("{}_step_into", item.sig.ident);
-    let super::Generics { params, bounds, .. } = super::generics(item, &g.float);
+    let super::Generics { params, bounds, .. } = super::generics(item, &sig.float);
     let ps = sig.params.iter().map(|p| {
         let (n, ty) = (&p.name, &p.ty);
         quote!(#n: #ty)

@@ -11,6 +11,7 @@ pub mod formula;
 pub mod fuse;
 pub mod hessian;
 mod looped;
+pub use looped::{step_body, step_signature};
 pub mod math;
 pub mod resolve;
 mod scalar;

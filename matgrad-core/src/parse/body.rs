@@ -30,9 +30,6 @@ enum Binding {
     Flag(proc_macro2::TokenStream),
     /// A name whose definition was rejected: uses of it are not reported again.
     Poisoned,
-    /// A variable a run-time loop changes whose final value stays inside the loop
-    /// (at the loop's `for`): reading it after the loop is reported.
-    LoopOnly(Span),
 }
 
 /// `Err(())` means "already reported to the `Ctxt`".
@@ -82,9 +79,6 @@ struct Builder<'a> {
     step_names: Vec<String>,
     /// Their values at the end of the body, for [`Graph::results`].
     results: Vec<NodeId>,
-    /// The names read by the statements after the one being read, in each enclosing
-    /// block: what the code after a run-time loop uses.
-    later: Vec<std::collections::BTreeSet<String>>,
 }
 
 /// One declaration of a name: a parameter or a `let`.
@@ -170,7 +164,6 @@ pub fn build(
         items: Vec::new(),
         step_names: loops.step.iter().map(ToString::to_string).collect(),
         results: Vec::new(),
-        later: Vec::new(),
     };
     for (i, p) in sig.params.iter().enumerate() {
         let id = b.push(
@@ -338,10 +331,7 @@ impl Builder<'_> {
             if last && self.inlining.is_empty() && !self.step_names.is_empty() {
                 self.record_results();
             }
-            self.later
-                .push(looped::NamesIn::of_stmts(block.stmts.get(i + 1..).unwrap_or_default()).read);
             self.block_stmt(stmt, last, &mut tail);
-            self.later.pop();
             // A `return` in a branch taken: the rest is not run.
             if let Some(r) = self.early.take() {
                 tail = Some(r);
@@ -574,14 +564,11 @@ impl Builder<'_> {
     /// The statements of a block whose value is `()`: a loop body or a branch taken
     /// as a statement.
     fn statements(&mut self, block: &Block) {
-        for (i, stmt) in block.stmts.iter().enumerate() {
+        for stmt in &block.stmts {
             if self.early.is_some() {
                 return;
             }
-            self.later
-                .push(looped::NamesIn::of_stmts(block.stmts.get(i + 1..).unwrap_or_default()).read);
             self.statement(stmt);
-            self.later.pop();
         }
     }
 
@@ -612,16 +599,13 @@ impl Builder<'_> {
         let Some((last, rest)) = block.stmts.split_last() else {
             return self.err(block, "this block has no value");
         };
-        for (i, stmt) in rest.iter().enumerate() {
-            self.later
-                .push(looped::NamesIn::of_stmts(block.stmts.get(i + 1..).unwrap_or_default()).read);
+        for stmt in rest {
             match stmt {
                 Stmt::Local(local) => self.local(local),
                 Stmt::Expr(e, _) => self.statement_expr(e, true),
                 Stmt::Item(item) => self.cx.error_spanned_by(item, "items inside a #[grad] function are not supported: move them outside the function"),
                 Stmt::Macro(m) => self.macro_error(&m.mac),
             }
-            self.later.pop();
         }
         match last {
             Stmt::Expr(e, None) => self.expr(e),
@@ -682,7 +666,7 @@ impl Builder<'_> {
         let bound =
             |b: &Option<Box<Expr>>, this: &Self| b.as_deref().and_then(|e| this.const_count(e));
         let (Some(start), Some(end)) = (bound(&r.start, self), bound(&r.end, self)) else {
-            self.cx.error_spanned_by(r, "the bounds of this range are not known at compile time: a `for` loop or an iterator sum in a #[grad] function needs integer literals (or loop indices of an enclosing loop), as in `for t in 0..8`; run-time trip counts are not supported yet: write the loop as whole-matrix operations (`(x.transpose() * w).sum()`, `z.rows(0, n).sum()`)");
+            self.cx.error_spanned_by(r, "a `for` loop or an iterator sum in a #[grad] function runs over a range with an end, `a..b` or `a..=b`, as in `for t in 0..x.ncols()`");
             return None;
         };
         let end = if matches!(r.limits, syn::RangeLimits::Closed(_)) {
@@ -985,6 +969,11 @@ impl Builder<'_> {
                 )
             }
         };
+        if let Expr::Range(r) = strip(&map.receiver) {
+            if self.run_time_bounds(r) {
+                return self.run_time_sum(c, r, m);
+            }
+        }
         let Some(range) = self.const_range(&map.receiver) else {
             return Err(());
         };
@@ -1217,12 +1206,6 @@ impl Builder<'_> {
                 Some(Binding::Flag(_)) => {
                     return self.err(p, format!("`{id}` is a `bool`: it can be the condition of an `if` in a `map` or `zip_map` closure (`a.map(|v| if {id} {{ v.abs() }} else {{ v }})`)"));
                 }
-                Some(Binding::LoopOnly(at)) => {
-                    let at = *at;
-                    let msg = format!("`{id}` is changed by a loop with a run-time trip count whose value after it is another variable's: such a loop hands one of the variables it changes to the code after it; fold `{id}` into that one inside the loop, or give the loop a literal trip count (unrolled)");
-                    self.cx.error_at(at, msg.clone());
-                    return self.err(p, msg);
-                }
                 None => {}
             }
         }
@@ -1391,9 +1374,7 @@ impl Builder<'_> {
             match self.env.get(&id.to_string()) {
                 // `let f = |v| ..;` was rejected: calling `f` is the same mistake.
                 Some(Binding::Poisoned) => return Err(()),
-                Some(
-                    Binding::Node(_) | Binding::Count(_) | Binding::Flag(_) | Binding::LoopOnly(_),
-                ) => {
+                Some(Binding::Node(_) | Binding::Count(_) | Binding::Flag(_)) => {
                     return self.err(
                         &c.func,
                         format!("`{id}` is a value, not a function: only matgrad's functions (`sigmoid`, `add_row`, …) can be called in a #[grad] function"),

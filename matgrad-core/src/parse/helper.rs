@@ -213,6 +213,9 @@ pub struct State {
     pub helpers: Vec<syn::ItemFn>,
     /// The helper paths still to read.
     pub pending: Vec<syn::Path>,
+    /// The body to derive is `NAME_step_into`'s (a run-time loop's step function,
+    /// see [`crate::ir::Loop`]), not `NAME_grad_into`'s.
+    pub step: bool,
 }
 
 impl State {
@@ -241,7 +244,12 @@ impl State {
         }
         let next = self.pending.remove(0);
         let flag = Ident::new(
-            if self.reassociate { "true" } else { "false" },
+            match (self.reassociate, self.step) {
+                (true, false) => "true",
+                (false, false) => "false",
+                (true, true) => "true_step",
+                (false, true) => "false_step",
+            },
             proc_macro2::Span::call_site(),
         );
         let (attr, item) = (&self.attr, &self.item);
@@ -264,8 +272,11 @@ impl State {
                 )
             })
         };
-        let flag = match next("flag")? {
-            TokenTree::Ident(i) => i == "true",
+        let (flag, step) = match next("flag")? {
+            TokenTree::Ident(i) => (
+                i == "true" || i == "true_step",
+                i.to_string().ends_with("_step"),
+            ),
             other => return Err(syn::Error::new_spanned(other, "matgrad: malformed state")),
         };
         let hygiene = match next("hygiene")? {
@@ -297,6 +308,7 @@ impl State {
             item,
             helpers,
             pending,
+            step,
         };
         Ok((state, helper))
     }

@@ -14,19 +14,25 @@
 //! `let` values are `DMatrix`, `DVector`, `RowDVector` or scalars; the code after
 //! the loop uses one of its carried variables (the others live inside it).
 
-use super::{strip, Binding, Builder};
+use super::{strip, Binding, Builder, Res};
 use crate::ir::{Count, Kind, Loop, NodeId, Op};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeMap;
+use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 use syn::{BinOp, Expr};
 
 /// The names a piece of code reads, and the names it assigns (in order).
 #[derive(Default)]
 pub(super) struct NamesIn {
-    pub read: BTreeSet<String>,
+    /// Each name read, with its first occurrence (whose span, and so hygiene, the
+    /// step function's parameter of that name takes).
+    pub read: BTreeMap<String, syn::Ident>,
+    /// The names assigned, in order.
     pub assigned: Vec<String>,
+    /// The first `return` (outside closures).
+    pub returns: Option<Span>,
 }
 
 impl NamesIn {
@@ -53,9 +59,19 @@ impl NamesIn {
 impl<'ast> Visit<'ast> for NamesIn {
     fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
         if let Some(i) = p.path.get_ident() {
-            self.read.insert(i.to_string());
+            self.read.entry(i.to_string()).or_insert_with(|| i.clone());
         }
         visit::visit_expr_path(self, p);
+    }
+    fn visit_expr_return(&mut self, r: &'ast syn::ExprReturn) {
+        self.returns.get_or_insert(r.return_token.span);
+        visit::visit_expr_return(self, r);
+    }
+    // A closure's `return` is its own (and reported where closures are read).
+    fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+        let returns = self.returns;
+        visit::visit_expr_closure(self, c);
+        self.returns = returns;
     }
     fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
         self.assign(&a.left);
@@ -128,6 +144,10 @@ impl Builder<'_> {
             end
         };
         let names = NamesIn::of_stmts(&f.body.stmts);
+        if let Some(at) = names.returns {
+            self.cx.error_at(at, "`return` inside a loop whose trip count is known only at run time is not supported: the loop runs every iteration; compute the value after it (or give the loop a literal trip count, unrolled, where a `return` in a branch is supported)");
+            return Err(());
+        }
         let t = self.float.ty().to_token_stream();
         // Carried: `let mut` names of the function assigned in the body.
         let mut carried: Vec<(String, NodeId)> = Vec::new();
@@ -160,7 +180,7 @@ impl Builder<'_> {
         // What the body reads from outside.
         let mut values: Vec<(String, NodeId)> = Vec::new();
         let mut extras: Vec<(String, TokenStream, TokenStream)> = Vec::new();
-        for n in &names.read {
+        for n in names.read.keys() {
             if Some(n) == var.as_ref() || carried.iter().any(|(c, _)| c == n) {
                 continue;
             }
@@ -169,7 +189,7 @@ impl Builder<'_> {
                 Some(Binding::Count(c)) => extras.push((n.clone(), quote!(usize), c.tokens())),
                 Some(Binding::Flag(tk)) => extras.push((n.clone(), quote!(bool), tk.clone())),
                 Some(Binding::Poisoned) => return Err(()),
-                Some(Binding::LoopOnly(_)) | None => {}
+                None => {}
             }
         }
         // The read values depending on a `wrt` variable come first.
@@ -179,13 +199,6 @@ impl Builder<'_> {
             .iter()
             .filter(|(_, id)| crate::ir::flag(&active, *id))
             .count();
-        // Which carried variable the code after the loop reads.
-        let later: HashSet<&String> = self.later.iter().flatten().collect();
-        let used: Vec<usize> = (0..carried.len())
-            .filter(|&i| carried.get(i).is_some_and(|(n, _)| later.contains(n)))
-            .collect();
-        let result = used.first().copied().unwrap_or(0);
-
         // The step function.
         let ordinal = self.loops;
         self.loops += 1;
@@ -195,8 +208,15 @@ impl Builder<'_> {
         let mut wrt = Vec::new();
         let mut seeded = Vec::new();
         let mut seeds = Vec::new();
+        let ident = |n: &str| {
+            names
+                .read
+                .get(n)
+                .cloned()
+                .unwrap_or_else(|| syn::Ident::new(n, Span::call_site()))
+        };
         for (i, (n, id)) in carried.iter().enumerate() {
-            let name = syn::Ident::new(n, Span::call_site());
+            let name = ident(n);
             let (c, s) = (format_ident!("__mg_c{}", i), format_ident!("__mg_s{}", i));
             let kind = self.kind(*id);
             let ty = Loop::value_type(kind, &t).unwrap_or_default();
@@ -214,7 +234,7 @@ impl Builder<'_> {
             wrt.push(quote!(#c));
         }
         for (j, (n, id)) in values.iter().enumerate() {
-            let name = syn::Ident::new(n, Span::call_site());
+            let name = ident(n);
             let k = format_ident!("__mg_k{}", j);
             let kind = self.kind(*id);
             let param = match self.nodes.get(*id).map(|n| &n.op) {
@@ -222,16 +242,25 @@ impl Builder<'_> {
                 _ => None,
             };
             let (p, w) = match (param, kind) {
+                (Some(p), Kind::Scalar) if p.by_ref && p.name != n.as_str() => {
+                    prelude.push(quote!(let #name = *#k;));
+                    (quote!(#k: &#t), quote!(#k))
+                }
                 (Some(p), Kind::Scalar) => {
                     let ty = if p.by_ref { quote!(&#t) } else { quote!(#t) };
                     (quote!(#name: #ty), quote!(#name))
+                }
+                // As declared (less its lifetime): the body reads it as before.
+                (Some(p), Kind::Matrix(_)) if p.by_ref && p.name == n.as_str() => {
+                    let owned = &p.owned;
+                    (quote!(#name: &#owned), quote!(#name))
                 }
                 (Some(p), Kind::Matrix(_)) => {
                     let owned = &p.owned;
                     prelude.push(quote!(let #name = #k.clone();));
                     (quote!(#k: &#owned), quote!(#k))
                 }
-                (None, kind) => {
+                (_, kind) => {
                     let Some(ty) = Loop::value_type(kind, &t) else {
                         let msg = format!("this loop reads `{n}`, {} computed before it: a loop with a run-time trip count reads scalars, `DMatrix`, `DVector` or `RowDVector` values of the function (and any parameter); compute `{n}` inside the loop, or make it a parameter", describe(kind));
                         return self.err(r, msg).map(|_: NodeId| ());
@@ -250,19 +279,16 @@ impl Builder<'_> {
             }
         }
         for (n, ty, _) in &extras {
-            let name = syn::Ident::new(n, Span::call_site());
+            let name = ident(n);
             params.push(quote!(#name: #ty));
         }
-        let index = match &var {
-            Some(v) => syn::Ident::new(v, Span::call_site()),
-            None => format_ident!("__mg_t"),
+        let index = match &*f.pat {
+            syn::Pat::Ident(pi) => pi.ident.clone(),
+            _ => format_ident!("__mg_t"),
         };
         params.push(quote!(#index: usize));
         params.extend(seeds);
-        let results: Vec<syn::Ident> = carried
-            .iter()
-            .map(|(n, _)| syn::Ident::new(n, Span::call_site()))
-            .collect();
+        let results: Vec<syn::Ident> = carried.iter().map(|(n, _)| ident(n)).collect();
         let generics = match &self.float {
             crate::ir::Float::Generic(g) => quote!(<#g: ::matgrad::Real>),
             _ => TokenStream::new(),
@@ -287,6 +313,7 @@ impl Builder<'_> {
         // The node: the result's final value.
         let mut args: Vec<NodeId> = carried.iter().map(|(_, id)| *id).collect();
         args.extend(values.iter().map(|(_, id)| *id));
+        let result = 0;
         let (rname, rid) = carried.get(result).cloned().ok_or(())?;
         let kind = self.kind(rid);
         let node = self.push(
@@ -310,12 +337,11 @@ impl Builder<'_> {
             n.name = Some(rname.clone());
         }
         // The carried variables now mean their values after the loop: the node's,
-        // a `LoopOut` of it for each other one the code after the loop reads; the
-        // rest live only inside the loop.
+        // and a `LoopOut` of it for each other one.
         for (i, (n, id)) in carried.iter().enumerate() {
             let binding = if i == result {
                 Binding::Node(node)
-            } else if used.contains(&i) {
+            } else {
                 let kind = self.kind(*id);
                 let out = self.push(
                     Op::LoopOut(i),
@@ -328,8 +354,6 @@ impl Builder<'_> {
                     o.name = Some(n.clone());
                 }
                 Binding::Node(out)
-            } else {
-                Binding::LoopOnly(f.for_token.span)
             };
             if let Some(decl) = self.decls.get(n).copied() {
                 self.latest.insert(decl.id, binding.clone());
@@ -337,6 +361,32 @@ impl Builder<'_> {
             self.env.insert(n.clone(), binding);
         }
         Ok(())
+    }
+
+    /// `(a..b).map(|i| body).sum()` with a bound known only at run time: the loop
+    /// `for i in a..b { sum += body; }` into a hidden accumulator (scalar terms).
+    pub(super) fn run_time_sum(
+        &mut self,
+        c: &syn::ExprClosure,
+        r: &syn::ExprRange,
+        m: &syn::ExprMethodCall,
+    ) -> Res<NodeId> {
+        let span = m.span();
+        let acc = format_ident!("__mg_sum{}", self.loops);
+        let zero = self.push_op(Op::Lit(0.0), Vec::new(), span, "0.0".into());
+        self.bind(acc.to_string(), Binding::Node(zero), true);
+        let (pat, body) = (c.inputs.first(), &c.body);
+        let f: syn::ExprForLoop =
+            syn::parse_quote_spanned!(span=> for #pat in #r { #acc += #body; });
+        let var = match pat {
+            Some(syn::Pat::Ident(pi)) => Some(pi.ident.to_string()),
+            _ => None,
+        };
+        self.try_run_time_loop(&f, r, var)?;
+        match self.env.get(&acc.to_string()) {
+            Some(Binding::Node(id)) if *id != zero => Ok(*id),
+            _ => Err(()),
+        }
     }
 
     /// `active[id]`: node `id` depends on a `wrt` parameter.
