@@ -331,7 +331,11 @@ impl Builder<'_> {
             args,
             kind,
             f.for_token.span,
-            super::source_text(f),
+            format!(
+                "for {} in {}",
+                super::source_text(&*f.pat),
+                super::source_text(r)
+            ),
         );
         if let Some(n) = self.nodes.get_mut(node) {
             n.name = Some(rname.clone());
