@@ -23,7 +23,8 @@
 //!
 //! The recurrent network (`rnn`, issue 16) is timed at two sequence lengths instead
 //! of three sizes: groups `rnn/T10` and `rnn/T100` (`cargo bench --bench workloads
-//! -- rnn`).
+//! -- rnn`); `generated` is the loop with a run-time trip count, and at T = 10
+//! `generated_unrolled_into` the same loss with a literal one, unrolled.
 //!
 //! Run: `cargo bench --bench workloads` (about 6 minutes on 2 cores).
 
@@ -1280,7 +1281,7 @@ fn bench_low_rank(c: &mut Criterion) {
 // 8. Tanh recurrent network (backpropagation through time)
 // ---------------------------------------------------------------------------
 
-/// An expert's backpropagation through time for `rnn_t10`/`rnn_t100` (batch × hidden
+/// An expert's backpropagation through time for `rnn` (batch × hidden
 /// states, one sequence per row): the forward pass keeps every state `H_t` in its
 /// own preallocated buffer; each step is one GEMM `H_{t−1} W` (skipped at `t = 0`,
 /// where `H_{−1} = 0`) and one fused pass `tanh(· + x_t u + b)`. Backward, each
@@ -1415,22 +1416,12 @@ impl RnnExpert {
 
 fn bench_rnn(c: &mut Criterion) {
     for steps in [10, 100] {
-        let p = rnn_losses::rnn(steps);
-        let grad = if steps == 10 {
-            rnn_losses::rnn_t10_grad
-        } else {
-            rnn_losses::rnn_t100_grad
-        };
-        let grad_into = if steps == 10 {
-            rnn_losses::rnn_t10_grad_into
-        } else {
-            rnn_losses::rnn_t100_grad_into
-        };
-        let original = if steps == 10 {
-            rnn_losses::rnn_t10
-        } else {
-            rnn_losses::rnn_t100
-        };
+        let p = rnn_losses::inputs(steps);
+        let (grad, grad_into, original) = (
+            rnn_losses::rnn_grad,
+            rnn_losses::rnn_grad_into,
+            rnn_losses::rnn,
+        );
         let (xs, y, w, u, b, wo, bo) = (&p.xs, &p.y, &p.w, &p.u, &p.b, &p.wo, p.bo);
         let (batch, hidden) = (rnn_losses::BATCH, rnn_losses::HIDDEN);
         let label = format!("{batch}x{hidden}x{steps}");
@@ -1466,6 +1457,30 @@ fn bench_rnn(c: &mut Criterion) {
         check_grad("rnn _grad_into db", ib.as_slice(), gb.as_slice());
         check_grad("rnn _grad_into dwo", iwo.as_slice(), gwo.as_slice());
         check_value("rnn _grad_into dbo", ibo, gbo);
+        // At T = 10 the same loss unrolled (literal trip count), for comparison.
+        let mut ws_unrolled = Workspace::new();
+        let mut unrolled = (
+            DMatrix::zeros(0, 0),
+            RowDVector::zeros(0),
+            RowDVector::zeros(0),
+            DVector::zeros(0),
+            0.0,
+        );
+        if steps == 10 {
+            let (uw, uu, ub, uwo, ubo) = &mut unrolled;
+            check_value(
+                "rnn unrolled _grad_into",
+                rnn_losses::rnn_t10_grad_into(
+                    xs, y, w, u, b, wo, bo, uw, uu, ub, uwo, ubo, &mut ws_unrolled,
+                ),
+                v,
+            );
+            check_grad("rnn unrolled dw", uw.as_slice(), gw.as_slice());
+            check_grad("rnn unrolled du", uu.as_slice(), gu.as_slice());
+            check_grad("rnn unrolled db", ub.as_slice(), gb.as_slice());
+            check_grad("rnn unrolled dwo", uwo.as_slice(), gwo.as_slice());
+            check_value("rnn unrolled dbo", *ubo, gbo);
+        }
 
         // Per step: H W forward, dZ Wᵀ and H_{t−1}ᵀ dZ backward.
         let (nf, hf, tf) = (batch as f64, hidden as f64, steps as f64);
@@ -1505,6 +1520,28 @@ fn bench_rnn(c: &mut Criterion) {
                 )
             });
         });
+        if steps == 10 {
+            let (uw, uu, ub, uwo, ubo) = &mut unrolled;
+            g.bench_function(id("generated_unrolled_into", &label), |bch| {
+                bch.iter(|| {
+                    rnn_losses::rnn_t10_grad_into(
+                        black_box(xs),
+                        y,
+                        w,
+                        u,
+                        b,
+                        wo,
+                        bo,
+                        uw,
+                        uu,
+                        ub,
+                        uwo,
+                        ubo,
+                        &mut ws_unrolled,
+                    )
+                });
+            });
+        }
         g.bench_function(id("expert", &label), |bch| {
             bch.iter(|| expert.grad(black_box(&p)));
         });

@@ -1,7 +1,8 @@
 //! The recurrent-network losses of `benches/workloads.rs` (group `rnn`), as a user
-//! writes them, and their seeded inputs. In a file of their own so that the candle
-//! comparison, which includes `losses.rs` and `data.rs`, does not compile 110
-//! unrolled steps it never uses.
+//! writes them, and their seeded inputs: the loop over the steps with a run-time trip
+//! count (`rnn`), and unrolled over 10 literal steps (`rnn_t10`). In a file of their
+//! own so that the candle comparison, which includes `losses.rs` and `data.rs`, does
+//! not compile them.
 //!
 //! Layout: one sequence per row. `xs` is batch × T (column `t` holds every
 //! sequence's input at step `t`, contiguous in nalgebra's column-major storage), the
@@ -36,9 +37,10 @@ pub fn rnn_t10(
     ((h * wo).add_scalar(bo) - y).norm_squared() / (xs.nrows() as f64)
 }
 
-/// The same loss over 100 steps.
+/// The same loss over `xs.ncols()` steps: a loop with a run-time trip count, not
+/// unrolled (one definition for every sequence length).
 #[grad(wrt = (w, u, b, wo, bo))]
-pub fn rnn_t100(
+pub fn rnn(
     xs: &DMatrix<f64>,
     y: &DVector<f64>,
     w: &DMatrix<f64>,
@@ -48,7 +50,7 @@ pub fn rnn_t100(
     bo: f64,
 ) -> f64 {
     let mut h = DMatrix::zeros(xs.nrows(), w.nrows());
-    for t in 0..100 {
+    for t in 0..xs.ncols() {
         h = add_row(&(&h * w + xs.column(t) * u), b).map(|v| v.tanh());
     }
     ((h * wo).add_scalar(bo) - y).norm_squared() / (xs.nrows() as f64)
@@ -74,7 +76,7 @@ pub struct Rnn {
 
 /// Seeded inputs for `steps` steps: uniform draws, the recurrence scaled so that the
 /// state neither saturates nor vanishes over 100 steps.
-pub fn rnn(steps: usize) -> Rnn {
+pub fn inputs(steps: usize) -> Rnn {
     let mut rng = ChaCha8Rng::seed_from_u64(0x726e_6e00 ^ steps as u64);
     let mut uniform = |r: usize, c: usize, scale: f64| {
         DMatrix::from_fn(r, c, |_, _| scale * rng.random_range(-1.0..1.0))
