@@ -1471,7 +1471,19 @@ fn bench_rnn(c: &mut Criterion) {
             check_value(
                 "rnn unrolled _grad_into",
                 rnn_losses::rnn_t10_grad_into(
-                    xs, y, w, u, b, wo, bo, uw, uu, ub, uwo, ubo, &mut ws_unrolled,
+                    xs,
+                    y,
+                    w,
+                    u,
+                    b,
+                    wo,
+                    bo,
+                    uw,
+                    uu,
+                    ub,
+                    uwo,
+                    ubo,
+                    &mut ws_unrolled,
                 ),
                 v,
             );

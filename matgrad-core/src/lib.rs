@@ -80,7 +80,7 @@ pub fn expand_with(attr: TokenStream, item: TokenStream, options: Options) -> To
         item: item_fn.clone(),
         helpers: Vec::new(),
         pending: Vec::new(),
-        step: false,
+        pass: parse::helper::Pass::Grad,
     };
     state.discover(&item_fn.block);
     if !state.pending.is_empty() {
@@ -144,24 +144,39 @@ fn helper_companions(
         )
         .to_compile_error()
     });
-    // A run-time loop's step function also gets `_step_into`, its body derived the
-    // same way (the state before any helper is fetched).
-    let mut step_state = (!parsed.step.is_empty()).then(|| parse::helper::State {
-        step: true,
+    // A run-time loop's step function also gets `_step_into` and `_back_into`, their
+    // bodies derived the same way (from the state before any helper is fetched).
+    let pass_state = |pass| parse::helper::State {
+        pass,
         reassociate: state.reassociate,
         hygiene: state.hygiene,
         attr: state.attr.clone(),
         item: state.item.clone(),
         helpers: state.helpers.clone(),
         pending: state.pending.clone(),
+    };
+    let mut step_states = (!parsed.step.is_empty()).then(|| {
+        (
+            pass_state(parse::helper::Pass::Step),
+            pass_state(parse::helper::Pass::Back),
+        )
     });
     let fetch = state.fetch_next()?;
     let doc = [
         " The gradients are derived through the `#[differentiable]` helpers and `#[custom_adjoint]` functions the body calls (formulas are not shown for such functions).".to_owned(),
     ];
     let companions = emit::signatures(item, &sig, &wrt_params, &doc, &fetch, emit::Companion::Grad);
-    let step = match step_state.as_mut() {
-        Some(s) => emit::step_signature(item, &sig, parsed.step.len(), &s.fetch_next()?),
+    let step = match step_states.as_mut() {
+        Some((step, back)) => {
+            let mut t = emit::step_signature(item, &sig, parsed.step.len(), &step.fetch_next()?);
+            t.extend(emit::back_signature(
+                item,
+                &sig,
+                &wrt_params,
+                &back.fetch_next()?,
+            ));
+            t
+        }
         None => TokenStream::new(),
     };
     Some(quote!(#companions #step #second_order))
@@ -193,10 +208,10 @@ pub fn expand_continue(input: TokenStream) -> TokenStream {
 fn continued_body(state: parse::helper::State, options: Options) -> TokenStream {
     match derive_full(state.attr, &state.item, options, &state.helpers) {
         Ok(d) => {
-            let body = if state.step {
-                emit::step_body(&d.input())
-            } else {
-                d.into_body()
+            let body = match state.pass {
+                parse::helper::Pass::Grad => d.into_body(),
+                parse::helper::Pass::Step => emit::step_body(&d.input()),
+                parse::helper::Pass::Back => emit::back_body(&d.input()),
             };
             let checks = emit::resolve::checks(&d.item.block);
             quote!({ #checks #body })

@@ -148,7 +148,7 @@ impl Emit<'_> {
                 let (#cur, #next) = #stack.split_at_mut((#i + 1) * #c);
                 let #cur = &mut #cur[#i * #c..];
                 #take
-                #step_into(#(#ins,)* #(#args,)* #lo + #i, #(#ins,)* #(#outs,)* #ws.child(#k));
+                #step_into(#(#ins,)* #(#args,)* #lo + #i, #(#ins,)* #(#outs,)* #ws.child(#k).child(#i));
                 #put
             }
             #post
@@ -361,7 +361,7 @@ impl Emit<'_> {
             grads.push(quote!(&mut #gr));
         }
         let Reads { pre, args, post } = self.loop_reads(id, l);
-        let grad_into = format_ident!("{}_grad_into", l.step);
+        let back_into = format_ident!("{}_back_into", l.step);
         out.extend(quote! {
             {
                 let #lo: usize = #start;
@@ -372,7 +372,7 @@ impl Emit<'_> {
                 for #i in (0..#n).rev() {
                     let #cur = &mut #stack[#i * #c..(#i + 1) * #c];
                     #take
-                    #grad_into(#(#ins,)* #(#args,)* #lo + #i, #(#seeds,)* #(#grads,)* #ws.child(#k));
+                    #back_into(#(#ins,)* #(#args,)* #lo + #i, #(#seeds,)* #(#grads,)* #ws.child(#k).child(#i));
                     #put
                     #turn
                 }
@@ -413,6 +413,16 @@ pub fn step_body(input: &Input<'_>) -> TokenStream {
     }
     for id in 0..g.nodes.len() {
         body.extend(cx.forward(id));
+    }
+    // The scalar values, for `_back_into` (the matrices stay in their slots).
+    let sc = super::scalars_slot();
+    body.extend(cx.take(&sc));
+    let scalars = cx.scalar_locals();
+    let (n, zero) = (scalars.len(), lit(0.0, &g.float));
+    body.extend(quote!(#rt::fill_to(&mut #sc, false, #zero, #n, 1);));
+    for (k, id) in scalars.into_iter().enumerate() {
+        let v = val(id);
+        body.extend(quote!(#sc[#k] = #v;));
     }
     for (j, &r) in g.results.iter().enumerate() {
         let o = mixed(&format!("__mg_r{j}"));
@@ -464,6 +474,36 @@ pub fn step_signature(
         #[doc(hidden)]
         #[allow(clippy::all, unused_parens, unused_variables, unused_mut, non_snake_case, dead_code)]
         fn #name #params (#(#ps,)* #(#outs,)* #ws: &mut ::matgrad::Workspace<#t>) #bounds {
+            #body
+        }
+    }
+}
+
+/// `NAME_back_into` of a step function around `body` ([`super::back_body`]): the
+/// signature of `NAME_grad_into`; it reads the forward values `NAME_step_into` left in
+/// `ws` (the same workspace, the same point) instead of computing them.
+pub fn back_signature(
+    item: &syn::ItemFn,
+    sig: &crate::parse::signature::Signature,
+    wrt: &[&crate::parse::signature::Param],
+    body: &TokenStream,
+) -> TokenStream {
+    let ws = mixed("ws");
+    let t = float_ty(&sig.float);
+    let outs = wrt.iter().map(|p| {
+        let (o, ty) = (super::grad_out(p), &p.owned);
+        quote!(#o: &mut #ty)
+    });
+    let name = format_ident!("{}_back_into", item.sig.ident);
+    let super::Generics { params, bounds, .. } = super::generics(item, &sig.float);
+    let ps = sig.params.iter().map(|p| {
+        let (n, ty) = (&p.name, &p.ty);
+        quote!(#n: #ty)
+    });
+    quote! {
+        #[doc(hidden)]
+        #[allow(clippy::all, unused_parens, unused_variables, unused_mut, non_snake_case, dead_code)]
+        fn #name #params (#(#ps,)* #(#outs,)* #ws: &mut ::matgrad::Workspace<#t>) -> #t #bounds {
             #body
         }
     }

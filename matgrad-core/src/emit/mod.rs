@@ -11,7 +11,7 @@ pub mod formula;
 pub mod fuse;
 pub mod hessian;
 mod looped;
-pub use looped::{step_body, step_signature};
+pub use looped::{back_signature, step_body, step_signature};
 pub mod math;
 pub mod resolve;
 mod scalar;
@@ -392,6 +392,53 @@ impl Emit<'_> {
                 quote!(#pre #take #stmt)
             }
         }
+    }
+
+    /// What [`Emit::forward`] binds for node `id`, taken back from the workspace
+    /// where a forward pass left it, nothing computed: the same slots in the same
+    /// order (a matrix value, its aux and product buffers). A scalar value is
+    /// `None` here; [`scalars_slot`] holds it.
+    fn restore(&self, id: NodeId) -> TokenStream {
+        let node = self.g.node(id);
+        let v = val(id);
+        if matches!(node.op, Op::Loop(_) | Op::LoopOut(_)) {
+            return if node.kind.is_matrix() {
+                self.take(&v)
+            } else {
+                TokenStream::new()
+            };
+        }
+        let mut pre = TokenStream::new();
+        if rules::needs_aux(self.g, id) {
+            pre.extend(self.take(&aux(id)));
+            pre.extend(self.take(&aux_scratch(id)));
+        }
+        for k in 0..rules::chain_temps(self.g, id) {
+            pre.extend(self.take(&chain_temp(id, k, false)));
+        }
+        let at = At {
+            cx: self,
+            consumer: id,
+            out: quote!(#v),
+        };
+        match rules::forward(self.g, id, &at) {
+            Forward::Matrix(_) => {
+                let take = self.take(&v);
+                quote!(#pre #take)
+            }
+            Forward::Nothing | Forward::Scalar(_) => pre,
+        }
+    }
+
+    /// The nodes whose forward value is a scalar local (kept in [`scalars_slot`]
+    /// between a step function's two passes).
+    fn scalar_locals(&self) -> Vec<NodeId> {
+        (0..self.g.nodes.len())
+            .filter(|&id| {
+                let node = self.g.node(id);
+                !node.kind.is_matrix() && !matches!(node.op, Op::Param(_))
+            })
+            .collect()
     }
 
     /// The statements defining the adjoint of node `t` from its contributions.
@@ -956,12 +1003,34 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
         companion,
     );
     out.extend(looped::step_companion(input));
+    if !input.graph.results.is_empty() {
+        out.extend(back_signature(item, sig, &wrt_params, &back_body(input)));
+    }
     out
 }
 
 /// The body of `NAME_grad_into` on dynamic sizes: the forward pass, the reverse
 /// sweep, the gradients written out, the value.
 pub fn into_body(input: &Input<'_>) -> TokenStream {
+    body_with(input, false)
+}
+
+/// The body of a step function's `NAME_back_into`: [`into_body`] reading the
+/// forward values `NAME_step_into` left in the same workspace instead of computing
+/// them.
+pub fn back_body(input: &Input<'_>) -> TokenStream {
+    body_with(input, true)
+}
+
+/// The name of the slot holding a step function's scalar forward values.
+fn scalars_slot() -> Ident {
+    mixed("__mg_scalars")
+}
+
+/// [`into_body`]; with `restored`, the forward pass is not run: its values are
+/// those a `NAME_step_into` left in the workspace (the `_back_into` of a run-time
+/// loop's step function, see [`crate::ir::Loop`]).
+fn body_with(input: &Input<'_>, restored: bool) -> TokenStream {
     let Input {
         sig,
         wrt,
@@ -986,8 +1055,20 @@ pub fn into_body(input: &Input<'_>) -> TokenStream {
     for it in &g.items {
         body.extend(it.clone());
     }
-    for id in 0..g.nodes.len() {
-        body.extend(cx.forward(id));
+    if restored {
+        for id in 0..g.nodes.len() {
+            body.extend(cx.restore(id));
+        }
+        let sc = scalars_slot();
+        body.extend(cx.take(&sc));
+        for (k, id) in cx.scalar_locals().into_iter().enumerate() {
+            let v = val(id);
+            body.extend(quote!(let #v: #t = #sc[#k];));
+        }
+    } else {
+        for id in 0..g.nodes.len() {
+            body.extend(cx.forward(id));
+        }
     }
     let value = mixed("__mg_value");
     let out = cx.scalar(value_node);

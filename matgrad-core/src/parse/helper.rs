@@ -213,9 +213,20 @@ pub struct State {
     pub helpers: Vec<syn::ItemFn>,
     /// The helper paths still to read.
     pub pending: Vec<syn::Path>,
-    /// The body to derive is `NAME_step_into`'s (a run-time loop's step function,
-    /// see [`crate::ir::Loop`]), not `NAME_grad_into`'s.
-    pub step: bool,
+    /// Which companion's body the continuation derives.
+    pub pass: Pass,
+}
+
+/// The companion whose body a helper continuation derives: `NAME_grad_into`, or one
+/// of the two passes of a run-time loop's step function (see [`crate::ir::Loop`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pass {
+    /// `NAME_grad_into`.
+    Grad,
+    /// `NAME_step_into`, the forward pass alone.
+    Step,
+    /// `NAME_back_into`, the reverse sweep from the values `NAME_step_into` left.
+    Back,
 }
 
 impl State {
@@ -243,15 +254,16 @@ impl State {
             return None;
         }
         let next = self.pending.remove(0);
-        let flag = Ident::new(
-            match (self.reassociate, self.step) {
-                (true, false) => "true",
-                (false, false) => "false",
-                (true, true) => "true_step",
-                (false, true) => "false_step",
-            },
-            proc_macro2::Span::call_site(),
+        let flag = format!(
+            "{}{}",
+            self.reassociate,
+            match self.pass {
+                Pass::Grad => "",
+                Pass::Step => "_step",
+                Pass::Back => "_back",
+            }
         );
+        let flag = Ident::new(&flag, proc_macro2::Span::call_site());
         let (attr, item) = (&self.attr, &self.item);
         let hygiene = Ident::new("__mg_hygiene", self.hygiene);
         let helpers = self.helpers.iter();
@@ -272,11 +284,18 @@ impl State {
                 )
             })
         };
-        let (flag, step) = match next("flag")? {
-            TokenTree::Ident(i) => (
-                i == "true" || i == "true_step",
-                i.to_string().ends_with("_step"),
-            ),
+        let (flag, pass) = match next("flag")? {
+            TokenTree::Ident(i) => {
+                let s = i.to_string();
+                let pass = if s.ends_with("_step") {
+                    Pass::Step
+                } else if s.ends_with("_back") {
+                    Pass::Back
+                } else {
+                    Pass::Grad
+                };
+                (s.starts_with("true"), pass)
+            }
             other => return Err(syn::Error::new_spanned(other, "matgrad: malformed state")),
         };
         let hygiene = match next("hygiene")? {
@@ -308,7 +327,7 @@ impl State {
             item,
             helpers,
             pending,
-            step,
+            pass,
         };
         Ok((state, helper))
     }
