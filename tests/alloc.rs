@@ -25,6 +25,9 @@ mod data;
 #[path = "../benches/common/losses.rs"]
 #[allow(dead_code)]
 mod losses;
+#[path = "../benches/common/rnn_losses.rs"]
+#[allow(dead_code)]
+mod rnn_losses;
 #[path = "../benches/common/static_losses.rs"]
 #[allow(dead_code)]
 mod static_losses;
@@ -391,6 +394,48 @@ fn language_grad_into_allocates_nothing() {
             1,
             || f64::from(language_grad_into(&x, &w, cols - 1, &mut g, &mut ws)),
             || f64::from(language_grad(&x, &w, cols - 1).0),
+        );
+    }
+}
+
+/// A loop with a run-time trip count (the `rnn` benchmark's loss, T = 10 and 100):
+/// its saved iterations and the per-iteration workspaces of its body are the
+/// workspace's, so once the trip count is steady `_grad_into` allocates nothing; a
+/// shorter sequence on the same workspace allocates nothing either.
+#[test]
+fn run_time_loop_grad_into_allocates_nothing() {
+    for steps in [10, 100] {
+        let p = rnn_losses::inputs(steps);
+        let (xs, y, w, u, b, wo, bo) = (&p.xs, &p.y, &p.w, &p.u, &p.b, &p.wo, p.bo);
+        let mut ws = Workspace::new();
+        let (mut gw, mut gu, mut gb) = (
+            DMatrix::zeros(0, 0),
+            RowDVector::zeros(0),
+            RowDVector::zeros(0),
+        );
+        let (mut gwo, mut gbo) = (DVector::zeros(0), 0.0);
+        check(
+            &format!("rnn T = {steps}"),
+            4,
+            || {
+                rnn_losses::rnn_grad_into(
+                    xs, y, w, u, b, wo, bo, &mut gw, &mut gu, &mut gb, &mut gwo, &mut gbo, &mut ws,
+                )
+            },
+            || rnn_losses::rnn_grad(xs, y, w, u, b, wo, bo).0,
+        );
+        let shorter = xs.columns(0, steps / 2).into_owned();
+        let (n, _) = allocations(|| {
+            rnn_losses::rnn_grad_into(
+                &shorter, y, w, u, b, wo, bo, &mut gw, &mut gu, &mut gb, &mut gwo, &mut gbo,
+                &mut ws,
+            )
+        });
+        assert_eq!(
+            n,
+            0,
+            "rnn: {} steps after {steps} allocated {n} times",
+            steps / 2
         );
     }
 }

@@ -307,7 +307,8 @@ impl Emit<'_> {
                 finish.extend(quote! {
                     #rt::loop_put(&mut #lam_buf, #lam);
                     #rt::loop_put(&mut #g_buf, #gr);
-                    ::core::mem::swap(&mut #p, &mut #lam_buf);
+                    // A copy, not a swap: each buffer keeps its size for the next call.
+                    #rt::axpy_to(&mut #p, false, #one, #rt::view(&#lam_buf), false);
                 });
                 ins.push(quote!(&#x));
                 seeds.push(quote!(&#lam));
