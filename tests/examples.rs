@@ -31,6 +31,10 @@ mod digits;
 #[allow(dead_code)]
 #[path = "../examples/gaussian.rs"]
 mod gaussian;
+#[cfg(not(feature = "nalgebra_v0_35"))]
+#[allow(dead_code)]
+#[path = "../examples/levenberg_marquardt_nist.rs"]
+mod levenberg_marquardt_nist;
 #[allow(dead_code)]
 #[path = "../examples/logistic.rs"]
 mod logistic;
@@ -382,6 +386,30 @@ fn curve_fit_reproduces_nist_certified_values() {
         assert!(
             o.fit.history.windows(2).all(|w| w[1] < w[0]),
             "each accepted step lowers the sum"
+        );
+    }
+}
+
+/// The levenberg-marquardt crate (nalgebra 0.34) on the `#[jacobian]` residuals of
+/// `curve_fit`: every fit reaches NIST's certified values, asking for fewer
+/// Jacobians than residuals.
+#[cfg(not(feature = "nalgebra_v0_35"))]
+#[test]
+fn levenberg_marquardt_crate_reproduces_nist_certified_values() {
+    let outcomes = levenberg_marquardt_nist::run().expect("the NIST files load");
+    assert_eq!(outcomes.len(), 6, "three problems, two starts each");
+    for o in outcomes {
+        assert!(o.success, "{o:?}");
+        // NIST's criterion: six significant digits of every parameter.
+        assert!(o.worst_relative_error < 1e-6, "{o:?}");
+        assert!(
+            (o.rss - o.certified_rss).abs() <= 1e-6 * o.certified_rss,
+            "{o:?}"
+        );
+        // Jacobians at accepted steps only (and at least the first).
+        assert!(
+            o.jacobians >= 1 && o.jacobians < o.residual_evaluations,
+            "{o:?}"
         );
     }
 }
