@@ -155,8 +155,8 @@
 //! gradient with the product (it computes them on the way), so one call at a point
 //! answers `cost`, `gradient` and one product there; but it has no entry point that
 //! takes the value and gradient of an earlier call, so every product recomputes them
-//! (for dynamic sizes that is the direction-independent half of its work), and a
-//! `_grad_into` call stays the cheapest way to the gradient alone. Hence:
+//! (the part of its work that does not depend on the direction), and a `_grad_into`
+//! call stays the cheapest way to the gradient alone. Hence:
 //!
 //! - `cost` and `gradient` are answered as in the first-order problem, from one
 //!   `_grad_into` call per point; a product at a point the problem does not hold
