@@ -20,11 +20,11 @@
 //! and products the same way.
 //!
 //! argmin 0.11's Newton-CG stops its inner conjugate gradients when the *squared*
-//! residual norm is below min(½, √‖g‖)·‖g‖ (its CG reports ‖r‖² as the cost), which
-//! once ‖g‖ < 1 holds after the first step: every iteration is then one
-//! Hessian-vector product and a line search, a scaled steepest descent that
-//! converges linearly (about 100 iterations here, one product each, against L-BFGS's
-//! 21). The third run is Newton-CG with the textbook inner tolerance
+//! residual norm is below min(½, √‖g‖)·‖g‖ (its CG reports ‖r‖² as the cost): for
+//! small ‖g‖ that asks ‖r‖ ≤ ‖g‖^¾ where ‖g‖^³ᐟ² was meant. Here it holds after the
+//! first CG step at every iteration: every iteration is one Hessian-vector product
+//! and a line search, a scaled steepest descent that converges linearly (about 100
+//! iterations, one product each, against L-BFGS's 21). The third run is Newton-CG with the textbook inner tolerance
 //! ‖r‖ ≤ min(½, √‖g‖)·‖g‖ (Nocedal and Wright, 7.1), written out in a few lines
 //! around the same problem, its `HessianOperator` and argmin's `ConjugateGradient`:
 //! a handful of iterations.

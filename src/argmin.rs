@@ -176,10 +176,11 @@
 //!
 //! **argmin's Newton-CG converges linearly.** argmin 0.11 stops the inner conjugate
 //! gradients when the *squared* residual norm is below min(½, √‖g‖)·‖g‖ (its CG
-//! reports ‖r‖² as the cost), which once ‖g‖ < 1 holds after the first CG step: each
-//! iteration is then one product and a line search, a scaled steepest descent (on the
-//! breast-cancer logistic regression of `examples/argmin_newton.rs`, 101 iterations of
-//! one product each, against L-BFGS's 21). The operator also serves argmin's
+//! reports ‖r‖² as the cost): for small ‖g‖ that asks ‖r‖ ≤ ‖g‖^¾ where ‖g‖^³ᐟ² was
+//! meant. On the breast-cancer logistic regression of `examples/argmin_newton.rs` it
+//! holds after the first CG step at every iteration: each iteration is one product
+//! and a line search, a scaled steepest descent (101 iterations of one product each,
+//! against L-BFGS's 21). The operator also serves argmin's
 //! `ConjugateGradient` (it is an [`Operator`]), and that example writes Newton-CG out
 //! in a few lines with the textbook tolerance ‖r‖ ≤ min(½, √‖g‖)·‖g‖: 8 iterations,
 //! 29 products.
