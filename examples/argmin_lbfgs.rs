@@ -20,11 +20,11 @@
 #![allow(clippy::duplicate_mod)]
 
 #[path = "common/mod.rs"]
-mod common;
+pub mod common;
 /// The loss and the baseline: `examples/logistic.rs` as it is.
 #[allow(dead_code)]
 #[path = "logistic.rs"]
-mod logistic;
+pub mod logistic;
 
 use std::time::{Duration, Instant};
 
@@ -114,13 +114,14 @@ pub struct Report {
     pub sizes: (usize, usize),
 }
 
-/// Prints the loss every few iterations: an argmin observer.
-struct Progress;
+/// Prints the loss every few iterations: an argmin observer (for any solver's
+/// Hessian type `H`; `examples/argmin_newton.rs` uses it too).
+pub struct Progress;
 
-impl Observe<IterState<Vec<f64>, Vec<f64>, (), (), (), f64>> for Progress {
+impl<H> Observe<IterState<Vec<f64>, Vec<f64>, (), H, (), f64>> for Progress {
     fn observe_iter(
         &mut self,
-        state: &IterState<Vec<f64>, Vec<f64>, (), (), (), f64>,
+        state: &IterState<Vec<f64>, Vec<f64>, (), H, (), f64>,
         _kv: &KV,
     ) -> Result<(), Error> {
         println!(
@@ -132,8 +133,57 @@ impl Observe<IterState<Vec<f64>, Vec<f64>, (), (), (), f64>> for Progress {
     }
 }
 
+/// The logistic example's data: its 80/20 split of the rows, standardised with the
+/// training rows' statistics, the labels as signs ±1.
+#[derive(Debug, Clone)]
+pub struct Split {
+    /// Training rows.
+    pub x_train: DMatrix<f64>,
+    /// Their labels, −1 or +1.
+    pub s_train: DVector<f64>,
+    /// Test rows.
+    pub x_test: DMatrix<f64>,
+    /// Their labels, −1 or +1.
+    pub s_test: DVector<f64>,
+}
+
+/// Loads and standardises the data as `examples/logistic.rs` does, the split drawn
+/// from `seed`.
+pub fn split(seed: u64) -> common::Result<Split> {
+    let (x, labels) = common::load_breast_cancer()?;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (train, test) = common::train_test_split(x.nrows(), 0.2, &mut rng);
+    let (x_train, x_test) = (
+        common::select_rows(&x, &train),
+        common::select_rows(&x, &test),
+    );
+    let (mean, std) = common::column_stats(&x_train);
+    let signs = |idx: &[usize]| {
+        DVector::from_iterator(idx.len(), idx.iter().map(|&i| 2.0 * labels[i] - 1.0))
+    };
+    Ok(Split {
+        x_train: common::standardise(&x_train, &mean, &std),
+        s_train: signs(&train),
+        x_test: common::standardise(&x_test, &mean, &std),
+        s_test: signs(&test),
+    })
+}
+
+/// The losses (penalty included) and accuracies of the weights `w` and bias `b`:
+/// train loss, test loss, train accuracy, test accuracy.
+pub fn evaluate(data: &Split, w: &DVector<f64>, b: f64, lambda: f64) -> (f64, f64, f64, f64) {
+    let mean_loss =
+        |x: &DMatrix<f64>, s: &DVector<f64>| loss(x, s, w, b, 1.0 / x.nrows() as f64, lambda);
+    (
+        mean_loss(&data.x_train, &data.s_train),
+        mean_loss(&data.x_test, &data.s_test),
+        accuracy(&data.x_train, &data.s_train, w, b),
+        accuracy(&data.x_test, &data.s_test, w, b),
+    )
+}
+
 /// Fraction of rows where the sign of `x w + b` matches the label sign `s`.
-fn accuracy(x: &DMatrix<f64>, s: &DVector<f64>, w: &DVector<f64>, b: f64) -> f64 {
+pub fn accuracy(x: &DMatrix<f64>, s: &DVector<f64>, w: &DVector<f64>, b: f64) -> f64 {
     let z = (x * w).add_scalar(b);
     let hits = z
         .iter()
@@ -146,30 +196,18 @@ fn accuracy(x: &DMatrix<f64>, s: &DVector<f64>, w: &DVector<f64>, b: f64) -> f64
 /// Loads and standardises the data as `examples/logistic.rs` does, runs L-BFGS and,
 /// if asked, the baseline.
 pub fn run(config: &Config) -> common::Result<Report> {
-    let (x, labels) = common::load_breast_cancer()?;
-    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-    let (train, test) = common::train_test_split(x.nrows(), 0.2, &mut rng);
-    let (x_train, x_test) = (
-        common::select_rows(&x, &train),
-        common::select_rows(&x, &test),
-    );
-    let (mean, std) = common::column_stats(&x_train);
-    let x_train = common::standardise(&x_train, &mean, &std);
-    let x_test = common::standardise(&x_test, &mean, &std);
-    let signs = |idx: &[usize]| {
-        DVector::from_iterator(idx.len(), idx.iter().map(|&i| 2.0 * labels[i] - 1.0))
-    };
-    let (s_train, s_test) = (signs(&train), signs(&test));
-    let (inv_train, inv_test) = (1.0 / train.len() as f64, 1.0 / test.len() as f64);
-    let (n, lambda) = (x.ncols(), config.lambda);
+    let data = split(config.seed)?;
+    let (n, lambda) = (data.x_train.ncols(), config.lambda);
+    let inv_train = 1.0 / data.x_train.nrows() as f64;
 
-    // The problem owns the training data and the unpacked variables and gradients.
-    let (xt, st) = (x_train.clone(), s_train.clone());
+    // The problem borrows the training data and owns the unpacked variables and
+    // gradients.
+    let (xt, st) = (&data.x_train, &data.s_train);
     let (mut w, mut g_w) = (DVector::zeros(n), DVector::zeros(n));
     let (mut b, mut g_b) = (0.0, 0.0);
     let problem = Problem::new(move |p: &Vec<f64>, g: &mut Vec<f64>, ws| {
         unpack(p, &mut [w.as_mut_slice(), std::slice::from_mut(&mut b)]);
-        let value = loss_grad_into(&xt, &st, &w, b, inv_train, lambda, &mut g_w, &mut g_b, ws);
+        let value = loss_grad_into(xt, st, &w, b, inv_train, lambda, &mut g_w, &mut g_b, ws);
         pack(&[g_w.as_slice(), std::slice::from_ref(&g_b)], g);
         value
     });
@@ -196,11 +234,12 @@ pub fn run(config: &Config) -> common::Result<Report> {
         .ok_or("argmin kept no problem")?;
     let evaluations = problem.evaluations();
     let (_, gradient) = problem.value_and_gradient(best)?;
+    let (train_loss, test_loss, train_accuracy, test_accuracy) = evaluate(&data, &w, b, lambda);
     let lbfgs = Fit {
-        train_loss: loss(&x_train, &s_train, &w, b, inv_train, lambda),
-        test_loss: loss(&x_test, &s_test, &w, b, inv_test, lambda),
-        train_accuracy: accuracy(&x_train, &s_train, &w, b),
-        test_accuracy: accuracy(&x_test, &s_test, &w, b),
+        train_loss,
+        test_loss,
+        train_accuracy,
+        test_accuracy,
         iterations: state.get_iter(),
         evaluations,
         cost_calls: res.problem.counts.get("cost_count").copied().unwrap_or(0),
@@ -220,7 +259,7 @@ pub fn run(config: &Config) -> common::Result<Report> {
     Ok(Report {
         lbfgs,
         baseline,
-        sizes: (train.len(), test.len()),
+        sizes: (data.x_train.nrows(), data.x_test.nrows()),
     })
 }
 

@@ -12,124 +12,24 @@
 //!
 //! The solver step is written here (a few lines of Marquardt-scaled damped
 //! Gauss–Newton) rather than taken from the `levenberg-marquardt` crate, which is
-//! built on nalgebra 0.34 while this example uses the 0.35 that matgrad defaults to.
+//! built on nalgebra 0.34 while this example uses the 0.35 that matgrad defaults to;
+//! `examples/levenberg_marquardt_nist.rs` does the same fits with that crate on
+//! nalgebra 0.34. The data and the models are in `examples/common/nist.rs`, shared by
+//! both.
 //!
 //! Data: NIST Statistical Reference Datasets, nonlinear regression (Misra1a,
 //! Chwirut2, DanWood); works of the US government, public domain.
 
 #[path = "common/mod.rs"]
 mod common;
+/// The NIST problems and their `#[jacobian]` residuals, shared with
+/// `examples/levenberg_marquardt.rs`.
+#[path = "common/nist.rs"]
+pub mod nist;
 
-use matgrad::jacobian;
-use nalgebra::{DMatrix, DVector};
+use nalgebra::DVector;
 
-/// Misra1a: y = b₁ (1 − e^{−b₂ x}).
-#[jacobian(wrt = b)]
-pub fn misra1a(b: &DVector<f64>, x: &DVector<f64>, y: &DVector<f64>) -> DVector<f64> {
-    let (b1, b2) = (b[0], b[1]);
-    x.map(|v| b1 * (1.0 - (-b2 * v).exp())) - y
-}
-
-/// Chwirut2: y = e^{−b₁ x} / (b₂ + b₃ x).
-#[jacobian(wrt = b)]
-pub fn chwirut2(b: &DVector<f64>, x: &DVector<f64>, y: &DVector<f64>) -> DVector<f64> {
-    let (b1, b2, b3) = (b[0], b[1], b[2]);
-    x.map(|v| (-b1 * v).exp() / (b2 + b3 * v)) - y
-}
-
-/// DanWood: y = b₁ x^{b₂}.
-#[jacobian(wrt = b)]
-pub fn danwood(b: &DVector<f64>, x: &DVector<f64>, y: &DVector<f64>) -> DVector<f64> {
-    let (b1, b2) = (b[0], b[1]);
-    x.map(|v| b1 * v.powf(b2)) - y
-}
-
-/// Residuals and Jacobian of one model at `b`.
-type Model = fn(&DVector<f64>, &DVector<f64>, &DVector<f64>) -> (DVector<f64>, DMatrix<f64>);
-
-/// One NIST problem: its data, its two starting points and its certified values.
-#[derive(Debug, Clone)]
-pub struct Problem {
-    /// The file's name without `.dat`.
-    pub name: &'static str,
-    /// The predictor.
-    pub x: DVector<f64>,
-    /// The response.
-    pub y: DVector<f64>,
-    /// NIST's first and second starting points.
-    pub starts: [DVector<f64>; 2],
-    /// The certified parameters.
-    pub certified: DVector<f64>,
-    /// The certified residual sum of squares.
-    pub certified_rss: f64,
-}
-
-/// Reads `examples/data/nist/NAME.dat`: the `b_k =` lines (two starts, then the
-/// certified value), the certified residual sum of squares, and the data after the
-/// last `Data:` line (`y x` per line).
-pub fn load(name: &'static str) -> common::Result<Problem> {
-    let text = std::fs::read_to_string(common::data_path(&format!("nist/{name}.dat")))?;
-    let (mut s1, mut s2, mut cert) = (Vec::new(), Vec::new(), Vec::new());
-    let mut rss = f64::NAN;
-    let mut data_start = 0;
-    for (i, line) in text.lines().enumerate() {
-        let t = line.trim_start();
-        if t.starts_with('b') && t.contains('=') {
-            let nums: Vec<f64> = t
-                .split_once('=')
-                .map(|(_, rest)| {
-                    rest.split_whitespace()
-                        .filter_map(|w| w.parse().ok())
-                        .collect()
-                })
-                .unwrap_or_default();
-            if let [a, b, c, _] = nums.as_slice() {
-                s1.push(*a);
-                s2.push(*b);
-                cert.push(*c);
-            }
-        } else if t.starts_with("Residual Sum of Squares:") {
-            rss = t
-                .rsplit(' ')
-                .next()
-                .and_then(|w| w.parse().ok())
-                .unwrap_or(f64::NAN);
-        } else if t.starts_with("Data:") {
-            data_start = i + 1;
-        }
-    }
-    let (mut x, mut y) = (Vec::new(), Vec::new());
-    for line in text.lines().skip(data_start) {
-        let nums: Vec<f64> = line
-            .split_whitespace()
-            .filter_map(|w| w.parse().ok())
-            .collect();
-        if let [yy, xx] = nums.as_slice() {
-            y.push(*yy);
-            x.push(*xx);
-        }
-    }
-    if cert.is_empty() || x.is_empty() || rss.is_nan() {
-        return Err(format!("{name}.dat: no certified values or data").into());
-    }
-    Ok(Problem {
-        name,
-        x: DVector::from_vec(x),
-        y: DVector::from_vec(y),
-        starts: [DVector::from_vec(s1), DVector::from_vec(s2)],
-        certified: DVector::from_vec(cert),
-        certified_rss: rss,
-    })
-}
-
-/// The model of a problem.
-fn model(name: &str) -> Model {
-    match name {
-        "Misra1a" => misra1a_jacobian,
-        "Chwirut2" => chwirut2_jacobian,
-        _ => danwood_jacobian,
-    }
-}
+use nist::Jacobian;
 
 /// A finished fit.
 #[derive(Debug, Clone)]
@@ -144,7 +44,7 @@ pub struct Fit {
 /// sum of squares drops (λ /= 3), else retry with λ × 2; stop when a step changes the
 /// sum of squares by less than 1e-15 relatively, or after `max_iter` steps.
 pub fn levenberg_marquardt(
-    model: Model,
+    model: Jacobian,
     start: &DVector<f64>,
     x: &DVector<f64>,
     y: &DVector<f64>,
@@ -208,10 +108,10 @@ pub struct Outcome {
 /// Fits every problem from both starts.
 pub fn run() -> common::Result<Vec<Outcome>> {
     let mut out = Vec::new();
-    for name in ["Misra1a", "Chwirut2", "DanWood"] {
-        let p = load(name)?;
+    for name in nist::NAMES {
+        let p = nist::load(name)?;
         for (k, start) in p.starts.iter().enumerate() {
-            let fit = levenberg_marquardt(model(name), start, &p.x, &p.y, 500);
+            let fit = levenberg_marquardt(nist::model(name).jacobian, start, &p.x, &p.y, 500);
             let worst = fit
                 .b
                 .iter()

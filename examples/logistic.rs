@@ -22,8 +22,9 @@ use rand_chacha::ChaCha8Rng;
 /// `Σᵢ softplus(−sᵢ (xᵢ·w + b)) / n + λ‖w‖²`: the mean logistic loss of the
 /// labels `s ∈ {−1, +1}` plus a ridge penalty on the weights (not the bias).
 ///
-/// `inv_n` is one over the number of rows of `x`.
-#[grad(wrt = (w, b))]
+/// `inv_n` is one over the number of rows of `x`. `hvp` adds `loss_hvp_into`, the
+/// Hessian-vector products of `examples/argmin_newton.rs`.
+#[grad(wrt = (w, b), hvp)]
 pub fn loss(
     x: &DMatrix<f64>,
     s: &DVector<f64>,

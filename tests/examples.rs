@@ -15,6 +15,10 @@ extern crate nalgebra_0_34 as nalgebra;
 #[allow(dead_code)]
 #[path = "../examples/argmin_lbfgs.rs"]
 mod argmin_lbfgs;
+#[cfg(feature = "argmin")]
+#[allow(dead_code)]
+#[path = "../examples/argmin_newton.rs"]
+mod argmin_newton;
 #[allow(dead_code)]
 #[path = "../examples/curve_fit.rs"]
 mod curve_fit;
@@ -27,6 +31,10 @@ mod digits;
 #[allow(dead_code)]
 #[path = "../examples/gaussian.rs"]
 mod gaussian;
+#[cfg(not(feature = "nalgebra_v0_35"))]
+#[allow(dead_code)]
+#[path = "../examples/levenberg_marquardt_nist.rs"]
+mod levenberg_marquardt_nist;
 #[allow(dead_code)]
 #[path = "../examples/logistic.rs"]
 mod logistic;
@@ -234,6 +242,55 @@ fn argmin_lbfgs_converges_and_matches_the_adam_loop() {
     assert!(fit.test_accuracy >= 0.95, "{fit:?}");
 }
 
+/// argmin's Newton-CG and Newton-CG by hand, both on the generated Hessian-vector
+/// products, reach the optimum L-BFGS finds; argmin's takes one product per
+/// iteration (its inner CG stops after one step, as the example explains), the one
+/// by hand a few per iteration and a handful of iterations.
+#[cfg(feature = "argmin")]
+#[test]
+fn argmin_newton_cg_reaches_the_lbfgs_optimum_on_hvps() {
+    let config = argmin_newton::Config {
+        print_every: 0,
+        ..argmin_newton::Config::default()
+    };
+    let report = argmin_newton::run(&config).expect("argmin_newton runs");
+    let (argmin, by_hand) = (&report.newton_cg, &report.by_hand);
+    let lbfgs = report.lbfgs.expect("the L-BFGS run");
+    assert_eq!(report.sizes, (455, 114));
+    assert_eq!(argmin.termination, "Solver converged", "{argmin:?}");
+    assert_eq!(
+        by_hand.termination, "gradient norm below tolerance",
+        "{by_hand:?}"
+    );
+    for fit in [argmin, by_hand] {
+        // The loss is 0.02-strongly convex (λ = 0.01), so ‖∇f‖ < 1e-6 puts it within
+        // ‖∇f‖² / 0.04 < 2.5e-11 of the optimum, for both runs and L-BFGS.
+        assert!(fit.gradient_norm < 1e-6, "{fit:?}");
+        assert!(
+            (fit.train_loss - lbfgs.train_loss).abs() < 1e-10,
+            "{fit:?} vs {lbfgs:?}"
+        );
+        assert!(fit.test_accuracy >= 0.95, "{fit:?}");
+    }
+    // argmin: one product per iteration, and one `loss_grad_into` per point for its
+    // separate cost and gradient calls.
+    assert_eq!(argmin.hvp_calls, argmin.iterations, "{argmin:?}");
+    assert_eq!(argmin.hessian_calls, argmin.iterations, "{argmin:?}");
+    assert!(
+        argmin.grad_calls < argmin.cost_calls + argmin.gradient_calls,
+        "{argmin:?}"
+    );
+    // By hand: superlinear, several products per iteration; one `loss_grad_into` per
+    // point tried by the line searches (and the start), the gradient there included.
+    assert!(by_hand.iterations <= 12, "{by_hand:?}");
+    assert!(by_hand.hvp_calls > by_hand.iterations, "{by_hand:?}");
+    assert_eq!(by_hand.grad_calls, 1 + by_hand.cost_calls, "{by_hand:?}");
+    assert!(
+        by_hand.iterations < lbfgs.iterations,
+        "{by_hand:?} vs {lbfgs:?}"
+    );
+}
+
 #[test]
 fn rnn_learns_and_beats_the_naive_forecast() {
     let dir = temp_dir("rnn");
@@ -329,6 +386,30 @@ fn curve_fit_reproduces_nist_certified_values() {
         assert!(
             o.fit.history.windows(2).all(|w| w[1] < w[0]),
             "each accepted step lowers the sum"
+        );
+    }
+}
+
+/// The levenberg-marquardt crate (nalgebra 0.34) on the `#[jacobian]` residuals of
+/// `curve_fit`: every fit reaches NIST's certified values, asking for fewer
+/// Jacobians than residuals.
+#[cfg(not(feature = "nalgebra_v0_35"))]
+#[test]
+fn levenberg_marquardt_crate_reproduces_nist_certified_values() {
+    let outcomes = levenberg_marquardt_nist::run().expect("the NIST files load");
+    assert_eq!(outcomes.len(), 6, "three problems, two starts each");
+    for o in outcomes {
+        assert!(o.success, "{o:?}");
+        // NIST's criterion: six significant digits of every parameter.
+        assert!(o.worst_relative_error < 1e-6, "{o:?}");
+        assert!(
+            (o.rss - o.certified_rss).abs() <= 1e-6 * o.certified_rss,
+            "{o:?}"
+        );
+        // Jacobians at accepted steps only (and at least the first).
+        assert!(
+            o.jacobians >= 1 && o.jacobians < o.residual_evaluations,
+            "{o:?}"
         );
     }
 }
