@@ -221,3 +221,93 @@ fn helper_in_the_body() {
         }
     }
 }
+
+// 9. Branches decided at run time: on the index of a run-time loop, on a `usize`
+//    parameter, on `bool` parameters (an `else if` chain), each taken and not.
+#[grad(wrt = (w, u))]
+fn branches(
+    w: &DMatrix<f64>,
+    u: &DMatrix<f64>,
+    xs: &DMatrix<f64>,
+    warmup: usize,
+    robust: bool,
+    scaled: bool,
+) -> f64 {
+    let mut h = DVector::zeros(w.nrows());
+    let mut loss = 0.0;
+    for t in 0..xs.ncols() {
+        h = (w * &h + u * xs.column(t)).map(|v| v.tanh());
+        if t >= warmup {
+            loss += h.norm_squared();
+        } else if t + 1 == warmup {
+            loss += 0.5 * h.sum();
+        }
+    }
+    let mut total = loss;
+    if robust {
+        total = (1.0 + loss).ln();
+    } else if scaled && warmup > 0 {
+        total *= 2.0;
+        total += w.norm_squared();
+    } else {
+        total -= u.sum() * 0.1;
+    }
+    total
+}
+
+#[test]
+fn run_time_branches() {
+    let (r, mut ws) = (&mut rng(410), Workspace::new());
+    for n in [1, 3] {
+        for (steps, warmup) in [(0, 0), (1, 0), (4, 2), (5, 7)] {
+            for (robust, scaled) in [(false, false), (false, true), (true, false), (true, true)] {
+                let xs = mat(r, 2, steps);
+                gradcheck!(&mut ws; branches, branches_grad, branches_grad_into;
+                    (&w, &u, &xs, warmup, robust, scaled);
+                    w = mat(r, n, n) * 0.5, u = mat(r, n, 2));
+            }
+        }
+    }
+    // The branches are taken: the flags change the value.
+    let (w, u, xs) = (mat(r, 2, 2), mat(r, 2, 2), mat(r, 2, 3));
+    let values: Vec<f64> = [(false, false), (false, true), (true, false)]
+        .iter()
+        .map(|&(a, b)| branches(&w, &u, &xs, 1, a, b))
+        .collect();
+    assert!(values[0] != values[1] && values[1] != values[2] && values[0] != values[2]);
+}
+
+// 10. `if` as a scalar value decided at run time: the function's value, and a `let`
+//     in a run-time loop's body.
+#[grad(wrt = w)]
+fn if_values(w: &DMatrix<f64>, flag: bool, k: usize) -> f64 {
+    let mut acc = 0.0;
+    for t in 0..w.ncols() {
+        let c = if t < k {
+            w.column(t).sum()
+        } else {
+            w.column(t).norm_squared() * 0.5
+        };
+        acc += c * c;
+    }
+    if flag {
+        acc + w.sum()
+    } else if k > 1 {
+        acc.sqrt()
+    } else {
+        acc * 3.0
+    }
+}
+
+#[test]
+fn run_time_if_values() {
+    let (r, mut ws) = (&mut rng(411), Workspace::new());
+    for (m, n) in [(1, 1), (3, 2), (2, 5)] {
+        for k in [0, 1, 3] {
+            for flag in [false, true] {
+                gradcheck!(&mut ws; if_values, if_values_grad, if_values_grad_into;
+                    (&w, flag, k); w = mat(r, m, n) + DMatrix::from_element(m, n, 0.5));
+            }
+        }
+    }
+}

@@ -760,13 +760,13 @@ impl Builder<'_> {
 
     /// Reports the condition of `i`, which is not known at compile time.
     fn runtime_condition(&mut self, i: &syn::ExprIf) {
-        self.cx.error_spanned_by(&i.cond, "this condition is not known at compile time: `if` in a #[grad] function (outside `map` closures) decides on loop indices and literals, as in `if t == 0`; conditions on run-time values (computed values, `bool` parameters) are not supported yet outside closures; inside one they are: `a.map(|v| if v > 0.0 { v } else { 0.0 })`, `a.map(|v| if flag { v.abs() } else { v })`");
+        self.cx.error_spanned_by(&i.cond, "this condition depends on computed values: `if` in a #[grad] function (outside `map` closures) decides on `bool` parameters and counts (loop indices, shapes, `usize` parameters), as in `if t >= 2` or `if robust`; a condition on computed values is supported inside a closure: `a.map(|v| if v > 0.0 { v } else { 0.0 })`");
     }
 
     /// `if cond { .. } else { .. }` as a statement, `cond` known at compile time.
     fn if_statement(&mut self, i: &syn::ExprIf) {
         let Some(c) = self.const_condition(&i.cond) else {
-            self.runtime_condition(i);
+            self.run_time_if(i, quote::quote!(true));
             return;
         };
         if c {
@@ -784,6 +784,9 @@ impl Builder<'_> {
     /// `if cond { a } else { b }` as a value, `cond` known at compile time.
     fn if_value(&mut self, i: &syn::ExprIf) -> Res<NodeId> {
         let Some(c) = self.const_condition(&i.cond) else {
+            if self.condition_tokens(&i.cond).is_some() {
+                return self.run_time_if_value(i);
+            }
             self.runtime_condition(i);
             return Err(());
         };

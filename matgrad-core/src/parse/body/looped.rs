@@ -109,21 +109,6 @@ impl Builder<'_> {
         r: &syn::ExprRange,
         var: Option<String>,
     ) -> Result<(), ()> {
-        let Some(sig) = self.step_sig else {
-            return Err(());
-        };
-        if sig.is_static() {
-            return self.err(
-                r,
-                "this loop's trip count is known only at run time, which needs dynamic sizes: the function's matrices are all static; give the loop a literal trip count (`for t in 0..8`, unrolled), or use `DMatrix`/`DVector` parameters",
-            ).map(|_: NodeId| ());
-        }
-        if !self.inlining.is_empty() {
-            return self.err(
-                r,
-                "a loop with a run-time trip count inside a #[differentiable] helper is not supported yet: write the loop in the #[grad] function (calling the helper in its body), or give it a literal trip count",
-            ).map(|_: NodeId| ());
-        }
         let start = match &r.start {
             Some(e) => self.count_of(e, "a loop bound")?,
             None => Count::Lit(0),
@@ -143,9 +128,45 @@ impl Builder<'_> {
         } else {
             end
         };
-        let names = NamesIn::of_stmts(&f.body.stmts);
+        let site = Site {
+            body: &f.body,
+            pat: &f.pat,
+            at: r.to_token_stream(),
+            span: f.for_token.span,
+            text: format!(
+                "for {} in {}",
+                super::source_text(&*f.pat),
+                super::source_text(r)
+            ),
+            what: "loop",
+        };
+        self.lower_loop(&site, start, end, var)
+    }
+
+    /// The [`Op::Loop`] of `site`'s body run `end − start` times.
+    fn lower_loop(
+        &mut self,
+        site: &Site<'_>,
+        start: Count,
+        end: Count,
+        var: Option<String>,
+    ) -> Res<()> {
+        let r = &site.at;
+        let what = site.what;
+        let Some(sig) = self.step_sig else {
+            return Err(());
+        };
+        if sig.is_static() {
+            let msg = format!("this {what} runs a number of times known only at run time, which needs dynamic sizes: the function's matrices are all static; give a loop a literal trip count (`for t in 0..8`, unrolled) and a branch a condition on loop indices, or use `DMatrix`/`DVector` parameters");
+            return self.err(r, msg).map(|_: NodeId| ());
+        }
+        if !self.inlining.is_empty() {
+            let msg = format!("a {what} decided at run time inside a #[differentiable] helper is not supported yet: write it in the #[grad] function (calling the helper in its body), or give a loop a literal trip count");
+            return self.err(r, msg).map(|_: NodeId| ());
+        }
+        let names = NamesIn::of_stmts(&site.body.stmts);
         if let Some(at) = names.returns {
-            self.cx.error_at(at, "`return` inside a loop whose trip count is known only at run time is not supported: the loop runs every iteration; compute the value after it (or give the loop a literal trip count, unrolled, where a `return` in a branch is supported)");
+            self.cx.error_at(at, format!("`return` inside a {what} decided at run time is not supported: compute the value after it (a loop with a literal trip count, unrolled, and a branch on loop indices may `return`)"));
             return Err(());
         }
         let t = self.float.ty().to_token_stream();
@@ -161,19 +182,20 @@ impl Builder<'_> {
             match self.env.get(n) {
                 Some(Binding::Node(id)) if decl.mutable => carried.push((n.clone(), *id)),
                 Some(Binding::Count(_)) if decl.mutable => {
-                    return self.err(r, format!("this loop changes `{n}`, a count: counts in a #[grad] function are fixed once bound; compute the count from the loop index instead")).map(|_: NodeId| ());
+                    return self.err(r, format!("this {what} changes `{n}`, a count: counts in a #[grad] function are fixed once bound; compute the count from the loop index instead")).map(|_: NodeId| ());
                 }
                 Some(Binding::Poisoned) => return Err(()),
                 _ => {}
             }
         }
         if carried.is_empty() {
-            return self.err(r, "this loop changes no `let mut` variable declared before it, so it does not change the value: accumulate into one (`let mut total = 0.0; for t in 0..n { total += ...; }`)").map(|_: NodeId| ());
+            let msg = format!("this {what} changes no `let mut` variable declared before it, so it does not change the value: accumulate into one (`let mut total = 0.0; for t in 0..n {{ total += ...; }}`)");
+            return self.err(r, msg).map(|_: NodeId| ());
         }
         for (n, id) in &carried {
             let kind = self.kind(*id);
             if Loop::value_type(kind, &t).is_none() {
-                let msg = format!("this loop carries `{n}`, {}: a loop with a run-time trip count carries scalars, `DMatrix`, `DVector` or `RowDVector` values", describe(kind));
+                let msg = format!("this {what} changes `{n}`, {}: a loop or branch decided at run time changes scalars, `DMatrix`, `DVector` or `RowDVector` values", describe(kind));
                 return self.err(r, msg).map(|_: NodeId| ());
             }
         }
@@ -262,7 +284,7 @@ impl Builder<'_> {
                 }
                 (_, kind) => {
                     let Some(ty) = Loop::value_type(kind, &t) else {
-                        let msg = format!("this loop reads `{n}`, {} computed before it: a loop with a run-time trip count reads scalars, `DMatrix`, `DVector` or `RowDVector` values of the function (and any parameter); compute `{n}` inside the loop, or make it a parameter", describe(kind));
+                        let msg = format!("this {what} reads `{n}`, {} computed before it: a loop or branch decided at run time reads scalars, `DMatrix`, `DVector` or `RowDVector` values of the function (and any parameter); compute `{n}` inside it, or make it a parameter", describe(kind));
                         return self.err(r, msg).map(|_: NodeId| ());
                     };
                     if kind.is_matrix() {
@@ -282,7 +304,7 @@ impl Builder<'_> {
             let name = ident(n);
             params.push(quote!(#name: #ty));
         }
-        let index = match &*f.pat {
+        let index = match site.pat {
             syn::Pat::Ident(pi) => pi.ident.clone(),
             _ => format_ident!("__mg_t"),
         };
@@ -298,7 +320,7 @@ impl Builder<'_> {
         } else {
             TokenStream::new()
         };
-        let stmts = &f.body.stmts;
+        let stmts = &site.body.stmts;
         self.items.push(quote! {
             #[::matgrad::grad(wrt = (#(#wrt),*), loop_step = (#(#results),*) #reassociate)]
             #[doc(hidden)]
@@ -330,12 +352,8 @@ impl Builder<'_> {
             })),
             args,
             kind,
-            f.for_token.span,
-            format!(
-                "for {} in {}",
-                super::source_text(&*f.pat),
-                super::source_text(r)
-            ),
+            site.span,
+            site.text.clone(),
         );
         if let Some(n) = self.nodes.get_mut(node) {
             n.name = Some(rname.clone());
@@ -347,13 +365,7 @@ impl Builder<'_> {
                 Binding::Node(node)
             } else {
                 let kind = self.kind(*id);
-                let out = self.push(
-                    Op::LoopOut(i),
-                    vec![node],
-                    kind,
-                    f.for_token.span,
-                    n.clone(),
-                );
+                let out = self.push(Op::LoopOut(i), vec![node], kind, site.span, n.clone());
                 if let Some(o) = self.nodes.get_mut(out) {
                     o.name = Some(n.clone());
                 }
@@ -393,6 +405,112 @@ impl Builder<'_> {
         }
     }
 
+    /// `if cond { .. } else if .. { .. } else { .. }` as a statement, decided at run
+    /// time (`before`: the conditions of the earlier branches all false): each branch
+    /// a loop run once when its condition holds, else not at all.
+    pub(super) fn run_time_if(&mut self, i: &syn::ExprIf, before: TokenStream) {
+        let Some(c) = self.condition_tokens(&i.cond) else {
+            self.runtime_condition(i);
+            return;
+        };
+        let wild: syn::Pat = syn::parse_quote!(_);
+        let text = format!("if {}", super::source_text(&*i.cond));
+        let branch = |this: &mut Self, body: &syn::Block, cond: TokenStream, at: TokenStream| {
+            let site = Site {
+                body,
+                pat: &wild,
+                at,
+                span: i.if_token.span,
+                text: text.clone(),
+                what: "branch",
+            };
+            let end = Count::Expr(quote!(usize::from(#cond)));
+            let _ = this.lower_loop(&site, Count::Lit(0), end, None);
+        };
+        branch(
+            self,
+            &i.then_branch,
+            quote!((#before) && (#c)),
+            i.cond.to_token_stream(),
+        );
+        let rest = quote!((#before) && !(#c));
+        match i.else_branch.as_ref().map(|(_, e)| &**e) {
+            Some(Expr::If(next)) => self.run_time_if(next, rest),
+            Some(Expr::Block(b)) => {
+                let at = b.block.brace_token.span.open();
+                branch(self, &b.block, rest, quote::quote_spanned!(at=> else))
+            }
+            Some(other) => self.cx.error_spanned_by(other, "`else` takes a block"),
+            None => {}
+        }
+    }
+
+    /// `if cond { a } else { b }` as a scalar value decided at run time: the branches
+    /// assign a hidden accumulator (`let mut v = 0.0; if cond { v = a; } else { v = b; }`).
+    pub(super) fn run_time_if_value(&mut self, i: &syn::ExprIf) -> Res<NodeId> {
+        let span = i.if_token.span;
+        let acc = format_ident!("__mg_if{}", self.loops);
+        let zero = self.push_op(Op::Lit(0.0), Vec::new(), span, "0.0".into());
+        self.bind(acc.to_string(), Binding::Node(zero), true);
+        let assigned = assign_tail(i, &acc).ok_or_else(|| {
+            self.cx.error_spanned_by(
+                i,
+                "an `if` used as a value needs an `else`, and each branch ends with its value",
+            );
+        })?;
+        self.run_time_if(&assigned, quote!(true));
+        match self.env.get(&acc.to_string()) {
+            Some(Binding::Node(id)) if *id != zero => Ok(*id),
+            _ => Err(()),
+        }
+    }
+
+    /// The condition `e` as the generated code evaluates it, when it is made of
+    /// `bool` parameters, literals and comparisons of counts; `None` otherwise.
+    pub(super) fn condition_tokens(&self, e: &Expr) -> Option<TokenStream> {
+        match strip(e) {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Bool(b),
+                ..
+            }) => Some(quote!(#b)),
+            Expr::Path(p) => match self.env.get(&p.path.get_ident()?.to_string()) {
+                Some(Binding::Flag(t)) => Some(t.clone()),
+                _ => None,
+            },
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => {
+                let c = self.condition_tokens(&u.expr)?;
+                Some(quote!(!(#c)))
+            }
+            Expr::Binary(b) => match b.op {
+                BinOp::And(_) | BinOp::Or(_) => {
+                    let (l, r) = (
+                        self.condition_tokens(&b.left)?,
+                        self.condition_tokens(&b.right)?,
+                    );
+                    let op = &b.op;
+                    Some(quote!((#l) #op (#r)))
+                }
+                BinOp::Eq(_)
+                | BinOp::Ne(_)
+                | BinOp::Lt(_)
+                | BinOp::Le(_)
+                | BinOp::Gt(_)
+                | BinOp::Ge(_)
+                    if self.is_count(&b.left) && self.is_count(&b.right) =>
+                {
+                    let (l, r, op) = (
+                        self.count_tokens(&b.left),
+                        self.count_tokens(&b.right),
+                        &b.op,
+                    );
+                    Some(quote!(((#l) as usize) #op ((#r) as usize)))
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// `active[id]`: node `id` depends on a `wrt` parameter.
     fn active_nodes(&self) -> Vec<bool> {
         let mut active: Vec<bool> = Vec::with_capacity(self.nodes.len());
@@ -413,6 +531,22 @@ fn describe(kind: Kind) -> String {
         Kind::Scalar => "a scalar".into(),
         Kind::Matrix(s) => s.describe_a(),
     }
+}
+
+/// A loop (or a branch, run 0 or 1 times) to lower to an [`Op::Loop`].
+struct Site<'s> {
+    /// The body.
+    body: &'s syn::Block,
+    /// The index pattern (`t`, `_`).
+    pat: &'s syn::Pat,
+    /// What errors point at: the range, or the condition.
+    at: TokenStream,
+    /// The span of the node (the `for`, the `if`).
+    span: Span,
+    /// The node's text.
+    text: String,
+    /// `loop` or `branch`, for messages.
+    what: &'static str,
 }
 
 /// What the parser needs to read run-time loops: the function's `wrt`, its options,
@@ -440,4 +574,35 @@ impl Builder<'_> {
         }
         self.results = results;
     }
+}
+
+/// `if c { ..; a } else { ..; b }` with each branch's value assigned to `acc`
+/// (`if c { ..; acc = a; } else { ..; acc = b; }`); `None` without an `else` or a
+/// branch value.
+fn assign_tail(i: &syn::ExprIf, acc: &syn::Ident) -> Option<syn::ExprIf> {
+    let block = |b: &syn::Block| -> Option<syn::Block> {
+        let mut b = b.clone();
+        match b.stmts.pop()? {
+            syn::Stmt::Expr(e, None) => {
+                let span = e.span();
+                b.stmts.push(syn::parse_quote_spanned!(span=> #acc = #e;));
+                Some(b)
+            }
+            _ => None,
+        }
+    };
+    let mut out = i.clone();
+    out.then_branch = block(&i.then_branch)?;
+    let (tok, e) = i.else_branch.as_ref()?;
+    let e = match &**e {
+        Expr::If(next) => Expr::If(assign_tail(next, acc)?),
+        Expr::Block(b) => Expr::Block(syn::ExprBlock {
+            attrs: b.attrs.clone(),
+            label: None,
+            block: block(&b.block)?,
+        }),
+        _ => return None,
+    };
+    out.else_branch = Some((*tok, Box::new(e)));
+    Some(out)
 }
