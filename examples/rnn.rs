@@ -2,9 +2,10 @@
 //! previous years, predict the next one. Trained by minibatch Adam on the years up to
 //! 1948 and tested on 1949–2008, against the naive forecast "next year = this year".
 //!
-//! The loss is ordinary nalgebra code with a `let mut` state and a `for` loop of 12
-//! steps, which `#[grad]` unrolls at compile time; `loss_grad_into` backpropagates
-//! through time with reused gradient buffers and a [`Workspace`].
+//! The loss is ordinary nalgebra code with a `let mut` state and a `for` loop over
+//! the window's columns, a trip count known only at run time: `#[grad]` does not
+//! unroll it; `loss_grad_into` backpropagates through time over the iterations it
+//! saved, with reused gradient buffers and a [`Workspace`].
 //!
 //! Layout: one window per row. `xs` is windows × 12 (column `t` holds every window's
 //! value at step `t`, contiguous in nalgebra's column-major storage, so
@@ -35,7 +36,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// Years in a window, the steps of the recurrence (the loop bound in [`loss`]).
+/// Years in a window: the columns of `xs`, the steps of the recurrence in [`loss`].
 pub const WINDOW: usize = 12;
 
 /// Mean squared error of a tanh RNN that reads a window of 12 values and predicts
@@ -53,7 +54,7 @@ pub fn loss(
     bo: f64,
 ) -> f64 {
     let mut h = DMatrix::zeros(xs.nrows(), w.nrows());
-    for t in 0..12 {
+    for t in 0..xs.ncols() {
         h = add_row(&(&h * w + xs.column(t) * u), b).map(|v| v.tanh());
     }
     ((h * wo).add_scalar(bo) - y).norm_squared() / (xs.nrows() as f64)
