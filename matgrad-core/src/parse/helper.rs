@@ -366,6 +366,7 @@ mod tests {
     #[test]
     fn state_round_trips() {
         let mut s = State {
+            pass: Pass::Back,
             reassociate: true,
             hygiene: proc_macro2::Span::call_site(),
             attr: quote!(wrt = w),
@@ -400,6 +401,7 @@ mod tests {
         ))]);
         let (back, helper) = State::parse(input).expect("parses");
         assert!(back.reassociate);
+        assert_eq!(back.pass, Pass::Back);
         assert_eq!(back.attr.to_string(), "wrt = w");
         assert_eq!(back.helpers.len(), 1);
         assert_eq!(back.pending.len(), 1);
