@@ -423,7 +423,10 @@ fn lazy_adjoint(g: &Graph, adj: &Adjoints, t: NodeId, lazy: &[Option<Lazy>]) -> 
     // A loop reads its adjoints (and those of its `LoopOut`s) itself.
     if !adj.is_differentiated(t)
         || !node.kind.is_matrix()
-        || matches!(node.op, Op::Param(_) | Op::Loop(_) | Op::LoopOut(_))
+        || matches!(
+            node.op,
+            Op::Param(_) | Op::Loop(_) | Op::LoopOut(_) | Op::UserCall(_)
+        )
     {
         return None;
     }

@@ -386,6 +386,149 @@ impl Emit<'_> {
     }
 }
 
+impl Emit<'_> {
+    /// The arguments of a user's function call (node `id`), as its parameters take
+    /// them: a parameter by its name, a matrix of the body moved into the user's
+    /// vector type and back (see [`Reads`]), a scalar by value or by reference.
+    fn call_args(&self, id: NodeId, u: &crate::ir::UserCall) -> Reads {
+        let rt = rt();
+        let t = float_ty(&self.g.float);
+        let t = quote!(#t);
+        let mut reads = Reads {
+            pre: TokenStream::new(),
+            args: Vec::new(),
+            post: TokenStream::new(),
+        };
+        for (m, (&a, &(kind, by_ref))) in self.g.node(id).args.iter().zip(&u.params).enumerate() {
+            let arg = match (self.param(a), kind) {
+                (Some(p), Kind::Matrix(_)) => {
+                    let n = &p.name;
+                    if p.by_ref {
+                        quote!(#n)
+                    } else {
+                        quote!(&#n)
+                    }
+                }
+                (None, Kind::Matrix(_)) => {
+                    let (v, typed) = (val(a), mixed(&format!("__mg_arg{id}_{m}")));
+                    let ty = Loop::value_type(kind, &t).unwrap_or_default();
+                    reads
+                        .pre
+                        .extend(quote!(let #typed: #ty = #rt::loop_take(&mut #v);));
+                    reads.post.extend(quote!(#rt::loop_put(&mut #v, #typed);));
+                    quote!(&#typed)
+                }
+                (_, Kind::Scalar) => {
+                    let s = self.scalar(a);
+                    if by_ref {
+                        quote!(&#s)
+                    } else {
+                        s
+                    }
+                }
+            };
+            reads.args.push(arg);
+        }
+        reads
+    }
+
+    /// `f(args…)`, a user's function of matrices (node `id`): called, its result
+    /// copied into the node's buffer.
+    pub(super) fn user_call_forward(&self, id: NodeId, u: &crate::ir::UserCall) -> TokenStream {
+        let rt = rt();
+        let f = &self.g.float;
+        let t = float_ty(f);
+        let (v, path) = (val(id), &u.path);
+        let Reads { pre, args, post } = self.call_args(id, u);
+        let r = mixed("__mg_result");
+        match self.g.node(id).kind {
+            Kind::Matrix(_) => {
+                let (take, one) = (self.take(&v), lit(1.0, f));
+                quote! {
+                    #take
+                    {
+                        #pre
+                        let #r = #path(#(#args),*);
+                        #post
+                        #rt::axpy_to(&mut #v, false, #one, #rt::view(&#r), false);
+                    }
+                }
+            }
+            Kind::Scalar => quote! {
+                let #v: #t = {
+                    #pre
+                    let #r: #t = #path(#(#args),*);
+                    #post
+                    #r
+                };
+            },
+        }
+    }
+
+    /// After the adjoint of a user's function call (node `id`): the user's adjoint,
+    /// called with the arguments and the node's adjoint, each of its results copied
+    /// into the argument's part ([`crate::sym::Operand::Part`]).
+    pub(super) fn user_call_backward(&self, id: NodeId) -> TokenStream {
+        let Op::UserCall(u) = &self.g.node(id).op else {
+            return TokenStream::new();
+        };
+        if !self.adj.is_differentiated(id) {
+            return TokenStream::new();
+        }
+        let rt = rt();
+        let f = &self.g.float;
+        let t = float_ty(f);
+        let tt = quote!(#t);
+        let one = lit(1.0, f);
+        let node = self.g.node(id);
+        let mut out = TokenStream::new();
+        let parts: Vec<_> = (0..u.params.len()).map(|k| part(id, k)).collect();
+        for p in &parts {
+            out.extend(self.take(p));
+        }
+        let Reads { pre, args, post } = self.call_args(id, u);
+        let g = adj(id);
+        let gt = mixed("__mg_gbar");
+        let (take_g, seed, put_g) = match node.kind {
+            Kind::Matrix(_) => {
+                let ty = Loop::value_type(node.kind, &tt).unwrap_or_default();
+                (
+                    quote!(let #gt: #ty = #rt::loop_take(&mut #g);),
+                    quote!(&#gt),
+                    quote!(#rt::loop_put(&mut #g, #gt);),
+                )
+            }
+            Kind::Scalar => (TokenStream::new(), quote!(#g), TokenStream::new()),
+        };
+        let shares: Vec<_> = (0..u.params.len())
+            .map(|k| mixed(&format!("__mg_share{k}")))
+            .collect();
+        let adjoint = &u.adjoint;
+        // One argument: the adjoint returns its share; several: a tuple of them.
+        let bind = quote!(let (#(#shares),*) = #adjoint(#(#args,)* #seed););
+        let mut store = TokenStream::new();
+        for ((share, p), &a) in shares.iter().zip(&parts).zip(&node.args) {
+            if self.g.node(a).kind.is_matrix() {
+                store
+                    .extend(quote!(#rt::axpy_to(&mut #p, false, #one, #rt::view(&#share), false);));
+            } else {
+                store.extend(quote!(#rt::set_scalar(&mut #p, #share);));
+            }
+        }
+        out.extend(quote! {
+            {
+                #pre
+                #take_g
+                #bind
+                #put_g
+                #post
+                #store
+            }
+        });
+        out
+    }
+}
+
 /// `NAME_step_into` of a step function (a graph with [`crate::ir::Graph::results`]):
 /// the forward pass alone, writing the carried values at the end of the body into
 /// `__mg_r0`, `__mg_r1`, … (typed as the first parameters, the carried values before).

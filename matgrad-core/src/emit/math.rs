@@ -148,7 +148,8 @@ impl<'a> Terms<'a> {
                 rules::rule(&g.node(*id).op).aux_formula(Site::new(g, *id), self)
             }
             Operand::Grad => Term::sym("Ḡ"),
-            // What the loop's reverse sweep sends argument k (see `emit::looped`).
+            // What the node's reverse sweep sends argument k (see `emit::looped`): a
+            // loop's, or the user's adjoint's share.
             Operand::Part(id, k) => {
                 let g = self.input.graph;
                 let arg = g
@@ -156,7 +157,13 @@ impl<'a> Terms<'a> {
                     .args
                     .get(*k)
                     .map_or(String::new(), |&a| g.label(a));
-                Term::sym(&format!("loop_adjoint({})", arg))
+                match &g.node(*id).op {
+                    crate::ir::Op::UserCall(u) => {
+                        let adjoint = u.adjoint.to_string().replace(' ', "");
+                        Term::sym(&format!("{adjoint}(…, Ḡ)[{arg}]"))
+                    }
+                    _ => Term::sym(&format!("loop_adjoint({arg})")),
+                }
             }
         }
     }

@@ -366,6 +366,7 @@ impl Emit<'_> {
         match &node.op {
             Op::Loop(l) => return self.loop_forward(id, l),
             Op::LoopOut(j) => return self.loop_out_forward(id, *j),
+            Op::UserCall(u) => return self.user_call_forward(id, u),
             _ => {}
         }
         let t = float_ty(&self.g.float);
@@ -401,7 +402,7 @@ impl Emit<'_> {
     fn restore(&self, id: NodeId) -> TokenStream {
         let node = self.g.node(id);
         let v = val(id);
-        if matches!(node.op, Op::Loop(_) | Op::LoopOut(_)) {
+        if matches!(node.op, Op::Loop(_) | Op::LoopOut(_) | Op::UserCall(_)) {
             return if node.kind.is_matrix() {
                 self.take(&v)
             } else {
@@ -1084,6 +1085,7 @@ fn body_with(input: &Input<'_>, restored: bool) -> TokenStream {
         body.extend(cx.adjoint(id, cx.target_of(id)));
         body.extend(cx.chain_backward(id));
         body.extend(cx.loop_backward(id));
+        body.extend(cx.user_call_backward(id));
     }
     for &i in wrt.iter() {
         body.extend(cx.write_out(i));

@@ -269,6 +269,10 @@ pub enum Op {
     FromScalars(usize, usize),
     /// `f(a, b, …)` of scalars, a user's function with a user-supplied adjoint.
     User(Box<crate::sym::UserFn>),
+    /// `f(&a, &b, s, …)` of matrices and scalars returning a matrix or a scalar, a
+    /// user's function with a user-supplied adjoint `f_adjoint(&a, &b, s, …, &ḡ)`
+    /// returning the arguments' adjoints; args: the arguments.
+    UserCall(Box<UserCall>),
     /// `a.diagonal()` of a square `a`.
     Diagonal,
     /// `a.lower_triangle()` (`lower`) or `a.upper_triangle()`: `a` with the entries on
@@ -356,6 +360,20 @@ pub struct Loop {
     pub result: usize,
     /// Its name, for formulas.
     pub result_name: String,
+}
+
+/// A call of a user's function of matrices with a user-supplied adjoint
+/// (`#[custom_adjoint]`), which matgrad does not look into.
+#[derive(Clone, Debug)]
+pub struct UserCall {
+    /// The function's path, as written at the call.
+    pub path: TokenStream,
+    /// The adjoint's path (resolved beside the function when it is one name).
+    pub adjoint: TokenStream,
+    /// The function's name, for formulas.
+    pub name: String,
+    /// Its parameters: kind, and whether taken by reference.
+    pub params: Vec<(Kind, bool)>,
 }
 
 impl Op {

@@ -846,6 +846,9 @@ impl Builder<'_> {
         h: &syn::ItemFn,
         adjoint: &syn::Path,
     ) -> Res<NodeId> {
+        if let Some(params) = self.matrix_signature(h) {
+            return self.matrix_user_call(c, p, h, adjoint, params);
+        }
         let f = self.user_fn(p, h, adjoint)?;
         if c.args.len() != f.arity {
             return self.err_unless_rustc(

@@ -348,7 +348,10 @@ fn plain_type(ty: &Type, name: &str) -> Option<bool> {
 }
 
 /// Kind, float, by-reference flag and owned type of a parameter type.
-fn param_type(ty: &Type, generic: Option<&Ident>) -> syn::Result<(Kind, Float, bool, TokenStream)> {
+pub(crate) fn param_type(
+    ty: &Type,
+    generic: Option<&Ident>,
+) -> syn::Result<(Kind, Float, bool, TokenStream)> {
     let (inner, by_ref) = match ungrouped(ty) {
         Type::Reference(r) => {
             if let Some(m) = &r.mutability {

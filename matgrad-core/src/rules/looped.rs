@@ -52,24 +52,7 @@ impl Rule for RunTimeLoop<'_> {
     /// depends on a `wrt` variable) receives part `k` of the reverse sweep.
     fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
         let l = self.0;
-        let differentiated = l.carried.len() + l.active;
-        (0..differentiated)
-            .filter_map(|k| {
-                let arg = *s.node().args.get(k)?;
-                let part = Operand::Part(s.id, k);
-                Some((
-                    k,
-                    match s.g.node(arg).kind {
-                        Kind::Scalar => Contrib::Scalar(Sym::Entry(part, 0, 0)),
-                        Kind::Matrix(_) => Contrib::Axpy {
-                            alpha: Sym::Lit(1.0),
-                            a: part,
-                            ta: false,
-                        },
-                    },
-                ))
-            })
-            .collect()
+        parts(s, l.carried.len() + l.active)
     }
     fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
         let args = s.node().args.iter().map(|&a| f.value(a)).collect();
@@ -78,6 +61,29 @@ impl Rule for RunTimeLoop<'_> {
     fn tangent(&self, _: Site<'_>, _: &mut dyn Tangents) -> Tangent {
         Err(unsupported())
     }
+}
+
+/// Arguments `0..n` of node `s` each receive their part of what the node's reverse
+/// sweep computes at once ([`Operand::Part`]): an axpy of a matrix, the entry of a
+/// 1×1 part for a scalar.
+pub(super) fn parts(s: Site<'_>, n: usize) -> Vec<(usize, Contrib)> {
+    (0..n)
+        .filter_map(|k| {
+            let arg = *s.node().args.get(k)?;
+            let part = Operand::Part(s.id, k);
+            Some((
+                k,
+                match s.g.node(arg).kind {
+                    Kind::Scalar => Contrib::Scalar(Sym::Entry(part, 0, 0)),
+                    Kind::Matrix(_) => Contrib::Axpy {
+                        alpha: Sym::Lit(1.0),
+                        a: part,
+                        ta: false,
+                    },
+                },
+            ))
+        })
+        .collect()
 }
 
 /// Why a run-time loop has no tangent.
@@ -119,5 +125,42 @@ impl Rule for LoopOut {
     fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
         let _ = (s, t);
         Err(unsupported())
+    }
+}
+
+/// `f(&a, s, …)`, a user's function of matrices with the user's adjoint
+/// `f_adjoint(&a, s, …, &ḡ) -> (ā, s̄, …)` (`#[custom_adjoint]`): called as it is,
+/// neither body read. Both passes are written by `emit::looped` (the calls need the
+/// arguments as the user's types); each argument receives its part of the adjoint's
+/// result.
+pub struct UserCall<'a>(pub &'a crate::ir::UserCall);
+
+impl Rule for UserCall<'_> {
+    fn name(&self) -> String {
+        self.0.name.clone()
+    }
+    fn shape(&self) -> ShapeRule {
+        ShapeRule::Declared
+    }
+    /// Unknown (the user's code): counted as nothing.
+    fn cost(&self, _: Site<'_>, _: &[Option<(Poly, Poly)>]) -> Cost {
+        Cost::default()
+    }
+    fn forward(&self, _: Site<'_>, _: &dyn Names) -> Forward {
+        Forward::Nothing
+    }
+    /// The parser refuses these calls in functions of static sizes.
+    fn forward_static(&self, _: Site<'_>, _: &dyn StaticNames) -> StaticForward {
+        StaticForward::Expr(quote!(::core::unreachable!()))
+    }
+    fn adjoint(&self, s: Site<'_>) -> Vec<(usize, Contrib)> {
+        parts(s, self.0.params.len())
+    }
+    fn definition(&self, s: Site<'_>, f: &dyn Formula) -> Term {
+        let args = s.node().args.iter().map(|&a| f.value(a)).collect();
+        Term::app(&self.0.name, args)
+    }
+    fn tangent(&self, _: Site<'_>, _: &mut dyn Tangents) -> Tangent {
+        Err(Unsupported(super::scalar::USER_SECOND_ORDER.to_owned()))
     }
 }

@@ -115,6 +115,7 @@ pub fn rule(op: &Op) -> Box<dyn Rule + '_> {
         Op::Cast(c) => Box::new(leaf::Cast(c)),
         Op::Scalar(o) => Box::new(scalar::Scalar(*o)),
         Op::User(u) => Box::new(scalar::User(u)),
+        Op::UserCall(u) => Box::new(looped::UserCall(u)),
         Op::Add => Box::new(linear::Add),
         Op::Sub => Box::new(linear::Sub),
         Op::Neg => Box::new(linear::Neg),

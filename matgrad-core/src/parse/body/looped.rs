@@ -511,6 +511,98 @@ impl Builder<'_> {
         }
     }
 
+    /// The parameters (kind, by reference) and the result kind of a
+    /// `#[custom_adjoint]` function `h` that takes or returns a matrix; `None` for a
+    /// scalar function (or one whose types cannot be read: left to the scalar path's
+    /// diagnostics).
+    pub(super) fn matrix_signature(&self, h: &syn::ItemFn) -> Option<(Vec<(Kind, bool)>, Kind)> {
+        let generic = h.sig.generics.params.iter().find_map(|g| match g {
+            syn::GenericParam::Type(t) => Some(&t.ident),
+            _ => None,
+        });
+        let mut params = Vec::new();
+        for i in &h.sig.inputs {
+            let syn::FnArg::Typed(pt) = i else {
+                return None;
+            };
+            let (kind, _, by_ref, _) = super::super::signature::param_type(&pt.ty, generic).ok()?;
+            params.push((kind, by_ref));
+        }
+        let syn::ReturnType::Type(_, ret) = &h.sig.output else {
+            return None;
+        };
+        let (ret, _, _, _) = super::super::signature::param_type(ret, generic).ok()?;
+        let any_matrix = ret.is_matrix() || params.iter().any(|(k, _)| k.is_matrix());
+        any_matrix.then_some((params, ret))
+    }
+
+    /// A call of the user's function of matrices `h` with the adjoint `adjoint`: an
+    /// [`Op::UserCall`] node.
+    pub(super) fn matrix_user_call(
+        &mut self,
+        c: &syn::ExprCall,
+        p: &syn::ExprPath,
+        h: &syn::ItemFn,
+        adjoint: &syn::Path,
+        (params, ret): (Vec<(Kind, bool)>, Kind),
+    ) -> Res<NodeId> {
+        let name = h.sig.ident.to_string();
+        let t = self.float.ty().to_token_stream();
+        let bad = |k: Kind| k.is_matrix() && Loop::value_type(k, &t).is_none();
+        if bad(ret) || params.iter().any(|&(k, _)| bad(k)) {
+            return self.err(&h.sig, format!("`{name}` is a #[custom_adjoint] function of matrices: its matrices are `DMatrix`, `DVector` or `RowDVector` (static sizes are not supported for these yet)"));
+        }
+        if params.iter().any(|&(k, by_ref)| k.is_matrix() && !by_ref) {
+            return self.err(&h.sig, format!("`{name}` takes a matrix by value: a #[custom_adjoint] function takes its matrices by reference (`a: &DMatrix<f64>`)"));
+        }
+        if self.step_sig.is_some_and(|s| s.is_static()) {
+            return self.err(c, format!("`{name}` is a #[custom_adjoint] function of matrices, which needs dynamic sizes: the function's matrices are all static"));
+        }
+        if c.args.len() != params.len() {
+            return self.err_unless_rustc(
+                c,
+                format!("`{name}` takes {} argument(s)", params.len()),
+                true,
+            );
+        }
+        let mut args = Vec::new();
+        for (a, &(kind, _)) in c.args.iter().zip(&params) {
+            let id = self.expr(a)?;
+            if self.kind(id).is_matrix() != kind.is_matrix() {
+                let want = if kind.is_matrix() {
+                    "a matrix"
+                } else {
+                    "a scalar"
+                };
+                return self.err(a, format!("`{name}` takes {want} here"));
+            }
+            args.push(id);
+        }
+        // An adjoint named by one identifier lives beside the function.
+        let mut adjoint_path = adjoint.clone();
+        if adjoint_path.segments.len() == 1 && p.path.segments.len() > 1 {
+            let mut full = p.path.clone();
+            if let (Some(last), Some(a)) = (full.segments.last_mut(), adjoint_path.segments.first())
+            {
+                *last = a.clone();
+            }
+            adjoint_path = full;
+        }
+        let call = crate::ir::UserCall {
+            path: p.path.to_token_stream(),
+            adjoint: adjoint_path.to_token_stream(),
+            name,
+            params,
+        };
+        Ok(self.push(
+            Op::UserCall(Box::new(call)),
+            args,
+            ret,
+            c.span(),
+            super::source_text(c),
+        ))
+    }
+
     /// `active[id]`: node `id` depends on a `wrt` parameter.
     fn active_nodes(&self) -> Vec<bool> {
         let mut active: Vec<bool> = Vec::with_capacity(self.nodes.len());
