@@ -30,9 +30,12 @@ WORKLOADS = [
     ("ln_det", "ln det X − tr(S X), wrt X (X SPD)"),
     ("dictionary", "‖X − D R‖² + λ‖R‖², wrt (D, R); p×k×m"),
     ("low_rank", "‖U Vᵀ − M‖² + λ(‖U‖² + ‖V‖²), wrt (U, V); rows×cols×rank"),
+    ("rnn", "tanh RNN over T steps, a run-time loop (`generated`) and unrolled at T = 10; batch×hidden×T"),
 ]
 SIZES = ["small", "medium", "large"]
-TIMES = ["generated", "generated_into", "expert", "expert_mg", "expert_sweep4", "expert_mm", "expert_old",
+# Workloads timed at other points than the three sizes.
+SIZES_OF = {"rnn": ["T10", "T100"]}
+TIMES = ["generated", "generated_into", "generated_unrolled_into", "expert", "expert_mg", "expert_sweep4", "expert_mm", "expert_old",
          "expert_literal", "naive", "candle_1thread", "candle_default"]
 # The hand-written gradients that compute the same thing; `best` is the fastest of
 # them in each group. (`expert_literal` ignores the algebra on purpose: not a candidate.)
@@ -82,7 +85,7 @@ def best_expert(times):
 def rows(data, name):
     """[(size, label, gen/best, into/best, gen − best in ns, best name)] of a workload."""
     out = []
-    for s in SIZES:
+    for s in SIZES_OF.get(name, SIZES):
         t = {f: v[1] for (g, f), v in data.items() if g == f"{name}/{s}"}
         label = next((v[0] for (g, f), v in data.items() if g == f"{name}/{s}"), "")
         best_is, best = best_expert(t)
@@ -106,13 +109,14 @@ README_NAMES = {
     "ln_det": "`ln det X − tr(S X)`",
     "dictionary": "dictionary learning",
     "low_rank": "a low-rank factorisation",
+    "rnn": "a tanh RNN (run-time loop)",
 }
 
 
 def highlights(data, note):
     """The README's benchmark bullets, from `data`."""
     lines = ["In its latest run", f"({note}),", "ratios are `_grad` ÷ the fastest hand-written gradient of the same group, then",
-             "`_grad_into` ÷ the same, by size small / medium / large; below 1 is faster:", ""]
+             "`_grad_into` ÷ the same, by size small / medium / large (the RNN: T = 10 / 100); below 1 is faster:", ""]
     worst = []
     gaps = []
     for name, _ in WORKLOADS:
@@ -123,7 +127,7 @@ def highlights(data, note):
         into = " / ".join(f"{x[3]:.2f}" for x in r)
         lines.append(f"- {README_NAMES[name]} ({', '.join(x[1] for x in r)}): {gen} (`_grad_into` {into});")
         worst += [(x[3], name, x[0]) for x in r]
-        gaps += [(x[4], name) for x in r if x[0] == "small"]
+        gaps += [(x[4], name) for x in r if x[0] == SIZES_OF.get(name, SIZES)[0]]
     if gaps:
         lo, hi = min(gaps), max(gaps)
         lines.append(f"- at the small sizes `_grad` costs {fmt_signed_time(lo[0])} ({README_NAMES[lo[1]]}) "
@@ -159,7 +163,8 @@ def main(dirs):
     else:
         peak = None
     for name, title in WORKLOADS:
-        present = [f for f in TIMES if any((f"{name}/{s}", f) in data for s in SIZES)]
+        sizes = SIZES_OF.get(name, SIZES)
+        present = [f for f in TIMES if any((f"{name}/{s}", f) in data for s in sizes)]
         if not present:
             continue
         print(f"### {name}: {title}\n")
@@ -174,7 +179,7 @@ def main(dirs):
         print("| " + " | ".join(head) + " |")
         print("|" + "---|" * len(head))
         large = None
-        for s in SIZES:
+        for s in sizes:
             row = {f: data.get((f"{name}/{s}", f)) for f in present}
             label = next((v[0] for v in row.values() if v), "")
             t = {f: (v[1] if v else None) for f, v in row.items()}
@@ -189,7 +194,7 @@ def main(dirs):
             if "candle_default" in present:
                 cells.append(ratio(t.get("candle_default"), t.get("generated")))
             print("| " + " | ".join(cells) + " |")
-            if s == "large":
+            if s == sizes[-1]:
                 large = row
         if large:
             parts = []
@@ -199,7 +204,7 @@ def main(dirs):
                     g = v[2] / v[1]
                     pct = f" ({100 * g / peak:.0f} %)" if peak else ""
                     parts.append(f"{f} {g:.1f}{pct}")
-            print(f"\nGFLOP/s at the large size (of the GEMM rate): " + ", ".join(parts) + "\n")
+            print(f"\nGFLOP/s at the {sizes[-1]} size (of the GEMM rate): " + ", ".join(parts) + "\n")
 
 
 if __name__ == "__main__":
