@@ -135,6 +135,23 @@ pub enum Lazy {
         /// The factors and whether each is transposed.
         factors: Vec<(Operand, bool)>,
     },
+    /// `alpha · op(a) · op(b)`, read by one axpy only: the reader becomes the product
+    /// itself, written straight into its target (GEMM's `beta = 1` when it
+    /// accumulates), transposed as `(A B)ᵀ = Bᵀ Aᵀ` when the axpy reads it
+    /// transposed. So `∂/∂V` of `U Vᵀ` is `Ḡᵀ U`, in `V`'s orientation, not
+    /// `(Uᵀ Ḡ)ᵀ` stored and then added transposed.
+    Gemm {
+        /// Scalar factor.
+        alpha: Sym,
+        /// Left factor.
+        a: Operand,
+        /// Left transposed?
+        ta: bool,
+        /// Right factor.
+        b: Operand,
+        /// Right transposed?
+        tb: bool,
+    },
     /// `alpha · op(a) · op(b)`, read only by products: each reads it as a chain of
     /// three factors, and the generated code decides at run time, from the shapes,
     /// whether to store it once or let each chain take its cheaper order (see
@@ -493,6 +510,21 @@ fn lazy_from(only: &Contrib, all: &[Read], lazy: &[Option<Lazy>]) -> Option<Lazy
             Some(Lazy::Transposed(alpha.clone(), *a))
         }
         Contrib::Fill(s) if gemms_only => Some(Lazy::Fill(s.clone())),
+        Contrib::Gemm {
+            alpha,
+            a,
+            ta,
+            b,
+            tb,
+        } if matches!(all, [Read::Factor | Read::Scaled]) && chain(only, lazy).is_none() => {
+            Some(Lazy::Gemm {
+                alpha: alpha.clone(),
+                a: *a,
+                ta: *ta,
+                b: *b,
+                tb: *tb,
+            })
+        }
         // Not a product of a product (a chain has three factors), nor of a fill
         // (which its own kernel reads).
         Contrib::Gemm {
@@ -537,9 +569,8 @@ fn factor(o: Operand, t: bool, lazy: &[Option<Lazy>]) -> Factor {
         },
         Some(Lazy::Transposed(s, m)) => Factor::Matrix(s.clone(), *m, !t),
         Some(Lazy::Identity(s)) => Factor::Identity(s.clone()),
-        Some(Lazy::Product { .. } | Lazy::Fill(_) | Lazy::Factors { .. }) | None => {
-            Factor::Matrix(Sym::Lit(1.0), o, t)
-        }
+        Some(Lazy::Product { .. } | Lazy::Gemm { .. } | Lazy::Fill(_) | Lazy::Factors { .. })
+        | None => Factor::Matrix(Sym::Lit(1.0), o, t),
     }
 }
 
@@ -578,6 +609,37 @@ pub fn fold_aliases(c: &Contrib, lazy: &[Option<Lazy>]) -> Contrib {
             (Factor::Identity(_), Factor::Identity(_)) => c.clone(),
         },
         Contrib::Axpy { alpha, a, ta } => {
+            // An axpy of a product read by it alone: that product, into the target.
+            if let Operand::Adj(n) = a {
+                if let Some(Some(Lazy::Gemm {
+                    alpha: s,
+                    a: x,
+                    ta: tx,
+                    b: y,
+                    tb: ty,
+                })) = lazy.get(*n)
+                {
+                    let alpha = Sym::mul(alpha.clone(), s.clone());
+                    let gemm = if *ta {
+                        Contrib::Gemm {
+                            alpha,
+                            a: *y,
+                            ta: !*ty,
+                            b: *x,
+                            tb: !*tx,
+                        }
+                    } else {
+                        Contrib::Gemm {
+                            alpha,
+                            a: *x,
+                            ta: *tx,
+                            b: *y,
+                            tb: *ty,
+                        }
+                    };
+                    return fold_aliases(&gemm, lazy);
+                }
+            }
             // An untransposed axpy of an elementwise adjoint is inlined by `expand`.
             if !*ta
                 && matches!(a, Operand::Adj(n) if matches!(lazy.get(*n), Some(Some(Lazy::Expr(_)))))

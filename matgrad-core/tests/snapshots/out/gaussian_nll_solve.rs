@@ -152,32 +152,24 @@ fn gaussian_nll_grad_into(
         ::matgrad::__private::view(&__mg_v5),
         &mut __mg_w11,
     );
-    let mut __mg_g3 = ws.take(12usize);
-    ::matgrad::__private::gemm_to(
-        &mut __mg_g3,
-        false,
-        1f64,
-        ::matgrad::__private::view(&__mg_g6),
-        false,
-        ::matgrad::__private::view(&__mg_v5),
-        true,
-    );
     let __mg_g2: f64 = __mg_g8;
     let mut __mg_g1 = ::matgrad::__private::GradBuf::take_matrix(grad_v);
-    let mut __mg_w13 = ws.take(13usize);
+    let mut __mg_w12 = ws.take(12usize);
     ::matgrad::__private::factor_solve_adjoint_b_to(
         &mut __mg_g1,
         false,
         ::matgrad::__private::view(&__mg_v4),
         ::matgrad::__private::view(&__mg_aux4),
         ::matgrad::__private::view(&__mg_g5),
-        &mut __mg_w13,
+        &mut __mg_w12,
     );
-    ::matgrad::__private::axpy_to(
+    ::matgrad::__private::gemm_to(
         &mut __mg_g1,
         true,
         1f64,
-        ::matgrad::__private::view(&__mg_g3),
+        ::matgrad::__private::view(&__mg_v5),
+        false,
+        ::matgrad::__private::view(&__mg_g6),
         true,
     );
     let mut __mg_g0 = ::matgrad::__private::GradBuf::take_matrix(grad_s);
@@ -210,8 +202,7 @@ fn gaussian_nll_grad_into(
     ws.put(9usize, __mg_g5);
     ws.put(10usize, __mg_g4);
     ws.put(11usize, __mg_w11);
-    ws.put(12usize, __mg_g3);
-    ws.put(13usize, __mg_w13);
+    ws.put(12usize, __mg_w12);
     __mg_value
 }
 const _: () = {
