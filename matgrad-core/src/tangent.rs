@@ -82,86 +82,16 @@ pub fn tangent_graph(
     wrt: &[usize],
     names: &[String],
 ) -> Result<TangentGraph, Vec<(Span, String)>> {
-    let nparams = g
-        .nodes
-        .iter()
-        .take_while(|n| matches!(n.op, Op::Param(_)))
-        .count();
-    let mut b = Build {
-        g,
-        nodes: Vec::new(),
-        value: Vec::with_capacity(g.nodes.len()),
-        tangent: Vec::with_capacity(g.nodes.len()),
-        directions: Vec::new(),
-        current: 0,
-    };
-    // The parameters, then the directions: parameter `i` stays node `i`.
-    for node in g.nodes.iter().take(nparams) {
-        b.nodes.push(node.clone());
-    }
-    for (k, &i) in wrt.iter().enumerate() {
-        let Some(p) = g.nodes.get(i) else { continue };
-        let name = names.get(k).cloned().unwrap_or_else(|| format!("v{k}"));
-        b.directions.push((i, b.nodes.len()));
-        b.nodes.push(Node {
-            op: Op::Param(nparams + k),
-            args: Vec::new(),
-            kind: p.kind,
-            span: p.span,
-            text: name.clone(),
-            name: Some(name),
-        });
-    }
+    let (mut b, nparams) = Build::start(g, wrt, names);
     let mut errors = Vec::new();
     for (id, node) in g.nodes.iter().enumerate() {
-        b.current = id;
         let value = if id < nparams {
             id
         } else {
-            let op = remap_op(&node.op, &b.value);
-            let args = node.args.iter().map(|&a| b.value(a)).collect();
-            b.nodes.push(Node {
-                op,
-                args,
-                ..node.clone()
-            });
-            b.nodes.len() - 1
+            b.push_value(id, node)
         };
         b.value.push(value);
-        let needed =
-            matches!(node.op, Op::Param(_)) || node.args.iter().any(|&a| b.tangent(a).is_some());
-        // A closure calling a `#[custom_adjoint]` function: its tangent would need the
-        // derivative of the user's adjoint, which matgrad does not have.
-        let user_closure = match &node.op {
-            Op::Map(c) | Op::ZipMap(c) | Op::Expr(c) => {
-                c.body.any(&|x| matches!(x, crate::sym::Sym::User(..)))
-            }
-            _ => false,
-        };
-        if needed && user_closure {
-            errors.push((
-                node.span,
-                format!(
-                    "`{}`: {}",
-                    node.text,
-                    crate::rules::scalar::USER_SECOND_ORDER
-                ),
-            ));
-            b.tangent.push(None);
-            continue;
-        }
-        let tangent = if needed {
-            match rules::rule(&node.op).tangent(Site::new(g, id), &mut b) {
-                Ok(t) => t,
-                Err(e) => {
-                    errors.push((node.span, format!("`{}`: {}", node.text, e.0)));
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        b.tangent.push(tangent);
+        b.push_tangent(id, &mut errors);
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -179,6 +109,91 @@ pub fn tangent_graph(
             float: g.float.clone(),
         },
         value,
+    })
+}
+
+/// The graph of a forward-mode Jacobian (`#[jacobian]`, see [`crate::jacobian`]):
+/// every node of `g` once (the values), then, per group of `wrt` variables, the
+/// tangents along those variables' directions alone, so that a sweep along a unit
+/// direction of one variable recomputes only its group's nodes.
+pub struct JvpGraph {
+    /// The parameters of `g`, one direction per `wrt` variable (as
+    /// [`tangent_graph`] numbers them), a copy of every other node of `g`, then the
+    /// sections. Its output is the copy of `g`'s.
+    pub graph: Graph,
+    /// `value[id]`: the node of `g`'s node `id` here.
+    pub value: Vec<NodeId>,
+    /// One per group, in order.
+    pub sections: Vec<Section>,
+}
+
+/// The tangent nodes of one group of variables in a [`JvpGraph`].
+pub struct Section {
+    /// The variables (parameter indices) whose directions the section follows.
+    pub params: Vec<usize>,
+    /// Its nodes: `start..end`.
+    pub start: NodeId,
+    /// One past its last node.
+    pub end: NodeId,
+    /// The tangent of the node `of` given to [`jvp_graph`] along those directions
+    /// (`None`: it does not depend on them).
+    pub tangent: Option<NodeId>,
+}
+
+/// The [`JvpGraph`] of `g` for the variables `wrt` (directions named `names`, as
+/// for [`tangent_graph`]), with one section per group of `groups` (each a list of
+/// `wrt` variables), each holding the tangents of the nodes up to `of`. An operation
+/// without a tangent is an error at its span.
+pub fn jvp_graph(
+    g: &Graph,
+    wrt: &[usize],
+    names: &[String],
+    groups: &[Vec<usize>],
+    of: NodeId,
+) -> Result<JvpGraph, Vec<(Span, String)>> {
+    let (mut b, nparams) = Build::start(g, wrt, names);
+    let all = std::mem::take(&mut b.directions);
+    for (id, node) in g.nodes.iter().enumerate() {
+        let value = if id < nparams {
+            id
+        } else {
+            b.push_value(id, node)
+        };
+        b.value.push(value);
+    }
+    let mut errors = Vec::new();
+    let mut sections = Vec::new();
+    for group in groups {
+        b.directions = all
+            .iter()
+            .filter(|(p, _)| group.contains(p))
+            .copied()
+            .collect();
+        b.tangent.clear();
+        let start = b.nodes.len();
+        for id in 0..=of.min(g.nodes.len().saturating_sub(1)) {
+            b.push_tangent(id, &mut errors);
+        }
+        sections.push(Section {
+            params: group.clone(),
+            start,
+            end: b.nodes.len(),
+            tangent: b.tangent(of),
+        });
+    }
+    if !errors.is_empty() {
+        errors.dedup_by(|a, b| a.1 == b.1);
+        return Err(errors);
+    }
+    let output = b.value(g.output);
+    Ok(JvpGraph {
+        graph: Graph {
+            nodes: b.nodes,
+            output,
+            float: g.float.clone(),
+        },
+        value: b.value,
+        sections,
     })
 }
 
@@ -217,6 +232,103 @@ struct Build<'a> {
     /// The original node whose tangent is being built (its span, text and
     /// declared kind go to the nodes it adds).
     current: NodeId,
+}
+
+impl<'a> Build<'a> {
+    /// The parameters of `g`, then one direction per `wrt` variable (parameter `i`
+    /// stays node `i`; the direction of `wrt[k]` is parameter `nparams + k`, named
+    /// `names[k]`), with no value or tangent recorded yet; and `nparams`.
+    fn start(g: &'a Graph, wrt: &[usize], names: &[String]) -> (Build<'a>, usize) {
+        let nparams = g
+            .nodes
+            .iter()
+            .take_while(|n| matches!(n.op, Op::Param(_)))
+            .count();
+        let mut b = Build {
+            g,
+            nodes: Vec::new(),
+            value: Vec::with_capacity(g.nodes.len()),
+            tangent: Vec::with_capacity(g.nodes.len()),
+            directions: Vec::new(),
+            current: 0,
+        };
+        for node in g.nodes.iter().take(nparams) {
+            b.nodes.push(node.clone());
+        }
+        for (k, &i) in wrt.iter().enumerate() {
+            let Some(p) = g.nodes.get(i) else { continue };
+            let name = names.get(k).cloned().unwrap_or_else(|| format!("v{k}"));
+            b.directions.push((i, b.nodes.len()));
+            b.nodes.push(Node {
+                op: Op::Param(nparams + k),
+                args: Vec::new(),
+                kind: p.kind,
+                span: p.span,
+                text: name.clone(),
+                name: Some(name),
+            });
+        }
+        (b, nparams)
+    }
+}
+
+impl Build<'_> {
+    /// Pushes the copy of the original node `id` (its operation reading the copies'
+    /// ids) and returns its id.
+    fn push_value(&mut self, id: NodeId, node: &Node) -> NodeId {
+        self.current = id;
+        let op = remap_op(&node.op, &self.value);
+        let args = node.args.iter().map(|&a| self.value(a)).collect();
+        self.nodes.push(Node {
+            op,
+            args,
+            ..node.clone()
+        });
+        self.nodes.len() - 1
+    }
+
+    /// Pushes the tangent of the original node `id` (its rule's, when an argument
+    /// has a tangent or it is a parameter) and records it; an operation without a
+    /// tangent is an error in `errors`.
+    fn push_tangent(&mut self, id: NodeId, errors: &mut Vec<(Span, String)>) {
+        let g = self.g;
+        let node = g.node(id);
+        self.current = id;
+        let needed =
+            matches!(node.op, Op::Param(_)) || node.args.iter().any(|&a| self.tangent(a).is_some());
+        // A closure calling a `#[custom_adjoint]` function: its tangent would need the
+        // derivative of the user's adjoint, which matgrad does not have.
+        let user_closure = match &node.op {
+            Op::Map(c) | Op::ZipMap(c) | Op::Expr(c) => {
+                c.body.any(&|x| matches!(x, crate::sym::Sym::User(..)))
+            }
+            _ => false,
+        };
+        if needed && user_closure {
+            errors.push((
+                node.span,
+                format!(
+                    "`{}`: {}",
+                    node.text,
+                    crate::rules::scalar::USER_SECOND_ORDER
+                ),
+            ));
+            self.tangent.push(None);
+            return;
+        }
+        let tangent = if needed {
+            match rules::rule(&node.op).tangent(Site::new(g, id), self) {
+                Ok(t) => t,
+                Err(e) => {
+                    errors.push((node.span, format!("`{}`: {}", node.text, e.0)));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        self.tangent.push(tangent);
+    }
 }
 
 impl Tangents for Build<'_> {

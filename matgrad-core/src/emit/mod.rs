@@ -10,6 +10,7 @@ pub mod fixed;
 pub mod formula;
 pub mod fuse;
 pub mod hessian;
+pub mod jacobian;
 pub mod math;
 pub mod resolve;
 mod scalar;
