@@ -554,9 +554,15 @@ pub use matgrad_macros::custom_adjoint;
 /// result when it is a `DVector`).
 pub use matgrad_macros::jacobian;
 
+/// `#[jacobian]` in forward mode whatever the costs. Not part of the API.
+#[doc(hidden)]
+pub use matgrad_macros::jacobian_forward as __jacobian_forward;
 /// `#[jacobian]` with `reassociate` forced on. Not part of the API.
 #[doc(hidden)]
 pub use matgrad_macros::jacobian_reassociated as __jacobian_reassociated;
+/// `#[jacobian]` in reverse mode whatever the costs. Not part of the API.
+#[doc(hidden)]
+pub use matgrad_macros::jacobian_reverse as __jacobian_reverse;
 
 /// Continues a `#[grad]` expansion with a helper's tokens. Not part of the API.
 #[doc(hidden)]

@@ -1,15 +1,31 @@
-//! `#[jacobian(wrt = p)]`: the Jacobian of a vector-valued function, by reverse mode.
+//! `#[jacobian(wrt = p)]`: the Jacobian of a vector-valued function, by forward or
+//! reverse mode, whichever the cost model finds cheaper.
 //!
-//! For `fn r(p, …) -> DVector<T>` with m residuals, the expansion writes a hidden
-//! scalar function `⟨r(p, …), s⟩` of one more parameter, the seed `s`, and puts
-//! `#[grad]` on it: its gradient with respect to `p` is `Jᵀ s`, row `i` of `J` when
-//! `s = e_i`. `NAME_jacobian_into` calls that gradient once per residual, with the
-//! seed and the gradient buffers kept in the workspace, and copies each gradient
-//! into its row (a matrix variable's entries in column-major order). So every
-//! construct `#[grad]` accepts works here too (static sizes, helpers, generic
-//! floats), and the cost is m gradients: `m (1 + 2–3) ×` the residual's forward
-//! pass. Forward mode (cheaper when the variables have fewer entries than there are
-//! residuals) and structured Jacobians are not chosen yet.
+//! For `fn r(p, …) -> DVector<T>` with m residuals, the expansion parses the seeded
+//! scalar function `⟨r(p, …), s⟩` (one more parameter, the seed `s`) with the whole
+//! `#[grad]` pipeline (parser, solves, rewrites), then builds its
+//! [`tangent::JvpGraph`]: the values once, then per variable the tangents of the
+//! residuals along its direction alone, from each rule's `tangent`. The reverse sweep
+//! of `⟨r, s⟩` runs over the same graph. Then:
+//!
+//! - **forward mode**: per entry k of each variable, the tangent sweep along e_k is
+//!   column k of `J` (n sweeps, n the number of variable entries);
+//! - **reverse mode**: per residual i, the reverse sweep at `s = e_i` is row i of
+//!   `J` (m sweeps).
+//!
+//! The values are computed once either way. [`costs`] prices both with the cost
+//! model ([`crate::cost`]) over symbolic shapes: a mode no dearer for all sizes is
+//! chosen at expansion (every static function, and e.g. a fit of scalar parameters
+//! to a `DVector` of data); otherwise both are emitted and the cheaper is chosen at
+//! each call from the shapes (the two cost polynomials evaluated there). The docs of
+//! the companions say which, with the Jacobian's formulas (`J_x v_x` for forward
+//! mode, `J_xᵀ s` for reverse mode). Not done: structured Jacobians (`A` for `A x −
+//! b`, block-diagonal forms for entrywise maps) formed directly.
+//!
+//! A body calling `#[differentiable]` helpers cannot be read here (an attribute sees
+//! only its item): it goes through `#[grad]` on a hidden seeded function, whose
+//! continuation inlines the helpers, and reverse mode calling that function's
+//! `_grad_into` once per residual (each call with its own forward pass).
 
 use crate::cost::{self, Cost, Poly};
 use crate::ctxt::Ctxt;
@@ -24,8 +40,29 @@ use crate::tangent;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
 
+/// A mode forced on `#[jacobian]` whatever the costs (matgrad's test suites, which
+/// check both modes on every case).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Force {
+    /// Forward mode.
+    Forward,
+    /// Reverse mode.
+    Reverse,
+}
+
 /// Expands `#[jacobian(attr)] item` (and `reassociate` when `reassociate`).
 pub fn expand(attr: TokenStream, item: TokenStream, reassociate: bool) -> TokenStream {
+    expand_forced(attr, item, reassociate, None)
+}
+
+/// [`expand`], in the mode `force` when it is `Some` (for a function derived here,
+/// see the module docs).
+pub fn expand_forced(
+    attr: TokenStream,
+    item: TokenStream,
+    reassociate: bool,
+    force: Option<Force>,
+) -> TokenStream {
     let f: syn::ItemFn = match syn::parse2(item.clone()) {
         Ok(f) => f,
         Err(e) => {
@@ -37,7 +74,7 @@ pub fn expand(attr: TokenStream, item: TokenStream, reassociate: bool) -> TokenS
             return quote!(#item #err);
         }
     };
-    match companions(attr, &f, reassociate) {
+    match companions(attr, &f, reassociate, force) {
         Ok(tokens) => quote!(#item #tokens),
         Err(errors) => {
             let errors: TokenStream = errors.iter().map(syn::Error::to_compile_error).collect();
@@ -46,11 +83,13 @@ pub fn expand(attr: TokenStream, item: TokenStream, reassociate: bool) -> TokenS
     }
 }
 
-/// The seeded function, its `#[grad]`, and the two companions.
+/// The two companions (derived here, or through a seeded function and its
+/// `#[grad]`).
 fn companions(
     attr: TokenStream,
     f: &syn::ItemFn,
     reassociate: bool,
+    force: Option<Force>,
 ) -> Result<TokenStream, Vec<syn::Error>> {
     if attr.is_empty() {
         return Err(vec![syn::Error::new(
@@ -127,7 +166,13 @@ fn companions(
             .iter()
             .filter_map(|&i| read.params.get(i).map(|p| p.name.clone()))
             .collect();
-        if let Some(d) = derive(f, ret_ty, &float_ty, &names, reassociate) {
+        if let Some(mut d) = derive(f, ret_ty, &float_ty, &names, reassociate) {
+            d.forced = force.is_some();
+            match force {
+                Some(Force::Forward) => d.mode = Mode::Forward,
+                Some(Force::Reverse) => d.mode = Mode::Reverse,
+                None => {}
+            }
             return Ok(d.companions());
         }
     }
@@ -371,6 +416,8 @@ pub struct Derivation {
     pub reverse_cost: Cost,
     /// The residuals' name in the formulas (the function's, unless taken).
     pub residual: String,
+    /// The mode was forced (matgrad's test suites), not chosen by the costs.
+    pub forced: bool,
 }
 
 /// Every identifier in `tokens`.
@@ -404,11 +451,11 @@ pub fn derive(
     wrt: &[syn::Ident],
     reassociate: bool,
 ) -> Option<Derivation> {
-    // The names the parameters and the body use (the function's own name is free:
-    // the residuals are written with it).
+    // The seeded function calls the user's as a helper, which the parser inlines in
+    // a scope of its own: an early `return` in the body ends the residuals, not
+    // `⟨r, s⟩`. Its names must not be the parameters'.
     let mut taken = Vec::new();
     idents(f.sig.inputs.to_token_stream(), &mut taken);
-    idents(f.block.to_token_stream(), &mut taken);
     let residual = fresh(&f.sig.ident.to_string(), &taken);
     let seed_name = fresh("s", &taken);
     // The seed's name is only the generated code's (mixed-site): it cannot shadow
@@ -418,13 +465,25 @@ pub fn derive(
     let mut sig = f.sig.clone();
     sig.inputs.push(syn::parse_quote!(#seed: &#ret_ty));
     sig.output = syn::parse_quote!(-> #float_ty);
-    let block = &f.block;
+    let name = &f.sig.ident;
+    let args: Vec<&syn::Ident> = f
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|a| match a {
+            syn::FnArg::Typed(pt) => match &*pt.pat {
+                syn::Pat::Ident(pi) => Some(&pi.ident),
+                _ => None,
+            },
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect();
     let seeded = syn::ItemFn {
         attrs: Vec::new(),
         vis: syn::Visibility::Inherited,
         sig,
         block: Box::new(syn::parse_quote!({
-            let #r = #block;
+            let #r = #name(#(#args),*);
             #r.dot(#seed)
         })),
     };
@@ -437,7 +496,7 @@ pub fn derive(
         reassociate,
         first_order: true,
     };
-    let d = crate::derive_full(attr, &seeded, options, &[]).ok()?;
+    let d = crate::derive_full(attr, &seeded, options, std::slice::from_ref(f)).ok()?;
     let seed_id = d.sig.params.len().checked_sub(1)?;
     let out = d.graph.node(d.graph.output);
     let (Op::Dot, &[r_orig, s_arg]) = (&out.op, out.args.as_slice()) else {
@@ -449,6 +508,8 @@ pub fn derive(
     let (mut tsig, twrt) = tangent::signature(&d.sig, &d.wrt);
     let dirs: Vec<usize> = twrt.iter().take(d.wrt.len()).copied().collect();
     let mut names = Vec::new();
+    let mut taken = Vec::new();
+    idents(f.to_token_stream(), &mut taken);
     for &k in &dirs {
         let p = tsig.params.get_mut(k)?;
         let name = fresh(&p.name.to_string(), &taken);
@@ -508,6 +569,7 @@ pub fn derive(
         forward_cost,
         reverse_cost,
         residual,
+        forced: false,
     })
 }
 
@@ -739,6 +801,7 @@ impl Derivation {
             String::new(),
         ];
         lines.push(match self.mode {
+            _ if self.forced => format!("{} mode, forced by matgrad's test suite whatever the costs: {costs}.", if self.mode.has_forward() { "Forward" } else { "Reverse" }),
             Mode::Forward => format!("Forward mode, {sweeps_f}, chosen by the cost model over reverse mode, {sweeps_r}, as never dearer for any sizes: {costs}."),
             Mode::Reverse => format!("Reverse mode, {sweeps_r}, chosen by the cost model over forward mode, {sweeps_f}, as never dearer for any sizes: {costs}."),
             Mode::AtRunTime { .. } => format!("Forward mode, {sweeps_f}, or reverse mode, {sweeps_r}, whichever the cost model finds cheaper at each call's shapes (neither is for all sizes): {costs}."),
