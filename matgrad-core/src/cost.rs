@@ -162,6 +162,21 @@ impl Poly {
         self.0.is_empty()
     }
 
+    /// The polynomial's value, each symbol given by `sym`; `None` when `sym` cannot
+    /// give one of them.
+    pub fn eval(&self, sym: &dyn Fn(&str) -> Option<f64>) -> Option<f64> {
+        let mut total = 0.0;
+        for (m, c) in &self.0 {
+            #[allow(clippy::cast_precision_loss)]
+            let mut term = c.num as f64 / c.den as f64;
+            for x in m {
+                term *= sym(x)?;
+            }
+            total += term;
+        }
+        Some(total)
+    }
+
     /// The polynomial as a Rust expression of type `f64`, each symbol given by `sym`
     /// (an `f64` expression); `None` when `sym` cannot give one of them.
     pub fn tokens(&self, sym: &dyn Fn(&str) -> Option<TokenStream>) -> Option<TokenStream> {
@@ -282,6 +297,21 @@ impl Cost {
                 })
                 .collect(),
         }
+    }
+
+    /// The cost's value, each choice its cheapest candidate, each symbol given by
+    /// `sym` (see [`Poly::eval`]): what [`Cost::tokens`] computes at run time.
+    pub fn eval(&self, sym: &dyn Fn(&str) -> Option<f64>) -> Option<f64> {
+        let mut total = self.fixed.eval(sym)?;
+        for c in &self.choices {
+            let mut best: Option<f64> = None;
+            for p in &c.candidates {
+                let v = p.eval(sym)?;
+                best = Some(best.map_or(v, |b| b.min(v)));
+            }
+            total += best.unwrap_or(0.0);
+        }
+        Some(total)
     }
 
     /// The cost as a Rust expression of type `f64`, each choice its cheapest

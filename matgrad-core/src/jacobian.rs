@@ -457,7 +457,10 @@ pub fn derive(
     let mut taken = Vec::new();
     idents(f.sig.inputs.to_token_stream(), &mut taken);
     let residual = fresh(&f.sig.ident.to_string(), &taken);
-    let seed_name = fresh("s", &taken);
+    // The seed's name is shown in the docs: none the function uses.
+    let mut shown = taken.clone();
+    idents(f.block.to_token_stream(), &mut shown);
+    let seed_name = fresh("s", &shown);
     // The seed's name is only the generated code's (mixed-site): it cannot shadow
     // the user's names there.
     let seed = mixed(&seed_name);
@@ -714,12 +717,13 @@ impl Derivation {
             .collect()
     }
 
-    /// Which mode was chosen, in a word: `forward`, `reverse`, or `chosen at run time`.
+    /// Which mode was chosen: `forward mode`, `reverse mode`, or `forward or reverse
+    /// mode, chosen at run time`.
     pub fn mode_name(&self) -> &'static str {
         match self.mode {
-            Mode::Forward => "forward",
-            Mode::Reverse => "reverse",
-            Mode::AtRunTime { .. } => "chosen at run time",
+            Mode::Forward => "forward mode",
+            Mode::Reverse => "reverse mode",
+            Mode::AtRunTime { .. } => "forward or reverse mode, chosen at run time",
         }
     }
 
@@ -792,10 +796,10 @@ impl Derivation {
         let sweeps_f = "one tangent sweep per entry of the variables (column k of each Jacobian is the residuals' tangent along the unit direction e_k)";
         let sweeps_r = format!("one reverse sweep per residual (row i of each Jacobian is the gradient of ⟨{r}, {s}⟩ at the seed {s} = e_i)");
         let (fc, rc) = (&self.forward_cost, &self.reverse_cost);
-        let costs = format!("forward `{fc}`, reverse `{rc}` multiply-adds (the values once, then the sweeps; m the number of residuals, n of variable entries)");
+        let costs = format!("forward `{fc}`, reverse `{rc}` multiply-adds (the values once, then the sweeps; `x.r`, `x.c` the rows and columns of `x`)");
         let mut lines = vec![
             format!(
-                "# Jacobian of `{r}` with respect to {list}: {} mode",
+                "# Jacobian of `{r}` with respect to {list}: {}",
                 self.mode_name()
             ),
             String::new(),
@@ -968,5 +972,136 @@ fn limit(t: &str) -> String {
         "(a formula too long to show)".to_owned()
     } else {
         t.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{derive, float_of, Derivation, Mode};
+
+    /// `src` derived with respect to `wrt`, as `#[jacobian(wrt = (..))]` would.
+    fn derived(wrt: &[&str], src: &str) -> Derivation {
+        let f: syn::ItemFn = syn::parse_str(src).expect("a function");
+        let syn::ReturnType::Type(_, ret) = &f.sig.output else {
+            panic!("a result");
+        };
+        let float = float_of(ret).expect("a float type");
+        let names: Vec<syn::Ident> = wrt
+            .iter()
+            .map(|w| syn::Ident::new(w, proc_macro2::Span::call_site()))
+            .collect();
+        derive(&f, ret, &float, &names, false).expect("derives")
+    }
+
+    /// The costs of the two modes at sizes given per parameter name (rows, columns).
+    fn at(d: &Derivation, sizes: &[(&str, (f64, f64))]) -> (f64, f64) {
+        let sym = |s: &str| {
+            let (label, dim) = s.rsplit_once('.')?;
+            let (_, (r, c)) = sizes.iter().find(|(n, _)| *n == label)?;
+            Some(if dim == "r" { *r } else { *c })
+        };
+        let f = d.forward_cost.eval(&sym);
+        let r = d.reverse_cost.eval(&sym);
+        match (f, r) {
+            (Some(f), Some(r)) => (f, r),
+            _ => panic!(
+                "a size is missing: forward `{}`, reverse `{}`",
+                d.forward_cost, d.reverse_cost
+            ),
+        }
+    }
+
+    /// Static sizes (and scalar variables with data of any length) are decided at
+    /// expansion: forward when the variables have fewer entries than there are
+    /// residuals, reverse otherwise.
+    #[test]
+    fn decided_at_expansion() {
+        // Two scalar variables, m residuals: 2 tangent sweeps against m reverse ones.
+        let fit = derived(
+            &["b1", "b2"],
+            "fn fit(b1: f64, b2: f64, t: &DVector<f64>, y: &DVector<f64>) -> DVector<f64> {
+                t.map(|v| b1 * (1.0 - (-b2 * v).exp())) - y
+            }",
+        );
+        assert!(matches!(fit.mode, Mode::Forward), "{}", fit.mode_name());
+        // 12 variable entries, 3 residuals.
+        let transform = derived(
+            &["rot", "t"],
+            "fn transform(rot: &Matrix3<f64>, t: &Vector3<f64>, p: &Vector3<f64>) -> Vector3<f64> {
+                rot * p + t
+            }",
+        );
+        assert!(
+            matches!(transform.mode, Mode::Reverse),
+            "{}",
+            transform.mode_name()
+        );
+        // 1 variable entry, 6 residuals.
+        let pose = derived(
+            &["theta"],
+            "fn pose(theta: f64, p: &SMatrix<f64, 2, 3>) -> Vector6<f64> {
+                let (c, s) = (theta.cos(), theta.sin());
+                let q = Matrix2::new(c, -s, s, c) * p;
+                Vector6::new(q[(0, 0)], q[(1, 0)], q[(0, 1)], q[(1, 1)], q[(0, 2)], q[(1, 2)])
+            }",
+        );
+        assert!(matches!(pose.mode, Mode::Forward), "{}", pose.mode_name());
+        assert!(pose.doc().iter().any(|l| l.contains("forward mode")));
+        assert!(transform.doc().iter().any(|l| l.contains("reverse mode")));
+    }
+
+    /// Dynamic sizes whose costs do not compare for all sizes: both modes, the
+    /// cheaper at each call's shapes.
+    #[test]
+    fn chosen_at_run_time_by_the_shapes() {
+        // The issue's exponential fit: 3 parameters in a DVector, m data points.
+        let exp = derived(
+            &["p"],
+            "fn exp_fit(p: &DVector<f64>, t: &DVector<f64>, y: &DVector<f64>) -> DVector<f64> {
+                t.map(|v| p[0] * (-p[1] * v).exp() + p[2]) - y
+            }",
+        );
+        assert!(matches!(exp.mode, Mode::AtRunTime { .. }));
+        let (f, r) = at(
+            &exp,
+            &[("p", (3.0, 1.0)), ("t", (100.0, 1.0)), ("y", (100.0, 1.0))],
+        );
+        assert!(
+            f < r,
+            "3 parameters, 100 residuals: forward {f}, reverse {r}"
+        );
+        let (f, r) = at(
+            &exp,
+            &[("p", (300.0, 1.0)), ("t", (10.0, 1.0)), ("y", (10.0, 1.0))],
+        );
+        assert!(
+            r < f,
+            "300 parameters, 10 residuals: forward {f}, reverse {r}"
+        );
+        // A layer with many weights and few outputs: reverse.
+        let layer = derived(
+            &["w"],
+            "fn layer(w: &DMatrix<f64>, x: &DVector<f64>) -> DVector<f64> {
+                (w * x).map(|v| v.tanh())
+            }",
+        );
+        let (f, r) = at(&layer, &[("w", (4.0, 30.0)), ("x", (30.0, 1.0))]);
+        assert!(r < f, "120 weights, 4 residuals: forward {f}, reverse {r}");
+        let (f, r) = at(&layer, &[("w", (30.0, 1.0)), ("x", (1.0, 1.0))]);
+        assert!(f < r, "30 weights, 30 residuals: forward {f}, reverse {r}");
+    }
+
+    /// The docs carry the Jacobian as each mode computes it: `A` times the direction
+    /// (a column of `J`) and `Aᵀ` times the seed (a row).
+    #[test]
+    fn formulas_of_a_linear_residual() {
+        let d = derived(
+            &["x"],
+            "fn linear(a: &DMatrix<f64>, x: &DVector<f64>, b: &DVector<f64>) -> DVector<f64> {
+                a * x - b
+            }",
+        );
+        assert_eq!(d.tangents(), [("J_x v_x".to_owned(), "a v_x".to_owned())]);
+        assert_eq!(d.adjoints(), [("J_xᵀ s".to_owned(), "aᵀ s".to_owned())]);
     }
 }
