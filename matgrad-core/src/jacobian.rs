@@ -13,11 +13,16 @@
 //! - **reverse mode**: per residual i, the reverse sweep at `s = e_i` is row i of
 //!   `J` (m sweeps).
 //!
-//! The values are computed once either way. [`costs`] prices both with the cost
+//! The values are computed once either way, and so is the part of each entrywise
+//! tangent that does not depend on the direction (the coefficients `∂g/∂c` of a
+//! closure `g` in its captured parameters `c`, `g′(a)` of a closure of a value): a
+//! sweep only scales and adds them (`tangent::jvp_graph` with `hoist`). [`costs`]
+//! prices both with the cost
 //! model ([`crate::cost`]) over symbolic shapes: a mode no dearer for all sizes is
-//! chosen at expansion (every static function, and e.g. a fit of scalar parameters
-//! to a `DVector` of data); otherwise both are emitted and the cheaper is chosen at
-//! each call from the shapes (the two cost polynomials evaluated there). The docs of
+//! chosen at expansion (every static function); otherwise both are emitted and the
+//! cheaper is chosen at each call from the shapes (the two cost polynomials
+//! evaluated there: forward for a fit of a few parameters to many points, reverse
+//! for many weights and few outputs). The docs of
 //! the companions say which, with the Jacobian's formulas (`J_x v_x` for forward
 //! mode, `J_xᵀ s` for reverse mode). Not done: structured Jacobians (`A` for `A x −
 //! b`, block-diagonal forms for entrywise maps) formed directly.
@@ -520,7 +525,7 @@ pub fn derive(
         names.push(name);
     }
     let groups: Vec<Vec<usize>> = d.wrt.iter().map(|&w| vec![w]).collect();
-    let jvp = tangent::jvp_graph(&d.graph, &d.wrt, &names, &groups, r_orig).ok()?;
+    let jvp = tangent::jvp_graph(&d.graph, &d.wrt, &names, &groups, r_orig, true).ok()?;
     let adjoints = diff::differentiate(&jvp.graph, &d.wrt);
     let r_node = *jvp.value.get(r_orig)?;
     let vars: Vec<Var> = d
@@ -544,6 +549,7 @@ pub fn derive(
             &names,
             std::slice::from_ref(&d.wrt),
             r_orig,
+            false,
         )
         .ok()
     } else {
@@ -1011,19 +1017,10 @@ mod tests {
         }
     }
 
-    /// Static sizes (and scalar variables with data of any length) are decided at
-    /// expansion: forward when the variables have fewer entries than there are
-    /// residuals, reverse otherwise.
+    /// Static sizes are decided at expansion: forward when the variables have fewer
+    /// entries than there are residuals, reverse otherwise.
     #[test]
     fn decided_at_expansion() {
-        // Two scalar variables, m residuals: 2 tangent sweeps against m reverse ones.
-        let fit = derived(
-            &["b1", "b2"],
-            "fn fit(b1: f64, b2: f64, t: &DVector<f64>, y: &DVector<f64>) -> DVector<f64> {
-                t.map(|v| b1 * (1.0 - (-b2 * v).exp())) - y
-            }",
-        );
-        assert!(matches!(fit.mode, Mode::Forward), "{}", fit.mode_name());
         // 12 variable entries, 3 residuals.
         let transform = derived(
             &["rot", "t"],
@@ -1078,6 +1075,18 @@ mod tests {
             r < f,
             "300 parameters, 10 residuals: forward {f}, reverse {r}"
         );
+        // Two scalar variables, m residuals: 2 tangent sweeps against m reverse
+        // ones, reverse only for a single residual.
+        let fit = derived(
+            &["b1", "b2"],
+            "fn fit(b1: f64, b2: f64, t: &DVector<f64>, y: &DVector<f64>) -> DVector<f64> {
+                t.map(|v| b1 * (1.0 - (-b2 * v).exp())) - y
+            }",
+        );
+        let (f, r) = at(&fit, &[("t", (14.0, 1.0)), ("y", (14.0, 1.0))]);
+        assert!(f < r, "2 scalars, 14 residuals: forward {f}, reverse {r}");
+        let (f, r) = at(&fit, &[("t", (1.0, 1.0)), ("y", (1.0, 1.0))]);
+        assert!(r < f, "2 scalars, 1 residual: forward {f}, reverse {r}");
         // A layer with many weights and few outputs: reverse.
         let layer = derived(
             &["w"],

@@ -10,7 +10,7 @@ pub fn exp_fit(p: &DVector<f64>, t: &DVector<f64>, y: &DVector<f64>) -> DVector<
 ///
 /// # Jacobian of `exp_fit` with respect to `p`: forward or reverse mode, chosen at run time
 ///
-/// Forward mode, one tangent sweep per entry of the variables (column k of each Jacobian is the residuals' tangent along the unit direction e_k), or reverse mode, one reverse sweep per residual (row i of each Jacobian is the gradient of ⟨exp_fit, s⟩ at the seed s = e_i), whichever the cost model finds cheaper at each call's shapes (neither is for all sizes): forward `2 p.r t.r + 3 p.r + 2 t.r + 3`, reverse `p.r t.r + 2 t.r t.r + 5 t.r + 3` multiply-adds (the values once, then the sweeps; `x.r`, `x.c` the rows and columns of `x`).
+/// Forward mode, one tangent sweep per entry of the variables (column k of each Jacobian is the residuals' tangent along the unit direction e_k), or reverse mode, one reverse sweep per residual (row i of each Jacobian is the gradient of ⟨exp_fit, s⟩ at the seed s = e_i), whichever the cost model finds cheaper at each call's shapes (neither is for all sizes): forward `4 p.r t.r + 3 p.r + 4 t.r + 3`, reverse `p.r t.r + 4 t.r t.r + 5 t.r + 3` multiply-adds (the values once, then the sweeps; `x.r`, `x.c` the rows and columns of `x`).
 ///
 /// Forward: the tangent of `exp_fit` along the direction of each variable:
 ///
@@ -59,7 +59,7 @@ pub fn exp_fit_jacobian(
 ///
 /// # Jacobian of `exp_fit` with respect to `p`: forward or reverse mode, chosen at run time
 ///
-/// Forward mode, one tangent sweep per entry of the variables (column k of each Jacobian is the residuals' tangent along the unit direction e_k), or reverse mode, one reverse sweep per residual (row i of each Jacobian is the gradient of ⟨exp_fit, s⟩ at the seed s = e_i), whichever the cost model finds cheaper at each call's shapes (neither is for all sizes): forward `2 p.r t.r + 3 p.r + 2 t.r + 3`, reverse `p.r t.r + 2 t.r t.r + 5 t.r + 3` multiply-adds (the values once, then the sweeps; `x.r`, `x.c` the rows and columns of `x`).
+/// Forward mode, one tangent sweep per entry of the variables (column k of each Jacobian is the residuals' tangent along the unit direction e_k), or reverse mode, one reverse sweep per residual (row i of each Jacobian is the gradient of ⟨exp_fit, s⟩ at the seed s = e_i), whichever the cost model finds cheaper at each call's shapes (neither is for all sizes): forward `4 p.r t.r + 3 p.r + 4 t.r + 3`, reverse `p.r t.r + 4 t.r t.r + 5 t.r + 3` multiply-adds (the values once, then the sweeps; `x.r`, `x.c` the rows and columns of `x`).
 ///
 /// Forward: the tangent of `exp_fit` along the direction of each variable:
 ///
@@ -128,6 +128,18 @@ pub fn exp_fit_jacobian_into(
         ::matgrad::__private::view(y),
         "t.map(| v | a *(- b * v).exp() + c) - y",
     );
+    let mut __mg_v14 = ws.take(2usize);
+    ::matgrad::__private::map_to(
+        &mut __mg_v14,
+        ::matgrad::__private::view(t),
+        |__mg_x| (-(__mg_v6 * __mg_x)).exp(),
+    );
+    let mut __mg_v16 = ws.take(3usize);
+    ::matgrad::__private::map_to(
+        &mut __mg_v16,
+        ::matgrad::__private::view(t),
+        |__mg_x| -(__mg_v5 * ((-(__mg_v6 * __mg_x)).exp() * __mg_x)),
+    );
     let __mg_m: usize = ::matgrad::__private::view(&__mg_v9).nrows();
     if r.len() != __mg_m {
         *r = <DVector<f64>>::zeros(__mg_m);
@@ -140,14 +152,14 @@ pub fn exp_fit_jacobian_into(
         );
     }
     if ((3f64 + 3f64 * (::matgrad::__private::view(p).nrows() as f64)
-        + 2f64 * (::matgrad::__private::view(p).nrows() as f64)
+        + 4f64 * (::matgrad::__private::view(p).nrows() as f64)
             * (::matgrad::__private::view(t).nrows() as f64)
-        + 2f64 * (::matgrad::__private::view(t).nrows() as f64)))
+        + 4f64 * (::matgrad::__private::view(t).nrows() as f64)))
         <= ((3f64
             + (::matgrad::__private::view(p).nrows() as f64)
                 * (::matgrad::__private::view(t).nrows() as f64)
             + 5f64 * (::matgrad::__private::view(t).nrows() as f64)
-            + 2f64 * (::matgrad::__private::view(t).nrows() as f64)
+            + 4f64 * (::matgrad::__private::view(t).nrows() as f64)
                 * (::matgrad::__private::view(t).nrows() as f64)))
     {
         let mut __mg_dir0: DVector<f64> = ::core::default::Default::default();
@@ -182,20 +194,32 @@ pub fn exp_fit_jacobian_into(
                     0usize,
                     "p[2]",
                 );
-                let mut __mg_v14 = ws.take(2usize);
+                let mut __mg_v15 = ws.take(4usize);
                 ::matgrad::__private::map_to(
-                    &mut __mg_v14,
-                    ::matgrad::__private::view(t),
-                    |__mg_x| {
-                        (-(__mg_v6 * __mg_x)).exp() * __mg_v11
-                            - __mg_v5 * ((-(__mg_v6 * __mg_x)).exp() * __mg_x) * __mg_v12
-                            + __mg_v13
-                    },
+                    &mut __mg_v15,
+                    ::matgrad::__private::view(&__mg_v14),
+                    |__mg_x| __mg_x * __mg_v11,
+                );
+                let mut __mg_v17 = ws.take(5usize);
+                ::matgrad::__private::zip_map_to(
+                    &mut __mg_v17,
+                    false,
+                    ::matgrad::__private::view(&__mg_v15),
+                    ::matgrad::__private::view(&__mg_v16),
+                    |__mg_a0, __mg_a1| __mg_a0 + __mg_a1 * __mg_v12,
+                );
+                let mut __mg_v18 = ws.take(6usize);
+                ::matgrad::__private::map_to(
+                    &mut __mg_v18,
+                    ::matgrad::__private::view(&__mg_v17),
+                    |__mg_x| __mg_x + __mg_v13,
                 );
                 jacobian_p
                     .column_mut(__mg_k)
-                    .copy_from(&::matgrad::__private::view(&__mg_v14).column(0));
-                ws.put(2usize, __mg_v14);
+                    .copy_from(&::matgrad::__private::view(&__mg_v18).column(0));
+                ws.put(4usize, __mg_v15);
+                ws.put(5usize, __mg_v17);
+                ws.put(6usize, __mg_v18);
             }
             __mg_dir0[__mg_k] = 0f64;
         }
@@ -224,7 +248,7 @@ pub fn exp_fit_jacobian_into(
                 let s = &__mg_seed;
                 let grad_p = &mut __mg_grad0;
                 let __mg_g10: f64 = 1f64;
-                let mut __mg_g8 = ws.take(3usize);
+                let mut __mg_g8 = ws.take(7usize);
                 ::matgrad::__private::zip_n_to(
                     &mut __mg_g8,
                     false,
@@ -279,7 +303,7 @@ pub fn exp_fit_jacobian_into(
                     ::matgrad::__private::view(p).ncols(),
                 );
                 ::matgrad::__private::GradBuf::put_matrix(grad_p, __mg_g0);
-                ws.put(3usize, __mg_g8);
+                ws.put(7usize, __mg_g8);
             }
             __mg_seed[__mg_i] = 0f64;
             for (__mg_k, __mg_x) in ::matgrad::__private::view(&__mg_grad0)
@@ -297,4 +321,6 @@ pub fn exp_fit_jacobian_into(
     }
     ws.put(0usize, __mg_v8);
     ws.put(1usize, __mg_v9);
+    ws.put(2usize, __mg_v14);
+    ws.put(3usize, __mg_v16);
 }
