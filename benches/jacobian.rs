@@ -37,10 +37,10 @@ fn check(what: &str, a: &DMatrix<f64>, b: &DMatrix<f64>) {
 }
 
 fn exp_bench(c: &mut Criterion) {
-    let mut g = c.benchmark_group("jacobian_exp");
     for (size, m) in [("small", 1_000), ("large", 10_000)] {
+        let mut g = c.benchmark_group(format!("jacobian_exp/{size}"));
         let f = exp_data(m);
-        let label = format!("{size} m={m} n=4");
+        let label = format!("m={m} n=4");
         let (mut r, mut j, mut ws) = (DVector::zeros(0), DMatrix::zeros(0, 0), Workspace::new());
         let (mut re, mut je) = (DVector::zeros(0), DMatrix::zeros(0, 0));
         exp_rational_expert(&f, &mut re, &mut je);
@@ -99,16 +99,16 @@ fn exp_bench(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("expert", &label), |b| {
             b.iter(|| exp_rational_expert(black_box(&f), &mut re, &mut je))
         });
+        g.finish();
     }
-    g.finish();
 }
 
 fn dense_bench(c: &mut Criterion) {
-    let mut g = c.benchmark_group("jacobian_dense");
     let n = 40;
     for (size, m) in [("small", 1_000), ("large", 10_000)] {
+        let mut g = c.benchmark_group(format!("jacobian_dense/{size}"));
         let f = dense_data(m, n);
-        let label = format!("{size} m={m} n={n}");
+        let label = format!("m={m} n={n}");
         let (mut r, mut j, mut ws) = (DVector::zeros(0), DMatrix::zeros(0, 0), Workspace::new());
         let (mut re, mut je, mut z) = (DVector::zeros(0), DMatrix::zeros(0, 0), DVector::zeros(0));
         dense_expert(&f, &mut re, &mut je, &mut z);
@@ -148,8 +148,8 @@ fn dense_bench(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("expert", &label), |b| {
             b.iter(|| dense_expert(black_box(&f), &mut re, &mut je, &mut z))
         });
+        g.finish();
     }
-    g.finish();
 }
 
 fn config() -> Criterion {
