@@ -16,7 +16,7 @@
 //! The values are computed once either way, and so is the part of each entrywise
 //! tangent that does not depend on the direction (the coefficients `∂g/∂c` of a
 //! closure `g` in its captured parameters `c`, `g′(a)` of a closure of a value): a
-//! sweep only scales and adds them (`tangent::jvp_graph` with `hoist`). [`costs`]
+//! sweep only scales and adds them (`tangent::jvp_graph` with `hoist`). `costs`
 //! prices both with the cost
 //! model ([`crate::cost`]) over symbolic shapes: a mode no dearer for all sizes is
 //! chosen at expansion (every static function); otherwise both are emitted and the

@@ -3,7 +3,7 @@
 //! mode: column k of `J` is the tangent of the residuals along e_k) or one reverse
 //! sweep per residual (reverse mode: row i of `J` is the gradient of `⟨r, e_i⟩`), or
 //! both, one of them chosen at run time from the shapes. The static backend's
-//! version is [`super::fixed::jacobian_body`].
+//! version is `emit::fixed::jacobian_body`.
 //!
 //! The graph is a [`crate::tangent::JvpGraph`] of the seeded function `⟨r, s⟩`:
 //! its values, then one section of tangent nodes per variable. The reverse sweep
