@@ -332,7 +332,7 @@ fn companions(
     };
     let ret_doc = ret_ty.to_token_stream().to_string();
     let head = format!(
-        " The value of [`{name}`] and its Jacobian with respect to {}, derived by `#[jacobian]`: `J[(i, k)] = ∂r_i / ∂vec(x)_k`, one row per residual, the variable's entries in column-major order. By reverse mode: one gradient of `⟨r, e_i⟩` per residual.",
+        " The value of [`{name}`] and its Jacobian with respect to {}, derived by `#[jacobian]`: `J[(i, k)] = ∂r_i / ∂vec(x)_k`, one row per residual, the variable's entries in column-major order. By reverse mode, as the body calls `#[differentiable]` helpers (read through `#[grad]`'s continuation): one gradient of `⟨r, e_i⟩` per residual, each with its own forward pass (formulas are not shown for such functions).",
         wrt_names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
     );
     let into_head = format!(
@@ -945,7 +945,13 @@ impl Derivation {
                 });
             }
         };
+        let cfgs: Vec<&syn::Attribute> = f
+            .attrs
+            .iter()
+            .filter(|a| a.path().is_ident("cfg"))
+            .collect();
         quote! {
+            #(#cfgs)*
             #[doc = #head]
             #[doc = ""]
             #(#[doc = #doc1])*
@@ -957,6 +963,7 @@ impl Derivation {
                 (#rr, #(#out_names),*)
             }
 
+            #(#cfgs)*
             #[doc = #into_head]
             #[doc = ""]
             #(#[doc = #doc2])*

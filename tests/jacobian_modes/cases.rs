@@ -779,3 +779,42 @@ fn a_variable_without_influence_has_a_zero_jacobian() {
     assert_eq!(jx, DMatrix::from_diagonal(&(x.clone() * 2.0)));
     assert_eq!(ju, DMatrix::zeros(3, 2));
 }
+
+/// Static residuals of dynamic variables (the dynamic backend writing a static
+/// result), a scalar variable among them: `J` is a `DMatrix` for the matrix, an
+/// `SMatrix<f64, 2, 1>` for the scalar.
+#[jacobian(wrt = (w, s))]
+fn j_summary(w: &DMatrix<f64>, s: f64, x: &DVector<f64>) -> Vector2<f64> {
+    Vector2::new(
+        (w * x).map(|v| (s * v).sin()).sum(),
+        w.norm_squared() * s.exp(),
+    )
+}
+
+#[test]
+fn static_result_of_dynamic_variables() {
+    let (r, mut ws) = (&mut rng(15), Workspace::new());
+    let (mut value, mut jw, mut js) = (
+        Vector2::zeros(),
+        DMatrix::zeros(0, 0),
+        SMatrix::<f64, 2, 1>::zeros(),
+    );
+    for (m, n) in [(1, 1), (3, 2), (2, 5)] {
+        let (w, x, s) = (mat(r, m, n), vector(r, n), 0.3);
+        j_summary_jacobian_into(&w, s, &x, &mut value, &mut jw, &mut js, &mut ws);
+        same_values("summary", value.as_slice(), j_summary(&w, s, &x).as_slice());
+        let fw = fd(w.as_slice(), |e| {
+            j_summary(&DMatrix::from_column_slice(m, n, e), s, &x)
+                .as_slice()
+                .to_vec()
+        });
+        let fs = fd(&[s], |e| j_summary(&w, e[0], &x).as_slice().to_vec());
+        close("∂r/∂w", &jw, &fw, 1e-7);
+        close(
+            "∂r/∂s",
+            &DMatrix::from_column_slice(2, 1, js.as_slice()),
+            &fs,
+            1e-7,
+        );
+    }
+}
