@@ -818,3 +818,47 @@ fn static_result_of_dynamic_variables() {
         );
     }
 }
+
+/// Parameters by value, a count and a flag among them.
+#[jacobian(wrt = (a, s))]
+fn j_by_value(a: DMatrix<f64>, s: f64, k: usize, twice: bool) -> DVector<f64> {
+    (a.column(k) * s + a.row(0).transpose()).map(|v| if twice { 2.0 * v * v } else { v * v })
+}
+
+#[test]
+fn parameters_by_value_counts_and_flags() {
+    let (r, mut ws) = (&mut rng(16), Workspace::new());
+    let (mut value, mut ja, mut js) = (
+        DVector::zeros(0),
+        DMatrix::zeros(0, 0),
+        DMatrix::zeros(0, 0),
+    );
+    for (n, k, twice) in [(1, 0, true), (3, 2, false), (4, 1, true)] {
+        let (a, s) = (mat(r, n, n), 0.6);
+        j_by_value_jacobian_into(
+            a.clone(),
+            s,
+            k,
+            twice,
+            &mut value,
+            &mut ja,
+            &mut js,
+            &mut ws,
+        );
+        same_values(
+            "by value",
+            value.as_slice(),
+            j_by_value(a.clone(), s, k, twice).as_slice(),
+        );
+        let fa = fd(a.as_slice(), |e| {
+            j_by_value(DMatrix::from_column_slice(n, n, e), s, k, twice)
+                .as_slice()
+                .to_vec()
+        });
+        let fs = fd(&[s], |e| {
+            j_by_value(a.clone(), e[0], k, twice).as_slice().to_vec()
+        });
+        close("∂r/∂a", &ja, &fa, 1e-7);
+        close("∂r/∂s", &js, &fs, 1e-7);
+    }
+}
