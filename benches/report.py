@@ -11,8 +11,8 @@ estimates (the ratios of the `workloads` groups found in DIR), so that the
 README's numbers are never typed by hand; `--note` says which run they come from.
 
 Each DIR is a criterion output directory (`$CARGO_TARGET_DIR/criterion`): the one
-of `cargo bench --bench workloads` and the one of the candle benchmark
-(`benches/candle/`). Medians are criterion's median of the per-iteration sample
+of `cargo bench --bench workloads` (and `--bench jacobian`, whose groups get tables
+of their own) and the one of the candle benchmark (`benches/candle/`). Medians are criterion's median of the per-iteration sample
 times; GFLOP/s are each group's model flop count (its throughput) over the median.
 Standard library only.
 """
@@ -35,6 +35,13 @@ WORKLOADS = [
 SIZES = ["small", "medium", "large"]
 # Workloads timed at other points than the three sizes.
 SIZES_OF = {"rnn": ["T10", "T100"]}
+# benches/jacobian.rs (issue 18): `generated` is the mode the costs choose, the
+# forced modes beside it; `expert` the fastest Jacobian we could write by hand.
+JACOBIANS = [
+    ("jacobian_exp", "r_i = p₀ e^{−p₁ t_i} + p₂ / (1 + p₃ t_i) − y_i, wrt p (4 parameters)"),
+    ("jacobian_dense", "r = tanh(X w) − y, wrt w (40 parameters)"),
+]
+JACOBIAN_TIMES = ["generated", "generated_forward", "generated_reverse", "expert"]
 TIMES = ["generated", "generated_into", "generated_unrolled_into", "expert", "expert_mg", "expert_sweep4", "expert_mm", "expert_old",
          "expert_literal", "naive", "candle_1thread", "candle_default"]
 # The hand-written gradients that compute the same thing; `best` is the fastest of
@@ -207,6 +214,29 @@ def main(dirs):
             print(f"\nGFLOP/s at the {sizes[-1]} size (of the GEMM rate): " + ", ".join(parts) + "\n")
 
 
+def jacobian_tables(data):
+    """One table per Jacobian workload: the times, and each ÷ the expert's."""
+    for name, title in JACOBIANS:
+        present = [f for f in JACOBIAN_TIMES if any((f"{name}/{s}", f) in data for s in SIZES)]
+        if not present:
+            continue
+        print(f"### {name}: {title}\n")
+        others = [f for f in present if f != "expert"]
+        head = ["size"] + present + [f"{f}/expert" for f in others]
+        print("| " + " | ".join(head) + " |")
+        print("|" + "---|" * len(head))
+        for s in SIZES:
+            row = {f: data.get((f"{name}/{s}", f)) for f in present}
+            if not any(row.values()):
+                continue
+            label = next((v[0] for v in row.values() if v), "")
+            t = {f: (v[1] if v else None) for f, v in row.items()}
+            cells = [f"{s} {label}"] + [fmt_time(t[f]) for f in present]
+            cells += [ratio(t.get(f), t.get("expert")) for f in others]
+            print("| " + " | ".join(cells) + " |")
+        print()
+
+
 if __name__ == "__main__":
     args = sys.argv[1:]
     if args[:1] == ["--readme"]:
@@ -215,3 +245,4 @@ if __name__ == "__main__":
         write_readme(args[1], load(args[4:]), args[3])
     else:
         main(args or ["target/criterion"])
+        jacobian_tables(load(args or ["target/criterion"]))

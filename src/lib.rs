@@ -546,17 +546,27 @@ pub use matgrad_macros::custom_adjoint;
 /// assert!((j - want).norm() < 1e-12);
 /// ```
 ///
-/// How: the expansion writes a hidden scalar function `⟨r(p, …), s⟩` of one more
-/// parameter, the seed `s`, and differentiates it with `#[grad]`; its gradient at
-/// `s = e_i` is row `i` of `J`. So the Jacobian costs one gradient per residual
-/// (reverse mode); `_jacobian_into` keeps the seed and the gradients in the
-/// workspace, and computes `r` by calling the function itself (which allocates its
-/// result when it is a `DVector`).
+/// How: forward mode (per entry k of the variables, the residuals' tangent along
+/// e_k is column k of `J`) or reverse mode (per residual i, the gradient of
+/// `⟨r, s⟩` at the seed `s = e_i` is row i), whichever the cost model finds cheaper
+/// for the shapes: decided at expansion for static sizes, at each call from the
+/// shapes otherwise (here forward: 2 sweeps for 3 residuals). The values, and the
+/// parts of the tangents that do not depend on the direction, are computed once.
+/// The companions' docs say which mode, with its costs and the Jacobian's formula
+/// (`J_p v_p`, `J_pᵀ s`). `_jacobian_into` keeps its buffers in the workspace and
+/// allocates nothing once the shapes are steady. A body calling `#[differentiable]`
+/// helpers is derived in reverse mode through `#[grad]` on a hidden seeded function.
 pub use matgrad_macros::jacobian;
 
+/// `#[jacobian]` in forward mode whatever the costs. Not part of the API.
+#[doc(hidden)]
+pub use matgrad_macros::jacobian_forward as __jacobian_forward;
 /// `#[jacobian]` with `reassociate` forced on. Not part of the API.
 #[doc(hidden)]
 pub use matgrad_macros::jacobian_reassociated as __jacobian_reassociated;
+/// `#[jacobian]` in reverse mode whatever the costs. Not part of the API.
+#[doc(hidden)]
+pub use matgrad_macros::jacobian_reverse as __jacobian_reverse;
 
 /// Continues a `#[grad]` expansion with a helper's tokens. Not part of the API.
 #[doc(hidden)]

@@ -5,6 +5,10 @@
 //! The static-size workloads (`benches/common/static_losses.rs`) allocate nothing at
 //! all, from the first call of either companion on.
 //!
+//! `NAME_jacobian_into` (the residuals of `benches/common/jacobian_residuals.rs`)
+//! allocates nothing once warm either, in forward and in reverse mode; a static one
+//! never does.
+//!
 //! A counting global allocator counts the allocations of the calling thread only, so
 //! the test harness's other threads do not disturb the count.
 
@@ -22,6 +26,9 @@ mod algebra_losses;
 #[path = "../benches/common/data.rs"]
 #[allow(dead_code)]
 mod data;
+#[path = "../benches/common/jacobian_residuals.rs"]
+#[allow(dead_code)]
+mod jacobian_residuals;
 #[path = "../benches/common/losses.rs"]
 #[allow(dead_code)]
 mod losses;
@@ -508,4 +515,142 @@ fn hvp_into_allocates_nothing() {
             || losses::dictionary_hvp(&d.x, &d.d, &d.r, d.lambda, &vd, &vr).0,
         );
     }
+}
+
+/// Runs `into` three times on the same buffers: the first call may allocate, the next
+/// two must not, and all three write the same residuals and Jacobian (`read` gives
+/// them).
+fn jacobian_steady(
+    name: &str,
+    mut into: impl FnMut(),
+    read: impl Fn() -> (DVector<f64>, DMatrix<f64>),
+) {
+    let (first, ()) = allocations(&mut into);
+    assert!(
+        first > 0,
+        "{name}: the first call fills the workspace and the outputs"
+    );
+    let want = read();
+    for call in 2..=3 {
+        let (n, ()) = allocations(&mut into);
+        assert_eq!(
+            n, 0,
+            "{name}: call {call} of _jacobian_into allocated {n} times"
+        );
+        assert!(read() == want, "{name}: call {call} changed the result");
+    }
+}
+
+#[test]
+fn jacobian_into_allocates_nothing_in_either_mode() {
+    use jacobian_residuals::*;
+    use std::cell::RefCell;
+    let f = exp_data(300);
+    let g = dense_data(50, 6);
+    let out = RefCell::new((DVector::zeros(0), DMatrix::zeros(0, 0)));
+    let read = || out.borrow().clone();
+    // The mode the costs choose (forward at these shapes), then each mode forced.
+    let mut ws = Workspace::new();
+    jacobian_steady(
+        "exp_rational",
+        || {
+            let (r, j) = &mut *out.borrow_mut();
+            exp_rational_jacobian_into(&f.p, &f.t, &f.y, r, j, &mut ws);
+        },
+        read,
+    );
+    let mut ws = Workspace::new();
+    jacobian_steady(
+        "exp_rational, forward",
+        || {
+            let (r, j) = &mut *out.borrow_mut();
+            exp_rational_fwd_jacobian_into(&f.p, &f.t, &f.y, r, j, &mut ws);
+        },
+        read,
+    );
+    let mut ws = Workspace::new();
+    jacobian_steady(
+        "exp_rational, reverse",
+        || {
+            let (r, j) = &mut *out.borrow_mut();
+            exp_rational_rev_jacobian_into(&f.p, &f.t, &f.y, r, j, &mut ws);
+        },
+        read,
+    );
+    let mut ws = Workspace::new();
+    jacobian_steady(
+        "dense",
+        || {
+            let (r, j) = &mut *out.borrow_mut();
+            dense_jacobian_into(&g.p, &g.x, &g.y, r, j, &mut ws);
+        },
+        read,
+    );
+    let mut ws = Workspace::new();
+    jacobian_steady(
+        "dense, reverse",
+        || {
+            let (r, j) = &mut *out.borrow_mut();
+            dense_rev_jacobian_into(&g.p, &g.x, &g.y, r, j, &mut ws);
+        },
+        read,
+    );
+}
+
+/// Forward mode on static sizes (one variable entry, six residuals).
+#[matgrad::jacobian(wrt = theta)]
+fn rotate(theta: f64, p: &nalgebra::SMatrix<f64, 2, 3>) -> nalgebra::Vector6<f64> {
+    let (c, s) = (theta.cos(), theta.sin());
+    let q = nalgebra::Matrix2::new(c, -s, s, c) * p;
+    nalgebra::Vector6::new(
+        q[(0, 0)],
+        q[(1, 0)],
+        q[(0, 1)],
+        q[(1, 1)],
+        q[(0, 2)],
+        q[(1, 2)],
+    )
+}
+
+/// Reverse mode on static sizes (twelve variable entries, three residuals).
+#[matgrad::jacobian(wrt = (r, t))]
+fn transform(
+    r: &nalgebra::Matrix3<f64>,
+    t: &nalgebra::Vector3<f64>,
+    p: &nalgebra::Vector3<f64>,
+) -> nalgebra::Vector3<f64> {
+    r * p + t
+}
+
+#[test]
+fn static_jacobians_never_allocate() {
+    use nalgebra::{Matrix3, SMatrix, Vector3, Vector6};
+    let p = SMatrix::<f64, 2, 3>::from_fn(|i, j| (i + 2 * j) as f64 - 1.5);
+    never_allocates("rotate_jacobian", || rotate_jacobian(0.3, &p).1[(4, 0)]);
+    let (mut r, mut j, mut ws) = (
+        Vector6::zeros(),
+        SMatrix::<f64, 6, 1>::zeros(),
+        Workspace::new(),
+    );
+    never_allocates("rotate_jacobian_into", || {
+        rotate_jacobian_into(0.3, &p, &mut r, &mut j, &mut ws);
+        j[(4, 0)]
+    });
+    let (rot, t, q) = (
+        Matrix3::identity() * 2.0,
+        Vector3::new(0.1, 0.2, 0.3),
+        Vector3::new(1.0, -1.0, 0.5),
+    );
+    never_allocates("transform_jacobian", || {
+        transform_jacobian(&rot, &t, &q).1[(0, 3)]
+    });
+    let (mut v, mut jr, mut jt) = (
+        Vector3::zeros(),
+        SMatrix::<f64, 3, 9>::zeros(),
+        Matrix3::zeros(),
+    );
+    never_allocates("transform_jacobian_into", || {
+        transform_jacobian_into(&rot, &t, &q, &mut v, &mut jr, &mut jt, &mut ws);
+        jr[(0, 3)] + jt[(2, 2)]
+    });
 }

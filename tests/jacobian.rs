@@ -2,14 +2,20 @@
 //! differences of the function itself, column by column (dynamic and static sizes,
 //! matrix, vector and scalar variables, f32 and f64), and against closed forms:
 //! a linear residual (J = A), Rosenbrock's residual, an exponential fit, a rigid
-//! transform. `_jacobian_into` reuses its workspace across calls and sizes.
+//! transform. `_jacobian_into` reuses its workspace across calls and sizes. The
+//! mode is the one the costs choose: forward for the exponential fit of three
+//! parameters to 100 points, reverse for a layer of 120 weights and 4 outputs (both
+//! chosen at run time; `matgrad-core`'s `jacobian::tests` pins the choices, and
+//! `tests/jacobian_modes` checks every rule in each mode forced).
 
 // The nalgebra matgrad is built with: the dependency `nalgebra` (0.35, the default)
 // or, under `--no-default-features --features nalgebra_v0_34`, the renamed 0.34.
 #[cfg(not(feature = "nalgebra_v0_35"))]
 extern crate nalgebra_0_34 as nalgebra;
 
-use matgrad::{__jacobian_reassociated, jacobian, Workspace};
+use matgrad::{
+    __jacobian_forward, __jacobian_reassociated, __jacobian_reverse, jacobian, Workspace,
+};
 use nalgebra::{DMatrix, DVector, Matrix3, RealField, SMatrix, Vector2, Vector3};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -224,4 +230,68 @@ fn many_rules_match_finite_differences() {
         assert_close("∂r/∂A", &ja, &fa, 1e-6);
         assert_close("∂r/∂v", &jv, &fv, 1e-6);
     }
+}
+
+/// The exponential fit: three parameters in a `DVector`, m points.
+#[jacobian(wrt = p)]
+fn exp_fit3(p: &DVector<f64>, t: &DVector<f64>, y: &DVector<f64>) -> DVector<f64> {
+    t.map(|v| p[0] * (-p[1] * v).exp() + p[2]) - y
+}
+
+#[__jacobian_forward(wrt = p)]
+fn exp_fit3_forward(p: &DVector<f64>, t: &DVector<f64>, y: &DVector<f64>) -> DVector<f64> {
+    t.map(|v| p[0] * (-p[1] * v).exp() + p[2]) - y
+}
+
+/// Forward mode where it is cheaper: 3 tangent sweeps for 100 residuals. The
+/// Jacobian is the closed form's, and the chosen mode's result is forward mode's.
+#[test]
+fn forward_mode_for_few_parameters_and_many_residuals() {
+    let t = DVector::from_fn(100, |i, _| i as f64 / 20.0);
+    let y = t.map(|v| 3.0 * (-0.5 * v).exp() + 0.2);
+    let p = DVector::from_vec(vec![2.0, 0.3, 0.1]);
+    let (r, j) = exp_fit3_jacobian(&p, &t, &y);
+    assert_eq!(r, exp_fit3(&p, &t, &y));
+    let want = DMatrix::from_fn(100, 3, |i, k| {
+        let e = (-p[1] * t[i]).exp();
+        [e, -p[0] * t[i] * e, 1.0][k]
+    });
+    assert_close("closed form", &j, &want, 1e-14);
+    let fd = fd_jacobian(p.as_slice(), |e| {
+        exp_fit3(&DVector::from_column_slice(e), &t, &y)
+            .as_slice()
+            .to_vec()
+    });
+    assert_close("finite differences", &j, &fd, 1e-7);
+    assert_eq!((r, j), exp_fit3_forward_jacobian(&p, &t, &y));
+}
+
+/// Residuals of a layer with many weights and few outputs.
+#[jacobian(wrt = w)]
+fn wide_layer(w: &DMatrix<f64>, x: &DVector<f64>) -> DVector<f64> {
+    (w * x).map(|v| v.tanh())
+}
+
+#[__jacobian_reverse(wrt = w)]
+fn wide_layer_reverse(w: &DMatrix<f64>, x: &DVector<f64>) -> DVector<f64> {
+    (w * x).map(|v| v.tanh())
+}
+
+/// Reverse mode where it is cheaper: 4 reverse sweeps for 120 weights. Closed form:
+/// `∂r_i/∂W_ab = δ_ia (1 − r_i²) x_b`, `W_ab` entry `a + 4 b` in column-major order.
+#[test]
+fn reverse_mode_for_many_parameters_and_few_residuals() {
+    let r = &mut ChaCha8Rng::seed_from_u64(6);
+    let (w, x) = (random(r, 4, 30), random(r, 30, 1).column(0).into_owned());
+    let (value, j) = wide_layer_jacobian(&w, &x);
+    assert_eq!(value, wide_layer(&w, &x));
+    let want = DMatrix::from_fn(4, 120, |i, k| {
+        if k % 4 == i {
+            (1.0 - value[i] * value[i]) * x[k / 4]
+        } else {
+            0.0
+        }
+    });
+    assert_close("closed form", &j, &want, 1e-14);
+    assert_eq!((value, j), wide_layer_reverse_jacobian(&w, &x));
 }

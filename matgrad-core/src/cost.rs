@@ -12,6 +12,8 @@
 
 use crate::ir::{Dim, Graph, Kind, NodeId};
 use crate::rules::{self, Site};
+use proc_macro2::TokenStream;
+use quote::quote;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -159,6 +161,49 @@ impl Poly {
     pub fn is_zero(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The polynomial's value, each symbol given by `sym`; `None` when `sym` cannot
+    /// give one of them.
+    pub fn eval(&self, sym: &dyn Fn(&str) -> Option<f64>) -> Option<f64> {
+        let mut total = 0.0;
+        for (m, c) in &self.0 {
+            #[allow(clippy::cast_precision_loss)]
+            let mut term = c.num as f64 / c.den as f64;
+            for x in m {
+                term *= sym(x)?;
+            }
+            total += term;
+        }
+        Some(total)
+    }
+
+    /// The polynomial as a Rust expression of type `f64`, each symbol given by `sym`
+    /// (an `f64` expression); `None` when `sym` cannot give one of them.
+    pub fn tokens(&self, sym: &dyn Fn(&str) -> Option<TokenStream>) -> Option<TokenStream> {
+        let mut terms = Vec::new();
+        for (m, c) in &self.0 {
+            // The coefficient, exactly as written (`u64` as `f64` is exact below 2⁵³).
+            #[allow(clippy::cast_precision_loss)]
+            let (num, den) = (c.num as f64, c.den as f64);
+            let mut term = match (c.num, c.den) {
+                (1, 1) if !m.is_empty() => None,
+                (_, 1) => Some(quote!(#num)),
+                _ => Some(quote!((#num / #den))),
+            };
+            for x in m {
+                let x = sym(x)?;
+                term = Some(match term {
+                    Some(t) => quote!(#t * #x),
+                    None => x,
+                });
+            }
+            terms.push(term.unwrap_or_else(|| quote!(#num)));
+        }
+        if terms.is_empty() {
+            return Some(quote!(0f64));
+        }
+        Some(quote!((#(#terms)+*)))
+    }
 }
 
 impl fmt::Display for Poly {
@@ -224,6 +269,64 @@ impl fmt::Display for Choice {
         };
         let items: Vec<String> = items.iter().map(Poly::to_string).collect();
         write!(f, "{name}({})", items.join(", "))
+    }
+}
+
+impl Cost {
+    /// `self + other`.
+    pub fn plus(&self, other: &Cost) -> Cost {
+        let mut choices = self.choices.clone();
+        choices.extend(other.choices.iter().cloned());
+        Cost {
+            fixed: self.fixed.add(&other.fixed),
+            choices,
+        }
+    }
+
+    /// `self · p`: each choice's candidates multiplied too (`p` is non-negative, so
+    /// the cheapest stays the cheapest).
+    pub fn times(&self, p: &Poly) -> Cost {
+        Cost {
+            fixed: self.fixed.mul(p),
+            choices: self
+                .choices
+                .iter()
+                .map(|c| Choice {
+                    dims: c.dims.clone(),
+                    candidates: c.candidates.iter().map(|x| x.mul(p)).collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The cost's value, each choice its cheapest candidate, each symbol given by
+    /// `sym` (see [`Poly::eval`]): what [`Cost::tokens`] computes at run time.
+    pub fn eval(&self, sym: &dyn Fn(&str) -> Option<f64>) -> Option<f64> {
+        let mut total = self.fixed.eval(sym)?;
+        for c in &self.choices {
+            let mut best: Option<f64> = None;
+            for p in &c.candidates {
+                let v = p.eval(sym)?;
+                best = Some(best.map_or(v, |b| b.min(v)));
+            }
+            total += best.unwrap_or(0.0);
+        }
+        Some(total)
+    }
+
+    /// The cost as a Rust expression of type `f64`, each choice its cheapest
+    /// candidate, each symbol given by `sym` (see [`Poly::tokens`]).
+    pub fn tokens(&self, sym: &dyn Fn(&str) -> Option<TokenStream>) -> Option<TokenStream> {
+        let mut parts = vec![self.fixed.tokens(sym)?];
+        for c in &self.choices {
+            let mut cands = c.candidates.iter();
+            let first = cands.next().map_or(Some(quote!(0f64)), |p| p.tokens(sym))?;
+            let rest = cands
+                .map(|p| p.tokens(sym))
+                .collect::<Option<Vec<TokenStream>>>()?;
+            parts.push(quote!(#first #(.min(#rest))*));
+        }
+        Some(quote!((#(#parts)+*)))
     }
 }
 
@@ -366,8 +469,22 @@ impl fmt::Display for Assoc {
 /// [`ShapeRule`](crate::rules::ShapeRule): the formula the parser reads on concrete
 /// shapes, read here on polynomials. A dimension the types fix beats one derived.
 pub fn shapes(g: &Graph) -> Vec<Option<(Poly, Poly)>> {
+    shapes_with(g, &|_| None)
+}
+
+/// [`shapes`], where node `id` has the shape of node `same_as(id)` (an earlier node)
+/// when that is `Some`: a direction of a variable has the variable's shape, in the
+/// variable's symbols.
+pub fn shapes_with(
+    g: &Graph,
+    same_as: &dyn Fn(NodeId) -> Option<NodeId>,
+) -> Vec<Option<(Poly, Poly)>> {
     let mut out: Vec<Option<(Poly, Poly)>> = Vec::with_capacity(g.nodes.len());
     for (id, node) in g.nodes.iter().enumerate() {
+        if let Some(shape) = same_as(id).filter(|&s| s < id).and_then(|s| out.get(s)) {
+            out.push(shape.clone());
+            continue;
+        }
         let Kind::Matrix(shape) = node.kind else {
             out.push(None);
             continue;

@@ -1,25 +1,73 @@
-//! `#[jacobian(wrt = p)]`: the Jacobian of a vector-valued function, by reverse mode.
+//! `#[jacobian(wrt = p)]`: the Jacobian of a vector-valued function, by forward or
+//! reverse mode, whichever the cost model finds cheaper.
 //!
-//! For `fn r(p, …) -> DVector<T>` with m residuals, the expansion writes a hidden
-//! scalar function `⟨r(p, …), s⟩` of one more parameter, the seed `s`, and puts
-//! `#[grad]` on it: its gradient with respect to `p` is `Jᵀ s`, row `i` of `J` when
-//! `s = e_i`. `NAME_jacobian_into` calls that gradient once per residual, with the
-//! seed and the gradient buffers kept in the workspace, and copies each gradient
-//! into its row (a matrix variable's entries in column-major order). So every
-//! construct `#[grad]` accepts works here too (static sizes, helpers, generic
-//! floats), and the cost is m gradients: `m (1 + 2–3) ×` the residual's forward
-//! pass. Forward mode (cheaper when the variables have fewer entries than there are
-//! residuals) and structured Jacobians are not chosen yet.
+//! For `fn r(p, …) -> DVector<T>` with m residuals, the expansion parses the seeded
+//! scalar function `⟨r(p, …), s⟩` (one more parameter, the seed `s`) with the whole
+//! `#[grad]` pipeline (parser, solves, rewrites), then builds its
+//! [`tangent::JvpGraph`]: the values once, then per variable the tangents of the
+//! residuals along its direction alone, from each rule's `tangent`. The reverse sweep
+//! of `⟨r, s⟩` runs over the same graph. Then:
+//!
+//! - **forward mode**: per entry k of each variable, the tangent sweep along e_k is
+//!   column k of `J` (n sweeps, n the number of variable entries);
+//! - **reverse mode**: per residual i, the reverse sweep at `s = e_i` is row i of
+//!   `J` (m sweeps).
+//!
+//! The values are computed once either way, and so is the part of each entrywise
+//! tangent that does not depend on the direction (the coefficients `∂g/∂c` of a
+//! closure `g` in its captured parameters `c`, `g′(a)` of a closure of a value): a
+//! sweep only scales and adds them (`tangent::jvp_graph` with `hoist`). `costs`
+//! prices both with the cost
+//! model ([`crate::cost`]) over symbolic shapes: a mode no dearer for all sizes is
+//! chosen at expansion (every static function); otherwise both are emitted and the
+//! cheaper is chosen at each call from the shapes (the two cost polynomials
+//! evaluated there: forward for a fit of a few parameters to many points, reverse
+//! for many weights and few outputs). The docs of
+//! the companions say which, with the Jacobian's formulas (`J_x v_x` for forward
+//! mode, `J_xᵀ s` for reverse mode). Not done: structured Jacobians (`A` for `A x −
+//! b`, block-diagonal forms for entrywise maps) formed directly.
+//!
+//! A body calling `#[differentiable]` helpers cannot be read here (an attribute sees
+//! only its item): it goes through `#[grad]` on a hidden seeded function, whose
+//! continuation inlines the helpers, and reverse mode calling that function's
+//! `_grad_into` once per residual (each call with its own forward pass).
 
+use crate::cost::{self, Cost, Poly};
 use crate::ctxt::Ctxt;
-use crate::emit::{generics, mixed, Generics};
-use crate::ir::{Dim, Kind};
-use crate::parse;
+use crate::diff::{self, Adjoints};
+use crate::emit::jacobian::{Jac, Mode, Outs, Var};
+use crate::emit::math::{print, Notation, Terms};
+use crate::emit::{self, generics, mixed, Generics};
+use crate::ir::{flag, Dim, Kind, NodeId, Op};
+use crate::parse::{self, signature::Param, signature::Signature};
+use crate::simplify::simplify;
+use crate::tangent;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
 
+/// A mode forced on `#[jacobian]` whatever the costs (matgrad's test suites, which
+/// check both modes on every case).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Force {
+    /// Forward mode.
+    Forward,
+    /// Reverse mode.
+    Reverse,
+}
+
 /// Expands `#[jacobian(attr)] item` (and `reassociate` when `reassociate`).
 pub fn expand(attr: TokenStream, item: TokenStream, reassociate: bool) -> TokenStream {
+    expand_forced(attr, item, reassociate, None)
+}
+
+/// [`expand`], in the mode `force` when it is `Some` (for a function derived here,
+/// see the module docs).
+pub fn expand_forced(
+    attr: TokenStream,
+    item: TokenStream,
+    reassociate: bool,
+    force: Option<Force>,
+) -> TokenStream {
     let f: syn::ItemFn = match syn::parse2(item.clone()) {
         Ok(f) => f,
         Err(e) => {
@@ -31,7 +79,7 @@ pub fn expand(attr: TokenStream, item: TokenStream, reassociate: bool) -> TokenS
             return quote!(#item #err);
         }
     };
-    match companions(attr, &f, reassociate) {
+    match companions(attr, &f, reassociate, force) {
         Ok(tokens) => quote!(#item #tokens),
         Err(errors) => {
             let errors: TokenStream = errors.iter().map(syn::Error::to_compile_error).collect();
@@ -40,11 +88,13 @@ pub fn expand(attr: TokenStream, item: TokenStream, reassociate: bool) -> TokenS
     }
 }
 
-/// The seeded function, its `#[grad]`, and the two companions.
+/// The two companions (derived here, or through a seeded function and its
+/// `#[grad]`).
 fn companions(
     attr: TokenStream,
     f: &syn::ItemFn,
     reassociate: bool,
+    force: Option<Force>,
 ) -> Result<TokenStream, Vec<syn::Error>> {
     if attr.is_empty() {
         return Err(vec![syn::Error::new(
@@ -111,6 +161,34 @@ fn companions(
     if cx.has_errors() {
         return Err(cx.errors().to_vec());
     }
+    // Derived here, forward or reverse mode by the cost model; a body calling
+    // `#[differentiable]` helpers goes through `#[grad]`'s continuation instead
+    // (reverse mode), as does anything this derivation cannot take (whose errors
+    // `#[grad]` then reports).
+    let reassociate = reassociate || attr_parsed.reassociate;
+    if parse::helper::helper_calls(&f.block, &[]).is_empty() {
+        let names: Vec<syn::Ident> = wrt
+            .iter()
+            .filter_map(|&i| read.params.get(i).map(|p| p.name.clone()))
+            .collect();
+        if let Some(mut d) = derive(f, ret_ty, &float_ty, &names, reassociate) {
+            d.forced = force.is_some();
+            match force {
+                Some(Force::Forward) => d.mode = Mode::Forward,
+                Some(Force::Reverse) => d.mode = Mode::Reverse,
+                None => {}
+            }
+            return Ok(d.companions());
+        }
+    }
+    // A forced mode is for the test suites, which must not pass through the route
+    // below (reverse mode whatever they ask) unnoticed.
+    if let Some(force) = force {
+        return Err(vec![syn::Error::new(
+            Span::call_site(),
+            format!("matgrad: {force:?} mode is forced, but this function is not derived by `#[jacobian]` itself (it calls `#[differentiable]` helpers, or its seeded function does not derive)"),
+        )]);
+    }
     let block = &f.block;
     let r = syn::Ident::new("__mg_r", Span::call_site());
     let seeded_fn = syn::ItemFn {
@@ -126,7 +204,7 @@ fn companions(
         .iter()
         .filter_map(|&i| read.params.get(i).map(|p| &p.name))
         .collect();
-    let grad_attr = if reassociate || attr_parsed.reassociate {
+    let grad_attr = if reassociate {
         quote!(#[::matgrad::grad(wrt = (#(#wrt_names),*), reassociate)])
     } else {
         quote!(#[::matgrad::grad(wrt = (#(#wrt_names),*))])
@@ -262,7 +340,7 @@ fn companions(
     };
     let ret_doc = ret_ty.to_token_stream().to_string();
     let head = format!(
-        " The value of [`{name}`] and its Jacobian with respect to {}, derived by `#[jacobian]`: `J[(i, k)] = ∂r_i / ∂vec(x)_k`, one row per residual, the variable's entries in column-major order. By reverse mode: one gradient of `⟨r, e_i⟩` per residual.",
+        " The value of [`{name}`] and its Jacobian with respect to {}, derived by `#[jacobian]`: `J[(i, k)] = ∂r_i / ∂vec(x)_k`, one row per residual, the variable's entries in column-major order. By reverse mode, as the body calls `#[differentiable]` helpers (read through `#[grad]`'s continuation): one gradient of `⟨r, e_i⟩` per residual, each with its own forward pass (formulas are not shown for such functions).",
         wrt_names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
     );
     let into_head = format!(
@@ -315,5 +393,739 @@ fn float_of(ty: &syn::Type) -> Option<syn::Type> {
     match ab.args.first()? {
         syn::GenericArgument::Type(t) => Some(t.clone()),
         _ => None,
+    }
+}
+
+/// A `#[jacobian]` function derived here (not through `#[grad]`): the graph of its
+/// seeded function `⟨r, s⟩` with the residuals' tangents
+/// ([`tangent::jvp_graph`]), the reverse sweep over it, and the mode the cost model
+/// chose.
+pub struct Derivation {
+    /// The user's function.
+    pub item: syn::ItemFn,
+    /// The seeded function's parameters (the user's, then the seed `s`), then one
+    /// direction per variable.
+    pub sig: Signature,
+    /// The variables (parameter indices), in `wrt` order.
+    pub wrt: Vec<usize>,
+    /// The JVP graph.
+    pub jvp: tangent::JvpGraph,
+    /// The reverse sweep over it, for the variables.
+    pub adjoints: Adjoints,
+    /// The seed's parameter index.
+    pub seed: usize,
+    /// The residuals' node.
+    pub r: NodeId,
+    /// The variables with their directions and sections.
+    pub vars: Vec<Var>,
+    /// The mode chosen.
+    pub mode: Mode,
+    /// The cost of forward mode: the values, then per entry of each variable its
+    /// tangent sweep and a column of `J`.
+    pub forward_cost: Cost,
+    /// The cost of reverse mode: the values, then per residual one reverse sweep
+    /// (as costly as the tangent sweep of all the variables at once) and a row of
+    /// `J`.
+    pub reverse_cost: Cost,
+    /// The residuals' name in the formulas (the function's, unless taken).
+    pub residual: String,
+    /// The mode was forced (matgrad's test suites), not chosen by the costs.
+    pub forced: bool,
+}
+
+/// Every identifier in `tokens`.
+fn idents(tokens: TokenStream, out: &mut Vec<String>) {
+    for t in tokens {
+        match t {
+            proc_macro2::TokenTree::Ident(i) => out.push(i.to_string()),
+            proc_macro2::TokenTree::Group(g) => idents(g.stream(), out),
+            _ => {}
+        }
+    }
+}
+
+/// `base`, with underscores after it while the name is in `taken`.
+fn fresh(base: &str, taken: &[String]) -> String {
+    let mut name = base.to_owned();
+    while taken.contains(&name) {
+        name.push('_');
+    }
+    name
+}
+
+/// Derives `f` (checked already: a vector result of float type `float_ty`, the
+/// variables `wrt`) for the companions written here. `None` when the seeded
+/// function does not derive (its `#[grad]` then reports why) or has an operation
+/// without a tangent.
+pub fn derive(
+    f: &syn::ItemFn,
+    ret_ty: &syn::Type,
+    float_ty: &syn::Type,
+    wrt: &[syn::Ident],
+    reassociate: bool,
+) -> Option<Derivation> {
+    // The seeded function calls the user's as a helper, which the parser inlines in
+    // a scope of its own: an early `return` in the body ends the residuals, not
+    // `⟨r, s⟩`. Its names must not be the parameters'.
+    let mut taken = Vec::new();
+    idents(f.sig.inputs.to_token_stream(), &mut taken);
+    let residual = fresh(&f.sig.ident.to_string(), &taken);
+    // The seed's name is shown in the docs: none the function uses.
+    let mut shown = taken.clone();
+    idents(f.block.to_token_stream(), &mut shown);
+    let seed_name = fresh("s", &shown);
+    // The seed's name is only the generated code's (mixed-site): it cannot shadow
+    // the user's names there.
+    let seed = mixed(&seed_name);
+    let r = syn::Ident::new(&residual, Span::call_site());
+    let mut sig = f.sig.clone();
+    sig.inputs.push(syn::parse_quote!(#seed: &#ret_ty));
+    sig.output = syn::parse_quote!(-> #float_ty);
+    let name = &f.sig.ident;
+    let args: Vec<&syn::Ident> = f
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|a| match a {
+            syn::FnArg::Typed(pt) => match &*pt.pat {
+                syn::Pat::Ident(pi) => Some(&pi.ident),
+                _ => None,
+            },
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let seeded = syn::ItemFn {
+        attrs: Vec::new(),
+        vis: syn::Visibility::Inherited,
+        sig,
+        block: Box::new(syn::parse_quote!({
+            let #r = #name(#(#args),*);
+            #r.dot(#seed)
+        })),
+    };
+    let attr = if reassociate {
+        quote!(wrt = (#(#wrt),*), reassociate)
+    } else {
+        quote!(wrt = (#(#wrt),*))
+    };
+    let options = crate::Options {
+        reassociate,
+        first_order: true,
+    };
+    let d = crate::derive_full(attr, &seeded, options, std::slice::from_ref(f)).ok()?;
+    let seed_id = d.sig.params.len().checked_sub(1)?;
+    let out = d.graph.node(d.graph.output);
+    let (Op::Dot, &[r_orig, s_arg]) = (&out.op, out.args.as_slice()) else {
+        return None;
+    };
+    if s_arg != seed_id {
+        return None;
+    }
+    let (mut tsig, twrt) = tangent::signature(&d.sig, &d.wrt);
+    let dirs: Vec<usize> = twrt.iter().take(d.wrt.len()).copied().collect();
+    let mut names = Vec::new();
+    let mut taken = Vec::new();
+    idents(f.to_token_stream(), &mut taken);
+    for &k in &dirs {
+        let p = tsig.params.get_mut(k)?;
+        let name = fresh(&p.name.to_string(), &taken);
+        p.name = mixed(&name);
+        names.push(name);
+    }
+    let groups: Vec<Vec<usize>> = d.wrt.iter().map(|&w| vec![w]).collect();
+    let jvp = tangent::jvp_graph(&d.graph, &d.wrt, &names, &groups, r_orig, true).ok()?;
+    let adjoints = diff::differentiate(&jvp.graph, &d.wrt);
+    let r_node = *jvp.value.get(r_orig)?;
+    let vars: Vec<Var> = d
+        .wrt
+        .iter()
+        .zip(&dirs)
+        .zip(&jvp.sections)
+        .map(|((&param, &dir), s)| Var {
+            param,
+            dir,
+            start: s.start,
+            end: s.end,
+            tangent: s.tangent,
+        })
+        .collect();
+    // The sweep of all the variables at once, for the cost of a reverse sweep.
+    let all = if d.wrt.len() > 1 {
+        tangent::jvp_graph(
+            &d.graph,
+            &d.wrt,
+            &names,
+            std::slice::from_ref(&d.wrt),
+            r_orig,
+            false,
+        )
+        .ok()
+    } else {
+        None
+    };
+    let (forward_cost, reverse_cost) = costs(
+        &tsig,
+        &jvp.graph,
+        &adjoints,
+        seed_id,
+        r_node,
+        &vars,
+        all.as_ref(),
+    );
+    let mode = choose(&forward_cost, &reverse_cost);
+    Some(Derivation {
+        item: f.clone(),
+        sig: tsig,
+        wrt: d.wrt,
+        jvp,
+        adjoints,
+        seed: seed_id,
+        r: r_node,
+        vars,
+        mode,
+        forward_cost,
+        reverse_cost,
+        residual,
+        forced: false,
+    })
+}
+
+/// Forward when it costs at most what reverse does for all sizes, reverse when the
+/// converse holds, else at run time.
+fn choose(forward: &Cost, reverse: &Cost) -> Mode {
+    if forward.choices.is_empty() && reverse.choices.is_empty() {
+        if forward.fixed.at_most(&reverse.fixed) {
+            return Mode::Forward;
+        }
+        if reverse.fixed.at_most(&forward.fixed) {
+            return Mode::Reverse;
+        }
+    }
+    Mode::AtRunTime {
+        forward: forward.clone(),
+        reverse: reverse.clone(),
+    }
+}
+
+/// The costs of the two modes, from the cost model's per-node costs on symbolic
+/// shapes (a direction in its variable's symbols):
+///
+/// - forward: `C_v + Σ_x n_x (C_x + m)`, the values `C_v` (and what the tangents read
+///   of them), then per entry of each variable `x` (n_x of them) its tangent sweep
+///   `C_x` and a column of m entries;
+/// - reverse: `C_v + m (C_b + m + n)`, the values, then per residual one reverse
+///   sweep `C_b`, counted as the tangent sweep of every variable at once (each rule's
+///   adjoint does its tangent's work, transposed), the seed's m entries and a row of
+///   n entries.
+fn costs(
+    sig: &Signature,
+    g: &crate::ir::Graph,
+    adjoints: &Adjoints,
+    seed: usize,
+    r: NodeId,
+    vars: &[Var],
+    all: Option<&tangent::JvpGraph>,
+) -> (Cost, Cost) {
+    let dirs: Vec<usize> = vars.iter().map(|v| v.dir).collect();
+    let alias = |id: NodeId| {
+        dirs.iter()
+            .position(|&d| d == id)
+            .and_then(|k| vars.get(k).map(|v| v.param))
+    };
+    let sum = |g: &crate::ir::Graph, ids: &mut dyn Iterator<Item = NodeId>| {
+        let shapes = cost::shapes_with(g, &alias);
+        ids.fold(Cost::default(), |acc, id| {
+            acc.plus(&cost::node_cost(g, id, &shapes))
+        })
+    };
+    let shapes = cost::shapes_with(g, &alias);
+    let jac = |mode| Jac {
+        sig,
+        graph: g,
+        adjoints,
+        seed,
+        r,
+        vars,
+        mode,
+    };
+    let (fwd, rev) = (Mode::Forward, Mode::Reverse);
+    let (jf, jr) = (jac(&fwd), jac(&rev));
+    let n_nodes = g.nodes.len();
+    let once_f = jf.once();
+    let once_r = jr.once();
+    let values_f = sum(g, &mut (0..n_nodes).filter(|&id| flag(&once_f, id)));
+    let values_r = sum(g, &mut (0..n_nodes).filter(|&id| flag(&once_r, id)));
+    let m = shapes
+        .get(r)
+        .cloned()
+        .flatten()
+        .map_or(Poly::num(1), |(rows, _)| rows);
+    let entries = |param: usize| match shapes.get(param).cloned().flatten() {
+        Some((rows, cols)) => rows.mul(&cols),
+        None => Poly::num(1),
+    };
+    let mut forward = values_f;
+    let mut n = Poly::default();
+    for v in vars {
+        let nx = entries(v.param);
+        n = n.add(&nx);
+        if v.tangent.is_some() {
+            let sweep = sum(g, &mut jf.section(v).into_iter());
+            forward = forward.plus(&sweep.plus(&Cost::fixed(m.clone())).times(&nx));
+        }
+    }
+    let sweep = match (all, vars) {
+        (Some(a), _) => {
+            let roots: Vec<NodeId> = a.sections.iter().filter_map(|s| s.tangent).collect();
+            let need = emit::jacobian::ancestors(&a.graph, &roots);
+            let on = a.graph.active(&dirs);
+            let range = a.sections.first().map_or(0..0, |s| s.start..s.end);
+            sum(
+                &a.graph,
+                &mut range.filter(|&id| flag(&need, id) && flag(&on, id)),
+            )
+        }
+        (None, [v]) => sum(g, &mut jf.section(v).into_iter()),
+        (None, _) => Cost::default(),
+    };
+    let reverse = values_r.plus(&sweep.plus(&Cost::fixed(m.clone().add(&n))).times(&m));
+    (forward, reverse)
+}
+
+/// The type of the Jacobian of variable `p` for results of static length `ret` (`None`:
+/// dynamic): `SMatrix<T, M, N>` when both are static (N = 1 for a scalar), else
+/// `DMatrix<T>`.
+fn jacobian_type(ret: Option<usize>, p: &Param, t: &syn::Ident) -> TokenStream {
+    let rt = quote!(::matgrad::__private);
+    let var = match p.kind {
+        Kind::Scalar => Some(1),
+        Kind::Matrix(s) => s.rows.size().zip(s.cols.size()).map(|(r, c)| r * c),
+    };
+    match (ret, var) {
+        (Some(m), Some(n)) => quote!(#rt::SMatrix<#t, #m, #n>),
+        _ => quote!(#rt::DMatrix<#t>),
+    }
+}
+
+impl Derivation {
+    fn jac(&self) -> Jac<'_> {
+        Jac {
+            sig: &self.sig,
+            graph: &self.jvp.graph,
+            adjoints: &self.adjoints,
+            seed: self.seed,
+            r: self.r,
+            vars: &self.vars,
+            mode: &self.mode,
+        }
+    }
+
+    fn params(&self) -> &[Param] {
+        self.sig.params.get(..self.seed).unwrap_or(&[])
+    }
+
+    fn var_names(&self) -> Vec<String> {
+        self.wrt
+            .iter()
+            .filter_map(|&i| self.sig.params.get(i).map(|p| p.name.to_string()))
+            .collect()
+    }
+
+    /// Which mode was chosen: `forward mode`, `reverse mode`, or `forward or reverse
+    /// mode, chosen at run time`.
+    pub fn mode_name(&self) -> &'static str {
+        match self.mode {
+            Mode::Forward => "forward mode",
+            Mode::Reverse => "reverse mode",
+            Mode::AtRunTime { .. } => "forward or reverse mode, chosen at run time",
+        }
+    }
+
+    /// Forward mode's formulas: for each variable `x`, the residuals' tangent along
+    /// its direction `v_x`, `J_x v_x` (column k of `J_x` at `v_x = e_k`), simplified,
+    /// as Unicode math.
+    pub fn tangents(&self) -> Vec<(String, String)> {
+        let input = self.input();
+        let terms = Terms::new(&input);
+        self.vars
+            .iter()
+            .filter_map(|v| {
+                let x = self.sig.params.get(v.param)?.name.to_string();
+                let d = self.jvp.graph.label(v.dir);
+                let t = v.tangent.map_or(crate::simplify::Term::Num(0.0), |t| {
+                    simplify(&terms.value(t))
+                });
+                Some((format!("J_{x} {d}"), print(&t, Notation::Unicode)))
+            })
+            .collect()
+    }
+
+    /// Reverse mode's formulas: for each variable `x`, the gradient of `⟨r, s⟩`,
+    /// `J_xᵀ s` (row i of `J_x` at `s = e_i`, shaped like `x`), as Unicode math.
+    pub fn adjoints(&self) -> Vec<(String, String)> {
+        let input = self.input();
+        let terms = Terms::new(&input);
+        let s = self.jvp.graph.label(self.seed);
+        terms
+            .gradients()
+            .into_iter()
+            .map(|(x, t)| (format!("J_{x}ᵀ {s}"), print(&t, Notation::Unicode)))
+            .collect()
+    }
+
+    /// `(name, definition)` of the values the user named, as Unicode math.
+    pub fn definitions(&self) -> Vec<(String, String)> {
+        let input = self.input();
+        let terms = Terms::new(&input);
+        terms
+            .definitions()
+            .into_iter()
+            .filter(|(n, _)| *n != self.residual)
+            .map(|(n, t)| (n, print(&t, Notation::Unicode)))
+            .collect()
+    }
+
+    fn input(&self) -> emit::Input<'_> {
+        emit::Input {
+            item: &self.item,
+            sig: &self.sig,
+            wrt: &self.wrt,
+            graph: &self.jvp.graph,
+            adjoints: &self.adjoints,
+            value: self.jvp.graph.output,
+            companion: emit::Companion::Grad,
+        }
+    }
+
+    /// The doc lines of the companions: the mode, why, and the Jacobian's formulas.
+    pub fn doc(&self) -> Vec<String> {
+        let names = self.var_names();
+        let list = names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let r = &self.residual;
+        let s = self.jvp.graph.label(self.seed);
+        let sweeps_f = "one tangent sweep per entry of the variables (column k of each Jacobian is the residuals' tangent along the unit direction e_k)";
+        let sweeps_r = format!("one reverse sweep per residual (row i of each Jacobian is the gradient of ⟨{r}, {s}⟩ at the seed {s} = e_i)");
+        let (fc, rc) = (&self.forward_cost, &self.reverse_cost);
+        let costs = format!("forward `{fc}`, reverse `{rc}` multiply-adds (the values once, then the sweeps; `x.r`, `x.c` the rows and columns of `x`)");
+        let mut lines = vec![
+            format!(
+                "# Jacobian of `{r}` with respect to {list}: {}",
+                self.mode_name()
+            ),
+            String::new(),
+        ];
+        lines.push(match self.mode {
+            _ if self.forced => format!("{} mode, forced by matgrad's test suite whatever the costs: {costs}.", if self.mode.has_forward() { "Forward" } else { "Reverse" }),
+            Mode::Forward => format!("Forward mode, {sweeps_f}, chosen by the cost model over reverse mode, {sweeps_r}, as never dearer for any sizes: {costs}."),
+            Mode::Reverse => format!("Reverse mode, {sweeps_r}, chosen by the cost model over forward mode, {sweeps_f}, as never dearer for any sizes: {costs}."),
+            Mode::AtRunTime { .. } => format!("Forward mode, {sweeps_f}, or reverse mode, {sweeps_r}, whichever the cost model finds cheaper at each call's shapes (neither is for all sizes): {costs}."),
+        });
+        lines.push(String::new());
+        if self.mode.has_forward() {
+            lines.push(format!(
+                "Forward: the tangent of `{r}` along the direction of each variable:"
+            ));
+            lines.push(String::new());
+            for (n, t) in self.tangents() {
+                lines.push(format!("- `{n} = {}`", limit(&t)));
+            }
+            lines.push(String::new());
+        }
+        if self.mode.has_reverse() {
+            lines.push(format!("Reverse: the gradient of `⟨{r}, {s}⟩` with respect to each variable (shaped like it):"));
+            lines.push(String::new());
+            for (n, t) in self.adjoints() {
+                lines.push(format!("- `{n} = {}`", limit(&t)));
+            }
+            lines.push(String::new());
+        }
+        let defs = self.definitions();
+        if !defs.is_empty() {
+            lines.push("where".to_owned());
+            lines.push(String::new());
+            for (n, t) in defs {
+                lines.push(format!("- `{n} = {}`", limit(&t)));
+            }
+            lines.push(String::new());
+        }
+        lines.push(format!("Entry `(i, k)` of the Jacobian of `x` is the derivative of entry i of `{r}` with respect to entry k of `x`, in column-major order."));
+        lines
+            .into_iter()
+            .map(|l| if l.is_empty() { l } else { format!(" {l}") })
+            .collect()
+    }
+
+    /// `NAME_jacobian` and `NAME_jacobian_into`.
+    pub fn companions(&self) -> TokenStream {
+        let f = &self.item;
+        let name = &f.sig.ident;
+        let float = self.sig.float.clone();
+        let t = float.ty();
+        let Generics {
+            params: generic_params,
+            bounds,
+            turbofish,
+        } = generics(f, &float);
+        let vis = &f.vis;
+        let (jac, jac_into) = (
+            format_ident!("{}_jacobian", name),
+            format_ident!("{}_jacobian_into", name),
+        );
+        let Some(seed) = self.sig.params.get(self.seed) else {
+            return TokenStream::new();
+        };
+        let ret_ty = &seed.owned;
+        let ret_static = match seed.kind {
+            Kind::Matrix(s) => s.rows.size(),
+            Kind::Scalar => None,
+        };
+        let params: Vec<TokenStream> = self
+            .params()
+            .iter()
+            .map(|p| {
+                let (n, ty) = (&p.name, &p.ty);
+                quote!(#n: #ty)
+            })
+            .collect();
+        let args: Vec<&syn::Ident> = self.params().iter().map(|p| &p.name).collect();
+        let wrt_params: Vec<&Param> = self
+            .wrt
+            .iter()
+            .filter_map(|&i| self.sig.params.get(i))
+            .collect();
+        let jac_types: Vec<TokenStream> = wrt_params
+            .iter()
+            .map(|p| jacobian_type(ret_static, p, &t))
+            .collect();
+        let out_names: Vec<syn::Ident> = wrt_params
+            .iter()
+            .map(|p| mixed(&format!("jacobian_{}", p.name)))
+            .collect();
+        let (ws, rr) = (mixed("ws"), mixed("r"));
+        let outs = Outs {
+            r: rr.clone(),
+            jac: out_names.clone(),
+            ws: ws.clone(),
+        };
+        let j = self.jac();
+        let is_static = self.sig.is_static()
+            && self.jvp.graph.nodes.iter().all(|n| match n.kind {
+                Kind::Matrix(s) => s.is_static(),
+                Kind::Scalar => true,
+            });
+        let body = if is_static {
+            emit::fixed::jacobian_body(&j, &outs)
+        } else {
+            emit::jacobian::dynamic_body(&j, &outs)
+        };
+        let vars = self
+            .var_names()
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let head = format!(
+            " The value of [`{name}`] and its Jacobian with respect to {vars}, derived by `#[jacobian]`: `J[(i, k)] = ∂r_i / ∂vec(x)_k`, one row per residual, the variable's entries in column-major order."
+        );
+        let into_head = if is_static {
+            format!(" [`{jac}`] writing the residuals into `r` and the Jacobians into `jacobian_*`. Static sizes need no buffers: `ws` is not used; it is there so that the signature is the same as for dynamic sizes.")
+        } else {
+            format!(" [`{jac}`] writing the residuals into `r` and the Jacobians into `jacobian_*` (resized when needed), reusing the buffers of `ws`: after the first call with given shapes it allocates nothing.")
+        };
+        let doc = self.doc();
+        let (doc1, doc2) = (doc.iter(), doc.iter());
+        let cache = format_ident!("__MATGRAD_WORKSPACE");
+        let call = if is_static {
+            quote! {
+                let mut #ws = ::matgrad::Workspace::new();
+                #jac_into(#(#args,)* &mut #rr, #(&mut #out_names,)* &mut #ws);
+            }
+        } else {
+            let (cached, with) = emit::cached_workspace(&cache, &float);
+            quote! {
+                #cached
+                ::matgrad::__private::#with(&#cache, |#ws| {
+                    #jac_into(#(#args,)* &mut #rr, #(&mut #out_names,)* #ws);
+                });
+            }
+        };
+        let cfgs: Vec<&syn::Attribute> = f
+            .attrs
+            .iter()
+            .filter(|a| a.path().is_ident("cfg"))
+            .collect();
+        quote! {
+            #(#cfgs)*
+            #[doc = #head]
+            #[doc = ""]
+            #(#[doc = #doc1])*
+            #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_mut, unused_parens, unused_variables, non_snake_case)]
+            #vis fn #jac #generic_params (#(#params),*) -> (#ret_ty, #(#jac_types),*) #bounds {
+                let mut #rr: #ret_ty = ::core::default::Default::default();
+                #(let mut #out_names: #jac_types = ::core::default::Default::default();)*
+                #call
+                (#rr, #(#out_names),*)
+            }
+
+            #(#cfgs)*
+            #[doc = #into_head]
+            #[doc = ""]
+            #(#[doc = #doc2])*
+            #[allow(clippy::all, clippy::pedantic, clippy::nursery, unused_mut, unused_parens, unused_variables, unused_braces, non_snake_case, clippy::too_many_arguments)]
+            #vis fn #jac_into #generic_params (#(#params,)* #rr: &mut #ret_ty, #(#out_names: &mut #jac_types,)* #ws: &mut ::matgrad::Workspace<#t>) #bounds {
+                // The companions stand for `NAME`.
+                #[allow(deprecated)]
+                let _ = #name #turbofish;
+                #body
+            }
+        }
+    }
+}
+
+/// A formula for the docs, or a note when it is too long to read there.
+fn limit(t: &str) -> String {
+    const LONGEST: usize = 600;
+    if t.chars().count() > LONGEST {
+        "(a formula too long to show)".to_owned()
+    } else {
+        t.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{derive, float_of, Derivation, Mode};
+
+    /// `src` derived with respect to `wrt`, as `#[jacobian(wrt = (..))]` would.
+    fn derived(wrt: &[&str], src: &str) -> Derivation {
+        let f: syn::ItemFn = syn::parse_str(src).expect("a function");
+        let syn::ReturnType::Type(_, ret) = &f.sig.output else {
+            panic!("a result");
+        };
+        let float = float_of(ret).expect("a float type");
+        let names: Vec<syn::Ident> = wrt
+            .iter()
+            .map(|w| syn::Ident::new(w, proc_macro2::Span::call_site()))
+            .collect();
+        derive(&f, ret, &float, &names, false).expect("derives")
+    }
+
+    /// The costs of the two modes at sizes given per parameter name (rows, columns).
+    fn at(d: &Derivation, sizes: &[(&str, (f64, f64))]) -> (f64, f64) {
+        let sym = |s: &str| {
+            let (label, dim) = s.rsplit_once('.')?;
+            let (_, (r, c)) = sizes.iter().find(|(n, _)| *n == label)?;
+            Some(if dim == "r" { *r } else { *c })
+        };
+        let f = d.forward_cost.eval(&sym);
+        let r = d.reverse_cost.eval(&sym);
+        match (f, r) {
+            (Some(f), Some(r)) => (f, r),
+            _ => panic!(
+                "a size is missing: forward `{}`, reverse `{}`",
+                d.forward_cost, d.reverse_cost
+            ),
+        }
+    }
+
+    /// Static sizes are decided at expansion: forward when the variables have fewer
+    /// entries than there are residuals, reverse otherwise.
+    #[test]
+    fn decided_at_expansion() {
+        // 12 variable entries, 3 residuals.
+        let transform = derived(
+            &["rot", "t"],
+            "fn transform(rot: &Matrix3<f64>, t: &Vector3<f64>, p: &Vector3<f64>) -> Vector3<f64> {
+                rot * p + t
+            }",
+        );
+        assert!(
+            matches!(transform.mode, Mode::Reverse),
+            "{}",
+            transform.mode_name()
+        );
+        // 1 variable entry, 6 residuals.
+        let pose = derived(
+            &["theta"],
+            "fn pose(theta: f64, p: &SMatrix<f64, 2, 3>) -> Vector6<f64> {
+                let (c, s) = (theta.cos(), theta.sin());
+                let q = Matrix2::new(c, -s, s, c) * p;
+                Vector6::new(q[(0, 0)], q[(1, 0)], q[(0, 1)], q[(1, 1)], q[(0, 2)], q[(1, 2)])
+            }",
+        );
+        assert!(matches!(pose.mode, Mode::Forward), "{}", pose.mode_name());
+        assert!(pose.doc().iter().any(|l| l.contains("forward mode")));
+        assert!(transform.doc().iter().any(|l| l.contains("reverse mode")));
+    }
+
+    /// Dynamic sizes whose costs do not compare for all sizes: both modes, the
+    /// cheaper at each call's shapes.
+    #[test]
+    fn chosen_at_run_time_by_the_shapes() {
+        // The issue's exponential fit: 3 parameters in a DVector, m data points.
+        let exp = derived(
+            &["p"],
+            "fn exp_fit(p: &DVector<f64>, t: &DVector<f64>, y: &DVector<f64>) -> DVector<f64> {
+                t.map(|v| p[0] * (-p[1] * v).exp() + p[2]) - y
+            }",
+        );
+        assert!(matches!(exp.mode, Mode::AtRunTime { .. }));
+        let (f, r) = at(
+            &exp,
+            &[("p", (3.0, 1.0)), ("t", (100.0, 1.0)), ("y", (100.0, 1.0))],
+        );
+        assert!(
+            f < r,
+            "3 parameters, 100 residuals: forward {f}, reverse {r}"
+        );
+        let (f, r) = at(
+            &exp,
+            &[("p", (300.0, 1.0)), ("t", (10.0, 1.0)), ("y", (10.0, 1.0))],
+        );
+        assert!(
+            r < f,
+            "300 parameters, 10 residuals: forward {f}, reverse {r}"
+        );
+        // Two scalar variables, m residuals: 2 tangent sweeps against m reverse
+        // ones, reverse only for a single residual.
+        let fit = derived(
+            &["b1", "b2"],
+            "fn fit(b1: f64, b2: f64, t: &DVector<f64>, y: &DVector<f64>) -> DVector<f64> {
+                t.map(|v| b1 * (1.0 - (-b2 * v).exp())) - y
+            }",
+        );
+        let (f, r) = at(&fit, &[("t", (14.0, 1.0)), ("y", (14.0, 1.0))]);
+        assert!(f < r, "2 scalars, 14 residuals: forward {f}, reverse {r}");
+        let (f, r) = at(&fit, &[("t", (1.0, 1.0)), ("y", (1.0, 1.0))]);
+        assert!(r < f, "2 scalars, 1 residual: forward {f}, reverse {r}");
+        // A layer with many weights and few outputs: reverse.
+        let layer = derived(
+            &["w"],
+            "fn layer(w: &DMatrix<f64>, x: &DVector<f64>) -> DVector<f64> {
+                (w * x).map(|v| v.tanh())
+            }",
+        );
+        let (f, r) = at(&layer, &[("w", (4.0, 30.0)), ("x", (30.0, 1.0))]);
+        assert!(r < f, "120 weights, 4 residuals: forward {f}, reverse {r}");
+        let (f, r) = at(&layer, &[("w", (30.0, 1.0)), ("x", (1.0, 1.0))]);
+        assert!(f < r, "30 weights, 30 residuals: forward {f}, reverse {r}");
+    }
+
+    /// The docs carry the Jacobian as each mode computes it: `A` times the direction
+    /// (a column of `J`) and `Aᵀ` times the seed (a row).
+    #[test]
+    fn formulas_of_a_linear_residual() {
+        let d = derived(
+            &["x"],
+            "fn linear(a: &DMatrix<f64>, x: &DVector<f64>, b: &DVector<f64>) -> DVector<f64> {
+                a * x - b
+            }",
+        );
+        assert_eq!(d.tangents(), [("J_x v_x".to_owned(), "a v_x".to_owned())]);
+        assert_eq!(d.adjoints(), [("J_xᵀ s".to_owned(), "aᵀ s".to_owned())]);
     }
 }

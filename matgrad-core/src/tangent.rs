@@ -82,86 +82,16 @@ pub fn tangent_graph(
     wrt: &[usize],
     names: &[String],
 ) -> Result<TangentGraph, Vec<(Span, String)>> {
-    let nparams = g
-        .nodes
-        .iter()
-        .take_while(|n| matches!(n.op, Op::Param(_)))
-        .count();
-    let mut b = Build {
-        g,
-        nodes: Vec::new(),
-        value: Vec::with_capacity(g.nodes.len()),
-        tangent: Vec::with_capacity(g.nodes.len()),
-        directions: Vec::new(),
-        current: 0,
-    };
-    // The parameters, then the directions: parameter `i` stays node `i`.
-    for node in g.nodes.iter().take(nparams) {
-        b.nodes.push(node.clone());
-    }
-    for (k, &i) in wrt.iter().enumerate() {
-        let Some(p) = g.nodes.get(i) else { continue };
-        let name = names.get(k).cloned().unwrap_or_else(|| format!("v{k}"));
-        b.directions.push((i, b.nodes.len()));
-        b.nodes.push(Node {
-            op: Op::Param(nparams + k),
-            args: Vec::new(),
-            kind: p.kind,
-            span: p.span,
-            text: name.clone(),
-            name: Some(name),
-        });
-    }
+    let (mut b, nparams) = Build::start(g, wrt, names);
     let mut errors = Vec::new();
     for (id, node) in g.nodes.iter().enumerate() {
-        b.current = id;
         let value = if id < nparams {
             id
         } else {
-            let op = remap_op(&node.op, &b.value);
-            let args = node.args.iter().map(|&a| b.value(a)).collect();
-            b.nodes.push(Node {
-                op,
-                args,
-                ..node.clone()
-            });
-            b.nodes.len() - 1
+            b.push_value(id, node)
         };
         b.value.push(value);
-        let needed =
-            matches!(node.op, Op::Param(_)) || node.args.iter().any(|&a| b.tangent(a).is_some());
-        // A closure calling a `#[custom_adjoint]` function: its tangent would need the
-        // derivative of the user's adjoint, which matgrad does not have.
-        let user_closure = match &node.op {
-            Op::Map(c) | Op::ZipMap(c) | Op::Expr(c) => {
-                c.body.any(&|x| matches!(x, crate::sym::Sym::User(..)))
-            }
-            _ => false,
-        };
-        if needed && user_closure {
-            errors.push((
-                node.span,
-                format!(
-                    "`{}`: {}",
-                    node.text,
-                    crate::rules::scalar::USER_SECOND_ORDER
-                ),
-            ));
-            b.tangent.push(None);
-            continue;
-        }
-        let tangent = if needed {
-            match rules::rule(&node.op).tangent(Site::new(g, id), &mut b) {
-                Ok(t) => t,
-                Err(e) => {
-                    errors.push((node.span, format!("`{}`: {}", node.text, e.0)));
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        b.tangent.push(tangent);
+        b.push_tangent(id, &mut errors);
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -181,6 +111,97 @@ pub fn tangent_graph(
             items: g.items.clone(),
         },
         value,
+    })
+}
+
+/// The graph of a forward-mode Jacobian (`#[jacobian]`, see [`crate::jacobian`]):
+/// every node of `g` once (the values), then, per group of `wrt` variables, the
+/// tangents along those variables' directions alone, so that a sweep along a unit
+/// direction of one variable recomputes only its group's nodes.
+pub struct JvpGraph {
+    /// The parameters of `g`, one direction per `wrt` variable (as
+    /// [`tangent_graph`] numbers them), a copy of every other node of `g`, then the
+    /// sections. Its output is the copy of `g`'s.
+    pub graph: Graph,
+    /// `value[id]`: the node of `g`'s node `id` here.
+    pub value: Vec<NodeId>,
+    /// One per group, in order.
+    pub sections: Vec<Section>,
+}
+
+/// The tangent nodes of one group of variables in a [`JvpGraph`].
+pub struct Section {
+    /// The variables (parameter indices) whose directions the section follows.
+    pub params: Vec<usize>,
+    /// Its nodes: `start..end`.
+    pub start: NodeId,
+    /// One past its last node.
+    pub end: NodeId,
+    /// The tangent of the node `of` given to [`jvp_graph`] along those directions
+    /// (`None`: it does not depend on them).
+    pub tangent: Option<NodeId>,
+}
+
+/// The [`JvpGraph`] of `g` for the variables `wrt` (directions named `names`, as
+/// for [`tangent_graph`]), with one section per group of `groups` (each a list of
+/// `wrt` variables), each holding the tangents of the nodes up to `of`. An operation
+/// without a tangent is an error at its span. With `hoist`, the parts of entrywise
+/// tangents that do not depend on the direction are nodes of their own, outside the
+/// sweeps (see `Build::hoisted`).
+pub fn jvp_graph(
+    g: &Graph,
+    wrt: &[usize],
+    names: &[String],
+    groups: &[Vec<usize>],
+    of: NodeId,
+    hoist: bool,
+) -> Result<JvpGraph, Vec<(Span, String)>> {
+    let (mut b, nparams) = Build::start(g, wrt, names);
+    b.hoist = hoist;
+    let all = std::mem::take(&mut b.directions);
+    for (id, node) in g.nodes.iter().enumerate() {
+        let value = if id < nparams {
+            id
+        } else {
+            b.push_value(id, node)
+        };
+        b.value.push(value);
+    }
+    let mut errors = Vec::new();
+    let mut sections = Vec::new();
+    for group in groups {
+        b.directions = all
+            .iter()
+            .filter(|(p, _)| group.contains(p))
+            .copied()
+            .collect();
+        b.tangent.clear();
+        let start = b.nodes.len();
+        for id in 0..=of.min(g.nodes.len().saturating_sub(1)) {
+            b.push_tangent(id, &mut errors);
+        }
+        sections.push(Section {
+            params: group.clone(),
+            start,
+            end: b.nodes.len(),
+            tangent: b.tangent(of),
+        });
+    }
+    if !errors.is_empty() {
+        errors.dedup_by(|a, b| a.1 == b.1);
+        return Err(errors);
+    }
+    let output = b.value(g.output);
+    Ok(JvpGraph {
+        graph: Graph {
+            nodes: b.nodes,
+            output,
+            float: g.float.clone(),
+            results: Vec::new(),
+            items: g.items.clone(),
+        },
+        value: b.value,
+        sections,
     })
 }
 
@@ -219,6 +240,290 @@ struct Build<'a> {
     /// The original node whose tangent is being built (its span, text and
     /// declared kind go to the nodes it adds).
     current: NodeId,
+    /// The number of parameters of the original graph: parameters from it on are
+    /// directions.
+    nparams: usize,
+    /// `on_direction[id]`: node `id` depends on a direction.
+    on_direction: Vec<bool>,
+    /// Hoist the direction-independent part of entrywise tangents into nodes of
+    /// their own (see [`Build::hoisted`]): for sweeps along many directions.
+    hoist: bool,
+}
+
+impl<'a> Build<'a> {
+    /// The parameters of `g`, then one direction per `wrt` variable (parameter `i`
+    /// stays node `i`; the direction of `wrt[k]` is parameter `nparams + k`, named
+    /// `names[k]`), with no value or tangent recorded yet; and `nparams`.
+    fn start(g: &'a Graph, wrt: &[usize], names: &[String]) -> (Build<'a>, usize) {
+        let nparams = g
+            .nodes
+            .iter()
+            .take_while(|n| matches!(n.op, Op::Param(_)))
+            .count();
+        let mut b = Build {
+            g,
+            nodes: Vec::new(),
+            value: Vec::with_capacity(g.nodes.len()),
+            tangent: Vec::with_capacity(g.nodes.len()),
+            directions: Vec::new(),
+            current: 0,
+            nparams,
+            on_direction: Vec::new(),
+            hoist: false,
+        };
+        for node in g.nodes.iter().take(nparams) {
+            b.add(node.clone());
+        }
+        for (k, &i) in wrt.iter().enumerate() {
+            let Some(p) = g.nodes.get(i) else { continue };
+            let name = names.get(k).cloned().unwrap_or_else(|| format!("v{k}"));
+            b.directions.push((i, b.nodes.len()));
+            b.add(Node {
+                op: Op::Param(nparams + k),
+                args: Vec::new(),
+                kind: p.kind,
+                span: p.span,
+                text: name.clone(),
+                name: Some(name),
+            });
+        }
+        (b, nparams)
+    }
+}
+
+impl Build<'_> {
+    /// Pushes the copy of the original node `id` (its operation reading the copies'
+    /// ids) and returns its id.
+    fn push_value(&mut self, id: NodeId, node: &Node) -> NodeId {
+        self.current = id;
+        let op = remap_op(&node.op, &self.value);
+        let args = node.args.iter().map(|&a| self.value(a)).collect();
+        self.add(Node {
+            op,
+            args,
+            ..node.clone()
+        })
+    }
+
+    /// Appends `node`, recording whether it depends on a direction.
+    fn add(&mut self, node: Node) -> NodeId {
+        let dep = match node.op {
+            Op::Param(i) => i >= self.nparams,
+            _ => node.args.iter().any(|&a| self.on(a)),
+        };
+        self.on_direction.push(dep);
+        self.nodes.push(node);
+        self.nodes.len() - 1
+    }
+
+    fn on(&self, id: NodeId) -> bool {
+        crate::ir::flag(&self.on_direction, id)
+    }
+
+    /// `op(args)` with its kind from the rule's shape (the current node's for a
+    /// declared one).
+    fn push_raw(&mut self, op: Op, args: Vec<NodeId>) -> NodeId {
+        let at = self.g.node(self.current);
+        let kind = rules::rule(&op).shape().kind(
+            &args,
+            |a| self.nodes.get(a).map_or(Kind::Scalar, |n| n.kind),
+            at.kind,
+        );
+        let (span, text) = (at.span, at.text.clone());
+        self.add(Node {
+            op,
+            args,
+            kind,
+            span,
+            text,
+            name: None,
+        })
+    }
+
+    /// An entrywise node of `body` over `operands` (a `map` in [`Sym::Var`] for one,
+    /// a `zip_map` in [`Sym::Arg`]s for two), its captured scalars the
+    /// [`Sym::Val`]s it reads.
+    fn entrywise_raw(&mut self, operands: &[NodeId], body: Sym) -> NodeId {
+        let body = body.simplified();
+        let mut args = operands.to_vec();
+        args.extend(crate::rules::tangent::vals(&body));
+        let c = Closure { body };
+        match operands.len() {
+            1 => self.push_raw(Op::Map(c), args),
+            _ => self.push_raw(Op::ZipMap(c), args),
+        }
+    }
+
+    /// An entrywise tangent `op(args)` (a `map` over a value, the tangents of its
+    /// captured scalars in the closure; or a `zip_map` of a value and a tangent)
+    /// split for many sweeps: the closure is linear in the tangents, so it is
+    /// `Σ_L C_L(a) L`, and each coefficient `C_L`, a closure of the value `a` alone,
+    /// becomes a node of its own, computed once outside the sweeps; a sweep then
+    /// only scales and adds (`Σ_L C_L ⊙ L`). `None` when the node is not of that
+    /// form or no coefficient is dearer than a multiply-add (`exp`, a quotient, …):
+    /// the one fused pass is cheaper then.
+    fn hoisted(&mut self, op: &Op, args: &[NodeId]) -> Option<NodeId> {
+        let (c, operands) = match op {
+            Op::Map(c) => (c, 1),
+            Op::ZipMap(c) => (c, 2),
+            _ => return None,
+        };
+        let ops = args.get(..operands)?;
+        let caps = args.get(operands..)?;
+        // One operand a value (read as `Var` in the coefficients), the other (if any)
+        // a tangent.
+        let (value_at, tangent_at) = match ops {
+            [a] if !self.on(*a) => (0, None),
+            [a, b] if !self.on(*a) && self.on(*b) => (0, Some(1)),
+            [a, b] if self.on(*a) && !self.on(*b) => (1, Some(0)),
+            _ => return None,
+        };
+        let value = *ops.get(value_at)?;
+        let as_var = |s: &Sym| -> Sym {
+            if operands == 1 {
+                s.clone()
+            } else {
+                s.map_leaves(&|x| match x {
+                    Sym::Arg(k) if *k == value_at => Some(Sym::Var),
+                    _ => None,
+                })
+            }
+        };
+        // The leaves linear in the tangents: the tangent operand, the captured
+        // tangents.
+        let mut leaves: Vec<(Sym, Option<NodeId>)> = Vec::new();
+        if let Some(k) = tangent_at {
+            leaves.push((Sym::Arg(k), ops.get(k).copied()));
+        }
+        for &cap in caps {
+            if self.on(cap) {
+                leaves.push((Sym::Val(cap), None));
+            }
+        }
+        let is_leaf = |x: &Sym| leaves.iter().any(|(l, _)| l == x);
+        // Linear and homogeneous in the leaves: each coefficient free of them, and
+        // nothing left with the leaves at zero.
+        let rest = c
+            .body
+            .map_leaves(&|x| is_leaf(x).then_some(Sym::Lit(0.0)))
+            .simplified();
+        if !rest.is_lit(0.0) {
+            return None;
+        }
+        let mut coefs = Vec::new();
+        for (leaf, operand) in &leaves {
+            let coef = as_var(&c.body.derivative(leaf).simplified());
+            if coef.any(&|x| is_leaf(x) || matches!(x, Sym::Arg(_))) {
+                return None;
+            }
+            coefs.push((leaf.clone(), *operand, coef));
+        }
+        let dear = |s: &Sym| {
+            s.any(&|x| {
+                matches!(
+                    x,
+                    Sym::Call(..) | Sym::Div(..) | Sym::Rt(..) | Sym::Select(_) | Sym::User(..)
+                )
+            })
+        };
+        if !coefs
+            .iter()
+            .any(|(_, _, c)| dear(c) && c.any(&|x| *x == Sym::Var))
+        {
+            return None;
+        }
+        // The tangent operand's term first, then the captured tangents'.
+        let mut acc: Option<NodeId> = None;
+        let mut scalar = Sym::Lit(0.0);
+        for (leaf, operand, coef) in coefs {
+            let entrywise = coef.any(&|x| *x == Sym::Var);
+            match (operand, entrywise) {
+                (Some(d), true) => {
+                    let cn = self.entrywise_raw(&[value], coef);
+                    let term = self.entrywise_raw(&[cn, d], Sym::mul(Sym::Arg(0), Sym::Arg(1)));
+                    acc = Some(match acc {
+                        None => term,
+                        Some(a) => {
+                            self.entrywise_raw(&[a, term], Sym::add(Sym::Arg(0), Sym::Arg(1)))
+                        }
+                    });
+                }
+                (Some(d), false) => {
+                    let term = self.entrywise_raw(&[d], Sym::mul(coef, Sym::Var));
+                    acc = Some(match acc {
+                        None => term,
+                        Some(a) => {
+                            self.entrywise_raw(&[a, term], Sym::add(Sym::Arg(0), Sym::Arg(1)))
+                        }
+                    });
+                }
+                (None, true) => {
+                    let cn = self.entrywise_raw(&[value], coef);
+                    acc = Some(match acc {
+                        None => self.entrywise_raw(&[cn], Sym::mul(Sym::Var, leaf)),
+                        Some(a) => self.entrywise_raw(
+                            &[a, cn],
+                            Sym::add(Sym::Arg(0), Sym::mul(Sym::Arg(1), leaf)),
+                        ),
+                    });
+                }
+                (None, false) => scalar = Sym::add(scalar, Sym::mul(coef, leaf)),
+            }
+        }
+        let scalar = scalar.simplified();
+        Some(match acc {
+            Some(a) if scalar.is_lit(0.0) => a,
+            Some(a) => self.entrywise_raw(&[a], Sym::add(Sym::Var, scalar)),
+            // Only scalar terms: the same value in every entry.
+            None => self.entrywise_raw(
+                &[value],
+                Sym::add(Sym::mul(Sym::Var, Sym::Lit(0.0)), scalar),
+            ),
+        })
+    }
+
+    /// Pushes the tangent of the original node `id` (its rule's, when an argument
+    /// has a tangent or it is a parameter) and records it; an operation without a
+    /// tangent is an error in `errors`.
+    fn push_tangent(&mut self, id: NodeId, errors: &mut Vec<(Span, String)>) {
+        let g = self.g;
+        let node = g.node(id);
+        self.current = id;
+        let needed =
+            matches!(node.op, Op::Param(_)) || node.args.iter().any(|&a| self.tangent(a).is_some());
+        // A closure calling a `#[custom_adjoint]` function: its tangent would need the
+        // derivative of the user's adjoint, which matgrad does not have.
+        let user_closure = match &node.op {
+            Op::Map(c) | Op::ZipMap(c) | Op::Expr(c) => {
+                c.body.any(&|x| matches!(x, crate::sym::Sym::User(..)))
+            }
+            _ => false,
+        };
+        if needed && user_closure {
+            errors.push((
+                node.span,
+                format!(
+                    "`{}`: {}",
+                    node.text,
+                    crate::rules::scalar::USER_SECOND_ORDER
+                ),
+            ));
+            self.tangent.push(None);
+            return;
+        }
+        let tangent = if needed {
+            match rules::rule(&node.op).tangent(Site::new(g, id), self) {
+                Ok(t) => t,
+                Err(e) => {
+                    errors.push((node.span, format!("`{}`: {}", node.text, e.0)));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        self.tangent.push(tangent);
+    }
 }
 
 impl Tangents for Build<'_> {
@@ -235,21 +540,12 @@ impl Tangents for Build<'_> {
             .map(|(_, d)| *d)
     }
     fn push(&mut self, op: Op, args: Vec<NodeId>) -> NodeId {
-        let at = self.g.node(self.current);
-        let kind = rules::rule(&op).shape().kind(
-            &args,
-            |a| self.nodes.get(a).map_or(Kind::Scalar, |n| n.kind),
-            at.kind,
-        );
-        self.nodes.push(Node {
-            op,
-            args,
-            kind,
-            span: at.span,
-            text: at.text.clone(),
-            name: None,
-        });
-        self.nodes.len() - 1
+        if self.hoist {
+            if let Some(id) = self.hoisted(&op, &args) {
+                return id;
+            }
+        }
+        self.push_raw(op, args)
     }
     fn kind(&self, id: NodeId) -> Kind {
         self.nodes.get(id).map_or(Kind::Scalar, |n| n.kind)

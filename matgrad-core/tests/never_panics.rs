@@ -745,6 +745,42 @@ proptest! {
     }
 }
 
+/// `#[jacobian(attr)] item` returns without panicking (in the mode the costs choose
+/// and in each mode forced: the derivation, both sweeps, the docs' formulas), and its
+/// expansion parses as Rust items.
+fn check_jacobian(attr: &TokenStream, item: &TokenStream) -> Result<(), TestCaseError> {
+    use matgrad_core::jacobian::{expand_forced, Force};
+    for force in [None, Some(Force::Forward), Some(Force::Reverse)] {
+        let (a, i) = (attr.clone(), item.clone());
+        let out = catch_unwind(AssertUnwindSafe(move || expand_forced(a, i, false, force)));
+        let out = out.map_err(|p| {
+            TestCaseError::fail(format!(
+                "jacobian::expand panicked: {}\n  attr: {attr}\n  item: {item}",
+                panic_message(&*p)
+            ))
+        })?;
+        if let Err(e) = syn::parse2::<syn::File>(out.clone()) {
+            return Err(TestCaseError::fail(format!(
+                "the Jacobian expansion is not valid Rust ({e})\n  attr: {attr}\n  item: {item}\n  expansion: {out}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(20))]
+    #[test]
+    fn random_jacobians_never_panic((attr, item) in program()) {
+        // The same programs with a vector result: their tails are read as the
+        // residuals, whatever they are (a scalar or a matrix is an error).
+        let item = item.replace("-> f64", "-> DVector<f64>");
+        let (attr, item): (TokenStream, TokenStream) =
+            (attr.parse().unwrap_or_default(), item.parse().unwrap_or_default());
+        check_jacobian(&attr, &item)?;
+    }
+}
+
 /// The seeds themselves expand without errors, so the mutations start from
 /// functions that reach every stage.
 #[test]

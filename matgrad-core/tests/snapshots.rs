@@ -1,4 +1,5 @@
-//! What the macro writes, committed: each `snapshots/in/NAME.rs` expanded and
+//! What the macros write, committed: each `snapshots/in/NAME.rs` (`#[grad]` and
+//! `#[jacobian]` functions) expanded and
 //! pretty-printed into `snapshots/out/NAME.rs`, so a reader can see the generated
 //! code and a change to it shows in review. Refresh with
 //! `MATGRAD_BLESS=1 cargo test -p matgrad-core --test snapshots`.
@@ -15,15 +16,24 @@ fn expand_tokens(src: &str) -> proc_macro2::TokenStream {
     let mut out = proc_macro2::TokenStream::new();
     for item in file.items {
         let syn::Item::Fn(mut f) = item else { continue };
-        let Some(pos) = f.attrs.iter().position(|a| a.path().is_ident("grad")) else {
+        let Some(pos) = f
+            .attrs
+            .iter()
+            .position(|a| a.path().is_ident("grad") || a.path().is_ident("jacobian"))
+        else {
             continue;
         };
         let attr = f.attrs.remove(pos);
+        let jacobian = attr.path().is_ident("jacobian");
         let args = match attr.meta {
             syn::Meta::List(l) => l.tokens,
             _ => proc_macro2::TokenStream::new(),
         };
-        out.extend(matgrad_core::expand(args, quote::quote!(#f)));
+        out.extend(if jacobian {
+            matgrad_core::jacobian::expand(args, quote::quote!(#f), false)
+        } else {
+            matgrad_core::expand(args, quote::quote!(#f))
+        });
     }
     out
 }

@@ -80,6 +80,40 @@ pub fn jacobian_reassociated(attr: TokenStream, item: TokenStream) -> TokenStrea
     .into()
 }
 
+/// `#[jacobian]` in forward mode whatever the costs (matgrad's test suites). Not
+/// part of the API.
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn jacobian_forward(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item = item.into();
+    matgrad_core::guarded(&item, || {
+        matgrad_core::jacobian::expand_forced(
+            attr.into(),
+            item.clone(),
+            false,
+            Some(matgrad_core::jacobian::Force::Forward),
+        )
+    })
+    .into()
+}
+
+/// `#[jacobian]` in reverse mode whatever the costs (matgrad's test suites). Not
+/// part of the API.
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn jacobian_reverse(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item = item.into();
+    matgrad_core::guarded(&item, || {
+        matgrad_core::jacobian::expand_forced(
+            attr.into(),
+            item.clone(),
+            false,
+            Some(matgrad_core::jacobian::Force::Reverse),
+        )
+    })
+    .into()
+}
+
 /// A `#[grad]` expansion continued with one more helper's tokens (invoked by the
 /// `macro_rules!` that `#[differentiable]` writes). Not part of the API.
 #[doc(hidden)]

@@ -311,3 +311,40 @@ fn run_time_if_values() {
         }
     }
 }
+
+// 11. The Jacobian of a residual computed by a run-time loop (`#[jacobian]` reads it
+//     through its hidden `#[grad]` function, in reverse mode).
+#[matgrad::jacobian(wrt = w)]
+fn unrolled_residual(w: &DMatrix<f64>, xs: &DMatrix<f64>) -> DVector<f64> {
+    let mut h = DVector::zeros(w.nrows());
+    for t in 0..xs.ncols() {
+        h = (w * &h + xs.column(t)).map(|v| v.tanh());
+    }
+    h
+}
+
+#[test]
+fn jacobian_through_a_run_time_loop() {
+    let r = &mut rng(412);
+    for (n, steps) in [(1, 0), (2, 1), (3, 5)] {
+        let (w, xs) = (mat(r, n, n) * 0.5, mat(r, n, steps));
+        let (res, j) = unrolled_residual_jacobian(&w, &xs);
+        assert_eq!(res, unrolled_residual(&w, &xs));
+        assert_eq!(j.shape(), (n, n * n));
+        let eps = 1e-6;
+        for k in 0..n * n {
+            let (mut wp, mut wm) = (w.clone(), w.clone());
+            wp[k] += eps;
+            wm[k] -= eps;
+            let fd = (unrolled_residual(&wp, &xs) - unrolled_residual(&wm, &xs)) / (2.0 * eps);
+            for i in 0..n {
+                assert!(
+                    (fd[i] - j[(i, k)]).abs() < 1e-7,
+                    "({i}, {k}): {} vs {}",
+                    fd[i],
+                    j[(i, k)]
+                );
+            }
+        }
+    }
+}

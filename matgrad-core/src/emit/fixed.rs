@@ -557,3 +557,145 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
         }
     }
 }
+
+/// The body of `NAME_jacobian_into` for an all-static function (see
+/// [`super::jacobian`]): the values once, on the stack, then per entry of each
+/// variable its tangent sweep into a column (forward mode), or per residual the
+/// reverse sweep into a row (reverse mode).
+pub(crate) fn jacobian_body(
+    j: &super::jacobian::Jac<'_>,
+    o: &super::jacobian::Outs,
+) -> TokenStream {
+    use super::jacobian::Mode;
+    let g = j.graph;
+    let t = float_ty(&g.float);
+    let (zero, one) = (lit(0.0, &g.float), lit(1.0, &g.float));
+    let cx = Fixed {
+        g,
+        params: &j.sig.params,
+        t: t.clone(),
+        differentiated: &j.adjoints.differentiated,
+    };
+    let once = j.once();
+    let mut body = TokenStream::new();
+    for id in (0..g.nodes.len()).filter(|&id| flag(&once, id)) {
+        body.extend(cx.forward(id));
+    }
+    let (Some(seed), rr) = (j.param(j.seed), &o.r) else {
+        return quote!(::core::compile_error!(
+            "matgrad: a Jacobian without its seed"
+        ));
+    };
+    let rv = val(j.r);
+    body.extend(quote!(*#rr = #rv;));
+    let m = match seed.kind {
+        Kind::Matrix(s) => size(s.rows),
+        Kind::Scalar => 1,
+    };
+    let entries = |p: &Param| match p.kind {
+        Kind::Matrix(s) => size(s.rows) * size(s.cols),
+        Kind::Scalar => 1,
+    };
+    // Forward mode: column k of each Jacobian.
+    let mut forward = TokenStream::new();
+    for (v, jout) in j.vars.iter().zip(&o.jac) {
+        let (Some(p), Some(d)) = (j.param(v.param), j.param(v.dir)) else {
+            continue;
+        };
+        let Some(tangent) = v.tangent else {
+            forward.extend(quote!(#jout.fill(#zero);));
+            continue;
+        };
+        let mut each = TokenStream::new();
+        for id in j.section(v) {
+            each.extend(cx.forward(id));
+        }
+        let (tv, dname, owned) = (val(tangent), &d.name, &p.owned);
+        let (k, dir) = (mixed("__mg_k"), mixed("__mg_dir"));
+        forward.extend(match p.kind {
+            Kind::Scalar => quote! {
+                {
+                    let #dname: #t = #one;
+                    #each
+                    #jout.set_column(0, &#tv);
+                }
+            },
+            Kind::Matrix(_) => {
+                let n = entries(p);
+                quote! {
+                    for #k in 0..#n {
+                        let mut #dir = <#owned>::zeros();
+                        #dir[#k] = #one;
+                        let #dname = &#dir;
+                        #each
+                        #jout.set_column(#k, &#tv);
+                    }
+                }
+            }
+        });
+    }
+    // Reverse mode: row i of each Jacobian.
+    let (i, sbuf, kk, x) = (
+        mixed("__mg_i"),
+        mixed("__mg_seed"),
+        mixed("__mg_k"),
+        mixed("__mg_x"),
+    );
+    let (sname, sowned) = (&seed.name, &seed.owned);
+    let mut each = quote! {
+        let mut #sbuf = <#sowned>::zeros();
+        #sbuf[#i] = #one;
+        let #sname = &#sbuf;
+    };
+    each.extend(cx.forward(j.seed));
+    for id in (0..g.nodes.len()).rev() {
+        if j.adjoints.is_differentiated(id) {
+            each.extend(cx.adjoint(id, j.adjoints.incoming_to(id)));
+        }
+    }
+    let mut zeros = TokenStream::new();
+    for (v, jout) in j.vars.iter().zip(&o.jac) {
+        let Some(p) = j.param(v.param) else { continue };
+        if !j.adjoints.is_differentiated(v.param) {
+            zeros.extend(quote!(#jout.fill(#zero);));
+            continue;
+        }
+        let a = adj(v.param);
+        each.extend(match p.kind {
+            Kind::Scalar => quote!(#jout[(#i, 0)] = #a;),
+            Kind::Matrix(_) => quote! {
+                for (#kk, #x) in #a.iter().enumerate() {
+                    #jout[(#i, #kk)] = *#x;
+                }
+            },
+        });
+    }
+    let reverse = quote! {
+        #zeros
+        for #i in 0..#m {
+            #each
+        }
+    };
+    body.extend(match j.mode {
+        Mode::Forward => forward,
+        Mode::Reverse => reverse,
+        // Static costs are numbers: decided at expansion; should a choice remain, by
+        // the number of sweeps.
+        Mode::AtRunTime { .. } => {
+            let n: usize = j
+                .vars
+                .iter()
+                .filter_map(|v| j.param(v.param))
+                .map(entries)
+                .sum();
+            quote! {
+                if #n <= #m {
+                    #forward
+                } else {
+                    #reverse
+                }
+            }
+        }
+    });
+    body
+}

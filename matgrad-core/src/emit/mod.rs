@@ -10,6 +10,7 @@ pub mod fixed;
 pub mod formula;
 pub mod fuse;
 pub mod hessian;
+pub mod jacobian;
 mod looped;
 pub use looped::{back_signature, step_body, step_signature};
 pub mod math;

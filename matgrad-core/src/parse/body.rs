@@ -912,7 +912,37 @@ impl Builder<'_> {
             };
             let is_count = matches!(&*pt.ty, syn::Type::Path(tp) if tp.path.is_ident("usize"))
                 || matches!(&*pt.ty, syn::Type::Reference(r) if matches!(&*r.elem, syn::Type::Path(tp) if tp.path.is_ident("usize")));
-            let binding = if is_count {
+            let is_flag = matches!(&*pt.ty, syn::Type::Path(tp) if tp.path.is_ident("bool"))
+                || matches!(&*pt.ty, syn::Type::Reference(r) if matches!(&*r.elem, syn::Type::Path(tp) if tp.path.is_ident("bool")));
+            let binding = if is_flag {
+                // A `bool` passes a flag of the caller's (`robust`, or `&robust`).
+                let name = match strip(arg) {
+                    Expr::Reference(r) => strip(&r.expr),
+                    e => e,
+                };
+                let flag = match name {
+                    Expr::Path(p) => {
+                        p.path
+                            .get_ident()
+                            .and_then(|id| match self.env.get(&id.to_string()) {
+                                Some(Binding::Flag(t)) => Some(t.clone()),
+                                _ => None,
+                            })
+                    }
+                    _ => None,
+                };
+                match flag {
+                    Some(t) => Binding::Flag(t),
+                    None => {
+                        self.cx.error_spanned_by(
+                            arg,
+                            "a `bool` argument of a helper is a `bool` parameter of the calling function",
+                        );
+                        failed = true;
+                        continue;
+                    }
+                }
+            } else if is_count {
                 match self.count_of(arg, "a count argument") {
                     Ok(n) => Binding::Count(n),
                     Err(()) => {
