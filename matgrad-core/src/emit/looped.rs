@@ -544,7 +544,7 @@ pub fn step_companion(input: &Input<'_>) -> TokenStream {
     )
 }
 
-/// The body of `NAME_step_into` (see [`step_companion`]).
+/// The body of `NAME_step_into`, a run-time loop's step function's forward pass alone (see [`crate::ir::Loop`]).
 pub fn step_body(input: &Input<'_>) -> TokenStream {
     let Input { graph: g, .. } = *input;
     let rt = rt();
