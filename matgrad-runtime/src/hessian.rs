@@ -1,0 +1,565 @@
+//! Dense Hessians from their structure (see `matgrad-core/src/structure.rs`): the
+//! Hessian of a loss whose variable `W` (`p×q`, `n = p q` entries) enters through a
+//! linear map `vec(Z) = L vec(W)`, `L = op(B)ᵀ ⊗ op(A)` (that is `Z = op(A) W op(B)`),
+//! is one product `Lᵀ D L` instead of `n` Hessian-vector products:
+//!
+//! - [`kron_gram_to`]: `H (+)= α Lᵀ diag(vec d) L` (`d` absent: `α LᵀL =
+//!   α (op(B) op(B)ᵀ) ⊗ (op(A)ᵀ op(A))`), the Hessian of `Σ φ(Z)` (`d = φ″(Z)`), of
+//!   `‖Z‖²` (`d = 2`), of logistic regression (`Xᵀ diag(σ ⊙ (1 − σ)) X`);
+//! - [`kron_cross_to`]: `H (+)= α (L₁ᵀ L₂ + L₂ᵀ L₁)`, the Hessian of `⟨Z₁, Z₂⟩`
+//!   (`xᵀ A x`: `A + Aᵀ`);
+//! - [`softmax_gram_to`]: `H (+)= α Lᵀ (diag(p) − p pᵀ) L`, `p = softmax(vec Z)`, the
+//!   Hessian of `log_sum_exp(Z)`.
+//!
+//! A side `A` or `B` that is `None` is the identity (`m = p`, or `r = q`). The
+//! entries of `H` are over `vec(W)` (column-major): entry `i + p j` is `W[(i, j)]`.
+//! Re-exported by [`crate::__private`]; not a stable API.
+
+use crate::blas::gemm_into;
+use crate::kernel::{ready, MatRef, Shape};
+use crate::Real;
+use nalgebra::{DMatrix, DMatrixView};
+
+/// One side of `L = op(B)ᵀ ⊗ op(A)`: a matrix and whether it is transposed, or the
+/// identity (`None`).
+pub type Side<'a, T> = Option<(DMatrixView<'a, T>, bool)>;
+
+/// The side as a strided reference, transposed as asked.
+fn side<'a, T: Real>(s: &'a Side<'_, T>) -> Option<MatRef<'a, T>> {
+    s.as_ref().map(|(v, t)| MatRef::new(v).op(*t))
+}
+
+/// `(m, r)`: the rows of `op(A)` and the columns of `op(B)`, checking that `op(A)`
+/// has `p` columns and `op(B)` `q` rows (an invariant of the generated code).
+fn outer<T: Real>(
+    a: Option<&MatRef<'_, T>>,
+    b: Option<&MatRef<'_, T>>,
+    (p, q): (usize, usize),
+    what: &str,
+) -> (usize, usize) {
+    let m = a.map_or(p, |a| {
+        assert!(
+            a.ncols == p,
+            "matgrad: {what}: the left factor is {}, not ?×{p}",
+            a.sh()
+        );
+        a.nrows
+    });
+    let r = b.map_or(q, |b| {
+        assert!(
+            b.nrows == q,
+            "matgrad: {what}: the right factor is {}, not {q}×?",
+            b.sh()
+        );
+        b.ncols
+    });
+    (m, r)
+}
+
+/// `out = op(A)ᵀ diag(d) op(A)` (`p×p`), `d` the `m` entries of column `c` of `d`
+/// (all ones when `d` is `None`); `op(A)` absent is the identity. `scaled` is scratch.
+fn gram<T: Real>(
+    out: &mut DMatrix<T>,
+    a: Option<&MatRef<'_, T>>,
+    d: Option<(&MatRef<'_, T>, usize)>,
+    p: usize,
+    scaled: &mut DMatrix<T>,
+) {
+    match (a, d) {
+        (None, None) => {
+            ready(out, false, p, p, "kron_gram_to");
+            out.fill(T::zero());
+            out.fill_diagonal(T::one());
+        }
+        (None, Some((d, c))) => {
+            ready(out, false, p, p, "kron_gram_to");
+            out.fill(T::zero());
+            (0..p).for_each(|i| out[(i, i)] = d.get(i, c));
+        }
+        (Some(a), None) => gemm_into(out, false, T::one(), a.t(), *a, "kron_gram_to"),
+        (Some(a), Some((d, c))) => {
+            let (m, p) = a.shape();
+            ready(scaled, false, m, p, "kron_gram_to");
+            for i in 0..p {
+                for k in 0..m {
+                    scaled[(k, i)] = d.get(k, c) * a.get(k, i);
+                }
+            }
+            gemm_into(
+                out,
+                false,
+                T::one(),
+                a.t(),
+                MatRef::new(&*scaled),
+                "kron_gram_to",
+            );
+        }
+    }
+}
+
+/// `H[(i + p j, k + p l)] += alpha · y[(j, l)] · x[(i, k)]`: `H += α y ⊗ x`.
+fn add_kron<T: Real>(h: &mut DMatrix<T>, alpha: T, y: &DMatrix<T>, x: &DMatrix<T>) {
+    let (q, p) = (y.nrows(), x.nrows());
+    for l in 0..q {
+        for j in 0..q {
+            let c = alpha * y[(j, l)];
+            if c == T::zero() {
+                continue;
+            }
+            for k in 0..p {
+                for i in 0..p {
+                    h[(i + p * j, k + p * l)] += c * x[(i, k)];
+                }
+            }
+        }
+    }
+}
+
+/// `H (+)= α Lᵀ diag(vec d) L` with `L = op(B)ᵀ ⊗ op(A)`, the Hessian of a sum of
+/// entrywise functions of `Z = op(A) W op(B)` with second derivatives `d` (`m×r`, the
+/// shape of `Z`); `d = None` is all ones: `α (op(B) op(B)ᵀ) ⊗ (op(A)ᵀ op(A))`. `W` is
+/// `p×q`; `H` is `pq×pq`. A right side `B` absent makes `H` block diagonal (`q` blocks
+/// `op(A)ᵀ diag(d_j) op(A)`, one product each); with both sides present it is
+/// `Σ_c (b_c b_cᵀ) ⊗ (op(A)ᵀ diag(d_c) op(A))` over the columns `c` of `Z`.
+/// `s1`, `s2` are scratch.
+///
+/// ```
+/// use matgrad_runtime::__private::{kron_gram_to, view};
+/// use nalgebra::{DMatrix, DVector};
+/// let x = DMatrix::from_fn(4, 3, |i, j| (i * 3 + j) as f64 / 5.0 - 1.0);
+/// let d = DVector::from_fn(4, |i, _| 0.5 + i as f64);
+/// let (mut h, mut s1, mut s2) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+/// kron_gram_to(&mut h, false, 2.0, Some((view(&x), false)), None, Some(view(&d)), (3, 1), &mut s1, &mut s2);
+/// let want = x.transpose() * DMatrix::from_diagonal(&d) * &x * 2.0;
+/// assert!((h - want).abs().max() < 1e-12);
+/// ```
+pub fn kron_gram_to<T: Real>(
+    h: &mut DMatrix<T>,
+    acc: bool,
+    alpha: T,
+    a: Side<'_, T>,
+    b: Side<'_, T>,
+    d: Option<DMatrixView<'_, T>>,
+    (p, q): (usize, usize),
+    s1: &mut DMatrix<T>,
+    s2: &mut DMatrix<T>,
+) {
+    let what = "kron_gram_to";
+    let (a, b) = (side(&a), side(&b));
+    let (m, r) = outer(a.as_ref(), b.as_ref(), (p, q), what);
+    let d = d.as_ref().map(MatRef::new);
+    if let Some(d) = &d {
+        assert!(
+            d.shape() == (m, r),
+            "matgrad: {what}: the weights are {}, not {}",
+            d.sh(),
+            Shape(m, r)
+        );
+    }
+    let n = p * q;
+    ready(h, acc, n, n, what);
+    if !acc {
+        h.fill(T::zero());
+    }
+    match (&b, &d) {
+        // (op(B) op(B)ᵀ) ⊗ (op(A)ᵀ op(A)).
+        (_, None) => {
+            gram(s1, a.as_ref(), None, p, s2);
+            match &b {
+                Some(b) => {
+                    let mut y = std::mem::take(s2);
+                    gemm_into(&mut y, false, T::one(), *b, b.t(), what);
+                    add_kron(h, alpha, &y, s1);
+                    *s2 = y;
+                }
+                None => {
+                    // I ⊗ x: q diagonal blocks.
+                    for j in 0..q {
+                        for k in 0..p {
+                            for i in 0..p {
+                                h[(i + p * j, k + p * j)] += alpha * s1[(i, k)];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Block j: op(A)ᵀ diag(d_j) op(A). One block (a vector variable): straight into H.
+        (None, Some(d)) => {
+            if q == 1 {
+                if let Some(a) = &a {
+                    let (mm, pp) = a.shape();
+                    ready(s1, false, mm, pp, what);
+                    for i in 0..pp {
+                        for k in 0..mm {
+                            s1[(k, i)] = d.get(k, 0) * a.get(k, i);
+                        }
+                    }
+                    gemm_into(h, true, alpha, a.t(), MatRef::new(&*s1), what);
+                    return;
+                }
+            }
+            for j in 0..q {
+                gram(s2, a.as_ref(), Some((d, j)), p, s1);
+                for k in 0..p {
+                    for i in 0..p {
+                        h[(i + p * j, k + p * j)] += alpha * s2[(i, k)];
+                    }
+                }
+            }
+        }
+        // Σ_c (b_c b_cᵀ) ⊗ (op(A)ᵀ diag(d_c) op(A)).
+        (Some(b), Some(d)) => {
+            for c in 0..r {
+                gram(s2, a.as_ref(), Some((d, c)), p, s1);
+                for l in 0..q {
+                    for j in 0..q {
+                        let w = alpha * b.get(j, c) * b.get(l, c);
+                        if w == T::zero() {
+                            continue;
+                        }
+                        for k in 0..p {
+                            for i in 0..p {
+                                h[(i + p * j, k + p * l)] += w * s2[(i, k)];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `out = op(X)ᵀ op(Y)` (`p×p`) for the left sides of two maps, an absent side the
+/// identity (`left`), or `out = op(X) op(Y)ᵀ` (`q×q`) for their right sides.
+fn pair<T: Real>(
+    out: &mut DMatrix<T>,
+    x: Option<&MatRef<'_, T>>,
+    y: Option<&MatRef<'_, T>>,
+    n: usize,
+    left: bool,
+) {
+    let what = "kron_cross_to";
+    match (x, y) {
+        (None, None) => {
+            ready(out, false, n, n, what);
+            out.fill(T::zero());
+            out.fill_diagonal(T::one());
+        }
+        (Some(x), Some(y)) if left => gemm_into(out, false, T::one(), x.t(), *y, what),
+        (Some(x), Some(y)) => gemm_into(out, false, T::one(), *x, y.t(), what),
+        // Iᵀ op(Y) = op(Y); op(X)ᵀ I = op(X)ᵀ; I op(Y)ᵀ = op(Y)ᵀ; op(X) Iᵀ = op(X).
+        (None, Some(m)) | (Some(m), None) => {
+            let t = (x.is_none() && !left) || (y.is_none() && left);
+            let m = m.op(t);
+            assert!(
+                m.shape() == (n, n),
+                "matgrad: {what}: a factor is {}, not {}",
+                m.sh(),
+                Shape(n, n)
+            );
+            ready(out, false, n, n, what);
+            for j in 0..n {
+                for i in 0..n {
+                    out[(i, j)] = m.get(i, j);
+                }
+            }
+        }
+    }
+}
+
+/// `H (+)= α (L₁ᵀ L₂ + L₂ᵀ L₁)` with `L_k = op(B_k)ᵀ ⊗ op(A_k)`: the Hessian of
+/// `⟨Z₁, Z₂⟩`, `Z_k = op(A_k) W op(B_k)`. `L₁ᵀ L₂ = (op(B₁) op(B₂)ᵀ) ⊗ (op(A₁)ᵀ op(A₂))`.
+/// `s1`, `s2` are scratch.
+///
+/// ```
+/// use matgrad_runtime::__private::{kron_cross_to, view};
+/// use nalgebra::DMatrix;
+/// // xᵀ a x = ⟨x, a x⟩: the Hessian a + aᵀ.
+/// let a = DMatrix::from_fn(3, 3, |i, j| (i * 3 + j) as f64);
+/// let (mut h, mut s1, mut s2) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+/// kron_cross_to(&mut h, false, 1.0, None, None, Some((view(&a), false)), None, (3, 1), &mut s1, &mut s2);
+/// assert_eq!(h, &a + a.transpose());
+/// ```
+pub fn kron_cross_to<T: Real>(
+    h: &mut DMatrix<T>,
+    acc: bool,
+    alpha: T,
+    a1: Side<'_, T>,
+    b1: Side<'_, T>,
+    a2: Side<'_, T>,
+    b2: Side<'_, T>,
+    (p, q): (usize, usize),
+    s1: &mut DMatrix<T>,
+    s2: &mut DMatrix<T>,
+) {
+    let what = "kron_cross_to";
+    let (a1, b1, a2, b2) = (side(&a1), side(&b1), side(&a2), side(&b2));
+    let (m1, r1) = outer(a1.as_ref(), b1.as_ref(), (p, q), what);
+    let (m2, r2) = outer(a2.as_ref(), b2.as_ref(), (p, q), what);
+    assert!(
+        (m1, r1) == (m2, r2),
+        "matgrad: {what}: the two sides give {} and {}",
+        Shape(m1, r1),
+        Shape(m2, r2)
+    );
+    pair(s1, a1.as_ref(), a2.as_ref(), p, true);
+    pair(s2, b1.as_ref(), b2.as_ref(), q, false);
+    let n = p * q;
+    ready(h, acc, n, n, what);
+    if !acc {
+        h.fill(T::zero());
+    }
+    let (x, y) = (&*s1, &*s2);
+    for l in 0..q {
+        for j in 0..q {
+            let (c, ct) = (alpha * y[(j, l)], alpha * y[(l, j)]);
+            for k in 0..p {
+                for i in 0..p {
+                    h[(i + p * j, k + p * l)] += c * x[(i, k)] + ct * x[(k, i)];
+                }
+            }
+        }
+    }
+}
+
+/// `H (+)= α Lᵀ (diag(p) − p pᵀ) L`, `p = softmax(vec z)`, `L = op(B)ᵀ ⊗ op(A)`: the
+/// Hessian of `log_sum_exp(Z)`, `Z = op(A) W op(B)`, whose value `z` is passed. `s1`,
+/// `s2`, `s3` are scratch.
+///
+/// ```
+/// use matgrad_runtime::__private::{softmax_gram_to, view};
+/// use nalgebra::{DMatrix, DVector};
+/// let z = DVector::from_vec(vec![0.5, -1.0, 2.0]);
+/// let (mut h, mut s1, mut s2, mut s3) =
+///     (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0), DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+/// softmax_gram_to(&mut h, false, 1.0, None, None, view(&z), (3, 1), &mut s1, &mut s2, &mut s3);
+/// let e = z.map(f64::exp);
+/// let p = &e / e.sum();
+/// let want = DMatrix::from_diagonal(&p) - &p * p.transpose();
+/// assert!((h - want).abs().max() < 1e-15);
+/// ```
+pub fn softmax_gram_to<T: Real>(
+    h: &mut DMatrix<T>,
+    acc: bool,
+    alpha: T,
+    a: Side<'_, T>,
+    b: Side<'_, T>,
+    z: DMatrixView<'_, T>,
+    (p, q): (usize, usize),
+    s1: &mut DMatrix<T>,
+    s2: &mut DMatrix<T>,
+    s3: &mut DMatrix<T>,
+) {
+    let what = "softmax_gram_to";
+    let zr = MatRef::new(&z);
+    let (m, r) = zr.shape();
+    ready(s3, false, m, r, what);
+    // p = exp(z − max z) / Σ exp(z − max z).
+    let mut top = crate::kernel::neg_infinity::<T>();
+    for j in 0..r {
+        for i in 0..m {
+            top = top.max(zr.get(i, j));
+        }
+    }
+    let mut total = T::zero();
+    for j in 0..r {
+        for i in 0..m {
+            let e = (zr.get(i, j) - top).exp();
+            s3[(i, j)] = e;
+            total += e;
+        }
+    }
+    s3.iter_mut().for_each(|x| *x /= total);
+    let probs = std::mem::take(s3);
+    kron_gram_to(
+        h,
+        acc,
+        alpha,
+        a.clone(),
+        b.clone(),
+        Some(probs.as_view()),
+        (p, q),
+        s1,
+        s2,
+    );
+    // u = Lᵀ vec(P) = vec(op(A)ᵀ P op(B)ᵀ); H −= α u uᵀ.
+    let (a, b) = (side(&a), side(&b));
+    let pr = MatRef::new(&probs);
+    let u: &DMatrix<T> = match (&a, &b) {
+        (None, None) => &probs,
+        (Some(a), None) => {
+            gemm_into(s1, false, T::one(), a.t(), pr, what);
+            &*s1
+        }
+        (None, Some(b)) => {
+            gemm_into(s1, false, T::one(), pr, b.t(), what);
+            &*s1
+        }
+        (Some(a), Some(b)) => {
+            gemm_into(s2, false, T::one(), a.t(), pr, what);
+            gemm_into(s1, false, T::one(), MatRef::new(&*s2), b.t(), what);
+            &*s1
+        }
+    };
+    let u = u.as_slice();
+    let n = p * q;
+    assert!(
+        u.len() == n,
+        "matgrad: {what}: Lᵀp has {} entries, not {n}",
+        u.len()
+    );
+    for j in 0..n {
+        let c = alpha * u[j];
+        for i in 0..n {
+            h[(i, j)] -= c * u[i];
+        }
+    }
+    *s3 = probs;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nalgebra::DMatrix;
+
+    /// `op(B)ᵀ ⊗ op(A)`, formed.
+    fn l_of(
+        a: &Option<(DMatrix<f64>, bool)>,
+        b: &Option<(DMatrix<f64>, bool)>,
+        p: usize,
+        q: usize,
+    ) -> DMatrix<f64> {
+        let op = |m: &(DMatrix<f64>, bool)| if m.1 { m.0.transpose() } else { m.0.clone() };
+        let a = a.as_ref().map_or_else(|| DMatrix::identity(p, p), op);
+        let b = b.as_ref().map_or_else(|| DMatrix::identity(q, q), op);
+        b.transpose().kronecker(&a)
+    }
+
+    fn v(s: &Option<(DMatrix<f64>, bool)>) -> Side<'_, f64> {
+        s.as_ref().map(|(m, t)| (m.as_view(), *t))
+    }
+
+    fn mat(r: usize, c: usize, seed: usize) -> DMatrix<f64> {
+        DMatrix::from_fn(r, c, |i, j| {
+            (((i * 7 + j * 13 + seed * 5) % 11) as f64 - 5.0) / 4.0
+        })
+    }
+
+    /// Every combination of sides (absent, plain, transposed) against `Lᵀ D L`
+    /// formed densely, with and without weights, overwriting and accumulating.
+    #[test]
+    fn gram_and_cross_against_dense_forms() {
+        let (p, q, m, r) = (3, 2, 4, 5);
+        let sides_a = [
+            None,
+            Some((mat(m, p, 1), false)),
+            Some((mat(p, m, 2), true)),
+        ];
+        let sides_b = [
+            None,
+            Some((mat(q, r, 3), false)),
+            Some((mat(r, q, 4), true)),
+        ];
+        for a in &sides_a {
+            for b in &sides_b {
+                let (mm, rr) = (
+                    if a.is_some() { m } else { p },
+                    if b.is_some() { r } else { q },
+                );
+                let l = l_of(a, b, p, q);
+                let d = mat(mm, rr, 9);
+                let (mut s1, mut s2) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+                let mut h = DMatrix::zeros(0, 0);
+                kron_gram_to(
+                    &mut h,
+                    false,
+                    1.5,
+                    v(a),
+                    v(b),
+                    Some(d.as_view()),
+                    (p, q),
+                    &mut s1,
+                    &mut s2,
+                );
+                let dd = DMatrix::from_diagonal(
+                    &DMatrix::from_column_slice(mm * rr, 1, d.as_slice()).column(0),
+                );
+                let want = l.transpose() * dd * &l * 1.5;
+                assert!((&h - &want).abs().max() < 1e-12, "weighted {a:?} {b:?}");
+                kron_gram_to(
+                    &mut h,
+                    true,
+                    0.5,
+                    v(a),
+                    v(b),
+                    None,
+                    (p, q),
+                    &mut s1,
+                    &mut s2,
+                );
+                let want = want + l.transpose() * &l * 0.5;
+                assert!((&h - &want).abs().max() < 1e-12, "plain {a:?} {b:?}");
+                for a2 in &sides_a {
+                    for b2 in &sides_b {
+                        if a2.is_some() != a.is_some() || b2.is_some() != b.is_some() {
+                            continue;
+                        }
+                        let l2 = l_of(a2, b2, p, q);
+                        let mut h = DMatrix::zeros(0, 0);
+                        kron_cross_to(
+                            &mut h,
+                            false,
+                            2.0,
+                            v(a),
+                            v(b),
+                            v(a2),
+                            v(b2),
+                            (p, q),
+                            &mut s1,
+                            &mut s2,
+                        );
+                        let m = l.transpose() * &l2;
+                        let want = (&m + m.transpose()) * 2.0;
+                        assert!(
+                            (h - want).abs().max() < 1e-12,
+                            "cross {a:?} {b:?} {a2:?} {b2:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn softmax_gram_against_the_dense_form() {
+        let (p, q, m, r) = (2, 3, 4, 2);
+        let a = Some((mat(m, p, 1), false));
+        let b = Some((mat(r, q, 2), true));
+        let z = mat(m, r, 7);
+        let (mut h, mut s1, mut s2, mut s3) = (
+            DMatrix::zeros(0, 0),
+            DMatrix::zeros(0, 0),
+            DMatrix::zeros(0, 0),
+            DMatrix::zeros(0, 0),
+        );
+        softmax_gram_to(
+            &mut h,
+            false,
+            3.0,
+            v(&a),
+            v(&b),
+            z.as_view(),
+            (p, q),
+            &mut s1,
+            &mut s2,
+            &mut s3,
+        );
+        let e = z.map(f64::exp);
+        let pr = DMatrix::from_column_slice(m * r, 1, (&e / e.sum()).as_slice());
+        let l = l_of(&a, &b, p, q);
+        let mid = DMatrix::from_diagonal(&pr.column(0)) - &pr * pr.transpose();
+        let want = l.transpose() * mid * &l * 3.0;
+        assert!((h - want).abs().max() < 1e-12);
+    }
+}
