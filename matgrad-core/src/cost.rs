@@ -159,6 +159,31 @@ impl Poly {
     pub fn is_zero(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The symbol, when the polynomial is one symbol alone (`a.r`).
+    pub fn as_symbol(&self) -> Option<&str> {
+        match self.0.iter().collect::<Vec<_>>().as_slice() {
+            [(m, c)] if c.num == 1 && c.den == 1 => match m.as_slice() {
+                [s] => Some(s.as_str()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Each symbol replaced by what `map` gives it (kept when it gives nothing).
+    pub fn renamed(&self, map: &BTreeMap<String, Poly>) -> Poly {
+        let mut out = Poly::default();
+        for (m, c) in &self.0 {
+            let mut term = Poly(BTreeMap::from([(Vec::new(), *c)]));
+            for s in m {
+                let x = map.get(s).cloned().unwrap_or_else(|| Poly::sym(s));
+                term = term.mul(&x);
+            }
+            out = out.add(&term);
+        }
+        out
+    }
 }
 
 impl fmt::Display for Poly {
@@ -394,6 +419,136 @@ pub fn shapes(g: &Graph) -> Vec<Option<(Poly, Poly)>> {
             pick(shape.rows, own.0, dr),
             pick(shape.cols, own.1, dc),
         )));
+    }
+    out
+}
+
+/// The dimensions `g` forces equal for its operations to be defined (the inner
+/// dimensions of a product, the shapes of a sum or an entrywise product, a square
+/// matrix's two sides, …), as a renaming: each symbol of `shapes` that is equal to
+/// another maps to its class's representative, a number when the class has one
+/// (`x.c` to `3` beside a `Matrix3`), else its first symbol in order (`x.c` to `w.r`
+/// for `x * w`). [`Poly::renamed`] applies it, so that costs written with either name
+/// compare.
+pub fn equal_dimensions(g: &Graph, shapes: &[Option<(Poly, Poly)>]) -> BTreeMap<String, Poly> {
+    use crate::ir::Op;
+    let mut pairs: Vec<(Poly, Poly)> = Vec::new();
+    for node in &g.nodes {
+        let sh = |k: usize| node.args.get(k).and_then(|&a| shapes.get(a).cloned().flatten());
+        let same = |pairs: &mut Vec<(Poly, Poly)>, a: Option<(Poly, Poly)>, b: Option<(Poly, Poly)>| {
+            if let (Some(a), Some(b)) = (a, b) {
+                pairs.push((a.0, b.0));
+                pairs.push((a.1, b.1));
+            }
+        };
+        match node.op {
+            Op::MatMul => {
+                if let (Some(a), Some(b)) = (sh(0), sh(1)) {
+                    pairs.push((a.1, b.0));
+                }
+            }
+            Op::Chain => {
+                for k in 1..node.args.len() {
+                    if let (Some(a), Some(b)) = (sh(k - 1), sh(k)) {
+                        pairs.push((a.1, b.0));
+                    }
+                }
+            }
+            Op::TraceMul => {
+                if let (Some(a), Some(b)) = (sh(0), sh(1)) {
+                    pairs.push((a.1, b.0));
+                    pairs.push((a.0, b.1));
+                }
+            }
+            Op::Add | Op::Sub | Op::ComponentMul | Op::ComponentDiv | Op::ZipMap(_) | Op::Dot => {
+                same(&mut pairs, sh(0), sh(1));
+            }
+            Op::AddRow => {
+                if let (Some(m), Some(r)) = (sh(0), sh(1)) {
+                    pairs.push((m.1, r.1));
+                }
+            }
+            Op::AddCol => {
+                if let (Some(m), Some(c)) = (sh(0), sh(1)) {
+                    pairs.push((m.0, c.0));
+                }
+            }
+            Op::Trace | Op::Determinant | Op::Inverse(_) | Op::LnDet | Op::Diagonal | Op::Factor(_) => {
+                if let Some(a) = sh(0) {
+                    pairs.push((a.0, a.1));
+                }
+            }
+            Op::Solve => {
+                if let (Some(f), Some(b)) = (sh(0), sh(1)) {
+                    pairs.push((f.1, b.0));
+                }
+            }
+            Op::SolveRight => {
+                if let (Some(b), Some(f)) = (sh(0), sh(1)) {
+                    pairs.push((b.1, f.0));
+                }
+            }
+            _ => {}
+        }
+    }
+    // Union–find over the atoms: symbols, and numbers written `#n`.
+    let atom = |p: &Poly| -> Option<String> {
+        match p.as_num() {
+            Some(n) => Some(format!("#{n}")),
+            None => p.as_symbol().map(str::to_owned),
+        }
+    };
+    let mut parent: BTreeMap<String, String> = BTreeMap::new();
+    fn root(parent: &BTreeMap<String, String>, x: &str) -> String {
+        let mut cur = x.to_owned();
+        // Each step moves to a parent; the chains are short and acyclic (every union
+        // points one root at another).
+        for _ in 0..=parent.len() {
+            match parent.get(&cur) {
+                Some(p) if *p != cur => cur = p.clone(),
+                _ => break,
+            }
+        }
+        cur
+    }
+    // Numbers first, then the symbol of the earliest node (parameters before the
+    // directions of a tangent graph), then in order: a class's root is its best name.
+    let mut first: BTreeMap<String, usize> = BTreeMap::new();
+    for (id, s) in shapes.iter().enumerate() {
+        for d in s.iter().flat_map(|(r, c)| [r, c]) {
+            if let Some(x) = d.as_symbol() {
+                first.entry(x.to_owned()).or_insert(id);
+            }
+        }
+    }
+    let rank = |a: &str| (!a.starts_with('#'), first.get(a).copied().unwrap_or(usize::MAX));
+    let better = |a: &str, b: &str| -> bool { (rank(a), a) < (rank(b), b) };
+    for (a, b) in &pairs {
+        let (Some(a), Some(b)) = (atom(a), atom(b)) else {
+            continue;
+        };
+        let (ra, rb) = (root(&parent, &a), root(&parent, &b));
+        if ra == rb {
+            continue;
+        }
+        let (keep, drop) = if better(&ra, &rb) { (ra, rb) } else { (rb, ra) };
+        parent.insert(drop, keep.clone());
+        parent.entry(keep.clone()).or_insert(keep);
+    }
+    let mut out = BTreeMap::new();
+    for x in parent.keys() {
+        if x.starts_with('#') {
+            continue;
+        }
+        let r = root(&parent, x);
+        if r == *x {
+            continue;
+        }
+        let to = match r.strip_prefix('#').and_then(|n| n.parse::<u64>().ok()) {
+            Some(n) => Poly::num(n),
+            None => Poly::sym(&r),
+        };
+        out.insert(x.clone(), to);
     }
     out
 }

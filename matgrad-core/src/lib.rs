@@ -31,6 +31,7 @@ pub mod rewrite;
 pub mod rules;
 pub mod simplify;
 pub mod solve;
+pub mod structure;
 pub mod sym;
 pub mod symbol;
 pub mod tangent;
@@ -355,14 +356,53 @@ impl Derivation {
                 emit::companions(input)
             }
         };
-        let mut out = emit_one(&self.input());
-        if let Some(input) = self.hvp_input() {
-            out.extend(emit_one(&input));
-            if self.second.as_ref().is_some_and(|s| s.hessian) {
-                out.extend(emit::hessian::companion(&input));
+        let first = self.input();
+        let mut out = emit_one(&first);
+        if let (Some(input), Some(s)) = (self.hvp_input(), self.second.as_ref()) {
+            let plan = if s.hessian { self.hessian_plan() } else { None };
+            let structured = plan.as_ref().and_then(structure::Plan::chosen).is_some();
+            // A structured `NAME_hessian` calls no HVP: the hidden ones are not emitted.
+            if s.hvp || !structured {
+                out.extend(emit_one(&input));
+            }
+            if s.hessian {
+                out.extend(emit::hessian::companion(&input, &first, plan.as_ref()));
             }
         }
         out
+    }
+
+    /// With second order and one `wrt` variable: how its dense Hessian is built (from
+    /// its structure, or column by column from Hessian-vector products) and why (see
+    /// [`structure`]). `None` without second order or with several variables.
+    pub fn hessian_plan(&self) -> Option<structure::Plan> {
+        let s = self.second.as_ref()?;
+        let [w] = self.wrt.as_slice() else {
+            return None;
+        };
+        let &direction = s.wrt.first()?;
+        let dynamic = !emit::fixed::applies(&self.input());
+        Some(structure::plan(&self.graph, *w, &s.graph, direction, dynamic))
+    }
+
+    /// With second order and one matrix variable whose Hessian has a structure (see
+    /// [`structure`]): the Hessian as Unicode math in the function's names
+    /// (`xᵀ diag(σ(x w) ⊙ (1 − σ(x w))) x`, `2 (b bᵀ) ⊗ (aᵀ a)`), and the definitions
+    /// it cites (`p = softmax(x)`), whether or not `NAME_hessian` builds it so.
+    pub fn hessian_formula(&self) -> Option<(String, Vec<(String, String)>)> {
+        let plan = self.hessian_plan()?;
+        let pieces = plan.pieces?;
+        let input = self.input();
+        let terms = emit::math::Terms::new(&input);
+        let column = self.wrt.first().and_then(|&w| self.sig.params.get(w)).is_some_and(
+            |p| matches!(p.kind, ir::Kind::Matrix(s) if s.cols == ir::Dim::One),
+        );
+        let (h, wheres) = structure::formula(&pieces, &terms, column);
+        let print = |t: &simplify::Term| emit::math::print(t, emit::math::Notation::Unicode);
+        Some((
+            print(&h),
+            wheres.iter().map(|(n, t)| (n.clone(), print(t))).collect(),
+        ))
     }
 
     /// With `hvp` or `hessian`: the Hessian-vector product of each `wrt` variable,

@@ -615,8 +615,12 @@ fn pr(t: &Term, n: Notation, need: u8) -> String {
                         let Some(x) = a.get(k) else {
                             return String::new();
                         };
+                        // A Kronecker factor that is a product is parenthesised:
+                        // `(b bᵀ) ⊗ (aᵀ a)`.
                         let need = if flat_elementwise(h, x, k == 0) {
                             HADAMARD
+                        } else if h == "⊗" {
+                            POSTFIX
                         } else {
                             PRODUCT
                         };
@@ -808,6 +812,11 @@ mod tests {
             "(⊗ a (⊙ b c))",
             "a ⊗ (b ⊙ c)",
             "a \\otimes \\left(b \\odot c\\right)",
+        );
+        check(
+            "(⊗ (* b (t b)) (* (t a) a))",
+            "(b bᵀ) ⊗ (aᵀ a)",
+            "\\left(b b^\\top\\right) \\otimes \\left(a^\\top a\\right)",
         );
     }
 

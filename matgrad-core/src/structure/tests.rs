@@ -1,0 +1,1 @@
+//! Which structure is recognised, its formula and the choice, one line per case.
