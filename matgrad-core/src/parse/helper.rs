@@ -380,6 +380,7 @@ mod tests {
                 }
             )],
             pending: vec![syn::parse_quote!(g), syn::parse_quote!(m::k)],
+            pass: Pass::Grad,
         };
         let call = s.fetch_next().map(|t| t.to_string()).unwrap_or_default();
         assert!(call.starts_with("g !"), "{call}");
