@@ -918,6 +918,9 @@ fn pieces_cost(pieces: &[Piece], d: &Dims<'_>, dynamic: bool) -> Poly {
     total
 }
 
+/// The most combinations of run-time chain associations [`plan`] compares with.
+const MAX_ESTIMATES: usize = 64;
+
 /// How `NAME_hessian` is built, and why.
 #[derive(Clone, Debug)]
 pub struct Plan {
@@ -927,14 +930,27 @@ pub struct Plan {
     /// those the program forces equal identified), when there is a structure.
     pub structured: Option<Poly>,
     /// The estimate for the column-by-column build: `n` directions, each the tangent
-    /// sweep and a reverse sweep through the same products.
-    pub columns: Poly,
-    /// Whether the structure is used: recognised, and its count at most the estimate
-    /// for every size.
+    /// sweep and a reverse sweep through the same products, and the `n²` entries
+    /// written; one per association the run-time choice of a chain can take.
+    pub columns: Vec<Poly>,
+    /// Whether the structure is used: recognised, and its count at most every
+    /// estimate for every size.
     pub use_structure: bool,
 }
 
 impl Plan {
+    /// The estimate of the column-by-column build, as text: `2 x.c x.c x.r + …`, or
+    /// the smallest of several (a chain associated at run time).
+    pub fn columns_text(&self) -> String {
+        match self.columns.as_slice() {
+            [one] => one.to_string(),
+            many => {
+                let all: Vec<String> = many.iter().map(Poly::to_string).collect();
+                format!("min({})", all.join(", "))
+            }
+        }
+    }
+
     /// The pieces, when the structure is used.
     pub fn chosen(&self) -> Option<&[Piece]> {
         if self.use_structure {
@@ -954,13 +970,26 @@ pub fn plan(g: &Graph, w: usize, t: &Graph, direction: usize, dynamic: bool) -> 
     let same = cost::equal_dimensions(t, &tshapes);
     let rename = |p: &Poly| p.renamed(&same);
     // Per column: each node depending on the direction, its tangent, and the reverse
-    // sweep through it (at least as many multiply-adds).
+    // sweep through it (at least as many multiply-adds). A chain associated at run
+    // time costs one of its candidates: every combination is an estimate.
     let dep = t.active(&[direction]);
-    let mut per_column = Poly::default();
+    let mut per_column = cost::Cost::default();
     for id in 0..t.nodes.len() {
         if crate::ir::flag(&dep, id) {
-            per_column = per_column.add(&cost::node_cost(t, id, &tshapes).fixed);
+            let c = cost::node_cost(t, id, &tshapes);
+            per_column.fixed = per_column.fixed.add(&c.fixed);
+            per_column.choices.extend(c.choices);
         }
+    }
+    let mut estimates = vec![per_column.fixed.clone()];
+    for choice in &per_column.choices {
+        if estimates.len() * choice.candidates.len() > MAX_ESTIMATES {
+            break;
+        }
+        estimates = estimates
+            .iter()
+            .flat_map(|e| choice.candidates.iter().map(move |c| e.add(c)))
+            .collect();
     }
     let shapes: Vec<Option<(Poly, Poly)>> = cost::shapes(g)
         .into_iter()
@@ -972,7 +1001,14 @@ pub fn plan(g: &Graph, w: usize, t: &Graph, direction: usize, dynamic: bool) -> 
         .flatten()
         .unwrap_or((Poly::num(1), Poly::num(1)));
     let n = p.mul(&q);
-    let columns = rename(&n.mul(&Poly::num(2)).mul(&per_column));
+    // n columns of two sweeps each, and the n² entries they are copied into.
+    let mut columns: Vec<Poly> = Vec::new();
+    for e in &estimates {
+        let c = rename(&n.mul(&Poly::num(2)).mul(e).add(&n.mul(&n)));
+        if !columns.contains(&c) {
+            columns.push(c);
+        }
+    }
     let pieces = recognize(g, w);
     let dims = Dims {
         shapes: &shapes,
@@ -980,7 +1016,9 @@ pub fn plan(g: &Graph, w: usize, t: &Graph, direction: usize, dynamic: bool) -> 
         q,
     };
     let structured = pieces.as_ref().map(|ps| pieces_cost(ps, &dims, dynamic));
-    let use_structure = structured.as_ref().is_some_and(|s| s.at_most(&columns));
+    let use_structure = structured
+        .as_ref()
+        .is_some_and(|s| columns.iter().all(|c| s.at_most(c)));
     Plan {
         pieces,
         structured,
@@ -1084,10 +1122,23 @@ pub fn formula(pieces: &[Piece], terms: &Terms<'_>, column: bool) -> (Term, Vec<
             Piece::Cross { a, b, coef: c } => {
                 let (a1, b1) = (factors_term(&a.left, terms), factors_term(&a.right, terms));
                 let (a2, b2) = (factors_term(&b.left, terms), factors_term(&b.right, terms));
+                // M + Mᵀ, M = Y ⊗ X, Y = B₁ B₂ᵀ, X = A₁ᵀ A₂: Y ⊗ (X + Xᵀ) when Y is
+                // symmetric (B₁ = B₂), (Y + Yᵀ) ⊗ X when X is.
+                let sym_y = a.right == b.right;
+                let sym_x = a.left == b.left;
                 let x = product(vec![a1.map(t), a2]);
                 let y = product(vec![b1, b2.map(t)]);
-                let m = kron(y, x, column);
-                parts.push(scaled(c, Term::app("+", vec![m.clone(), t(m)])));
+                let plus = |m: Term| Term::app("+", vec![m.clone(), t(m)]);
+                let m = if column {
+                    plus(x)
+                } else if sym_y {
+                    kron(y, plus(x), false)
+                } else if sym_x {
+                    kron(plus(y), x, false)
+                } else {
+                    Term::app("+", vec![kron(y.clone(), x.clone(), false), kron(t(y), t(x), false)])
+                };
+                parts.push(scaled(c, m));
             }
             Piece::Softmax { lin, z, coef: c } => {
                 let (a, b) = (factors_term(&lin.left, terms), factors_term(&lin.right, terms));
@@ -1393,5 +1444,3 @@ pub fn lower_static(pieces: &[Piece], wshape: Shape, n: &dyn StaticNames) -> Tok
     quote!({ let #__mg_h: #h_ty = #(#parts)+*; #__mg_h })
 }
 
-#[cfg(test)]
-mod tests;

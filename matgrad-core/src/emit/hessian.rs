@@ -140,11 +140,11 @@ pub fn cost_line(p: &Plan) -> String {
     match (&p.structured, p.use_structure) {
         (Some(s), true) => format!(
             "Cost model: this structure takes {s} multiply-adds, against about {} for n Hessian-vector products (a.r, a.c: rows and columns of a).",
-            p.columns
+            p.columns_text()
         ),
         (Some(s), false) => format!(
             "Cost model: the structure above takes {s} multiply-adds, not at most the {} estimated for n Hessian-vector products for every size, so the Hessian is built from those (a.r, a.c: rows and columns of a).",
-            p.columns
+            p.columns_text()
         ),
         (None, _) => "No closed structure is recognised (only sums of entrywise functions of `A W B`, their squared norms, inner products of two such maps and `log_sum_exp` of one are): the Hessian is built column by column from Hessian-vector products.".to_owned(),
     }

@@ -1,1 +1,0 @@
-//! Which structure is recognised, its formula and the choice, one line per case.
