@@ -434,13 +434,18 @@ pub fn equal_dimensions(g: &Graph, shapes: &[Option<(Poly, Poly)>]) -> BTreeMap<
     use crate::ir::Op;
     let mut pairs: Vec<(Poly, Poly)> = Vec::new();
     for node in &g.nodes {
-        let sh = |k: usize| node.args.get(k).and_then(|&a| shapes.get(a).cloned().flatten());
-        let same = |pairs: &mut Vec<(Poly, Poly)>, a: Option<(Poly, Poly)>, b: Option<(Poly, Poly)>| {
-            if let (Some(a), Some(b)) = (a, b) {
-                pairs.push((a.0, b.0));
-                pairs.push((a.1, b.1));
-            }
+        let sh = |k: usize| {
+            node.args
+                .get(k)
+                .and_then(|&a| shapes.get(a).cloned().flatten())
         };
+        let same =
+            |pairs: &mut Vec<(Poly, Poly)>, a: Option<(Poly, Poly)>, b: Option<(Poly, Poly)>| {
+                if let (Some(a), Some(b)) = (a, b) {
+                    pairs.push((a.0, b.0));
+                    pairs.push((a.1, b.1));
+                }
+            };
         match node.op {
             Op::MatMul => {
                 if let (Some(a), Some(b)) = (sh(0), sh(1)) {
@@ -473,7 +478,12 @@ pub fn equal_dimensions(g: &Graph, shapes: &[Option<(Poly, Poly)>]) -> BTreeMap<
                     pairs.push((m.0, c.0));
                 }
             }
-            Op::Trace | Op::Determinant | Op::Inverse(_) | Op::LnDet | Op::Diagonal | Op::Factor(_) => {
+            Op::Trace
+            | Op::Determinant
+            | Op::Inverse(_)
+            | Op::LnDet
+            | Op::Diagonal
+            | Op::Factor(_) => {
                 if let Some(a) = sh(0) {
                     pairs.push((a.0, a.1));
                 }
@@ -521,7 +531,12 @@ pub fn equal_dimensions(g: &Graph, shapes: &[Option<(Poly, Poly)>]) -> BTreeMap<
             }
         }
     }
-    let rank = |a: &str| (!a.starts_with('#'), first.get(a).copied().unwrap_or(usize::MAX));
+    let rank = |a: &str| {
+        (
+            !a.starts_with('#'),
+            first.get(a).copied().unwrap_or(usize::MAX),
+        )
+    };
     let better = |a: &str, b: &str| -> bool { (rank(a), a) < (rank(b), b) };
     for (a, b) in &pairs {
         let (Some(a), Some(b)) = (atom(a), atom(b)) else {

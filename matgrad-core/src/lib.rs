@@ -382,7 +382,13 @@ impl Derivation {
         };
         let &direction = s.wrt.first()?;
         let dynamic = !emit::fixed::applies(&self.input());
-        Some(structure::plan(&self.graph, *w, &s.graph, direction, dynamic))
+        Some(structure::plan(
+            &self.graph,
+            *w,
+            &s.graph,
+            direction,
+            dynamic,
+        ))
     }
 
     /// With second order and one matrix variable whose Hessian has a structure (see
@@ -394,9 +400,11 @@ impl Derivation {
         let pieces = plan.pieces?;
         let input = self.input();
         let terms = emit::math::Terms::new(&input);
-        let column = self.wrt.first().and_then(|&w| self.sig.params.get(w)).is_some_and(
-            |p| matches!(p.kind, ir::Kind::Matrix(s) if s.cols == ir::Dim::One),
-        );
+        let column = self
+            .wrt
+            .first()
+            .and_then(|&w| self.sig.params.get(w))
+            .is_some_and(|p| matches!(p.kind, ir::Kind::Matrix(s) if s.cols == ir::Dim::One));
         let (h, wheres) = structure::formula(&pieces, &terms, column);
         let print = |t: &simplify::Term| emit::math::print(t, emit::math::Notation::Unicode);
         Some((

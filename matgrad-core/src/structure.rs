@@ -104,8 +104,7 @@ impl Lin {
     fn left_mul(&self, cs: &[(NodeId, bool)]) -> Lin {
         let mut l = self.clone();
         if self.transposed {
-            l.right
-                .extend(cs.iter().rev().map(|&(c, t)| (c, !t)));
+            l.right.extend(cs.iter().rev().map(|&(c, t)| (c, !t)));
         } else {
             let mut left = cs.to_vec();
             left.extend(l.left);
@@ -158,7 +157,13 @@ fn is_vector(kind: Kind) -> bool {
 
 /// Whether a node of this kind is a 1×1 matrix by its type.
 fn is_one_by_one(kind: Kind) -> bool {
-    matches!(kind, Kind::Matrix(Shape { rows: Dim::One, cols: Dim::One }))
+    matches!(
+        kind,
+        Kind::Matrix(Shape {
+            rows: Dim::One,
+            cols: Dim::One
+        })
+    )
 }
 
 /// One term of a structured Hessian.
@@ -376,7 +381,11 @@ fn form(g: &Graph, id: NodeId, w: usize, forms: &[Form]) -> Form {
     };
     let arg = |k: usize| node.args.get(k).copied().unwrap_or(id);
     let kind = |n: NodeId| g.node(n).kind;
-    if node.args.iter().all(|&a| forms.get(a).is_some_and(Form::is_const)) {
+    if node
+        .args
+        .iter()
+        .all(|&a| forms.get(a).is_some_and(Form::is_const))
+    {
         return match node.op {
             Op::Loop(_) | Op::LoopOut(_) => Form::Other,
             _ => Form::Const,
@@ -426,7 +435,11 @@ fn form(g: &Graph, id: NodeId, w: usize, forms: &[Form]) -> Form {
             _ => Form::Other,
         },
         Op::Add | Op::Sub => {
-            let sign = if matches!(node.op, Op::Sub) { -1.0 } else { 1.0 };
+            let sign = if matches!(node.op, Op::Sub) {
+                -1.0
+            } else {
+                1.0
+            };
             match (at(0), at(1)) {
                 (Form::Entry(_) | Form::Affine(Some(_)) | Form::Curved(_), Form::Const) => {
                     at(0).clone()
@@ -473,7 +486,9 @@ fn form(g: &Graph, id: NodeId, w: usize, forms: &[Form]) -> Form {
             _ => Form::Other,
         },
         Op::MatMul => match (at(0), at(1)) {
-            (Form::Const, Form::Affine(Some(l))) => Form::Affine(Some(l.left_mul(&[(arg(0), false)]))),
+            (Form::Const, Form::Affine(Some(l))) => {
+                Form::Affine(Some(l.left_mul(&[(arg(0), false)])))
+            }
             (Form::Affine(Some(l)), Form::Const) => {
                 Form::Affine(Some(l.right_mul(&[(arg(1), false)])))
             }
@@ -584,10 +599,7 @@ fn form(g: &Graph, id: NodeId, w: usize, forms: &[Form]) -> Form {
         },
         Op::Sum | Op::Mean => {
             let coef = if matches!(node.op, Op::Mean) {
-                Sym::div(
-                    Sym::Lit(1.0),
-                    Sym::Len(crate::sym::Operand::Value(arg(0))),
-                )
+                Sym::div(Sym::Lit(1.0), Sym::Len(crate::sym::Operand::Value(arg(0))))
             } else {
                 Sym::Lit(1.0)
             };
@@ -626,7 +638,9 @@ fn form(g: &Graph, id: NodeId, w: usize, forms: &[Form]) -> Form {
                 (a, Form::Const) | (Form::Const, a) => {
                     let (k, c) = if at(1).is_const() { (0, 1) } else { (1, 0) };
                     match entry(k) {
-                        Some(e) => e.then(|e| (e.arg(arg(c)), Sym::Lit(0.0))).sum(Sym::Lit(1.0)),
+                        Some(e) => e
+                            .then(|e| (e.arg(arg(c)), Sym::Lit(0.0)))
+                            .sum(Sym::Lit(1.0)),
                         None if a.is_affine() => Form::Affine(None),
                         None => Form::Other,
                     }
@@ -683,7 +697,11 @@ fn form(g: &Graph, id: NodeId, w: usize, forms: &[Form]) -> Form {
         | Op::FromScalars(..)
         | Op::Fill(..)
         | Op::Identity(..) => {
-            if node.args.iter().all(|&a| forms.get(a).is_some_and(Form::is_affine)) {
+            if node
+                .args
+                .iter()
+                .all(|&a| forms.get(a).is_some_and(Form::is_affine))
+            {
                 Form::Affine(None)
             } else {
                 Form::Other
@@ -854,7 +872,11 @@ fn pieces_cost(pieces: &[Piece], d: &Dims<'_>, dynamic: bool) -> Poly {
                     forming.add(&mr.mul(&n)).add(&mr.mul(&nn))
                 } else {
                     let (has_a, has_b) = (!lin.left.is_empty(), !lin.right.is_empty());
-                    let gram = if has_a { m.mul(&pp).add(&m.mul(p)) } else { p.clone() };
+                    let gram = if has_a {
+                        m.mul(&pp).add(&m.mul(p))
+                    } else {
+                        p.clone()
+                    };
                     match (weight, has_b) {
                         (None, _) => {
                             let ata = if has_a { m.mul(&pp) } else { Poly::default() };
@@ -872,7 +894,9 @@ fn pieces_cost(pieces: &[Piece], d: &Dims<'_>, dynamic: bool) -> Poly {
                 let forming = ca1.add(&cb1).add(&ca2).add(&cb2);
                 if !dynamic {
                     let mr = m.mul(&r);
-                    forming.add(&mr.mul(&n).mul(&Poly::num(2))).add(&mr.mul(&nn))
+                    forming
+                        .add(&mr.mul(&n).mul(&Poly::num(2)))
+                        .add(&mr.mul(&nn))
                 } else {
                     let x = if !a.left.is_empty() && !b.left.is_empty() {
                         m.mul(&pp)
@@ -898,8 +922,15 @@ fn pieces_cost(pieces: &[Piece], d: &Dims<'_>, dynamic: bool) -> Poly {
                         .add(&nn)
                 } else {
                     let has_a = !lin.left.is_empty();
-                    let gram = if has_a { m.mul(&pp).add(&m.mul(p)) } else { p.clone() };
-                    let u = if has_a { mr.mul(p) } else { Poly::default() }.add(&if lin.right.is_empty() {
+                    let gram = if has_a {
+                        m.mul(&pp).add(&m.mul(p))
+                    } else {
+                        p.clone()
+                    };
+                    let u = if has_a { mr.mul(p) } else { Poly::default() }.add(&if lin
+                        .right
+                        .is_empty()
+                    {
                         Poly::default()
                     } else {
                         p.mul(&r).mul(q)
@@ -1096,7 +1127,10 @@ pub fn formula(pieces: &[Piece], terms: &Terms<'_>, column: bool) -> (Term, Vec<
                 coef: c,
                 ..
             } => {
-                let (a, b) = (factors_term(&lin.left, terms), factors_term(&lin.right, terms));
+                let (a, b) = (
+                    factors_term(&lin.left, terms),
+                    factors_term(&lin.right, terms),
+                );
                 let x = match weight {
                     None => {
                         let ata = product(vec![a.clone().map(t), a]);
@@ -1106,11 +1140,7 @@ pub fn formula(pieces: &[Piece], terms: &Terms<'_>, column: bool) -> (Term, Vec<
                     Some(wt) => {
                         let vals: Vec<Term> = args.iter().map(|&a| terms.value(a)).collect();
                         let d = terms.sym(wt, &vals, true).0;
-                        let d = if column {
-                            d
-                        } else {
-                            Term::app("vec", vec![d])
-                        };
+                        let d = if column { d } else { Term::app("vec", vec![d]) };
                         let bt = product(vec![b.clone()]);
                         let left = kron(bt, product(vec![a.clone().map(t)]), column);
                         let right = kron(product(vec![b.map(t)]), product(vec![a]), column);
@@ -1136,12 +1166,18 @@ pub fn formula(pieces: &[Piece], terms: &Terms<'_>, column: bool) -> (Term, Vec<
                 } else if sym_x {
                     kron(plus(y), x, false)
                 } else {
-                    Term::app("+", vec![kron(y.clone(), x.clone(), false), kron(t(y), t(x), false)])
+                    Term::app(
+                        "+",
+                        vec![kron(y.clone(), x.clone(), false), kron(t(y), t(x), false)],
+                    )
                 };
                 parts.push(scaled(c, m));
             }
             Piece::Softmax { lin, z, coef: c } => {
-                let (a, b) = (factors_term(&lin.left, terms), factors_term(&lin.right, terms));
+                let (a, b) = (
+                    factors_term(&lin.left, terms),
+                    factors_term(&lin.right, terms),
+                );
                 let name = if wheres.is_empty() {
                     "p".to_owned()
                 } else {
@@ -1156,7 +1192,11 @@ pub fn formula(pieces: &[Piece], terms: &Terms<'_>, column: bool) -> (Term, Vec<
                         Term::app("neg", vec![Term::app("*", vec![pv.clone(), t(pv)])]),
                     ],
                 );
-                let left = kron(product(vec![b.clone()]), product(vec![a.clone().map(t)]), column);
+                let left = kron(
+                    product(vec![b.clone()]),
+                    product(vec![a.clone().map(t)]),
+                    column,
+                );
                 let right = kron(product(vec![b.map(t)]), product(vec![a]), column);
                 parts.push(scaled(c, Term::app("*", vec![left, mid, right])));
             }
@@ -1362,7 +1402,10 @@ pub fn lower_static(pieces: &[Piece], wshape: Shape, n: &dyn StaticNames) -> Tok
             rows: Dim::fixed(m * r),
             cols: Dim::fixed(nn),
         });
-        (quote!({ let #__mg_l: #ty = (#b).transpose().kronecker(&(#a)); #__mg_l }), m * r)
+        (
+            quote!({ let #__mg_l: #ty = (#b).transpose().kronecker(&(#a)); #__mg_l }),
+            m * r,
+        )
     };
     let weights = |args: &[NodeId], wt: &Sym, mr: usize| -> TokenStream {
         let ty = n.ty(Shape {
@@ -1443,4 +1486,3 @@ pub fn lower_static(pieces: &[Piece], wshape: Shape, n: &dyn StaticNames) -> Tok
     let parts = parts.iter().map(|p| quote!((#p)));
     quote!({ let #__mg_h: #h_ty = #(#parts)+*; #__mg_h })
 }
-

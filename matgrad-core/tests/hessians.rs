@@ -5,7 +5,10 @@ fn derivation(attr: &str, src: &str) -> Derivation {
     let item: syn::ItemFn = syn::parse_str(src).expect("a function");
     let attr: proc_macro2::TokenStream = attr.parse().expect("attr");
     derive(attr, &item).unwrap_or_else(|f| {
-        panic!("{:?}", f.errors.iter().map(ToString::to_string).collect::<Vec<_>>())
+        panic!(
+            "{:?}",
+            f.errors.iter().map(ToString::to_string).collect::<Vec<_>>()
+        )
     })
 }
 

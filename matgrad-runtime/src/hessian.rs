@@ -56,6 +56,28 @@ fn outer<T: Real>(
     (m, r)
 }
 
+/// `v` seen as an `m×r` matrix of the same entries in column-major order (a row
+/// holds the entries of the column it is the transpose of: `sigmoid(wᵀ xᵀ)` weighs
+/// the entries of `x w`). Panics unless it has `m r` entries, stored contiguously (an
+/// invariant of the generated code, which passes workspace buffers and parameters).
+fn entries_as<'a, T: Real>(
+    v: &'a DMatrixView<'_, T>,
+    (m, r): (usize, usize),
+    what: &str,
+) -> DMatrixView<'a, T> {
+    if v.shape() == (m, r) {
+        return v.as_view();
+    }
+    match MatRef::new(v).as_slice() {
+        Some(s) if s.len() == m * r => DMatrixView::from_slice(s, m, r),
+        _ => panic!(
+            "matgrad: {what}: {} entries cannot be read as {}",
+            Shape(v.nrows(), v.ncols()),
+            Shape(m, r)
+        ),
+    }
+}
+
 /// `out = op(A)ᵀ diag(d) op(A)` (`p×p`), `d` the `m` entries of column `c` of `d`
 /// (all ones when `d` is `None`); `op(A)` absent is the identity. `scaled` is scratch.
 fn gram<T: Real>(
@@ -147,15 +169,8 @@ pub fn kron_gram_to<T: Real>(
     let what = "kron_gram_to";
     let (a, b) = (side(&a), side(&b));
     let (m, r) = outer(a.as_ref(), b.as_ref(), (p, q), what);
+    let d = d.as_ref().map(|d| entries_as(d, (m, r), what));
     let d = d.as_ref().map(MatRef::new);
-    if let Some(d) = &d {
-        assert!(
-            d.shape() == (m, r),
-            "matgrad: {what}: the weights are {}, not {}",
-            d.sh(),
-            Shape(m, r)
-        );
-    }
     let n = p * q;
     ready(h, acc, n, n, what);
     if !acc {
@@ -352,8 +367,10 @@ pub fn softmax_gram_to<T: Real>(
     s3: &mut DMatrix<T>,
 ) {
     let what = "softmax_gram_to";
+    let (sa, sb) = (side(&a), side(&b));
+    let (m, r) = outer(sa.as_ref(), sb.as_ref(), (p, q), what);
+    let z = entries_as(&z, (m, r), what);
     let zr = MatRef::new(&z);
-    let (m, r) = zr.shape();
     ready(s3, false, m, r, what);
     // p = exp(z − max z) / Σ exp(z − max z).
     let mut top = crate::kernel::neg_infinity::<T>();

@@ -580,7 +580,10 @@ fn pr(t: &Term, n: Notation, need: u8) -> String {
                     if matches!(a.first(), Some(Term::Num(_)))
                         && matches!(a.get(1).and_then(Term::as_app), Some(("⊗", _))) =>
                 {
-                    (format!("{} {}", arg(0, PRODUCT), arg(1, HADAMARD)), HADAMARD)
+                    (
+                        format!("{} {}", arg(0, PRODUCT), arg(1, HADAMARD)),
+                        HADAMARD,
+                    )
                 }
                 ("*" | "scale", _) => {
                     let number = h == "scale" && matches!(a.first(), Some(Term::Num(_)));
