@@ -400,12 +400,12 @@ impl Derivation {
         let pieces = plan.pieces?;
         let input = self.input();
         let terms = emit::math::Terms::new(&input);
-        let column = self
+        let var = self
             .wrt
             .first()
             .and_then(|&w| self.sig.params.get(w))
-            .is_some_and(|p| matches!(p.kind, ir::Kind::Matrix(s) if s.cols == ir::Dim::One));
-        let (h, wheres) = structure::formula(&pieces, &terms, column);
+            .map_or(ir::Kind::Scalar, |p| p.kind);
+        let (h, wheres) = structure::formula(&pieces, &terms, var);
         let print = |t: &simplify::Term| emit::math::print(t, emit::math::Notation::Unicode);
         Some((
             print(&h),

@@ -1095,19 +1095,46 @@ fn product(xs: Vec<Option<Term>>) -> Term {
     }
 }
 
-/// `y ⊗ x`, or `x` alone when the variable is a column (`q = 1`: `y` is 1×1).
-fn kron(y: Term, x: Term, column: bool) -> Term {
-    if column {
-        x
-    } else {
-        Term::app("⊗", vec![y, x])
+/// Which sides of the variable's shape are 1 by its type: a column (`q = 1`) or a
+/// row (`p = 1`) vector, whose Hessian needs no Kronecker product to be written.
+#[derive(Clone, Copy, Debug)]
+struct Layout {
+    column: bool,
+    row: bool,
+}
+
+impl Layout {
+    fn of(var: Kind) -> Layout {
+        match var {
+            Kind::Matrix(s) => Layout {
+                column: s.cols == Dim::One,
+                row: s.rows == Dim::One,
+            },
+            Kind::Scalar => Layout {
+                column: true,
+                row: true,
+            },
+        }
+    }
+
+    /// `y ⊗ x` (`y` over the columns of the variable, `x` over its rows), or the
+    /// factor that is not 1×1.
+    fn kron(self, y: Term, x: Term) -> Term {
+        if self.column {
+            x
+        } else if self.row {
+            y
+        } else {
+            Term::app("⊗", vec![y, x])
+        }
     }
 }
 
 /// The Hessian these pieces make, as a term in the function's names, and the
-/// definitions it cites (`p = softmax(z)`). `column`: the variable is a column
-/// vector (no Kronecker product is written).
-pub fn formula(pieces: &[Piece], terms: &Terms<'_>, column: bool) -> (Term, Vec<(String, Term)>) {
+/// definitions it cites (`p = softmax(z)`). `var` is the variable's kind: a vector's
+/// Hessian is written without Kronecker products.
+pub fn formula(pieces: &[Piece], terms: &Terms<'_>, var: Kind) -> (Term, Vec<(String, Term)>) {
+    let layout = Layout::of(var);
     let mut parts = Vec::new();
     let mut wheres = Vec::new();
     let coef = |c: &Sym| terms.sym(c, &[], false).0;
@@ -1135,15 +1162,15 @@ pub fn formula(pieces: &[Piece], terms: &Terms<'_>, column: bool) -> (Term, Vec<
                     None => {
                         let ata = product(vec![a.clone().map(t), a]);
                         let bbt = product(vec![b.clone(), b.map(t)]);
-                        kron(bbt, ata, column)
+                        layout.kron(bbt, ata)
                     }
                     Some(wt) => {
                         let vals: Vec<Term> = args.iter().map(|&a| terms.value(a)).collect();
                         let d = terms.sym(wt, &vals, true).0;
-                        let d = if column { d } else { Term::app("vec", vec![d]) };
+                        let d = if layout.column || layout.row { d } else { Term::app("vec", vec![d]) };
                         let bt = product(vec![b.clone()]);
-                        let left = kron(bt, product(vec![a.clone().map(t)]), column);
-                        let right = kron(product(vec![b.map(t)]), product(vec![a]), column);
+                        let left = layout.kron(bt, product(vec![a.clone().map(t)]));
+                        let right = layout.kron(product(vec![b.map(t)]), product(vec![a]));
                         Term::app("*", vec![left, Term::app("diag", vec![d]), right])
                     }
                 };
@@ -1159,16 +1186,18 @@ pub fn formula(pieces: &[Piece], terms: &Terms<'_>, column: bool) -> (Term, Vec<
                 let x = product(vec![a1.map(t), a2]);
                 let y = product(vec![b1, b2.map(t)]);
                 let plus = |m: Term| Term::app("+", vec![m.clone(), t(m)]);
-                let m = if column {
+                let m = if layout.column {
                     plus(x)
+                } else if layout.row {
+                    plus(y)
                 } else if sym_y {
-                    kron(y, plus(x), false)
+                    layout.kron(y, plus(x))
                 } else if sym_x {
-                    kron(plus(y), x, false)
+                    layout.kron(plus(y), x)
                 } else {
                     Term::app(
                         "+",
-                        vec![kron(y.clone(), x.clone(), false), kron(t(y), t(x), false)],
+                        vec![layout.kron(y.clone(), x.clone()), layout.kron(t(y), t(x))],
                     )
                 };
                 parts.push(scaled(c, m));
@@ -1192,12 +1221,9 @@ pub fn formula(pieces: &[Piece], terms: &Terms<'_>, column: bool) -> (Term, Vec<
                         Term::app("neg", vec![Term::app("*", vec![pv.clone(), t(pv)])]),
                     ],
                 );
-                let left = kron(
-                    product(vec![b.clone()]),
-                    product(vec![a.clone().map(t)]),
-                    column,
-                );
-                let right = kron(product(vec![b.map(t)]), product(vec![a]), column);
+                let left = layout.kron(product(vec![b.clone()]),
+                    product(vec![a.clone().map(t)]));
+                let right = layout.kron(product(vec![b.map(t)]), product(vec![a]));
                 parts.push(scaled(c, Term::app("*", vec![left, mid, right])));
             }
         }

@@ -156,11 +156,17 @@ fn s_entrywise(x: &DMatrix<f64>, w: &DVector<f64>, y: &DVector<f64>) -> f64 {
         + sigmoid(&(w.transpose() * x.transpose())).sum()
 }
 
-/// Two constant factors on one side (`a b w`: one chain product forms `a b` under
-/// `reassociate`).
+/// Two constant factors on one side (`a b w`): under `reassociate` the Hessian of
+/// this one is left to the HVPs (through `a (b v)`, cheaper for a tall `a`), that of
+/// [`s_square_factors`] is built with one chain product forming `a b`.
 #[grad(wrt = w, hvp, hessian)]
 fn s_two_factors(a: &DMatrix<f64>, b: &DMatrix<f64>, w: &DVector<f64>, y: &DVector<f64>) -> f64 {
     (a * b * w - y).norm_squared() + softplus(&(a * (b * w))).sum()
+}
+
+#[grad(wrt = w, hvp, hessian)]
+fn s_square_factors(a: &DMatrix<f64>, b: &DMatrix<f64>, w: &DVector<f64>, y: &DVector<f64>) -> f64 {
+    (a * b * w - y).norm_squared() + a.trace()
 }
 
 #[test]
@@ -228,6 +234,17 @@ fn vector_variables() {
             |w| s_entrywise_grad(&x, w, &y),
             |w, v| s_entrywise_hvp(&x, w, &y, v),
         );
+
+        let (sa, sb) = (mat(r, m, m), mat(r, m, n));
+        let h = structured(
+            "square factors",
+            &w,
+            |w| s_square_factors_hessian(&sa, &sb, w, &y),
+            |w| s_square_factors_grad(&sa, &sb, w, &y),
+            |w, v| s_square_factors_hvp(&sa, &sb, w, &y, v),
+        );
+        let ab = &sa * &sb;
+        closed("‖ABw − y‖² → 2(AB)ᵀ(AB)", &h, &(ab.transpose() * &ab * 2.0), 1e-12);
 
         let (a, b) = (mat(r, m, m + 1), mat(r, m + 1, n));
         structured(

@@ -104,12 +104,12 @@ fn structured_doc(first: &Input<'_>, pieces: &[Piece], plan: Option<&Plan>) -> V
     use super::math::{print, Notation, Terms};
     let terms = Terms::new(first);
     let gradients = terms.gradients();
-    let column = first
+    let var = first
         .wrt
         .first()
         .and_then(|&w| first.sig.params.get(w))
-        .is_some_and(|p| matches!(p.kind, Kind::Matrix(s) if s.cols == crate::ir::Dim::One));
-    let (hess, wheres) = crate::structure::formula(pieces, &terms, column);
+        .map_or(Kind::Scalar, |p| p.kind);
+    let (hess, wheres) = crate::structure::formula(pieces, &terms, var);
     let mut lines = vec!["# Derived gradient and Hessian".to_owned(), String::new()];
     for (name, g) in &gradients {
         lines.push(format!("- `∂f/∂{name} = {}`", print(g, Notation::Unicode)));
@@ -272,7 +272,12 @@ fn columns(input: &Input<'_>, first: &Input<'_>, plan: Option<&Plan>) -> TokenSt
         let mut line = cost_line(p);
         if let (Some(pieces), false) = (&p.pieces, p.use_structure) {
             let terms = super::math::Terms::new(first);
-            let (h, _) = crate::structure::formula(pieces, &terms, false);
+            let var = first
+                .wrt
+                .first()
+                .and_then(|&w| first.sig.params.get(w))
+                .map_or(Kind::Scalar, |p| p.kind);
+            let (h, _) = crate::structure::formula(pieces, &terms, var);
             line = format!(
                 "Structure: `∇²f = {}`. {line}",
                 super::math::print(&h, super::math::Notation::Unicode)
