@@ -291,6 +291,9 @@ pub struct Second {
     pub hvp: bool,
     /// `hessian` was asked for.
     pub hessian: bool,
+    /// The tangent graph's node of each original node's tangent (see
+    /// [`tangent::TangentGraph::tangents`]).
+    pub tangents: Vec<Option<ir::NodeId>>,
 }
 
 /// Why a function could not be differentiated.
@@ -491,6 +494,72 @@ impl Derivation {
             .into_iter()
             .map(|(n, t)| (n, emit::math::print(&t, notation)))
             .collect()
+    }
+}
+
+impl Derivation {
+    /// With second order: the tangent sweep (forward mode along the directions
+    /// `v_<name>`), one `(ẏ, its formula)` per value that depends on a variable, in
+    /// evaluation order: `("ż", "x v_w")`, …, `("ḟ", …)`. A named value's tangent is
+    /// its name with a combining dot above (U+0307: `ż`), another's is its definition
+    /// dotted (`(x w)˙`); each
+    /// formula cites the earlier tangents by those names. Empty without second order.
+    pub fn tangent_steps(&self) -> Vec<(String, String)> {
+        use emit::math::{print, Notation, Terms};
+        let Some(s) = self.second.as_ref() else {
+            return Vec::new();
+        };
+        let first = self.input();
+        let originals = Terms::new(&first);
+        let g = &self.graph;
+        let mut tg = s.graph.clone();
+        let mut steps: Vec<(ir::NodeId, String)> = Vec::new();
+        for (id, t) in s.tangents.iter().enumerate() {
+            let Some(t) = *t else { continue };
+            // A variable's tangent is its direction, already named.
+            if matches!(g.node(id).op, ir::Op::Param(_)) || steps.iter().any(|(x, _)| *x == t) {
+                continue;
+            }
+            let name = if id == g.output {
+                dotted("f")
+            } else {
+                match &g.node(id).name {
+                    Some(n) => dotted(n),
+                    None => format!("{}˙", originals.value_text(id)),
+                }
+            };
+            if let Some(node) = tg.nodes.get_mut(t) {
+                node.name = Some(name.clone());
+            }
+            steps.push((t, name));
+        }
+        let input = emit::Input {
+            item: &self.item,
+            sig: &s.sig,
+            wrt: &s.wrt,
+            graph: &tg,
+            adjoints: &s.adjoints,
+            value: s.value,
+            companion: emit::Companion::Hvp { hidden: !s.hvp },
+        };
+        let terms = Terms::new(&input);
+        steps
+            .into_iter()
+            .map(|(t, name)| {
+                let def = simplify::simplify(&terms.definition(t));
+                (name, print(&def, Notation::Unicode))
+            })
+            .collect()
+    }
+}
+
+/// `name` with a dot above its first letter (`z` → `ż`, `w1` → `ẇ1`), the tangent's
+/// name.
+fn dotted(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(c) => format!("{c}\u{307}{}", chars.as_str()),
+        None => String::new(),
     }
 }
 
@@ -699,6 +768,7 @@ fn second_order(
                 value: t.value,
                 hvp: attr.hvp,
                 hessian: attr.hessian.is_some(),
+                tangents: t.tangents,
             })
         }
         Err(errors) => {

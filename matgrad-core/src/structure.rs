@@ -1167,7 +1167,11 @@ pub fn formula(pieces: &[Piece], terms: &Terms<'_>, var: Kind) -> (Term, Vec<(St
                     Some(wt) => {
                         let vals: Vec<Term> = args.iter().map(|&a| terms.value(a)).collect();
                         let d = terms.sym(wt, &vals, true).0;
-                        let d = if layout.column || layout.row { d } else { Term::app("vec", vec![d]) };
+                        let d = if layout.column || layout.row {
+                            d
+                        } else {
+                            Term::app("vec", vec![d])
+                        };
                         let bt = product(vec![b.clone()]);
                         let left = layout.kron(bt, product(vec![a.clone().map(t)]));
                         let right = layout.kron(product(vec![b.map(t)]), product(vec![a]));
@@ -1221,8 +1225,7 @@ pub fn formula(pieces: &[Piece], terms: &Terms<'_>, var: Kind) -> (Term, Vec<(St
                         Term::app("neg", vec![Term::app("*", vec![pv.clone(), t(pv)])]),
                     ],
                 );
-                let left = layout.kron(product(vec![b.clone()]),
-                    product(vec![a.clone().map(t)]));
+                let left = layout.kron(product(vec![b.clone()]), product(vec![a.clone().map(t)]));
                 let right = layout.kron(product(vec![b.map(t)]), product(vec![a]));
                 parts.push(scaled(c, Term::app("*", vec![left, mid, right])));
             }

@@ -57,9 +57,8 @@ fn seeds_closed_forms() {
         "2 xᵀ x",
     );
     // log-sum-exp → diag(p) − ppᵀ, p = softmax(a).
-    let d = derivation(
-        "#[grad(wrt = a, hessian)] fn f(a: &DVector<f64>) -> f64 { log_sum_exp(a) }",
-    );
+    let d =
+        derivation("#[grad(wrt = a, hessian)] fn f(a: &DVector<f64>) -> f64 { log_sum_exp(a) }");
     assert_eq!(
         d.hessian_formula(),
         Some((
@@ -135,7 +134,10 @@ fn static_sizes_count_numbers() {
     );
     let plan = d.hessian_plan().expect("a plan");
     // L = a (3×3) formed (9), Lᵀ L (27).
-    assert_eq!(plan.structured.map(|p| p.to_string()), Some("36".to_owned()));
+    assert_eq!(
+        plan.structured.map(|p| p.to_string()),
+        Some("36".to_owned())
+    );
     assert!(plan.use_structure);
 }
 
@@ -151,10 +153,7 @@ fn costs_compare_over_identified_dimensions() {
         Some("x.c x.c x.r + x.c x.c".to_owned())
     );
     // The column build's estimate is in the same names (x.c, not w.r).
-    assert!(plan
-        .columns
-        .iter()
-        .all(|c| !c.to_string().contains("w.r")));
+    assert!(plan.columns.iter().all(|c| !c.to_string().contains("w.r")));
 }
 
 #[test]

@@ -244,7 +244,12 @@ fn vector_variables() {
             |w, v| s_square_factors_hvp(&sa, &sb, w, &y, v),
         );
         let ab = &sa * &sb;
-        closed("‖ABw − y‖² → 2(AB)ᵀ(AB)", &h, &(ab.transpose() * &ab * 2.0), 1e-12);
+        closed(
+            "‖ABw − y‖² → 2(AB)ᵀ(AB)",
+            &h,
+            &(ab.transpose() * &ab * 2.0),
+            1e-12,
+        );
 
         let (a, b) = (mat(r, m, m + 1), mat(r, m + 1, n));
         structured(
