@@ -868,7 +868,7 @@ fn pieces_cost(pieces: &[Piece], d: &Dims<'_>, dynamic: bool) -> Poly {
                 let ((m, ca), (r, cb)) = (d.left(lin), d.right(lin));
                 let mr = m.mul(&r);
                 let forming = ca.add(&cb);
-                if !dynamic {
+                if !dynamic && weight.is_some() {
                     forming.add(&mr.mul(&n)).add(&mr.mul(&nn))
                 } else {
                     let (has_a, has_b) = (!lin.left.is_empty(), !lin.right.is_empty());
@@ -888,28 +888,22 @@ fn pieces_cost(pieces: &[Piece], d: &Dims<'_>, dynamic: bool) -> Poly {
                     }
                 }
             }
+            // Both backends: (op(B₁) op(B₂)ᵀ) ⊗ (op(A₁)ᵀ op(A₂)), no L formed.
             Piece::Cross { a, b, .. } => {
                 let ((m, ca1), (r, cb1)) = (d.left(a), d.right(a));
                 let ((_, ca2), (_, cb2)) = (d.left(b), d.right(b));
                 let forming = ca1.add(&cb1).add(&ca2).add(&cb2);
-                if !dynamic {
-                    let mr = m.mul(&r);
-                    forming
-                        .add(&mr.mul(&n).mul(&Poly::num(2)))
-                        .add(&mr.mul(&nn))
+                let x = if !a.left.is_empty() && !b.left.is_empty() {
+                    m.mul(&pp)
                 } else {
-                    let x = if !a.left.is_empty() && !b.left.is_empty() {
-                        m.mul(&pp)
-                    } else {
-                        pp.clone()
-                    };
-                    let y = if !a.right.is_empty() && !b.right.is_empty() {
-                        qq.mul(&r)
-                    } else {
-                        qq.clone()
-                    };
-                    forming.add(&x).add(&y).add(&nn)
-                }
+                    pp.clone()
+                };
+                let y = if !a.right.is_empty() && !b.right.is_empty() {
+                    qq.mul(&r)
+                } else {
+                    qq.clone()
+                };
+                forming.add(&x).add(&y).add(&nn)
             }
             Piece::Softmax { lin, .. } => {
                 let ((m, ca), (r, cb)) = (d.left(lin), d.right(lin));
@@ -1371,6 +1365,8 @@ pub fn lower_static(pieces: &[Piece], wshape: Shape, n: &dyn StaticNames) -> Tok
     let __mg_i = crate::emit::mixed("__mg_i");
     let __mg_k = crate::emit::mixed("__mg_k");
     let __mg_l = crate::emit::mixed("__mg_l");
+    let __mg_x = crate::emit::mixed("__mg_x");
+    let __mg_y = crate::emit::mixed("__mg_y");
     let __mg_m = crate::emit::mixed("__mg_m");
     let __mg_pv = crate::emit::mixed("__mg_pv");
     let __mg_row = crate::emit::mixed("__mg_row");
@@ -1461,7 +1457,16 @@ pub fn lower_static(pieces: &[Piece], wshape: Shape, n: &dyn StaticNames) -> Tok
                 let (l, mr) = l_of(lin);
                 let c = n.sym(coef, 3);
                 match weight {
-                    None => quote!({ let #__mg_l = #l; #__mg_l.tr_mul(&#__mg_l) * #c }),
+                    // (op(B) op(B)ᵀ) ⊗ (op(A)ᵀ op(A)): no L formed.
+                    None => {
+                        let (a, _) = side(&lin.left, p, true);
+                        let (b, _) = side(&lin.right, q, false);
+                        quote!({
+                            let #__mg_x = (#a).transpose() * (#a);
+                            let #__mg_y = (#b) * (#b).transpose();
+                            #__mg_y.kronecker(&#__mg_x) * #c
+                        })
+                    }
                     Some(wt) => {
                         let d = weights(args, wt, mr);
                         quote!({
@@ -1476,11 +1481,15 @@ pub fn lower_static(pieces: &[Piece], wshape: Shape, n: &dyn StaticNames) -> Tok
                     }
                 }
             }
+            // M = (op(B₁) op(B₂)ᵀ) ⊗ (op(A₁)ᵀ op(A₂)), then M + Mᵀ.
             Piece::Cross { a, b, coef } => {
-                let ((l1, _), (l2, _)) = (l_of(a), l_of(b));
+                let ((a1, _), (b1, _)) = (side(&a.left, p, true), side(&a.right, q, false));
+                let ((a2, _), (b2, _)) = (side(&b.left, p, true), side(&b.right, q, false));
                 let c = n.sym(coef, 3);
                 quote!({
-                    let #__mg_m = (#l1).tr_mul(&(#l2));
+                    let #__mg_x = (#a1).transpose() * (#a2);
+                    let #__mg_y = (#b1) * (#b2).transpose();
+                    let #__mg_m = #__mg_y.kronecker(&#__mg_x);
                     (#__mg_m + #__mg_m.transpose()) * #c
                 })
             }
