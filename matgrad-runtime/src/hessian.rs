@@ -15,6 +15,10 @@
 //! entries of `H` are over `vec(W)` (column-major): entry `i + p j` is `W[(i, j)]`.
 //! Re-exported by [`crate::__private`]; not a stable API.
 
+// The kernels take the sides, the weights and the scratch buffers apart, as the
+// other backward kernels of `__private` do.
+#![allow(clippy::too_many_arguments)]
+
 use crate::blas::gemm_into;
 use crate::kernel::{ready, MatRef, Shape};
 use crate::Real;
@@ -393,8 +397,8 @@ pub fn softmax_gram_to<T: Real>(
         h,
         acc,
         alpha,
-        a.clone(),
-        b.clone(),
+        a,
+        b,
         Some(probs.as_view()),
         (p, q),
         s1,
