@@ -393,17 +393,7 @@ pub fn softmax_gram_to<T: Real>(
     }
     s3.iter_mut().for_each(|x| *x /= total);
     let probs = std::mem::take(s3);
-    kron_gram_to(
-        h,
-        acc,
-        alpha,
-        a,
-        b,
-        Some(probs.as_view()),
-        (p, q),
-        s1,
-        s2,
-    );
+    kron_gram_to(h, acc, alpha, a, b, Some(probs.as_view()), (p, q), s1, s2);
     // u = Lᵀ vec(P) = vec(op(A)ᵀ P op(B)ᵀ); H −= α u uᵀ.
     let (a, b) = (side(&a), side(&b));
     let pr = MatRef::new(&probs);
