@@ -82,8 +82,29 @@ fn entries_as<'a, T: Real>(
     }
 }
 
+/// Makes the square `m` exactly symmetric: `m_ij = m_ji = (m_ij + m_ji) / 2`
+/// (a product `Aᵀ A` need not be: its kernel may round mirrored entries apart),
+/// tile by tile so that the transposed reads stay in cache.
+fn symmetrise<T: Real>(m: &mut DMatrix<T>) {
+    const TILE: usize = 32;
+    let n = m.nrows();
+    let half = T::one() / (T::one() + T::one());
+    for jb in (0..n).step_by(TILE) {
+        for ib in (0..=jb).step_by(TILE) {
+            for j in jb..(jb + TILE).min(n) {
+                for i in ib..(ib + TILE).min(j) {
+                    let v = (m[(i, j)] + m[(j, i)]) * half;
+                    m[(i, j)] = v;
+                    m[(j, i)] = v;
+                }
+            }
+        }
+    }
+}
+
 /// `out = op(A)ᵀ diag(d) op(A)` (`p×p`), `d` the `m` entries of column `c` of `d`
-/// (all ones when `d` is `None`); `op(A)` absent is the identity. `scaled` is scratch.
+/// (all ones when `d` is `None`); `op(A)` absent is the identity. Exactly
+/// symmetric. `scaled` is scratch.
 fn gram<T: Real>(
     out: &mut DMatrix<T>,
     a: Option<&MatRef<'_, T>>,
@@ -91,50 +112,54 @@ fn gram<T: Real>(
     p: usize,
     scaled: &mut DMatrix<T>,
 ) {
+    let what = "kron_gram_to";
     match (a, d) {
         (None, None) => {
-            ready(out, false, p, p, "kron_gram_to");
+            ready(out, false, p, p, what);
             out.fill(T::zero());
             out.fill_diagonal(T::one());
         }
         (None, Some((d, c))) => {
-            ready(out, false, p, p, "kron_gram_to");
+            ready(out, false, p, p, what);
             out.fill(T::zero());
             (0..p).for_each(|i| out[(i, i)] = d.get(i, c));
         }
-        (Some(a), None) => gemm_into(out, false, T::one(), a.t(), *a, "kron_gram_to"),
+        (Some(a), None) => {
+            gemm_into(out, false, T::one(), a.t(), *a, what);
+            symmetrise(out);
+        }
         (Some(a), Some((d, c))) => {
-            let (m, p) = a.shape();
-            ready(scaled, false, m, p, "kron_gram_to");
-            for i in 0..p {
-                for k in 0..m {
-                    scaled[(k, i)] = d.get(k, c) * a.get(k, i);
-                }
-            }
-            gemm_into(
-                out,
-                false,
-                T::one(),
-                a.t(),
-                MatRef::new(&*scaled),
-                "kron_gram_to",
-            );
+            scale_rows(scaled, a, d, c);
+            gemm_into(out, false, T::one(), a.t(), MatRef::new(&*scaled), what);
+            symmetrise(out);
         }
     }
 }
 
-/// `H[(i + p j, k + p l)] += alpha · y[(j, l)] · x[(i, k)]`: `H += α y ⊗ x`.
-fn add_kron<T: Real>(h: &mut DMatrix<T>, alpha: T, y: &DMatrix<T>, x: &DMatrix<T>) {
+/// `out = diag(d_c) op(A)` (`m×p`), `d_c` column `c` of `d`.
+fn scale_rows<T: Real>(out: &mut DMatrix<T>, a: &MatRef<'_, T>, d: &MatRef<'_, T>, c: usize) {
+    let (m, p) = a.shape();
+    ready(out, false, m, p, "kron_gram_to");
+    for i in 0..p {
+        for k in 0..m {
+            out[(k, i)] = d.get(k, c) * a.get(k, i);
+        }
+    }
+}
+
+/// `H[(i + p j, k + p l)] (+)= (α · y[(j, l)]) · x[(i, k)]`: `H (+)= α y ⊗ x`, every
+/// entry written (so `acc = false` needs no zero fill). Exactly symmetric when `x`
+/// and `y` are.
+fn add_kron<T: Real>(h: &mut DMatrix<T>, acc: bool, alpha: T, y: &DMatrix<T>, x: &DMatrix<T>) {
     let (q, p) = (y.nrows(), x.nrows());
     for l in 0..q {
         for j in 0..q {
             let c = alpha * y[(j, l)];
-            if c == T::zero() {
-                continue;
-            }
             for k in 0..p {
                 for i in 0..p {
-                    h[(i + p * j, k + p * l)] += c * x[(i, k)];
+                    let v = c * x[(i, k)];
+                    let o = &mut h[(i + p * j, k + p * l)];
+                    *o = if acc { *o + v } else { v };
                 }
             }
         }
@@ -142,12 +167,13 @@ fn add_kron<T: Real>(h: &mut DMatrix<T>, alpha: T, y: &DMatrix<T>, x: &DMatrix<T
 }
 
 /// `H (+)= α Lᵀ diag(vec d) L` with `L = op(B)ᵀ ⊗ op(A)`, the Hessian of a sum of
-/// entrywise functions of `Z = op(A) W op(B)` with second derivatives `d` (`m×r`, the
-/// shape of `Z`); `d = None` is all ones: `α (op(B) op(B)ᵀ) ⊗ (op(A)ᵀ op(A))`. `W` is
-/// `p×q`; `H` is `pq×pq`. A right side `B` absent makes `H` block diagonal (`q` blocks
-/// `op(A)ᵀ diag(d_j) op(A)`, one product each); with both sides present it is
-/// `Σ_c (b_c b_cᵀ) ⊗ (op(A)ᵀ diag(d_c) op(A))` over the columns `c` of `Z`.
-/// `s1`, `s2` are scratch.
+/// entrywise functions of `Z = op(A) W op(B)` with second derivatives `d` (the `m r`
+/// entries of `Z`, in column-major order: a row holding those of a column is read
+/// as that column); `d = None` is all ones: `α (op(B) op(B)ᵀ) ⊗ (op(A)ᵀ op(A))`. `W`
+/// is `p×q`; `H` is `pq×pq`. A right side `B` absent makes `H` block diagonal (`q`
+/// blocks `op(A)ᵀ diag(d_j) op(A)`, one product each); with both sides present it is
+/// `Σ_c (b_c b_cᵀ) ⊗ (op(A)ᵀ diag(d_c) op(A))` over the columns `c` of `Z`. What is
+/// added is exactly symmetric, so a sum of such terms is too. `s1`, `s2` are scratch.
 ///
 /// ```
 /// use matgrad_runtime::__private::{kron_gram_to, view};
@@ -157,7 +183,8 @@ fn add_kron<T: Real>(h: &mut DMatrix<T>, alpha: T, y: &DMatrix<T>, x: &DMatrix<T
 /// let (mut h, mut s1, mut s2) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
 /// kron_gram_to(&mut h, false, 2.0, Some((view(&x), false)), None, Some(view(&d)), (3, 1), &mut s1, &mut s2);
 /// let want = x.transpose() * DMatrix::from_diagonal(&d) * &x * 2.0;
-/// assert!((h - want).abs().max() < 1e-12);
+/// assert!((&h - want).abs().max() < 1e-12);
+/// assert_eq!(h, h.transpose());
 /// ```
 pub fn kron_gram_to<T: Real>(
     h: &mut DMatrix<T>,
@@ -177,46 +204,33 @@ pub fn kron_gram_to<T: Real>(
     let d = d.as_ref().map(MatRef::new);
     let n = p * q;
     ready(h, acc, n, n, what);
-    if !acc {
-        h.fill(T::zero());
-    }
     match (&b, &d) {
-        // (op(B) op(B)ᵀ) ⊗ (op(A)ᵀ op(A)).
+        // (op(B) op(B)ᵀ) ⊗ (op(A)ᵀ op(A)), every entry written.
         (_, None) => {
             gram(s1, a.as_ref(), None, p, s2);
             match &b {
-                Some(b) => {
-                    let mut y = std::mem::take(s2);
-                    gemm_into(&mut y, false, T::one(), *b, b.t(), what);
-                    add_kron(h, alpha, &y, s1);
-                    *s2 = y;
-                }
+                Some(b) => gemm_into(s2, false, T::one(), *b, b.t(), what),
                 None => {
-                    // I ⊗ x: q diagonal blocks.
-                    for j in 0..q {
-                        for k in 0..p {
-                            for i in 0..p {
-                                h[(i + p * j, k + p * j)] += alpha * s1[(i, k)];
-                            }
-                        }
-                    }
+                    ready(s2, false, q, q, what);
+                    s2.fill(T::zero());
+                    s2.fill_diagonal(T::one());
                 }
             }
+            symmetrise(s2);
+            add_kron(h, acc, alpha, s2, s1);
         }
-        // Block j: op(A)ᵀ diag(d_j) op(A). One block (a vector variable): straight into H.
+        // One block (a vector variable): α op(A)ᵀ diag(d) op(A) straight into H.
+        (None, Some(d)) if q == 1 && a.is_some() => {
+            if let Some(a) = &a {
+                scale_rows(s1, a, d, 0);
+                gemm_into(h, acc, alpha, a.t(), MatRef::new(&*s1), what);
+                symmetrise(h);
+            }
+        }
+        // Block j: α op(A)ᵀ diag(d_j) op(A); the others zero.
         (None, Some(d)) => {
-            if q == 1 {
-                if let Some(a) = &a {
-                    let (mm, pp) = a.shape();
-                    ready(s1, false, mm, pp, what);
-                    for i in 0..pp {
-                        for k in 0..mm {
-                            s1[(k, i)] = d.get(k, 0) * a.get(k, i);
-                        }
-                    }
-                    gemm_into(h, true, alpha, a.t(), MatRef::new(&*s1), what);
-                    return;
-                }
+            if !acc {
+                h.fill(T::zero());
             }
             for j in 0..q {
                 gram(s2, a.as_ref(), Some((d, j)), p, s1);
@@ -229,11 +243,15 @@ pub fn kron_gram_to<T: Real>(
         }
         // Σ_c (b_c b_cᵀ) ⊗ (op(A)ᵀ diag(d_c) op(A)).
         (Some(b), Some(d)) => {
+            if !acc {
+                h.fill(T::zero());
+            }
             for c in 0..r {
                 gram(s2, a.as_ref(), Some((d, c)), p, s1);
                 for l in 0..q {
                     for j in 0..q {
-                        let w = alpha * b.get(j, c) * b.get(l, c);
+                        // α (b_j b_l): the same product for the mirrored entry.
+                        let w = alpha * (b.get(j, c) * b.get(l, c));
                         if w == T::zero() {
                             continue;
                         }
@@ -271,12 +289,7 @@ fn pair<T: Real>(
         (None, Some(m)) | (Some(m), None) => {
             let t = (x.is_none() && !left) || (y.is_none() && left);
             let m = m.op(t);
-            assert!(
-                m.shape() == (n, n),
-                "matgrad: {what}: a factor is {}, not {}",
-                m.sh(),
-                Shape(n, n)
-            );
+            square(&m, n, what);
             ready(out, false, n, n, what);
             for j in 0..n {
                 for i in 0..n {
@@ -287,9 +300,20 @@ fn pair<T: Real>(
     }
 }
 
+/// Panics unless `m` is `n×n` (an invariant of the generated code).
+fn square<T: Real>(m: &MatRef<'_, T>, n: usize, what: &str) {
+    assert!(
+        m.shape() == (n, n),
+        "matgrad: {what}: a factor is {}, not {}",
+        m.sh(),
+        Shape(n, n)
+    );
+}
+
 /// `H (+)= α (L₁ᵀ L₂ + L₂ᵀ L₁)` with `L_k = op(B_k)ᵀ ⊗ op(A_k)`: the Hessian of
 /// `⟨Z₁, Z₂⟩`, `Z_k = op(A_k) W op(B_k)`. `L₁ᵀ L₂ = (op(B₁) op(B₂)ᵀ) ⊗ (op(A₁)ᵀ op(A₂))`.
-/// `s1`, `s2` are scratch.
+/// Exactly symmetric (each mirrored pair is the same two products added). `s1`, `s2`
+/// are scratch.
 ///
 /// ```
 /// use matgrad_runtime::__private::{kron_cross_to, view};
@@ -312,6 +336,7 @@ pub fn kron_cross_to<T: Real>(
     s1: &mut DMatrix<T>,
     s2: &mut DMatrix<T>,
 ) {
+    const TILE: usize = 32;
     let what = "kron_cross_to";
     let (a1, b1, a2, b2) = (side(&a1), side(&b1), side(&a2), side(&b2));
     let (m1, r1) = outer(a1.as_ref(), b1.as_ref(), (p, q), what);
@@ -322,20 +347,41 @@ pub fn kron_cross_to<T: Real>(
         Shape(m1, r1),
         Shape(m2, r2)
     );
-    pair(s1, a1.as_ref(), a2.as_ref(), p, true);
-    pair(s2, b1.as_ref(), b2.as_ref(), q, false);
     let n = p * q;
     ready(h, acc, n, n, what);
-    if !acc {
-        h.fill(T::zero());
+    // A vector variable whose one side is the identity (xᵀ a x): α (x + xᵀ) read in
+    // place, tile by tile.
+    if q == 1 && b1.is_none() && b2.is_none() && (a1.is_none() != a2.is_none()) {
+        let x = match (&a1, &a2) {
+            (None, Some(m)) => *m,
+            (Some(m), None) => m.t(),
+            _ => return,
+        };
+        square(&x, p, what);
+        for kb in (0..p).step_by(TILE) {
+            for ib in (0..p).step_by(TILE) {
+                for k in kb..(kb + TILE).min(p) {
+                    for i in ib..(ib + TILE).min(p) {
+                        let v = alpha * x.get(i, k) + alpha * x.get(k, i);
+                        let o = &mut h[(i, k)];
+                        *o = if acc { *o + v } else { v };
+                    }
+                }
+            }
+        }
+        return;
     }
+    pair(s1, a1.as_ref(), a2.as_ref(), p, true);
+    pair(s2, b1.as_ref(), b2.as_ref(), q, false);
     let (x, y) = (&*s1, &*s2);
     for l in 0..q {
         for j in 0..q {
             let (c, ct) = (alpha * y[(j, l)], alpha * y[(l, j)]);
             for k in 0..p {
                 for i in 0..p {
-                    h[(i + p * j, k + p * l)] += c * x[(i, k)] + ct * x[(k, i)];
+                    let v = c * x[(i, k)] + ct * x[(k, i)];
+                    let o = &mut h[(i + p * j, k + p * l)];
+                    *o = if acc { *o + v } else { v };
                 }
             }
         }
@@ -343,8 +389,8 @@ pub fn kron_cross_to<T: Real>(
 }
 
 /// `H (+)= α Lᵀ (diag(p) − p pᵀ) L`, `p = softmax(vec z)`, `L = op(B)ᵀ ⊗ op(A)`: the
-/// Hessian of `log_sum_exp(Z)`, `Z = op(A) W op(B)`, whose value `z` is passed. `s1`,
-/// `s2`, `s3` are scratch.
+/// Hessian of `log_sum_exp(Z)`, `Z = op(A) W op(B)`, whose value `z` is passed (its
+/// entries in column-major order). Exactly symmetric. `s1`, `s2`, `s3` are scratch.
 ///
 /// ```
 /// use matgrad_runtime::__private::{softmax_gram_to, view};
@@ -356,7 +402,8 @@ pub fn kron_cross_to<T: Real>(
 /// let e = z.map(f64::exp);
 /// let p = &e / e.sum();
 /// let want = DMatrix::from_diagonal(&p) - &p * p.transpose();
-/// assert!((h - want).abs().max() < 1e-15);
+/// assert!((&h - want).abs().max() < 1e-15);
+/// assert_eq!(h, h.transpose());
 /// ```
 pub fn softmax_gram_to<T: Real>(
     h: &mut DMatrix<T>,
@@ -395,9 +442,8 @@ pub fn softmax_gram_to<T: Real>(
     let probs = std::mem::take(s3);
     kron_gram_to(h, acc, alpha, a, b, Some(probs.as_view()), (p, q), s1, s2);
     // u = Lᵀ vec(P) = vec(op(A)ᵀ P op(B)ᵀ); H −= α u uᵀ.
-    let (a, b) = (side(&a), side(&b));
     let pr = MatRef::new(&probs);
-    let u: &DMatrix<T> = match (&a, &b) {
+    let u: &DMatrix<T> = match (&sa, &sb) {
         (None, None) => &probs,
         (Some(a), None) => {
             gemm_into(s1, false, T::one(), a.t(), pr, what);
@@ -421,9 +467,9 @@ pub fn softmax_gram_to<T: Real>(
         u.len()
     );
     for j in 0..n {
-        let c = alpha * u[j];
         for i in 0..n {
-            h[(i, j)] -= c * u[i];
+            // α (u_i u_j): the same product for the mirrored entry.
+            h[(i, j)] -= alpha * (u[i] * u[j]);
         }
     }
     *s3 = probs;
@@ -498,6 +544,11 @@ mod tests {
                 );
                 let want = l.transpose() * dd * &l * 1.5;
                 assert!((&h - &want).abs().max() < 1e-12, "weighted {a:?} {b:?}");
+                assert_eq!(
+                    h,
+                    h.transpose(),
+                    "weighted {a:?} {b:?}: not exactly symmetric"
+                );
                 kron_gram_to(
                     &mut h,
                     true,
@@ -511,6 +562,7 @@ mod tests {
                 );
                 let want = want + l.transpose() * &l * 0.5;
                 assert!((&h - &want).abs().max() < 1e-12, "plain {a:?} {b:?}");
+                assert_eq!(h, h.transpose(), "plain {a:?} {b:?}: not exactly symmetric");
                 for a2 in &sides_a {
                     for b2 in &sides_b {
                         if a2.is_some() != a.is_some() || b2.is_some() != b.is_some() {
@@ -533,9 +585,10 @@ mod tests {
                         let m = l.transpose() * &l2;
                         let want = (&m + m.transpose()) * 2.0;
                         assert!(
-                            (h - want).abs().max() < 1e-12,
+                            (&h - want).abs().max() < 1e-12,
                             "cross {a:?} {b:?} {a2:?} {b2:?}"
                         );
+                        assert_eq!(h, h.transpose(), "cross: not exactly symmetric");
                     }
                 }
             }
@@ -571,6 +624,43 @@ mod tests {
         let l = l_of(&a, &b, p, q);
         let mid = DMatrix::from_diagonal(&pr.column(0)) - &pr * pr.transpose();
         let want = l.transpose() * mid * &l * 3.0;
-        assert!((h - want).abs().max() < 1e-12);
+        assert!((&h - want).abs().max() < 1e-12);
+        assert_eq!(h, h.transpose(), "softmax: not exactly symmetric");
+    }
+
+    /// One side the identity and the other a square matrix (`⟨x, a x⟩`): the
+    /// in-place path of a vector variable (q = 1) and the general one (q = 2),
+    /// overwriting, then accumulating onto what is there.
+    #[test]
+    fn cross_with_one_identity_side() {
+        for q in [1, 2] {
+            let p = 40; // more than a tile
+            let sq = [Some((mat(p, p, 6), false)), Some((mat(p, p, 7), true))];
+            for s in &sq {
+                for (a1, a2) in [(&None, s), (s, &None)] {
+                    let (l1, l2) = (l_of(a1, &None, p, q), l_of(a2, &None, p, q));
+                    let m = l1.transpose() * &l2;
+                    let want = (&m + m.transpose()) * 0.5;
+                    let (mut s1, mut s2) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+                    let mut h = DMatrix::zeros(0, 0);
+                    for (acc, times) in [(false, 1.0), (true, 2.0)] {
+                        kron_cross_to(
+                            &mut h,
+                            acc,
+                            0.5,
+                            v(a1),
+                            None,
+                            v(a2),
+                            None,
+                            (p, q),
+                            &mut s1,
+                            &mut s2,
+                        );
+                        assert!((&h - &want * times).abs().max() < 1e-12, "q = {q}");
+                        assert_eq!(h, h.transpose());
+                    }
+                }
+            }
+        }
     }
 }

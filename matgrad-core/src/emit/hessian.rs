@@ -72,7 +72,7 @@ fn structured(first: &Input<'_>, pieces: &[Piece], plan: Option<&Plan>) -> Token
         let cache = format_ident!("__MATGRAD_WORKSPACE");
         let (cached, with) = super::cached_workspace(&cache, &sig.float);
         let inner = super::structured_hessian(first, pieces, w, &hd);
-        let (go, owned, wname) = (grad_out(wp), &wp.owned, &wp.name);
+        let (go, owned) = (grad_out(wp), &wp.owned);
         let convert = if shape.is_static() {
             quote!(<#h_ty>::from_column_slice(#hd.as_slice()))
         } else {
@@ -86,15 +86,14 @@ fn structured(first: &Input<'_>, pieces: &[Piece], plan: Option<&Plan>) -> Token
                 let #go = &mut #g;
                 #inner
             });
-            let mut #h: #h_ty = #convert;
-            let #n = #wname.len();
-            #sym
+            // Every kernel adds an exactly symmetric term: no symmetrisation.
+            let #h: #h_ty = #convert;
             (#value, #g, #h)
         }
     };
     let doc = structured_doc(first, pieces, plan);
     let originals = &sig.params;
-    let how = "Built from its structure (the terms below, one product each, on the values of the forward pass; no Hessian-vector product), exact to rounding, and symmetrised.";
+    let how = "Built from its structure (the terms below, one product each, on the values of the forward pass; no Hessian-vector product), exact to rounding and exactly symmetric.";
     wrapper(item, originals, wp, sig.float.clone(), how, &doc, &body)
 }
 

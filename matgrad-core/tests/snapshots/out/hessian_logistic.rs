@@ -156,7 +156,7 @@ fn ridge_logistic_grad_into(
     ws.put(3usize, __mg_g4);
     __mg_value
 }
-/// Value, gradient and Hessian of [`ridge_logistic`] with respect to `w`, derived by `#[grad]`: `H[(i, j)] = ∂²f / ∂vec(w)_i ∂vec(w)_j`, n×n for the n entries of `w`, in column-major order. Built from its structure (the terms below, one product each, on the values of the forward pass; no Hessian-vector product), exact to rounding, and symmetrised.
+/// Value, gradient and Hessian of [`ridge_logistic`] with respect to `w`, derived by `#[grad]`: `H[(i, j)] = ∂²f / ∂vec(w)_i ∂vec(w)_j`, n×n for the n entries of `w`, in column-major order. Built from its structure (the terms below, one product each, on the values of the forward pass; no Hessian-vector product), exact to rounding and exactly symmetric.
 ///
 /// # Derived gradient and Hessian
 ///
@@ -321,16 +321,7 @@ fn ridge_logistic_hessian(
             __mg_value
         },
     );
-    let mut __mg_h: ::matgrad::__private::DMatrix<f64> = __mg_hd;
-    let __mg_n = w.len();
-    for __mg_j in 0..__mg_n {
-        for __mg_i in 0..__mg_j {
-            let __mg_m = (__mg_h[(__mg_i, __mg_j)] + __mg_h[(__mg_j, __mg_i)])
-                / (1f64 + 1f64);
-            __mg_h[(__mg_i, __mg_j)] = __mg_m;
-            __mg_h[(__mg_j, __mg_i)] = __mg_m;
-        }
-    }
+    let __mg_h: ::matgrad::__private::DMatrix<f64> = __mg_hd;
     (__mg_value, __mg_g, __mg_h)
 }
 const _: () = {

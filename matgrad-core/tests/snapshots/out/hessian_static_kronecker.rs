@@ -82,7 +82,7 @@ fn kron_ls_grad_into(
     *grad_x = __mg_r0;
     __mg_value
 }
-/// Value, gradient and Hessian of [`kron_ls`] with respect to `x`, derived by `#[grad]`: `H[(i, j)] = ∂²f / ∂vec(x)_i ∂vec(x)_j`, 4×4, over the 4 entries of `x` in column-major order. Built from its structure (the terms below, one product each, on the values of the forward pass; no Hessian-vector product), exact to rounding, and symmetrised.
+/// Value, gradient and Hessian of [`kron_ls`] with respect to `x`, derived by `#[grad]`: `H[(i, j)] = ∂²f / ∂vec(x)_i ∂vec(x)_j`, 4×4, over the 4 entries of `x` in column-major order. Built from its structure (the terms below, one product each, on the values of the forward pass; no Hessian-vector product), exact to rounding and exactly symmetric.
 ///
 /// # Derived gradient and Hessian
 ///
