@@ -7,6 +7,9 @@
 //!   strides), buffers reused: `Xᵀ diag(d) X + 2λI` for logistic regression, `2XᵀX`
 //!   for least squares, `A + Aᵀ` for a quadratic form, `2 (BBᵀ) ⊗ (AᵀA)` for a matrix
 //!   variable;
+//! - `expert_owned`: the same, returning its gradient and Hessian as new matrices,
+//!   as `NAME_hessian` does (it has no `_into` form): the allocation of an `n×n`
+//!   result (and its first touch) is part of both;
 //! - `hvp_columns`: the column-by-column build, `n` calls of `NAME_hvp_into` with
 //!   the unit directions (what `NAME_hessian` costs without a structure, before the
 //!   direction-independent half is hoisted);
@@ -452,6 +455,12 @@ fn logistic(c: &mut Criterion) {
         gr.bench_function(BenchmarkId::new("expert", &label), |b| {
             b.iter(|| ex.logistic(black_box(x), w, y, lambda))
         });
+        gr.bench_function(BenchmarkId::new("expert_owned", &label), |b| {
+            b.iter(|| {
+                let f = ex.logistic(black_box(x), w, y, lambda);
+                (f, std::mem::take(&mut ex.g), std::mem::take(&mut ex.h))
+            })
+        });
         gr.bench_function(BenchmarkId::new("hvp_columns", &label), |b| {
             b.iter(|| by_hvp(&mut cols, &mut ws))
         });
@@ -533,6 +542,12 @@ fn least_squares(c: &mut Criterion) {
         gr.bench_function(BenchmarkId::new("expert", &label), |b| {
             b.iter(|| ex.least_squares(black_box(x), w, y))
         });
+        gr.bench_function(BenchmarkId::new("expert_owned", &label), |b| {
+            b.iter(|| {
+                let f = ex.least_squares(black_box(x), w, y);
+                (f, std::mem::take(&mut ex.g), std::mem::take(&mut ex.h))
+            })
+        });
         gr.bench_function(BenchmarkId::new("hvp_columns", &label), |b| {
             b.iter(|| by_hvp(&mut cols, &mut ws))
         });
@@ -609,6 +624,12 @@ fn quadratic_form(c: &mut Criterion) {
         });
         gr.bench_function(BenchmarkId::new("expert", &label), |b| {
             b.iter(|| ex.quadratic(black_box(&x), &a))
+        });
+        gr.bench_function(BenchmarkId::new("expert_owned", &label), |b| {
+            b.iter(|| {
+                let f = ex.quadratic(black_box(&x), &a);
+                (f, std::mem::take(&mut ex.g), std::mem::take(&mut ex.h))
+            })
         });
         gr.bench_function(BenchmarkId::new("hvp_columns", &label), |b| {
             b.iter(|| by_hvp(&mut cols, &mut ws))
@@ -700,6 +721,12 @@ fn kronecker(c: &mut Criterion) {
         });
         gr.bench_function(BenchmarkId::new("expert", &label), |bn| {
             bn.iter(|| ex.kron_ls(&a, black_box(&x), &b, &cc))
+        });
+        gr.bench_function(BenchmarkId::new("expert_owned", &label), |bn| {
+            bn.iter(|| {
+                let f = ex.kron_ls(&a, black_box(&x), &b, &cc);
+                (f, std::mem::take(&mut ex.g), std::mem::take(&mut ex.h))
+            })
         });
         gr.bench_function(BenchmarkId::new("hvp_columns", &label), |bn| {
             bn.iter(|| by_hvp(&mut cols, &mut ws))
