@@ -1369,7 +1369,6 @@ pub fn lower_static(pieces: &[Piece], wshape: Shape, n: &dyn StaticNames) -> Tok
     let __mg_y = crate::emit::mixed("__mg_y");
     let __mg_m = crate::emit::mixed("__mg_m");
     let __mg_pv = crate::emit::mixed("__mg_pv");
-    let __mg_row = crate::emit::mixed("__mg_row");
     let __mg_s = crate::emit::mixed("__mg_s");
     let __mg_top = crate::emit::mixed("__mg_top");
     let __mg_u = crate::emit::mixed("__mg_u");
@@ -1419,8 +1418,8 @@ pub fn lower_static(pieces: &[Piece], wshape: Shape, n: &dyn StaticNames) -> Tok
         };
         (quote!((#(#xs)*)), dim)
     };
-    // `L = op(B)ᵀ ⊗ op(A)`, `(m r)×(p q)`, and `m r`.
-    let l_of = |lin: &Lin| -> (TokenStream, usize) {
+    // `L = op(B)ᵀ ⊗ op(A)`, `(m r)×(p q)`, `m r` and the type of `L`.
+    let l_of = |lin: &Lin| -> (TokenStream, usize, TokenStream) {
         let (a, m) = side(&lin.left, p, true);
         let (b, r) = side(&lin.right, q, false);
         let ty = n.ty(Shape {
@@ -1430,8 +1429,11 @@ pub fn lower_static(pieces: &[Piece], wshape: Shape, n: &dyn StaticNames) -> Tok
         (
             quote!({ let #__mg_l: #ty = (#b).transpose().kronecker(&(#a)); #__mg_l }),
             m * r,
+            ty,
         )
     };
+    // diag(d) L, row i of L scaled by d[i].
+    let scaled_rows = |lty: &TokenStream, d: &Ident| quote!(#lty::from_fn(|#__mg_i, #__mg_k| #d[#__mg_i] * #__mg_l[(#__mg_i, #__mg_k)]));
     let weights = |args: &[NodeId], wt: &Sym, mr: usize| -> TokenStream {
         let ty = n.ty(Shape {
             rows: Dim::fixed(mr),
@@ -1454,7 +1456,7 @@ pub fn lower_static(pieces: &[Piece], wshape: Shape, n: &dyn StaticNames) -> Tok
                 coef,
                 ..
             } => {
-                let (l, mr) = l_of(lin);
+                let (l, mr, lty) = l_of(lin);
                 let c = n.sym(coef, 3);
                 match weight {
                     // (op(B) op(B)ᵀ) ⊗ (op(A)ᵀ op(A)): no L formed.
@@ -1469,13 +1471,11 @@ pub fn lower_static(pieces: &[Piece], wshape: Shape, n: &dyn StaticNames) -> Tok
                     }
                     Some(wt) => {
                         let d = weights(args, wt, mr);
+                        let dl = scaled_rows(&lty, &__mg_d);
                         quote!({
                             let #__mg_l = #l;
                             let #__mg_d = #d;
-                            let mut #__mg_dl = #__mg_l;
-                            for (#__mg_i, mut #__mg_row) in #__mg_dl.row_iter_mut().enumerate() {
-                                #__mg_row *= #__mg_d[#__mg_i];
-                            }
+                            let #__mg_dl = #dl;
                             #__mg_l.tr_mul(&#__mg_dl) * #c
                         })
                     }
@@ -1494,23 +1494,22 @@ pub fn lower_static(pieces: &[Piece], wshape: Shape, n: &dyn StaticNames) -> Tok
                 })
             }
             Piece::Softmax { lin, z, coef } => {
-                let (l, mr) = l_of(lin);
+                let (l, mr, lty) = l_of(lin);
                 let c = n.sym(coef, 3);
                 let vz = n.value(*z);
                 let col = n.ty(Shape {
                     rows: Dim::fixed(mr),
                     cols: Dim::One,
                 });
+                let dl = scaled_rows(&lty, &__mg_pv);
+                let rt = crate::emit::rt();
                 quote!({
                     let #__mg_l = #l;
                     let #__mg_top = #vz.max();
-                    let #__mg_e = #vz.map(|#__mg_v| (#__mg_v - #__mg_top).exp());
+                    let #__mg_e = #vz.map(|#__mg_v| #rt::ComplexField::exp(#__mg_v - #__mg_top));
                     let #__mg_s = #__mg_e.sum();
                     let #__mg_pv = #col::from_fn(|#__mg_k, _| #__mg_e[#__mg_k] / #__mg_s);
-                    let mut #__mg_dl = #__mg_l;
-                    for (#__mg_i, mut #__mg_row) in #__mg_dl.row_iter_mut().enumerate() {
-                        #__mg_row *= #__mg_pv[#__mg_i];
-                    }
+                    let #__mg_dl = #dl;
                     let #__mg_u = #__mg_l.tr_mul(&#__mg_pv);
                     (#__mg_l.tr_mul(&#__mg_dl) - #__mg_u * #__mg_u.transpose()) * #c
                 })

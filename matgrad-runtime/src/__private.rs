@@ -61,7 +61,7 @@ pub fn real<T: Real>(v: f64) -> T {
     nalgebra::convert(v)
 }
 pub use crate::looped::{loop_put, loop_stack, loop_take, set_scalar, LoopValue};
-pub use nalgebra::{DMatrix, DVector, RowDVector, SMatrix};
+pub use nalgebra::{ComplexField, DMatrix, DVector, RowDVector, SMatrix};
 
 use crate::blas::{fill_gemm_ref, gemm_fill_ref, gemm_into, mul_as_nalgebra, trace_of_product_ref};
 use crate::broadcast::{add_col_ref, add_row_ref};
