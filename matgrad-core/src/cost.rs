@@ -820,6 +820,33 @@ mod tests {
         }
     }
 
+    /// The dimensions a program forces equal map to one name: the inner dimension of
+    /// `x * w` to `x.c` (the earlier parameter's), the rows of `x w − y` to `x.r`, and a
+    /// dimension beside a static one to its number.
+    #[test]
+    fn equal_dimensions_are_identified() {
+        use super::{equal_dimensions, shapes, Poly};
+        let derive = |src: &str| {
+            let item: syn::ItemFn = syn::parse_str(src).expect("a function");
+            crate::derive(quote!(wrt = w), &item).unwrap_or_else(|_| panic!("`{src}` derives"))
+        };
+        let d = derive(
+            "fn f(x: &DMatrix<f64>, w: &DVector<f64>, y: &DVector<f64>) -> f64 { (x * w - y).norm_squared() }",
+        );
+        let same = equal_dimensions(&d.graph, &shapes(&d.graph));
+        assert_eq!(same.get("w.r"), Some(&Poly::sym("x.c")));
+        assert_eq!(same.get("y.r"), Some(&Poly::sym("x.r")));
+        assert_eq!(same.get("x.c"), None);
+        let cost = Poly::sym("w.r").mul(&Poly::sym("y.r"));
+        assert_eq!(cost.renamed(&same).to_string(), "x.c x.r");
+        let d = derive(
+            "fn f(a: &Matrix3<f64>, x: &DMatrix<f64>, w: &DMatrix<f64>) -> f64 { (a * x * w).sum() }",
+        );
+        let same = equal_dimensions(&d.graph, &shapes(&d.graph));
+        assert_eq!(same.get("x.r"), Some(&Poly::num(3)));
+        assert_eq!(same.get("w.r"), Some(&Poly::sym("x.c")));
+    }
+
     #[test]
     fn associations() {
         use super::Assoc;
