@@ -12,7 +12,9 @@ README's numbers are never typed by hand; `--note` says which run they come from
 
 Each DIR is a criterion output directory (`$CARGO_TARGET_DIR/criterion`): the one
 of `cargo bench --bench workloads` (and `--bench jacobian`, whose groups get tables
-of their own) and the one of the candle benchmark (`benches/candle/`). Medians are criterion's median of the per-iteration sample
+of their own, and `--bench hessian`, whose dense-Hessian tables come first, with the
+accuracy it records in `hessian_accuracy.json`) and the one of the candle benchmark
+(`benches/candle/`). Medians are criterion's median of the per-iteration sample
 times; GFLOP/s are each group's model flop count (its throughput) over the median.
 Standard library only.
 """
@@ -154,8 +156,61 @@ def write_readme(path, data, note):
     pathlib.Path(path).write_text(text[:i] + highlights(data, note) + text[j:])
 
 
+HESSIANS = [
+    ("hessian_logistic", "Σ softplus(−y ⊙ X w) + λ‖w‖², wrt w: Xᵀ diag(σ(1 − σ)) X + 2λI; n×d"),
+    ("hessian_least_squares", "‖X w − y‖², wrt w: 2XᵀX; n×d"),
+    ("hessian_quadratic", "xᵀ A x, wrt x: A + Aᵀ"),
+    ("hessian_kronecker", "‖A X B − C‖², wrt X: 2 (BBᵀ) ⊗ (AᵀA); A m×p, X p×q, B q×r"),
+]
+HESSIAN_TIMES = ["generated", "expert", "expert_owned", "hvp_columns", "num_dual", "finite_diff"]
+
+
+def load_accuracy(dirs):
+    """{group: {method: max entry error against the expert}} from `benches/hessian.rs`."""
+    out = {}
+    for d in dirs:
+        for f in pathlib.Path(d).glob("**/hessian_accuracy.json"):
+            out.update(json.loads(f.read_text()))
+    return out
+
+
+def fmt_error(e):
+    return "—" if e is None else ("0" if e == 0 else f"{e:.0e}")
+
+
+def hessian_tables(data, accuracy):
+    """The dense-Hessian tables of `cargo bench --bench hessian` (value, gradient and
+    Hessian in every time), with each method's entry error against the expert."""
+    for name, title in HESSIANS:
+        if not any(g == f"{name}/{s}" for (g, _) in data for s in SIZES):
+            continue
+        print(f"### {name}: {title}\n")
+        head = (["size"] + HESSIAN_TIMES
+                + ["gen/expert", "gen/expert_owned", "hvp_columns/gen", "num_dual/gen", "finite_diff/gen"]
+                + ["error gen", "error num_dual", "error finite_diff"])
+        print("| " + " | ".join(head) + " |")
+        print("|" + "---|" * len(head))
+        for s in SIZES:
+            group = f"{name}/{s}"
+            row = {f: data.get((group, f)) for f in HESSIAN_TIMES}
+            if not any(row.values()):
+                continue
+            label = next((v[0] for v in row.values() if v), "")
+            t = {f: (v[1] if v else None) for f, v in row.items()}
+            acc = accuracy.get(group, {})
+            cells = [f"{s} {label}"] + [fmt_time(t[f]) for f in HESSIAN_TIMES]
+            cells += [ratio(t["generated"], t["expert"]), ratio(t["generated"], t["expert_owned"]),
+                      ratio(t["hvp_columns"], t["generated"]),
+                      ratio(t["num_dual"], t["generated"]), ratio(t["finite_diff"], t["generated"])]
+            cells += [fmt_error(acc.get("generated")), fmt_error(acc.get("num_dual")),
+                      fmt_error(acc.get("finite_diff"))]
+            print("| " + " | ".join(cells) + " |")
+        print()
+
+
 def main(dirs):
     data = load(dirs)
+    hessian_tables(data, load_accuracy(dirs))
     rate = data.get(("gemm_rate", "matrixmultiply_dgemm"))
     if rate:
         label, ns, flops = rate

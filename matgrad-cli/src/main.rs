@@ -129,8 +129,9 @@ pub enum Show {
     Latex,
     /// The generated `NAME_grad` and `NAME_grad_into`, pretty-printed.
     Rust,
-    /// Second order: the Hessian-vector product ∇²f · v of each variable, in Unicode
-    /// math (as `#[grad(.., hvp)]` derives it; not in the default).
+    /// Second order (not in the default): for one variable, the Hessian ∇²f from its
+    /// structure and which build `#[grad(.., hessian)]` uses; the tangent sweep step
+    /// by step; the Hessian-vector product ∇²f · v of each variable, in Unicode math.
     Hessian,
 }
 

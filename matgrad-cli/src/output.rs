@@ -72,6 +72,42 @@ pub fn text(reports: &[Report], shown: Sections) -> String {
                 }
             }
         }
+        if shown.hessian {
+            if let Some(h) = &r.hessian {
+                let _ = writeln!(
+                    out,
+                    "\nHessian, over the entries of {} in column-major order:",
+                    r.wrt.join(", ")
+                );
+                let _ = writeln!(out, "  ∇²f = {}", h.formula);
+                if !h.wheres.is_empty() {
+                    out.push_str("where\n");
+                    for (name, def) in &h.wheres {
+                        let _ = writeln!(out, "  {name} = {def}");
+                    }
+                }
+                let _ = if h.built {
+                    writeln!(
+                        out,
+                        "  {}_hessian builds it so: {} multiply-adds, against about {} for n Hessian-vector products",
+                        r.name, h.structured, h.columns
+                    )
+                } else {
+                    writeln!(
+                        out,
+                        "  {}_hessian builds it from n Hessian-vector products: about {} multiply-adds, where this structure takes {}, not fewer for every size",
+                        r.name, h.columns, h.structured
+                    )
+                };
+                out.push_str("  (a.r, a.c: rows and columns of a)\n");
+            }
+            if !r.tangent_steps.is_empty() {
+                out.push_str("\nTangent sweep, forward mode along the direction (ẏ: the derivative of y along it):\n");
+                for (k, (name, def)) in r.tangent_steps.iter().enumerate() {
+                    let _ = writeln!(out, "  {}. {name} = {def}", k + 1);
+                }
+            }
+        }
         if shown.hessian && !r.hvps.is_empty() {
             let dirs: Vec<String> = r.hvps.iter().map(|(v, _)| format!("v_{v}")).collect();
             let _ = writeln!(
@@ -197,6 +233,30 @@ fn function_json(r: &Report, shown: Sections) -> Value {
     if shown.hessian {
         let hvps: Map<String, Value> = r.hvps.iter().map(|(v, h)| (v.clone(), json!(h))).collect();
         f.insert("hessian_vector_products".into(), Value::Object(hvps));
+        if let Some(h) = &r.hessian {
+            let wheres: Vec<Value> = h
+                .wheres
+                .iter()
+                .map(|(n, d)| json!({ "name": n, "definition": d }))
+                .collect();
+            f.insert(
+                "hessian".into(),
+                json!({
+                    "formula": h.formula,
+                    "where": wheres,
+                    "built_from_structure": h.built,
+                    "structured_cost": h.structured,
+                    "hessian_vector_products_cost": h.columns,
+                }),
+            );
+        }
+        let steps: Vec<Value> = r
+            .tangent_steps
+            .iter()
+            .enumerate()
+            .map(|(k, (n, d))| json!({ "number": k + 1, "tangent": n, "formula": d }))
+            .collect();
+        f.insert("tangent_steps".into(), json!(steps));
     }
     if shown.rust {
         f.insert("rust".into(), json!(r.rust));

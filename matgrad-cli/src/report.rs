@@ -28,6 +28,25 @@ pub struct Report {
     pub orders: Vec<String>,
     /// `(variable, ∇²f · v)` when second order was derived (`--show hessian`).
     pub hvps: Vec<(String, String)>,
+    /// The dense Hessian of the one variable, when it has a structure.
+    pub hessian: Option<Hessian>,
+    /// The tangent sweep, `(ẏ, formula)` in evaluation order (`--show hessian`).
+    pub tangent_steps: Vec<(String, String)>,
+}
+
+/// The dense Hessian of a function of one variable, from its structure.
+pub struct Hessian {
+    /// `∇²f` in Unicode math.
+    pub formula: String,
+    /// `(name, definition)` of what it cites (`p = softmax(a)`).
+    pub wheres: Vec<(String, String)>,
+    /// Whether `#[grad(.., hessian)]` builds `NAME_hessian` from it (else from `n`
+    /// Hessian-vector products, the cost model finding those cheaper).
+    pub built: bool,
+    /// The multiply-adds of building it from this structure.
+    pub structured: String,
+    /// The cost model's estimate for `n` Hessian-vector products.
+    pub columns: String,
 }
 
 /// The gradient of one variable.
@@ -138,7 +157,26 @@ pub fn build(done: &Done) -> Report {
         forward_cost: d.forward_cost(),
         orders: d.orders(),
         hvps: d.hessian_vector_products(),
+        hessian: hessian(d),
+        tangent_steps: d.tangent_steps(),
     }
+}
+
+/// The Hessian's structure and the cost model's choice, when there is one.
+fn hessian(d: &matgrad_core::Derivation) -> Option<Hessian> {
+    let plan = d.hessian_plan()?;
+    let (formula, wheres) = d.hessian_formula()?;
+    Some(Hessian {
+        formula,
+        wheres,
+        built: plan.use_structure,
+        structured: plan
+            .structured
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        columns: plan.columns_text(),
+    })
 }
 
 /// Rust tokens as prettyplease prints a file (their text if they are not one).

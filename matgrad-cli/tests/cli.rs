@@ -668,3 +668,83 @@ fn show_hessian_prints_the_hessian_vector_products() {
     let o = matgrad(&["derive", "--expr", "x: DMatrix => ln_det(&x)"], None);
     assert!(!stdout(&o).contains("∇²f"));
 }
+
+#[test]
+fn show_hessian_prints_the_structure_and_the_tangent_sweep() {
+    // One variable with a structure: the Hessian itself, and which build is used.
+    let cases = [
+        (
+            "x: DMatrix, w: DVector, y: DVector => softplus(&(x * w)).sum() - y.dot(&(x * w))",
+            "w",
+            "∇²f = xᵀ diag(σ(x w) ⊙ (1 − σ(x w))) x",
+            "f_hessian builds it so",
+        ),
+        (
+            "a: DMatrix, x: DMatrix, b: DMatrix, c: DMatrix => (a * x * b - c).norm_squared()",
+            "x",
+            "∇²f = 2 (b bᵀ) ⊗ (aᵀ a)",
+            "f_hessian builds it so",
+        ),
+        (
+            "a: DMatrix, x: DMatrix, b: DMatrix => sigmoid(&(a * x * b)).sum()",
+            "x",
+            "∇²f = (b ⊗ aᵀ) diag(vec(σ(a x b) ⊙ (1 − σ(a x b)) ⊙ (1 − 2 σ(a x b)))) (bᵀ ⊗ a)",
+            "f_hessian builds it from n Hessian-vector products",
+        ),
+    ];
+    for (expr, wrt, formula, how) in cases {
+        let o = matgrad(
+            &["derive", "--expr", expr, "--wrt", wrt, "--show", "hessian"],
+            None,
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = stdout(&o);
+        assert!(out.contains(formula), "{expr}: {out}");
+        assert!(out.contains(how), "{expr}: {out}");
+    }
+    // The tangent sweep of a named value, step by step: ż = x v_w, then the rest.
+    let o = matgrad(
+        &[
+            "derive",
+            "--expr",
+            "x: DMatrix, w: DVector => let z = x * w; z.map(|t| t.tanh()).sum()",
+            "--wrt",
+            "w",
+            "--show",
+            "hessian",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let f = &doc["functions"][0];
+    // The dot is U+0307, combining.
+    assert_eq!(f["tangent_steps"][0]["tangent"], "z\u{307}");
+    assert_eq!(f["tangent_steps"][0]["formula"], "x v_w");
+    let last = f["tangent_steps"]
+        .as_array()
+        .and_then(|s| s.last())
+        .expect("steps");
+    assert_eq!(last["tangent"], "f\u{307}");
+    assert_eq!(
+        f["hessian"]["formula"],
+        "xᵀ diag(−2 (tanh(z) ⊙ (1 − tanh(z)²))) x"
+    );
+    assert_eq!(f["hessian"]["built_from_structure"], true);
+    // Several variables: Hessian-vector products only.
+    let o = matgrad(
+        &[
+            "derive",
+            "--expr",
+            "x: DVector, a: DMatrix => x.transpose() * a * x",
+            "--show",
+            "hessian",
+        ],
+        None,
+    );
+    assert!(!stdout(&o).contains("∇²f ="), "{}", stdout(&o));
+    let o = matgrad(&["derive", "--expr", "x: DMatrix => ln_det(&x)"], None);
+    assert!(!stdout(&o).contains("∇²f"));
+}

@@ -204,6 +204,31 @@ impl Poly {
         }
         Some(quote!((#(#terms)+*)))
     }
+
+    /// The symbol, when the polynomial is one symbol alone (`a.r`).
+    pub fn as_symbol(&self) -> Option<&str> {
+        match self.0.iter().collect::<Vec<_>>().as_slice() {
+            [(m, c)] if c.num == 1 && c.den == 1 => match m.as_slice() {
+                [s] => Some(s.as_str()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Each symbol replaced by what `map` gives it (kept when it gives nothing).
+    pub fn renamed(&self, map: &BTreeMap<String, Poly>) -> Poly {
+        let mut out = Poly::default();
+        for (m, c) in &self.0 {
+            let mut term = Poly(BTreeMap::from([(Vec::new(), *c)]));
+            for s in m {
+                let x = map.get(s).cloned().unwrap_or_else(|| Poly::sym(s));
+                term = term.mul(&x);
+            }
+            out = out.add(&term);
+        }
+        out
+    }
 }
 
 impl fmt::Display for Poly {
@@ -515,6 +540,151 @@ pub fn shapes_with(
     out
 }
 
+/// The dimensions `g` forces equal for its operations to be defined (the inner
+/// dimensions of a product, the shapes of a sum or an entrywise product, a square
+/// matrix's two sides, …), as a renaming: each symbol of `shapes` that is equal to
+/// another maps to its class's representative, a number when the class has one
+/// (`x.c` to `3` beside a `Matrix3`), else its first symbol in order (`x.c` to `w.r`
+/// for `x * w`). [`Poly::renamed`] applies it, so that costs written with either name
+/// compare.
+pub fn equal_dimensions(g: &Graph, shapes: &[Option<(Poly, Poly)>]) -> BTreeMap<String, Poly> {
+    use crate::ir::Op;
+    let mut pairs: Vec<(Poly, Poly)> = Vec::new();
+    for node in &g.nodes {
+        let sh = |k: usize| {
+            node.args
+                .get(k)
+                .and_then(|&a| shapes.get(a).cloned().flatten())
+        };
+        let same =
+            |pairs: &mut Vec<(Poly, Poly)>, a: Option<(Poly, Poly)>, b: Option<(Poly, Poly)>| {
+                if let (Some(a), Some(b)) = (a, b) {
+                    pairs.push((a.0, b.0));
+                    pairs.push((a.1, b.1));
+                }
+            };
+        match node.op {
+            Op::MatMul => {
+                if let (Some(a), Some(b)) = (sh(0), sh(1)) {
+                    pairs.push((a.1, b.0));
+                }
+            }
+            Op::Chain => {
+                for k in 1..node.args.len() {
+                    if let (Some(a), Some(b)) = (sh(k - 1), sh(k)) {
+                        pairs.push((a.1, b.0));
+                    }
+                }
+            }
+            Op::TraceMul => {
+                if let (Some(a), Some(b)) = (sh(0), sh(1)) {
+                    pairs.push((a.1, b.0));
+                    pairs.push((a.0, b.1));
+                }
+            }
+            Op::Add | Op::Sub | Op::ComponentMul | Op::ComponentDiv | Op::ZipMap(_) | Op::Dot => {
+                same(&mut pairs, sh(0), sh(1));
+            }
+            Op::AddRow => {
+                if let (Some(m), Some(r)) = (sh(0), sh(1)) {
+                    pairs.push((m.1, r.1));
+                }
+            }
+            Op::AddCol => {
+                if let (Some(m), Some(c)) = (sh(0), sh(1)) {
+                    pairs.push((m.0, c.0));
+                }
+            }
+            Op::Trace
+            | Op::Determinant
+            | Op::Inverse(_)
+            | Op::LnDet
+            | Op::Diagonal
+            | Op::Factor(_) => {
+                if let Some(a) = sh(0) {
+                    pairs.push((a.0, a.1));
+                }
+            }
+            Op::Solve => {
+                if let (Some(f), Some(b)) = (sh(0), sh(1)) {
+                    pairs.push((f.1, b.0));
+                }
+            }
+            Op::SolveRight => {
+                if let (Some(b), Some(f)) = (sh(0), sh(1)) {
+                    pairs.push((b.1, f.0));
+                }
+            }
+            _ => {}
+        }
+    }
+    // Union–find over the atoms: symbols, and numbers written `#n`.
+    let atom = |p: &Poly| -> Option<String> {
+        match p.as_num() {
+            Some(n) => Some(format!("#{n}")),
+            None => p.as_symbol().map(str::to_owned),
+        }
+    };
+    let mut parent: BTreeMap<String, String> = BTreeMap::new();
+    fn root(parent: &BTreeMap<String, String>, x: &str) -> String {
+        let mut cur = x.to_owned();
+        // Each step moves to a parent; the chains are short and acyclic (every union
+        // points one root at another).
+        for _ in 0..=parent.len() {
+            match parent.get(&cur) {
+                Some(p) if *p != cur => cur = p.clone(),
+                _ => break,
+            }
+        }
+        cur
+    }
+    // Numbers first, then the symbol of the earliest node (parameters before the
+    // directions of a tangent graph), then in order: a class's root is its best name.
+    let mut first: BTreeMap<String, usize> = BTreeMap::new();
+    for (id, s) in shapes.iter().enumerate() {
+        for d in s.iter().flat_map(|(r, c)| [r, c]) {
+            if let Some(x) = d.as_symbol() {
+                first.entry(x.to_owned()).or_insert(id);
+            }
+        }
+    }
+    let rank = |a: &str| {
+        (
+            !a.starts_with('#'),
+            first.get(a).copied().unwrap_or(usize::MAX),
+        )
+    };
+    let better = |a: &str, b: &str| -> bool { (rank(a), a) < (rank(b), b) };
+    for (a, b) in &pairs {
+        let (Some(a), Some(b)) = (atom(a), atom(b)) else {
+            continue;
+        };
+        let (ra, rb) = (root(&parent, &a), root(&parent, &b));
+        if ra == rb {
+            continue;
+        }
+        let (keep, drop) = if better(&ra, &rb) { (ra, rb) } else { (rb, ra) };
+        parent.insert(drop, keep.clone());
+        parent.entry(keep.clone()).or_insert(keep);
+    }
+    let mut out = BTreeMap::new();
+    for x in parent.keys() {
+        if x.starts_with('#') {
+            continue;
+        }
+        let r = root(&parent, x);
+        if r == *x {
+            continue;
+        }
+        let to = match r.strip_prefix('#').and_then(|n| n.parse::<u64>().ok()) {
+            Some(n) => Poly::num(n),
+            None => Poly::sym(&r),
+        };
+        out.insert(x.clone(), to);
+    }
+    out
+}
+
 /// The cost of node `id` given the shapes: its rule's.
 pub fn node_cost(g: &Graph, id: NodeId, shapes: &[Option<(Poly, Poly)>]) -> Cost {
     rules::rule(&g.node(id).op).cost(Site::new(g, id), shapes)
@@ -765,6 +935,33 @@ mod tests {
                 "{d:?}"
             );
         }
+    }
+
+    /// The dimensions a program forces equal map to one name: the inner dimension of
+    /// `x * w` to `x.c` (the earlier parameter's), the rows of `x w − y` to `x.r`, and a
+    /// dimension beside a static one to its number.
+    #[test]
+    fn equal_dimensions_are_identified() {
+        use super::{equal_dimensions, shapes, Poly};
+        let derive = |src: &str| {
+            let item: syn::ItemFn = syn::parse_str(src).expect("a function");
+            crate::derive(quote!(wrt = w), &item).unwrap_or_else(|_| panic!("`{src}` derives"))
+        };
+        let d = derive(
+            "fn f(x: &DMatrix<f64>, w: &DVector<f64>, y: &DVector<f64>) -> f64 { (x * w - y).norm_squared() }",
+        );
+        let same = equal_dimensions(&d.graph, &shapes(&d.graph));
+        assert_eq!(same.get("w.r"), Some(&Poly::sym("x.c")));
+        assert_eq!(same.get("y.r"), Some(&Poly::sym("x.r")));
+        assert_eq!(same.get("x.c"), None);
+        let cost = Poly::sym("w.r").mul(&Poly::sym("y.r"));
+        assert_eq!(cost.renamed(&same).to_string(), "x.c x.r");
+        let d = derive(
+            "fn f(a: &Matrix3<f64>, x: &DMatrix<f64>, w: &DMatrix<f64>) -> f64 { (a * x * w).sum() }",
+        );
+        let same = equal_dimensions(&d.graph, &shapes(&d.graph));
+        assert_eq!(same.get("x.r"), Some(&Poly::num(3)));
+        assert_eq!(same.get("w.r"), Some(&Poly::sym("x.c")));
     }
 
     #[test]

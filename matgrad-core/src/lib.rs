@@ -31,6 +31,7 @@ pub mod rewrite;
 pub mod rules;
 pub mod simplify;
 pub mod solve;
+pub mod structure;
 pub mod sym;
 pub mod symbol;
 pub mod tangent;
@@ -290,6 +291,9 @@ pub struct Second {
     pub hvp: bool,
     /// `hessian` was asked for.
     pub hessian: bool,
+    /// The tangent graph's node of each original node's tangent (see
+    /// [`tangent::TangentGraph::tangents`]).
+    pub tangents: Vec<Option<ir::NodeId>>,
 }
 
 /// Why a function could not be differentiated.
@@ -355,14 +359,61 @@ impl Derivation {
                 emit::companions(input)
             }
         };
-        let mut out = emit_one(&self.input());
-        if let Some(input) = self.hvp_input() {
-            out.extend(emit_one(&input));
-            if self.second.as_ref().is_some_and(|s| s.hessian) {
-                out.extend(emit::hessian::companion(&input));
+        let first = self.input();
+        let mut out = emit_one(&first);
+        if let (Some(input), Some(s)) = (self.hvp_input(), self.second.as_ref()) {
+            let plan = if s.hessian { self.hessian_plan() } else { None };
+            let structured = plan.as_ref().and_then(structure::Plan::chosen).is_some();
+            // A structured `NAME_hessian` calls no HVP: the hidden ones are not emitted.
+            if s.hvp || !structured {
+                out.extend(emit_one(&input));
+            }
+            if s.hessian {
+                out.extend(emit::hessian::companion(&input, &first, plan.as_ref()));
             }
         }
         out
+    }
+
+    /// With second order and one `wrt` variable: how its dense Hessian is built (from
+    /// its structure, or column by column from Hessian-vector products) and why (see
+    /// [`structure`]). `None` without second order or with several variables.
+    pub fn hessian_plan(&self) -> Option<structure::Plan> {
+        let s = self.second.as_ref()?;
+        let [w] = self.wrt.as_slice() else {
+            return None;
+        };
+        let &direction = s.wrt.first()?;
+        let dynamic = !emit::fixed::applies(&self.input());
+        Some(structure::plan(
+            &self.graph,
+            *w,
+            &s.graph,
+            direction,
+            dynamic,
+        ))
+    }
+
+    /// With second order and one matrix variable whose Hessian has a structure (see
+    /// [`structure`]): the Hessian as Unicode math in the function's names
+    /// (`xᵀ diag(σ(x w) ⊙ (1 − σ(x w))) x`, `2 (b bᵀ) ⊗ (aᵀ a)`), and the definitions
+    /// it cites (`p = softmax(x)`), whether or not `NAME_hessian` builds it so.
+    pub fn hessian_formula(&self) -> Option<(String, Vec<(String, String)>)> {
+        let plan = self.hessian_plan()?;
+        let pieces = plan.pieces?;
+        let input = self.input();
+        let terms = emit::math::Terms::new(&input);
+        let var = self
+            .wrt
+            .first()
+            .and_then(|&w| self.sig.params.get(w))
+            .map_or(ir::Kind::Scalar, |p| p.kind);
+        let (h, wheres) = structure::formula(&pieces, &terms, var);
+        let print = |t: &simplify::Term| emit::math::print(t, emit::math::Notation::Unicode);
+        Some((
+            print(&h),
+            wheres.iter().map(|(n, t)| (n.clone(), print(t))).collect(),
+        ))
     }
 
     /// With `hvp` or `hessian`: the Hessian-vector product of each `wrt` variable,
@@ -443,6 +494,72 @@ impl Derivation {
             .into_iter()
             .map(|(n, t)| (n, emit::math::print(&t, notation)))
             .collect()
+    }
+}
+
+impl Derivation {
+    /// With second order: the tangent sweep (forward mode along the directions
+    /// `v_<name>`), one `(ẏ, its formula)` per value that depends on a variable, in
+    /// evaluation order: `("ż", "x v_w")`, …, `("ḟ", …)`. A named value's tangent is
+    /// its name with a combining dot above (U+0307: `ż`), another's is its definition
+    /// dotted (`(x w)˙`); each
+    /// formula cites the earlier tangents by those names. Empty without second order.
+    pub fn tangent_steps(&self) -> Vec<(String, String)> {
+        use emit::math::{print, Notation, Terms};
+        let Some(s) = self.second.as_ref() else {
+            return Vec::new();
+        };
+        let first = self.input();
+        let originals = Terms::new(&first);
+        let g = &self.graph;
+        let mut tg = s.graph.clone();
+        let mut steps: Vec<(ir::NodeId, String)> = Vec::new();
+        for (id, t) in s.tangents.iter().enumerate() {
+            let Some(t) = *t else { continue };
+            // A variable's tangent is its direction, already named.
+            if matches!(g.node(id).op, ir::Op::Param(_)) || steps.iter().any(|(x, _)| *x == t) {
+                continue;
+            }
+            let name = if id == g.output {
+                dotted("f")
+            } else {
+                match &g.node(id).name {
+                    Some(n) => dotted(n),
+                    None => format!("{}˙", originals.value_text(id)),
+                }
+            };
+            if let Some(node) = tg.nodes.get_mut(t) {
+                node.name = Some(name.clone());
+            }
+            steps.push((t, name));
+        }
+        let input = emit::Input {
+            item: &self.item,
+            sig: &s.sig,
+            wrt: &s.wrt,
+            graph: &tg,
+            adjoints: &s.adjoints,
+            value: s.value,
+            companion: emit::Companion::Hvp { hidden: !s.hvp },
+        };
+        let terms = Terms::new(&input);
+        steps
+            .into_iter()
+            .map(|(t, name)| {
+                let def = simplify::simplify(&terms.definition(t));
+                (name, print(&def, Notation::Unicode))
+            })
+            .collect()
+    }
+}
+
+/// `name` with a dot above its first letter (`z` → `ż`, `w1` → `ẇ1`), the tangent's
+/// name.
+fn dotted(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(c) => format!("{c}\u{307}{}", chars.as_str()),
+        None => String::new(),
     }
 }
 
@@ -651,6 +768,7 @@ fn second_order(
                 value: t.value,
                 hvp: attr.hvp,
                 hessian: attr.hessian.is_some(),
+                tangents: t.tangents,
             })
         }
         Err(errors) => {

@@ -27,6 +27,9 @@ pub struct TangentGraph {
     pub graph: Graph,
     /// The node of the original output, f.
     pub value: NodeId,
+    /// For each node of the original graph, the node of its tangent (`None` for a
+    /// constant): the direction for a variable.
+    pub tangents: Vec<Option<NodeId>>,
 }
 
 /// The signature of the tangent graph: the original parameters, then one direction
@@ -102,7 +105,9 @@ pub fn tangent_graph(
         Some(t) => t,
         None => b.push(Op::Lit(0.0), Vec::new()),
     };
+    let tangent = std::mem::take(&mut b.tangent);
     Ok(TangentGraph {
+        tangents: tangent,
         graph: Graph {
             nodes: b.nodes,
             output,

@@ -8,8 +8,9 @@
 //!    depth) of valid annotated functions from the SPEC examples;
 //! 4. random well-formed programs in (and just outside) matgrad's language, which
 //!    reach the differentiation, the simplifier and the emitter; when one is
-//!    accepted, the tools' views of it (`formulas`, `latex`, `definitions`, `steps`)
-//!    must not panic either.
+//!    accepted, the tools' views of it (`formulas`, `latex`, `definitions`, `steps`,
+//!    and with second order the Hessian's structure and formula and the tangent
+//!    sweep) must not panic either.
 //!
 //! Whenever the item is a function, the expansion must also parse as Rust items
 //! (the user's crate then sees matgrad's errors, not a syntax error).
@@ -99,6 +100,13 @@ fn check_tools(attr: &TokenStream, item: &TokenStream) -> Result<(), TestCaseErr
     let out = catch_unwind(AssertUnwindSafe(move || {
         if let Ok(d) = matgrad_core::derive(a, &f) {
             let _ = (d.formulas(), d.latex(), d.definitions(), d.steps());
+            // Second order: the Hessian's structure, its formula, the tangent sweep.
+            let _ = (
+                d.hessian_vector_products(),
+                d.hessian_plan(),
+                d.hessian_formula(),
+                d.tangent_steps(),
+            );
         }
     }));
     out.map_err(|p| {

@@ -23,7 +23,7 @@
 //! This module is the interface only: re-exports, and wrappers of a few lines that
 //! check shapes (naming `op`), turn views into the crate's strided references and call
 //! the algorithm in its family module (`blas`, `broadcast`, `chain`, `decomp`,
-//! `elementwise`, `fill`, `fused`, `kron`, `lines`, `part`, `reduce`, `solve`, `view`, `workspace`).
+//! `elementwise`, `fill`, `fused`, `hessian`, `kron`, `lines`, `part`, `reduce`, `solve`, `view`, `workspace`).
 //! Kernels whose family module is private are re-exported as they are.
 #![allow(missing_docs, clippy::missing_panics_doc, clippy::too_many_arguments)]
 
@@ -34,6 +34,7 @@ pub use crate::chain::{
 pub use crate::decomp::ln_det_inverse_static;
 pub use crate::fill::{add_diag_to, fill_to, from_rows_to, identity_to, index_adjoint_to};
 pub use crate::fused::{relu_step, sigmoid_scalar, zip3_map_sum, zip_map_sum, zip_n_to};
+pub use crate::hessian::{kron_cross_to, kron_gram_to, softmax_gram_to, Side};
 pub use crate::kron::{kron_adjoint_a_to, kron_adjoint_b_to, kronecker_to};
 pub use crate::lines::{
     broadcast_column_mean_to, broadcast_column_to, broadcast_row_mean_to, broadcast_row_to,
@@ -60,7 +61,7 @@ pub fn real<T: Real>(v: f64) -> T {
     nalgebra::convert(v)
 }
 pub use crate::looped::{loop_put, loop_stack, loop_take, set_scalar, LoopValue};
-pub use nalgebra::{DMatrix, DVector, RowDVector, SMatrix};
+pub use nalgebra::{ComplexField, DMatrix, DVector, RowDVector, SMatrix};
 
 use crate::blas::{fill_gemm_ref, gemm_fill_ref, gemm_into, mul_as_nalgebra, trace_of_product_ref};
 use crate::broadcast::{add_col_ref, add_row_ref};

@@ -43,6 +43,7 @@ pub mod elementwise;
 mod fill;
 mod fused;
 mod gemm;
+mod hessian;
 mod kernel;
 mod kron;
 mod lines;

@@ -76,8 +76,8 @@ pub fn directions(w: &DMatrix<f64>, v_w: &DMatrix<f64>) -> f64 {
 pub mod no_prelude {
     #![no_implicit_prelude]
 
-    use ::matgrad::{add_row, grad, softmax_cross_entropy};
-    use ::nalgebra::{DMatrix, RowDVector};
+    use ::matgrad::{add_row, grad, log_sum_exp, softmax_cross_entropy, softplus};
+    use ::nalgebra::{DMatrix, DVector, Matrix3, RowDVector, Vector3};
 
     /// A classifier layer.
     #[grad(wrt = (w, b), hvp)]
@@ -90,6 +90,18 @@ pub mod no_prelude {
     #[grad(wrt = w, hessian)]
     pub fn layer_w(x: &DMatrix<f64>, w: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
         softmax_cross_entropy(&(x * w), y) + w.map(|v| v.tanh()).norm_squared()
+    }
+
+    /// A Hessian built from its structure (every kind of term), dynamic sizes.
+    #[grad(wrt = w, hessian)]
+    pub fn structured(x: &DMatrix<f64>, w: &DVector<f64>, a: &DMatrix<f64>) -> f64 {
+        softplus(&(x * w)).sum() + (w.transpose() * a * w)[(0, 0)] + log_sum_exp(&(x * w))
+    }
+
+    /// The same with static sizes.
+    #[grad(wrt = w, hessian)]
+    pub fn structured_static(x: &Matrix3<f64>, w: &Vector3<f64>) -> f64 {
+        softplus(&(x * w)).sum() + (x * w).norm_squared() + log_sum_exp(&(x * w))
     }
 }
 
@@ -122,5 +134,11 @@ fn main() {
     assert_eq!(directions_hvp(&a, &b, &b).0, directions(&a, &b));
     assert_eq!(directions_hessian(&a, &b).2.shape(), (4, 4));
     assert_eq!(no_prelude::layer_w_hessian(&a, &b, &a).2.shape(), (n, n));
+    let (x3, w3) = (nalgebra::DMatrix::from_element(3, 2, 0.5), nalgebra::DVector::from_element(2, 0.1));
+    let sq = nalgebra::DMatrix::from_element(2, 2, 0.25);
+    assert_eq!(no_prelude::structured_hessian(&x3, &w3, &sq).2.shape(), (2, 2));
+    let m3 = nalgebra::Matrix3::from_element(0.5);
+    let v3 = nalgebra::Vector3::from_element(0.1);
+    assert_eq!(no_prelude::structured_static_hessian(&m3, &v3).2.shape(), (3, 3));
     assert_eq!(db.shape(), (1, 2));
 }

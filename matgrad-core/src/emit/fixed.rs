@@ -454,6 +454,27 @@ fn code(input: &Input<'_>) -> (TokenStream, Ident, Vec<TokenStream>) {
     (body, val(input.value), grads)
 }
 
+/// For `NAME_hessian` built from its structure: the code of `NAME_grad` for the
+/// first-order `input` (its forward pass, its reverse sweep), its value, the gradient
+/// of its one variable, and the Hessian as an `SMatrix<T, N, N>` expression of the
+/// pieces (see [`crate::structure::lower_static`]) on the forward pass's values.
+pub(crate) fn structured_hessian(
+    input: &Input<'_>,
+    pieces: &[crate::structure::Piece],
+    wshape: Shape,
+) -> (TokenStream, Ident, TokenStream, TokenStream) {
+    let (body, value, grads) = code(input);
+    let cx = Fixed {
+        g: input.graph,
+        params: &input.sig.params,
+        t: float_ty(&input.graph.float),
+        differentiated: &input.adjoints.differentiated,
+    };
+    let h = crate::structure::lower_static(pieces, wshape, &cx);
+    let grad = grads.into_iter().next().unwrap_or_default();
+    (body, value, grad, h)
+}
+
 /// The body of a `NAME_grad_into` with the dynamic backend's signature
 /// ([`super::signatures`]) computing an all-static function with stack values: the
 /// code of `NAME_grad`, the gradients stored in the outputs.

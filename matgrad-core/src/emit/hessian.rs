@@ -1,19 +1,156 @@
-//! `NAME_hessian`: the dense Hessian of one variable, column by column, from
-//! Hessian-vector products with unit directions, symmetrised. For dynamic sizes the
-//! half of the HVP that does not depend on the direction (the values, the first-order
-//! adjoints, the gradient) is computed once (`emit::hessian_sweeps`); otherwise
-//! (static sizes, chains of products through a tangent) each column is one call of
-//! `NAME_hvp_into`, all sharing one workspace.
+//! `NAME_hessian`: the dense Hessian of one variable.
+//!
+//! When the Hessian has a structure the cost model finds cheaper than `n`
+//! Hessian-vector products (see [`crate::structure`]: `Xᵀ diag(d) X`, Kronecker
+//! products), it is built from it: the forward and reverse passes of `NAME_grad`,
+//! then one kernel per term on the forward pass's values. Otherwise it is built
+//! column by column from Hessian-vector products with unit directions, symmetrised.
+//! For dynamic sizes the half of the HVP that does not depend on the direction (the
+//! values, the first-order adjoints, the gradient) is computed once
+//! (`emit::hessian_sweeps`); otherwise (static sizes, chains of products through a
+//! tangent) each column is one call of `NAME_hvp_into`, all sharing one workspace.
 
-use super::{float_ty, formula, lit, mixed, rt, Input};
+use super::{float_ty, formula, grad_out, lit, mixed, rt, Input};
 use crate::ir::{Float, Kind};
 use crate::parse::signature::Param;
+use crate::structure::{Piece, Plan};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-/// `NAME_hessian(<params>) -> (T, G, H)` around the HVP companions of `input` (the
+/// `NAME_hessian(<params>) -> (T, G, H)`: from the structure `plan` chooses, on the
+/// first-order derivation `first`, or else around the HVP companions of `input` (the
 /// tangent graph's input: its `wrt` is the direction, then the variable).
-pub fn companion(input: &Input<'_>) -> TokenStream {
+pub fn companion(input: &Input<'_>, first: &Input<'_>, plan: Option<&Plan>) -> TokenStream {
+    match plan.and_then(Plan::chosen) {
+        Some(pieces) => structured(first, pieces, plan),
+        None => columns(input, first, plan),
+    }
+}
+
+/// The symmetrisation of `h` (`n×n`): exactly symmetric, for Cholesky and friends.
+fn symmetrise(h: &proc_macro2::Ident, n: &proc_macro2::Ident, float: &Float) -> TokenStream {
+    let one = lit(1.0, float);
+    let (i, j, m) = (mixed("__mg_i"), mixed("__mg_j"), mixed("__mg_m"));
+    quote! {
+        for #j in 0..#n {
+            for #i in 0..#j {
+                let #m = (#h[(#i, #j)] + #h[(#j, #i)]) / (#one + #one);
+                #h[(#i, #j)] = #m;
+                #h[(#j, #i)] = #m;
+            }
+        }
+    }
+}
+
+/// `NAME_hessian` from the structure's `pieces`: `NAME_grad`'s passes, then the
+/// Hessian's terms on their values.
+fn structured(first: &Input<'_>, pieces: &[Piece], plan: Option<&Plan>) -> TokenStream {
+    let Input { item, sig, wrt, .. } = *first;
+    let Some((&w, wp)) = wrt.first().and_then(|w| Some((w, sig.params.get(*w)?))) else {
+        return TokenStream::new();
+    };
+    let Kind::Matrix(shape) = wp.kind else {
+        return TokenStream::new();
+    };
+    let t = float_ty(&sig.float);
+    let rt = rt();
+    let h_ty = hessian_type(wp, sig.float.clone());
+    let (h, n, value) = (mixed("__mg_h"), mixed("__mg_n"), mixed("__mg_value"));
+    let sym = symmetrise(&h, &n, &sig.float);
+    let body = if super::fixed::applies(first) {
+        let (code, v, grad, hexpr) = super::fixed::structured_hessian(first, pieces, shape);
+        let nn = shape.rows.size().unwrap_or(0) * shape.cols.size().unwrap_or(0);
+        quote! {
+            #code
+            let mut #h: #h_ty = #hexpr;
+            let #n: usize = #nn;
+            #sym
+            (#v, #grad, #h)
+        }
+    } else {
+        let (hd, g, ws) = (mixed("__mg_hd"), mixed("__mg_g"), mixed("ws"));
+        let cache = format_ident!("__MATGRAD_WORKSPACE");
+        let (cached, with) = super::cached_workspace(&cache, &sig.float);
+        let inner = super::structured_hessian(first, pieces, w, &hd);
+        let (go, owned) = (grad_out(wp), &wp.owned);
+        let convert = if shape.is_static() {
+            quote!(<#h_ty>::from_column_slice(#hd.as_slice()))
+        } else {
+            quote!(#hd)
+        };
+        quote! {
+            #cached
+            let mut #g: #owned = ::core::default::Default::default();
+            let mut #hd: #rt::DMatrix<#t> = #rt::DMatrix::zeros(0, 0);
+            let #value: #t = #rt::#with(&#cache, |#ws| {
+                let #go = &mut #g;
+                #inner
+            });
+            // Every kernel adds an exactly symmetric term: no symmetrisation.
+            let #h: #h_ty = #convert;
+            (#value, #g, #h)
+        }
+    };
+    let doc = structured_doc(first, pieces, plan);
+    let originals = &sig.params;
+    let how = "Built from its structure (the terms below, one product each, on the values of the forward pass; no Hessian-vector product), exact to rounding and exactly symmetric.";
+    wrapper(item, originals, wp, sig.float.clone(), how, &doc, &body)
+}
+
+/// The doc lines of a structured `NAME_hessian`: the gradient, the Hessian and what
+/// it cites, and the costs that chose it.
+fn structured_doc(first: &Input<'_>, pieces: &[Piece], plan: Option<&Plan>) -> Vec<String> {
+    use super::math::{print, Notation, Terms};
+    let terms = Terms::new(first);
+    let gradients = terms.gradients();
+    let var = first
+        .wrt
+        .first()
+        .and_then(|&w| first.sig.params.get(w))
+        .map_or(Kind::Scalar, |p| p.kind);
+    let (hess, wheres) = crate::structure::formula(pieces, &terms, var);
+    let mut lines = vec!["# Derived gradient and Hessian".to_owned(), String::new()];
+    for (name, g) in &gradients {
+        lines.push(format!("- `∂f/∂{name} = {}`", print(g, Notation::Unicode)));
+    }
+    lines.push(format!("- `∇²f = {}`", print(&hess, Notation::Unicode)));
+    let cited = terms.cited();
+    let defs = terms.definitions();
+    if !defs.is_empty() || !cited.is_empty() || !wheres.is_empty() {
+        lines.push(String::new());
+        lines.push("where".to_owned());
+        lines.push(String::new());
+        for (name, t) in cited.iter().rev().chain(&defs).chain(&wheres) {
+            lines.push(format!("- `{name} = {}`", print(t, Notation::Unicode)));
+        }
+    }
+    if let Some(p) = plan {
+        lines.push(String::new());
+        lines.push(cost_line(p));
+    }
+    lines
+        .into_iter()
+        .map(|l| if l.is_empty() { l } else { format!(" {l}") })
+        .collect()
+}
+
+/// What the cost model compared, in one sentence.
+pub fn cost_line(p: &Plan) -> String {
+    match (&p.structured, p.use_structure) {
+        (Some(s), true) => format!(
+            "Cost model: this structure takes {s} multiply-adds, against about {} for n Hessian-vector products (a.r, a.c: rows and columns of a).",
+            p.columns_text()
+        ),
+        (Some(s), false) => format!(
+            "Cost model: the structure above takes {s} multiply-adds, not at most the {} estimated for n Hessian-vector products for every size, so the Hessian is built from those (a.r, a.c: rows and columns of a).",
+            p.columns_text()
+        ),
+        (None, _) => "No closed structure is recognised (only sums of entrywise functions of `A W B`, their squared norms, inner products of two such maps and `log_sum_exp` of one are): the Hessian is built column by column from Hessian-vector products.".to_owned(),
+    }
+}
+
+/// `NAME_hessian` column by column, around the HVP companions of `input`.
+fn columns(input: &Input<'_>, first: &Input<'_>, plan: Option<&Plan>) -> TokenStream {
     let Input { item, sig, wrt, .. } = *input;
     let (Some(dp), Some(wp)) = (
         wrt.first().and_then(|&d| sig.params.get(d)),
@@ -128,7 +265,25 @@ pub fn companion(input: &Input<'_>) -> TokenStream {
             }
         }
     };
-    let doc = formula::hvp_doc(input);
+    let mut doc = formula::hvp_doc(input);
+    if let Some(p) = plan {
+        doc.push(String::new());
+        let mut line = cost_line(p);
+        if let (Some(pieces), false) = (&p.pieces, p.use_structure) {
+            let terms = super::math::Terms::new(first);
+            let var = first
+                .wrt
+                .first()
+                .and_then(|&w| first.sig.params.get(w))
+                .map_or(Kind::Scalar, |p| p.kind);
+            let (h, _) = crate::structure::formula(pieces, &terms, var);
+            line = format!(
+                "Structure: `∇²f = {}`. {line}",
+                super::math::print(&h, super::math::Notation::Unicode)
+            );
+        }
+        doc.push(format!(" {line}"));
+    }
     let (cached, with) = super::cached_workspace(&cache, &sig.float);
     let body = quote! {
         #cached
@@ -136,7 +291,8 @@ pub fn companion(input: &Input<'_>) -> TokenStream {
             #body
         })
     };
-    wrapper(item, originals, wp, sig.float.clone(), &doc, &body)
+    let how = "Built column by column from Hessian-vector products with unit directions (reverse mode over the forward-mode tangent, exact to rounding), one workspace for all of them, and symmetrised.";
+    wrapper(item, originals, wp, sig.float.clone(), how, &doc, &body)
 }
 
 /// `NAME_hessian` with an unreachable body, for a rejected function (so the user's
@@ -145,7 +301,7 @@ pub fn stub(item: &syn::ItemFn, params: &[Param], w: &Param, float: Float) -> To
     let body = quote!(::core::unreachable!(
         "matgrad: this function was rejected at compile time"
     ));
-    wrapper(item, params, w, float, &[], &body)
+    wrapper(item, params, w, float, "", &[], &body)
 }
 
 /// The type of the Hessian of `w`: `T`, `SMatrix<T, N, N>` or `DMatrix<T>`.
@@ -169,6 +325,7 @@ fn wrapper(
     params: &[Param],
     wp: &Param,
     float: Float,
+    how: &str,
     doc: &[String],
     body: &TokenStream,
 ) -> TokenStream {
@@ -199,7 +356,7 @@ fn wrapper(
         },
     };
     let head = format!(
-        " Value, gradient and Hessian of [`{name}`] with respect to `{w}`, derived by `#[grad]`: `H[(i, j)] = ∂²f / ∂vec({w})_i ∂vec({w})_j`, {shape}. Built column by column from Hessian-vector products with unit directions (reverse mode over the forward-mode tangent, exact to rounding), one workspace for all of them, and symmetrised."
+        " Value, gradient and Hessian of [`{name}`] with respect to `{w}`, derived by `#[grad]`: `H[(i, j)] = ∂²f / ∂vec({w})_i ∂vec({w})_j`, {shape}. {how}"
     );
     let decls: Vec<TokenStream> = params
         .iter()

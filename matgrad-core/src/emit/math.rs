@@ -581,6 +581,17 @@ fn pr(t: &Term, n: Notation, need: u8) -> String {
                 }
                 // `−x⁻ᵀ a bᵀ x⁻ᵀ`: a minus sign before a product needs no parentheses.
                 ("neg", 1) => (format!("{minus}{}", arg(0, PRODUCT)), PRODUCT),
+                // `2 (b bᵀ) ⊗ (aᵀ a)`: a number times a Kronecker product needs no
+                // parentheses (it may stand on either factor).
+                ("scale", 2)
+                    if matches!(a.first(), Some(Term::Num(_)))
+                        && matches!(a.get(1).and_then(Term::as_app), Some(("⊗", _))) =>
+                {
+                    (
+                        format!("{} {}", arg(0, PRODUCT), arg(1, HADAMARD)),
+                        HADAMARD,
+                    )
+                }
                 ("*" | "scale", _) => {
                     let number = h == "scale" && matches!(a.first(), Some(Term::Num(_)));
                     let parts: Vec<String> = a
@@ -622,8 +633,12 @@ fn pr(t: &Term, n: Notation, need: u8) -> String {
                         let Some(x) = a.get(k) else {
                             return String::new();
                         };
+                        // A Kronecker factor that is a product is parenthesised:
+                        // `(b bᵀ) ⊗ (aᵀ a)`.
                         let need = if flat_elementwise(h, x, k == 0) {
                             HADAMARD
+                        } else if h == "⊗" {
+                            POSTFIX
                         } else {
                             PRODUCT
                         };
@@ -815,6 +830,16 @@ mod tests {
             "(⊗ a (⊙ b c))",
             "a ⊗ (b ⊙ c)",
             "a \\otimes \\left(b \\odot c\\right)",
+        );
+        check(
+            "(scale 2 (⊗ (* b (t b)) (* (t a) a)))",
+            "2 (b bᵀ) ⊗ (aᵀ a)",
+            "2 \\left(b b^\\top\\right) \\otimes \\left(a^\\top a\\right)",
+        );
+        check(
+            "(⊗ (* b (t b)) (* (t a) a))",
+            "(b bᵀ) ⊗ (aᵀ a)",
+            "\\left(b b^\\top\\right) \\otimes \\left(a^\\top a\\right)",
         );
     }
 

@@ -949,6 +949,35 @@ pub(crate) fn hessian_sweeps(input: &Input<'_>, names: &HessianNames) -> Option<
     })
 }
 
+/// The body of `NAME_grad_into` for the first-order `input`, then the statements
+/// writing the dense Hessian of the variable `w` (a node) into the `DMatrix` `h` from
+/// its structure's `pieces` (see [`crate::structure`]), on the forward pass's values.
+pub(crate) fn structured_hessian(
+    input: &Input<'_>,
+    pieces: &[crate::structure::Piece],
+    w: NodeId,
+    h: &Ident,
+) -> TokenStream {
+    let then = |cx: &Emit<'_>| crate::structure::lower(pieces, w, h, cx);
+    body_then(input, false, Some(&then))
+}
+
+impl crate::structure::Lowering for Emit<'_> {
+    fn view(&self, id: NodeId) -> TokenStream {
+        Emit::view(self, id)
+    }
+    fn slice(&self, id: NodeId) -> TokenStream {
+        Emit::slice(self, Operand::Value(id))
+    }
+    fn sym(&self, s: &Sym) -> TokenStream {
+        Emit::sym(self, s, 0, 0)
+    }
+    fn scratch(&self) -> (TokenStream, Ident) {
+        let w = mixed(&format!("__mg_w{}", self.slots.borrow().len()));
+        (self.take(&w), w)
+    }
+}
+
 impl scalar::Leaves for Emit<'_> {
     fn float(&self) -> crate::ir::Float {
         self.g.float.clone()
@@ -1033,6 +1062,17 @@ fn scalars_slot() -> Ident {
 /// those a `NAME_step_into` left in the workspace (the `_back_into` of a run-time
 /// loop's step function, see [`crate::ir::Loop`]).
 fn body_with(input: &Input<'_>, restored: bool) -> TokenStream {
+    body_then(input, restored, None)
+}
+
+/// [`body_with`], with `then`'s statements after the gradients are written out and
+/// before the buffers go back to the workspace (so they read the forward pass's
+/// values).
+fn body_then(
+    input: &Input<'_>,
+    restored: bool,
+    then: Option<&dyn Fn(&Emit<'_>) -> TokenStream>,
+) -> TokenStream {
     let Input {
         sig,
         wrt,
@@ -1090,6 +1130,9 @@ fn body_with(input: &Input<'_>, restored: bool) -> TokenStream {
     }
     for &i in wrt.iter() {
         body.extend(cx.write_out(i));
+    }
+    if let Some(then) = then {
+        body.extend(then(&cx));
     }
     for (name, k) in cx.slots.borrow().iter() {
         body.extend(quote!(#ws.put(#k, #name);));
