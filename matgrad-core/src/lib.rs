@@ -31,6 +31,7 @@ pub mod rewrite;
 pub mod rules;
 pub mod simplify;
 pub mod solve;
+pub mod structured;
 pub mod sym;
 pub mod symbol;
 pub mod tangent;

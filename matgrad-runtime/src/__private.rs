@@ -23,7 +23,7 @@
 //! This module is the interface only: re-exports, and wrappers of a few lines that
 //! check shapes (naming `op`), turn views into the crate's strided references and call
 //! the algorithm in its family module (`blas`, `broadcast`, `chain`, `decomp`,
-//! `elementwise`, `fill`, `fused`, `kron`, `lines`, `part`, `reduce`, `solve`, `view`, `workspace`).
+//! `elementwise`, `fill`, `fused`, `kron`, `lines`, `part`, `reduce`, `solve`, `structured`, `view`, `workspace`).
 //! Kernels whose family module is private are re-exported as they are.
 #![allow(missing_docs, clippy::missing_panics_doc, clippy::too_many_arguments)]
 
@@ -50,6 +50,7 @@ pub use crate::solve::{
     factor_solve_adjoint_b_to, factor_solve_adjoint_x_to, factor_solve_right_adjoint_b_to,
     factor_solve_right_adjoint_x_to, factor_solve_right_to, factor_solve_to, factor_to,
 };
+pub use crate::structured::{jac_column_to, jac_diag_to, jac_rows_to};
 pub use crate::view::{view, AsView, GradBuf};
 pub use crate::workspace::{with_workspace, with_workspace_of, Workspaces};
 

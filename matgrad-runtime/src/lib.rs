@@ -51,6 +51,7 @@ mod part;
 mod real;
 pub mod reduce;
 mod solve;
+mod structured;
 mod view;
 mod workspace;
 

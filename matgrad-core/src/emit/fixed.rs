@@ -677,7 +677,8 @@ pub(crate) fn jacobian_body(
         }
     };
     body.extend(match j.mode {
-        Mode::Forward => forward,
+        // Structured Jacobians are chosen for dynamic ones only.
+        Mode::Forward | Mode::Structured => forward,
         Mode::Reverse => reverse,
         // Static costs are numbers: decided at expansion; should a choice remain, by
         // the number of sweeps.

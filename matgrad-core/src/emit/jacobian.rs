@@ -15,6 +15,7 @@ use crate::cost::Cost;
 use crate::diff::Adjoints;
 use crate::ir::{flag, Graph, Kind, NodeId, Op};
 use crate::parse::signature::{Param, Signature};
+use crate::structured::{reads, Base, Term};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 use std::cell::RefCell;
@@ -26,24 +27,48 @@ pub enum Mode {
     Forward,
     /// One reverse sweep per residual.
     Reverse,
-    /// Both emitted: forward when its cost is at most reverse's, each evaluated at
-    /// the call's shapes.
+    /// Both emitted: forward (or the structured form) when its cost is at most
+    /// reverse's, each evaluated at the call's shapes.
     AtRunTime {
-        /// The cost of forward mode.
+        /// The cost of forward mode (of the structured form when `structured`).
         forward: Cost,
         /// The cost of reverse mode.
         reverse: Cost,
+        /// The structured form stands for forward mode (it is no dearer for any
+        /// sizes).
+        structured: bool,
     },
+    /// No sweeps: each Jacobian formed from the structure of the residuals' tangent
+    /// ([`crate::structured`], [`Var::structured`]).
+    Structured,
 }
 
 impl Mode {
     /// Whether the forward sweeps are emitted.
     pub fn has_forward(&self) -> bool {
-        !matches!(self, Mode::Reverse)
+        matches!(
+            self,
+            Mode::Forward
+                | Mode::AtRunTime {
+                    structured: false,
+                    ..
+                }
+        )
+    }
+    /// Whether the structured Jacobians are emitted.
+    pub fn has_structured(&self) -> bool {
+        matches!(
+            self,
+            Mode::Structured
+                | Mode::AtRunTime {
+                    structured: true,
+                    ..
+                }
+        )
     }
     /// Whether the reverse sweeps are emitted.
     pub fn has_reverse(&self) -> bool {
-        !matches!(self, Mode::Forward)
+        matches!(self, Mode::Reverse | Mode::AtRunTime { .. })
     }
 }
 
@@ -59,6 +84,9 @@ pub struct Var {
     pub end: NodeId,
     /// The residuals' tangent along its direction (`None`: they do not depend on it).
     pub tangent: Option<NodeId>,
+    /// Its Jacobian as structured terms, when the tangent has that form (empty: the
+    /// residuals do not depend on it); used in [`Mode::Structured`].
+    pub structured: Option<Vec<Term>>,
 }
 
 /// A Jacobian to emit.
@@ -123,6 +151,11 @@ impl Jac<'_> {
         let mut roots = vec![self.r];
         if self.mode.has_forward() {
             roots.extend(self.vars.iter().filter_map(|v| v.tangent));
+        }
+        if self.mode.has_structured() {
+            for v in self.vars {
+                roots.extend(v.structured.as_deref().map(reads).unwrap_or_default());
+            }
         }
         ancestors(self.graph, &roots)
     }
@@ -223,13 +256,18 @@ pub fn dynamic_body(j: &Jac<'_>, o: &Outs) -> TokenStream {
             });
         }
     }
-    let forward = j.mode.has_forward().then(|| forward_sweeps(&cx, j, o));
+    let forward = if j.mode.has_structured() {
+        Some(structured(&cx, j, o))
+    } else {
+        j.mode.has_forward().then(|| forward_sweeps(&cx, j, o))
+    };
     let reverse = j.mode.has_reverse().then(|| reverse_sweeps(&cx, j, o, &m));
     body.extend(match (j.mode, forward, reverse) {
         (
             Mode::AtRunTime {
                 forward: fc,
                 reverse: rc,
+                ..
             },
             Some(f),
             Some(r),
@@ -284,6 +322,63 @@ fn symbol(cx: &Emit<'_>, g: &Graph, once: &[bool], s: &str) -> Option<TokenStrea
         "c" => Some(quote!((#v.ncols() as f64))),
         _ => None,
     }
+}
+
+/// Per variable, its Jacobian from its structured terms, written straight into
+/// it: the first term on a whole matrix (`diag(c) A`, `diag(c)`) overwrites `J`,
+/// the others add; with none, `J` is zeroed and the columns `c e_kᵀ` added.
+fn structured(cx: &Emit<'_>, j: &Jac<'_>, o: &Outs) -> TokenStream {
+    let (g, rt) = (j.graph, rt());
+    let zero = lit(0.0, &g.float);
+    let text = &g.node(j.r).text;
+    let mut out = TokenStream::new();
+    for (v, jout) in j.vars.iter().zip(&o.jac) {
+        let Some(terms) = &v.structured else {
+            out.extend(
+                quote!(::core::compile_error!("matgrad: a structured Jacobian without its terms");),
+            );
+            continue;
+        };
+        let mut order: Vec<&Term> = terms.iter().collect();
+        order.sort_by_key(|t| match t.base {
+            Base::Matrix(_) => 0,
+            Base::Identity => 1,
+            Base::Column(_) => 2,
+        });
+        let mut first = true;
+        if order
+            .first()
+            .is_none_or(|t| matches!(t.base, Base::Column(_)))
+        {
+            out.extend(quote!(#jout.fill(#zero);));
+            first = false;
+        }
+        for t in order {
+            let s = lit(t.scale, &g.float);
+            let (s, c) = match t.coef {
+                Some(id) if g.node(id).kind.is_matrix() => {
+                    let cv = cx.view(id);
+                    (s, quote!(::core::option::Option::Some(#cv)))
+                }
+                Some(id) => {
+                    let sc = cx.scalar(id);
+                    (quote!((#s * #sc)), quote!(::core::option::Option::None))
+                }
+                None => (s, quote!(::core::option::Option::None)),
+            };
+            let acc = !first;
+            first = false;
+            out.extend(match t.base {
+                Base::Matrix(a) => {
+                    let av = cx.view(a);
+                    quote!(#rt::jac_rows_to(#jout, #acc, #s, #c, #av, #text);)
+                }
+                Base::Identity => quote!(#rt::jac_diag_to(#jout, #acc, #s, #c, #text);),
+                Base::Column(k) => quote!(#rt::jac_column_to(#jout, #k, #s, #c, #text);),
+            });
+        }
+    }
+    out
 }
 
 /// Per variable, per entry k: the unit direction e_k, the variable's section, and
