@@ -727,7 +727,22 @@ fn costs(
         let nx = entries(v.param);
         n = n.add(&nx);
         if v.tangent.is_some() {
-            let sweep = sum(g, &mut jf.section(v).into_iter());
+            // `A v` at v = e_k is read as column k of `A` (see
+            // `emit::jacobian::forward_sweeps`): m entries, not a product.
+            let column_dir = matches!(g.nodes.get(v.dir).map(|n| n.kind), Some(Kind::Matrix(s)) if s.cols == Dim::One);
+            let on = g.active(&dirs);
+            let (columns, rest): (Vec<NodeId>, Vec<NodeId>) =
+                jf.section(v).into_iter().partition(|&id| {
+                    let node = g.node(id);
+                    column_dir
+                        && matches!((&node.op, node.args.as_slice()), (Op::MatMul, &[a, x]) if x == v.dir && !flag(&on, a))
+                });
+            let mut sweep = sum(g, &mut rest.into_iter());
+            for id in columns {
+                if let Some((rows, _)) = shapes.get(id).cloned().flatten() {
+                    sweep = sweep.plus(&Cost::fixed(rows));
+                }
+            }
             forward = forward.plus(&sweep.plus(&Cost::fixed(m.clone())).times(&nx));
         }
     }

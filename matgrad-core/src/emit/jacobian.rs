@@ -398,8 +398,20 @@ fn forward_sweeps(cx: &Emit<'_>, j: &Jac<'_>, o: &Outs) -> TokenStream {
         let before = cx.slots.borrow().len();
         let kk = mixed("__mg_k");
         let mut each = TokenStream::new();
+        // The direction is the unit vector e_k: `A v` is column k of `A` (m entries
+        // copied where the product would make m·n multiply-adds).
+        let column_dir = matches!(d.kind, Kind::Matrix(s) if s.cols == crate::ir::Dim::One);
+        let on = j.on_directions();
         for id in j.section(v) {
-            each.extend(cx.forward(id));
+            let node = g.node(id);
+            match (&node.op, node.args.as_slice()) {
+                (Op::MatMul, &[a, x]) if column_dir && x == v.dir && !flag(&on, a) => {
+                    let (name, av, text) = (super::val(id), cx.view(a), &node.text);
+                    each.extend(cx.take(&name));
+                    each.extend(quote!(#rt::column_to(&mut #name, #av, #kk, #text);));
+                }
+                _ => each.extend(cx.forward(id)),
+            }
         }
         let tv = cx.view(tangent);
         each.extend(quote!(#jout.column_mut(#kk).copy_from(&#tv.column(0));));
