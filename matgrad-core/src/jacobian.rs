@@ -1,5 +1,6 @@
-//! `#[jacobian(wrt = p)]`: the Jacobian of a vector-valued function, by forward or
-//! reverse mode, whichever the cost model finds cheaper.
+//! `#[jacobian(wrt = p)]`: the Jacobian of a vector-valued function, formed directly
+//! from its structure, or by forward or reverse mode, whichever the cost model finds
+//! cheaper.
 //!
 //! For `fn r(p, …) -> DVector<T>` with m residuals, the expansion parses the seeded
 //! scalar function `⟨r(p, …), s⟩` (one more parameter, the seed `s`) with the whole
@@ -24,8 +25,14 @@
 //! evaluated there: forward for a fit of a few parameters to many points, reverse
 //! for many weights and few outputs). The docs of
 //! the companions say which, with the Jacobian's formulas (`J_x v_x` for forward
-//! mode, `J_xᵀ s` for reverse mode). Not done: structured Jacobians (`A` for `A x −
-//! b`, block-diagonal forms for entrywise maps) formed directly.
+//! mode, `J_xᵀ s` for reverse mode).
+//!
+//! - **structured**: when the tangent along each (column) variable is a sum of
+//!   `diag(c) A`, `diag(c)` and `c e_kᵀ` terms ([`crate::structured`]), `J` is
+//!   written from them, one pass per term (`J = A` for `A x − b`,
+//!   `diag(1 − tanh²(X w)) X` for `tanh(X w) − y`). Its cost replaces forward
+//!   mode's when no dearer for all sizes, and is weighed against reverse mode's
+//!   as forward mode's would be; the docs give `J` itself.
 //!
 //! A body calling `#[differentiable]` helpers cannot be read here (an attribute sees
 //! only its item): it goes through `#[grad]` on a hidden seeded function, whose

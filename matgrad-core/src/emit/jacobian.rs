@@ -2,7 +2,9 @@
 //! the values once, then one tangent sweep per entry of each variable (forward
 //! mode: column k of `J` is the tangent of the residuals along e_k) or one reverse
 //! sweep per residual (reverse mode: row i of `J` is the gradient of `⟨r, e_i⟩`), or
-//! both, one of them chosen at run time from the shapes. The static backend's
+//! the structured terms of each `J` written into it ([`crate::structured`]), or
+//! forward (or structured) and reverse, one of them chosen at run time from the
+//! shapes. The static backend's
 //! version is `emit::fixed::jacobian_body`.
 //!
 //! The graph is a [`crate::tangent::JvpGraph`] of the seeded function `⟨r, s⟩`:
