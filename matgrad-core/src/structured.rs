@@ -122,7 +122,7 @@ pub fn recognise(
             }
             op => {
                 let (body, leaves) = entrywise(op, args)?;
-                combine(g, &on, &body, &leaves, &cols, &scal)?
+                combine(&on, &body, &leaves, &cols, &scal)?
             }
         };
         let terms = merged(terms);
@@ -187,7 +187,6 @@ fn entrywise(op: &Op, args: &[NodeId]) -> Option<(Sym, Vec<(Sym, NodeId)>)> {
 
 /// `Σ_L (∂body/∂L) J_L` over the leaves on the direction.
 fn combine(
-    g: &Graph,
     on: &[bool],
     body: &Sym,
     leaves: &[(Sym, NodeId)],
@@ -225,7 +224,6 @@ fn combine(
             return None;
         }
     }
-    let _ = g;
     Some(out)
 }
 
@@ -255,7 +253,7 @@ pub fn materialise(g: &mut Graph, raw: Raw, at: NodeId) -> Option<Vec<Term>> {
         }
         let (scale, c) = split_scale(c);
         let coef = match c {
-            Sym::Lit(x) if x == 1.0 => None,
+            c if c.is_lit(1.0) => None,
             Sym::Val(id) => Some(id),
             c => Some(coefficient_node(g, c, at)?),
         };
