@@ -328,10 +328,10 @@ fn symbol(cx: &Emit<'_>, g: &Graph, once: &[bool], s: &str) -> Option<TokenStrea
 
 /// Per variable, its Jacobian from its structured terms, written straight into
 /// it: the first term on a whole matrix (`diag(c) A`, `diag(c)`) overwrites `J`,
-/// the others add; with none, `J` is zeroed and the columns `c e_kᵀ` added.
+/// the others add; with none, the columns no term writes are zeroed and each
+/// column's first term `c e_kᵀ` overwrites it.
 fn structured(cx: &Emit<'_>, j: &Jac<'_>, o: &Outs) -> TokenStream {
     let (g, rt) = (j.graph, rt());
-    let zero = lit(0.0, &g.float);
     let text = &g.node(j.r).text;
     let mut out = TokenStream::new();
     for (v, jout) in j.vars.iter().zip(&o.jac) {
@@ -347,14 +347,21 @@ fn structured(cx: &Emit<'_>, j: &Jac<'_>, o: &Outs) -> TokenStream {
             Base::Identity => 1,
             Base::Column(_) => 2,
         });
-        let mut first = true;
-        if order
-            .first()
-            .is_none_or(|t| matches!(t.base, Base::Column(_)))
-        {
-            out.extend(quote!(#jout.fill(#zero);));
-            first = false;
+        // Columns only: the others zeroed, each column's first term overwrites it.
+        let columns_only = order.iter().all(|t| matches!(t.base, Base::Column(_)));
+        let mut written: Vec<usize> = Vec::new();
+        if columns_only {
+            for t in &order {
+                if let Base::Column(k) = t.base {
+                    if !written.contains(&k) {
+                        written.push(k);
+                    }
+                }
+            }
+            out.extend(quote!(#rt::jac_zero_columns_except(#jout, &[#(#written),*]);));
         }
+        let mut first = true;
+        let mut seen: Vec<usize> = Vec::new();
         for t in order {
             let s = lit(t.scale, &g.float);
             let (s, c) = match t.coef {
@@ -368,7 +375,14 @@ fn structured(cx: &Emit<'_>, j: &Jac<'_>, o: &Outs) -> TokenStream {
                 }
                 None => (s, quote!(::core::option::Option::None)),
             };
-            let acc = !first;
+            let acc = match t.base {
+                Base::Column(k) if columns_only => {
+                    let again = seen.contains(&k);
+                    seen.push(k);
+                    again
+                }
+                _ => !first,
+            };
             first = false;
             out.extend(match t.base {
                 Base::Matrix(a) => {
@@ -376,7 +390,7 @@ fn structured(cx: &Emit<'_>, j: &Jac<'_>, o: &Outs) -> TokenStream {
                     quote!(#rt::jac_rows_to(#jout, #acc, #s, #c, #av, #text);)
                 }
                 Base::Identity => quote!(#rt::jac_diag_to(#jout, #acc, #s, #c, #text);),
-                Base::Column(k) => quote!(#rt::jac_column_to(#jout, #k, #s, #c, #text);),
+                Base::Column(k) => quote!(#rt::jac_column_to(#jout, #acc, #k, #s, #c, #text);),
             });
         }
     }

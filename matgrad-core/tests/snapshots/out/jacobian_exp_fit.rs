@@ -144,9 +144,10 @@ pub fn exp_fit_jacobian_into(
             ::matgrad::__private::view(p).len(),
         );
     }
-    jacobian_p.fill(0f64);
+    ::matgrad::__private::jac_zero_columns_except(jacobian_p, &[0usize, 1usize, 2usize]);
     ::matgrad::__private::jac_column_to(
         jacobian_p,
+        false,
         0usize,
         1f64,
         ::core::option::Option::Some(::matgrad::__private::view(&__mg_v14)),
@@ -154,6 +155,7 @@ pub fn exp_fit_jacobian_into(
     );
     ::matgrad::__private::jac_column_to(
         jacobian_p,
+        false,
         1usize,
         1f64,
         ::core::option::Option::Some(::matgrad::__private::view(&__mg_v16)),
@@ -161,6 +163,7 @@ pub fn exp_fit_jacobian_into(
     );
     ::matgrad::__private::jac_column_to(
         jacobian_p,
+        false,
         2usize,
         1f64,
         ::core::option::Option::None,
