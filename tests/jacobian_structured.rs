@@ -286,3 +286,30 @@ fn generic_f64_and_f32() {
         );
     }
 }
+
+three!(p, zipped, zipped_fwd, zipped_rev, (p: &DVector<f64>, t: &DVector<f64>, u: &DVector<f64>) {
+    let (a, b) = (p[0], p[1]);
+    t.zip_map(u, |x, y| a * x * y.exp() + b * (x - y).sin())
+});
+
+/// Columns whose coefficients read two columns (`exp(u) ⊙ t`, `sin(t − u)`),
+/// computed straight into `J`.
+#[test]
+fn columns_of_two_columns() {
+    let mut ws = Workspace::new();
+    let (mut r, mut j) = (DVector::zeros(0), DMatrix::zeros(0, 0));
+    for (k, (m, n)) in [(1, 2), (6, 2), (4, 3), (6, 2)].into_iter().enumerate() {
+        let (t, u) = (vector(k, m), vector(k + 10, m));
+        let p = DVector::from_fn(n, |i, _| 0.7 - 0.3 * i as f64);
+        zipped_jacobian_into(&p, &t, &u, &mut r, &mut j, &mut ws);
+        assert_eq!(r, zipped(&p, &t, &u));
+        let want = fd(p.as_slice(), |e| {
+            zipped(&DVector::from_column_slice(e), &t, &u)
+                .as_slice()
+                .to_vec()
+        });
+        close("finite differences", &j, &want, 1e-7);
+        close("forward", &zipped_fwd_jacobian(&p, &t, &u).1, &j, 1e-14);
+        close("reverse", &zipped_rev_jacobian(&p, &t, &u).1, &j, 1e-14);
+    }
+}

@@ -678,9 +678,10 @@ fn choose(forward: &Cost, reverse: &Cost, structured: Option<&Cost>) -> Mode {
 ///   adjoint does its tangent's work, transposed), the seed's m entries and a row of
 ///   n entries;
 /// - structured (when every variable has the form): `C_v + Σ_x Σ_terms m n_x` for
-///   a term on a whole matrix (`diag(c) A`, `diag(c)`), `m` for a column `c e_kᵀ`,
-///   plus `m n_x` to zero a `J` with columns only; `C_v` the values and the
-///   coefficients.
+///   a term on a whole matrix (`diag(c) A`, `diag(c)`), `m` for a column `c e_kᵀ`
+///   (nothing more when its coefficient is computed straight into the column),
+///   `m n_x` for a `J` of no terms; `C_v` the values and the coefficients. Zeroing
+///   the columns no term writes is a fill, not counted (forward mode sweeps them).
 fn costs(
     sig: &Signature,
     g: &crate::ir::Graph,
@@ -772,20 +773,22 @@ fn costs(
         let js = jac(&st);
         let once_s = js.once();
         let mut c = sum(g, &mut (0..n_nodes).filter(|&id| flag(&once_s, id)));
+        // The coefficients computed straight into their columns: that pass is the
+        // column's.
+        let direct = js.direct();
+        c = c.plus(&sum(g, &mut direct.iter().copied()));
         for v in vars {
             let whole = m.mul(&entries(v.param));
             let terms = v.structured.as_deref().unwrap_or_default();
-            if !terms
-                .iter()
-                .any(|t| !matches!(t.base, crate::structured::Base::Column(_)))
-            {
+            if terms.is_empty() {
                 c = c.plus(&Cost::fixed(whole.clone()));
             }
             for t in terms {
-                c = c.plus(&Cost::fixed(match t.base {
-                    crate::structured::Base::Column(_) => m.clone(),
-                    _ => whole.clone(),
-                }));
+                match (t.base, t.coef) {
+                    (crate::structured::Base::Column(_), Some(k)) if direct.contains(&k) => {}
+                    (crate::structured::Base::Column(_), _) => c = c.plus(&Cost::fixed(m.clone())),
+                    _ => c = c.plus(&Cost::fixed(whole.clone())),
+                }
             }
         }
         c

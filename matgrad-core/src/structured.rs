@@ -284,11 +284,14 @@ fn split_scale(c: Sym) -> (f64, Sym) {
 /// A node computing `c` (see [`materialise`]).
 fn coefficient_node(g: &mut Graph, c: Sym, at: NodeId) -> Option<NodeId> {
     let vals = crate::rules::tangent::vals(&c);
-    let columns: Vec<NodeId> = vals
+    // The earliest column first: its shape is the node's (a parameter's, where the
+    // residuals' own sizes are named).
+    let mut columns: Vec<NodeId> = vals
         .iter()
         .copied()
         .filter(|&id| g.nodes.get(id).is_some_and(|n| n.kind.is_matrix()))
         .collect();
+    columns.sort_unstable();
     let (op, mut args, kind) = match columns.as_slice() {
         [] => (
             Op::Expr(Closure { body: c.clone() }),

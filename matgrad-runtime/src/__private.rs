@@ -50,7 +50,10 @@ pub use crate::solve::{
     factor_solve_adjoint_b_to, factor_solve_adjoint_x_to, factor_solve_right_adjoint_b_to,
     factor_solve_right_adjoint_x_to, factor_solve_right_to, factor_solve_to, factor_to,
 };
-pub use crate::structured::{jac_column_to, jac_diag_to, jac_rows_to, jac_zero_columns_except};
+pub use crate::structured::{
+    jac_column_map_to, jac_column_to, jac_column_zip_to, jac_diag_to, jac_rows_to,
+    jac_zero_columns_except,
+};
 pub use crate::view::{view, AsView, GradBuf};
 pub use crate::workspace::{with_workspace, with_workspace_of, Workspaces};
 

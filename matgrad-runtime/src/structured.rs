@@ -172,6 +172,74 @@ pub fn jac_column_to<T: Real>(
     }
 }
 
+/// Column `k` of `J` as a column of `m` entries; panics `matgrad: {op}: …` past
+/// its last column.
+fn column_mut<'a, T: Real>(j: &'a mut DMatrix<T>, k: usize, op: &str) -> &'a mut [T] {
+    let (m, n) = j.shape();
+    assert!(
+        k < n,
+        "matgrad: {op}: index {k} of a variable of {n} entries"
+    );
+    let start = k * m;
+    j.as_mut_slice()
+        .get_mut(start..start + m)
+        .unwrap_or(&mut [])
+}
+
+/// `J[:, k] (+)= s · f(a)` entrywise (`acc`: add, else overwrite): a coefficient
+/// computed straight into its column, `a` a column of `J.nrows()` entries.
+pub fn jac_column_map_to<T: Real, F: Fn(T) -> T>(
+    j: &mut DMatrix<T>,
+    acc: bool,
+    k: usize,
+    s: T,
+    a: DMatrixView<'_, T>,
+    f: F,
+    op: &str,
+) {
+    let m = j.nrows();
+    let mut buf = Vec::new();
+    let a = coef(Some(&a), m, op, &mut buf).unwrap_or(&[]);
+    let out = column_mut(j, k, op);
+    if acc {
+        for (o, &x) in out.iter_mut().zip(a) {
+            *o += s * f(x);
+        }
+    } else {
+        for (o, &x) in out.iter_mut().zip(a) {
+            *o = s * f(x);
+        }
+    }
+}
+
+/// `J[:, k] (+)= s · f(a, b)` entrywise (`acc`: add, else overwrite), `a` and `b`
+/// columns of `J.nrows()` entries.
+pub fn jac_column_zip_to<T: Real, F: Fn(T, T) -> T>(
+    j: &mut DMatrix<T>,
+    acc: bool,
+    k: usize,
+    s: T,
+    a: DMatrixView<'_, T>,
+    b: DMatrixView<'_, T>,
+    f: F,
+    op: &str,
+) {
+    let m = j.nrows();
+    let (mut ba, mut bb) = (Vec::new(), Vec::new());
+    let a = coef(Some(&a), m, op, &mut ba).unwrap_or(&[]);
+    let b = coef(Some(&b), m, op, &mut bb).unwrap_or(&[]);
+    let out = column_mut(j, k, op);
+    if acc {
+        for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+            *o += s * f(x, y);
+        }
+    } else {
+        for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+            *o = s * f(x, y);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,6 +305,30 @@ mod tests {
             _ => 0.0,
         });
         assert_eq!(j, want);
+    }
+
+    /// Coefficients computed into their columns: `J[:, 0] = 2 exp(a)`, then
+    /// `J[:, 0] += a b`.
+    #[test]
+    fn coefficients_into_columns() {
+        let a = DMatrix::from_fn(3, 1, |i, _| i as f64 - 1.0);
+        let b = DMatrix::from_fn(3, 1, |i, _| 2.0 + i as f64);
+        let mut j = DMatrix::from_element(3, 2, 5.0);
+        jac_column_map_to(&mut j, false, 0, 2.0, a.as_view(), |x: f64| x.exp(), "t");
+        jac_column_zip_to(
+            &mut j,
+            true,
+            0,
+            1.0,
+            a.as_view(),
+            b.as_view(),
+            |x, y| x * y,
+            "t",
+        );
+        for i in 0..3 {
+            assert_eq!(j[(i, 0)], 2.0 * a[(i, 0)].exp() + a[(i, 0)] * b[(i, 0)]);
+            assert_eq!(j[(i, 1)], 5.0);
+        }
     }
 
     #[test]

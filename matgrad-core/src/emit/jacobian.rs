@@ -155,11 +155,53 @@ impl Jac<'_> {
             roots.extend(self.vars.iter().filter_map(|v| v.tangent));
         }
         if self.mode.has_structured() {
+            let direct = self.direct();
             for v in self.vars {
-                roots.extend(v.structured.as_deref().map(reads).unwrap_or_default());
+                for id in v.structured.as_deref().map(reads).unwrap_or_default() {
+                    if direct.contains(&id) {
+                        roots.extend(self.graph.node(id).args.iter().copied());
+                    } else {
+                        roots.push(id);
+                    }
+                }
             }
         }
         ancestors(self.graph, &roots)
+    }
+
+    /// The coefficients of `c e_kᵀ` terms computed straight into their column of
+    /// `J`, never stored: a `map` or `zip_map` of columns that nothing else reads
+    /// (not the residuals, not another term).
+    pub(crate) fn direct(&self) -> Vec<NodeId> {
+        if !self.mode.has_structured() {
+            return Vec::new();
+        }
+        let g = self.graph;
+        let mut uses: Vec<NodeId> = Vec::new();
+        let mut candidates: Vec<NodeId> = Vec::new();
+        for v in self.vars {
+            for t in v.structured.as_deref().unwrap_or_default() {
+                uses.extend(t.coef);
+                if let Base::Matrix(a) = t.base {
+                    uses.push(a);
+                }
+                if let (Base::Column(_), Some(c)) = (t.base, t.coef) {
+                    let node = g.node(c);
+                    if node.kind.is_matrix() && matches!(node.op, Op::Map(_) | Op::ZipMap(_)) {
+                        candidates.push(c);
+                    }
+                }
+            }
+        }
+        candidates.retain(|c| uses.iter().filter(|u| *u == c).count() == 1);
+        let mut roots = vec![self.r];
+        roots.extend(uses.iter().copied().filter(|u| !candidates.contains(u)));
+        for &c in &candidates {
+            roots.extend(g.node(c).args.iter().copied());
+        }
+        let need = ancestors(g, &roots);
+        candidates.retain(|&c| !flag(&need, c));
+        candidates
     }
 
     /// Nodes that depend on a direction.
@@ -334,6 +376,7 @@ fn structured(cx: &Emit<'_>, j: &Jac<'_>, o: &Outs) -> TokenStream {
     let (g, rt) = (j.graph, rt());
     let text = &g.node(j.r).text;
     let mut out = TokenStream::new();
+    let direct = j.direct();
     for (v, jout) in j.vars.iter().zip(&o.jac) {
         let Some(terms) = &v.structured else {
             out.extend(
@@ -384,6 +427,26 @@ fn structured(cx: &Emit<'_>, j: &Jac<'_>, o: &Outs) -> TokenStream {
                 _ => !first,
             };
             first = false;
+            // A coefficient computed straight into its column.
+            if let (Base::Column(k), Some(cid)) = (t.base, t.coef) {
+                if direct.contains(&cid) {
+                    let node = g.node(cid);
+                    let (a, b) = (node.args.first().copied(), node.args.get(1).copied());
+                    out.extend(match (&node.op, a, b) {
+                        (Op::Map(cl), Some(a), _) => {
+                            let (av, x, body) = (cx.view(a), mixed("__mg_x"), cx.sym(&cl.body, cid, 0));
+                            quote!(#rt::jac_column_map_to(#jout, #acc, #k, #s, #av, |#x| #body, #text);)
+                        }
+                        (Op::ZipMap(cl), Some(a), Some(b)) => {
+                            let (av, bv) = (cx.view(a), cx.view(b));
+                            let (p, q, body) = (mixed("__mg_a0"), mixed("__mg_a1"), cx.sym(&cl.body, cid, 0));
+                            quote!(#rt::jac_column_zip_to(#jout, #acc, #k, #s, #av, #bv, |#p, #q| #body, #text);)
+                        }
+                        _ => quote!(::core::compile_error!("matgrad: a coefficient that is not entrywise");),
+                    });
+                    continue;
+                }
+            }
             out.extend(match t.base {
                 Base::Matrix(a) => {
                     let av = cx.view(a);

@@ -11,7 +11,7 @@ pub fn exp_fit(p: &DVector<f64>, t: &DVector<f64>, y: &DVector<f64>) -> DVector<
 ///
 /// # Jacobian of `exp_fit` with respect to `p`: structured, formed directly
 ///
-/// Structured, each Jacobian formed directly from the structure of the residuals' tangent (a matrix `A` of `A x`, a row scale `diag(c)` of an entrywise map, a column `c e_kᵀ` of an entry `x[k]`: one pass over `J` per term), chosen by the cost model over forward mode, one tangent sweep per entry of the variables (column k of each Jacobian is the residuals' tangent along the unit direction e_k), and reverse mode, one reverse sweep per residual (row i of each Jacobian is the gradient of ⟨exp_fit, s⟩ at the seed s = e_i), as never dearer for any sizes: structured `p.r t.r + 7 t.r + 3`, forward `4 p.r t.r + 3 p.r + 4 t.r + 3`, reverse `p.r t.r + 4 t.r t.r + 5 t.r + 3` multiply-adds (the values once, then the sweeps; `x.r`, `x.c` the rows and columns of `x`).
+/// Structured, each Jacobian formed directly from the structure of the residuals' tangent (a matrix `A` of `A x`, a row scale `diag(c)` of an entrywise map, a column `c e_kᵀ` of an entry `x[k]`: one pass over `J` per term), chosen by the cost model over forward mode, one tangent sweep per entry of the variables (column k of each Jacobian is the residuals' tangent along the unit direction e_k), and reverse mode, one reverse sweep per residual (row i of each Jacobian is the gradient of ⟨exp_fit, s⟩ at the seed s = e_i), as never dearer for any sizes: structured `5 t.r + 3`, forward `4 p.r t.r + 3 p.r + 4 t.r + 3`, reverse `p.r t.r + 4 t.r t.r + 5 t.r + 3` multiply-adds (the values once, then the sweeps; `x.r`, `x.c` the rows and columns of `x`).
 ///
 /// The Jacobians (`diag(c)` scales row i by `cᵢ`, `e_k` is the k-th unit vector):
 ///
@@ -56,7 +56,7 @@ pub fn exp_fit_jacobian(
 ///
 /// # Jacobian of `exp_fit` with respect to `p`: structured, formed directly
 ///
-/// Structured, each Jacobian formed directly from the structure of the residuals' tangent (a matrix `A` of `A x`, a row scale `diag(c)` of an entrywise map, a column `c e_kᵀ` of an entry `x[k]`: one pass over `J` per term), chosen by the cost model over forward mode, one tangent sweep per entry of the variables (column k of each Jacobian is the residuals' tangent along the unit direction e_k), and reverse mode, one reverse sweep per residual (row i of each Jacobian is the gradient of ⟨exp_fit, s⟩ at the seed s = e_i), as never dearer for any sizes: structured `p.r t.r + 7 t.r + 3`, forward `4 p.r t.r + 3 p.r + 4 t.r + 3`, reverse `p.r t.r + 4 t.r t.r + 5 t.r + 3` multiply-adds (the values once, then the sweeps; `x.r`, `x.c` the rows and columns of `x`).
+/// Structured, each Jacobian formed directly from the structure of the residuals' tangent (a matrix `A` of `A x`, a row scale `diag(c)` of an entrywise map, a column `c e_kᵀ` of an entry `x[k]`: one pass over `J` per term), chosen by the cost model over forward mode, one tangent sweep per entry of the variables (column k of each Jacobian is the residuals' tangent along the unit direction e_k), and reverse mode, one reverse sweep per residual (row i of each Jacobian is the gradient of ⟨exp_fit, s⟩ at the seed s = e_i), as never dearer for any sizes: structured `5 t.r + 3`, forward `4 p.r t.r + 3 p.r + 4 t.r + 3`, reverse `p.r t.r + 4 t.r t.r + 5 t.r + 3` multiply-adds (the values once, then the sweeps; `x.r`, `x.c` the rows and columns of `x`).
 ///
 /// The Jacobians (`diag(c)` scales row i by `cᵢ`, `e_k` is the k-th unit vector):
 ///
@@ -121,18 +121,6 @@ pub fn exp_fit_jacobian_into(
         ::matgrad::__private::view(y),
         "t.map(| v | a *(- b * v).exp() + c) - y",
     );
-    let mut __mg_v14 = ws.take(2usize);
-    ::matgrad::__private::map_to(
-        &mut __mg_v14,
-        ::matgrad::__private::view(t),
-        |__mg_x| (-(__mg_v6 * __mg_x)).exp(),
-    );
-    let mut __mg_v16 = ws.take(3usize);
-    ::matgrad::__private::map_to(
-        &mut __mg_v16,
-        ::matgrad::__private::view(t),
-        |__mg_x| -(__mg_v5 * ((-(__mg_v6 * __mg_x)).exp() * __mg_x)),
-    );
     let __mg_m: usize = ::matgrad::__private::view(&__mg_v9).nrows();
     if r.len() != __mg_m {
         *r = <DVector<f64>>::zeros(__mg_m);
@@ -145,20 +133,22 @@ pub fn exp_fit_jacobian_into(
         );
     }
     ::matgrad::__private::jac_zero_columns_except(jacobian_p, &[0usize, 1usize, 2usize]);
-    ::matgrad::__private::jac_column_to(
+    ::matgrad::__private::jac_column_map_to(
         jacobian_p,
         false,
         0usize,
         1f64,
-        ::core::option::Option::Some(::matgrad::__private::view(&__mg_v14)),
+        ::matgrad::__private::view(t),
+        |__mg_x| (-(__mg_v6 * __mg_x)).exp(),
         "t.map(| v | a *(- b * v).exp() + c) - y",
     );
-    ::matgrad::__private::jac_column_to(
+    ::matgrad::__private::jac_column_map_to(
         jacobian_p,
         false,
         1usize,
         1f64,
-        ::core::option::Option::Some(::matgrad::__private::view(&__mg_v16)),
+        ::matgrad::__private::view(t),
+        |__mg_x| -(__mg_v5 * ((-(__mg_v6 * __mg_x)).exp() * __mg_x)),
         "t.map(| v | a *(- b * v).exp() + c) - y",
     );
     ::matgrad::__private::jac_column_to(
@@ -171,6 +161,4 @@ pub fn exp_fit_jacobian_into(
     );
     ws.put(0usize, __mg_v8);
     ws.put(1usize, __mg_v9);
-    ws.put(2usize, __mg_v14);
-    ws.put(3usize, __mg_v16);
 }
