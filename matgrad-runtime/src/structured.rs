@@ -214,6 +214,8 @@ pub fn jac_column_map_to<T: Real, F: Fn(T) -> T>(
 
 /// `J[:, k] (+)= s · f(a, b)` entrywise (`acc`: add, else overwrite), `a` and `b`
 /// columns of `J.nrows()` entries.
+// The kernels' convention (out, acc, …, op), as in `__private`.
+#[allow(clippy::too_many_arguments)]
 pub fn jac_column_zip_to<T: Real, F: Fn(T, T) -> T>(
     j: &mut DMatrix<T>,
     acc: bool,
