@@ -481,8 +481,34 @@ fn forward_sweeps(cx: &Emit<'_>, j: &Jac<'_>, o: &Outs) -> TokenStream {
         // copied where the product would make m·n multiply-adds).
         let column_dir = matches!(d.kind, Kind::Matrix(s) if s.cols == crate::ir::Dim::One);
         let on = j.on_directions();
-        for id in j.section(v) {
+        let section = j.section(v);
+        // The residuals' tangent, when a `map` or `zip_map` read by nothing else of
+        // the sweep, is evaluated straight into column k of a dynamic `J`.
+        let tnode = g.node(tangent);
+        let into_column = !j.static_jacobian(v)
+            && matches!(tnode.kind, Kind::Matrix(s) if s.cols == crate::ir::Dim::One)
+            && matches!(tnode.op, Op::Map(_) | Op::ZipMap(_))
+            && section.contains(&tangent)
+            && !section.iter().any(|&id| g.node(id).args.contains(&tangent));
+        let text = &g.node(j.r).text;
+        for id in section {
             let node = g.node(id);
+            if into_column && id == tangent {
+                let (a, b) = (node.args.first().copied(), node.args.get(1).copied());
+                each.extend(match (&node.op, a, b) {
+                    (Op::Map(cl), Some(a), _) => {
+                        let (av, x, body) = (cx.view(a), mixed("__mg_x"), cx.sym(&cl.body, id, 0));
+                        quote!(#rt::jac_column_map_to(#jout, false, #kk, #one, #av, |#x| #body, #text);)
+                    }
+                    (Op::ZipMap(cl), Some(a), Some(b)) => {
+                        let (av, bv) = (cx.view(a), cx.view(b));
+                        let (p, q, body) = (mixed("__mg_a0"), mixed("__mg_a1"), cx.sym(&cl.body, id, 0));
+                        quote!(#rt::jac_column_zip_to(#jout, false, #kk, #one, #av, #bv, |#p, #q| #body, #text);)
+                    }
+                    _ => quote!(::core::compile_error!("matgrad: a tangent that is not entrywise");),
+                });
+                continue;
+            }
             match (&node.op, node.args.as_slice()) {
                 (Op::MatMul, &[a, x]) if column_dir && x == v.dir && !flag(&on, a) => {
                     let (name, av, text) = (super::val(id), cx.view(a), &node.text);
@@ -492,8 +518,10 @@ fn forward_sweeps(cx: &Emit<'_>, j: &Jac<'_>, o: &Outs) -> TokenStream {
                 _ => each.extend(cx.forward(id)),
             }
         }
-        let tv = cx.view(tangent);
-        each.extend(quote!(#jout.column_mut(#kk).copy_from(&#tv.column(0));));
+        if !into_column {
+            let tv = cx.view(tangent);
+            each.extend(quote!(#jout.column_mut(#kk).copy_from(&#tv.column(0));));
+        }
         for (name, slot) in cx.slots.borrow().iter().skip(before) {
             each.extend(quote!(#ws.put(#slot, #name);));
         }

@@ -21,3 +21,11 @@ pub fn linear(a: &DMatrix<f64>, x: &DVector<f64>, b: &DVector<f64>) -> DVector<f
 pub fn sum(a: &DMatrix<f64>, b: &DMatrix<f64>, x: &DVector<f64>) -> DVector<f64> {
     (a * x).map(|v| v.sin()) + b * x
 }
+
+/// Not structured (`A diag(tanh′(w))` has the tangent on the right of a row scale):
+/// forward or reverse mode at run time; each forward sweep evaluates its last map
+/// straight into column k of `J`.
+#[jacobian(wrt = w)]
+pub fn inner(w: &DVector<f64>, a: &DMatrix<f64>) -> DVector<f64> {
+    (a * w.map(|v| v.tanh())).map(|v| v.sin())
+}
