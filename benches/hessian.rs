@@ -1,5 +1,5 @@
 //! Dense Hessians (issue 17): `NAME_hessian` (value, gradient and Hessian, built from
-//! the Hessian's structure: `matgrad-core/src/structure.rs`) against
+//! the Hessian's structure: `matgrad-core/src/hessian_structure.rs`) against
 //!
 //! - `expert`: the same three written by hand, the way an expert who knows the
 //!   closed form writes them: the forward pass once, the gradient, then the

@@ -3,11 +3,11 @@
 //! residuals of `benches/common/jacobian_residuals.rs`:
 //!
 //! - `jacobian_exp`: an exponential–rational model, 4 parameters, m = 1 000 and
-//!   10 000 residuals (forward mode, chosen at run time from the shapes);
+//!   10 000 residuals (the structured form: a column per entry `p[k]`);
 //! - `jacobian_dense`: `tanh(X w) − y`, n = 40 parameters, m = 1 000 and 10 000
-//!   residuals (forward mode at these shapes).
+//!   residuals (the structured form `diag(1 − tanh²(X w)) X`).
 //!
-//! Functions of each group: `generated` (the mode the costs choose, workspace and
+//! Functions of each group: `generated` (the form the costs choose, workspace and
 //! outputs reused), `generated_forward` / `generated_reverse` (the same function with
 //! the mode forced; reverse only at the small size, where its m sweeps still run in
 //! milliseconds), `expert` (one pass over the data with each exponential computed
@@ -124,6 +124,21 @@ fn dense_bench(c: &mut Criterion) {
                     &mut r,
                     &mut j,
                     &mut ws,
+                )
+            })
+        });
+        let (mut rf, mut jf, mut wsf) = (DVector::zeros(0), DMatrix::zeros(0, 0), Workspace::new());
+        dense_fwd_jacobian_into(&f.p, &f.x, &f.y, &mut rf, &mut jf, &mut wsf);
+        check("dense forward", &jf, &je);
+        g.bench_function(BenchmarkId::new("generated_forward", &label), |b| {
+            b.iter(|| {
+                dense_fwd_jacobian_into(
+                    black_box(&f.p),
+                    black_box(&f.x),
+                    black_box(&f.y),
+                    &mut rf,
+                    &mut jf,
+                    &mut wsf,
                 )
             })
         });

@@ -6,8 +6,8 @@
 //! all, from the first call of either companion on.
 //!
 //! `NAME_jacobian_into` (the residuals of `benches/common/jacobian_residuals.rs`)
-//! allocates nothing once warm either, in forward and in reverse mode; a static one
-//! never does.
+//! allocates nothing once warm either, in the structured form, in forward and in
+//! reverse mode; a static one never does.
 //!
 //! A counting global allocator counts the allocations of the calling thread only, so
 //! the test harness's other threads do not disturb the count.
@@ -549,7 +549,7 @@ fn jacobian_into_allocates_nothing_in_either_mode() {
     let g = dense_data(50, 6);
     let out = RefCell::new((DVector::zeros(0), DMatrix::zeros(0, 0)));
     let read = || out.borrow().clone();
-    // The mode the costs choose (forward at these shapes), then each mode forced.
+    // The form the costs choose (structured, for both), then each mode forced.
     let mut ws = Workspace::new();
     jacobian_steady(
         "exp_rational",
@@ -583,6 +583,15 @@ fn jacobian_into_allocates_nothing_in_either_mode() {
         || {
             let (r, j) = &mut *out.borrow_mut();
             dense_jacobian_into(&g.p, &g.x, &g.y, r, j, &mut ws);
+        },
+        read,
+    );
+    let mut ws = Workspace::new();
+    jacobian_steady(
+        "dense, forward",
+        || {
+            let (r, j) = &mut *out.borrow_mut();
+            dense_fwd_jacobian_into(&g.p, &g.x, &g.y, r, j, &mut ws);
         },
         read,
     );

@@ -3,10 +3,11 @@
 //! matrix, vector and scalar variables, f32 and f64), and against closed forms:
 //! a linear residual (J = A), Rosenbrock's residual, an exponential fit, a rigid
 //! transform. `_jacobian_into` reuses its workspace across calls and sizes. The
-//! mode is the one the costs choose: forward for the exponential fit of three
-//! parameters to 100 points, reverse for a layer of 120 weights and 4 outputs (both
-//! chosen at run time; `matgrad-core`'s `jacobian::tests` pins the choices, and
-//! `tests/jacobian_modes` checks every rule in each mode forced).
+//! form is the one the costs choose: structured for the exponential fit of three
+//! parameters to 100 points (a column of `J` per entry `p[k]`), reverse for a layer
+//! of 120 weights and 4 outputs (chosen at run time; `matgrad-core`'s
+//! `jacobian::tests` pins the choices, `tests/jacobian_modes` checks every rule in
+//! each mode forced, `tests/jacobian_structured.rs` the structured forms).
 
 // The nalgebra matgrad is built with: the dependency `nalgebra` (0.35, the default)
 // or, under `--no-default-features --features nalgebra_v0_34`, the renamed 0.34.
@@ -243,10 +244,11 @@ fn exp_fit3_forward(p: &DVector<f64>, t: &DVector<f64>, y: &DVector<f64>) -> DVe
     t.map(|v| p[0] * (-p[1] * v).exp() + p[2]) - y
 }
 
-/// Forward mode where it is cheaper: 3 tangent sweeps for 100 residuals. The
-/// Jacobian is the closed form's, and the chosen mode's result is forward mode's.
+/// The structured form where it is cheaper than 3 tangent sweeps for 100 residuals
+/// (each column of `J` the coefficient of `p[k]`, written once). The Jacobian is
+/// the closed form's, and forward mode's bit for bit.
 #[test]
-fn forward_mode_for_few_parameters_and_many_residuals() {
+fn structured_for_few_parameters_and_many_residuals() {
     let t = DVector::from_fn(100, |i, _| i as f64 / 20.0);
     let y = t.map(|v| 3.0 * (-0.5 * v).exp() + 0.2);
     let p = DVector::from_vec(vec![2.0, 0.3, 0.1]);

@@ -1,5 +1,6 @@
-//! `#[jacobian(wrt = p)]`: the Jacobian of a vector-valued function, by forward or
-//! reverse mode, whichever the cost model finds cheaper.
+//! `#[jacobian(wrt = p)]`: the Jacobian of a vector-valued function, formed directly
+//! from its structure, or by forward or reverse mode, whichever the cost model finds
+//! cheaper.
 //!
 //! For `fn r(p, …) -> DVector<T>` with m residuals, the expansion parses the seeded
 //! scalar function `⟨r(p, …), s⟩` (one more parameter, the seed `s`) with the whole
@@ -24,8 +25,14 @@
 //! evaluated there: forward for a fit of a few parameters to many points, reverse
 //! for many weights and few outputs). The docs of
 //! the companions say which, with the Jacobian's formulas (`J_x v_x` for forward
-//! mode, `J_xᵀ s` for reverse mode). Not done: structured Jacobians (`A` for `A x −
-//! b`, block-diagonal forms for entrywise maps) formed directly.
+//! mode, `J_xᵀ s` for reverse mode).
+//!
+//! - **structured**: when the tangent along each (column) variable is a sum of
+//!   `diag(c) A`, `diag(c)` and `c e_kᵀ` terms ([`crate::jacobian_structure`]), `J` is
+//!   written from them, one pass per term (`J = A` for `A x − b`,
+//!   `diag(1 − tanh²(X w)) X` for `tanh(X w) − y`). Its cost replaces forward
+//!   mode's when no dearer for all sizes, and is weighed against reverse mode's
+//!   as forward mode's would be; the docs give `J` itself.
 //!
 //! A body calling `#[differentiable]` helpers cannot be read here (an attribute sees
 //! only its item): it goes through `#[grad]` on a hidden seeded function, whose
@@ -427,6 +434,9 @@ pub struct Derivation {
     /// (as costly as the tangent sweep of all the variables at once) and a row of
     /// `J`.
     pub reverse_cost: Cost,
+    /// The cost of the structured form, when every variable's Jacobian has one: the
+    /// values and coefficients, then one pass over each `J`.
+    pub structured_cost: Option<Cost>,
     /// The residuals' name in the formulas (the function's, unless taken).
     pub residual: String,
     /// The mode was forced (matgrad's test suites), not chosen by the costs.
@@ -533,20 +543,52 @@ pub fn derive(
         names.push(name);
     }
     let groups: Vec<Vec<usize>> = d.wrt.iter().map(|&w| vec![w]).collect();
-    let jvp = tangent::jvp_graph(&d.graph, &d.wrt, &names, &groups, r_orig, true).ok()?;
-    let adjoints = diff::differentiate(&jvp.graph, &d.wrt);
+    let mut jvp = tangent::jvp_graph(&d.graph, &d.wrt, &names, &groups, r_orig, true).ok()?;
     let r_node = *jvp.value.get(r_orig)?;
+    // The structured form of each variable's Jacobian (dynamic Jacobians only: its
+    // kernels write a `DMatrix`); its coefficients become nodes of the graph.
+    let dynamic = !tsig.is_static()
+        || jvp.graph.nodes.iter().any(|n| match n.kind {
+            Kind::Matrix(s) => !s.is_static(),
+            Kind::Scalar => false,
+        });
+    let ret_static = match tsig.params.get(seed_id).map(|p| p.kind) {
+        Some(Kind::Matrix(s)) => s.is_static(),
+        _ => false,
+    };
+    let mut structured = Vec::new();
+    for (s, &dir) in jvp.sections.iter().zip(&dirs) {
+        let var_static = match tsig.params.get(dir).map(|p| p.kind) {
+            Some(Kind::Matrix(s)) => s.is_static(),
+            _ => true,
+        };
+        let raw = match s.tangent {
+            _ if !dynamic || (ret_static && var_static) => None,
+            None => Some(Vec::new()),
+            Some(t) => crate::jacobian_structure::recognise(&jvp.graph, dir, s.start, s.end, t),
+        };
+        structured.push(raw);
+    }
+    let structured: Vec<Option<Vec<crate::jacobian_structure::Term>>> = structured
+        .into_iter()
+        .map(|raw| {
+            raw.and_then(|raw| crate::jacobian_structure::materialise(&mut jvp.graph, raw, r_node))
+        })
+        .collect();
+    let adjoints = diff::differentiate(&jvp.graph, &d.wrt);
     let vars: Vec<Var> = d
         .wrt
         .iter()
         .zip(&dirs)
         .zip(&jvp.sections)
-        .map(|((&param, &dir), s)| Var {
+        .zip(structured)
+        .map(|(((&param, &dir), s), structured)| Var {
             param,
             dir,
             start: s.start,
             end: s.end,
             tangent: s.tangent,
+            structured,
         })
         .collect();
     // The sweep of all the variables at once, for the cost of a reverse sweep.
@@ -563,7 +605,7 @@ pub fn derive(
     } else {
         None
     };
-    let (forward_cost, reverse_cost) = costs(
+    let (forward_cost, reverse_cost, structured_cost) = costs(
         &tsig,
         &jvp.graph,
         &adjoints,
@@ -572,7 +614,7 @@ pub fn derive(
         &vars,
         all.as_ref(),
     );
-    let mode = choose(&forward_cost, &reverse_cost);
+    let mode = choose(&forward_cost, &reverse_cost, structured_cost.as_ref());
     Some(Derivation {
         item: f.clone(),
         sig: tsig,
@@ -585,15 +627,34 @@ pub fn derive(
         mode,
         forward_cost,
         reverse_cost,
+        structured_cost,
         residual,
         forced: false,
     })
 }
 
-/// Forward when it costs at most what reverse does for all sizes, reverse when the
+/// Structured when it costs at most what each sweep does for all sizes; else
+/// forward when it costs at most what reverse does for all sizes, reverse when the
 /// converse holds, else at run time.
-fn choose(forward: &Cost, reverse: &Cost) -> Mode {
+fn choose(forward: &Cost, reverse: &Cost, structured: Option<&Cost>) -> Mode {
     if forward.choices.is_empty() && reverse.choices.is_empty() {
+        // The structured form replaces forward mode when it is no dearer for any
+        // sizes; it is then weighed against reverse mode as forward mode would be.
+        if let Some(s) = structured.filter(|s| s.choices.is_empty()) {
+            if s.fixed.at_most(&forward.fixed) {
+                if s.fixed.at_most(&reverse.fixed) {
+                    return Mode::Structured;
+                }
+                if reverse.fixed.at_most(&s.fixed) {
+                    return Mode::Reverse;
+                }
+                return Mode::AtRunTime {
+                    forward: s.clone(),
+                    reverse: reverse.clone(),
+                    structured: true,
+                };
+            }
+        }
         if forward.fixed.at_most(&reverse.fixed) {
             return Mode::Forward;
         }
@@ -604,6 +665,7 @@ fn choose(forward: &Cost, reverse: &Cost) -> Mode {
     Mode::AtRunTime {
         forward: forward.clone(),
         reverse: reverse.clone(),
+        structured: false,
     }
 }
 
@@ -616,7 +678,12 @@ fn choose(forward: &Cost, reverse: &Cost) -> Mode {
 /// - reverse: `C_v + m (C_b + m + n)`, the values, then per residual one reverse
 ///   sweep `C_b`, counted as the tangent sweep of every variable at once (each rule's
 ///   adjoint does its tangent's work, transposed), the seed's m entries and a row of
-///   n entries.
+///   n entries;
+/// - structured (when every variable has the form): `C_v + Σ_x Σ_terms m n_x` for
+///   a term on a whole matrix (`diag(c) A`, `diag(c)`), `m` for a column `c e_kᵀ`
+///   (nothing more when its coefficient is computed straight into the column),
+///   `m n_x` for a `J` of no terms; `C_v` the values and the coefficients. Zeroing
+///   the columns no term writes is a fill, not counted (forward mode sweeps them).
 fn costs(
     sig: &Signature,
     g: &crate::ir::Graph,
@@ -625,7 +692,7 @@ fn costs(
     r: NodeId,
     vars: &[Var],
     all: Option<&tangent::JvpGraph>,
-) -> (Cost, Cost) {
+) -> (Cost, Cost, Option<Cost>) {
     let dirs: Vec<usize> = vars.iter().map(|v| v.dir).collect();
     let alias = |id: NodeId| {
         dirs.iter()
@@ -648,7 +715,7 @@ fn costs(
         vars,
         mode,
     };
-    let (fwd, rev) = (Mode::Forward, Mode::Reverse);
+    let (fwd, rev, st) = (Mode::Forward, Mode::Reverse, Mode::Structured);
     let (jf, jr) = (jac(&fwd), jac(&rev));
     let n_nodes = g.nodes.len();
     let once_f = jf.once();
@@ -670,7 +737,22 @@ fn costs(
         let nx = entries(v.param);
         n = n.add(&nx);
         if v.tangent.is_some() {
-            let sweep = sum(g, &mut jf.section(v).into_iter());
+            // `A v` at v = e_k is read as column k of `A` (see
+            // `emit::jacobian::forward_sweeps`): m entries, not a product.
+            let column_dir = matches!(g.nodes.get(v.dir).map(|n| n.kind), Some(Kind::Matrix(s)) if s.cols == Dim::One);
+            let on = g.active(&dirs);
+            let (columns, rest): (Vec<NodeId>, Vec<NodeId>) =
+                jf.section(v).into_iter().partition(|&id| {
+                    let node = g.node(id);
+                    column_dir
+                        && matches!((&node.op, node.args.as_slice()), (Op::MatMul, &[a, x]) if x == v.dir && !flag(&on, a))
+                });
+            let mut sweep = sum(g, &mut rest.into_iter());
+            for id in columns {
+                if let Some((rows, _)) = shapes.get(id).cloned().flatten() {
+                    sweep = sweep.plus(&Cost::fixed(rows));
+                }
+            }
             forward = forward.plus(&sweep.plus(&Cost::fixed(m.clone())).times(&nx));
         }
     }
@@ -689,7 +771,34 @@ fn costs(
         (None, _) => Cost::default(),
     };
     let reverse = values_r.plus(&sweep.plus(&Cost::fixed(m.clone().add(&n))).times(&m));
-    (forward, reverse)
+    let structured = vars.iter().all(|v| v.structured.is_some()).then(|| {
+        let js = jac(&st);
+        let once_s = js.once();
+        let mut c = sum(g, &mut (0..n_nodes).filter(|&id| flag(&once_s, id)));
+        // The coefficients computed straight into their columns: that pass is the
+        // column's.
+        let direct = js.direct();
+        c = c.plus(&sum(g, &mut direct.iter().copied()));
+        for v in vars {
+            let whole = m.mul(&entries(v.param));
+            let terms = v.structured.as_deref().unwrap_or_default();
+            if terms.is_empty() {
+                c = c.plus(&Cost::fixed(whole.clone()));
+            }
+            for t in terms {
+                match (t.base, t.coef) {
+                    (crate::jacobian_structure::Base::Column(_), Some(k))
+                        if direct.contains(&k) => {}
+                    (crate::jacobian_structure::Base::Column(_), _) => {
+                        c = c.plus(&Cost::fixed(m.clone()))
+                    }
+                    _ => c = c.plus(&Cost::fixed(whole.clone())),
+                }
+            }
+        }
+        c
+    });
+    (forward, reverse, structured)
 }
 
 /// The type of the Jacobian of variable `p` for results of static length `ret` (`None`:
@@ -731,13 +840,18 @@ impl Derivation {
             .collect()
     }
 
-    /// Which mode was chosen: `forward mode`, `reverse mode`, or `forward or reverse
-    /// mode, chosen at run time`.
+    /// Which mode was chosen: `forward mode`, `reverse mode`, `structured, formed
+    /// directly`, or `forward or reverse mode, chosen at run time` (`structured or
+    /// reverse mode, …`).
     pub fn mode_name(&self) -> &'static str {
         match self.mode {
             Mode::Forward => "forward mode",
             Mode::Reverse => "reverse mode",
+            Mode::AtRunTime {
+                structured: true, ..
+            } => "structured or reverse mode, chosen at run time",
             Mode::AtRunTime { .. } => "forward or reverse mode, chosen at run time",
+            Mode::Structured => "structured, formed directly",
         }
     }
 
@@ -756,6 +870,67 @@ impl Derivation {
                     simplify(&terms.value(t))
                 });
                 Some((format!("J_{x} {d}"), print(&t, Notation::Unicode)))
+            })
+            .collect()
+    }
+
+    /// The structured Jacobians' formulas: for each variable `x` with a structured
+    /// form, `J_x` as the sum of its terms (`diag(c) A`, `c e_kᵀ`), as Unicode math.
+    pub fn structured_formulas(&self) -> Vec<(String, String)> {
+        use crate::jacobian_structure::Base;
+        let input = self.input();
+        let terms = Terms::new(&input);
+        let show = |id: NodeId| print(&simplify(&terms.value(id)), Notation::Unicode);
+        let wrap = |t: String| {
+            if t.contains(" + ") || t.contains(" − ") || t.starts_with('−') {
+                format!("({t})")
+            } else {
+                t
+            }
+        };
+        self.vars
+            .iter()
+            .filter_map(|v| {
+                let x = self.sig.params.get(v.param)?.name.to_string();
+                let ts = v.structured.as_ref()?;
+                let mut out = String::new();
+                for (i, t) in ts.iter().enumerate() {
+                    let neg = t.scale < 0.0;
+                    let a = t.scale.abs();
+                    out.push_str(match (i, neg) {
+                        (0, false) => "",
+                        (0, true) => "−",
+                        (_, false) => " + ",
+                        (_, true) => " − ",
+                    });
+                    let mut parts = Vec::new();
+                    if a != 1.0 {
+                        parts.push(format!("{a}"));
+                    }
+                    let column = t
+                        .coef
+                        .is_some_and(|c| self.jvp.graph.node(c).kind.is_matrix());
+                    match (t.coef, t.base, column) {
+                        (Some(c), Base::Column(_), _) => parts.push(wrap(show(c))),
+                        (Some(c), _, true) => parts.push(format!("diag({})", show(c))),
+                        (Some(c), _, false) => parts.push(wrap(show(c))),
+                        (None, Base::Column(_), _) => parts.push("𝟙".to_owned()),
+                        (None, _, _) => {}
+                    }
+                    match t.base {
+                        Base::Matrix(m) => parts.push(wrap(show(m))),
+                        Base::Identity if parts.is_empty() => parts.push("I".to_owned()),
+                        Base::Identity => {}
+                        Base::Column(k) => {
+                            parts.push(format!("e{}ᵀ", crate::ir::Count::Lit(k).subscript()))
+                        }
+                    }
+                    out.push_str(&parts.join(" "));
+                }
+                if out.is_empty() {
+                    out.push('0');
+                }
+                Some((format!("J_{x}"), out))
             })
             .collect()
     }
@@ -809,6 +984,7 @@ impl Derivation {
         let s = self.jvp.graph.label(self.seed);
         let sweeps_f = "one tangent sweep per entry of the variables (column k of each Jacobian is the residuals' tangent along the unit direction e_k)";
         let sweeps_r = format!("one reverse sweep per residual (row i of each Jacobian is the gradient of ⟨{r}, {s}⟩ at the seed {s} = e_i)");
+        let structured_how = "each Jacobian formed directly from the structure of the residuals' tangent (a matrix `A` of `A x`, a row scale `diag(c)` of an entrywise map, a column `c e_kᵀ` of an entry `x[k]`: one pass over `J` per term)";
         let (fc, rc) = (&self.forward_cost, &self.reverse_cost);
         let costs = format!("forward `{fc}`, reverse `{rc}` multiply-adds (the values once, then the sweeps; `x.r`, `x.c` the rows and columns of `x`)");
         let mut lines = vec![
@@ -822,9 +998,28 @@ impl Derivation {
             _ if self.forced => format!("{} mode, forced by matgrad's test suite whatever the costs: {costs}.", if self.mode.has_forward() { "Forward" } else { "Reverse" }),
             Mode::Forward => format!("Forward mode, {sweeps_f}, chosen by the cost model over reverse mode, {sweeps_r}, as never dearer for any sizes: {costs}."),
             Mode::Reverse => format!("Reverse mode, {sweeps_r}, chosen by the cost model over forward mode, {sweeps_f}, as never dearer for any sizes: {costs}."),
+            Mode::AtRunTime { structured: true, .. } => {
+                let sc = self.structured_cost.as_ref().map_or_else(String::new, ToString::to_string);
+                format!("Structured, {structured_how}, or reverse mode, {sweeps_r}, whichever the cost model finds cheaper at each call's shapes (neither is for all sizes; the structured form is never dearer than forward mode, {sweeps_f}): structured `{sc}`, {costs}.")
+            }
             Mode::AtRunTime { .. } => format!("Forward mode, {sweeps_f}, or reverse mode, {sweeps_r}, whichever the cost model finds cheaper at each call's shapes (neither is for all sizes): {costs}."),
+            Mode::Structured => {
+                let sc = self.structured_cost.as_ref().map_or_else(String::new, ToString::to_string);
+                format!("Structured, {structured_how}, chosen by the cost model over forward mode, {sweeps_f}, and reverse mode, {sweeps_r}, as never dearer for any sizes: structured `{sc}`, {costs}.")
+            }
         });
         lines.push(String::new());
+        if self.mode.has_structured() {
+            lines.push(
+                "The Jacobians (`diag(c)` scales row i by `cᵢ`, `e_k` is the k-th unit vector):"
+                    .to_owned(),
+            );
+            lines.push(String::new());
+            for (n, t) in self.structured_formulas() {
+                lines.push(format!("- `{n} = {}`", limit(&t)));
+            }
+            lines.push(String::new());
+        }
         if self.mode.has_forward() {
             lines.push(format!(
                 "Forward: the tangent of `{r}` along the direction of each variable:"
@@ -1073,7 +1268,9 @@ mod tests {
                 t.map(|v| p[0] * (-p[1] * v).exp() + p[2]) - y
             }",
         );
-        assert!(matches!(exp.mode, Mode::AtRunTime { .. }));
+        // Structured (its columns are the hoisted coefficients), but the two sweeps
+        // still compare by the shapes.
+        assert!(matches!(exp.mode, Mode::Structured), "{}", exp.mode_name());
         let (f, r) = at(
             &exp,
             &[("p", (3.0, 1.0)), ("t", (100.0, 1.0)), ("y", (100.0, 1.0))],
@@ -1098,6 +1295,7 @@ mod tests {
                 t.map(|v| b1 * (1.0 - (-b2 * v).exp())) - y
             }",
         );
+        assert!(matches!(fit.mode, Mode::AtRunTime { .. }));
         let (f, r) = at(&fit, &[("t", (14.0, 1.0)), ("y", (14.0, 1.0))]);
         assert!(f < r, "2 scalars, 14 residuals: forward {f}, reverse {r}");
         let (f, r) = at(&fit, &[("t", (1.0, 1.0)), ("y", (1.0, 1.0))]);
@@ -1109,6 +1307,7 @@ mod tests {
                 (w * x).map(|v| v.tanh())
             }",
         );
+        assert!(matches!(layer.mode, Mode::AtRunTime { .. }));
         let (f, r) = at(&layer, &[("w", (4.0, 30.0)), ("x", (30.0, 1.0))]);
         assert!(r < f, "120 weights, 4 residuals: forward {f}, reverse {r}");
         let (f, r) = at(&layer, &[("w", (30.0, 1.0)), ("x", (1.0, 1.0))]);
@@ -1127,5 +1326,104 @@ mod tests {
         );
         assert_eq!(d.tangents(), [("J_x v_x".to_owned(), "a v_x".to_owned())]);
         assert_eq!(d.adjoints(), [("J_xᵀ s".to_owned(), "aᵀ s".to_owned())]);
+    }
+
+    /// The structured form and its formula, per variable.
+    fn structured(d: &Derivation) -> Vec<(String, String)> {
+        assert!(
+            d.mode.has_structured(),
+            "{}: forward `{}`, reverse `{}`, structured {:?}",
+            d.mode_name(),
+            d.forward_cost,
+            d.reverse_cost,
+            d.structured_cost.as_ref().map(ToString::to_string)
+        );
+        d.structured_formulas()
+    }
+
+    /// Linear maps: `J = A` for `A x − b`, `A x + b`, and for `x` in the product's
+    /// second place whatever it is called.
+    #[test]
+    fn linear_maps_are_their_matrix() {
+        let d = derived(
+            &["x"],
+            "fn linear(a: &DMatrix<f64>, x: &DVector<f64>, b: &DVector<f64>) -> DVector<f64> {
+                a * x - b
+            }",
+        );
+        assert_eq!(structured(&d), [("J_x".to_owned(), "a".to_owned())]);
+        let d = derived(
+            &["w"],
+            "fn affine(w: &DVector<f64>, x: &DMatrix<f64>, b: &DVector<f64>) -> DVector<f64> {
+                x * w + b
+            }",
+        );
+        assert_eq!(structured(&d), [("J_w".to_owned(), "x".to_owned())]);
+        assert!(d.doc().iter().any(|l| l.contains("`J_w = x`")));
+        // A scale of the product: `2 A`.
+        let d = derived(
+            &["x"],
+            "fn twice(a: &DMatrix<f64>, x: &DVector<f64>) -> DVector<f64> {
+                (a * x) * 2.0
+            }",
+        );
+        assert_eq!(structured(&d), [("J_x".to_owned(), "2 a".to_owned())]);
+    }
+
+    /// Entrywise maps of a product: a row scale of the matrix, one pass.
+    #[test]
+    fn entrywise_maps_scale_the_rows() {
+        let d = derived(
+            &["w"],
+            "fn dense(w: &DVector<f64>, x: &DMatrix<f64>, y: &DVector<f64>) -> DVector<f64> {
+                (x * w).map(|v| v.tanh()) - y
+            }",
+        );
+        assert_eq!(
+            structured(&d),
+            [("J_w".to_owned(), "diag(1 − tanh(x w)²) x".to_owned())]
+        );
+        assert!(d
+            .doc()
+            .iter()
+            .any(|l| l.contains("structured, formed directly")));
+    }
+
+    /// Sums of such terms: two products, and the variable itself.
+    #[test]
+    fn sums_of_terms() {
+        let d = derived(
+            &["x"],
+            "fn two(a: &DMatrix<f64>, b: &DMatrix<f64>, x: &DVector<f64>) -> DVector<f64> {
+                (a * x).map(|v| v.sin()) + b * x - x
+            }",
+        );
+        let f = structured(&d);
+        assert_eq!(f.len(), 1);
+        let (_, j) = &f[0];
+        assert!(j.contains("diag(cos(a x)) a"), "{j}");
+        assert!(j.contains(" + b"), "{j}");
+        assert!(j.contains(" − I"), "{j}");
+    }
+
+    /// Not structured: the tangent on the left of a product with a row scale inside
+    /// (`A diag(c)`), and a matrix variable: the sweeps.
+    #[test]
+    fn other_forms_are_swept() {
+        let d = derived(
+            &["x"],
+            "fn inner(a: &DMatrix<f64>, x: &DVector<f64>) -> DVector<f64> {
+                a * x.map(|v| v.tanh())
+            }",
+        );
+        assert!(d.vars.iter().all(|v| v.structured.is_none()));
+        assert!(!matches!(d.mode, Mode::Structured));
+        let d = derived(
+            &["w"],
+            "fn layer(w: &DMatrix<f64>, x: &DVector<f64>) -> DVector<f64> {
+                (w * x).map(|v| v.tanh())
+            }",
+        );
+        assert!(!matches!(d.mode, Mode::Structured));
     }
 }

@@ -24,14 +24,15 @@ pub mod cost;
 pub mod ctxt;
 pub mod diff;
 pub mod emit;
+pub mod hessian_structure;
 pub mod ir;
 pub mod jacobian;
+pub mod jacobian_structure;
 pub mod parse;
 pub mod rewrite;
 pub mod rules;
 pub mod simplify;
 pub mod solve;
-pub mod structure;
 pub mod sym;
 pub mod symbol;
 pub mod tangent;
@@ -363,7 +364,10 @@ impl Derivation {
         let mut out = emit_one(&first);
         if let (Some(input), Some(s)) = (self.hvp_input(), self.second.as_ref()) {
             let plan = if s.hessian { self.hessian_plan() } else { None };
-            let structured = plan.as_ref().and_then(structure::Plan::chosen).is_some();
+            let structured = plan
+                .as_ref()
+                .and_then(hessian_structure::Plan::chosen)
+                .is_some();
             // A structured `NAME_hessian` calls no HVP: the hidden ones are not emitted.
             if s.hvp || !structured {
                 out.extend(emit_one(&input));
@@ -377,15 +381,15 @@ impl Derivation {
 
     /// With second order and one `wrt` variable: how its dense Hessian is built (from
     /// its structure, or column by column from Hessian-vector products) and why (see
-    /// [`structure`]). `None` without second order or with several variables.
-    pub fn hessian_plan(&self) -> Option<structure::Plan> {
+    /// [`hessian_structure`]). `None` without second order or with several variables.
+    pub fn hessian_plan(&self) -> Option<hessian_structure::Plan> {
         let s = self.second.as_ref()?;
         let [w] = self.wrt.as_slice() else {
             return None;
         };
         let &direction = s.wrt.first()?;
         let dynamic = !emit::fixed::applies(&self.input());
-        Some(structure::plan(
+        Some(hessian_structure::plan(
             &self.graph,
             *w,
             &s.graph,
@@ -395,7 +399,7 @@ impl Derivation {
     }
 
     /// With second order and one matrix variable whose Hessian has a structure (see
-    /// [`structure`]): the Hessian as Unicode math in the function's names
+    /// [`hessian_structure`]): the Hessian as Unicode math in the function's names
     /// (`xᵀ diag(σ(x w) ⊙ (1 − σ(x w))) x`, `2 (b bᵀ) ⊗ (aᵀ a)`), and the definitions
     /// it cites (`p = softmax(x)`), whether or not `NAME_hessian` builds it so.
     pub fn hessian_formula(&self) -> Option<(String, Vec<(String, String)>)> {
@@ -408,7 +412,7 @@ impl Derivation {
             .first()
             .and_then(|&w| self.sig.params.get(w))
             .map_or(ir::Kind::Scalar, |p| p.kind);
-        let (h, wheres) = structure::formula(&pieces, &terms, var);
+        let (h, wheres) = hessian_structure::formula(&pieces, &terms, var);
         let print = |t: &simplify::Term| emit::math::print(t, emit::math::Notation::Unicode);
         Some((
             print(&h),

@@ -23,7 +23,7 @@
 //! This module is the interface only: re-exports, and wrappers of a few lines that
 //! check shapes (naming `op`), turn views into the crate's strided references and call
 //! the algorithm in its family module (`blas`, `broadcast`, `chain`, `decomp`,
-//! `elementwise`, `fill`, `fused`, `hessian`, `kron`, `lines`, `part`, `reduce`, `solve`, `view`, `workspace`).
+//! `elementwise`, `fill`, `fused`, `hessian`, `kron`, `lines`, `part`, `reduce`, `jacobian`, `solve`, `view`, `workspace`).
 //! Kernels whose family module is private are re-exported as they are.
 #![allow(missing_docs, clippy::missing_panics_doc, clippy::too_many_arguments)]
 
@@ -35,6 +35,10 @@ pub use crate::decomp::ln_det_inverse_static;
 pub use crate::fill::{add_diag_to, fill_to, from_rows_to, identity_to, index_adjoint_to};
 pub use crate::fused::{relu_step, sigmoid_scalar, zip3_map_sum, zip_map_sum, zip_n_to};
 pub use crate::hessian::{kron_cross_to, kron_gram_to, softmax_gram_to, Side};
+pub use crate::jacobian::{
+    jac_column_map_to, jac_column_to, jac_column_zip_to, jac_diag_to, jac_rows_to,
+    jac_zero_columns_except,
+};
 pub use crate::kron::{kron_adjoint_a_to, kron_adjoint_b_to, kronecker_to};
 pub use crate::lines::{
     broadcast_column_mean_to, broadcast_column_to, broadcast_row_mean_to, broadcast_row_to,

@@ -1,4 +1,4 @@
-//! Dense Hessians from their structure (see `matgrad-core/src/structure.rs`): the
+//! Dense Hessians from their structure (see `matgrad-core/src/hessian_structure.rs`): the
 //! Hessian of a loss whose variable `W` (`p×q`, `n = p q` entries) enters through a
 //! linear map `vec(Z) = L vec(W)`, `L = op(B)ᵀ ⊗ op(A)` (that is `Z = op(A) W op(B)`),
 //! is one product `Lᵀ D L` instead of `n` Hessian-vector products:

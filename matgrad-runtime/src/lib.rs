@@ -44,6 +44,7 @@ mod fill;
 mod fused;
 mod gemm;
 mod hessian;
+mod jacobian;
 mod kernel;
 mod kron;
 mod lines;

@@ -1,4 +1,4 @@
-//! Dense Hessians built from their structure (`matgrad-core/src/structure.rs`: one
+//! Dense Hessians built from their structure (`matgrad-core/src/hessian_structure.rs`: one
 //! product for `Xᵀ D X`, Kronecker products, `A + Aᵀ`), checked at run time: each
 //! against central differences of the generated gradient, against the column-by-column
 //! build from unit Hessian-vector products (the `_hvp` companion), against its closed

@@ -21,6 +21,19 @@ pub fn clash(
     r.map(|t| p[0] * (-p[1] * t).exp() * s) + ws * jacobian_p + v_p * grad_p
 }
 
+/// Structured (`diag(1 − tanh²(x w)) x` for `w`, a column per entry of `p`), with
+/// names of the generated code as parameters.
+#[jacobian(wrt = (w, p))]
+pub fn structured(
+    w: &DVector<f64>,
+    p: &DVector<f64>,
+    x: &DMatrix<f64>,
+    r: &DVector<f64>,
+    ws: f64,
+) -> DVector<f64> {
+    (x * w).map(|v| v.tanh()) * ws + r.map(|t| p[0] * (-p[1] * t).exp())
+}
+
 /// Static sizes, reverse mode.
 #[jacobian(wrt = (m, t))]
 pub fn transform(m: &Matrix3<f64>, t: &Vector3<f64>, x: &Vector3<f64>) -> Vector3<f64> {

@@ -457,10 +457,10 @@ fn code(input: &Input<'_>) -> (TokenStream, Ident, Vec<TokenStream>) {
 /// For `NAME_hessian` built from its structure: the code of `NAME_grad` for the
 /// first-order `input` (its forward pass, its reverse sweep), its value, the gradient
 /// of its one variable, and the Hessian as an `SMatrix<T, N, N>` expression of the
-/// pieces (see [`crate::structure::lower_static`]) on the forward pass's values.
+/// pieces (see [`crate::hessian_structure::lower_static`]) on the forward pass's values.
 pub(crate) fn structured_hessian(
     input: &Input<'_>,
-    pieces: &[crate::structure::Piece],
+    pieces: &[crate::hessian_structure::Piece],
     wshape: Shape,
 ) -> (TokenStream, Ident, TokenStream, TokenStream) {
     let (body, value, grads) = code(input);
@@ -470,7 +470,7 @@ pub(crate) fn structured_hessian(
         t: float_ty(&input.graph.float),
         differentiated: &input.adjoints.differentiated,
     };
-    let h = crate::structure::lower_static(pieces, wshape, &cx);
+    let h = crate::hessian_structure::lower_static(pieces, wshape, &cx);
     let grad = grads.into_iter().next().unwrap_or_default();
     (body, value, grad, h)
 }
@@ -698,7 +698,8 @@ pub(crate) fn jacobian_body(
         }
     };
     body.extend(match j.mode {
-        Mode::Forward => forward,
+        // Structured Jacobians are chosen for dynamic ones only.
+        Mode::Forward | Mode::Structured => forward,
         Mode::Reverse => reverse,
         // Static costs are numbers: decided at expansion; should a choice remain, by
         // the number of sweeps.

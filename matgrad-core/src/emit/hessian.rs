@@ -1,7 +1,7 @@
 //! `NAME_hessian`: the dense Hessian of one variable.
 //!
 //! When the Hessian has a structure the cost model finds cheaper than `n`
-//! Hessian-vector products (see [`crate::structure`]: `Xᵀ diag(d) X`, Kronecker
+//! Hessian-vector products (see [`crate::hessian_structure`]: `Xᵀ diag(d) X`, Kronecker
 //! products), it is built from it: the forward and reverse passes of `NAME_grad`,
 //! then one kernel per term on the forward pass's values. Otherwise it is built
 //! column by column from Hessian-vector products with unit directions, symmetrised.
@@ -11,9 +11,9 @@
 //! tangent) each column is one call of `NAME_hvp_into`, all sharing one workspace.
 
 use super::{float_ty, formula, grad_out, lit, mixed, rt, Input};
+use crate::hessian_structure::{Piece, Plan};
 use crate::ir::{Float, Kind};
 use crate::parse::signature::Param;
-use crate::structure::{Piece, Plan};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -108,7 +108,7 @@ fn structured_doc(first: &Input<'_>, pieces: &[Piece], plan: Option<&Plan>) -> V
         .first()
         .and_then(|&w| first.sig.params.get(w))
         .map_or(Kind::Scalar, |p| p.kind);
-    let (hess, wheres) = crate::structure::formula(pieces, &terms, var);
+    let (hess, wheres) = crate::hessian_structure::formula(pieces, &terms, var);
     let mut lines = vec!["# Derived gradient and Hessian".to_owned(), String::new()];
     for (name, g) in &gradients {
         lines.push(format!("- `∂f/∂{name} = {}`", print(g, Notation::Unicode)));
@@ -276,7 +276,7 @@ fn columns(input: &Input<'_>, first: &Input<'_>, plan: Option<&Plan>) -> TokenSt
                 .first()
                 .and_then(|&w| first.sig.params.get(w))
                 .map_or(Kind::Scalar, |p| p.kind);
-            let (h, _) = crate::structure::formula(pieces, &terms, var);
+            let (h, _) = crate::hessian_structure::formula(pieces, &terms, var);
             line = format!(
                 "Structure: `∇²f = {}`. {line}",
                 super::math::print(&h, super::math::Notation::Unicode)

@@ -2,7 +2,9 @@
 //! the values once, then one tangent sweep per entry of each variable (forward
 //! mode: column k of `J` is the tangent of the residuals along e_k) or one reverse
 //! sweep per residual (reverse mode: row i of `J` is the gradient of `⟨r, e_i⟩`), or
-//! both, one of them chosen at run time from the shapes. The static backend's
+//! the structured terms of each `J` written into it ([`crate::jacobian_structure`]), or
+//! forward (or structured) and reverse, one of them chosen at run time from the
+//! shapes. The static backend's
 //! version is `emit::fixed::jacobian_body`.
 //!
 //! The graph is a [`crate::tangent::JvpGraph`] of the seeded function `⟨r, s⟩`:
@@ -14,6 +16,7 @@ use super::{fuse, grad_out, is_dynamic, lit, mixed, rt, Emit};
 use crate::cost::Cost;
 use crate::diff::Adjoints;
 use crate::ir::{flag, Graph, Kind, NodeId, Op};
+use crate::jacobian_structure::{reads, Base, Term};
 use crate::parse::signature::{Param, Signature};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
@@ -26,24 +29,48 @@ pub enum Mode {
     Forward,
     /// One reverse sweep per residual.
     Reverse,
-    /// Both emitted: forward when its cost is at most reverse's, each evaluated at
-    /// the call's shapes.
+    /// Both emitted: forward (or the structured form) when its cost is at most
+    /// reverse's, each evaluated at the call's shapes.
     AtRunTime {
-        /// The cost of forward mode.
+        /// The cost of forward mode (of the structured form when `structured`).
         forward: Cost,
         /// The cost of reverse mode.
         reverse: Cost,
+        /// The structured form stands for forward mode (it is no dearer for any
+        /// sizes).
+        structured: bool,
     },
+    /// No sweeps: each Jacobian formed from the structure of the residuals' tangent
+    /// ([`crate::jacobian_structure`], [`Var::structured`]).
+    Structured,
 }
 
 impl Mode {
     /// Whether the forward sweeps are emitted.
     pub fn has_forward(&self) -> bool {
-        !matches!(self, Mode::Reverse)
+        matches!(
+            self,
+            Mode::Forward
+                | Mode::AtRunTime {
+                    structured: false,
+                    ..
+                }
+        )
+    }
+    /// Whether the structured Jacobians are emitted.
+    pub fn has_structured(&self) -> bool {
+        matches!(
+            self,
+            Mode::Structured
+                | Mode::AtRunTime {
+                    structured: true,
+                    ..
+                }
+        )
     }
     /// Whether the reverse sweeps are emitted.
     pub fn has_reverse(&self) -> bool {
-        !matches!(self, Mode::Forward)
+        matches!(self, Mode::Reverse | Mode::AtRunTime { .. })
     }
 }
 
@@ -59,6 +86,9 @@ pub struct Var {
     pub end: NodeId,
     /// The residuals' tangent along its direction (`None`: they do not depend on it).
     pub tangent: Option<NodeId>,
+    /// Its Jacobian as structured terms, when the tangent has that form (empty: the
+    /// residuals do not depend on it); used in [`Mode::Structured`].
+    pub structured: Option<Vec<Term>>,
 }
 
 /// A Jacobian to emit.
@@ -124,7 +154,54 @@ impl Jac<'_> {
         if self.mode.has_forward() {
             roots.extend(self.vars.iter().filter_map(|v| v.tangent));
         }
+        if self.mode.has_structured() {
+            let direct = self.direct();
+            for v in self.vars {
+                for id in v.structured.as_deref().map(reads).unwrap_or_default() {
+                    if direct.contains(&id) {
+                        roots.extend(self.graph.node(id).args.iter().copied());
+                    } else {
+                        roots.push(id);
+                    }
+                }
+            }
+        }
         ancestors(self.graph, &roots)
+    }
+
+    /// The coefficients of `c e_kᵀ` terms computed straight into their column of
+    /// `J`, never stored: a `map` or `zip_map` of columns that nothing else reads
+    /// (not the residuals, not another term).
+    pub(crate) fn direct(&self) -> Vec<NodeId> {
+        if !self.mode.has_structured() {
+            return Vec::new();
+        }
+        let g = self.graph;
+        let mut uses: Vec<NodeId> = Vec::new();
+        let mut candidates: Vec<NodeId> = Vec::new();
+        for v in self.vars {
+            for t in v.structured.as_deref().unwrap_or_default() {
+                uses.extend(t.coef);
+                if let Base::Matrix(a) = t.base {
+                    uses.push(a);
+                }
+                if let (Base::Column(_), Some(c)) = (t.base, t.coef) {
+                    let node = g.node(c);
+                    if node.kind.is_matrix() && matches!(node.op, Op::Map(_) | Op::ZipMap(_)) {
+                        candidates.push(c);
+                    }
+                }
+            }
+        }
+        candidates.retain(|c| uses.iter().filter(|u| *u == c).count() == 1);
+        let mut roots = vec![self.r];
+        roots.extend(uses.iter().copied().filter(|u| !candidates.contains(u)));
+        for &c in &candidates {
+            roots.extend(g.node(c).args.iter().copied());
+        }
+        let need = ancestors(g, &roots);
+        candidates.retain(|&c| !flag(&need, c));
+        candidates
     }
 
     /// Nodes that depend on a direction.
@@ -223,13 +300,18 @@ pub fn dynamic_body(j: &Jac<'_>, o: &Outs) -> TokenStream {
             });
         }
     }
-    let forward = j.mode.has_forward().then(|| forward_sweeps(&cx, j, o));
+    let forward = if j.mode.has_structured() {
+        Some(structured(&cx, j, o))
+    } else {
+        j.mode.has_forward().then(|| forward_sweeps(&cx, j, o))
+    };
     let reverse = j.mode.has_reverse().then(|| reverse_sweeps(&cx, j, o, &m));
     body.extend(match (j.mode, forward, reverse) {
         (
             Mode::AtRunTime {
                 forward: fc,
                 reverse: rc,
+                ..
             },
             Some(f),
             Some(r),
@@ -286,6 +368,98 @@ fn symbol(cx: &Emit<'_>, g: &Graph, once: &[bool], s: &str) -> Option<TokenStrea
     }
 }
 
+/// Per variable, its Jacobian from its structured terms, written straight into
+/// it: the first term on a whole matrix (`diag(c) A`, `diag(c)`) overwrites `J`,
+/// the others add; with none, the columns no term writes are zeroed and each
+/// column's first term `c e_kᵀ` overwrites it.
+fn structured(cx: &Emit<'_>, j: &Jac<'_>, o: &Outs) -> TokenStream {
+    let (g, rt) = (j.graph, rt());
+    let text = &g.node(j.r).text;
+    let mut out = TokenStream::new();
+    let direct = j.direct();
+    for (v, jout) in j.vars.iter().zip(&o.jac) {
+        let Some(terms) = &v.structured else {
+            out.extend(
+                quote!(::core::compile_error!("matgrad: a structured Jacobian without its terms");),
+            );
+            continue;
+        };
+        let mut order: Vec<&Term> = terms.iter().collect();
+        order.sort_by_key(|t| match t.base {
+            Base::Matrix(_) => 0,
+            Base::Identity => 1,
+            Base::Column(_) => 2,
+        });
+        // Columns only: the others zeroed, each column's first term overwrites it.
+        let columns_only = order.iter().all(|t| matches!(t.base, Base::Column(_)));
+        let mut written: Vec<usize> = Vec::new();
+        if columns_only {
+            for t in &order {
+                if let Base::Column(k) = t.base {
+                    if !written.contains(&k) {
+                        written.push(k);
+                    }
+                }
+            }
+            out.extend(quote!(#rt::jac_zero_columns_except(#jout, &[#(#written),*]);));
+        }
+        let mut first = true;
+        let mut seen: Vec<usize> = Vec::new();
+        for t in order {
+            let s = lit(t.scale, &g.float);
+            let (s, c) = match t.coef {
+                Some(id) if g.node(id).kind.is_matrix() => {
+                    let cv = cx.view(id);
+                    (s, quote!(::core::option::Option::Some(#cv)))
+                }
+                Some(id) => {
+                    let sc = cx.scalar(id);
+                    (quote!((#s * #sc)), quote!(::core::option::Option::None))
+                }
+                None => (s, quote!(::core::option::Option::None)),
+            };
+            let acc = match t.base {
+                Base::Column(k) if columns_only => {
+                    let again = seen.contains(&k);
+                    seen.push(k);
+                    again
+                }
+                _ => !first,
+            };
+            first = false;
+            // A coefficient computed straight into its column.
+            if let (Base::Column(k), Some(cid)) = (t.base, t.coef) {
+                if direct.contains(&cid) {
+                    let node = g.node(cid);
+                    let (a, b) = (node.args.first().copied(), node.args.get(1).copied());
+                    out.extend(match (&node.op, a, b) {
+                        (Op::Map(cl), Some(a), _) => {
+                            let (av, x, body) = (cx.view(a), mixed("__mg_x"), cx.sym(&cl.body, cid, 0));
+                            quote!(#rt::jac_column_map_to(#jout, #acc, #k, #s, #av, |#x| #body, #text);)
+                        }
+                        (Op::ZipMap(cl), Some(a), Some(b)) => {
+                            let (av, bv) = (cx.view(a), cx.view(b));
+                            let (p, q, body) = (mixed("__mg_a0"), mixed("__mg_a1"), cx.sym(&cl.body, cid, 0));
+                            quote!(#rt::jac_column_zip_to(#jout, #acc, #k, #s, #av, #bv, |#p, #q| #body, #text);)
+                        }
+                        _ => quote!(::core::compile_error!("matgrad: a coefficient that is not entrywise");),
+                    });
+                    continue;
+                }
+            }
+            out.extend(match t.base {
+                Base::Matrix(a) => {
+                    let av = cx.view(a);
+                    quote!(#rt::jac_rows_to(#jout, #acc, #s, #c, #av, #text);)
+                }
+                Base::Identity => quote!(#rt::jac_diag_to(#jout, #acc, #s, #c, #text);),
+                Base::Column(k) => quote!(#rt::jac_column_to(#jout, #acc, #k, #s, #c, #text);),
+            });
+        }
+    }
+    out
+}
+
 /// Per variable, per entry k: the unit direction e_k, the variable's section, and
 /// its tangent of the residuals into column k of its Jacobian.
 fn forward_sweeps(cx: &Emit<'_>, j: &Jac<'_>, o: &Outs) -> TokenStream {
@@ -303,11 +477,51 @@ fn forward_sweeps(cx: &Emit<'_>, j: &Jac<'_>, o: &Outs) -> TokenStream {
         let before = cx.slots.borrow().len();
         let kk = mixed("__mg_k");
         let mut each = TokenStream::new();
-        for id in j.section(v) {
-            each.extend(cx.forward(id));
+        // The direction is the unit vector e_k: `A v` is column k of `A` (m entries
+        // copied where the product would make m·n multiply-adds).
+        let column_dir = matches!(d.kind, Kind::Matrix(s) if s.cols == crate::ir::Dim::One);
+        let on = j.on_directions();
+        let section = j.section(v);
+        // The residuals' tangent, when a `map` or `zip_map` read by nothing else of
+        // the sweep, is evaluated straight into column k of a dynamic `J`.
+        let tnode = g.node(tangent);
+        let into_column = !j.static_jacobian(v)
+            && matches!(tnode.kind, Kind::Matrix(s) if s.cols == crate::ir::Dim::One)
+            && matches!(tnode.op, Op::Map(_) | Op::ZipMap(_))
+            && section.contains(&tangent)
+            && !section.iter().any(|&id| g.node(id).args.contains(&tangent));
+        let text = &g.node(j.r).text;
+        for id in section {
+            let node = g.node(id);
+            if into_column && id == tangent {
+                let (a, b) = (node.args.first().copied(), node.args.get(1).copied());
+                each.extend(match (&node.op, a, b) {
+                    (Op::Map(cl), Some(a), _) => {
+                        let (av, x, body) = (cx.view(a), mixed("__mg_x"), cx.sym(&cl.body, id, 0));
+                        quote!(#rt::jac_column_map_to(#jout, false, #kk, #one, #av, |#x| #body, #text);)
+                    }
+                    (Op::ZipMap(cl), Some(a), Some(b)) => {
+                        let (av, bv) = (cx.view(a), cx.view(b));
+                        let (p, q, body) = (mixed("__mg_a0"), mixed("__mg_a1"), cx.sym(&cl.body, id, 0));
+                        quote!(#rt::jac_column_zip_to(#jout, false, #kk, #one, #av, #bv, |#p, #q| #body, #text);)
+                    }
+                    _ => quote!(::core::compile_error!("matgrad: a tangent that is not entrywise");),
+                });
+                continue;
+            }
+            match (&node.op, node.args.as_slice()) {
+                (Op::MatMul, &[a, x]) if column_dir && x == v.dir && !flag(&on, a) => {
+                    let (name, av, text) = (super::val(id), cx.view(a), &node.text);
+                    each.extend(cx.take(&name));
+                    each.extend(quote!(#rt::column_to(&mut #name, #av, #kk, #text);));
+                }
+                _ => each.extend(cx.forward(id)),
+            }
         }
-        let tv = cx.view(tangent);
-        each.extend(quote!(#jout.column_mut(#kk).copy_from(&#tv.column(0));));
+        if !into_column {
+            let tv = cx.view(tangent);
+            each.extend(quote!(#jout.column_mut(#kk).copy_from(&#tv.column(0));));
+        }
         for (name, slot) in cx.slots.borrow().iter().skip(before) {
             each.extend(quote!(#ws.put(#slot, #name);));
         }

@@ -951,18 +951,18 @@ pub(crate) fn hessian_sweeps(input: &Input<'_>, names: &HessianNames) -> Option<
 
 /// The body of `NAME_grad_into` for the first-order `input`, then the statements
 /// writing the dense Hessian of the variable `w` (a node) into the `DMatrix` `h` from
-/// its structure's `pieces` (see [`crate::structure`]), on the forward pass's values.
+/// its structure's `pieces` (see [`crate::hessian_structure`]), on the forward pass's values.
 pub(crate) fn structured_hessian(
     input: &Input<'_>,
-    pieces: &[crate::structure::Piece],
+    pieces: &[crate::hessian_structure::Piece],
     w: NodeId,
     h: &Ident,
 ) -> TokenStream {
-    let then = |cx: &Emit<'_>| crate::structure::lower(pieces, w, h, cx);
+    let then = |cx: &Emit<'_>| crate::hessian_structure::lower(pieces, w, h, cx);
     body_then(input, false, Some(&then))
 }
 
-impl crate::structure::Lowering for Emit<'_> {
+impl crate::hessian_structure::Lowering for Emit<'_> {
     fn view(&self, id: NodeId) -> TokenStream {
         Emit::view(self, id)
     }
