@@ -135,7 +135,6 @@ impl Emit<'_> {
         let Reads { pre, args, post } = self.loop_reads(id, l);
         let step_into = format_ident!("{}_step_into", l.step);
         let r = l.result;
-        let v = val(id);
         let last = quote!(#stack[#n * #c + #r]);
         let run = quote! {
             let #lo: usize = #start;
@@ -153,7 +152,23 @@ impl Emit<'_> {
             }
             #post
         };
-        match node.kind {
+        self.saved_value(id, &run, &last, &quote!(#ws.put_stack(#k, #stack);))
+    }
+
+    /// Node `id`'s value read from a loop's saved buffer `last` (a 1×1 matrix for a
+    /// scalar) once `run` has filled it, `after` run last: a matrix copied into the
+    /// node's buffer, a scalar bound to the node's local.
+    fn saved_value(
+        &self,
+        id: NodeId,
+        run: &TokenStream,
+        last: &TokenStream,
+        after: &TokenStream,
+    ) -> TokenStream {
+        let rt = rt();
+        let f = &self.g.float;
+        let (t, one, v) = (float_ty(f), lit(1.0, f), val(id));
+        match self.g.node(id).kind {
             Kind::Matrix(_) => {
                 let take = self.take(&v);
                 quote! {
@@ -161,7 +176,7 @@ impl Emit<'_> {
                     {
                         #run
                         #rt::axpy_to(&mut #v, false, #one, #rt::view(&#last), false);
-                        #ws.put_stack(#k, #stack);
+                        #after
                     }
                 }
             }
@@ -169,7 +184,7 @@ impl Emit<'_> {
                 let #v: #t = {
                     #run
                     let __mg_value: #t = #last[(0, 0)];
-                    #ws.put_stack(#k, #stack);
+                    #after
                     __mg_value
                 };
             },
@@ -183,9 +198,7 @@ impl Emit<'_> {
         let Op::Loop(l) = &self.g.node(of).op else {
             return TokenStream::new();
         };
-        let rt = rt();
-        let (ws, f) = (&self.ws, &self.g.float);
-        let t = float_ty(f);
+        let ws = &self.ws;
         let (c, k) = (l.carried.len(), l.ordinal);
         let (start, end) = (l.start.tokens(), l.end.tokens());
         let (stack, lo, n) = (
@@ -193,34 +206,13 @@ impl Emit<'_> {
             mixed("__mg_lo"),
             mixed("__mg_n"),
         );
-        let v = val(id);
         let read = quote! {
             let #lo: usize = #start;
             let #n: usize = (#end).saturating_sub(#lo);
             let #stack = #ws.take_stack(#k);
         };
         let last = quote!(#stack[#n * #c + #j]);
-        match self.g.node(id).kind {
-            Kind::Matrix(_) => {
-                let (take, one) = (self.take(&v), lit(1.0, f));
-                quote! {
-                    #take
-                    {
-                        #read
-                        #rt::axpy_to(&mut #v, false, #one, #rt::view(&#last), false);
-                        #ws.put_stack(#k, #stack);
-                    }
-                }
-            }
-            Kind::Scalar => quote! {
-                let #v: #t = {
-                    #read
-                    let __mg_value: #t = #last[(0, 0)];
-                    #ws.put_stack(#k, #stack);
-                    __mg_value
-                };
-            },
-        }
+        self.saved_value(id, &read, &last, &quote!(#ws.put_stack(#k, #stack);))
     }
 
     /// The node holding carried variable `j`'s value after loop node `id`, if the
