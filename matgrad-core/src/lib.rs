@@ -137,12 +137,12 @@ fn helper_companions(
     }
     let wrt_params: Vec<&parse::signature::Param> =
         wrt.iter().filter_map(|&i| sig.params.get(i)).collect();
-    // Second order through helpers is not wired yet: one clear error, and the
-    // gradient companions still work.
-    let second_order = (parsed.hvp || parsed.hessian.is_some()).then(|| {
+    // A dense Hessian through helpers is not wired yet: one clear error, and the
+    // other companions still work. (`hvp` is: its body is derived as `_grad_into`'s.)
+    let second_order = parsed.hessian.is_some().then(|| {
         syn::Error::new_spanned(
             attr,
-            "`hvp` and `hessian` are not available yet for a function that calls `#[differentiable]` helpers or `#[custom_adjoint]` functions: write the helper's body inline for second order",
+            "`hessian` is not available yet for a function that calls `#[differentiable]` helpers or `#[custom_adjoint]` functions: use `hvp` (Hessian-vector products work through helpers), or write the helper's body inline for a dense Hessian",
         )
         .to_compile_error()
     });
@@ -157,6 +157,7 @@ fn helper_companions(
         helpers: state.helpers.clone(),
         pending: state.pending.clone(),
     };
+    let mut hvp_state = parsed.hvp.then(|| pass_state(parse::helper::Pass::Hvp));
     let mut step_states = (!parsed.step.is_empty()).then(|| {
         (
             pass_state(parse::helper::Pass::Step),
@@ -181,7 +182,28 @@ fn helper_companions(
         }
         None => TokenStream::new(),
     };
-    Some(quote!(#companions #step #second_order))
+    // `NAME_hvp` and `NAME_hvp_into`: the tangent graph's signature (the directions
+    // after the parameters), the body derived by the continuation.
+    let hvp = match hvp_state.as_mut() {
+        Some(s) => {
+            let (tsig, twrt) = tangent::signature(&sig, &wrt);
+            let twrt_params: Vec<&parse::signature::Param> =
+                twrt.iter().filter_map(|&i| tsig.params.get(i)).collect();
+            let doc = [
+                " The Hessian-vector products are derived through the `#[differentiable]` helpers the body calls (formulas are not shown for such functions).".to_owned(),
+            ];
+            emit::signatures(
+                item,
+                &tsig,
+                &twrt_params,
+                &doc,
+                &s.fetch_next()?,
+                emit::Companion::Hvp { hidden: false },
+            )
+        }
+        None => TokenStream::new(),
+    };
+    Some(quote!(#companions #step #hvp #second_order))
 }
 
 /// Continues a `#[grad]` expansion with one more helper (`__grad_continue!`'s input:
@@ -200,7 +222,7 @@ pub fn expand_continue(input: TokenStream) -> TokenStream {
     }
     let options = Options {
         reassociate: state.reassociate,
-        first_order: true,
+        first_order: state.pass != parse::helper::Pass::Hvp,
     };
     let hygiene = state.hygiene;
     emit::with_mixed_site(hygiene, || continued_body(state, options))
@@ -214,6 +236,13 @@ fn continued_body(state: parse::helper::State, options: Options) -> TokenStream 
                 parse::helper::Pass::Grad => d.into_body(),
                 parse::helper::Pass::Step => emit::step_body(&d.input()),
                 parse::helper::Pass::Back => emit::back_body(&d.input()),
+                parse::helper::Pass::Hvp => match d.hvp_input() {
+                    Some(input) if emit::fixed::applies(&input) => emit::fixed::into_body(&input),
+                    Some(input) => emit::into_body(&input),
+                    None => quote!(::core::unreachable!(
+                        "matgrad: this function was rejected at compile time"
+                    )),
+                },
             };
             let checks = emit::resolve::checks(&d.item.block);
             quote!({ #checks #body })

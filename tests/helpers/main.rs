@@ -126,3 +126,47 @@ fn helpers_stay_ordinary_functions() {
     assert_eq!(direct, matgrad::add_row(&(&x * &w), &b).map(|v| v.tanh()));
     assert_eq!(layers::difference(&x, &x), DMatrix::zeros(3, 2));
 }
+
+/// Hessian-vector products through a helper: `dense` inlined into the tangent graph.
+#[grad(wrt = (w1, w2), hvp)]
+fn two_layer_hvp_through_helper(
+    x: &DMatrix<f64>,
+    w1: &DMatrix<f64>,
+    b1: &RowDVector<f64>,
+    w2: &DMatrix<f64>,
+    y: &DMatrix<f64>,
+) -> f64 {
+    let h = dense(x, w1, b1);
+    layers::squared_error(&(h * w2), y)
+}
+
+#[test]
+fn hvp_through_helpers_matches_differences_of_the_gradient() {
+    let r = &mut rng(703);
+    for (n, d, h, k) in [(1, 1, 1, 1), (5, 3, 4, 2)] {
+        let (x, y) = (mat(r, n, d), mat(r, n, k));
+        let (w1, w2) = (mat(r, d, h), mat(r, h, k));
+        let b1 = RowDVector::from_fn(h, |_, _| uniform(r, -1.0, 1.0));
+        let (v1, v2) = (mat(r, d, h), mat(r, h, k));
+        let (value, g1, g2, hv1, hv2) =
+            two_layer_hvp_through_helper_hvp(&x, &w1, &b1, &w2, &y, &v1, &v2);
+        let (gv, gg1, gg2) = two_layer_hvp_through_helper_grad(&x, &w1, &b1, &w2, &y);
+        assert_eq!((value, &g1, &g2), (gv, &gg1, &gg2));
+        // (∇f(w + εv) − ∇f(w − εv)) / 2ε along the direction (v1, v2).
+        let eps = 1e-6;
+        let plus =
+            two_layer_hvp_through_helper_grad(&x, &(&w1 + &v1 * eps), &b1, &(&w2 + &v2 * eps), &y);
+        let minus =
+            two_layer_hvp_through_helper_grad(&x, &(&w1 - &v1 * eps), &b1, &(&w2 - &v2 * eps), &y);
+        let fd1 = (plus.1 - minus.1) / (2.0 * eps);
+        let fd2 = (plus.2 - minus.2) / (2.0 * eps);
+        assert!(
+            (&hv1 - &fd1).amax() < 1e-6 * (1.0 + fd1.amax()),
+            "{hv1} vs {fd1}"
+        );
+        assert!(
+            (&hv2 - &fd2).amax() < 1e-6 * (1.0 + fd2.amax()),
+            "{hv2} vs {fd2}"
+        );
+    }
+}

@@ -227,6 +227,8 @@ pub enum Pass {
     Step,
     /// `NAME_back_into`, the reverse sweep from the values `NAME_step_into` left.
     Back,
+    /// `NAME_hvp_into`, from the tangent graph.
+    Hvp,
 }
 
 impl State {
@@ -261,6 +263,7 @@ impl State {
                 Pass::Grad => "",
                 Pass::Step => "_step",
                 Pass::Back => "_back",
+                Pass::Hvp => "_hvp",
             }
         );
         let flag = Ident::new(&flag, proc_macro2::Span::call_site());
@@ -291,6 +294,8 @@ impl State {
                     Pass::Step
                 } else if s.ends_with("_back") {
                     Pass::Back
+                } else if s.ends_with("_hvp") {
+                    Pass::Hvp
                 } else {
                     Pass::Grad
                 };
