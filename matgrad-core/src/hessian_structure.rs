@@ -29,7 +29,7 @@
 //!
 //! # Recognition
 //!
-//! One forward pass over the graph gives each node a [`Form`]: constant; affine in
+//! One forward pass over the graph gives each node a `Form`: constant; affine in
 //! `W` (with its Kronecker map when it has one); an entrywise function φ of an
 //! affine node `z`, carrying `φ′` and `φ″` as scalar expressions of the entries of
 //! node values (`Sym::Arg(k)` is the entry of `args[k]`), so that the generated code
