@@ -168,7 +168,12 @@ fn helper_companions(
     let doc = [
         " The gradients are derived through the `#[differentiable]` helpers and `#[custom_adjoint]` functions the body calls (formulas are not shown for such functions).".to_owned(),
     ];
-    let companions = emit::signatures(item, &sig, &wrt_params, &doc, &fetch, emit::Companion::Grad);
+    // (A step function gets only its two passes, below.)
+    let companions = if parsed.step.is_empty() {
+        emit::signatures(item, &sig, &wrt_params, &doc, &fetch, emit::Companion::Grad)
+    } else {
+        TokenStream::new()
+    };
     let step = match step_states.as_mut() {
         Some((step, back)) => {
             let mut t = emit::step_signature(item, &sig, parsed.step.len(), &step.fetch_next()?);
@@ -758,6 +763,20 @@ fn fallback(
     }
     if let (Some(_), [w]) = (attr.hessian, wrt_params.as_slice()) {
         out.extend(emit::hessian::stub(item, &sig.params, w, sig.float.clone()));
+    }
+    // A run-time loop's step function: the two companions its loop calls, so that
+    // the body's error is the only one reported.
+    if !attr.step.is_empty() {
+        let unreachable = quote!(::core::unreachable!(
+            "matgrad: this function was rejected at compile time"
+        ));
+        out.extend(emit::step_signature(
+            item,
+            sig,
+            attr.step.len(),
+            &unreachable,
+        ));
+        out.extend(emit::back_signature(item, sig, &refs, &unreachable));
     }
     out
 }

@@ -1025,19 +1025,21 @@ pub fn companions(input: &Input<'_>) -> TokenStream {
         Companion::Grad => formula::doc(input),
         Companion::Hvp { .. } => formula::hvp_doc(input),
     };
-    let mut out = signatures(
+    // A run-time loop's step function: only the two passes its loop calls (its
+    // nested items are then expanded twice, not three times).
+    if !input.graph.results.is_empty() {
+        let mut out = looped::step_companion(input);
+        out.extend(back_signature(item, sig, &wrt_params, &back_body(input)));
+        return out;
+    }
+    signatures(
         item,
         sig,
         &wrt_params,
         &formulas,
         &into_body(input),
         companion,
-    );
-    out.extend(looped::step_companion(input));
-    if !input.graph.results.is_empty() {
-        out.extend(back_signature(item, sig, &wrt_params, &back_body(input)));
-    }
-    out
+    )
 }
 
 /// The body of `NAME_grad_into` on dynamic sizes: the forward pass, the reverse
