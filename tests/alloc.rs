@@ -447,6 +447,43 @@ fn run_time_loop_grad_into_allocates_nothing() {
     }
 }
 
+/// `NAME_hvp_into` through a run-time loop (the `rnn` loss at T = 10): the loop's
+/// tangent, a loop of its own, keeps its saved iterations in the workspace too.
+#[test]
+fn run_time_loop_hvp_into_allocates_nothing() {
+    let p = rnn_losses::inputs(10);
+    let (xs, y, w, u, b, wo, bo) = (&p.xs, &p.y, &p.w, &p.u, &p.b, &p.wo, p.bo);
+    let (vw, vu, vb, vwo, vbo) = (w * 0.5, u * 0.5, b * 0.5, wo * 0.5, 0.5);
+    let mut ws = Workspace::new();
+    let (mut gw, mut gu, mut gb, mut gwo, mut gbo) = (
+        DMatrix::zeros(0, 0),
+        RowDVector::zeros(0),
+        RowDVector::zeros(0),
+        DVector::zeros(0),
+        0.0,
+    );
+    let (mut hw, mut hu, mut hb, mut hwo, mut hbo) = (
+        DMatrix::zeros(0, 0),
+        RowDVector::zeros(0),
+        RowDVector::zeros(0),
+        DVector::zeros(0),
+        0.0,
+    );
+    // `_hvp` returns eight matrices (the two scalars' gradient and product are not
+    // allocated).
+    check(
+        "rnn hvp T = 10",
+        8,
+        || {
+            rnn_losses::rnn_hvp_into(
+                xs, y, w, u, b, wo, bo, &vw, &vu, &vb, &vwo, vbo, &mut gw, &mut gu, &mut gb,
+                &mut gwo, &mut gbo, &mut hw, &mut hu, &mut hb, &mut hwo, &mut hbo, &mut ws,
+            )
+        },
+        || rnn_losses::rnn_hvp(xs, y, w, u, b, wo, bo, &vw, &vu, &vb, &vwo, vbo).0,
+    );
+}
+
 /// `NAME_hvp_into` (SPEC §10) allocates nothing once its workspace and output buffers
 /// have their shapes, on the workloads with `hvp`: the tangent graph is emitted by the
 /// same backend as the gradient. `NAME_hvp` allocates exactly its `2k` outputs.

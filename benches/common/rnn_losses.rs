@@ -38,8 +38,9 @@ pub fn rnn_t10(
 }
 
 /// The same loss over `xs.ncols()` steps: a loop with a run-time trip count, not
-/// unrolled (one definition for every sequence length).
-#[grad(wrt = (w, u, b, wo, bo))]
+/// unrolled (one definition for every sequence length); with Hessian-vector
+/// products (the loop's tangent is a loop carrying the state and its tangent).
+#[grad(wrt = (w, u, b, wo, bo), hvp)]
 pub fn rnn(
     xs: &DMatrix<f64>,
     y: &DVector<f64>,

@@ -543,6 +543,16 @@ pub fn derive(
         names.push(name);
     }
     let groups: Vec<Vec<usize>> = d.wrt.iter().map(|&w| vec![w]).collect();
+    // A run-time loop's tangent is a loop of its own, which the sweeps along one
+    // direction after another would each run: reverse mode through the seeded
+    // function instead.
+    if d.graph
+        .nodes
+        .iter()
+        .any(|n| matches!(n.op, crate::ir::Op::Loop(_)))
+    {
+        return None;
+    }
     let mut jvp = tangent::jvp_graph(&d.graph, &d.wrt, &names, &groups, r_orig, true).ok()?;
     let r_node = *jvp.value.get(r_orig)?;
     // The structured form of each variable's Jacobian (dynamic Jacobians only: its

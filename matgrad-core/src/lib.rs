@@ -176,11 +176,14 @@ fn helper_companions(
     };
     let step = match step_states.as_mut() {
         Some((step, back)) => {
-            let mut t = emit::step_signature(item, &sig, parsed.step.len(), &step.fetch_next()?);
+            let (ssig, swrt, results) = step_signature(&parsed, &sig, &wrt);
+            let swrt_params: Vec<&parse::signature::Param> =
+                swrt.iter().filter_map(|&i| ssig.params.get(i)).collect();
+            let mut t = emit::step_signature(item, &ssig, results, &step.fetch_next()?);
             t.extend(emit::back_signature(
                 item,
-                &sig,
-                &wrt_params,
+                &ssig,
+                &swrt_params,
                 &back.fetch_next()?,
             ));
             t
@@ -702,6 +705,26 @@ pub fn derive_full(
         (Some(attr), Some(wrt), Some(graph)) if !cx.has_errors() => {
             let graph = solve::solves(&graph, attr.reassociate);
             let graph = rewrite::rewrite(&graph, &wrt, attr.reassociate);
+            // The step function of a run-time loop's tangent: its step companions are
+            // those of the tangent graph.
+            let (sig, wrt, graph) = if attr.loop_tangent {
+                match tangent::loop_step(&graph, &sig, &wrt) {
+                    Ok(step) => (step.sig, step.wrt, step.graph),
+                    Err(errors) => {
+                        for (span, msg) in errors {
+                            cx.error_at(span, second_order_error(&msg));
+                        }
+                        return Err(Failure {
+                            errors: cx.errors().to_vec(),
+                            left_to_rustc: cx.left_to_rustc().to_vec(),
+                            ill_typed: cx.ill_typed(),
+                            fallback: fallback(item, &sig, &attr, &wrt),
+                        });
+                    }
+                }
+            } else {
+                (sig, wrt, graph)
+            };
             let adjoints = diff::differentiate(&graph, &wrt);
             let second = second_order(&mut cx, &attr, &sig, &wrt, &graph);
             if cx.has_errors() {
@@ -770,15 +793,33 @@ fn fallback(
         let unreachable = quote!(::core::unreachable!(
             "matgrad: this function was rejected at compile time"
         ));
-        out.extend(emit::step_signature(
-            item,
-            sig,
-            attr.step.len(),
-            &unreachable,
-        ));
-        out.extend(emit::back_signature(item, sig, &refs, &unreachable));
+        let (sig, wrt, results) = step_signature(attr, sig, wrt);
+        let step_params = params(&sig, &wrt);
+        let refs: Vec<&parse::signature::Param> = step_params.iter().collect();
+        out.extend(emit::step_signature(item, &sig, results, &unreachable));
+        out.extend(emit::back_signature(item, &sig, &refs, &unreachable));
     }
     out
+}
+
+/// A step function's companions' signature, variables and number of carried values:
+/// the function's own, or those of its tangent with `loop_tangent` (see
+/// [`tangent::loop_step`]).
+fn step_signature(
+    attr: &parse::attr::Attr,
+    sig: &parse::signature::Signature,
+    wrt: &[usize],
+) -> (parse::signature::Signature, Vec<usize>, usize) {
+    let carried = attr.step.len();
+    if attr.loop_tangent {
+        let (tsig, twrt, _, _) = tangent::loop_step_signature(sig, wrt, carried);
+        return (tsig, twrt, 2 * carried);
+    }
+    let own = parse::signature::Signature {
+        params: sig.params.clone(),
+        float: sig.float.clone(),
+    };
+    (own, wrt.to_vec(), carried)
 }
 
 /// The tangent graph and its reverse sweep, when `hvp` or `hessian` is asked for;
@@ -825,14 +866,16 @@ fn second_order(
         }
         Err(errors) => {
             for (span, msg) in errors {
-                cx.error_at(
-                    span,
-                    format!("no second derivative for {msg}: `hvp` and `hessian` need one for every operation on the path from the `wrt` variables to the value"),
-                );
+                cx.error_at(span, second_order_error(&msg));
             }
             None
         }
     }
+}
+
+/// The error of an operation without a tangent (`msg` names it and says why).
+fn second_order_error(msg: &str) -> String {
+    format!("no second derivative for {msg}: `hvp` and `hessian` need one for every operation on the path from the `wrt` variables to the value")
 }
 
 /// The parameter index of each `wrt` name, reporting unknown and repeated names.

@@ -17,6 +17,9 @@ pub const HESSIAN: &str = "hessian";
 /// The hidden option of a run-time loop's step function (see [`crate::ir::Loop`]):
 /// the carried variables whose values at the end of the body `NAME_step_into` writes.
 pub const LOOP_STEP: &str = "loop_step";
+/// The hidden flag of a step function's tangent (see [`crate::tangent::loop_step`]):
+/// the function's step companions are those of its tangent graph.
+pub const LOOP_TANGENT: &str = "loop_tangent";
 
 /// Matrix types accepted for parameters, with the shape each stands for.
 pub const MATRIX_TYPES: [(&str, Shape); 3] = [

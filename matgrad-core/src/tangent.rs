@@ -30,6 +30,8 @@ pub struct TangentGraph {
     /// For each node of the original graph, the node of its tangent (`None` for a
     /// constant): the direction for a variable.
     pub tangents: Vec<Option<NodeId>>,
+    /// For each node of the original graph, the node of its value.
+    pub values: Vec<NodeId>,
 }
 
 /// The signature of the tangent graph: the original parameters, then one direction
@@ -113,9 +115,172 @@ pub fn tangent_graph(
             output,
             float: g.float.clone(),
             results: Vec::new(),
-            items: g.items.clone(),
+            items: b.items,
         },
         value,
+        values: b.value,
+    })
+}
+
+/// The step function of a run-time loop's tangent (see
+/// [`crate::rules::looped`]): the loop `c ← step(c, k, t)` followed along a
+/// direction is the loop carrying `(c, ċ)` and reading `(k, k̇)`, whose step is the
+/// tangent graph of the original step function, `(c', ċ')`. With directions for
+/// the carried values, the active reads and the seeds `s`, that graph's output
+///
+/// ```text
+/// Σ ⟨ċ'ᵢ, sᵢ⟩ + Σ ⟨c'ᵢ, ṡᵢ⟩
+/// ```
+///
+/// is again a step function's seeded value, carrying `(c, ċ)` with the seeds
+/// `(ṡ, s)`. So `#[grad(.., loop_step = (..), loop_tangent)]` on the original step
+/// function's tokens (under a new name) gives the tangent loop's `_step_into` and
+/// `_back_into` by the ordinary route, once its parameters are in a step function's
+/// order ([`loop_step_signature`]).
+pub struct LoopStep {
+    /// The tangent graph, its parameters in step order, its results `(c', ċ')`.
+    pub graph: Graph,
+    /// Its signature.
+    pub sig: Signature,
+    /// Its variables: the carried values and their directions, the active reads and
+    /// their directions (parameters `0..wrt.len()`).
+    pub wrt: Vec<usize>,
+}
+
+/// The signature of a step function's tangent (`sig` the step function's, `wrt`
+/// its variables, the first `carried` of them carried, the last `carried`
+/// parameters the seeds): the parameters
+///
+/// ```text
+/// c…, ċ…, k…, k̇…, (other reads, counts, flags, the index), ṡ…, s…
+/// ```
+///
+/// with its variables (`0..2(carried + active)`); also the tangent graph's
+/// variables (`wrt`, then the seeds) and, for each parameter of the new signature,
+/// its index in [`signature`]'s order (the parameters, then one direction per
+/// variable).
+pub fn loop_step_signature(
+    sig: &Signature,
+    wrt: &[usize],
+    carried: usize,
+) -> (Signature, Vec<usize>, Vec<usize>, Vec<usize>) {
+    let np = sig.params.len();
+    let seeds: Vec<usize> = (np.saturating_sub(carried)..np).collect();
+    let mut twrt = wrt.to_vec();
+    twrt.extend(&seeds);
+    let (full, _) = signature(sig, &twrt);
+    let dir = |i: usize| np + twrt.iter().position(|&w| w == i).unwrap_or(0);
+    let (c, a) = wrt.split_at(carried.min(wrt.len()));
+    let mut order: Vec<usize> = Vec::with_capacity(full.params.len());
+    order.extend(c);
+    order.extend(c.iter().map(|&i| dir(i)));
+    order.extend(a);
+    order.extend(a.iter().map(|&i| dir(i)));
+    order.extend((0..np).filter(|i| !twrt.contains(i)));
+    order.extend(seeds.iter().map(|&i| dir(i)));
+    order.extend(&seeds);
+    let params = order
+        .iter()
+        .filter_map(|&o| full.params.get(o).cloned())
+        .collect();
+    (
+        Signature {
+            params,
+            float: sig.float.clone(),
+        },
+        (0..2 * wrt.len()).collect(),
+        twrt,
+        order,
+    )
+}
+
+/// The step function of a run-time loop's tangent, from the original step
+/// function's graph `g` (its [`Graph::results`] the carried values), signature and
+/// variables (see [`LoopStep`]). An operation without a tangent is an error at its
+/// span.
+pub fn loop_step(
+    g: &Graph,
+    sig: &Signature,
+    wrt: &[usize],
+) -> Result<LoopStep, Vec<(Span, String)>> {
+    let carried = g.results.len();
+    let (tsig, twrt_new, twrt, order) = loop_step_signature(sig, wrt, carried);
+    let np = sig.params.len();
+    let names: Vec<String> = (0..twrt.len())
+        .filter_map(|k| {
+            let full = np + k;
+            let at = order.iter().position(|&o| o == full)?;
+            tsig.params.get(at).map(|p| p.name.to_string())
+        })
+        .collect();
+    let t = tangent_graph(g, &twrt, &names)?;
+    let mut graph = t.graph;
+    // The results: the carried values, then their tangents (zero where constant).
+    let mut results = Vec::with_capacity(2 * carried);
+    let mut tangents = Vec::with_capacity(carried);
+    for &r in &g.results {
+        let value = t.values.get(r).copied().unwrap_or(r);
+        results.push(value);
+        let tangent = match t.tangents.get(r).copied().flatten() {
+            Some(d) => d,
+            None => {
+                let like = graph.node(value).clone();
+                let (op, args) = match like.kind {
+                    Kind::Matrix(_) => (
+                        Op::Map(Closure {
+                            body: Sym::Lit(0.0),
+                        }),
+                        vec![value],
+                    ),
+                    Kind::Scalar => (Op::Lit(0.0), Vec::new()),
+                };
+                graph.nodes.push(Node {
+                    op,
+                    args,
+                    name: None,
+                    ..like
+                });
+                graph.nodes.len() - 1
+            }
+        };
+        tangents.push(tangent);
+    }
+    results.extend(tangents);
+    // The parameters in step order: node `j < P` becomes parameter `j`.
+    let p = order.len();
+    let mut new_of = vec![0; graph.nodes.len()];
+    for (id, slot) in new_of.iter_mut().enumerate() {
+        *slot = id;
+    }
+    for (j, &o) in order.iter().enumerate() {
+        if let Some(slot) = new_of.get_mut(o) {
+            *slot = j;
+        }
+    }
+    let at = |id: NodeId| new_of.get(id).copied().unwrap_or(id);
+    let mut nodes: Vec<Node> = Vec::with_capacity(graph.nodes.len());
+    for &o in &order {
+        let mut n = graph.node(o).clone();
+        n.op = Op::Param(nodes.len());
+        nodes.push(n);
+    }
+    for n in graph.nodes.iter().skip(p) {
+        nodes.push(Node {
+            op: remap_op(&n.op, &new_of),
+            args: n.args.iter().map(|&a| at(a)).collect(),
+            ..n.clone()
+        });
+    }
+    Ok(LoopStep {
+        graph: Graph {
+            output: at(graph.output),
+            results: results.into_iter().map(at).collect(),
+            nodes,
+            float: graph.float,
+            items: graph.items,
+        },
+        sig: tsig,
+        wrt: twrt_new,
     })
 }
 
@@ -203,7 +368,7 @@ pub fn jvp_graph(
             output,
             float: g.float.clone(),
             results: Vec::new(),
-            items: g.items.clone(),
+            items: b.items,
         },
         value: b.value,
         sections,
@@ -253,6 +418,9 @@ struct Build<'a> {
     /// Hoist the direction-independent part of entrywise tangents into nodes of
     /// their own (see [`Build::hoisted`]): for sweeps along many directions.
     hoist: bool,
+    /// The original graph's items, then those the tangents add (the step functions
+    /// of run-time loops' tangents).
+    items: Vec<proc_macro2::TokenStream>,
 }
 
 impl<'a> Build<'a> {
@@ -275,6 +443,7 @@ impl<'a> Build<'a> {
             nparams,
             on_direction: Vec::new(),
             hoist: false,
+            items: g.items.clone(),
         };
         for node in g.nodes.iter().take(nparams) {
             b.add(node.clone());
@@ -554,5 +723,8 @@ impl Tangents for Build<'_> {
     }
     fn kind(&self, id: NodeId) -> Kind {
         self.nodes.get(id).map_or(Kind::Scalar, |n| n.kind)
+    }
+    fn item(&mut self, item: proc_macro2::TokenStream) {
+        self.items.push(item);
     }
 }

@@ -170,3 +170,64 @@ fn hvp_through_helpers_matches_differences_of_the_gradient() {
         );
     }
 }
+
+/// Hessian-vector products through a helper called in a run-time loop: the loop's
+/// tangent step function inlines `dense` too.
+#[grad(wrt = (w1, w2), hvp)]
+fn recurrent_hvp_through_helper(
+    x: &DMatrix<f64>,
+    w1: &DMatrix<f64>,
+    b1: &RowDVector<f64>,
+    w2: &DMatrix<f64>,
+    steps: usize,
+) -> f64 {
+    let mut h = x.clone();
+    let mut total = 0.0;
+    for _ in 0..steps {
+        h = dense(&h, w1, b1) * w2;
+        total += h.norm_squared();
+    }
+    total
+}
+
+#[test]
+fn hvp_through_a_helper_in_a_runtime_loop() {
+    let r = &mut rng(704);
+    for (n, d, steps) in [(1, 1, 0), (1, 1, 2), (4, 3, 1), (4, 3, 3)] {
+        let x = mat(r, n, d);
+        let (w1, w2) = (mat(r, d, d) * 0.5, mat(r, d, d) * 0.5);
+        let b1 = RowDVector::from_fn(d, |_, _| uniform(r, -1.0, 1.0));
+        let (v1, v2) = (mat(r, d, d), mat(r, d, d));
+        let (value, g1, g2, hv1, hv2) =
+            recurrent_hvp_through_helper_hvp(&x, &w1, &b1, &w2, steps, &v1, &v2);
+        let (gv, gg1, gg2) = recurrent_hvp_through_helper_grad(&x, &w1, &b1, &w2, steps);
+        assert!((value - gv).abs() <= 1e-12 * gv.abs().max(1.0));
+        assert!((&g1 - &gg1).amax() <= 1e-10 * gg1.amax().max(1.0));
+        assert!((&g2 - &gg2).amax() <= 1e-10 * gg2.amax().max(1.0));
+        let eps = 1e-6;
+        let plus = recurrent_hvp_through_helper_grad(
+            &x,
+            &(&w1 + &v1 * eps),
+            &b1,
+            &(&w2 + &v2 * eps),
+            steps,
+        );
+        let minus = recurrent_hvp_through_helper_grad(
+            &x,
+            &(&w1 - &v1 * eps),
+            &b1,
+            &(&w2 - &v2 * eps),
+            steps,
+        );
+        let fd1 = (plus.1 - minus.1) / (2.0 * eps);
+        let fd2 = (plus.2 - minus.2) / (2.0 * eps);
+        assert!(
+            (&hv1 - &fd1).amax() < 1e-6 * (1.0 + fd1.amax()),
+            "{steps} steps: {hv1} vs {fd1}"
+        );
+        assert!(
+            (&hv2 - &fd2).amax() < 1e-6 * (1.0 + fd2.amax()),
+            "{steps} steps: {hv2} vs {fd2}"
+        );
+    }
+}

@@ -968,3 +968,117 @@ fn language_of_issues_15_and_16() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// Run-time loops and branches: the tangent loop (carrying values and tangents, its
+// step the tangent of the body's step function)
+// ---------------------------------------------------------------------------
+
+/// The trip counts every run-time loop is checked at: none, one, several.
+const TRIPS: [usize; 3] = [0, 1, 4];
+
+// A tanh RNN over the columns of `xs`: a vector and a scalar carried, `a` and `b`
+// read and differentiated, `xs` read only, the trip count a shape; the initial state
+// is a constant (its tangent enters as zero).
+#[grad(wrt = (a, b), hvp)]
+fn h_rnn(a: &DMatrix<f64>, b: &DMatrix<f64>, xs: &DMatrix<f64>) -> f64 {
+    let mut h = DVector::zeros(a.nrows());
+    let mut loss = 0.0;
+    for t in 0..xs.ncols() {
+        h = (a * &h + b * xs.column(t)).map(f64::tanh);
+        loss += h.norm_squared() * (t as f64 + 1.0);
+    }
+    loss + h.sum()
+}
+
+// One variable carried from its own value (its tangent is the direction), a
+// computed value read (`s`, depending on `w`), a `usize` bound, a branch decided
+// at run time, and the dense Hessian.
+#[grad(wrt = w, hvp, hessian)]
+fn h_power(w: &DMatrix<f64>, c: &DMatrix<f64>, steps: usize, damp: bool) -> f64 {
+    let s = w.norm_squared();
+    let mut m = w.clone();
+    for k in 0..steps {
+        m = (&m * c).map(|x| x.sin()) * s + w;
+        if damp {
+            m *= 0.5;
+        }
+        if k == 1 {
+            m = m.map(|x| x * x);
+        }
+    }
+    m.sum() + (m.transpose() * w).trace()
+}
+
+// Nested run-time loops, a scalar variable.
+#[grad(wrt = (w, s), hvp)]
+fn h_nested(w: &DVector<f64>, s: f64, xs: &DMatrix<f64>) -> f64 {
+    let mut total = 0.0;
+    for i in 0..xs.ncols() {
+        let mut acc = w.clone();
+        for _ in 0..i {
+            acc = acc.map(|x| (x * s).tanh()) + xs.column(i) * s;
+        }
+        total += acc.norm_squared();
+    }
+    total * s
+}
+
+#[test]
+fn runtime_loops() {
+    let r = &mut rng(41);
+    for (hidden, inputs) in [(1, 1), (3, 2), (4, 5)] {
+        for steps in TRIPS {
+            let (a, b, xs) = (
+                mat(r, hidden, hidden) * 0.5,
+                mat(r, hidden, inputs),
+                mat(r, inputs, steps),
+            );
+            let (va, vb) = (direction(r, &a), direction(r, &b));
+            hvp2(
+                "rnn",
+                (&a, &b),
+                (&va, &vb),
+                |a, b| h_rnn_grad(a, b, &xs),
+                |a, b, va, vb| h_rnn_hvp(a, b, &xs, va, vb),
+            );
+        }
+    }
+    for (m, n) in SHAPES {
+        let c = mat(r, n, n) * 0.5;
+        for steps in TRIPS {
+            for damp in [false, true] {
+                let w = mat(r, m, n) * 0.5;
+                let v = direction(r, &w);
+                let what = format!("power {m}×{n}, {steps} steps, damp {damp}");
+                hvp1(
+                    &what,
+                    &w,
+                    &v,
+                    |w| h_power_grad(w, &c, steps, damp),
+                    |w, v| h_power_hvp(w, &c, steps, damp, v),
+                );
+                hessian(
+                    &what,
+                    &w,
+                    |w| h_power_hessian(w, &c, steps, damp),
+                    |w, v| h_power_hvp(w, &c, steps, damp, v),
+                );
+            }
+        }
+    }
+    for rows in [1, 3] {
+        for cols in TRIPS {
+            let (w, xs) = (vector(r, rows), mat(r, rows, cols));
+            let s = uniform(r, 0.5, 1.5);
+            let (vw, vs) = (direction(r, &w), uniform(r, -1.0, 1.0));
+            hvp2(
+                "nested",
+                (&w, &s),
+                (&vw, &vs),
+                |w, s| h_nested_grad(w, *s, &xs),
+                |w, s, vw, vs| h_nested_hvp(w, *s, &xs, vw, *vs),
+            );
+        }
+    }
+}

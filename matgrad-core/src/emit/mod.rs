@@ -872,6 +872,11 @@ pub(crate) fn hessian_sweeps(input: &Input<'_>, names: &HessianNames) -> Option<
     if (0..n_nodes).any(|id| crate::ir::flag(&dep, id) && rules::chain_temps(g, id) > 0) {
         return None;
     }
+    // A run-time loop's passes are written by `looped`, around its step functions:
+    // whole HVPs then.
+    if g.nodes.iter().any(|n| matches!(n.op, Op::Loop(_))) {
+        return None;
+    }
     let ws = mixed("ws");
     let cx = Emit {
         g,

@@ -6,7 +6,7 @@
 //! companions can be emitted with their proper signatures beside the error.
 
 use crate::ctxt::Ctxt;
-use crate::symbol::{HESSIAN, HVP, LOOP_STEP, REASSOCIATE, WRT};
+use crate::symbol::{HESSIAN, HVP, LOOP_STEP, LOOP_TANGENT, REASSOCIATE, WRT};
 use proc_macro2::{Span, TokenStream};
 use syn::meta::ParseNestedMeta;
 use syn::parse::Parser;
@@ -26,6 +26,9 @@ pub struct Attr {
     /// `loop_step = (a, b)`, hidden: the function is the step of a run-time loop
     /// (see [`crate::ir::Loop`]); also emit `NAME_step_into`.
     pub step: Vec<Ident>,
+    /// `loop_tangent`, hidden, with `loop_step`: the function is the tangent of a
+    /// run-time loop's step function (see [`crate::tangent::loop_step`]).
+    pub loop_tangent: bool,
 }
 
 /// Parses the attribute's tokens, reporting problems to `cx`. `None` when the
@@ -48,6 +51,7 @@ pub fn parse(cx: &mut Ctxt, tokens: TokenStream) -> Option<Attr> {
             hvp: reader.hvp,
             hessian: reader.hessian,
             step: reader.step,
+            loop_tangent: reader.loop_tangent,
         }),
         None => {
             cx.error_at(
@@ -67,6 +71,7 @@ struct Reader {
     hvp: bool,
     hessian: Option<Span>,
     step: Vec<Ident>,
+    loop_tangent: bool,
     /// Slips reported with a hint; the names read from them stand in for `wrt`.
     slips: Vec<syn::Error>,
 }
@@ -101,6 +106,9 @@ impl Reader {
         } else if meta.path.is_ident(LOOP_STEP) {
             let value: Expr = meta.value()?.parse()?;
             self.step = idents(&value)?.0;
+            Ok(())
+        } else if meta.path.is_ident(LOOP_TANGENT) {
+            self.loop_tangent = true;
             Ok(())
         } else if let Some(name) = meta.path.get_ident() {
             self.read_name(&meta, name)

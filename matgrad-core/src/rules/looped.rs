@@ -12,16 +12,18 @@
 //! file holds the rest of the rule, its adjoint included: each argument's adjoint
 //! receives its part of that one sweep ([`Operand::Part`]).
 
+use super::tangent;
 use super::tangent::Tangent;
 use super::{
     Contrib, Formula, Forward, Names, Rule, ShapeRule, Site, StaticForward, StaticNames, Tangents,
     Unsupported,
 };
 use crate::cost::{Cost, Poly};
-use crate::ir::{Kind, Loop};
+use crate::ir::{Graph, Kind, Loop, NodeId, Op};
 use crate::simplify::Term;
 use crate::sym::{Operand, Sym};
 use quote::quote;
+use syn::spanned::Spanned;
 
 /// The rule of a run-time loop.
 pub struct RunTimeLoop<'a>(pub &'a Loop);
@@ -58,9 +60,88 @@ impl Rule for RunTimeLoop<'_> {
         let args = s.node().args.iter().map(|&a| f.value(a)).collect();
         Term::app(&format!("loop_{}", self.0.result_name), args)
     }
-    fn tangent(&self, _: Site<'_>, _: &mut dyn Tangents) -> Tangent {
-        Err(unsupported())
+    /// The loop followed along a direction: the loop carrying `(c, ċ)` and reading
+    /// `(k, k̇)`, its step the tangent of this one's ([`crate::tangent::loop_step`]),
+    /// its value `ċ` of this loop's variable (its other carried values are
+    /// [`LoopOut`]s of it). A constant carried value or read enters with a zero
+    /// tangent.
+    fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
+        let l = self.0;
+        let (c, a) = (l.carried.len(), l.active);
+        let n = s.node().args.len();
+        let item = tangent_item(s.g, &l.step).ok_or_else(unsupported)?;
+        t.item(item);
+        let values = |t: &mut dyn Tangents, r: std::ops::Range<usize>| -> Vec<NodeId> {
+            r.map(|k| tangent::arg(s, t, k)).collect()
+        };
+        let tangents = |t: &mut dyn Tangents, r: std::ops::Range<usize>| -> Vec<NodeId> {
+            r.map(|k| match tangent::darg(s, t, k) {
+                Some(d) => d,
+                None => {
+                    let v = tangent::arg(s, t, k);
+                    match t.kind(v) {
+                        Kind::Matrix(_) => tangent::zeros_like(t, v),
+                        Kind::Scalar => t.push(Op::Lit(0.0), Vec::new()),
+                    }
+                }
+            })
+            .collect()
+        };
+        let mut args = values(t, 0..c);
+        args.extend(tangents(t, 0..c));
+        args.extend(values(t, c..c + a));
+        args.extend(tangents(t, c..c + a));
+        args.extend(values(t, c + a..n));
+        // Numbered after every loop of the function (the copies of the originals
+        // keep theirs in the tangent graph).
+        let after =
+            s.g.nodes
+                .iter()
+                .filter_map(|n| match &n.op {
+                    Op::Loop(l) => Some(l.ordinal + 1),
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(0);
+        let tl = Loop {
+            ordinal: after + l.ordinal,
+            step: tangent_step(&l.step),
+            carried: l.carried.iter().chain(&l.carried).copied().collect(),
+            active: 2 * a,
+            extra: l.extra.clone(),
+            start: l.start.clone(),
+            end: l.end.clone(),
+            result: c + l.result,
+            result_name: format!("d{}", l.result_name),
+        };
+        Ok(Some(t.push(Op::Loop(Box::new(tl)), args)))
     }
+}
+
+/// The name of step function `step`'s tangent.
+fn tangent_step(step: &proc_macro2::Ident) -> proc_macro2::Ident {
+    quote::format_ident!("{}_tangent", step)
+}
+
+/// The item of step function `step`'s tangent: the step function's (one of `g`'s
+/// items) renamed, with `loop_tangent` added to its attribute.
+fn tangent_item(g: &Graph, step: &proc_macro2::Ident) -> Option<proc_macro2::TokenStream> {
+    let mut f = g
+        .items
+        .iter()
+        .filter_map(|it| syn::parse2::<syn::ItemFn>(it.clone()).ok())
+        .find(|f| f.sig.ident == *step)?;
+    f.sig.ident = tangent_step(step);
+    let attr = f
+        .attrs
+        .iter_mut()
+        .find(|a| a.path().segments.last().is_some_and(|s| s.ident == "grad"))?;
+    let syn::Meta::List(list) = &mut attr.meta else {
+        return None;
+    };
+    let flag = proc_macro2::Ident::new(crate::symbol::LOOP_TANGENT, list.span());
+    list.tokens.extend(quote!(, #flag));
+    Some(quote!(#f))
 }
 
 /// Arguments `0..n` of node `s` each receive their part of what the node's reverse
@@ -86,10 +167,11 @@ pub(super) fn parts(s: Site<'_>, n: usize) -> Vec<(usize, Contrib)> {
         .collect()
 }
 
-/// Why a run-time loop has no tangent.
+/// A loop whose step function is not among the graph's items (it always is: this
+/// is a bug of matgrad's if it is ever reported).
 fn unsupported() -> Unsupported {
     Unsupported(
-            "a `for` loop whose trip count is known only at run time has no second-order form yet: give it a literal trip count (unrolled), or use the gradient alone".to_owned(),
+        "a `for` loop whose trip count is known only at run time, whose step function matgrad could not find (a bug of matgrad's: please report it; a literal trip count is unrolled instead)".to_owned(),
     )
 }
 
@@ -122,9 +204,19 @@ impl Rule for LoopOut {
     fn definition(&self, s: Site<'_>, _: &dyn Formula) -> Term {
         Term::sym(&s.g.label(s.id))
     }
+    /// Carried variable `j`'s tangent: variable `C + j` of the tangent loop (`C`
+    /// carried values), the loop's tangent.
     fn tangent(&self, s: Site<'_>, t: &mut dyn Tangents) -> Tangent {
-        let _ = (s, t);
-        Err(unsupported())
+        let of = s.arg_id(0);
+        let Op::Loop(l) = &s.g.node(of).op else {
+            return Err(unsupported());
+        };
+        let Some(tl) = t.tangent(of) else {
+            return Ok(None);
+        };
+        Ok(Some(
+            t.push(Op::LoopOut(l.carried.len() + self.0), vec![tl]),
+        ))
     }
 }
 

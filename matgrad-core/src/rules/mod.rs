@@ -204,6 +204,9 @@ pub trait Tangents {
     fn push(&mut self, op: Op, args: Vec<NodeId>) -> NodeId;
     /// The kind of a tangent-graph node.
     fn kind(&self, id: NodeId) -> Kind;
+    /// Declares `item` before the tangent graph's forward pass (the step function of
+    /// a run-time loop's tangent).
+    fn item(&mut self, item: proc_macro2::TokenStream);
 }
 
 /// One node of a graph, as a rule sees it.
