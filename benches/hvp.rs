@@ -14,6 +14,9 @@ mod data;
 #[path = "common/losses.rs"]
 #[allow(dead_code)]
 mod losses;
+#[path = "common/rnn_losses.rs"]
+#[allow(dead_code)]
+mod rnn_losses;
 
 use matgrad::Workspace;
 use nalgebra::{DMatrix, DVector, RowDVector};
@@ -155,5 +158,28 @@ fn main() {
         let tg = median(|| losses::ln_det_trace_grad_into(&d.x, &d.s, k, &mut ws2));
         let th = median(|| losses::ln_det_trace_hvp_into(&d.x, &d.s, &v, g, h, &mut ws));
         row(&format!("ln_det/{size}"), tg, th, "hvp");
+    }
+    // A run-time loop (the `rnn` workload at T = 10 and 100): the HVP runs the loop's
+    // tangent, carrying the state and its tangent.
+    for steps in [10, 100] {
+        let p = rnn_losses::inputs(steps);
+        let (xs, y, w, u, b, wo, bo) = (&p.xs, &p.y, &p.w, &p.u, &p.b, &p.wo, p.bo);
+        let (vw, vu, vb, vwo, vbo) = (w * 0.5, u * 0.5, b * 0.5, wo * 0.5, 0.5);
+        let (mut ws, mut ws2) = (Workspace::new(), Workspace::new());
+        let mut m = [0; 3].map(|_| DMatrix::zeros(0, 0));
+        let mut r = [0; 6].map(|_| RowDVector::zeros(0));
+        let mut c = [0; 3].map(|_| DVector::zeros(0));
+        let ([gw, hw, kw], [gu, gb, hu, hb, ku, kb], [gwo, hwo, kwo]) = (&mut m, &mut r, &mut c);
+        let (mut gbo, mut hbo, mut kbo) = (0.0, 0.0, 0.0);
+        let tg = median(|| {
+            rnn_losses::rnn_grad_into(xs, y, w, u, b, wo, bo, kw, ku, kb, kwo, &mut kbo, &mut ws2)
+        });
+        let th = median(|| {
+            rnn_losses::rnn_hvp_into(
+                xs, y, w, u, b, wo, bo, &vw, &vu, &vb, &vwo, vbo, gw, gu, gb, gwo, &mut gbo, hw,
+                hu, hb, hwo, &mut hbo, &mut ws,
+            )
+        });
+        row(&format!("rnn/T{steps}"), tg, th, "hvp");
     }
 }

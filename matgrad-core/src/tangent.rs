@@ -89,7 +89,18 @@ pub fn tangent_graph(
 ) -> Result<TangentGraph, Vec<(Span, String)>> {
     let (mut b, nparams) = Build::start(g, wrt, names);
     let mut errors = Vec::new();
+    // The tangents of run-time loops, by the original loop: they carry the values
+    // too, so the values are read from them (one loop, not two).
+    let mut tangent_loops: Vec<(NodeId, NodeId)> = Vec::new();
     for (id, node) in g.nodes.iter().enumerate() {
+        if id >= nparams {
+            if let Some(value) = b.loop_value(id, node, &mut tangent_loops, &mut errors) {
+                if let Some(slot) = b.value.get_mut(id) {
+                    *slot = value;
+                }
+                continue;
+            }
+        }
         let value = if id < nparams {
             id
         } else {
@@ -466,6 +477,42 @@ impl<'a> Build<'a> {
 }
 
 impl Build<'_> {
+    /// A run-time loop (node `id`) with a tangent, or a carried value after one
+    /// (`LoopOut`): its tangent pushed, and its value read from the loop's tangent,
+    /// which carries the values beside their tangents; `None` for any other node.
+    /// `tangent_loops` pairs each such loop with its tangent.
+    fn loop_value(
+        &mut self,
+        id: NodeId,
+        node: &Node,
+        tangent_loops: &mut Vec<(NodeId, NodeId)>,
+        errors: &mut Vec<(Span, String)>,
+    ) -> Option<NodeId> {
+        let (j, of) = match &node.op {
+            Op::Loop(l) if node.args.iter().any(|&a| self.tangent(a).is_some()) => {
+                // Its rule reads its arguments' values and tangents, not its own.
+                self.value.push(id);
+                self.push_tangent(id, errors);
+                let Some(tl) = self.tangent(id) else {
+                    // (An error is reported.)
+                    return Some(id);
+                };
+                tangent_loops.push((id, tl));
+                (l.result, tl)
+            }
+            Op::LoopOut(j) => {
+                let loop_id = *node.args.first()?;
+                let &(_, tl) = tangent_loops.iter().find(|(l, _)| *l == loop_id)?;
+                self.value.push(id);
+                self.push_tangent(id, errors);
+                (*j, tl)
+            }
+            _ => return None,
+        };
+        self.current = id;
+        Some(self.push_raw(Op::LoopOut(j), vec![of]))
+    }
+
     /// Pushes the copy of the original node `id` (its operation reading the copies'
     /// ids) and returns its id.
     fn push_value(&mut self, id: NodeId, node: &Node) -> NodeId {
