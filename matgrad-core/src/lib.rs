@@ -137,15 +137,6 @@ fn helper_companions(
     }
     let wrt_params: Vec<&parse::signature::Param> =
         wrt.iter().filter_map(|&i| sig.params.get(i)).collect();
-    // A dense Hessian through helpers is not wired yet: one clear error, and the
-    // other companions still work. (`hvp` is: its body is derived as `_grad_into`'s.)
-    let second_order = parsed.hessian.is_some().then(|| {
-        syn::Error::new_spanned(
-            attr,
-            "`hessian` is not available yet for a function that calls `#[differentiable]` helpers or `#[custom_adjoint]` functions: use `hvp` (Hessian-vector products work through helpers), or write the helper's body inline for a dense Hessian",
-        )
-        .to_compile_error()
-    });
     // A run-time loop's step function also gets `_step_into` and `_back_into`, their
     // bodies derived the same way (from the state before any helper is fetched).
     let pass_state = |pass| parse::helper::State {
@@ -157,7 +148,12 @@ fn helper_companions(
         helpers: state.helpers.clone(),
         pending: state.pending.clone(),
     };
-    let mut hvp_state = parsed.hvp.then(|| pass_state(parse::helper::Pass::Hvp));
+    // `hessian` builds on `_hvp_into` unless the Hessian has a structure, which is
+    // known only once the helpers are inlined: hidden HVP companions then.
+    let hessian_of_one = parsed.hessian.is_some() && wrt.len() == 1;
+    let mut hvp_state =
+        (parsed.hvp || hessian_of_one).then(|| pass_state(parse::helper::Pass::Hvp));
+    let mut hessian_state = hessian_of_one.then(|| pass_state(parse::helper::Pass::Hessian));
     let mut step_states = (!parsed.step.is_empty()).then(|| {
         (
             pass_state(parse::helper::Pass::Step),
@@ -206,12 +202,29 @@ fn helper_companions(
                 &twrt_params,
                 &doc,
                 &s.fetch_next()?,
-                emit::Companion::Hvp { hidden: false },
+                emit::Companion::Hvp {
+                    hidden: !parsed.hvp,
+                },
             )
         }
         None => TokenStream::new(),
     };
-    Some(quote!(#companions #step #hvp #second_order))
+    // `NAME_hessian`: its signature here, its body derived by the continuation (a
+    // `hessian` of several variables is reported there, by the derivation).
+    let hessian = match (hessian_state.as_mut(), wrt_params.first()) {
+        (Some(s), Some(w)) => {
+            emit::hessian::around(item, &sig.params, w, sig.float.clone(), &s.fetch_next()?)
+        }
+        _ => TokenStream::new(),
+    };
+    let several = (parsed.hessian.is_some() && !hessian_of_one).then(|| {
+        syn::Error::new_spanned(
+            attr,
+            format!("`hessian` takes exactly one `wrt` variable (the Hessian is over the entries of one variable), here {}: write `#[grad(wrt = (..), hvp)]` for Hessian-vector products in several variables", wrt.len()),
+        )
+        .to_compile_error()
+    });
+    Some(quote!(#companions #step #hvp #hessian #several))
 }
 
 /// Continues a `#[grad]` expansion with one more helper (`__grad_continue!`'s input:
@@ -230,7 +243,10 @@ pub fn expand_continue(input: TokenStream) -> TokenStream {
     }
     let options = Options {
         reassociate: state.reassociate,
-        first_order: state.pass != parse::helper::Pass::Hvp,
+        first_order: !matches!(
+            state.pass,
+            parse::helper::Pass::Hvp | parse::helper::Pass::Hessian
+        ),
     };
     let hygiene = state.hygiene;
     emit::with_mixed_site(hygiene, || continued_body(state, options))
@@ -244,6 +260,7 @@ fn continued_body(state: parse::helper::State, options: Options) -> TokenStream 
                 parse::helper::Pass::Grad => d.into_body(),
                 parse::helper::Pass::Step => emit::step_body(&d.input()),
                 parse::helper::Pass::Back => emit::back_body(&d.input()),
+                parse::helper::Pass::Hessian => d.hessian_body(),
                 parse::helper::Pass::Hvp => match d.hvp_input() {
                     Some(input) if emit::fixed::applies(&input) => emit::fixed::into_body(&input),
                     Some(input) => emit::into_body(&input),
@@ -414,6 +431,21 @@ impl Derivation {
             }
         }
         out
+    }
+
+    /// The body of `NAME_hessian` (see [`Derivation::companions`]), for a function
+    /// whose companions' signatures were emitted apart (one calling helpers).
+    pub fn hessian_body(&self) -> TokenStream {
+        let unreachable = quote!(::core::unreachable!(
+            "matgrad: this function was rejected at compile time"
+        ));
+        match self.hvp_input() {
+            Some(input) => {
+                let plan = self.hessian_plan();
+                emit::hessian::body(&input, &self.input(), plan.as_ref())
+            }
+            None => unreachable,
+        }
     }
 
     /// With second order and one `wrt` variable: how its dense Hessian is built (from

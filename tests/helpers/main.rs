@@ -13,7 +13,7 @@ mod common;
 
 use common::{gradcheck, mat, rng, uniform};
 use matgrad::{differentiable, grad, Workspace};
-use nalgebra::{DMatrix, Matrix3, RealField, RowDVector, Vector3};
+use nalgebra::{DMatrix, DVector, Matrix3, RealField, RowDVector, Vector3};
 
 /// `_grad`'s value is the original function's, bit for bit.
 const VALUE: common::Value = common::Value::Exact;
@@ -229,5 +229,76 @@ fn hvp_through_a_helper_in_a_runtime_loop() {
             (&hv2 - &fd2).amax() < 1e-6 * (1.0 + fd2.amax()),
             "{steps} steps: {hv2} vs {fd2}"
         );
+    }
+}
+
+/// `x w + b` with a bias per column: linear in `w`.
+#[differentiable]
+fn affine(x: &DMatrix<f64>, w: &DVector<f64>, b: f64) -> DVector<f64> {
+    (x * w).add_scalar(b)
+}
+
+/// A dense Hessian through a helper, with a structure (`2 XᵀX`, built from it).
+#[grad(wrt = w, hessian)]
+fn least_squares_through_helper(x: &DMatrix<f64>, w: &DVector<f64>, y: &DVector<f64>) -> f64 {
+    (affine(x, w, 0.5) - y).norm_squared()
+}
+
+/// A dense Hessian through a helper, column by column from HVPs (no structure is
+/// recognised for a squared norm of a tanh layer), beside `hvp`.
+#[grad(wrt = w1, hvp, hessian)]
+fn tanh_layer_through_helper(
+    x: &DMatrix<f64>,
+    w1: &DMatrix<f64>,
+    b1: &RowDVector<f64>,
+    y: &DMatrix<f64>,
+) -> f64 {
+    layers::squared_error(&dense(x, w1, b1), y)
+}
+
+#[test]
+fn hessian_through_helpers() {
+    let r = &mut rng(705);
+    for (n, d) in [(1, 1), (5, 3), (7, 4)] {
+        let (x, y) = (
+            mat(r, n, d),
+            DVector::from_fn(n, |_, _| uniform(r, -1.0, 1.0)),
+        );
+        let w = DVector::from_fn(d, |_, _| uniform(r, -1.0, 1.0));
+        let (value, g, h) = least_squares_through_helper_hessian(&x, &w, &y);
+        let (gv, gg) = least_squares_through_helper_grad(&x, &w, &y);
+        assert_eq!((value, &g), (gv, &gg));
+        let want = x.transpose() * &x * 2.0;
+        assert!(
+            (&h - &want).amax() <= 1e-12 * want.amax().max(1.0),
+            "{h} vs {want}"
+        );
+
+        let (w1, y1) = (mat(r, d, 2), mat(r, n, 2));
+        let b1 = RowDVector::from_fn(2, |_, _| uniform(r, -1.0, 1.0));
+        let (value, g, h) = tanh_layer_through_helper_hessian(&x, &w1, &b1, &y1);
+        let (gv, gg) = tanh_layer_through_helper_grad(&x, &w1, &b1, &y1);
+        assert!((value - gv).abs() <= 1e-12 * gv.abs().max(1.0));
+        assert!((&g - &gg).amax() <= 1e-10 * gg.amax().max(1.0));
+        let m = w1.len();
+        assert_eq!(h.shape(), (m, m));
+        // Each column is the HVP of its unit direction, and a central difference of
+        // the gradient along it.
+        let eps = 1e-6;
+        for j in 0..m {
+            let mut e = DMatrix::zeros(d, 2);
+            e[j] = 1.0;
+            let (_, _, hv) = tanh_layer_through_helper_hvp(&x, &w1, &b1, &y1, &e);
+            let col = DVector::from_column_slice(hv.as_slice());
+            assert!((h.column(j) - &col).amax() <= 1e-10 * col.amax().max(1.0));
+            let plus = tanh_layer_through_helper_grad(&x, &(&w1 + &e * eps), &b1, &y1).1;
+            let minus = tanh_layer_through_helper_grad(&x, &(&w1 - &e * eps), &b1, &y1).1;
+            let fd = DVector::from_column_slice((&(plus - minus) / (2.0 * eps)).as_slice());
+            assert!(
+                (h.column(j) - &fd).amax() <= 1e-6 * (1.0 + fd.amax()),
+                "column {j}"
+            );
+        }
+        assert!((&h - h.transpose()).amax() <= 1e-12 * h.amax().max(1.0));
     }
 }

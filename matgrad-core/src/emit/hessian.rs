@@ -21,6 +21,48 @@ use quote::{format_ident, quote};
 /// first-order derivation `first`, or else around the HVP companions of `input` (the
 /// tangent graph's input: its `wrt` is the direction, then the variable).
 pub fn companion(input: &Input<'_>, first: &Input<'_>, plan: Option<&Plan>) -> TokenStream {
+    built(input, first, plan).map_or_else(TokenStream::new, |b| {
+        wrapper(first.item, &b.params, &b.w, b.float, b.how, &b.doc, &b.body)
+    })
+}
+
+/// The body of [`companion`] alone, for a function whose companions' signatures are
+/// emitted apart (one calling `#[differentiable]` helpers, see [`around`]).
+pub fn body(input: &Input<'_>, first: &Input<'_>, plan: Option<&Plan>) -> TokenStream {
+    built(input, first, plan).map_or_else(
+        || {
+            quote!(::core::unreachable!(
+                "matgrad: this function was rejected at compile time"
+            ))
+        },
+        |b| b.body,
+    )
+}
+
+/// `NAME_hessian` around `body` (a helper continuation's, see [`body`]), `w` the
+/// variable among `params`.
+pub fn around(
+    item: &syn::ItemFn,
+    params: &[Param],
+    w: &Param,
+    float: Float,
+    body: &TokenStream,
+) -> TokenStream {
+    let how = "Derived through the `#[differentiable]` helpers the body calls: from the Hessian's structure when the cost model finds one cheaper, else column by column from Hessian-vector products (formulas are not shown for such functions).";
+    wrapper(item, params, w, float, how, &[], body)
+}
+
+/// `NAME_hessian`'s parts: what [`wrapper`] puts around its body.
+struct Built {
+    params: Vec<Param>,
+    w: Param,
+    float: Float,
+    how: &'static str,
+    doc: Vec<String>,
+    body: TokenStream,
+}
+
+fn built(input: &Input<'_>, first: &Input<'_>, plan: Option<&Plan>) -> Option<Built> {
     match plan.and_then(Plan::chosen) {
         Some(pieces) => structured(first, pieces, plan),
         None => columns(input, first, plan),
@@ -44,13 +86,11 @@ fn symmetrise(h: &proc_macro2::Ident, n: &proc_macro2::Ident, float: &Float) -> 
 
 /// `NAME_hessian` from the structure's `pieces`: `NAME_grad`'s passes, then the
 /// Hessian's terms on their values.
-fn structured(first: &Input<'_>, pieces: &[Piece], plan: Option<&Plan>) -> TokenStream {
-    let Input { item, sig, wrt, .. } = *first;
-    let Some((&w, wp)) = wrt.first().and_then(|w| Some((w, sig.params.get(*w)?))) else {
-        return TokenStream::new();
-    };
+fn structured(first: &Input<'_>, pieces: &[Piece], plan: Option<&Plan>) -> Option<Built> {
+    let Input { sig, wrt, .. } = *first;
+    let (&w, wp) = wrt.first().and_then(|w| Some((w, sig.params.get(*w)?)))?;
     let Kind::Matrix(shape) = wp.kind else {
-        return TokenStream::new();
+        return None;
     };
     let t = float_ty(&sig.float);
     let rt = rt();
@@ -91,10 +131,14 @@ fn structured(first: &Input<'_>, pieces: &[Piece], plan: Option<&Plan>) -> Token
             (#value, #g, #h)
         }
     };
-    let doc = structured_doc(first, pieces, plan);
-    let originals = &sig.params;
-    let how = "Built from its structure (the terms below, one product each, on the values of the forward pass; no Hessian-vector product), exact to rounding and exactly symmetric.";
-    wrapper(item, originals, wp, sig.float.clone(), how, &doc, &body)
+    Some(Built {
+        params: sig.params.clone(),
+        w: wp.clone(),
+        float: sig.float.clone(),
+        how: "Built from its structure (the terms below, one product each, on the values of the forward pass; no Hessian-vector product), exact to rounding and exactly symmetric.",
+        doc: structured_doc(first, pieces, plan),
+        body,
+    })
 }
 
 /// The doc lines of a structured `NAME_hessian`: the gradient, the Hessian and what
@@ -150,14 +194,10 @@ pub fn cost_line(p: &Plan) -> String {
 }
 
 /// `NAME_hessian` column by column, around the HVP companions of `input`.
-fn columns(input: &Input<'_>, first: &Input<'_>, plan: Option<&Plan>) -> TokenStream {
+fn columns(input: &Input<'_>, first: &Input<'_>, plan: Option<&Plan>) -> Option<Built> {
     let Input { item, sig, wrt, .. } = *input;
-    let (Some(dp), Some(wp)) = (
-        wrt.first().and_then(|&d| sig.params.get(d)),
-        wrt.get(1).and_then(|&w| sig.params.get(w)),
-    ) else {
-        return TokenStream::new();
-    };
+    let dp = wrt.first().and_then(|&d| sig.params.get(d))?;
+    let wp = wrt.get(1).and_then(|&w| sig.params.get(w))?;
     let originals = sig
         .params
         .get(..sig.params.len().saturating_sub(1))
@@ -291,8 +331,14 @@ fn columns(input: &Input<'_>, first: &Input<'_>, plan: Option<&Plan>) -> TokenSt
             #body
         })
     };
-    let how = "Built column by column from Hessian-vector products with unit directions (reverse mode over the forward-mode tangent, exact to rounding), one workspace for all of them, and symmetrised.";
-    wrapper(item, originals, wp, sig.float.clone(), how, &doc, &body)
+    Some(Built {
+        params: originals.to_vec(),
+        w: wp.clone(),
+        float: sig.float.clone(),
+        how: "Built column by column from Hessian-vector products with unit directions (reverse mode over the forward-mode tangent, exact to rounding), one workspace for all of them, and symmetrised.",
+        doc,
+        body,
+    })
 }
 
 /// `NAME_hessian` with an unreachable body, for a rejected function (so the user's

@@ -229,6 +229,8 @@ pub enum Pass {
     Back,
     /// `NAME_hvp_into`, from the tangent graph.
     Hvp,
+    /// `NAME_hessian`'s body: from the Hessian's structure, or around `NAME_hvp_into`.
+    Hessian,
 }
 
 impl State {
@@ -264,6 +266,7 @@ impl State {
                 Pass::Step => "_step",
                 Pass::Back => "_back",
                 Pass::Hvp => "_hvp",
+                Pass::Hessian => "_hessian",
             }
         );
         let flag = Ident::new(&flag, proc_macro2::Span::call_site());
@@ -296,6 +299,8 @@ impl State {
                     Pass::Back
                 } else if s.ends_with("_hvp") {
                     Pass::Hvp
+                } else if s.ends_with("_hessian") {
+                    Pass::Hessian
                 } else {
                     Pass::Grad
                 };

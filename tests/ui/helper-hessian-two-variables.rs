@@ -6,7 +6,7 @@ fn layer(x: &DMatrix<f64>, w: &DMatrix<f64>) -> DMatrix<f64> {
     (x * w).map(|v| v.tanh())
 }
 
-#[grad(wrt = w, hessian)]
+#[grad(wrt = (x, w), hessian)]
 fn loss(x: &DMatrix<f64>, w: &DMatrix<f64>) -> f64 {
     layer(x, w).norm_squared()
 }
