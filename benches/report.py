@@ -293,6 +293,26 @@ def jacobian_tables(data):
         print()
 
 
+def fixed_cost_tables(data):
+    """benches/fixed_cost.rs: generated and hand-written at 1×1, 2×2, 4×4, and the
+    difference, the fixed cost per call."""
+    sizes = ["1x1", "2x2", "4x4"]
+    if not any((f"fixed_cost/{s}", "least_squares generated") in data for s in sizes):
+        return
+    print("### fixed_cost: one `_grad_into` call at tiny sizes (benches/fixed_cost.rs)\n")
+    print("| size | function | generated | hand | generated − hand | generated/hand |")
+    print("|---|---|---|---|---|---|")
+    for s in sizes:
+        for f in ["least_squares", "eight"]:
+            g = data.get((f"fixed_cost/{s}", f"{f} generated"))
+            h = data.get((f"fixed_cost/{s}", f"{f} hand"))
+            if not (g and h):
+                continue
+            print(f"| {s} | {f} | {fmt_time(g[1])} | {fmt_time(h[1])} | "
+                  f"{fmt_time(g[1] - h[1])} | {ratio(g[1], h[1])} |")
+    print()
+
+
 if __name__ == "__main__":
     args = sys.argv[1:]
     if args[:1] == ["--readme"]:
@@ -302,3 +322,4 @@ if __name__ == "__main__":
     else:
         main(args or ["target/criterion"])
         jacobian_tables(load(args or ["target/criterion"]))
+        fixed_cost_tables(load(args or ["target/criterion"]))

@@ -72,20 +72,20 @@ impl<T: Scalar> Workspace<T> {
     /// Moves slot `k` out (an empty matrix if it was never filled), leaving an empty
     /// matrix in its place. Allocates only when `k` is beyond every slot seen so far.
     #[doc(hidden)]
-    #[inline]
+    #[inline(always)]
     pub fn take(&mut self, k: usize) -> DMatrix<T> {
         if k >= self.slots.len() {
-            self.slots.resize_with(k + 1, DMatrix::default);
+            grow(&mut self.slots, k, DMatrix::default);
         }
         std::mem::take(&mut self.slots[k])
     }
 
     /// Moves `m` into slot `k`.
     #[doc(hidden)]
-    #[inline]
+    #[inline(always)]
     pub fn put(&mut self, k: usize, m: DMatrix<T>) {
         if k >= self.slots.len() {
-            self.slots.resize_with(k + 1, DMatrix::default);
+            grow(&mut self.slots, k, DMatrix::default);
         }
         self.slots[k] = m;
     }
@@ -96,7 +96,7 @@ impl<T: Scalar> Workspace<T> {
     #[inline]
     pub fn take_extra(&mut self, k: usize) -> DMatrix<T> {
         if k >= self.extra.len() {
-            self.extra.resize_with(k + 1, DMatrix::default);
+            grow(&mut self.extra, k, DMatrix::default);
         }
         std::mem::take(&mut self.extra[k])
     }
@@ -107,7 +107,7 @@ impl<T: Scalar> Workspace<T> {
     #[inline]
     pub fn child(&mut self, k: usize) -> &mut Workspace<T> {
         if k >= self.children.len() {
-            self.children.resize_with(k + 1, Workspace::new);
+            grow(&mut self.children, k, Workspace::new);
         }
         &mut self.children[k]
     }
@@ -117,7 +117,7 @@ impl<T: Scalar> Workspace<T> {
     #[inline]
     pub fn take_stack(&mut self, k: usize) -> Vec<DMatrix<T>> {
         if k >= self.stacks.len() {
-            self.stacks.resize_with(k + 1, Vec::new);
+            grow(&mut self.stacks, k, Vec::new);
         }
         std::mem::take(&mut self.stacks[k])
     }
@@ -128,7 +128,7 @@ impl<T: Scalar> Workspace<T> {
     #[inline]
     pub fn put_stack(&mut self, k: usize, v: Vec<DMatrix<T>>) {
         if k >= self.stacks.len() {
-            self.stacks.resize_with(k + 1, Vec::new);
+            grow(&mut self.stacks, k, Vec::new);
         }
         self.stacks[k] = v;
     }
@@ -138,7 +138,7 @@ impl<T: Scalar> Workspace<T> {
     #[inline]
     pub fn put_extra(&mut self, k: usize, m: DMatrix<T>) {
         if k >= self.extra.len() {
-            self.extra.resize_with(k + 1, DMatrix::default);
+            grow(&mut self.extra, k, DMatrix::default);
         }
         self.extra[k] = m;
     }
@@ -239,4 +239,13 @@ pub fn with_workspace_of<T: 'static, R>(
         (_, Some(f)) => f(&mut Workspace::new()),
         (_, None) => unreachable!("`f` ran and returned"),
     }
+}
+
+/// Lengthens `v` to hold index `k`: the cold path of [`Workspace::take`] and its
+/// kin, out of line so that their hot path (an index, a move) inlines into every
+/// generated function (`benches/fixed_cost.rs` measured the calls they were).
+#[cold]
+#[inline(never)]
+fn grow<X>(v: &mut Vec<X>, k: usize, f: impl FnMut() -> X) {
+    v.resize_with(k + 1, f);
 }
