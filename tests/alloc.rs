@@ -551,6 +551,19 @@ fn hvp_into_allocates_nothing() {
             },
             || losses::dictionary_hvp(&d.x, &d.d, &d.r, d.lambda, &vd, &vr).0,
         );
+        // The tangent of `ln_det` needs `X⁻¹`: from matgrad's factorisation in the
+        // workspace (`Op::FactorInverse`), not nalgebra's allocating `try_inverse`.
+        let d = data::ln_det(size);
+        let v = d.x.map(|x| x * 0.5);
+        let mut g = [0; 2].map(|_| DMatrix::zeros(0, 0));
+        let [gx, hx] = &mut g;
+        let mut ws = Workspace::new();
+        check(
+            &format!("ln_det hvp {size}"),
+            2,
+            || losses::ln_det_trace_hvp_into(&d.x, &d.s, &v, gx, hx, &mut ws),
+            || losses::ln_det_trace_hvp(&d.x, &d.s, &v).0,
+        );
     }
 }
 

@@ -598,6 +598,7 @@ pub fn equal_dimensions(g: &Graph, shapes: &[Option<(Poly, Poly)>]) -> BTreeMap<
             Op::Trace
             | Op::Determinant
             | Op::Inverse(_)
+            | Op::FactorInverse
             | Op::LnDet
             | Op::Diagonal
             | Op::Factor(_) => {

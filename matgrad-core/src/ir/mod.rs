@@ -194,6 +194,11 @@ pub enum Op {
     Kronecker,
     /// `a.try_inverse().unwrap()` or `.expect(msg)`.
     Inverse(Option<String>),
+    /// `a⁻¹` that no user wrote (the tangents of `det` and `ln_det`): from
+    /// matgrad's own factorisation (Cholesky when `a` is exactly symmetric positive
+    /// definite, else LU), in the workspace, where [`Op::Inverse`] keeps nalgebra's
+    /// bits and allocates as nalgebra does; non-finite for a singular `a`.
+    FactorInverse,
     /// `a` itself, held factorised (Cholesky `a = L Lᵀ` when `a` is exactly symmetric
     /// positive definite, else LU with partial pivoting, `P a = L U`), for the solves of an inverse used only in products; only under
     /// `#[grad(reassociate)]` (see [`crate::solve`]). Keeps the panic (and the

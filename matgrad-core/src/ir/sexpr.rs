@@ -53,6 +53,7 @@ fn plain_ops() -> Vec<Op> {
     ];
     let passes = [
         Op::Inverse(None),
+        Op::FactorInverse,
         Op::Chain,
         Op::TraceMul,
         Op::Factor(None),

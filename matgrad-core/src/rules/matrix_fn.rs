@@ -88,7 +88,7 @@ impl Rule for Determinant {
             return Ok(None);
         };
         let (a, y) = (tg::arg(s, t, 0), tg::this(s, t));
-        let inv = t.push(Op::Inverse(None), vec![a]);
+        let inv = t.push(Op::FactorInverse, vec![a]);
         let tr = t.push(Op::TraceMul, vec![inv, da]);
         Ok(tg::expr(t, Sym::mul(Sym::Val(y), Sym::Val(tr))))
     }
@@ -118,11 +118,24 @@ impl Kernel for InvTranspose {
 
 /// `y = a⁻¹`  →  ā += −yᵀ Ḡ yᵀ, a chain in its cheapest order (for Ḡ = u vᵀ
 /// unstored: −(yᵀu)(vᵀyᵀ), two matrix–vector products).
-pub struct Inverse<'a>(pub Option<&'a str>);
+pub struct Inverse<'a>(pub Kind<'a>);
+
+/// How an inverse is computed (its rule is otherwise one).
+#[derive(Clone, Copy)]
+pub enum Kind<'a> {
+    /// The user's `try_inverse().unwrap()` (or `.expect(msg)`): nalgebra's bits.
+    Nalgebra(Option<&'a str>),
+    /// An inverse a tangent needs ([`Op::FactorInverse`]): matgrad's factorisation,
+    /// in the workspace.
+    Factored,
+}
 
 impl Rule for Inverse<'_> {
     fn name(&self) -> String {
-        "inv".into()
+        match self.0 {
+            Kind::Nalgebra(_) => "inv".into(),
+            Kind::Factored => "inv_factored".into(),
+        }
     }
     fn shape(&self) -> ShapeRule {
         ShapeRule::Like(0)
@@ -132,12 +145,34 @@ impl Rule for Inverse<'_> {
     }
     fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
         let (rt, out, text) = (n.rt(), n.out(), n.text(s.id));
-        let (a, msg) = (n.view(s.arg_id(0)), option(self.0));
-        Forward::Matrix(quote!(#rt::inverse_to(&mut #out, #a, #text, #msg);))
+        let a = n.view(s.arg_id(0));
+        match self.0 {
+            Kind::Nalgebra(msg) => {
+                let msg = option(msg);
+                Forward::Matrix(quote!(#rt::inverse_to(&mut #out, #a, #text, #msg);))
+            }
+            Kind::Factored => {
+                let (_, scratch) = n.aux(s.id);
+                Forward::Matrix(
+                    quote!(let _ = #rt::ln_det_inverse_to(&mut #out, #a, &mut #scratch, #text);),
+                )
+            }
+        }
+    }
+    /// The factorisation's scratch, for [`Kind::Factored`].
+    fn keeps(&self, _: Site<'_>) -> Keeps {
+        match self.0 {
+            Kind::Nalgebra(_) => Keeps::NOTHING,
+            Kind::Factored => Keeps::AUX,
+        }
     }
     fn forward_static(&self, s: Site<'_>, n: &dyn StaticNames) -> StaticForward {
         let a = n.value(s.arg_id(0));
-        let msg = self.0.map_or_else(
+        let expect = match self.0 {
+            Kind::Nalgebra(msg) => msg,
+            Kind::Factored => None,
+        };
+        let msg = expect.map_or_else(
             || {
                 let text = &s.node().text;
                 format!("matgrad: `{text}`: the matrix is singular, it has no inverse")

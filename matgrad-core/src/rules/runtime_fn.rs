@@ -377,7 +377,7 @@ impl Rule for LnDet {
             return Ok(None);
         };
         let a = tg::arg(s, t, 0);
-        let inv = t.push(Op::Inverse(None), vec![a]);
+        let inv = t.push(Op::FactorInverse, vec![a]);
         Ok(Some(t.push(Op::TraceMul, vec![inv, da])))
     }
 }

@@ -217,7 +217,7 @@ fn tangents() {
         ("(inv a)", "(mneg (matmul (matmul (inv a) ȧ) (inv a)))"),
         ("(sum (diagonal a))", "(sum (diagonal ȧ))"),
         ("(dot a b)", "(expr (dot ȧ b) (dot a ḃ))"),
-        ("(ln_det a)", "(trmul (inv a) ȧ)"),
+        ("(ln_det a)", "(trmul (inv_factored a) ȧ)"),
         ("(add_row a r)", "(add_row ȧ ṙ)"),
         ("(sum a)", "(sum ȧ)"),
     ];
