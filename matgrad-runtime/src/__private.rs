@@ -67,7 +67,10 @@ pub fn real<T: Real>(v: f64) -> T {
 pub use crate::looped::{loop_put, loop_stack, loop_take, set_scalar, LoopValue};
 pub use nalgebra::{ComplexField, DMatrix, DVector, RowDVector, SMatrix};
 
-use crate::blas::{fill_gemm_ref, gemm_fill_ref, gemm_into, mul_as_nalgebra, trace_of_product_ref};
+use crate::blas::{
+    fill_gemm_ref, gemm_fill_ref, gemm_into, mul_add_as_nalgebra, mul_as_nalgebra,
+    trace_of_product_ref,
+};
 use crate::broadcast::{add_col_ref, add_row_ref};
 use crate::decomp::{inv_transpose_ref, inverse_as_nalgebra, ln_det_inverse_ref, ln_det_ref};
 use crate::elementwise::{relu_scalar, softplus_scalar};
@@ -122,6 +125,36 @@ pub fn add_to<T: Real>(
     binary(out, false, MatRef::new(&a), MatRef::new(&b), op, |x, y| {
         x + y
     });
+}
+
+/// `out = p ± c` or `c ± p` for the product `p = a * b` (`sub` a difference,
+/// `product_first` the product on the left), with the bits and the panics of
+/// [`mul_to`] into `scratch` followed by [`add_to`] or [`sub_to`]: in one GEMM
+/// starting from `c` when that rounds the same (see `blas::mul_add_as_nalgebra`),
+/// else in those two steps. `mul_op` is the product's text, `op` the sum's.
+#[allow(clippy::too_many_arguments)]
+pub fn mul_add_to<T: Real>(
+    out: &mut DMatrix<T>,
+    scratch: &mut DMatrix<T>,
+    a: DMatrixView<'_, T>,
+    b: DMatrixView<'_, T>,
+    c: DMatrixView<'_, T>,
+    sub: bool,
+    product_first: bool,
+    mul_op: &str,
+    op: &str,
+) {
+    if mul_add_as_nalgebra(out, a, b, c, sub, product_first).is_some() {
+        return;
+    }
+    mul_to(scratch, a, b, mul_op);
+    let p = crate::view::view(&*scratch);
+    match (sub, product_first) {
+        (true, true) => sub_to(out, p, c, op),
+        (true, false) => sub_to(out, c, p, op),
+        (false, true) => add_to(out, p, c, op),
+        (false, false) => add_to(out, c, p, op),
+    }
 }
 
 /// `out = a - b`. Panics `matgrad: {op}: cannot subtract {r}×{c} from {r}×{c}` (b's shape first).

@@ -489,6 +489,68 @@ pub(crate) fn mul_as_nalgebra<T: Real>(
     }
 }
 
+/// The depth of one matrixmultiply pass (its `KC`, 256 for `f32` and `f64` unless
+/// matrixmultiply is built with `MATMUL_*GEMM_KC` set): a product no deeper is
+/// computed in one block, whose kernel rounds `α (a b) + β c` once per entry.
+const ONE_PASS_DEPTH: usize = 256;
+
+/// `out = ±(a b) ± c` with the bits of nalgebra computing `a * b` and then the sum
+/// (`sub` a difference, `product_first` the product on the left), in one GEMM
+/// starting from `c` (`beta = ±1`) where that rounds the same: when nalgebra's
+/// product is one matrixmultiply pass (every dimension above 5, the depth within
+/// one block), the kernel's accumulator `a b` is exactly the product nalgebra
+/// stores, and `fma(±1, ab, ±c)` rounds it once, as the separate subtraction does.
+/// `None` when that is not the case (or the shapes do not fit): the caller computes
+/// the two steps.
+pub(crate) fn mul_add_as_nalgebra<T: Real>(
+    out: &mut DMatrix<T>,
+    a: DMatrixView<'_, T>,
+    b: DMatrixView<'_, T>,
+    c: DMatrixView<'_, T>,
+    sub: bool,
+    product_first: bool,
+) -> Option<()> {
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    let one_pass = m > 5 && k > 5 && n > 5 && k <= ONE_PASS_DEPTH;
+    if !one_pass || b.nrows() != k || c.shape() != (m, n) {
+        return None;
+    }
+    prepare(out, m, n);
+    out.copy_from(&c);
+    let alpha = if sub && !product_first {
+        -T::one()
+    } else {
+        T::one()
+    };
+    let beta = if sub && product_first {
+        -T::one()
+    } else {
+        T::one()
+    };
+    let (a, b) = (MatRef::new(&a), MatRef::new(&b));
+    // SAFETY: as in `mul_as_nalgebra`: `a` and `b` address their entries through
+    // their strides; `out` is an owned, contiguous m×n buffer borrowed mutably.
+    unsafe {
+        T::__gemm(
+            m,
+            k,
+            n,
+            alpha,
+            a.ptr(),
+            a.rs as isize,
+            a.cs as isize,
+            b.ptr(),
+            b.rs as isize,
+            b.cs as isize,
+            beta,
+            out.as_mut_slice().as_mut_ptr(),
+            1,
+            m as isize,
+        );
+    }
+    Some(())
+}
+
 /// `out = a * b` for the shapes nalgebra does not send to matrixmultiply (a dimension
 /// ≤ 5: matrix × vector, thin products): bit for bit nalgebra's `gemm` fallback.
 ///
@@ -681,6 +743,52 @@ pub(crate) fn gemm_fill_ref<T: Real>(
             c.iter_mut()
                 .zip(sums.iter())
                 .for_each(|(o, &s)| *o = alpha * s);
+        }
+    }
+}
+
+#[cfg(test)]
+mod summed_tests {
+    use super::*;
+
+    fn mat(m: usize, n: usize, seed: f64) -> DMatrix<f64> {
+        DMatrix::from_fn(m, n, |i, j| ((i * 7 + j * 13) as f64 * seed).sin())
+    }
+
+    /// One GEMM exactly where it keeps nalgebra's bits, and then the same bits as
+    /// `a * b ± c` computed by nalgebra in two steps.
+    #[test]
+    fn one_gemm_where_it_keeps_nalgebras_bits() {
+        for (m, k, n, one) in [
+            (6, 6, 6, true),
+            (40, 256, 9, true),
+            (5, 6, 6, false),
+            (6, 5, 6, false),
+            (6, 6, 5, false),
+            (8, 257, 7, false),
+        ] {
+            let (a, b, c) = (mat(m, k, 0.3), mat(k, n, 0.7), mat(m, n, 1.1));
+            let p = &a * &b;
+            for (sub, first, want) in [
+                (true, true, &p - &c),
+                (true, false, &c - &p),
+                (false, true, &p + &c),
+                (false, false, &c + &p),
+            ] {
+                let mut out = DMatrix::zeros(0, 0);
+                let took = mul_add_as_nalgebra(
+                    &mut out,
+                    a.as_view(),
+                    b.as_view(),
+                    c.as_view(),
+                    sub,
+                    first,
+                );
+                assert_eq!(took.is_some(), one, "{m}×{k}×{n}");
+                if one {
+                    assert_eq!(out, want, "{m}×{k}×{n}, sub {sub}, product first {first}");
+                }
+            }
         }
     }
 }

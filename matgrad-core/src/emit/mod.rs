@@ -218,6 +218,10 @@ impl Names for At<'_> {
     fn view(&self, id: NodeId) -> TokenStream {
         self.cx.view(id)
     }
+    fn buffer(&self, id: NodeId) -> TokenStream {
+        let v = val(id);
+        quote!(#v)
+    }
     fn scalar(&self, id: NodeId) -> TokenStream {
         self.cx.scalar(id)
     }

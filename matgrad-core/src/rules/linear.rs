@@ -27,7 +27,12 @@ impl Rule for Add {
     fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
         cost::entries(s, shapes)
     }
+    /// `add_to`, or with a product operand it computes, one GEMM from the other
+    /// operand ([`summed_forward`](super::product::summed_forward)).
     fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        if let Some(f) = super::product::summed_forward(s, n, false) {
+            return f;
+        }
         let (rt, out, text) = (n.rt(), n.out(), n.text(s.id));
         let (a, b) = (n.view(s.arg_id(0)), n.view(s.arg_id(1)));
         Forward::Matrix(quote!(#rt::add_to(&mut #out, #a, #b, #text);))
@@ -65,7 +70,12 @@ impl Rule for Sub {
     fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
         cost::entries(s, shapes)
     }
+    /// `sub_to`, or with a product operand it computes, one GEMM from the other
+    /// operand ([`summed_forward`](super::product::summed_forward)).
     fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        if let Some(f) = super::product::summed_forward(s, n, true) {
+            return f;
+        }
         let (rt, out, text) = (n.rt(), n.out(), n.text(s.id));
         let (a, b) = (n.view(s.arg_id(0)), n.view(s.arg_id(1)));
         Forward::Matrix(quote!(#rt::sub_to(&mut #out, #a, #b, #text);))

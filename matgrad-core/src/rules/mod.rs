@@ -785,6 +785,8 @@ pub trait Names {
     fn out(&self) -> TokenStream;
     /// A `DMatrixView` of a matrix node's value.
     fn view(&self, id: NodeId) -> TokenStream;
+    /// The buffer of a matrix node of the body (not a parameter), to write into.
+    fn buffer(&self, id: NodeId) -> TokenStream;
     /// A scalar node's value.
     fn scalar(&self, id: NodeId) -> TokenStream;
     /// A scalar expression.

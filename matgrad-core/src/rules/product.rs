@@ -17,6 +17,63 @@ use crate::sym::{Operand, Sym};
 use proc_macro2::TokenStream;
 use quote::quote;
 
+/// The sum (`p + c`, `c + p`, `p − c` or `c − p`) that computes product node `id`
+/// with itself, GEMM starting from `c` (`mul_add_to`), when that sum is the
+/// product's only reader: nothing else reads the product's value, forward or
+/// backward (a product's adjoint reads its factors, a sum's none of its operands),
+/// and it is neither the function's value nor a loop body's result. The kernel
+/// keeps nalgebra's bits, so this holds without `reassociate`.
+pub fn summed_into(g: &crate::ir::Graph, id: NodeId) -> Option<NodeId> {
+    let sum = sole_sum(g, id)?;
+    // Of two such products (`a b + c d`), the sum computes the first; the second
+    // is its `c`.
+    match g.node(sum).args.as_slice() {
+        [first, second] if *second == id && sole_sum(g, *first) == Some(sum) => None,
+        _ => Some(sum),
+    }
+}
+
+/// The sum that is product node `id`'s only reader (see [`summed_into`]).
+fn sole_sum(g: &crate::ir::Graph, id: NodeId) -> Option<NodeId> {
+    let node = g.node(id);
+    if !matches!(node.op, Op::MatMul) || !node.kind.is_matrix() {
+        return None;
+    }
+    if g.output == id || g.results.contains(&id) {
+        return None;
+    }
+    let mut readers =
+        g.nodes.iter().enumerate().skip(id + 1).filter(|(_, n)| {
+            n.args.contains(&id) || matches!(n.op, Op::Ones { of, .. } if of == id)
+        });
+    let (sum, reader) = readers.next()?;
+    if readers.next().is_some() || !matches!(reader.op, Op::Add | Op::Sub) {
+        return None;
+    }
+    let other = reader.args.iter().find(|&&a| a != id)?;
+    (reader.args.len() == 2 && g.node(*other).kind == node.kind).then_some(sum)
+}
+
+/// The forward pass of sum node `s` (`sub` a difference) when one of its operands
+/// is a product it computes ([`summed_into`]): `mul_add_to`.
+pub fn summed_forward(s: Site<'_>, n: &dyn Names, sub: bool) -> Option<Forward> {
+    let (k, p) = (0..2).find_map(|k| {
+        let p = s.arg_id(k);
+        (summed_into(s.g, p) == Some(s.id)).then_some((k, p))
+    })?;
+    let (rt, out, text) = (n.rt(), n.out(), n.text(s.id));
+    let product = s.g.node(p);
+    let (a, b) = (
+        n.view(*product.args.first()?),
+        n.view(*product.args.get(1)?),
+    );
+    let (c, scratch, mul_text) = (n.view(s.arg_id(1 - k)), n.buffer(p), n.text(p));
+    let first = k == 0;
+    Some(Forward::Matrix(quote!(
+        #rt::mul_add_to(&mut #out, &mut #scratch, #a, #b, #c, #sub, #first, #mul_text, #text);
+    )))
+}
+
 /// `a b`  →  ā += Ḡ bᵀ, b̄ += aᵀ Ḡ.
 pub struct MatMul;
 
@@ -30,7 +87,12 @@ impl Rule for MatMul {
     fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
         cost::product(s, shapes)
     }
+    /// `mul_to`; nothing when the one sum reading it computes it (its buffer is
+    /// then that sum's scratch, see [`summed_into`]).
     fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        if summed_into(s.g, s.id).is_some() {
+            return Forward::Matrix(TokenStream::new());
+        }
         let (rt, out, text) = (n.rt(), n.out(), n.text(s.id));
         let (a, b) = (n.view(s.arg_id(0)), n.view(s.arg_id(1)));
         Forward::Matrix(quote!(#rt::mul_to(&mut #out, #a, #b, #text);))

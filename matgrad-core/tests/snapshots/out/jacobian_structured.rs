@@ -200,17 +200,16 @@ pub fn linear_jacobian_into(
     #[allow(deprecated)]
     let _ = linear;
     let mut __mg_v5 = ws.take(0usize);
-    ::matgrad::__private::mul_to(
+    let mut __mg_v6 = ws.take(1usize);
+    ::matgrad::__private::mul_add_to(
+        &mut __mg_v6,
         &mut __mg_v5,
         ::matgrad::__private::view(a),
         ::matgrad::__private::view(x),
-        "a * x",
-    );
-    let mut __mg_v6 = ws.take(1usize);
-    ::matgrad::__private::sub_to(
-        &mut __mg_v6,
-        ::matgrad::__private::view(&__mg_v5),
         ::matgrad::__private::view(b),
+        true,
+        true,
+        "a * x",
         "a * x - b",
     );
     let __mg_m: usize = ::matgrad::__private::view(&__mg_v6).nrows();
@@ -334,17 +333,16 @@ pub fn sum_jacobian_into(
         |__mg_x| __mg_x.sin(),
     );
     let mut __mg_v7 = ws.take(2usize);
-    ::matgrad::__private::mul_to(
+    let mut __mg_v8 = ws.take(3usize);
+    ::matgrad::__private::mul_add_to(
+        &mut __mg_v8,
         &mut __mg_v7,
         ::matgrad::__private::view(b),
         ::matgrad::__private::view(x),
-        "b * x",
-    );
-    let mut __mg_v8 = ws.take(3usize);
-    ::matgrad::__private::add_to(
-        &mut __mg_v8,
         ::matgrad::__private::view(&__mg_v6),
-        ::matgrad::__private::view(&__mg_v7),
+        false,
+        false,
+        "b * x",
         "(a * x).map(| v | v.sin()) + b * x",
     );
     let mut __mg_v11 = ws.take(4usize);
