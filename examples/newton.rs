@@ -4,16 +4,58 @@
 //! each Newton system by conjugate gradients on Hessian-vector products
 //! (`loss_hvp_into`) and never forms the Hessian.
 //!
+//! With 31 weights the dense Hessian is cheap, so a second part shows the case
+//! Newton-CG exists for: multinomial (softmax) logistic regression on the
+//! hand-written digits, each image mapped to D = 2000 random Fourier features
+//! (`√(2/D) cos(x Ω + b)`, which approximate the Gaussian kernel `exp(−γ‖x − x'‖²)`),
+//! so the weights are a 2000 × 10 matrix: 20 000 weights, whose dense Hessian,
+//! 20 000² f64, would take 3.2 GB. The loss is plain nalgebra,
+//! `softmax_cross_entropy(&(phi * w), y) * inv_n + lambda * w.norm_squared()` under
+//! `#[grad(wrt = w, hvp)]`; each Newton system `H p = −∇f` is solved by CG on
+//! `softmax_loss_hvp_into` (buffers allocated once), stopped at the relative residual
+//! `min(0.5, √‖∇f‖)`, and the step is chosen by Armijo backtracking. L-BFGS (10
+//! pairs, the same line search) runs beside it. The 1797 images are split 80/20 by a
+//! seeded shuffle (1438 / 359), as in `examples/digits.rs`.
+//!
 //! ```text
 //! cargo run --release --example newton
 //! cargo run --release --example newton -- --lambda 0.001 --tol 1e-10
+//! cargo run --release --example newton -- --large-only --features 4000 --ridge 1e-6
 //! ```
 //!
-//! The end of a run (a 2-core machine, loaded): Newton converges in 7 iterations,
-//! Newton-CG in 8 with 31 HVPs, gradient descent with step 1/L in 2174.
+//! Options of the first part: `--lambda`, `--tol`, `--max-gd`; of the second:
+//! `--features` (D, default 2000), `--gamma` (0.25, pixels in [0, 1]), `--ridge` (λ,
+//! 1e-5), `--rel-tol` (stop at `‖∇f‖ ≤ rel-tol · ‖∇f(0)‖`, 1e-8), `--seed` (42),
+//! `--max-lbfgs` (0 skips L-BFGS), `--large-only` (skip the first part).
+//!
+//! The end of a run (`uptime` load 1.8 on a shared 2-core machine; under load 3.7
+//! the same run took 3.65 s for Newton-CG and 0.99–1.41 s for L-BFGS):
+//!
+//! ```text
+//! Newton (dense Hessian)       7 iterations  loss 0.120881646811  1.09ms
+//! Newton-CG (HVPs only)        8 iterations  loss 0.120881646811  983.39µs  (31 HVPs)
+//! gradient descent (1/L)    2174 iterations  loss 0.120881646811  31.83ms
+//! ...
+//! newton-cg  9  loss 0.056271412786  ‖∇f‖ 7.819e-8  CG  24 HVPs  step 1
+//!
+//! digits, 2000 random Fourier features (γ 0.25) × 10 classes = 20000 weights, λ 0.00001; 1438 training / 359 test images
+//! a dense Hessian would take 20000² × 8 bytes = 3.20 GB (Φ itself: 23.0 MB)
+//! Newton-CG     10 iterations  135 HVPs       loss 0.056271412758  ‖∇f‖ 2.01e-11 (1.4e-10 of ‖∇f(0)‖)  train 1.000  test 0.981  2.43s
+//! L-BFGS(10)    57 iterations  58 gradients   loss 0.056271412758  ‖∇f‖ 1.15e-9 (8.1e-9 of ‖∇f(0)‖)  train 1.000  test 0.981  850.97ms
+//! ```
+//!
+//! Newton-CG reaches the minimum in 10 outer iterations and 135 HVPs, 0.7 % of the
+//! 20 000 HVPs a dense Hessian would be built from, with the quadratic endgame of
+//! Newton's method (‖∇f‖ 6.5e-6 → 7.8e-8 → 2.0e-11). It is not the fastest here:
+//! L-BFGS gets there in 57 iterations (58 gradients, each cheaper than an HVP), in
+//! about a third of the time, and still needs only 66 at `--ridge 1e-7`, where
+//! Newton-CG takes 15 iterations and 349 HVPs. Both classify 352 of the 359 test
+//! images correctly.
 //!
 //! Data: UCI "Breast Cancer Wisconsin (Diagnostic)" (W. Wolberg, O. Mangasarian,
-//! N. Street, W. Street, 1995), CC BY 4.0, as distributed with scikit-learn.
+//! N. Street, W. Street, 1995), CC BY 4.0, and UCI "Optical Recognition of
+//! Handwritten Digits" (E. Alpaydin, C. Kaynak, 1998), CC BY 4.0, both as
+//! distributed with scikit-learn.
 
 #[path = "common/mod.rs"]
 mod common;
