@@ -11,7 +11,7 @@
 #[cfg(not(feature = "nalgebra_v0_35"))]
 extern crate nalgebra_0_34 as nalgebra;
 
-#[allow(unused_macros, unused_imports, dead_code)]
+#[allow(unused_macros, unused_imports)]
 mod common;
 
 use common::{gradcheck, mat, rng};
