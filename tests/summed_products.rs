@@ -1,5 +1,5 @@
 //! A product read only by one sum (`a * b − c`, `c − a * b`, `a * b + c`,
-//! `c + a * b`) is computed by one GEMM starting from `c` where that keeps
+//! `c + a * b`, `add_row(&(a * b), r)`, `add_col(&(a * b), c)`) is computed by one GEMM starting from `c` where that keeps
 //! nalgebra's bits (every dimension above 5, the depth within one matrixmultiply
 //! block), else in two steps (`matgrad_runtime::__private::mul_add_to`). Either way
 //! the value is the original function's, bit for bit (`Value::Exact`), and the
@@ -15,8 +15,8 @@ extern crate nalgebra_0_34 as nalgebra;
 mod common;
 
 use common::{gradcheck, mat, rng};
-use matgrad::{grad, Workspace};
-use nalgebra::DMatrix;
+use matgrad::{add_col, add_row, grad, Workspace};
+use nalgebra::{DMatrix, DVector, RowDVector};
 
 /// Every value is compared with the original's bits.
 const VALUE: common::Value = common::Value::Exact;
@@ -56,6 +56,12 @@ fn two_products(a: &DMatrix<f64>, b: &DMatrix<f64>, c: &DMatrix<f64>) -> f64 {
     (a * b + c * b.transpose()).norm_squared() + (c * c - a * a.transpose()).sum()
 }
 
+/// A dense layer with a bias per column, and one with a bias per row.
+#[grad(wrt = (a, b, r, c))]
+fn biases(a: &DMatrix<f64>, b: &DMatrix<f64>, r: &RowDVector<f64>, c: &DVector<f64>) -> f64 {
+    add_row(&(a * b), r).map(|v| v.tanh()).sum() + add_col(&(a * b), c).norm_squared()
+}
+
 /// f32, the same thresholds.
 #[grad(wrt = (a, b))]
 fn product_minus_f32(a: &DMatrix<f32>, b: &DMatrix<f32>, c: &DMatrix<f32>) -> f32 {
@@ -90,6 +96,13 @@ fn sums_of_products_keep_the_bits_and_the_gradients() {
             (&a, &b, &c); b = b.clone(), c = c.clone());
         gradcheck!(&mut ws; product_read_twice, product_read_twice_grad,
             product_read_twice_grad_into; (&a, &b, &c); a = a.clone(), b = b.clone());
+        let (rw, cl) = (mat(r, 1, n), mat(r, m, 1));
+        let (rw, cl) = (
+            RowDVector::from_row_slice(rw.as_slice()),
+            DVector::from_column_slice(cl.as_slice()),
+        );
+        gradcheck!(&mut ws; biases, biases_grad, biases_grad_into; (&a, &b, &rw, &cl);
+            a = a.clone(), b = b.clone(), rw = rw.clone(), cl = cl.clone());
         // Square shapes for the two products.
         let (a, b, c) = (mat(r, m, m), mat(r, m, m), mat(r, m, m));
         gradcheck!(&mut ws; two_products, two_products_grad, two_products_grad_into;

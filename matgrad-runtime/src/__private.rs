@@ -68,13 +68,13 @@ pub use crate::looped::{loop_put, loop_stack, loop_take, set_scalar, LoopValue};
 pub use nalgebra::{ComplexField, DMatrix, DVector, RowDVector, SMatrix};
 
 use crate::blas::{
-    fill_gemm_ref, gemm_fill_ref, gemm_into, mul_add_as_nalgebra, mul_as_nalgebra,
+    fill_gemm_ref, gemm_fill_ref, gemm_into, gemm_onto, mul_as_nalgebra, one_pass,
     trace_of_product_ref,
 };
 use crate::broadcast::{add_col_ref, add_row_ref};
 use crate::decomp::{inv_transpose_ref, inverse_as_nalgebra, ln_det_inverse_ref, ln_det_ref};
 use crate::elementwise::{relu_scalar, softplus_scalar};
-use crate::kernel::{binary, ternary, unary, MatRef, Shape};
+use crate::kernel::{binary, prepare, ternary, unary, MatRef, Shape};
 use crate::reduce::{
     column_sum_ref, log_sum_exp_adjoint_ref, log_sum_exp_ref, row_sum_ref,
     softmax_ce_adjoint_y_ref, softmax_ce_ref, softmax_ce_with_adjoint_ref,
@@ -130,8 +130,8 @@ pub fn add_to<T: Real>(
 /// `out = p ± c` or `c ± p` for the product `p = a * b` (`sub` a difference,
 /// `product_first` the product on the left), with the bits and the panics of
 /// [`mul_to`] into `scratch` followed by [`add_to`] or [`sub_to`]: in one GEMM
-/// starting from `c` when that rounds the same (see `blas::mul_add_as_nalgebra`),
-/// else in those two steps. `mul_op` is the product's text, `op` the sum's.
+/// starting from `c` where that rounds the same (see `blas::one_pass`), else in
+/// those two steps. `mul_op` is the product's text, `op` the sum's.
 #[allow(clippy::too_many_arguments)]
 pub fn mul_add_to<T: Real>(
     out: &mut DMatrix<T>,
@@ -144,8 +144,14 @@ pub fn mul_add_to<T: Real>(
     mul_op: &str,
     op: &str,
 ) {
-    if mul_add_as_nalgebra(out, a, b, c, sub, product_first).is_some() {
-        return;
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    if one_pass(m, k, n) && b.nrows() == k && c.shape() == (m, n) {
+        prepare(out, m, n);
+        out.copy_from(&c);
+        let (one, minus) = (T::one(), -T::one());
+        let alpha = if sub && !product_first { minus } else { one };
+        let beta = if sub && product_first { minus } else { one };
+        return gemm_onto(out, a, b, alpha, beta);
     }
     mul_to(scratch, a, b, mul_op);
     let p = crate::view::view(&*scratch);
@@ -155,6 +161,52 @@ pub fn mul_add_to<T: Real>(
         (false, true) => add_to(out, p, c, op),
         (false, false) => add_to(out, c, p, op),
     }
+}
+
+/// `out = add_row(a * b, r)`, the bits and panics of [`mul_to`] into `scratch`
+/// followed by [`add_row_to`]: one GEMM starting from the broadcast row where that
+/// rounds the same (see [`mul_add_to`]).
+pub fn mul_add_row_to<T: Real>(
+    out: &mut DMatrix<T>,
+    scratch: &mut DMatrix<T>,
+    a: DMatrixView<'_, T>,
+    b: DMatrixView<'_, T>,
+    r: DMatrixView<'_, T>,
+    mul_op: &str,
+    op: &str,
+) {
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    if one_pass(m, k, n) && b.nrows() == k && r.shape() == (1, n) {
+        prepare(out, m, n);
+        for (j, mut column) in out.column_iter_mut().enumerate() {
+            column.fill(r[(0, j)]);
+        }
+        return gemm_onto(out, a, b, T::one(), T::one());
+    }
+    mul_to(scratch, a, b, mul_op);
+    add_row_to(out, crate::view::view(&*scratch), r, op);
+}
+
+/// `out = add_col(a * b, c)`, as [`mul_add_row_to`] with a broadcast column.
+pub fn mul_add_col_to<T: Real>(
+    out: &mut DMatrix<T>,
+    scratch: &mut DMatrix<T>,
+    a: DMatrixView<'_, T>,
+    b: DMatrixView<'_, T>,
+    c: DMatrixView<'_, T>,
+    mul_op: &str,
+    op: &str,
+) {
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    if one_pass(m, k, n) && b.nrows() == k && c.shape() == (m, 1) {
+        prepare(out, m, n);
+        for mut column in out.column_iter_mut() {
+            column.copy_from(&c.column(0));
+        }
+        return gemm_onto(out, a, b, T::one(), T::one());
+    }
+    mul_to(scratch, a, b, mul_op);
+    add_col_to(out, crate::view::view(&*scratch), c, op);
 }
 
 /// `out = a - b`. Panics `matgrad: {op}: cannot subtract {r}×{c} from {r}×{c}` (b's shape first).

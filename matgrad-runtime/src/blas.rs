@@ -494,39 +494,25 @@ pub(crate) fn mul_as_nalgebra<T: Real>(
 /// computed in one block, whose kernel rounds `α (a b) + β c` once per entry.
 const ONE_PASS_DEPTH: usize = 256;
 
-/// `out = ±(a b) ± c` with the bits of nalgebra computing `a * b` and then the sum
-/// (`sub` a difference, `product_first` the product on the left), in one GEMM
-/// starting from `c` (`beta = ±1`) where that rounds the same: when nalgebra's
-/// product is one matrixmultiply pass (every dimension above 5, the depth within
-/// one block), the kernel's accumulator `a b` is exactly the product nalgebra
-/// stores, and `fma(±1, ab, ±c)` rounds it once, as the separate subtraction does.
-/// `None` when that is not the case (or the shapes do not fit): the caller computes
-/// the two steps.
-pub(crate) fn mul_add_as_nalgebra<T: Real>(
+/// Whether nalgebra computes the m×k by k×n product `a * b` in one matrixmultiply
+/// pass (every dimension above 5, the depth within one block): then the kernel's
+/// accumulator `ab` is exactly the product nalgebra stores, and GEMM's epilogue
+/// `fma(α, ab, β c)` with `α, β ∈ {1, −1}` rounds `±ab ± c` once, as nalgebra's
+/// product followed by a separate sum does. [`gemm_onto`] is then bit-exact.
+pub(crate) fn one_pass(m: usize, k: usize, n: usize) -> bool {
+    m > 5 && k > 5 && n > 5 && k <= ONE_PASS_DEPTH
+}
+
+/// `out = α (a b) + β out` by matrixmultiply, `out` already m×n (see [`one_pass`]).
+pub(crate) fn gemm_onto<T: Real>(
     out: &mut DMatrix<T>,
     a: DMatrixView<'_, T>,
     b: DMatrixView<'_, T>,
-    c: DMatrixView<'_, T>,
-    sub: bool,
-    product_first: bool,
-) -> Option<()> {
+    alpha: T,
+    beta: T,
+) {
     let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
-    let one_pass = m > 5 && k > 5 && n > 5 && k <= ONE_PASS_DEPTH;
-    if !one_pass || b.nrows() != k || c.shape() != (m, n) {
-        return None;
-    }
-    prepare(out, m, n);
-    out.copy_from(&c);
-    let alpha = if sub && !product_first {
-        -T::one()
-    } else {
-        T::one()
-    };
-    let beta = if sub && product_first {
-        -T::one()
-    } else {
-        T::one()
-    };
+    debug_assert!(b.nrows() == k && out.shape() == (m, n));
     let (a, b) = (MatRef::new(&a), MatRef::new(&b));
     // SAFETY: as in `mul_as_nalgebra`: `a` and `b` address their entries through
     // their strides; `out` is an owned, contiguous m×n buffer borrowed mutably.
@@ -548,7 +534,6 @@ pub(crate) fn mul_add_as_nalgebra<T: Real>(
             m as isize,
         );
     }
-    Some(())
 }
 
 /// `out = a * b` for the shapes nalgebra does not send to matrixmultiply (a dimension
@@ -750,13 +735,15 @@ pub(crate) fn gemm_fill_ref<T: Real>(
 #[cfg(test)]
 mod summed_tests {
     use super::*;
+    use crate::__private::{mul_add_col_to, mul_add_row_to, mul_add_to};
 
     fn mat(m: usize, n: usize, seed: f64) -> DMatrix<f64> {
         DMatrix::from_fn(m, n, |i, j| ((i * 7 + j * 13) as f64 * seed).sin())
     }
 
-    /// One GEMM exactly where it keeps nalgebra's bits, and then the same bits as
-    /// `a * b ± c` computed by nalgebra in two steps.
+    /// The one GEMM is taken exactly where it keeps nalgebra's bits (the scratch
+    /// buffer stays empty), and every path gives the bits of nalgebra's product
+    /// followed by the sum.
     #[test]
     fn one_gemm_where_it_keeps_nalgebras_bits() {
         for (m, k, n, one) in [
@@ -767,28 +754,40 @@ mod summed_tests {
             (6, 6, 5, false),
             (8, 257, 7, false),
         ] {
+            assert_eq!(one_pass(m, k, n), one);
             let (a, b, c) = (mat(m, k, 0.3), mat(k, n, 0.7), mat(m, n, 1.1));
+            let (row, col) = (mat(1, n, 0.9), mat(m, 1, 0.4));
             let p = &a * &b;
+            let (av, bv) = (a.as_view(), b.as_view());
             for (sub, first, want) in [
                 (true, true, &p - &c),
                 (true, false, &c - &p),
                 (false, true, &p + &c),
                 (false, false, &c + &p),
             ] {
-                let mut out = DMatrix::zeros(0, 0);
-                let took = mul_add_as_nalgebra(
+                let (mut out, mut scratch) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+                mul_add_to(
                     &mut out,
-                    a.as_view(),
-                    b.as_view(),
+                    &mut scratch,
+                    av,
+                    bv,
                     c.as_view(),
                     sub,
                     first,
+                    "p",
+                    "s",
                 );
-                assert_eq!(took.is_some(), one, "{m}×{k}×{n}");
-                if one {
-                    assert_eq!(out, want, "{m}×{k}×{n}, sub {sub}, product first {first}");
-                }
+                assert_eq!(scratch.is_empty(), one, "{m}×{k}×{n}");
+                assert_eq!(out, want, "{m}×{k}×{n}, sub {sub}, product first {first}");
             }
+            let (mut out, mut scratch) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+            mul_add_row_to(&mut out, &mut scratch, av, bv, row.as_view(), "p", "r");
+            assert_eq!(scratch.is_empty(), one);
+            assert_eq!(out, crate::add_row(&p, &row), "{m}×{k}×{n} add_row");
+            let (mut out, mut scratch) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+            mul_add_col_to(&mut out, &mut scratch, av, bv, col.as_view(), "p", "c");
+            assert_eq!(scratch.is_empty(), one);
+            assert_eq!(out, crate::add_col(&p, &col), "{m}×{k}×{n} add_col");
         }
     }
 }

@@ -17,7 +17,8 @@ use crate::sym::{Operand, Sym};
 use proc_macro2::TokenStream;
 use quote::quote;
 
-/// The sum (`p + c`, `c + p`, `p − c` or `c − p`) that computes product node `id`
+/// The sum (`p + c`, `c + p`, `p − c`, `c − p`, `add_row(p, r)` or `add_col(p, c)`)
+/// that computes product node `id`
 /// with itself, GEMM starting from `c` (`mul_add_to`), when that sum is the
 /// product's only reader: nothing else reads the product's value, forward or
 /// backward (a product's adjoint reads its factors, a sum's none of its operands),
@@ -47,11 +48,42 @@ fn sole_sum(g: &crate::ir::Graph, id: NodeId) -> Option<NodeId> {
             n.args.contains(&id) || matches!(n.op, Op::Ones { of, .. } if of == id)
         });
     let (sum, reader) = readers.next()?;
-    if readers.next().is_some() || !matches!(reader.op, Op::Add | Op::Sub) {
+    if readers.next().is_some() {
         return None;
     }
-    let other = reader.args.iter().find(|&&a| a != id)?;
-    (reader.args.len() == 2 && g.node(*other).kind == node.kind).then_some(sum)
+    match (&reader.op, reader.args.as_slice()) {
+        (Op::Add | Op::Sub, &[x, y]) if x != y => {
+            let other = if x == id { y } else { x };
+            (g.node(other).kind == node.kind).then_some(sum)
+        }
+        // The product is the matrix a row or column is added to.
+        (Op::AddRow | Op::AddCol, &[x, y]) if x == id && y != id => Some(sum),
+        _ => None,
+    }
+}
+
+/// The forward pass of `add_row`/`add_col` node `s` when its matrix is a product it
+/// computes ([`summed_into`]): `mul_add_row_to`/`mul_add_col_to` (`row`).
+pub fn broadcast_summed_forward(s: Site<'_>, n: &dyn Names, row: bool) -> Option<Forward> {
+    let p = s.arg_id(0);
+    if summed_into(s.g, p) != Some(s.id) {
+        return None;
+    }
+    let (rt, out, text) = (n.rt(), n.out(), n.text(s.id));
+    let product = s.g.node(p);
+    let (a, b) = (
+        n.view(*product.args.first()?),
+        n.view(*product.args.get(1)?),
+    );
+    let (v, scratch, mul_text) = (n.view(s.arg_id(1)), n.buffer(p), n.text(p));
+    let f = if row {
+        quote!(#rt::mul_add_row_to)
+    } else {
+        quote!(#rt::mul_add_col_to)
+    };
+    Some(Forward::Matrix(quote!(
+        #f(&mut #out, &mut #scratch, #a, #b, #v, #mul_text, #text);
+    )))
 }
 
 /// The forward pass of sum node `s` (`sub` a difference) when one of its operands

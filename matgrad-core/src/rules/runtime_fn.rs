@@ -184,7 +184,12 @@ impl Rule for AddRow {
     fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
         cost::entries(s, shapes)
     }
+    /// `add_row_to`, or with a product it computes, one GEMM from the broadcast row
+    /// ([`broadcast_summed_forward`](super::product::broadcast_summed_forward)).
     fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        if let Some(f) = super::product::broadcast_summed_forward(s, n, true) {
+            return f;
+        }
         let (rt, out, text) = (n.rt(), n.out(), n.text(s.id));
         let (m, r) = (n.view(s.arg_id(0)), n.view(s.arg_id(1)));
         Forward::Matrix(quote!(#rt::add_row_to(&mut #out, #m, #r, #text);))
@@ -238,7 +243,12 @@ impl Rule for AddCol {
     fn cost(&self, s: Site<'_>, shapes: &[Option<(Poly, Poly)>]) -> Cost {
         cost::entries(s, shapes)
     }
+    /// `add_col_to`, or with a product it computes, one GEMM from the broadcast
+    /// column ([`broadcast_summed_forward`](super::product::broadcast_summed_forward)).
     fn forward(&self, s: Site<'_>, n: &dyn Names) -> Forward {
+        if let Some(f) = super::product::broadcast_summed_forward(s, n, false) {
+            return f;
+        }
         let (rt, out, text) = (n.rt(), n.out(), n.text(s.id));
         let (m, c) = (n.view(s.arg_id(0)), n.view(s.arg_id(1)));
         Forward::Matrix(quote!(#rt::add_col_to(&mut #out, #m, #c, #text);))

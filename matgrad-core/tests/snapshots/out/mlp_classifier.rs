@@ -128,33 +128,27 @@ pub fn loss_grad_into(
     #[allow(deprecated)]
     let _ = loss;
     let mut __mg_v6 = ws.take(0usize);
-    ::matgrad::__private::mul_to(
+    let mut __mg_v7 = ws.take(1usize);
+    ::matgrad::__private::mul_add_row_to(
+        &mut __mg_v7,
         &mut __mg_v6,
         ::matgrad::__private::view(x),
         ::matgrad::__private::view(w1),
-        "x * w1",
-    );
-    let mut __mg_v7 = ws.take(1usize);
-    ::matgrad::__private::add_row_to(
-        &mut __mg_v7,
-        ::matgrad::__private::view(&__mg_v6),
         ::matgrad::__private::view(b1),
+        "x * w1",
         "add_row(&(x * w1), b1)",
     );
     let mut __mg_v8 = ws.take(2usize);
     ::matgrad::__private::relu_to(&mut __mg_v8, ::matgrad::__private::view(&__mg_v7));
     let mut __mg_v9 = ws.take(3usize);
-    ::matgrad::__private::mul_to(
+    let mut __mg_v10 = ws.take(4usize);
+    ::matgrad::__private::mul_add_row_to(
+        &mut __mg_v10,
         &mut __mg_v9,
         ::matgrad::__private::view(&__mg_v8),
         ::matgrad::__private::view(w2),
-        "h * w2",
-    );
-    let mut __mg_v10 = ws.take(4usize);
-    ::matgrad::__private::add_row_to(
-        &mut __mg_v10,
-        ::matgrad::__private::view(&__mg_v9),
         ::matgrad::__private::view(b2),
+        "h * w2",
         "add_row(&(h * w2), b2)",
     );
     let mut __mg_aux11 = ws.take(5usize);
