@@ -268,15 +268,25 @@ fn scale_rows<T: Real>(out: &mut DMatrix<T>, a: &MatRef<'_, T>, d: &MatRef<'_, T
 /// and `y` are.
 fn add_kron<T: Real>(h: &mut DMatrix<T>, acc: bool, alpha: T, y: &DMatrix<T>, x: &DMatrix<T>) {
     let (q, p) = (y.nrows(), x.nrows());
-    for l in 0..q {
-        for j in 0..q {
-            let c = alpha * y[(j, l)];
-            for k in 0..p {
-                for i in 0..p {
-                    let v = c * x[(i, k)];
-                    let o = &mut h[(i + p * j, k + p * l)];
-                    *o = if acc { *o + v } else { v };
-                }
+    let n = p * q;
+    assert!(
+        y.shape() == (q, q) && x.shape() == (p, p) && h.shape() == (n, n),
+        "matgrad: kron_gram_to: the Kronecker factors do not fit the Hessian"
+    );
+    if n == 0 {
+        return;
+    }
+    let (xs, ys) = (x.as_slice(), y.as_slice());
+    // Column k + p l of H: block j (rows p j .. p j + p) is α y[(j, l)] · x[:, k].
+    for (col, hc) in h.as_mut_slice().chunks_exact_mut(n).enumerate() {
+        let (k, l) = (col % p, col / p);
+        let xk = &xs[k * p..(k + 1) * p];
+        for (block, &yj) in hc.chunks_exact_mut(p).zip(&ys[l * q..(l + 1) * q]) {
+            let c = alpha * yj;
+            if acc {
+                block.iter_mut().zip(xk).for_each(|(o, &v)| *o += c * v);
+            } else {
+                block.iter_mut().zip(xk).for_each(|(o, &v)| *o = c * v);
             }
         }
     }
@@ -329,6 +339,8 @@ pub fn kron_gram_to<T: Real>(
             }
             (0..n).for_each(|i| h[(i, i)] += alpha);
         }
+        // One block (a vector variable): α op(A)ᵀ op(A) straight into H.
+        (Some(a), None, None) if q == 1 => sym_product(h, acc, alpha, a, a, what),
         // (op(B) op(B)ᵀ) ⊗ (op(A)ᵀ op(A)), every entry written.
         (_, _, None) => {
             gram(s1, a.as_ref(), None, p, s2);
@@ -717,6 +729,43 @@ mod tests {
         }
     }
 
+    /// A vector variable (q = 1), unweighted: `α op(A)ᵀ op(A)` straight into `H`, by
+    /// dot products (few contiguous columns), the whole product (transposed, or more
+    /// columns) and panels, overwriting and accumulating.
+    #[test]
+    fn plain_gram_of_a_vector_variable() {
+        for (p, m) in [(3, 5), (8, 20), (12, 20), (40, 50)] {
+            for t in [false, true] {
+                let a = Some((if t { mat(p, m, 2) } else { mat(m, p, 2) }, t));
+                let l = l_of(&a, &None, p, 1);
+                let (mut h, mut s1, mut s2) = (
+                    DMatrix::zeros(0, 0),
+                    DMatrix::zeros(0, 0),
+                    DMatrix::zeros(0, 0),
+                );
+                for (acc, times) in [(false, 1.0), (true, 2.0)] {
+                    kron_gram_to(
+                        &mut h,
+                        acc,
+                        0.5,
+                        v(&a),
+                        None,
+                        None,
+                        (p, 1),
+                        &mut s1,
+                        &mut s2,
+                    );
+                    let want = l.transpose() * &l * (0.5 * times);
+                    assert!(
+                        (&h - &want).abs().max() < 1e-10,
+                        "p = {p}, t = {t}, acc = {acc}"
+                    );
+                    assert_eq!(h, h.transpose(), "p = {p}: not exactly symmetric");
+                }
+            }
+        }
+    }
+
     /// More columns than a panel (70: two whole panels and a partial one), so that
     /// the products go through the lower-triangle build: a vector variable (straight
     /// into `H`, overwriting, then accumulating) and a matrix one (the Gram factors),
@@ -754,6 +803,21 @@ mod tests {
                 assert_eq!(h, h.transpose(), "weighted: not exactly symmetric");
                 want *= 2.0;
             }
+            // Unweighted (least squares), accumulated onto the weighted sum.
+            let want = want * 0.5 + l.transpose() * &l * 0.25;
+            kron_gram_to(
+                &mut h,
+                true,
+                0.25,
+                v(&a),
+                None,
+                None,
+                (p, 1),
+                &mut s1,
+                &mut s2,
+            );
+            assert!((&h - &want).abs().max() < 1e-10, "plain, t = {t}");
+            assert_eq!(h, h.transpose(), "plain: not exactly symmetric");
             let b = Some((mat(p, m, 4), false));
             let (q, r) = (p, m);
             let (pa, ma) = (3, 5);
