@@ -14,6 +14,12 @@
 //! A side `A` or `B` that is `None` is the identity (`m = p`, or `r = q`). The
 //! entries of `H` are over `vec(W)` (column-major): entry `i + p j` is `W[(i, j)]`.
 //! Re-exported by [`crate::__private`]; not a stable API.
+//!
+//! Each symmetric product (`op(A)ᵀ diag(d) op(A)`, `op(B) op(B)ᵀ`) is made as BLAS
+//! `syrk` makes it, the lower triangle only, mirrored (`sym_product`): by dot
+//! products up to 8 contiguous columns, the whole blocked product up to 32, and
+//! beyond that in column panels of 32. `benches/hessian.rs` times the results
+//! against a hand-written expert that does the same with matrixmultiply.
 
 // The kernels take the sides, the weights and the scratch buffers apart, as the
 // other backward kernels of `__private` do.
