@@ -7,13 +7,14 @@
 //!   per pass); each symmetric product (`Xᵀ diag(d) X` for logistic regression, `XᵀX`
 //!   for least squares, `AᵀA` and `BBᵀ` for a matrix variable) as a BLAS `syrk`
 //!   computes it, its lower triangle only, in column panels of 32, each one
-//!   `matrixmultiply::dgemm` (transposes as swapped strides), then mirrored; the
-//!   other products by `matrixmultiply::dgemm`, or, when tiny (≤ 6³ multiply-adds),
-//!   by matgrad-runtime's public `gemm_*`, whose loops pack nothing; `A + Aᵀ`
-//!   (quadratic form) in 16×16 tiles; the Kronecker product `2 (BBᵀ) ⊗ (AᵀA)`
-//!   column by column. Each choice is the faster of those measured (the constants'
-//!   docs say by how much); matrixmultiply beat matgrad-runtime's blocked product
-//!   on every non-tiny shape here, so `syrk` uses it;
+//!   `matrixmultiply::dgemm` (transposes as swapped strides; a tiny product by dot
+//!   products), then mirrored; the other products by `matrixmultiply::dgemm`, or,
+//!   when tiny (≤ 6³ multiply-adds), by matgrad-runtime's public `gemm_*`, whose
+//!   loops pack nothing; `A + Aᵀ` (quadratic form) in 16×16 tiles; the Kronecker
+//!   product `2 (BBᵀ) ⊗ (AᵀA)` column by column. Each choice is the faster of those
+//!   measured (the constants' docs say by how much); matrixmultiply beat
+//!   matgrad-runtime's blocked product on every non-tiny shape here, so `syrk` uses
+//!   it;
 //! - `expert_owned`: the same, returning its gradient and Hessian as new matrices,
 //!   as `NAME_hessian` does (it has no `_into` form): the allocation of an `n×n`
 //!   result (and its first touch) is part of both;
@@ -206,7 +207,8 @@ const TILE: usize = 16;
 /// column panels of [`PANEL`] (panel `j0..j1` is one `matrixmultiply::dgemm` of rows
 /// `j0..n`, its diagonal block whole), then mirrored into the upper triangle
 /// ([`mirror_lower`]). At n = 128 that is 62.5 % of the multiply-adds of the full
-/// product; for `n ≤ PANEL` it is the full product, one call ([`mul`]).
+/// product; for `n ≤ PANEL` it is the full product, one call ([`mul`]), or for a
+/// tiny one (at most [`LOOP_WORK`] multiply-adds) one dot product per entry.
 /// matrixmultiply rather than matgrad-runtime's blocked product (`Real::__gemm`):
 /// 0.87× its time for the full `Xᵀ S` at 1024×128, 0.5× at 64×8.
 fn syrk(alpha: f64, x: &DMatrix<f64>, s: &DMatrix<f64>, outer: bool, h: &mut DMatrix<f64>) {
@@ -224,6 +226,22 @@ fn syrk(alpha: f64, x: &DMatrix<f64>, s: &DMatrix<f64>, outer: bool, h: &mut DMa
         ((isz(k), 1), k)
     };
     ready(h, n, n);
+    if !outer && n * n * k <= LOOP_WORK {
+        // Tiny (`AᵀA` of the small Kronecker case): one dot product per entry of the
+        // lower triangle, written to both places; the whole `‖AXB − C‖²` 0.95× the
+        // time of the loops of `mul`. At 64×8 this took 1.1–1.3× matrixmultiply's
+        // time (the whole logistic and least-squares calls), so only here.
+        let (xs, ss, hs) = (x.as_slice(), s.as_slice(), h.as_mut_slice());
+        for j in 0..n {
+            let sj = &ss[j * k..(j + 1) * k];
+            for i in j..n {
+                let v = alpha * kernels::dot(&xs[i * k..(i + 1) * k], sj);
+                hs[i + j * n] = v;
+                hs[j + i * n] = v;
+            }
+        }
+        return;
+    }
     if n <= PANEL {
         return mul(alpha, x, !outer, s, outer, 0.0, h);
     }
