@@ -144,22 +144,18 @@ pub fn mul_add_to<T: Real>(
     mul_op: &str,
     op: &str,
 ) {
-    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
-    if one_pass(m, k, n) && b.nrows() == k && c.shape() == (m, n) {
-        unary(out, false, MatRef::new(&c), op, |x| x);
-        let (one, minus) = (T::one(), -T::one());
-        let alpha = if sub && !product_first { minus } else { one };
-        let beta = if sub && product_first { minus } else { one };
-        return gemm_onto(out, a, b, alpha, beta);
-    }
-    mul_to(scratch, a, b, mul_op);
-    let p = crate::view::view(&*scratch);
-    match (sub, product_first) {
+    let (one, minus) = (T::one(), -T::one());
+    let alpha = if sub && !product_first { minus } else { one };
+    let beta = if sub && product_first { minus } else { one };
+    let fits = c.shape() == (a.nrows(), b.ncols());
+    let start = |out: &mut DMatrix<T>| unary(out, false, MatRef::new(&c), op, |x| x);
+    let then = |out: &mut DMatrix<T>, p: DMatrixView<'_, T>| match (sub, product_first) {
         (true, true) => sub_to(out, p, c, op),
         (true, false) => sub_to(out, c, p, op),
         (false, true) => add_to(out, p, c, op),
         (false, false) => add_to(out, c, p, op),
-    }
+    };
+    mul_onto(out, scratch, a, b, (fits, start, alpha, beta), mul_op, then);
 }
 
 /// `out = add_row(a * b, r)`, the bits and panics of [`mul_to`] into `scratch`
@@ -174,18 +170,18 @@ pub fn mul_add_row_to<T: Real>(
     mul_op: &str,
     op: &str,
 ) {
-    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
-    if one_pass(m, k, n) && b.nrows() == k && r.shape() == (1, n) {
-        prepare(out, m, n);
-        // Slices, not column views: a view's `fill` was a strided loop, a tenth of
-        // a small MLP's gradient.
+    let (m, fits) = (a.nrows(), r.shape() == (1, b.ncols()));
+    // Slices, not column views: a view's `fill` was a strided loop, a tenth of a
+    // small MLP's gradient.
+    let start = |out: &mut DMatrix<T>| {
         for (j, column) in out.as_mut_slice().chunks_exact_mut(m).enumerate() {
             column.fill(r[(0, j)]);
         }
-        return gemm_onto(out, a, b, T::one(), T::one());
-    }
-    mul_to(scratch, a, b, mul_op);
-    add_row_to(out, crate::view::view(&*scratch), r, op);
+    };
+    let (one, then) = (T::one(), |out: &mut DMatrix<T>, p: DMatrixView<'_, T>| {
+        add_row_to(out, p, r, op)
+    });
+    mul_onto(out, scratch, a, b, (fits, start, one, one), mul_op, then);
 }
 
 /// `out = add_col(a * b, c)`, as [`mul_add_row_to`] with a broadcast column.
@@ -198,19 +194,43 @@ pub fn mul_add_col_to<T: Real>(
     mul_op: &str,
     op: &str,
 ) {
-    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
-    if one_pass(m, k, n) && b.nrows() == k && c.shape() == (m, 1) {
-        prepare(out, m, n);
+    let (m, fits) = (a.nrows(), c.shape() == (a.nrows(), 1));
+    let start = |out: &mut DMatrix<T>| {
         let c = MatRef::new(&c);
         for column in out.as_mut_slice().chunks_exact_mut(m) {
             for (i, e) in column.iter_mut().enumerate() {
                 *e = c.get(i, 0);
             }
         }
-        return gemm_onto(out, a, b, T::one(), T::one());
+    };
+    let (one, then) = (T::one(), |out: &mut DMatrix<T>, p: DMatrixView<'_, T>| {
+        add_col_to(out, p, c, op)
+    });
+    mul_onto(out, scratch, a, b, (fits, start, one, one), mul_op, then);
+}
+
+/// The shared shape of the three above: when the product is one matrixmultiply pass
+/// (`blas::one_pass`) and the other term `fits`, `start` writes it into `out` (m×n)
+/// and one GEMM adds `alpha · a b` to `beta · out`; else the product goes into
+/// `scratch` and `then` adds the term to it, with its own checks and messages.
+#[allow(clippy::type_complexity)]
+fn mul_onto<T: Real>(
+    out: &mut DMatrix<T>,
+    scratch: &mut DMatrix<T>,
+    a: DMatrixView<'_, T>,
+    b: DMatrixView<'_, T>,
+    (fits, start, alpha, beta): (bool, impl FnOnce(&mut DMatrix<T>), T, T),
+    mul_op: &str,
+    then: impl FnOnce(&mut DMatrix<T>, DMatrixView<'_, T>),
+) {
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    if fits && b.nrows() == k && one_pass(m, k, n) {
+        prepare(out, m, n);
+        start(out);
+        return gemm_onto(out, a, b, alpha, beta);
     }
     mul_to(scratch, a, b, mul_op);
-    add_col_to(out, crate::view::view(&*scratch), c, op);
+    then(out, crate::view::view(&*scratch));
 }
 
 /// `out = a - b`. Panics `matgrad: {op}: cannot subtract {r}×{c} from {r}×{c}` (b's shape first).

@@ -266,27 +266,7 @@ pub(crate) fn gemm_ref<T: Real>(
             gemv(alpha, a, b.column(j), beta, cj);
         }
     } else {
-        // SAFETY: `a` and `b` address their entries through their strides (MatRef's
-        // invariant) and `c` is an owned, contiguous m×n column-major buffer that
-        // cannot overlap them (it is borrowed mutably here).
-        unsafe {
-            T::__gemm(
-                m,
-                k,
-                n,
-                alpha,
-                a.ptr(),
-                a.rs as isize,
-                a.cs as isize,
-                b.ptr(),
-                b.rs as isize,
-                b.cs as isize,
-                beta,
-                cs.as_mut_ptr(),
-                1,
-                m as isize,
-            );
-        }
+        blocked_gemm(alpha, a, b, beta, cs);
     }
 }
 
@@ -462,28 +442,7 @@ pub(crate) fn mul_as_nalgebra<T: Real>(
     let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
     prepare(out, m, n);
     if m > 5 && k > 5 && n > 5 {
-        let (a, b) = (MatRef::new(&a), MatRef::new(&b));
-        // SAFETY: `a` and `b` address their entries through their strides (MatRef's
-        // invariant); `out` is an owned, contiguous m×n column-major buffer, borrowed
-        // mutably, so it overlaps neither.
-        unsafe {
-            T::__gemm(
-                m,
-                k,
-                n,
-                T::one(),
-                a.ptr(),
-                a.rs as isize,
-                a.cs as isize,
-                b.ptr(),
-                b.rs as isize,
-                b.cs as isize,
-                T::zero(),
-                out.as_mut_slice().as_mut_ptr(),
-                1,
-                m as isize,
-            );
-        }
+        gemm_onto(out, a, b, T::one(), T::zero());
     } else {
         mul_in_column_order(out, a, b);
     }
@@ -511,11 +470,24 @@ pub(crate) fn gemm_onto<T: Real>(
     alpha: T,
     beta: T,
 ) {
-    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
-    debug_assert!(b.nrows() == k && out.shape() == (m, n));
-    let (a, b) = (MatRef::new(&a), MatRef::new(&b));
-    // SAFETY: as in `mul_as_nalgebra`: `a` and `b` address their entries through
-    // their strides; `out` is an owned, contiguous m×n buffer borrowed mutably.
+    debug_assert!(b.nrows() == a.ncols() && out.shape() == (a.nrows(), b.ncols()));
+    blocked_gemm(
+        alpha,
+        MatRef::new(&a),
+        MatRef::new(&b),
+        beta,
+        out.as_mut_slice(),
+    );
+}
+
+/// `c = α a b + β c` by the blocked product (`T::__gemm`: matrixmultiply's bits),
+/// `c` a contiguous column-major `a.nrows × b.ncols` buffer.
+fn blocked_gemm<T: Real>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c: &mut [T]) {
+    let (m, k, n) = (a.nrows, a.ncols, b.ncols);
+    assert!(b.nrows == k && c.len() == m * n);
+    // SAFETY: `a` and `b` address their entries through their strides (MatRef's
+    // invariant); `c` holds the m×n result contiguously and, borrowed mutably, cannot
+    // overlap them.
     unsafe {
         T::__gemm(
             m,
@@ -529,7 +501,7 @@ pub(crate) fn gemm_onto<T: Real>(
             b.rs as isize,
             b.cs as isize,
             beta,
-            out.as_mut_slice().as_mut_ptr(),
+            c.as_mut_ptr(),
             1,
             m as isize,
         );
